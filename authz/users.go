@@ -1,0 +1,64 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/keyward/keyward/store"
+)
+
+// UserParams is what a person chooses for a user.
+type UserParams struct {
+	Username string
+	Password string
+	Email    string
+	Name     string
+	Admin    bool
+}
+
+// Users creates and manages the people who sign in.
+type Users struct {
+	Store   store.UserStore
+	Auditor *store.Auditor
+	NewID   func() string
+}
+
+// Create validates p, hashes the password with argon2id and stores the
+// user. store.ErrConflict when the username is taken; *ValidationError.
+func (u *Users) Create(ctx context.Context, p UserParams) (*store.User, error) {
+	var probs []string
+	p.Username = strings.TrimSpace(p.Username)
+	if p.Username == "" || len(p.Username) > 128 || !utf8.ValidString(p.Username) ||
+		strings.ContainsAny(p.Username, " \t\r\n\x00/") {
+		probs = append(probs, "username: 1 to 128 characters, no spaces or slashes")
+	}
+	if len(p.Password) < MinPasswordLen || len(p.Password) > MaxPasswordLen {
+		probs = append(probs, "password: "+ErrPasswordPolicy.Error())
+	}
+	if p.Email != "" {
+		if a, err := mail.ParseAddress(p.Email); err != nil || a.Address != p.Email {
+			probs = append(probs, fmt.Sprintf("email %q: not a valid address", p.Email))
+		}
+	}
+	if len(p.Name) > 256 || !utf8.ValidString(p.Name) {
+		probs = append(probs, "name: at most 256 characters of UTF-8")
+	}
+	if len(probs) > 0 {
+		return nil, &ValidationError{probs}
+	}
+	hash, err := HashPassword(p.Password)
+	if err != nil {
+		return nil, err
+	}
+	user := &store.User{ID: u.NewID(), Username: p.Username, PasswordHash: hash, Email: p.Email, Name: p.Name, Admin: p.Admin}
+	if err := u.Store.CreateUser(ctx, user); err != nil {
+		return nil, err
+	}
+	if u.Auditor != nil {
+		_ = u.Auditor.Record(ctx, "user.created", user.ID, map[string]any{"username": user.Username, "admin": user.Admin})
+	}
+	return user, nil
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
+)
+
+// newID returns a time-ordered UUIDv7, so lists come out in creation order.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func newAuditor(s store.AuditStore) *store.Auditor {
+	return &store.Auditor{Store: s, NewID: newID, Now: nowUTC}
+}
+
+func newClients(db database, secret keys.Secret) *authz.Clients {
+	return &authz.Clients{
+		Store: db, Auditor: newAuditor(db), DigestKey: secret.Derive(keys.PurposeClientSecret),
+		NewID: newID, Rand: rand.Reader,
+	}
+}
+
+const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]... [--scope "a b"] [--redirect-uri URI]...
+                              [--post-logout-redirect-uri URI]... [--public] [--audience A]...
+                              [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
+       keyward clients list [--limit N] [--cursor C]
+       keyward clients get ID
+       keyward clients delete ID
+       keyward clients rotate-secret ID`
+
+// clients is "keyward clients …".
+func (m *Main) clients(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("%s", clientsUsage)
+	}
+	ctx = cliContext(ctx)
+	sub, args := args[0], args[1:]
+	fs := m.flags("clients " + sub)
+	var (
+		p      authz.ClientParams
+		scope  string
+		limit  int
+		cursor string
+	)
+	switch sub {
+	case "create":
+		fs.StringVar(&p.Name, "name", "", "display name (required)")
+		fs.StringArrayVar(&p.GrantTypes, "grant-type", nil, "client_credentials, authorization_code or refresh_token (repeatable)")
+		fs.StringVar(&scope, "scope", "", "space-separated scopes the client may request")
+		fs.StringArrayVar(&p.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
+		fs.StringArrayVar(&p.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "URI allowed after logout (repeatable)")
+		fs.BoolVar(&p.Public, "public", false, "public client (no secret; PKCE required)")
+		fs.StringArrayVar(&p.Audience, "audience", nil, "audience the client may request (repeatable)")
+		fs.BoolVar(&p.SkipConsent, "skip-consent", false, "do not ask users for consent")
+		fs.StringVar(&p.AccessTokenFormat, "access-token-format", "jwt", "jwt or opaque")
+		fs.StringVar(&p.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm (default RS256)")
+	case "list":
+		fs.IntVar(&limit, "limit", 100, "page size")
+		fs.StringVar(&cursor, "cursor", "", "cursor from the previous page")
+	case "get", "delete", "rotate-secret":
+	default:
+		return usagef("unknown subcommand %q\n%s", sub, clientsUsage)
+	}
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	pos := fs.Args()
+	needID := sub == "get" || sub == "delete" || sub == "rotate-secret"
+	if needID && len(pos) != 1 {
+		return usagef("clients %s takes exactly one client ID", sub)
+	}
+	if !needID && len(pos) != 0 {
+		return usagef("clients %s: unexpected argument %q", sub, pos[0])
+	}
+	db, secret, err := m.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	svc := newClients(db, secret)
+	switch sub {
+	case "create":
+		p.Scopes = strings.Fields(scope)
+		c, sec, err := svc.Create(ctx, p)
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitClient(c, sec)
+	case "list":
+		items, next, err := db.ListClients(ctx, store.Page{Limit: limit, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		views := make([]authz.ClientView, 0, len(items))
+		rows := make([][]string, 0, len(items))
+		for _, c := range items {
+			v := authz.NewClientView(c, "")
+			views = append(views, v)
+			rows = append(rows, []string{v.ClientID, v.Name, strings.Join(v.GrantTypes, ","), v.Scope, ts(v.CreatedAt)})
+		}
+		if next != "" && m.Config.Format != "json" {
+			defer m.Stderr.Write([]byte("more: --cursor " + next + "\n"))
+		}
+		return m.emit(views, []string{"CLIENT ID", "NAME", "GRANT TYPES", "SCOPE", "CREATED"}, rows)
+	case "get":
+		c, err := db.GetClient(ctx, pos[0])
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitClient(c, "")
+	case "delete":
+		if err := svc.Delete(ctx, pos[0]); err != nil {
+			return cliErr(err)
+		}
+		return m.emitRecord(map[string]any{"client_id": pos[0], "deleted": true}, [][2]string{{"deleted", pos[0]}})
+	default: // rotate-secret
+		c, sec, err := svc.RotateSecret(ctx, pos[0])
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitClient(c, sec)
+	}
+}
+
+func (m *Main) emitClient(c *store.Client, secret string) error {
+	v := authz.NewClientView(c, secret)
+	fields := [][2]string{
+		{"client_id", v.ClientID}, {"name", v.Name}, {"grant_types", strings.Join(v.GrantTypes, " ")},
+		{"scope", v.Scope}, {"redirect_uris", strings.Join(v.RedirectURIs, " ")},
+		{"audience", strings.Join(v.Audience, " ")}, {"public", boolStr(v.Public)},
+		{"skip_consent", boolStr(v.SkipConsent)}, {"access_token_format", v.AccessTokenFormat},
+	}
+	if secret != "" {
+		fields = append(fields, [2]string{"client_secret", secret + "   (shown once; store it now)"})
+	}
+	return m.emitRecord(v, fields)
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// cliErr turns domain errors into messages a person can act on.
+func cliErr(err error) error {
+	var ve *authz.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return usageError{errors.New(strings.Join(ve.Problems, "\n"))}
+	case errors.Is(err, store.ErrNotFound):
+		return errors.New("not found")
+	case errors.Is(err, store.ErrConflict):
+		return errors.New("already exists")
+	}
+	return err
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+// Config is every setting of the program. Each field is a flag and an
+// environment variable (CONTRACT.md, "Settings"); a flag overrides its
+// variable, which overrides the default shown in the flag's help.
+type Config struct {
+	// DataDir holds the embedded database and the generated secret.
+	DataDir string
+	// DatabaseURL is sqlite://PATH or postgres://… (default: SQLite in DataDir).
+	DatabaseURL string
+	// Issuer is the public base URL and the "iss" of every token.
+	Issuer string
+	// PublicAddr serves the OAuth2/OIDC endpoints and the login pages.
+	PublicAddr string
+	// AdminAddr serves the admin API, the console and /metrics.
+	AdminAddr string
+	// Secret is the system secret (≥ 32 bytes); generated into
+	// DataDir/secret on first run with SQLite, required with PostgreSQL.
+	Secret string
+	// LogFormat is "text" or "json" (default: text on a terminal).
+	LogFormat string
+	// NoMigrate makes serve skip migrations.
+	NoMigrate bool
+	// AccessTokenTTL is the lifetime of access tokens.
+	AccessTokenTTL time.Duration
+	// KeyRotation is the signing-key rotation period (0 disables it).
+	KeyRotation time.Duration
+	// Format is the output format of management commands: table or json.
+	Format string
+
+	// envErrs are environment values that could not be parsed.
+	envErrs []error
+}
+
+// setting describes one flag with its environment variable.
+type setting struct {
+	flag, env, usage string
+}
+
+var settings = map[string]setting{
+	"data-dir":         {"data-dir", "KEYWARD_DATA_DIR", "where the embedded database and generated secret live"},
+	"database-url":     {"database-url", "KEYWARD_DATABASE_URL", "sqlite://PATH or postgres://… (default sqlite://<data-dir>/keyward.db)"},
+	"issuer":           {"issuer", "KEYWARD_ISSUER", "the issuer URL; must be the public base URL"},
+	"public-addr":      {"public-addr", "KEYWARD_PUBLIC_ADDR", "address of the OAuth2/OIDC endpoints and login pages"},
+	"admin-addr":       {"admin-addr", "KEYWARD_ADMIN_ADDR", "address of the admin API, console and metrics"},
+	"secret":           {"secret", "KEYWARD_SECRET", "system secret, at least 32 bytes (default: generated into <data-dir>/secret)"},
+	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
+	"access-token-ttl": {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
+	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
+}
+
+// bindCommon registers the settings every command shares.
+func (c *Config) bindCommon(fs *pflag.FlagSet) {
+	str(fs, &c.DataDir, "data-dir", "./keyward-data")
+	str(fs, &c.DatabaseURL, "database-url", "")
+	str(fs, &c.Secret, "secret", "")
+	str(fs, &c.LogFormat, "log-format", "")
+	fs.StringVar(&c.Format, "format", "table", "output format: table or json")
+}
+
+// bindServe registers the settings of serve.
+func (c *Config) bindServe(fs *pflag.FlagSet) {
+	str(fs, &c.Issuer, "issuer", "http://127.0.0.1:8080")
+	str(fs, &c.PublicAddr, "public-addr", "127.0.0.1:8080")
+	str(fs, &c.AdminAddr, "admin-addr", "127.0.0.1:8081")
+	c.dur(fs, &c.AccessTokenTTL, "access-token-ttl", time.Hour)
+	c.dur(fs, &c.KeyRotation, "key-rotation", 30*24*time.Hour)
+	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
+}
+
+func str(fs *pflag.FlagSet, p *string, name, def string) {
+	s := settings[name]
+	if v, ok := os.LookupEnv(s.env); ok {
+		def = v
+	}
+	fs.StringVar(p, name, def, s.usage+" ($"+s.env+")")
+}
+
+func (c *Config) dur(fs *pflag.FlagSet, p *time.Duration, name string, def time.Duration) {
+	s := settings[name]
+	if v, ok := os.LookupEnv(s.env); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %q is not a duration (e.g. 1h, 30m)", s.env, v))
+		} else {
+			def = d
+		}
+	}
+	fs.DurationVar(p, name, def, s.usage+" ($"+s.env+")")
+}
+
+// Engine returns "sqlite" or "postgres" and the DSN for it.
+func (c *Config) Engine() (engine, dsn string, err error) {
+	u := c.DatabaseURL
+	if u == "" {
+		return "sqlite", filepath.Join(c.DataDir, "keyward.db"), nil
+	}
+	switch {
+	case strings.HasPrefix(u, "sqlite://"):
+		p := strings.TrimPrefix(u, "sqlite://")
+		if p == "" {
+			return "", "", errors.New("--database-url: sqlite:// needs a path, e.g. sqlite://./keyward-data/keyward.db")
+		}
+		return "sqlite", p, nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		if _, err := url.Parse(u); err != nil {
+			return "", "", errors.New("--database-url: not a valid postgres:// URL")
+		}
+		return "postgres", u, nil
+	default:
+		return "", "", errors.New("--database-url: must start with sqlite://, postgres:// or postgresql://")
+	}
+}
+
+// ValidateCommon reports every problem with the shared settings at once.
+func (c *Config) ValidateCommon() error {
+	errs := append([]error(nil), c.envErrs...)
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir: must not be empty"))
+	}
+	engine, _, err := c.Engine()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		errs = append(errs, fmt.Errorf("--secret: must be at least 32 bytes (got %d)", len(c.Secret)))
+	}
+	if engine == "postgres" && c.Secret == "" {
+		errs = append(errs, errors.New("--secret (KEYWARD_SECRET) is required with PostgreSQL, so every instance shares it; generate one with: openssl rand -hex 32"))
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format: %q is not text or json", c.LogFormat))
+	}
+	switch c.Format {
+	case "table", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--format: %q is not table or json", c.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateServe reports every problem with serve's settings at once.
+func (c *Config) ValidateServe() error {
+	errs := []error{c.ValidateCommon()}
+	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("--issuer: %q must be an absolute http(s) URL without query or fragment", c.Issuer))
+	}
+	for _, a := range []struct{ name, v string }{{"--public-addr", c.PublicAddr}, {"--admin-addr", c.AdminAddr}} {
+		if _, _, err := net.SplitHostPort(a.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", a.name, a.v))
+		}
+	}
+	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" {
+		errs = append(errs, errors.New("--public-addr and --admin-addr must differ"))
+	}
+	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--access-token-ttl: %s must be between 1m and 24h", c.AccessTokenTTL))
+	}
+	if c.KeyRotation != 0 && c.KeyRotation < time.Hour {
+		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h", c.KeyRotation))
+	}
+	return errors.Join(errs...)
+}
+
+// jsonLogs reports whether logs are JSON: asked for, or not on a terminal.
+func (c *Config) jsonLogs(f *os.File) bool {
+	switch c.LogFormat {
+	case "json":
+		return true
+	case "text":
+		return false
+	}
+	return !term.IsTerminal(int(f.Fd()))
+}

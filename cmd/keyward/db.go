@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/store/postgres"
+	"github.com/keyward/keyward/store/sqlite"
+)
+
+// database is what both engines give the rest of the program.
+type database interface {
+	store.Store
+	store.Events
+	Migrate(ctx context.Context) error
+}
+
+var (
+	_ database = (*sqlite.DB)(nil)
+	_ database = (*postgres.DB)(nil)
+)
+
+// openDatabase opens the configured engine; it neither migrates nor checks
+// the schema.
+func (m *Main) openDatabase(ctx context.Context) (database, error) {
+	engine, dsn, err := m.Config.Engine()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var db database
+	switch engine {
+	case "postgres":
+		db, err = postgres.Open(ctx, dsn, postgres.Config{})
+	default:
+		db, err = sqlite.Open(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.onClose(db.Close)
+	return db, nil
+}
+
+// openMigrated opens the database for a management command, migrating it
+// first so the commands work on a fresh data directory too.
+func (m *Main) openMigrated(ctx context.Context) (database, keys.Secret, error) {
+	if err := m.Config.ValidateCommon(); err != nil {
+		return nil, nil, usageError{err}
+	}
+	secret, err := m.loadSecret()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := m.openDatabase(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return nil, nil, err
+	}
+	return db, secret, nil
+}
+
+// secretFile is where a generated system secret lives.
+func (c *Config) secretFile() string { return filepath.Join(c.DataDir, "secret") }
+
+// loadSecret returns the configured secret, or the one in <data-dir>/secret,
+// generating it (mode 0600) on first use with SQLite.
+func (m *Main) loadSecret() (keys.Secret, error) {
+	if m.Config.Secret != "" {
+		s := keys.Secret(m.Config.Secret)
+		if err := s.Validate(); err != nil {
+			return nil, usageError{fmt.Errorf("--secret: %w", err)}
+		}
+		return s, nil
+	}
+	path := m.Config.secretFile()
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := keys.Secret(strings.TrimSpace(string(b)))
+		if err := s.Validate(); err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			m.log().Warn("the secret file is readable by other users; run chmod 600 on it", "path", path)
+		}
+		return s, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	secret := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// Another process created it first: use theirs.
+		return m.loadSecret()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	m.log().Info("generated a new system secret", "path", path)
+	return keys.Secret(secret), nil
+}
+
+// migrate is "keyward migrate".
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	fs := m.flags("migrate")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if err := m.Config.ValidateCommon(); err != nil {
+		return usageError{err}
+	}
+	db, err := m.openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "migrations applied")
+	return nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/keyward/keyward/store"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// Main is the program: it parses arguments, wires every part through
+// constructors and runs one command. Tests drive it the same way main does.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv is unused by design: settings come from os.Getenv at flag
+	// binding, so tests set variables with t.Setenv.
+	Config Config
+
+	// Started, when non-nil, receives the server once serve is listening.
+	Started chan<- *Server
+	// PublicListener and AdminListener, when set, are used instead of
+	// listening on --public-addr and --admin-addr (tests pass port-0
+	// listeners so they know the issuer URL before the server starts).
+	PublicListener, AdminListener net.Listener
+
+	logger  *slog.Logger
+	closers []func() error
+}
+
+// NewMain returns a Main on the process's standard streams.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// usageError is a mistake in the command line or the settings: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+const topUsage = `Keyward — OAuth2 / OpenID Connect authorization server with API keys.
+
+Usage:
+  keyward serve      start the server (SQLite under --data-dir unless --database-url)
+  keyward migrate    apply pending database migrations and exit
+  keyward version    print the version
+  keyward clients    create|list|get|delete|rotate-secret OAuth2 clients
+  keyward users      create users
+  keyward apikeys    create|list|get|revoke|roll API keys
+  keyward keys       list|rotate signing keys
+
+Run "keyward COMMAND --help" for a command's settings.
+`
+
+// Run runs the command in args and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	err := m.run(ctx, args)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, pflag.ErrHelp):
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(m.Stderr, "keyward: %s\n", indentJoined(err))
+		return exitUsage
+	}
+	fmt.Fprintf(m.Stderr, "keyward: %s\n", indentJoined(err))
+	return exitFailed
+}
+
+// indentJoined prints an errors.Join list one problem per line.
+func indentJoined(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%d problems:\n  - %s", len(lines), strings.Join(lines, "\n  - "))
+}
+
+func (m *Main) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, topUsage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return m.serve(ctx, rest)
+	case "migrate":
+		return m.migrate(ctx, rest)
+	case "version", "--version", "-v":
+		fmt.Fprintf(m.Stdout, "keyward %s\n", Version)
+		return nil
+	case "clients":
+		return m.clients(ctx, rest)
+	case "users":
+		return m.users(ctx, rest)
+	case "apikeys":
+		return m.apikeys(ctx, rest)
+	case "keys":
+		return m.keys(ctx, rest)
+	case "healthcheck":
+		return m.healthcheck(ctx, rest)
+	case "help", "--help", "-h":
+		fmt.Fprint(m.Stdout, topUsage)
+		return nil
+	default:
+		fmt.Fprint(m.Stderr, topUsage)
+		return usagef("unknown command %q", cmd)
+	}
+}
+
+// flags returns a flag set for a command with the shared settings bound.
+func (m *Main) flags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("keyward "+name, pflag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	m.Config.bindCommon(fs)
+	return fs
+}
+
+// parse parses args into fs; a bad flag is a usage error.
+func (m *Main) parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+// Close releases everything Run opened, last opened first.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
+
+// cliContext attributes audit events of management commands to "cli".
+func cliContext(ctx context.Context) context.Context { return store.WithActor(ctx, "cli") }

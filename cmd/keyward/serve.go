@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is a running keyward serve.
+type Server struct {
+	// PublicURL and AdminURL are where the listeners really are (tests use
+	// port 0).
+	PublicURL, AdminURL string
+	// SetupURL is the one-time console setup link ("" once an admin exists).
+	SetupURL string
+
+	public, admin *http.Server
+}
+
+// serve is "keyward serve".
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve")
+	m.Config.bindServe(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if len(fs.Args()) > 0 {
+		return usagef("serve: unexpected argument %q", fs.Args()[0])
+	}
+	start := time.Now()
+	log := m.log()
+
+	// Every problem is reported together: settings, ports, database.
+	var problems []error
+	if err := m.Config.ValidateServe(); err != nil {
+		problems = append(problems, err)
+	}
+	pubLn, admLn := m.PublicListener, m.AdminListener
+	if len(problems) == 0 && pubLn == nil {
+		var err error
+		if pubLn, err = net.Listen("tcp", m.Config.PublicAddr); err != nil {
+			problems = append(problems, fmt.Errorf("--public-addr %s: %w", m.Config.PublicAddr, listenErr(err)))
+		} else {
+			m.onClose(ignoreClosed(pubLn.Close))
+		}
+		if admLn, err = net.Listen("tcp", m.Config.AdminAddr); err != nil {
+			problems = append(problems, fmt.Errorf("--admin-addr %s: %w", m.Config.AdminAddr, listenErr(err)))
+		} else {
+			m.onClose(ignoreClosed(admLn.Close))
+		}
+	}
+	var db database
+	if m.Config.ValidateCommon() == nil {
+		var err error
+		if db, err = m.openDatabase(ctx); err != nil {
+			problems = append(problems, fmt.Errorf("database: %w", err))
+		}
+	}
+	if len(problems) > 0 {
+		return usageError{errors.Join(problems...)}
+	}
+	secret, err := m.loadSecret()
+	if err != nil {
+		return err
+	}
+	if m.Config.NoMigrate {
+		log.Info("skipping migrations (--no-migrate)")
+	} else if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := newRequestMetrics(reg)
+
+	app, err := m.build(ctx, db, secret, reg)
+	if err != nil {
+		return err
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	pub := gin.New()
+	pub.Use(accessLog(log, "public", metrics), gin.CustomRecovery(recovered(log)))
+	pub.ContextWithFallback = true
+	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	pub.GET("/readyz", readyz(db))
+	app.mountPublic(pub)
+
+	adm := gin.New()
+	adm.Use(accessLog(log, "admin", metrics), gin.CustomRecovery(recovered(log)))
+	adm.ContextWithFallback = true
+	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	adm.GET("/readyz", readyz(db))
+	adm.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	app.mountAdmin(adm)
+
+	srv := &Server{
+		PublicURL: "http://" + pubLn.Addr().String(),
+		AdminURL:  "http://" + admLn.Addr().String(),
+		public:    newHTTPServer(pub),
+		admin:     newHTTPServer(adm),
+	}
+	srv.SetupURL = app.setupURL(ctx, srv.AdminURL)
+
+	errc := make(chan error, 2)
+	go func() { errc <- srv.public.Serve(pubLn) }()
+	go func() { errc <- srv.admin.Serve(admLn) }()
+	bgctx, stopBG := context.WithCancel(context.Background())
+	bgDone := app.runBackground(bgctx)
+
+	fmt.Fprintf(m.Stdout, "Keyward %s is ready in %s\n", Version, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(m.Stdout, "  public URL: %s (issuer %s)\n", srv.PublicURL, m.Config.Issuer)
+	fmt.Fprintf(m.Stdout, "  admin URL:  %s\n", srv.AdminURL)
+	if srv.SetupURL != "" {
+		fmt.Fprintf(m.Stdout, "  no admin user yet; create one at this one-time link:\n    %s\n", srv.SetupURL)
+	}
+	log.Info("serving", "public", srv.PublicURL, "admin", srv.AdminURL, "issuer", m.Config.Issuer)
+	if m.Started != nil {
+		m.Started <- srv
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests")
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	shutErr := errors.Join(srv.public.Shutdown(sctx), srv.admin.Shutdown(sctx))
+	stopBG()
+	<-bgDone
+	app.close()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	if shutErr != nil {
+		return fmt.Errorf("shutdown: %w", shutErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+func readyz(db database) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "unreachable"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ok", "database": "ok"})
+	}
+}
+
+// recovered answers a panic with a bare 500 and logs it, never a stack
+// trace to the client.
+func recovered(log interface {
+	Error(msg string, args ...any)
+}) gin.RecoveryFunc {
+	return func(c *gin.Context, err any) {
+		log.Error("panic in handler", "err", fmt.Sprint(err), "path", c.Request.URL.Path)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "server_error"})
+	}
+}
+
+func listenErr(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}
+
+func ignoreClosed(f func() error) func() error {
+	return func() error {
+		if err := f(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+func nowUTC() time.Time { return time.Now().UTC() }

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// AuditEvent records one change made to Keyward's state.
+type AuditEvent struct {
+	ID string
+	// Type names what happened, e.g. "client.created", "signing_key.rotated".
+	Type string
+	// Actor is who did it: "cli", "user:<id>", "client:<id>", "system".
+	Actor string
+	// Subject is the id of the thing acted upon.
+	Subject string
+	// Data holds event-specific details; never a secret.
+	Data      json.RawMessage
+	CreatedAt time.Time
+}
+
+// AuditStore appends to and reads the audit log. Events are never updated.
+type AuditStore interface {
+	// AppendAudit stores e; its ID must be new.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns one page ordered by ID and the next cursor.
+	ListAudit(ctx context.Context, p Page) ([]*AuditEvent, string, error)
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that attributes audit events to actor
+// ("cli", "user:<id>", "client:<id>", "system").
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorFrom returns the actor of ctx, or "system".
+func ActorFrom(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+		return a
+	}
+	return "system"
+}
+
+// Auditor appends audit events with generated ids and the context's actor.
+// It satisfies the Auditor interfaces that keys and keys/signing declare.
+type Auditor struct {
+	Store AuditStore
+	// NewID returns a new, time-ordered event id.
+	NewID func() string
+	Now   func() time.Time
+}
+
+// Record appends one event of eventType about subject; data must hold no secret.
+func (a *Auditor) Record(ctx context.Context, eventType, subject string, data map[string]any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		b = []byte("{}")
+	}
+	return a.Store.AppendAudit(ctx, &AuditEvent{
+		ID: a.NewID(), Type: eventType, Actor: ActorFrom(ctx), Subject: subject,
+		Data: b, CreatedAt: Truncate(a.Now()),
+	})
+}

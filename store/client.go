@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Client is an OAuth2 client registration (RFC 6749 §2).
+type Client struct {
+	ID   string
+	Name string
+	// SecretDigest is the keyed digest of the client secret (HMAC-SHA-256);
+	// empty for public clients. The secret itself is never stored.
+	SecretDigest []byte
+	Public       bool
+	GrantTypes   []string
+	Scopes       []string
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are the URIs allowed after RP-initiated logout.
+	PostLogoutRedirectURIs []string
+	Audience               []string
+	SkipConsent            bool
+	// AccessTokenFormat is "jwt" or "opaque".
+	AccessTokenFormat string
+	// IDTokenAlg is the JWS algorithm of the client's ID tokens ("" = RS256).
+	IDTokenAlg string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ClientStore persists clients.
+type ClientStore interface {
+	// CreateClient stores c; ErrConflict if its ID is taken.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient returns the client or ErrNotFound.
+	GetClient(ctx context.Context, id string) (*Client, error)
+	// ListClients returns one page ordered by ID and the next cursor.
+	ListClients(ctx context.Context, p Page) ([]*Client, string, error)
+	// UpdateClient replaces every field but ID and CreatedAt; ErrNotFound.
+	UpdateClient(ctx context.Context, c *Client) error
+	// DeleteClient removes the client; ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+}

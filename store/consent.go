@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Consent remembers which scopes a user granted to a client.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// BrowserSession is a signed-in browser on the login page or the console.
+type BrowserSession struct {
+	// ID is the keyed digest of the session cookie's value, never the value.
+	ID        string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SessionStore persists consents and browser sessions.
+type SessionStore interface {
+	// SaveConsent creates or replaces the consent of (UserID, ClientID).
+	SaveConsent(ctx context.Context, c *Consent) error
+	// GetConsent returns the consent or ErrNotFound.
+	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)
+	// DeleteConsent removes the consent; ErrNotFound.
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+
+	// CreateBrowserSession stores s; ErrConflict if its ID exists.
+	CreateBrowserSession(ctx context.Context, s *BrowserSession) error
+	// GetBrowserSession returns the session (even if expired) or ErrNotFound.
+	GetBrowserSession(ctx context.Context, id string) (*BrowserSession, error)
+	// DeleteBrowserSession removes the session; ErrNotFound.
+	DeleteBrowserSession(ctx context.Context, id string) error
+}
+
+// Store is everything the authorization server persists outside keys.
+type Store interface {
+	ClientStore
+	UserStore
+	TokenStore
+	RevocationStore
+	SessionStore
+	AuditStore
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}

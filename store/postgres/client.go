@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyward/keyward/store"
+)
+
+const clientColumns = `id, name, secret_digest, public, grant_types, scopes, redirect_uris,
+	post_logout_redirect_uris, audience, skip_consent, access_token_format, id_token_alg,
+	created_at, updated_at`
+
+// CreateClient implements store.ClientStore.
+func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
+	now := d.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	_, err := d.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
+		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
+		c.AccessTokenFormat, c.IDTokenAlg, now, now)
+	return mapErr(err)
+}
+
+// GetClient implements store.ClientStore.
+func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	return scanClient(d.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+}
+
+// ListClients implements store.ClientStore.
+func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
+	p = p.Normalize()
+	rows, err := d.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
+		WHERE id > $1 ORDER BY id COLLATE "C" LIMIT $2`, p.Cursor, p.Limit)
+	if err != nil {
+		return nil, "", mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", mapErr(err)
+	}
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return out, store.NextCursor(p, len(out), last), nil
+}
+
+// UpdateClient implements store.ClientStore.
+func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
+	c.UpdatedAt = d.now()
+	return affected(d.pool.Exec(ctx, `UPDATE clients SET name = $1, secret_digest = $2, public = $3,
+		grant_types = $4, scopes = $5, redirect_uris = $6, post_logout_redirect_uris = $7, audience = $8,
+		skip_consent = $9, access_token_format = $10, id_token_alg = $11, updated_at = $12 WHERE id = $13`,
+		c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes), list(c.RedirectURIs),
+		list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent, c.AccessTokenFormat,
+		c.IDTokenAlg, c.UpdatedAt, c.ID))
+}
+
+// DeleteClient implements store.ClientStore.
+func (d *DB) DeleteClient(ctx context.Context, id string) error {
+	return affected(d.pool.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id))
+}
+
+func scanClient(s scanner) (*store.Client, error) {
+	var (
+		c                                       store.Client
+		grants, scopes, redirects, logout, auds []byte
+		created, updated                        time.Time
+	)
+	err := s.Scan(&c.ID, &c.Name, &c.SecretDigest, &c.Public, &grants, &scopes, &redirects,
+		&logout, &auds, &c.SkipConsent, &c.AccessTokenFormat, &c.IDTokenAlg, &created, &updated)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	for _, f := range []struct {
+		src []byte
+		dst *[]string
+	}{{grants, &c.GrantTypes}, {scopes, &c.Scopes}, {redirects, &c.RedirectURIs}, {logout, &c.PostLogoutRedirectURIs}, {auds, &c.Audience}} {
+		if err := parseList(f.src, f.dst); err != nil {
+			return nil, err
+		}
+	}
+	c.CreatedAt, c.UpdatedAt = created.UTC(), updated.UTC()
+	return &c, nil
+}

@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyward/keyward/store"
+)
+
+// CreateToken implements store.TokenStore.
+func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
+	_, err := d.pool.Exec(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
+		subject, active, access_signature, data, requested_at, expires_at, inactive_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,
+		r.Data, r.RequestedAt, r.ExpiresAt, nullTime(r.InactiveAt))
+	return mapErr(err)
+}
+
+// GetToken implements store.TokenStore.
+func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
+	var (
+		r        store.TokenRecord
+		k        string
+		inactive *time.Time
+	)
+	err := d.pool.QueryRow(ctx, `SELECT kind, signature, request_id, client_id, subject, active,
+		access_signature, data, requested_at, expires_at, inactive_at
+		FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(kind), signature).Scan(
+		&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.AccessSignature,
+		&r.Data, &r.RequestedAt, &r.ExpiresAt, &inactive)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	r.Kind = store.TokenKind(k)
+	r.RequestedAt, r.ExpiresAt, r.InactiveAt = r.RequestedAt.UTC(), r.ExpiresAt.UTC(), fromNullTime(inactive)
+	return &r, nil
+}
+
+// DeleteToken implements store.TokenStore.
+func (d *DB) DeleteToken(ctx context.Context, kind store.TokenKind, signature string) error {
+	return affected(d.pool.Exec(ctx, `DELETE FROM oauth_tokens WHERE kind = $1 AND signature = $2`,
+		string(kind), signature))
+}
+
+// DeactivateToken implements store.TokenStore.
+func (d *DB) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string, at time.Time) (bool, error) {
+	tag, err := d.pool.Exec(ctx, `UPDATE oauth_tokens SET active = FALSE, inactive_at = $1
+		WHERE kind = $2 AND signature = $3 AND active`, at, string(kind), signature)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	if _, err := d.GetToken(ctx, kind, signature); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// DeactivateRequest implements store.TokenStore.
+func (d *DB) DeactivateRequest(ctx context.Context, kind store.TokenKind, requestID string, at time.Time) error {
+	_, err := d.pool.Exec(ctx, `UPDATE oauth_tokens SET active = FALSE, inactive_at = $1
+		WHERE kind = $2 AND request_id = $3 AND active`, at, string(kind), requestID)
+	return mapErr(err)
+}
+
+// DeleteRequest implements store.TokenStore.
+func (d *DB) DeleteRequest(ctx context.Context, requestID string) error {
+	_, err := d.pool.Exec(ctx, `DELETE FROM oauth_tokens WHERE request_id = $1`, requestID)
+	return mapErr(err)
+}
+
+// DeleteExpiredTokens implements store.TokenStore.
+func (d *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := d.pool.Exec(ctx, `DELETE FROM oauth_tokens WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// RevokeJTI implements store.RevocationStore.
+func (d *DB) RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error {
+	_, err := d.pool.Exec(ctx, `INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2)
+		ON CONFLICT (jti) DO NOTHING`, jti, expiresAt)
+	return mapErr(err)
+}
+
+// ListRevokedJTIs implements store.RevocationStore.
+func (d *DB) ListRevokedJTIs(ctx context.Context, now time.Time) ([]store.RevokedToken, error) {
+	rows, err := d.pool.Query(ctx, `SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > $1`, now)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.RevokedToken
+	for rows.Next() {
+		var r store.RevokedToken
+		if err := rows.Scan(&r.JTI, &r.ExpiresAt); err != nil {
+			return nil, mapErr(err)
+		}
+		r.ExpiresAt = r.ExpiresAt.UTC()
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// DeleteExpiredJTIs implements store.RevocationStore.
+func (d *DB) DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := d.pool.Exec(ctx, `DELETE FROM revoked_jtis WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,96 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/keyward/keyward/store"
+)
+
+const clientColumns = `id, name, secret_digest, public, grant_types, scopes, redirect_uris,
+	post_logout_redirect_uris, audience, skip_consent, access_token_format, id_token_alg,
+	created_at, updated_at`
+
+// CreateClient implements store.ClientStore.
+func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
+	now := d.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	_, err := d.db.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
+		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
+		c.AccessTokenFormat, c.IDTokenAlg, micros(now), micros(now))
+	return mapErr(err)
+}
+
+// GetClient implements store.ClientStore.
+func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	row := d.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id)
+	return scanClient(row)
+}
+
+// ListClients implements store.ClientStore.
+func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
+	p = p.Normalize()
+	rows, err := d.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
+		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+	if err != nil {
+		return nil, "", mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", mapErr(err)
+	}
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return out, store.NextCursor(p, len(out), last), nil
+}
+
+// UpdateClient implements store.ClientStore.
+func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
+	c.UpdatedAt = d.now()
+	res, err := d.db.ExecContext(ctx, `UPDATE clients SET name = ?, secret_digest = ?, public = ?,
+		grant_types = ?, scopes = ?, redirect_uris = ?, post_logout_redirect_uris = ?, audience = ?,
+		skip_consent = ?, access_token_format = ?, id_token_alg = ?, updated_at = ? WHERE id = ?`,
+		c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes), list(c.RedirectURIs),
+		list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent, c.AccessTokenFormat,
+		c.IDTokenAlg, micros(c.UpdatedAt), c.ID)
+	return affected(res, err)
+}
+
+// DeleteClient implements store.ClientStore.
+func (d *DB) DeleteClient(ctx context.Context, id string) error {
+	return affected(d.db.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id))
+}
+
+func scanClient(s scanner) (*store.Client, error) {
+	var (
+		c                                       store.Client
+		grants, scopes, redirects, logout, auds string
+		created, updated                        int64
+	)
+	err := s.Scan(&c.ID, &c.Name, &c.SecretDigest, &c.Public, &grants, &scopes, &redirects,
+		&logout, &auds, &c.SkipConsent, &c.AccessTokenFormat, &c.IDTokenAlg, &created, &updated)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	for _, f := range []struct {
+		src string
+		dst *[]string
+	}{{grants, &c.GrantTypes}, {scopes, &c.Scopes}, {redirects, &c.RedirectURIs}, {logout, &c.PostLogoutRedirectURIs}, {auds, &c.Audience}} {
+		if err := parseList(f.src, f.dst); err != nil {
+			return nil, err
+		}
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}

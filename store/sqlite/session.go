@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/keyward/keyward/store"
+)
+
+// SaveConsent implements store.SessionStore.
+func (d *DB) SaveConsent(ctx context.Context, c *store.Consent) error {
+	now := d.now()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	c.UpdatedAt = now
+	_, err := d.db.ExecContext(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, client_id)
+		DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+		c.UserID, c.ClientID, list(c.Scopes), micros(c.CreatedAt), micros(now))
+	return mapErr(err)
+}
+
+// GetConsent implements store.SessionStore.
+func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Consent, error) {
+	var (
+		c                store.Consent
+		scopes           string
+		created, updated int64
+	)
+	err := d.db.QueryRowContext(ctx, `SELECT user_id, client_id, scopes, created_at, updated_at
+		FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID).Scan(
+		&c.UserID, &c.ClientID, &scopes, &created, &updated)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if err := parseList(scopes, &c.Scopes); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+// DeleteConsent implements store.SessionStore.
+func (d *DB) DeleteConsent(ctx context.Context, userID, clientID string) error {
+	return affected(d.db.ExecContext(ctx, `DELETE FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID))
+}
+
+// CreateBrowserSession implements store.SessionStore.
+func (d *DB) CreateBrowserSession(ctx context.Context, s *store.BrowserSession) error {
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = d.now()
+	}
+	_, err := d.db.ExecContext(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?)`, s.ID, s.UserID, micros(s.CreatedAt), micros(s.ExpiresAt))
+	return mapErr(err)
+}
+
+// GetBrowserSession implements store.SessionStore.
+func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSession, error) {
+	var (
+		s                store.BrowserSession
+		created, expires int64
+	)
+	err := d.db.QueryRowContext(ctx, `SELECT id, user_id, created_at, expires_at FROM browser_sessions
+		WHERE id = ?`, id).Scan(&s.ID, &s.UserID, &created, &expires)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	s.CreatedAt, s.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return &s, nil
+}
+
+// DeleteBrowserSession implements store.SessionStore.
+func (d *DB) DeleteBrowserSession(ctx context.Context, id string) error {
+	return affected(d.db.ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, id))
+}

@@ -1,0 +1,126 @@
+// Package sqlite is Keyward's embedded default store: a single SQLite file
+// through modernc.org/sqlite (pure Go, no cgo), in WAL mode. It implements
+// store.Store, keys.Store and signing.Store.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/keyward/keyward/migrations"
+	"github.com/keyward/keyward/store"
+)
+
+// DB is an open SQLite store.
+type DB struct {
+	db     *sql.DB
+	path   string
+	events store.LocalEvents
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database file at path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	// The file holds digests and encrypted keys: owner-only, like the secret.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &DB{db: db, path: path, Now: time.Now}, nil
+}
+
+// Migrate applies pending migrations.
+func (d *DB) Migrate(ctx context.Context) error {
+	_, err := migrations.Up(ctx, migrations.SQLite, d.db)
+	return err
+}
+
+// SQL returns the underlying database handle.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Ping reports whether the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+func (d *DB) now() time.Time { return store.Truncate(d.Now()) }
+
+// mapErr turns driver errors into the store's sentinel errors.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return fmt.Errorf("%w: %s", store.ErrConflict, constraintName(se.Error()))
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: referenced record missing", store.ErrNotFound)
+		}
+	}
+	return err
+}
+
+func constraintName(msg string) string {
+	if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
+		return msg[i+len("constraint failed: "):]
+	}
+	return "duplicate"
+}
+
+// affected returns store.ErrNotFound when a write touched no row.
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

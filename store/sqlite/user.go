@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/keyward/keyward/store"
+)
+
+const userColumns = `id, username, password_hash, email, email_verified, name, admin, disabled,
+	created_at, updated_at`
+
+// CreateUser implements store.UserStore.
+func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
+	now := d.now()
+	u.CreatedAt, u.UpdatedAt = now, now
+	_, err := d.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name, u.Admin, u.Disabled,
+		micros(now), micros(now))
+	return mapErr(err)
+}
+
+// GetUser implements store.UserStore.
+func (d *DB) GetUser(ctx context.Context, id string) (*store.User, error) {
+	return scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// GetUserByUsername implements store.UserStore.
+func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.User, error) {
+	return scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+}
+
+// ListUsers implements store.UserStore.
+func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string, error) {
+	p = p.Normalize()
+	rows, err := d.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+	if err != nil {
+		return nil, "", mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", mapErr(err)
+	}
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return out, store.NextCursor(p, len(out), last), nil
+}
+
+// UpdateUser implements store.UserStore.
+func (d *DB) UpdateUser(ctx context.Context, u *store.User) error {
+	u.UpdatedAt = d.now()
+	res, err := d.db.ExecContext(ctx, `UPDATE users SET username = ?, password_hash = ?, email = ?,
+		email_verified = ?, name = ?, admin = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+		u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name, u.Admin, u.Disabled,
+		micros(u.UpdatedAt), u.ID)
+	return affected(res, err)
+}
+
+// DeleteUser implements store.UserStore.
+func (d *DB) DeleteUser(ctx context.Context, id string) error {
+	return affected(d.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
+}
+
+// CountAdmins implements store.UserStore.
+func (d *DB) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE admin`).Scan(&n)
+	return n, mapErr(err)
+}
+
+func scanUser(s scanner) (*store.User, error) {
+	var (
+		u                store.User
+		created, updated int64
+	)
+	err := s.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name,
+		&u.Admin, &u.Disabled, &created, &updated)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when the requested record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a write would violate a uniqueness rule,
+// for example a second user with the same username.
+var ErrConflict = errors.New("store: conflict")
+
+// DefaultPageLimit is the page size used when a Page has no Limit.
+const DefaultPageLimit = 50
+
+// MaxPageLimit caps a Page's Limit.
+const MaxPageLimit = 500
+
+// Page selects one page of a list ordered by id. Cursor is the last id of
+// the previous page ("" for the first page).
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Normalize returns the page with Limit clamped to [1, MaxPageLimit].
+func (p Page) Normalize() Page {
+	if p.Limit <= 0 {
+		p.Limit = DefaultPageLimit
+	}
+	if p.Limit > MaxPageLimit {
+		p.Limit = MaxPageLimit
+	}
+	return p
+}
+
+// NextCursor returns the cursor for the page after items, given their ids,
+// or "" when the page was not full (there is no next page).
+func NextCursor(p Page, n int, lastID string) string {
+	if n < p.Limit || n == 0 {
+		return ""
+	}
+	return lastID
+}
+
+// Timestamps are kept with microsecond precision by every engine.
+func Truncate(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

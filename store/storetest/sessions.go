@@ -1,0 +1,112 @@
+package storetest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/store"
+)
+
+func testConsents(t *testing.T, s store.Store) {
+	if err := s.CreateUser(ctx(), sampleUser("u")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx(), sampleClient("c")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetConsent(ctx(), "u", "c"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetConsent before save: %v", err)
+	}
+	if err := s.SaveConsent(ctx(), &store.Consent{UserID: "u", ClientID: "c", Scopes: []string{"openid"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveConsent(ctx(), &store.Consent{UserID: "u", ClientID: "c", Scopes: []string{"openid", "email"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetConsent(ctx(), "u", "c")
+	if err != nil || !reflect.DeepEqual(got.Scopes, []string{"openid", "email"}) {
+		t.Fatalf("GetConsent = %+v, %v", got, err)
+	}
+	if err := s.SaveConsent(ctx(), &store.Consent{UserID: "ghost", ClientID: "c"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("consent for a missing user: %v, want ErrNotFound", err)
+	}
+	// Deleting the client removes its consents.
+	if err := s.DeleteClient(ctx(), "c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetConsent(ctx(), "u", "c"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("consent survived its client: %v", err)
+	}
+}
+
+func testBrowserSessions(t *testing.T, s store.Store) {
+	if err := s.CreateUser(ctx(), sampleUser("u")); err != nil {
+		t.Fatal(err)
+	}
+	exp := store.Truncate(time.Now().Add(time.Hour))
+	if err := s.CreateBrowserSession(ctx(), &store.BrowserSession{ID: "s1", UserID: "u", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateBrowserSession(ctx(), &store.BrowserSession{ID: "s1", UserID: "u", ExpiresAt: exp}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate session: %v", err)
+	}
+	got, err := s.GetBrowserSession(ctx(), "s1")
+	if err != nil || got.UserID != "u" || !got.ExpiresAt.Equal(exp) {
+		t.Fatalf("GetBrowserSession = %+v, %v", got, err)
+	}
+	if err := s.DeleteUser(ctx(), "u"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetBrowserSession(ctx(), "s1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session survived its user: %v", err)
+	}
+	if err := s.DeleteBrowserSession(ctx(), "s1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete missing session: %v", err)
+	}
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	for _, id := range []string{"e1", "e2", "e3"} {
+		if err := s.AppendAudit(ctx(), &store.AuditEvent{ID: id, Type: "client.created", Actor: "cli", Subject: "c", Data: []byte(`{"name":"x"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendAudit(ctx(), &store.AuditEvent{ID: "e1", Type: "x", Actor: "cli"}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate audit id: %v", err)
+	}
+	page, next, err := s.ListAudit(ctx(), store.Page{Limit: 2})
+	if err != nil || len(page) != 2 || next != "e2" {
+		t.Fatalf("ListAudit = %d, %q, %v", len(page), next, err)
+	}
+	if page[0].Type != "client.created" || page[0].CreatedAt.IsZero() {
+		t.Fatalf("event: %+v", page[0])
+	}
+	var data map[string]string
+	if err := jsonUnmarshal(page[0].Data, &data); err != nil || data["name"] != "x" {
+		t.Fatalf("event data %s: %v", page[0].Data, err)
+	}
+}
+
+// testDurability writes, closes, reopens and reads back.
+func testDurability(t *testing.T, open func() store.Store) {
+	s := open()
+	if err := s.CreateClient(ctx(), sampleClient("durable")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx(), sampleUser("durable")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	defer s.Close()
+	if c, err := s.GetClient(ctx(), "durable"); err != nil || c.Name != "App durable" {
+		t.Fatalf("client after reopen: %+v %v", c, err)
+	}
+	if _, err := s.GetUserByUsername(ctx(), "user-durable"); err != nil {
+		t.Fatalf("user after reopen: %v", err)
+	}
+}

@@ -1,0 +1,53 @@
+// Package storetest is the one conformance suite every store engine runs
+// in full: Run for store.Store, and one Run* function per domain store
+// (RunAPIKeys, RunSigningKeys) declared beside it. Each sub-test opens
+// its own empty, migrated store.
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/keyward/keyward/store"
+)
+
+// Opener returns a fresh, empty, migrated store; it registers its own
+// cleanup with t.
+type Opener func(t *testing.T) store.Store
+
+// Reopener returns a store on the same database as the last store it
+// opened for this test, to check durability across close and reopen.
+type Reopener func(t *testing.T) (open func() store.Store)
+
+// Run runs the whole core suite against one engine.
+func Run(t *testing.T, open Opener, reopen Reopener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Clients/CRUD", testClientsCRUD},
+		{"Clients/NotFound", testClientsNotFound},
+		{"Clients/Conflict", testClientsConflict},
+		{"Clients/Pagination", testClientsPagination},
+		{"Users/CRUD", testUsersCRUD},
+		{"Users/Conflict", testUsersConflict},
+		{"Users/Pagination", testUsersPagination},
+		{"Users/ConcurrentWriters", testUsersConcurrent},
+		{"Tokens/Lifecycle", testTokensLifecycle},
+		{"Tokens/Request", testTokensRequest},
+		{"Tokens/Expiry", testTokensExpiry},
+		{"Revocation", testRevocation},
+		{"Consents", testConsents},
+		{"BrowserSessions", testBrowserSessions},
+		{"Audit", testAudit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+	t.Run("Durability", func(t *testing.T) { testDurability(t, reopen(t)) })
+}
+
+func ctx() context.Context { return context.Background() }

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// TokenKind says which OAuth2 artifact a TokenRecord stores.
+type TokenKind string
+
+// The kinds of stored OAuth2 artifacts.
+const (
+	KindAuthorizeCode TokenKind = "code"
+	KindAccessToken   TokenKind = "access"
+	KindRefreshToken  TokenKind = "refresh"
+	KindPKCE          TokenKind = "pkce"
+	KindOIDC          TokenKind = "oidc"
+)
+
+// TokenRecord is one stored authorization request, keyed by the signature
+// of the code or token it was issued for (never the token itself). All the
+// records of one grant share a RequestID, so revoking a grant reaches all
+// of its codes and tokens (RFC 6749 §10.5, §10.4; RFC 7009 §2.1).
+type TokenRecord struct {
+	Kind      TokenKind
+	Signature string
+	RequestID string
+	ClientID  string
+	Subject   string
+	// Active is false once a code is used or a refresh token rotated.
+	Active bool
+	// AccessSignature links a refresh token to the access token issued with it.
+	AccessSignature string
+	// Data is the serialized request (scopes, form, session), engine-opaque.
+	Data        []byte
+	RequestedAt time.Time
+	ExpiresAt   time.Time
+	// InactiveAt is when Active became false (zero while active).
+	InactiveAt time.Time
+}
+
+// TokenStore persists OAuth2 grants. Writes are single statements, so no
+// transaction is held open across calls.
+type TokenStore interface {
+	// CreateToken stores r; ErrConflict if (Kind, Signature) exists.
+	CreateToken(ctx context.Context, r *TokenRecord) error
+	// GetToken returns the record (active or not) or ErrNotFound.
+	GetToken(ctx context.Context, kind TokenKind, signature string) (*TokenRecord, error)
+	// DeleteToken removes one record; ErrNotFound.
+	DeleteToken(ctx context.Context, kind TokenKind, signature string) error
+	// DeactivateToken marks one record inactive at time at; ErrNotFound.
+	// It reports whether this call was the one that deactivated it.
+	DeactivateToken(ctx context.Context, kind TokenKind, signature string, at time.Time) (bool, error)
+	// DeactivateRequest marks every record of the kind in the grant inactive.
+	DeactivateRequest(ctx context.Context, kind TokenKind, requestID string, at time.Time) error
+	// DeleteRequest removes every record of every kind in the grant.
+	DeleteRequest(ctx context.Context, requestID string) error
+	// DeleteExpiredTokens removes records that expired before t.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
+}
+
+// RevokedToken is the jti of a revoked stateless (JWT) access token, kept
+// until the token's own expiry.
+type RevokedToken struct {
+	JTI       string
+	ExpiresAt time.Time
+}
+
+// RevocationStore keeps the revocation list of JWT access tokens.
+type RevocationStore interface {
+	// RevokeJTI adds jti to the list (idempotent).
+	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
+	// ListRevokedJTIs returns every entry that expires after now.
+	ListRevokedJTIs(ctx context.Context, now time.Time) ([]RevokedToken, error)
+	// DeleteExpiredJTIs prunes entries that expired before t.
+	DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error)
+}
