@@ -69,7 +69,10 @@ func newProvider(e Engine, db *sql.DB) (*goose.Provider, error) {
 	switch e {
 	case Postgres:
 		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		locker, err := lock.NewPostgresSessionLocker(
+			// Poll every second for up to 5 minutes while another instance migrates.
+			lock.WithLockTimeout(1, 300),
+		)
 		if err != nil {
 			return nil, err
 		}

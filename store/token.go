@@ -51,6 +51,8 @@ type TokenStore interface {
 	// DeactivateToken marks one record inactive at time at; ErrNotFound.
 	// It reports whether this call was the one that deactivated it.
 	DeactivateToken(ctx context.Context, kind TokenKind, signature string, at time.Time) (bool, error)
+	// ListRequest returns every record of the kind in the grant.
+	ListRequest(ctx context.Context, kind TokenKind, requestID string) ([]*TokenRecord, error)
 	// DeactivateRequest marks every record of the kind in the grant inactive.
 	DeactivateRequest(ctx context.Context, kind TokenKind, requestID string, at time.Time) error
 	// DeleteRequest removes every record of every kind in the grant.

@@ -2,26 +2,73 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
 )
 
 // app is every service of a running server, wired by build.
 type app struct {
-	db      database
-	secret  keys.Secret
-	closers []func()
+	db       database
+	secret   keys.Secret
+	signing  *signing.Service
+	apikeys  *keys.Service
+	provider *authz.Provider
+	clients  *authz.Clients
+	users    *authz.Users
 }
 
 // build wires the services of serve through their constructors.
 func (m *Main) build(ctx context.Context, db database, secret keys.Secret, reg prometheus.Registerer) (*app, error) {
-	return &app{db: db, secret: secret}, nil
+	log := m.log()
+	auditor := newAuditor(db)
+	sig, err := newSigning(db, secret, m.Config.KeyRotation, auditor, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := sig.Bootstrap(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	apik, err := newAPIKeys(db, secret, auditor, log)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := authz.New(ctx, authz.Config{
+		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
+		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
+		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate,
+		Auditor: auditor, Logger: log,
+	})
+	if err != nil {
+		apik.Close()
+		return nil, err
+	}
+	clients := newClients(db, secret)
+	clients.OnChange = prov.ClientChanged
+	return &app{
+		db: db, secret: secret, signing: sig, apikeys: apik, provider: prov, clients: clients,
+		users: &authz.Users{Store: db, Auditor: auditor, NewID: newID},
+	}, nil
 }
 
-func (a *app) mountPublic(r gin.IRouter) {}
+func newSigning(db database, secret keys.Secret, rotation time.Duration, auditor *store.Auditor, log *slog.Logger) (*signing.Service, error) {
+	return signing.New(db, secret, db, signing.Config{RotationPeriod: rotation, Auditor: auditor, Logger: log})
+}
+
+func newAPIKeys(db database, secret keys.Secret, auditor *store.Auditor, log *slog.Logger) (*keys.Service, error) {
+	return keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: auditor, Logger: log})
+}
+
+func (a *app) mountPublic(r gin.IRouter) { a.provider.Mount(r) }
 
 func (a *app) mountAdmin(r gin.IRouter) {}
 
@@ -30,16 +77,27 @@ func (a *app) setupURL(ctx context.Context, adminURL string) string { return "" 
 
 // runBackground starts the periodic jobs; the channel closes when they stop.
 func (a *app) runBackground(ctx context.Context) <-chan struct{} {
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){
+		func(ctx context.Context) { a.signing.Run(ctx) },
+		func(ctx context.Context) { a.apikeys.Run(ctx) },
+		a.provider.Run,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(ctx)
+		}()
+	}
 	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
+		wg.Wait()
 		close(done)
 	}()
 	return done
 }
 
 func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
+	a.provider.Close()
+	a.apikeys.Close()
 }

@@ -24,6 +24,8 @@ func newClients(db database, secret keys.Secret) *authz.Clients {
 	return &authz.Clients{
 		Store: db, Auditor: newAuditor(db), DigestKey: secret.Derive(keys.PurposeClientSecret),
 		NewID: newID, Rand: rand.Reader,
+		// Management commands tell running servers through the database.
+		OnChange: func(ctx context.Context, id string) { _ = db.Notify(ctx, authz.ClientsChannel, id) },
 	}
 }
 
@@ -155,7 +157,7 @@ func cliErr(err error) error {
 	switch {
 	case errors.As(err, &ve):
 		return usageError{errors.New(strings.Join(ve.Problems, "\n"))}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound):
 		return errors.New("not found")
 	case errors.Is(err, store.ErrConflict):
 		return errors.New("already exists")

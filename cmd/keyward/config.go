@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ type Config struct {
 	AccessTokenTTL time.Duration
 	// KeyRotation is the signing-key rotation period (0 disables it).
 	KeyRotation time.Duration
+	// TokenRate is the per-client token-endpoint limit per second
+	// (negative: off).
+	TokenRate float64
 	// Format is the output format of management commands: table or json.
 	Format string
 
@@ -61,6 +65,7 @@ var settings = map[string]setting{
 	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
 	"access-token-ttl": {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
 	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
+	"token-rate-limit": {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -79,6 +84,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	str(fs, &c.AdminAddr, "admin-addr", "127.0.0.1:8081")
 	c.dur(fs, &c.AccessTokenTTL, "access-token-ttl", time.Hour)
 	c.dur(fs, &c.KeyRotation, "key-rotation", 30*24*time.Hour)
+	c.float(fs, &c.TokenRate, "token-rate-limit", 1000)
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 }
 
@@ -101,6 +107,19 @@ func (c *Config) dur(fs *pflag.FlagSet, p *time.Duration, name string, def time.
 		}
 	}
 	fs.DurationVar(p, name, def, s.usage+" ($"+s.env+")")
+}
+
+func (c *Config) float(fs *pflag.FlagSet, p *float64, name string, def float64) {
+	s := settings[name]
+	if v, ok := os.LookupEnv(s.env); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %q is not a number", s.env, v))
+		} else {
+			def = f
+		}
+	}
+	fs.Float64Var(p, name, def, s.usage+" ($"+s.env+")")
 }
 
 // Engine returns "sqlite" or "postgres" and the DSN for it.
@@ -172,6 +191,9 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--access-token-ttl: %s must be between 1m and 24h", c.AccessTokenTTL))
+	}
+	if c.TokenRate == 0 {
+		errs = append(errs, errors.New("--token-rate-limit: must be positive, or -1 to disable"))
 	}
 	if c.KeyRotation != 0 && c.KeyRotation < time.Hour {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h", c.KeyRotation))

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/postgres"
 	"github.com/keyward/keyward/store/sqlite"
@@ -21,6 +22,8 @@ import (
 type database interface {
 	store.Store
 	store.Events
+	keys.Store
+	signing.Store
 	Migrate(ctx context.Context) error
 }
 

@@ -1,6 +1,7 @@
 -- +goose Up
+-- Ids use the byte-order "C" collation, so cursor pagination matches SQLite.
 CREATE TABLE clients (
-    id                         TEXT PRIMARY KEY,
+    id                         TEXT COLLATE "C" PRIMARY KEY,
     name                       TEXT NOT NULL,
     secret_digest              BYTEA,
     public                     BOOLEAN NOT NULL DEFAULT FALSE,
@@ -17,7 +18,7 @@ CREATE TABLE clients (
 );
 
 CREATE TABLE users (
-    id              TEXT PRIMARY KEY,
+    id              TEXT COLLATE "C" PRIMARY KEY,
     username        TEXT NOT NULL UNIQUE,
     password_hash   TEXT NOT NULL,
     email           TEXT NOT NULL DEFAULT '',
@@ -68,7 +69,7 @@ CREATE TABLE browser_sessions (
 );
 
 CREATE TABLE audit_events (
-    id          TEXT PRIMARY KEY,
+    id          TEXT COLLATE "C" PRIMARY KEY,
     type        TEXT NOT NULL,
     actor       TEXT NOT NULL,
     subject     TEXT NOT NULL DEFAULT '',

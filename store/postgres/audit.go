@@ -25,7 +25,7 @@ func (d *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 func (d *DB) ListAudit(ctx context.Context, p store.Page) ([]*store.AuditEvent, string, error) {
 	p = p.Normalize()
 	rows, err := d.pool.Query(ctx, `SELECT id, type, actor, subject, data, created_at
-		FROM audit_events WHERE id > $1 ORDER BY id COLLATE "C" LIMIT $2`, p.Cursor, p.Limit)
+		FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

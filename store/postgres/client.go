@@ -32,7 +32,7 @@ func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
 func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
 	p = p.Normalize()
 	rows, err := d.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
-		WHERE id > $1 ORDER BY id COLLATE "C" LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

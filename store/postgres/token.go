@@ -19,15 +19,39 @@ func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
 
 // GetToken implements store.TokenStore.
 func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
+	return scanToken(d.pool.QueryRow(ctx, `SELECT `+tokenColumns+`
+		FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(kind), signature))
+}
+
+// ListRequest implements store.TokenStore.
+func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {
+	rows, err := d.pool.Query(ctx, `SELECT `+tokenColumns+`
+		FROM oauth_tokens WHERE kind = $1 AND request_id = $2 ORDER BY requested_at`, string(kind), requestID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.TokenRecord
+	for rows.Next() {
+		r, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+const tokenColumns = `kind, signature, request_id, client_id, subject, active, access_signature, data,
+	requested_at, expires_at, inactive_at`
+
+func scanToken(s scanner) (*store.TokenRecord, error) {
 	var (
 		r        store.TokenRecord
 		k        string
 		inactive *time.Time
 	)
-	err := d.pool.QueryRow(ctx, `SELECT kind, signature, request_id, client_id, subject, active,
-		access_signature, data, requested_at, expires_at, inactive_at
-		FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(kind), signature).Scan(
-		&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.AccessSignature,
+	err := s.Scan(&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.AccessSignature,
 		&r.Data, &r.RequestedAt, &r.ExpiresAt, &inactive)
 	if err != nil {
 		return nil, mapErr(err)

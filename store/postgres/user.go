@@ -34,7 +34,7 @@ func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.Use
 func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string, error) {
 	p = p.Normalize()
 	rows, err := d.pool.Query(ctx, `SELECT `+userColumns+` FROM users
-		WHERE id > $1 ORDER BY id COLLATE "C" LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

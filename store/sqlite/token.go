@@ -20,16 +20,40 @@ func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
 
 // GetToken implements store.TokenStore.
 func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
+	return scanToken(d.db.QueryRowContext(ctx, `SELECT `+tokenColumns+`
+		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature))
+}
+
+// ListRequest implements store.TokenStore.
+func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+tokenColumns+`
+		FROM oauth_tokens WHERE kind = ? AND request_id = ? ORDER BY requested_at`, string(kind), requestID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.TokenRecord
+	for rows.Next() {
+		r, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+const tokenColumns = `kind, signature, request_id, client_id, subject, active, access_signature, data,
+	requested_at, expires_at, inactive_at`
+
+func scanToken(s scanner) (*store.TokenRecord, error) {
 	var (
 		r                  store.TokenRecord
 		k                  string
 		requested, expires int64
 		inactive           sql.NullInt64
 	)
-	err := d.db.QueryRowContext(ctx, `SELECT kind, signature, request_id, client_id, subject, active,
-		access_signature, data, requested_at, expires_at, inactive_at
-		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature).Scan(
-		&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.AccessSignature,
+	err := s.Scan(&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.AccessSignature,
 		&r.Data, &requested, &expires, &inactive)
 	if err != nil {
 		return nil, mapErr(err)

@@ -78,6 +78,13 @@ func testTokensRequest(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
+	list, err := s.ListRequest(ctx(), store.KindRefreshToken, "grant")
+	if err != nil || len(list) != 2 || list[0].RequestID != "grant" || list[1].RequestID != "grant" {
+		t.Fatalf("ListRequest = %v, %v; want r1 and r2", list, err)
+	}
+	if list, _ := s.ListRequest(ctx(), store.KindRefreshToken, "none"); len(list) != 0 {
+		t.Fatalf("ListRequest of an unknown grant = %v", list)
+	}
 	if err := s.DeactivateRequest(ctx(), store.KindRefreshToken, "grant", time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,189 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/store"
+)
+
+// authorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2):
+// it validates the request with fosite, sends an unauthenticated browser to
+// the login page, asks for consent when needed, and redirects back with a
+// code, the state and the issuer (RFC 9207).
+func (p *Provider) authorize(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if !validUTF8Form(r) {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "The request is not valid UTF-8."})
+		return
+	}
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		p.authorizeError(ctx, c.Writer, ar, err)
+		return
+	}
+	who, err := p.currentUser(ctx, r)
+	if err != nil {
+		p.authorizeError(ctx, c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	prompt := strings.Fields(ar.GetRequestForm().Get("prompt"))
+	needLogin := who == nil
+	if who != nil && slices.Contains(prompt, "login") && p.cfg.Now().Sub(who.session.CreatedAt) > freshLogin {
+		needLogin = true
+	}
+	if who != nil && ar.GetRequestForm().Get("max_age") != "" {
+		if age, ok := parseMaxAge(ar.GetRequestForm().Get("max_age")); ok && p.cfg.Now().Sub(who.session.CreatedAt) > age {
+			needLogin = true
+		}
+	}
+	if needLogin {
+		if slices.Contains(prompt, "none") {
+			p.authorizeError(ctx, c.Writer, ar, fosite.ErrLoginRequired)
+			return
+		}
+		// RFC 6749 §3.1 allows GET and POST; the login page returns with GET.
+		returnTo := "/oauth2/auth?" + r.Form.Encode()
+		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
+		return
+	}
+	client := ar.GetClient().(*fositeClient).c
+	if !slices.Contains(prompt, "consent") {
+		granted, err := p.consented(ctx, who.user.ID, client, ar.GetRequestedScopes())
+		if err != nil {
+			p.authorizeError(ctx, c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+		if granted {
+			p.issueCode(ctx, c.Writer, ar, who)
+			return
+		}
+	}
+	if slices.Contains(prompt, "none") {
+		p.authorizeError(ctx, c.Writer, ar, fosite.ErrConsentRequired)
+		return
+	}
+	p.showConsent(c, ar, who, "/oauth2/auth?"+r.Form.Encode())
+}
+
+// freshLogin is how recent a sign-in must be to satisfy prompt=login.
+const freshLogin = 60 * time.Second
+
+func parseMaxAge(s string) (time.Duration, bool) {
+	var n int64
+	for _, ch := range s {
+		if ch < '0' || ch > '9' || n > 1<<40 {
+			return 0, false
+		}
+		n = n*10 + int64(ch-'0')
+	}
+	return time.Duration(n) * time.Second, s != ""
+}
+
+// consented reports whether the user already granted every requested
+// scope to the client, or the client skips consent.
+func (p *Provider) consented(ctx context.Context, userID string, client *store.Client, scopes []string) (bool, error) {
+	if client.SkipConsent {
+		return true, nil
+	}
+	cons, err := p.cfg.Store.GetConsent(ctx, userID, client.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, s := range scopes {
+		if !slices.Contains(cons.Scopes, s) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// issueCode grants the requested scopes and audience and redirects back
+// with an authorization code.
+func (p *Provider) issueCode(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, who *signedIn) {
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	client := ar.GetClient().(*fositeClient).c
+	sess := NewSession(who.user.ID)
+	sess.UserID = who.user.ID
+	claims := sess.IDTokenClaims()
+	claims.Subject = who.user.ID
+	claims.Issuer = p.cfg.Issuer
+	claims.AuthTime = who.session.CreatedAt.UTC().Truncate(time.Second)
+	claims.RequestedAt = ar.GetRequestedAt().UTC()
+	if claims.AuthTime.After(claims.RequestedAt) {
+		claims.RequestedAt = claims.AuthTime
+	}
+	alg := client.IDTokenAlg
+	if alg == "" {
+		alg = DefaultIDTokenAlg
+	}
+	sess.IDTokenHeaders().Add("alg", alg)
+	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		p.authorizeError(ctx, w, ar, err)
+		return
+	}
+	resp.AddParameter("iss", p.cfg.Issuer)
+	p.oauth.WriteAuthorizeResponse(ctx, &issWriter{ResponseWriter: w, issuer: p.cfg.Issuer}, ar, resp)
+}
+
+// authorizeError writes an authorization error: to the client's redirect
+// URI (with iss, RFC 9207 §2) when fosite validated it, else as JSON.
+func (p *Provider) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	if ar == nil {
+		ar = fosite.NewAuthorizeRequest()
+	}
+	p.oauth.WriteAuthorizeError(ctx, &issWriter{ResponseWriter: w, issuer: p.cfg.Issuer}, ar, err)
+}
+
+// issWriter adds the iss parameter to the Location of a redirect, in the
+// same part (query or fragment) as the response parameters.
+type issWriter struct {
+	http.ResponseWriter
+	issuer string
+}
+
+func (w *issWriter) WriteHeader(status int) {
+	if status >= 300 && status < 400 {
+		if loc := w.Header().Get("Location"); loc != "" {
+			w.Header().Set("Location", addIss(loc, w.issuer))
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func addIss(loc, issuer string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	if frag, err := url.ParseQuery(u.Fragment); err == nil && (frag.Has("code") || frag.Has("error")) {
+		if !frag.Has("iss") {
+			frag.Set("iss", issuer)
+			u.Fragment = frag.Encode()
+		}
+		return u.String()
+	}
+	q := u.Query()
+	if !q.Has("iss") {
+		q.Set("iss", issuer)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

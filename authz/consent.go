@@ -1,0 +1,93 @@
+package authz
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/store"
+)
+
+// showConsent renders the consent page for an authorization request.
+func (p *Provider) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who *signedIn, returnTo string) {
+	csrf, err := p.csrfToken(c.Writer, c.Request, "consent")
+	if err != nil {
+		p.authorizeError(c.Request.Context(), c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	client := ar.GetClient().(*fositeClient).c
+	p.pages.render(c.Writer, http.StatusOK, "consent.html", pageData{
+		Title: "Allow access?", Client: client.Name, Username: who.user.Username, CSRF: csrf,
+		ReturnTo: returnTo, Scopes: describeScopes(ar.GetRequestedScopes()),
+	}, client.RedirectURIs...)
+}
+
+// consent records the user's decision (POST /oauth2/consent) and finishes
+// the authorization request: a code on "allow", access_denied on "deny".
+func (p *Provider) consent(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
+		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
+		return
+	}
+	returnTo := safeReturn(r.PostForm.Get("return_to"))
+	if returnTo == "" || !p.checkCSRF(r, "consent") {
+		p.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired",
+			Message: "This consent form expired. Go back to the application and sign in again."})
+		return
+	}
+	who, err := p.currentUser(ctx, r)
+	if err != nil {
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	if who == nil {
+		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
+		return
+	}
+	// Re-validate the original authorization request exactly as sent.
+	orig, err := url.Parse(returnTo)
+	if err != nil {
+		c.Status(http.StatusBadRequest)
+		return
+	}
+	areq := r.Clone(ctx)
+	areq.Method = http.MethodGet
+	areq.URL = &url.URL{Path: "/oauth2/auth", RawQuery: orig.RawQuery}
+	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, areq)
+	if err != nil {
+		p.authorizeError(ctx, c.Writer, ar, err)
+		return
+	}
+	switch r.PostForm.Get("decision") {
+	case "allow":
+	case "deny":
+		p.authorizeError(ctx, c.Writer, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+		return
+	default:
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "decision must be allow or deny"})
+		return
+	}
+	client := ar.GetClient().(*fositeClient).c
+	scopes := []string(ar.GetRequestedScopes())
+	if prev, err := p.cfg.Store.GetConsent(ctx, who.user.ID, client.ID); err == nil {
+		for _, s := range prev.Scopes {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	if err := p.cfg.Store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
+		p.authorizeError(ctx, c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	if p.cfg.Auditor != nil {
+		_ = p.cfg.Auditor.Record(store.WithActor(ctx, "user:"+who.user.ID), "consent.granted", client.ID,
+			map[string]any{"scopes": scopes})
+	}
+	p.issueCode(ctx, c.Writer, ar, who)
+}

@@ -1,0 +1,341 @@
+package authz
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+
+	"github.com/keyward/keyward/store"
+)
+
+// fositeStore adapts Keyward's stores to fosite's storage interfaces and
+// maps store errors to fosite's (ErrNotFound → fosite.ErrNotFound,
+// inactive records → ErrInactiveToken / ErrInvalidatedAuthorizeCode).
+type fositeStore struct {
+	tokens  store.TokenStore
+	clients *clientCache
+	revoked *revocationList
+	now     func() time.Time
+}
+
+var (
+	_ fosite.Storage                     = (*fositeStore)(nil)
+	_ oauth2.CoreStorage                 = (*fositeStore)(nil)
+	_ oauth2.TokenRevocationStorage      = (*fositeStore)(nil)
+	_ openid.OpenIDConnectRequestStorage = (*fositeStore)(nil)
+	_ pkce.PKCERequestStorage            = (*fositeStore)(nil)
+)
+
+// storedRequest is the serialized form of a fosite request. The form keeps
+// only what later steps read (PKCE challenge, nonce, prompt, max_age…);
+// credentials and tokens are dropped before anything is written.
+type storedRequest struct {
+	ID                string          `json:"id"`
+	RequestedAt       time.Time       `json:"requested_at"`
+	ClientID          string          `json:"client_id"`
+	RequestedScope    []string        `json:"requested_scope"`
+	GrantedScope      []string        `json:"granted_scope"`
+	RequestedAudience []string        `json:"requested_audience"`
+	GrantedAudience   []string        `json:"granted_audience"`
+	Form              url.Values      `json:"form"`
+	Session           json.RawMessage `json:"session"`
+}
+
+// sensitiveForm lists form fields that never reach the database.
+var sensitiveForm = []string{"client_secret", "password", "code_verifier", "refresh_token", "code",
+	"subject_token", "actor_token", "client_assertion", "token", "username"}
+
+func (s *fositeStore) encode(r fosite.Requester) ([]byte, error) {
+	form := url.Values{}
+	for k, v := range r.GetRequestForm() {
+		form[k] = v
+	}
+	for _, k := range sensitiveForm {
+		form.Del(k)
+	}
+	sess, err := json.Marshal(r.GetSession())
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(storedRequest{
+		ID: r.GetID(), RequestedAt: r.GetRequestedAt(), ClientID: r.GetClient().GetID(),
+		RequestedScope: r.GetRequestedScopes(), GrantedScope: r.GetGrantedScopes(),
+		RequestedAudience: r.GetRequestedAudience(), GrantedAudience: r.GetGrantedAudience(),
+		Form: form, Session: sess,
+	})
+}
+
+func (s *fositeStore) decode(ctx context.Context, data []byte, session fosite.Session) (*fosite.Request, error) {
+	var sr storedRequest
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return nil, fmt.Errorf("authz: stored request: %w", err)
+	}
+	sess, ok := session.(*Session)
+	if !ok || sess == nil {
+		sess = &Session{}
+	}
+	if err := json.Unmarshal(sr.Session, sess); err != nil {
+		return nil, fmt.Errorf("authz: stored session: %w", err)
+	}
+	client, err := s.clients.get(ctx, sr.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	return &fosite.Request{
+		ID: sr.ID, RequestedAt: sr.RequestedAt, Client: client,
+		RequestedScope: sr.RequestedScope, GrantedScope: sr.GrantedScope,
+		RequestedAudience: sr.RequestedAudience, GrantedAudience: sr.GrantedAudience,
+		Form: sr.Form, Session: sess,
+	}, nil
+}
+
+func (s *fositeStore) create(ctx context.Context, kind store.TokenKind, tokenType fosite.TokenType, sig, accessSig string, r fosite.Requester) error {
+	data, err := s.encode(r)
+	if err != nil {
+		return err
+	}
+	exp := r.GetSession().GetExpiresAt(tokenType)
+	if exp.IsZero() {
+		// No expiry set: keep the record for the longest lifetime we issue.
+		exp = s.now().Add(90 * 24 * time.Hour)
+	}
+	return fositeErr(s.tokens.CreateToken(ctx, &store.TokenRecord{
+		Kind: kind, Signature: sig, RequestID: r.GetID(), ClientID: r.GetClient().GetID(),
+		Subject: r.GetSession().GetSubject(), Active: true, AccessSignature: accessSig, Data: data,
+		RequestedAt: store.Truncate(r.GetRequestedAt()), ExpiresAt: store.Truncate(exp),
+	}))
+}
+
+// get loads a record; an inactive one comes back with inactiveErr.
+func (s *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
+	rec, err := s.tokens.GetToken(ctx, kind, sig)
+	if err != nil {
+		return nil, fositeErr(err)
+	}
+	req, err := s.decode(ctx, rec.Data, session)
+	if err != nil {
+		return nil, fositeErr(err)
+	}
+	if !rec.Active {
+		return req, inactiveErr
+	}
+	return req, nil
+}
+
+func (s *fositeStore) del(ctx context.Context, kind store.TokenKind, sig string) error {
+	return fositeErr(s.tokens.DeleteToken(ctx, kind, sig))
+}
+
+// fositeErr maps store errors to fosite's.
+func fositeErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fosite.ErrNotFound
+	case errors.Is(err, store.ErrConflict):
+		return fosite.ErrServerError.WithDebug("duplicate token signature")
+	}
+	return err
+}
+
+// GetClient implements fosite.ClientManager from the client cache.
+func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	c, err := s.clients.get(ctx, id)
+	if err != nil {
+		return nil, fositeErr(err)
+	}
+	return c, nil
+}
+
+// ClientAssertionJWTValid implements fosite.ClientManager. Keyward does not
+// accept client assertions (RFC 7523 client authentication), so every
+// assertion jti is reported as already used.
+func (s *fositeStore) ClientAssertionJWTValid(context.Context, string) error {
+	return fosite.ErrJTIKnown
+}
+
+// SetClientAssertionJWT implements fosite.ClientManager.
+func (s *fositeStore) SetClientAssertionJWT(context.Context, string, time.Time) error { return nil }
+
+// CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+func (s *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, sig string, r fosite.Requester) error {
+	return s.create(ctx, store.KindAuthorizeCode, fosite.AuthorizeCode, sig, "", r)
+}
+
+// GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage; a used
+// code returns its request with fosite.ErrInvalidatedAuthorizeCode, which
+// makes fosite revoke every token issued from it (RFC 6749 §4.1.2).
+func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	return s.get(ctx, store.KindAuthorizeCode, sig, session, fosite.ErrInvalidatedAuthorizeCode)
+}
+
+// InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
+	first, err := s.tokens.DeactivateToken(ctx, store.KindAuthorizeCode, sig, s.now())
+	if err != nil {
+		return fositeErr(err)
+	}
+	if !first {
+		// Two redemptions raced: only one may win.
+		return fosite.ErrInvalidatedAuthorizeCode
+	}
+	return nil
+}
+
+// CreateAccessTokenSession implements oauth2.AccessTokenStorage. JWT access
+// tokens of client-credentials and token-exchange grants are stateless: no
+// write at all (DESIGN.md); revocation goes through the jti list.
+func (s *fositeStore) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
+	if stateless(r) {
+		return nil
+	}
+	return s.create(ctx, store.KindAccessToken, fosite.AccessToken, sig, "", r)
+}
+
+// stateless reports whether the access token of r is a JWT with no grant
+// behind it to revoke.
+func stateless(r fosite.Requester) bool {
+	sess, _ := r.GetSession().(*Session)
+	if sess == nil || sess.AccessFormat != "jwt" {
+		return false
+	}
+	ar, ok := r.(fosite.AccessRequester)
+	if !ok {
+		return false
+	}
+	gt := ar.GetGrantTypes()
+	return gt.ExactOne(GrantClientCredentials) || gt.ExactOne(GrantTokenExchange)
+}
+
+// GetAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *fositeStore) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	return s.get(ctx, store.KindAccessToken, sig, session, fosite.ErrInactiveToken)
+}
+
+// DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *fositeStore) DeleteAccessTokenSession(ctx context.Context, sig string) error {
+	return s.del(ctx, store.KindAccessToken, sig)
+}
+
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, accessSig string, r fosite.Requester) error {
+	return s.create(ctx, store.KindRefreshToken, fosite.RefreshToken, sig, accessSig, r)
+}
+
+// GetRefreshTokenSession implements oauth2.RefreshTokenStorage; a rotated
+// token returns fosite.ErrInactiveToken, which fosite treats as reuse and
+// answers by revoking the whole grant.
+func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	return s.get(ctx, store.KindRefreshToken, sig, session, fosite.ErrInactiveToken)
+}
+
+// DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (s *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+	return s.del(ctx, store.KindRefreshToken, sig)
+}
+
+// RotateRefreshToken implements oauth2.RefreshTokenStorage: the used
+// refresh token becomes inactive (kept, so a later reuse is detected).
+func (s *fositeStore) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
+	first, err := s.tokens.DeactivateToken(ctx, store.KindRefreshToken, sig, s.now())
+	if err != nil {
+		return fositeErr(err)
+	}
+	if !first {
+		return fosite.ErrInactiveToken
+	}
+	return nil
+}
+
+// RevokeRefreshToken implements oauth2.TokenRevocationStorage (RFC 7009
+// §2.1): every refresh token of the grant is deleted.
+func (s *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	recs, err := s.tokens.ListRequest(ctx, store.KindRefreshToken, requestID)
+	if err != nil {
+		return fositeErr(err)
+	}
+	for _, r := range recs {
+		if err := s.tokens.DeleteToken(ctx, r.Kind, r.Signature); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// RevokeAccessToken implements oauth2.TokenRevocationStorage: every access
+// token of the grant is deleted, and the jti of each JWT among them joins
+// the revocation list until the token's expiry.
+func (s *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	recs, err := s.tokens.ListRequest(ctx, store.KindAccessToken, requestID)
+	if err != nil {
+		return fositeErr(err)
+	}
+	for _, r := range recs {
+		var sr struct {
+			Session struct {
+				AccessJTI string `json:"access_jti"`
+			} `json:"session"`
+		}
+		if json.Unmarshal(r.Data, &sr) == nil && sr.Session.AccessJTI != "" && r.ExpiresAt.After(s.now()) {
+			if err := s.revoked.Revoke(ctx, sr.Session.AccessJTI, r.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		if err := s.tokens.DeleteToken(ctx, r.Kind, r.Signature); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
+	return s.create(ctx, store.KindOIDC, fosite.AuthorizeCode, codeKey(code), "", r)
+}
+
+// GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
+	req, err := s.get(ctx, store.KindOIDC, codeKey(code), r.GetSession(), fosite.ErrNotFound)
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil, openid.ErrNoSessionFound
+	}
+	return req, err
+}
+
+// DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	return s.del(ctx, store.KindOIDC, codeKey(code))
+}
+
+// codeKey is the key of an OpenID Connect session: fosite hands the raw
+// authorization code to this storage, and a raw code is never written.
+func codeKey(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreatePKCERequestSession implements pkce.PKCERequestStorage.
+func (s *fositeStore) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
+	return s.create(ctx, store.KindPKCE, fosite.AuthorizeCode, sig, "", r)
+}
+
+// GetPKCERequestSession implements pkce.PKCERequestStorage.
+func (s *fositeStore) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+	return s.get(ctx, store.KindPKCE, sig, session, fosite.ErrNotFound)
+}
+
+// DeletePKCERequestSession implements pkce.PKCERequestStorage.
+func (s *fositeStore) DeletePKCERequestSession(ctx context.Context, sig string) error {
+	return s.del(ctx, store.KindPKCE, sig)
+}

@@ -1,0 +1,139 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/keys"
+)
+
+// APIKeyVerifier verifies API keys (keys.Service satisfies it).
+type APIKeyVerifier interface {
+	// Verify checks raw, counting the call against its rate limit.
+	Verify(ctx context.Context, raw, requiredScope string) (keys.Result, error)
+	// Inspect checks raw without counting it.
+	Inspect(ctx context.Context, raw string) (keys.Result, error)
+}
+
+// inactive is the whole answer for a token that is not active (RFC 7662 §2.2).
+var inactive = []byte(`{"active":false}`)
+
+// authenticateConfidential authenticates the calling client
+// (client_secret_basic or client_secret_post) and refuses public clients.
+func (p *Provider) authenticateConfidential(c *gin.Context) (fosite.Client, bool) {
+	r := c.Request
+	client, err := p.fosite.AuthenticateClient(r.Context(), r, r.PostForm)
+	if err != nil || client.IsPublic() {
+		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		return nil, false
+	}
+	return client, true
+}
+
+// introspect is the introspection endpoint (RFC 7662) for access tokens,
+// refresh tokens and API keys, open to every confidential client. JWT
+// access tokens and cached API keys are answered without a database call.
+func (p *Provider) introspect(c *gin.Context) {
+	if !p.readForm(c) {
+		return
+	}
+	if _, ok := p.authenticateConfidential(c); !ok {
+		return
+	}
+	token := c.Request.PostForm.Get("token")
+	if token == "" {
+		oauthError(c, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	body := p.introspection(c.Request.Context(), token, c.Request.PostForm.Get("token_type_hint"))
+	c.Data(http.StatusOK, "application/json;charset=UTF-8", body)
+}
+
+// introspection returns the RFC 7662 answer for token.
+func (p *Provider) introspection(ctx context.Context, token, hint string) []byte {
+	switch {
+	case keys.LooksLikeKey(token):
+		return p.introspectAPIKey(ctx, token)
+	case isJWT(token):
+		claims, err := p.strategy.verifyAccessToken(token)
+		if err != nil || p.revoked.Revoked(claims.JTI) {
+			return inactive
+		}
+		return mustJSON(map[string]any{
+			"active": true, "scope": claims.Scope, "client_id": claims.ClientID, "sub": claims.Subject,
+			"aud": claims.Audiences(), "exp": claims.ExpiresAt, "iat": claims.IssuedAt, "nbf": claims.NotBefore,
+			"iss": claims.Issuer, "jti": claims.JTI, "token_type": "Bearer", "token_use": "access_token",
+		})
+	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
+		use := fosite.AccessToken
+		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
+			use = fosite.RefreshToken
+		}
+		tu, ar, err := p.fosite.IntrospectToken(ctx, token, use, NewSession(""))
+		if err != nil {
+			return inactive
+		}
+		exp := ar.GetSession().GetExpiresAt(fosite.TokenType(tu))
+		out := map[string]any{
+			"active": true, "scope": strings.Join(ar.GetGrantedScopes(), " "), "client_id": ar.GetClient().GetID(),
+			"sub": ar.GetSession().GetSubject(), "iat": ar.GetRequestedAt().Unix(), "iss": p.cfg.Issuer,
+			"aud": []string(ar.GetGrantedAudience()), "token_use": string(tu),
+		}
+		if tu == fosite.AccessToken {
+			out["token_type"] = "Bearer"
+		} else {
+			out["token_type"] = "refresh_token"
+		}
+		if !exp.IsZero() {
+			out["exp"] = exp.Unix()
+		}
+		return mustJSON(out)
+	}
+	return inactive
+}
+
+// introspectAPIKey answers for an API key; it does not count against the
+// key's rate limit. A key over its limit is still active (it exists and is
+// valid; only its use is throttled).
+func (p *Provider) introspectAPIKey(ctx context.Context, raw string) []byte {
+	if p.cfg.APIKeys == nil {
+		return inactive
+	}
+	res, err := p.cfg.APIKeys.Inspect(ctx, raw)
+	if err != nil || res.Key == nil || !(res.Valid || res.Code == keys.CodeRateLimited) {
+		return inactive
+	}
+	k := res.Key
+	out := map[string]any{
+		"active": true, "scope": strings.Join(k.Scopes, " "), "sub": apiKeySubject(k),
+		"token_type": "api_key", "iat": k.CreatedAt.Unix(), "iss": p.cfg.Issuer, "key_id": k.ID,
+	}
+	if !k.ExpiresAt.IsZero() {
+		out["exp"] = k.ExpiresAt.Unix()
+	}
+	return mustJSON(out)
+}
+
+// apiKeySubject is the owner of an API key, or the key itself when it
+// has none.
+func apiKeySubject(k *keys.APIKey) string {
+	if k.OwnerID != "" {
+		return k.OwnerID
+	}
+	return "apikey:" + k.ID
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return inactive
+	}
+	return b
+}

@@ -1,0 +1,122 @@
+package authz
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/store"
+)
+
+// dummyHash equalizes the time of a login for an unknown username with
+// that of a wrong password, so timing does not reveal which users exist.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashPassword("keyward-timing-equalizer")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// safeReturn accepts only a return address on this server's authorization
+// endpoint, so the login page cannot be used as an open redirect.
+func safeReturn(s string) string {
+	if !strings.HasPrefix(s, "/oauth2/auth?") || strings.ContainsAny(s, "\\\r\n") || len(s) > 8192 {
+		return ""
+	}
+	return s
+}
+
+// loginPage shows the login form (GET /login).
+func (p *Provider) loginPage(c *gin.Context) {
+	returnTo := safeReturn(c.Query("return_to"))
+	p.renderLogin(c, http.StatusOK, returnTo, "", "")
+}
+
+func (p *Provider) renderLogin(c *gin.Context, status int, returnTo, username, msg string) {
+	csrf, err := p.csrfToken(c.Writer, c.Request, "login")
+	if err != nil {
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	d := pageData{Title: "Sign in", CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg}
+	var targets []string
+	if client := p.clientOfReturn(c, returnTo); client != nil {
+		d.Client = client.Name
+		targets = client.RedirectURIs
+	}
+	p.pages.render(c.Writer, status, "login.html", d, targets...)
+}
+
+// clientOfReturn finds the client named in an authorization return address.
+func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client {
+	if returnTo == "" {
+		return nil
+	}
+	u, err := url.Parse(returnTo)
+	if err != nil {
+		return nil
+	}
+	fc, err := p.clients.get(c.Request.Context(), u.Query().Get("client_id"))
+	if err != nil {
+		return nil
+	}
+	return fc.c
+}
+
+// login checks the username and password (POST /login), with backoff per
+// user and per address after repeated failures.
+func (p *Provider) login(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
+		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
+		return
+	}
+	returnTo := safeReturn(r.PostForm.Get("return_to"))
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	if len(username) > 128 {
+		username = username[:128]
+	}
+	if !p.checkCSRF(r, "login") {
+		p.renderLogin(c, http.StatusForbidden, returnTo, username, "Your session expired. Please try again.")
+		return
+	}
+	ip := c.ClientIP()
+	if wait := p.logins.wait(username, ip); wait > 0 {
+		secs := int(wait.Seconds()) + 1
+		c.Header("Retry-After", strconv.Itoa(secs))
+		p.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
+			"Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
+		return
+	}
+	password := r.PostForm.Get("password")
+	u, err := p.cfg.Store.GetUserByUsername(ctx, username)
+	hash := dummyHash()
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	ok, _ := CheckPassword(hash, password)
+	if err != nil || !ok || u.Disabled {
+		p.logins.fail(username, ip)
+		p.cfg.Logger.Info("login failed", "username_len", len(username), "remote", ip)
+		p.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
+		return
+	}
+	p.logins.succeed(username)
+	if err := p.startSession(ctx, c.Writer, u); err != nil {
+		p.pages.render(c.Writer, http.StatusInternalServerError, "message.html", pageData{Title: "Error", Message: "Sign-in failed; please try again."})
+		return
+	}
+	if p.cfg.Auditor != nil {
+		_ = p.cfg.Auditor.Record(store.WithActor(ctx, "user:"+u.ID), "user.signed_in", u.ID, nil)
+	}
+	if returnTo == "" {
+		p.pages.render(c.Writer, http.StatusOK, "message.html", pageData{Title: "Signed in", Message: "You are signed in as " + u.Username + "."})
+		return
+	}
+	http.Redirect(c.Writer, r, returnTo, http.StatusSeeOther)
+}

@@ -1,0 +1,100 @@
+package authz
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+)
+
+// logout is the end_session_endpoint (OpenID Connect RP-Initiated Logout
+// 1.0): GET asks the signed-in user to confirm, POST signs out, then the
+// browser goes to post_logout_redirect_uri when it is registered for the
+// client named by client_id or by the id_token_hint's audience.
+func (p *Provider) logout(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
+		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The request could not be read."})
+		return
+	}
+	clientID := r.Form.Get("client_id")
+	if hint := r.Form.Get("id_token_hint"); hint != "" {
+		aud, ok := p.hintAudience(hint)
+		if !ok {
+			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The id_token_hint is not an ID token of this server."})
+			return
+		}
+		if clientID == "" {
+			clientID = aud
+		} else if clientID != aud {
+			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "client_id does not match the id_token_hint."})
+			return
+		}
+	}
+	redirect := r.Form.Get("post_logout_redirect_uri")
+	if redirect != "" {
+		fc, err := p.clients.get(ctx, clientID)
+		if err != nil || !slices.Contains(fc.c.PostLogoutRedirectURIs, redirect) {
+			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request",
+				Message: "post_logout_redirect_uri is not registered for this client."})
+			return
+		}
+	}
+	who, err := p.currentUser(ctx, r)
+	if err != nil {
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	if r.Method == http.MethodGet && who != nil {
+		csrf, err := p.csrfToken(c.Writer, r, "logout")
+		if err != nil {
+			c.Status(http.StatusInternalServerError)
+			return
+		}
+		p.pages.render(c.Writer, http.StatusOK, "logout.html", pageData{Title: "Sign out", Username: who.user.Username,
+			CSRF: csrf, ClientID: clientID, RedirectURI: redirect, State: r.Form.Get("state")}, redirect)
+		return
+	}
+	if r.Method == http.MethodPost && who != nil && !p.checkCSRF(r, "logout") {
+		p.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired", Message: "Please try signing out again."})
+		return
+	}
+	p.endSession(ctx, c.Writer, r)
+	if redirect != "" {
+		u, _ := url.Parse(redirect)
+		if st := r.Form.Get("state"); st != "" {
+			q := u.Query()
+			q.Set("state", st)
+			u.RawQuery = q.Encode()
+		}
+		http.Redirect(c.Writer, r, u.String(), http.StatusSeeOther)
+		return
+	}
+	p.pages.render(c.Writer, http.StatusOK, "logout.html", pageData{Title: "Signed out", Done: true})
+}
+
+// hintAudience verifies an ID token of this issuer (expired is fine) and
+// returns its first audience.
+func (p *Provider) hintAudience(token string) (string, bool) {
+	if !isJWT(token) {
+		return "", false
+	}
+	payload, _, err := p.cfg.Signer.Verify(token)
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		Iss string          `json:"iss"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Iss != p.cfg.Issuer {
+		return "", false
+	}
+	ac := AccessClaims{Audience: claims.Aud}
+	if auds := ac.Audiences(); len(auds) > 0 {
+		return auds[0], true
+	}
+	return "", false
+}

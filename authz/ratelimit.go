@@ -1,0 +1,170 @@
+package authz
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// limiter is the per-client token-endpoint rate limit: a token bucket per
+// client id, in memory (each instance limits its own share).
+type limiter struct {
+	rate  rate.Limit
+	burst int
+	now   func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+}
+
+func newLimiter(perSecond float64, now func() time.Time) *limiter {
+	if perSecond < 0 {
+		return &limiter{rate: rate.Inf, now: now}
+	}
+	return &limiter{rate: rate.Limit(perSecond), burst: int(math.Max(1, 2*perSecond)), now: now,
+		buckets: map[string]*rate.Limiter{}}
+}
+
+// allow takes one token for key; when none is left it returns how long to
+// wait for the next one.
+func (l *limiter) allow(key string) (ok bool, retry time.Duration, remaining int) {
+	if l.rate == rate.Inf {
+		return true, 0, -1
+	}
+	l.mu.Lock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) > 100_000 {
+			l.buckets = map[string]*rate.Limiter{}
+		}
+		b = rate.NewLimiter(l.rate, l.burst)
+		l.buckets[key] = b
+	}
+	l.mu.Unlock()
+	now := l.now()
+	r := b.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d, 0
+	}
+	return true, 0, int(b.TokensAt(now))
+}
+
+// headers writes the RateLimit fields (draft-ietf-httpapi-ratelimit-headers)
+// and, when limited, Retry-After (RFC 9110 §10.2.3).
+func (l *limiter) headers(h http.Header, ok bool, retry time.Duration, remaining int) {
+	if l.rate == rate.Inf {
+		return
+	}
+	h.Set("RateLimit-Limit", strconv.Itoa(l.burst))
+	h.Set("RateLimit-Remaining", strconv.Itoa(max(remaining, 0)))
+	reset := int(math.Ceil(retry.Seconds()))
+	h.Set("RateLimit-Reset", strconv.Itoa(reset))
+	h.Set("RateLimit-Policy", strconv.Itoa(l.burst)+";w=1")
+	if !ok {
+		h.Set("Retry-After", strconv.Itoa(max(reset, 1)))
+	}
+}
+
+func (l *limiter) prune() {
+	if l.rate == rate.Inf {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for k, b := range l.buckets {
+		if b.TokensAt(now) >= float64(l.burst) {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+// loginGuard slows password guessing: after a few failures for one
+// username or one client address, further attempts wait with exponential
+// backoff (OWASP Authentication Cheat Sheet, "account lockout").
+type loginGuard struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	failures map[string]*failure
+}
+
+type failure struct {
+	count int
+	until time.Time // no attempt before this
+	last  time.Time
+}
+
+const (
+	freeUserFailures = 5
+	freeIPFailures   = 20
+	maxLockout       = 15 * time.Minute
+	failureMemory    = time.Hour
+)
+
+func newLoginGuard(now func() time.Time) *loginGuard {
+	return &loginGuard{now: now, failures: map[string]*failure{}}
+}
+
+// wait returns how long the user or address must still wait (0: go ahead).
+func (g *loginGuard) wait(username, ip string) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	var d time.Duration
+	for _, k := range []string{"u:" + username, "ip:" + ip} {
+		if f := g.failures[k]; f != nil && f.until.After(now) {
+			d = max(d, f.until.Sub(now))
+		}
+	}
+	return d
+}
+
+// fail records a failed attempt.
+func (g *loginGuard) fail(username, ip string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if len(g.failures) > 200_000 {
+		g.failures = map[string]*failure{}
+	}
+	for _, k := range []struct {
+		key  string
+		free int
+	}{{"u:" + username, freeUserFailures}, {"ip:" + ip, freeIPFailures}} {
+		f := g.failures[k.key]
+		if f == nil || now.Sub(f.last) > failureMemory {
+			f = &failure{}
+			g.failures[k.key] = f
+		}
+		f.count++
+		f.last = now
+		if over := f.count - k.free; over > 0 {
+			d := time.Second << min(over-1, 20)
+			f.until = now.Add(min(d, maxLockout))
+		}
+	}
+}
+
+// succeed forgets the user's failures.
+func (g *loginGuard) succeed(username string) {
+	g.mu.Lock()
+	delete(g.failures, "u:"+username)
+	g.mu.Unlock()
+}
+
+func (g *loginGuard) prune() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	for k, f := range g.failures {
+		if now.Sub(f.last) > failureMemory {
+			delete(g.failures, k)
+		}
+	}
+}

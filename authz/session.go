@@ -1,0 +1,94 @@
+package authz
+
+import (
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+)
+
+// Session is what Keyward keeps with every grant: the OpenID Connect
+// session (subject, ID-token claims and headers, expiries) and the jti and
+// expiry of the last JWT access token issued from it, so revoking the grant
+// can put that jti on the revocation list.
+type Session struct {
+	*openid.DefaultSession `json:"oidc"`
+	// AccessJTI is the jti of the access token issued with this session.
+	AccessJTI string `json:"access_jti,omitempty"`
+	// AccessFormat is "jwt" or "opaque".
+	AccessFormat string `json:"access_format,omitempty"`
+	// UserID is the signed-in user ("" for client credentials).
+	UserID string `json:"user_id,omitempty"`
+	// Kind marks sessions created by token exchange of an API key.
+	Kind string `json:"kind,omitempty"`
+}
+
+var (
+	_ fosite.Session = (*Session)(nil)
+	_ openid.Session = (*Session)(nil)
+)
+
+// NewSession returns an empty session for subject.
+func NewSession(subject string) *Session {
+	return &Session{DefaultSession: &openid.DefaultSession{
+		Claims:  &jwt.IDTokenClaims{Subject: subject, Extra: map[string]interface{}{}},
+		Headers: &jwt.Headers{Extra: map[string]interface{}{}},
+		Subject: subject,
+	}}
+}
+
+// Clone implements fosite.Session, keeping Keyward's fields (the embedded
+// DefaultSession's Clone would drop them).
+func (s *Session) Clone() fosite.Session {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if s.DefaultSession != nil {
+		c.DefaultSession = s.DefaultSession.Clone().(*openid.DefaultSession)
+	}
+	return &c
+}
+
+// SetExpiresAt implements fosite.Session.
+func (s *Session) SetExpiresAt(key fosite.TokenType, exp time.Time) {
+	s.ensure()
+	s.DefaultSession.SetExpiresAt(key, exp)
+}
+
+// GetExpiresAt implements fosite.Session.
+func (s *Session) GetExpiresAt(key fosite.TokenType) time.Time {
+	s.ensure()
+	return s.DefaultSession.GetExpiresAt(key)
+}
+
+// GetSubject implements fosite.Session.
+func (s *Session) GetSubject() string {
+	s.ensure()
+	return s.DefaultSession.GetSubject()
+}
+
+// GetUsername implements fosite.Session.
+func (s *Session) GetUsername() string {
+	s.ensure()
+	return s.DefaultSession.GetUsername()
+}
+
+// IDTokenClaims implements openid.Session.
+func (s *Session) IDTokenClaims() *jwt.IDTokenClaims {
+	s.ensure()
+	return s.DefaultSession.IDTokenClaims()
+}
+
+// IDTokenHeaders implements openid.Session.
+func (s *Session) IDTokenHeaders() *jwt.Headers {
+	s.ensure()
+	return s.DefaultSession.IDTokenHeaders()
+}
+
+func (s *Session) ensure() {
+	if s.DefaultSession == nil {
+		s.DefaultSession = NewSession("").DefaultSession
+	}
+}

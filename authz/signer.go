@@ -1,0 +1,93 @@
+package authz
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/ory/fosite/token/jwt"
+)
+
+// DefaultIDTokenAlg signs ID tokens unless the client registered another
+// (OpenID Connect Discovery 1.0 §3 requires RS256 support).
+const DefaultIDTokenAlg = "RS256"
+
+// idTokenSigner implements fosite's jwt.Signer over the signing-key
+// service, so fosite's go-jose v3 types stay inside this seam. The session
+// header "alg" picks the key's algorithm (the client's registered one).
+type idTokenSigner struct {
+	signer Signer
+	now    func() time.Time
+}
+
+var _ jwt.Signer = (*idTokenSigner)(nil)
+
+// Generate implements jwt.Signer.
+func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.Mapper) (string, string, error) {
+	h := map[string]any{}
+	alg := DefaultIDTokenAlg
+	if header != nil {
+		for k, v := range header.ToMap() {
+			h[k] = v
+		}
+	}
+	if a, ok := h["alg"].(string); ok && a != "" {
+		alg = a
+	}
+	delete(h, "alg")
+	delete(h, "kid")
+	if _, ok := h["typ"]; !ok {
+		h["typ"] = "JWT"
+	}
+	token, err := s.signer.Sign(ctx, alg, map[string]any(claims), h)
+	if err != nil {
+		return "", "", err
+	}
+	return token, jwtSignature(token), nil
+}
+
+// Validate implements jwt.Signer.
+func (s *idTokenSigner) Validate(ctx context.Context, token string) (string, error) {
+	if _, err := s.Decode(ctx, token); err != nil {
+		return "", err
+	}
+	return jwtSignature(token), nil
+}
+
+// Hash implements jwt.Signer.
+func (s *idTokenSigner) Hash(_ context.Context, in []byte) ([]byte, error) {
+	sum := sha256.Sum256(in)
+	return sum[:], nil
+}
+
+// Decode implements jwt.Signer: it verifies token against the published
+// keys. An expired token comes back with a ValidationErrorExpired, as
+// fosite's id_token_hint handling expects.
+func (s *idTokenSigner) Decode(_ context.Context, token string) (*jwt.Token, error) {
+	payload, kid, err := s.signer.Verify(token)
+	if err != nil {
+		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorSignatureInvalid, Inner: err}
+	}
+	var claims jwt.MapClaims
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
+	}
+	t := &jwt.Token{Header: map[string]any{"kid": kid}, Claims: claims}
+	if exp, ok := claims["exp"].(float64); ok && int64(exp) < s.now().Unix() {
+		return t, &jwt.ValidationError{Errors: jwt.ValidationErrorExpired, Inner: errors.New("token expired")}
+	}
+	return t, nil
+}
+
+// GetSignature implements jwt.Signer.
+func (s *idTokenSigner) GetSignature(_ context.Context, token string) (string, error) {
+	if !isJWT(token) {
+		return "", errors.New("not a JWT")
+	}
+	return jwtSignature(token), nil
+}
+
+// GetSigningMethodLength implements jwt.Signer.
+func (s *idTokenSigner) GetSigningMethodLength(context.Context) int { return sha256.Size }

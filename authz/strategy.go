@@ -1,0 +1,229 @@
+package authz
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+)
+
+// Signer signs and verifies JWTs with the signing-key service's keys
+// (keys/signing.Service satisfies it).
+type Signer interface {
+	// Sign returns a compact JWS of claims signed by alg's active key,
+	// with header's members (e.g. "typ") and the key's kid in the header.
+	Sign(ctx context.Context, alg string, claims map[string]any, header map[string]any) (string, error)
+	// Verify checks a compact JWS against the published keys and returns
+	// its payload.
+	Verify(token string, algs ...string) (payload []byte, kid string, err error)
+}
+
+// Token prefixes: typed, so secret scanners and people can tell them apart.
+const (
+	prefixAccess  = "kw_at_"
+	prefixRefresh = "kw_rt_"
+	prefixCode    = "kw_ac_"
+)
+
+// AccessTokenAlg signs JWT access tokens (DESIGN.md: ES256 by default).
+const AccessTokenAlg = "ES256"
+
+// tokenStrategy issues RFC 9068 JWT access tokens (or opaque HMAC tokens
+// for clients that ask for them), and prefixed HMAC refresh tokens and
+// authorization codes (fosite's HMAC strategy underneath).
+type tokenStrategy struct {
+	hmac   *oauth2.HMACSHAStrategyUnPrefixed
+	signer Signer
+	issuer string
+	now    func() time.Time
+}
+
+var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
+
+// isJWT reports whether token has the shape of a compact JWS.
+func isJWT(token string) bool {
+	return strings.Count(token, ".") == 2 && !strings.HasPrefix(token, "kw_")
+}
+
+// jwtSignature returns the signature segment of a compact JWS.
+func jwtSignature(token string) string { return token[strings.LastIndexByte(token, '.')+1:] }
+
+// AccessTokenSignature implements oauth2.AccessTokenStrategy.
+func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
+	if isJWT(token) {
+		return jwtSignature(token)
+	}
+	return s.hmac.AccessTokenSignature(ctx, strings.TrimPrefix(token, prefixAccess))
+}
+
+// GenerateAccessToken implements oauth2.AccessTokenStrategy.
+func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	sess, _ := r.GetSession().(*Session)
+	if sess == nil {
+		return "", "", errors.New("authz: request without a Keyward session")
+	}
+	format := "jwt"
+	if c, ok := r.GetClient().(*fositeClient); ok && c.c.AccessTokenFormat == "opaque" {
+		format = "opaque"
+	}
+	sess.AccessFormat = format
+	if format == "opaque" {
+		t, sig, err := s.hmac.GenerateAccessToken(ctx, r)
+		if err != nil {
+			return "", "", err
+		}
+		sess.AccessJTI = ""
+		return prefixAccess + t, sig, nil
+	}
+	token, jti, err := s.signAccessToken(ctx, r, sess)
+	if err != nil {
+		return "", "", err
+	}
+	sess.AccessJTI = jti
+	return token, jwtSignature(token), nil
+}
+
+// signAccessToken builds and signs the RFC 9068 §2.2 claims.
+func (s *tokenStrategy) signAccessToken(ctx context.Context, r fosite.Requester, sess *Session) (string, string, error) {
+	now := s.now().UTC()
+	exp := sess.GetExpiresAt(fosite.AccessToken)
+	if exp.IsZero() {
+		exp = now.Add(time.Hour)
+	}
+	clientID := r.GetClient().GetID()
+	sub := sess.GetSubject()
+	if sub == "" {
+		sub = clientID
+	}
+	aud := []string(r.GetGrantedAudience())
+	if len(aud) == 0 {
+		aud = []string{clientID}
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
+	}
+	jti := base64.RawURLEncoding.EncodeToString(b[:])
+	claims := map[string]any{
+		"iss":       s.issuer,
+		"sub":       sub,
+		"aud":       aud,
+		"exp":       exp.Unix(),
+		"iat":       now.Unix(),
+		"nbf":       now.Unix(),
+		"jti":       jti,
+		"client_id": clientID,
+		"scope":     strings.Join(r.GetGrantedScopes(), " "),
+	}
+	if at := sess.IDTokenClaims().AuthTime; sess.UserID != "" && !at.IsZero() {
+		claims["auth_time"] = at.Unix()
+	}
+	token, err := s.signer.Sign(ctx, AccessTokenAlg, claims, map[string]any{"typ": "at+jwt"})
+	if err != nil {
+		return "", "", err
+	}
+	return token, jti, nil
+}
+
+// ValidateAccessToken implements oauth2.AccessTokenStrategy.
+func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
+	if isJWT(token) {
+		_, err := s.verifyAccessToken(token)
+		return err
+	}
+	return s.hmac.ValidateAccessToken(ctx, r, strings.TrimPrefix(token, prefixAccess))
+}
+
+// AccessClaims are the claims of a verified JWT access token.
+type AccessClaims struct {
+	Issuer    string          `json:"iss"`
+	Subject   string          `json:"sub"`
+	Audience  json.RawMessage `json:"aud"`
+	ExpiresAt int64           `json:"exp"`
+	IssuedAt  int64           `json:"iat"`
+	NotBefore int64           `json:"nbf"`
+	JTI       string          `json:"jti"`
+	ClientID  string          `json:"client_id"`
+	Scope     string          `json:"scope"`
+	AuthTime  int64           `json:"auth_time,omitempty"`
+}
+
+// Audiences returns aud as a list (RFC 7519 §4.1.3 allows a string).
+func (c *AccessClaims) Audiences() []string {
+	var list []string
+	if json.Unmarshal(c.Audience, &list) == nil {
+		return list
+	}
+	var one string
+	if json.Unmarshal(c.Audience, &one) == nil && one != "" {
+		return []string{one}
+	}
+	return nil
+}
+
+// verifyAccessToken checks signature, issuer and time; it does not consult
+// the revocation list. fosite.ErrTokenExpired for an expired token.
+func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
+	payload, _, err := s.signer.Verify(token, AccessTokenAlg)
+	if err != nil {
+		return nil, fosite.ErrTokenSignatureMismatch.WithWrap(err)
+	}
+	var c AccessClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, fosite.ErrTokenClaim.WithWrap(err)
+	}
+	now := s.now().Unix()
+	switch {
+	case c.Issuer != s.issuer || c.JTI == "" || c.ClientID == "":
+		return nil, fosite.ErrTokenClaim
+	case c.ExpiresAt <= now:
+		return nil, fosite.ErrTokenExpired
+	case c.NotBefore > now+60:
+		return nil, fosite.ErrTokenClaim
+	}
+	return &c, nil
+}
+
+// RefreshTokenSignature implements oauth2.RefreshTokenStrategy.
+func (s *tokenStrategy) RefreshTokenSignature(ctx context.Context, token string) string {
+	return s.hmac.RefreshTokenSignature(ctx, strings.TrimPrefix(token, prefixRefresh))
+}
+
+// GenerateRefreshToken implements oauth2.RefreshTokenStrategy.
+func (s *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	t, sig, err := s.hmac.GenerateRefreshToken(ctx, r)
+	if err != nil {
+		return "", "", err
+	}
+	return prefixRefresh + t, sig, nil
+}
+
+// ValidateRefreshToken implements oauth2.RefreshTokenStrategy.
+func (s *tokenStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requester, token string) error {
+	return s.hmac.ValidateRefreshToken(ctx, r, strings.TrimPrefix(token, prefixRefresh))
+}
+
+// AuthorizeCodeSignature implements oauth2.AuthorizeCodeStrategy.
+func (s *tokenStrategy) AuthorizeCodeSignature(ctx context.Context, token string) string {
+	return s.hmac.AuthorizeCodeSignature(ctx, strings.TrimPrefix(token, prefixCode))
+}
+
+// GenerateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.
+func (s *tokenStrategy) GenerateAuthorizeCode(ctx context.Context, r fosite.Requester) (string, string, error) {
+	t, sig, err := s.hmac.GenerateAuthorizeCode(ctx, r)
+	if err != nil {
+		return "", "", err
+	}
+	return prefixCode + t, sig, nil
+}
+
+// ValidateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.
+func (s *tokenStrategy) ValidateAuthorizeCode(ctx context.Context, r fosite.Requester, token string) error {
+	return s.hmac.ValidateAuthorizeCode(ctx, r, strings.TrimPrefix(token, prefixCode))
+}

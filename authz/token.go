@@ -1,0 +1,147 @@
+package authz
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ory/fosite"
+)
+
+// token is the token endpoint (RFC 6749 §3.2): client credentials,
+// authorization code with PKCE, refresh token (rotated; reuse revokes the
+// grant) and token exchange of an API key (RFC 8693). Every client error is
+// a 4xx in RFC 6749 §5.2 form.
+func (p *Provider) token(c *gin.Context) {
+	r := c.Request
+	if !p.readForm(c) {
+		return
+	}
+	clientID := claimedClient(r)
+	ok, retry, remaining := p.limits.allow(clientID)
+	p.limits.headers(c.Writer.Header(), ok, retry, remaining)
+	if !ok {
+		oauthError(c, http.StatusTooManyRequests, "slow_down", "Too many token requests for this client; retry later.")
+		return
+	}
+	issue := func() (int, []byte) { return p.issueToken(r.Context(), r) }
+	var (
+		status int
+		body   []byte
+	)
+	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" {
+		status, body = p.refresh.do(clientID+"\x00"+r.PostForm.Get("refresh_token"), issue)
+	} else {
+		status, body = issue()
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+	}
+	c.Writer.WriteHeader(status)
+	c.Writer.Write(body)
+}
+
+// issueToken runs fosite's token flow and returns the response it wrote.
+func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte) {
+	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+	sess := NewSession("")
+	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return w.status, w.body.Bytes()
+	}
+	if ar.GetGrantTypes().ExactOne(GrantClientCredentials) {
+		requested := ar.GetRequestedScopes()
+		if len(requested) == 0 {
+			// RFC 6749 §3.3: no scope asked means the client's default, all of them.
+			requested = ar.GetClient().GetScopes()
+		}
+		for _, s := range requested {
+			ar.GrantScope(s)
+		}
+		sess.Subject = ar.GetClient().GetID()
+	}
+	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	if err != nil {
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return w.status, w.body.Bytes()
+	}
+	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+	return w.status, w.body.Bytes()
+}
+
+// readForm parses a POST form body of at most 1 MiB of UTF-8, answering
+// 413 or 400 in RFC 6749 §5.2 form when it cannot.
+func (p *Provider) readForm(c *gin.Context) bool {
+	r := c.Request
+	if r.Method != http.MethodPost {
+		oauthError(c, http.StatusMethodNotAllowed, "invalid_request", "Use POST.")
+		return false
+	}
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			oauthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is larger than 1 MiB.")
+		} else {
+			oauthError(c, http.StatusBadRequest, "invalid_request", "The request body is not a valid form.")
+		}
+		return false
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		oauthError(c, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded.")
+		return false
+	}
+	if !validUTF8Form(r) {
+		oauthError(c, http.StatusBadRequest, "invalid_request", "The request is not valid UTF-8.")
+		return false
+	}
+	return true
+}
+
+// claimedClient is the client id a request names (not yet authenticated).
+func claimedClient(r *http.Request) string {
+	if id, _, ok := r.BasicAuth(); ok {
+		if dec, err := url.QueryUnescape(id); err == nil {
+			return dec
+		}
+		return id
+	}
+	return r.PostForm.Get("client_id")
+}
+
+// oauthError writes an RFC 6749 §5.2 error.
+func oauthError(c *gin.Context, status int, code, desc string) {
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(status, gin.H{"error": code, "error_description": desc})
+}
+
+// bufferWriter captures a response so it can be replayed (refresh grace).
+type bufferWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *bufferWriter) Header() http.Header         { return w.header }
+func (w *bufferWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
+
+var _ http.ResponseWriter = (*bufferWriter)(nil)
+
+// errorStatus maps a fosite error to its HTTP status.
+func errorStatus(err error) int {
+	var rfc *fosite.RFC6749Error
+	if errors.As(err, &rfc) && rfc.CodeField >= 400 {
+		return rfc.CodeField
+	}
+	return http.StatusBadRequest
+}

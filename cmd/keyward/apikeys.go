@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward/keys"
+)
+
+const apikeysUsage = `usage: keyward apikeys create --name N [--scope "a b"] [--expires-in DURATION] [--rate-limit N/PERIOD]
+                               [--owner-user ID | --owner-client ID] [--env live|test]
+       keyward apikeys list [--limit N] [--cursor C]
+       keyward apikeys get ID
+       keyward apikeys revoke ID
+       keyward apikeys roll ID [--grace-period DURATION]`
+
+// apiKeyView is the JSON form of an API key for the CLI: the contract's
+// id, key (only at creation and roll), prefix, scope and expires_at.
+type apiKeyView struct {
+	*keys.APIKey
+	Key       string     `json:"key,omitempty"`
+	Prefix    string     `json:"prefix"`
+	Scope     string     `json:"scope"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func newAPIKeyView(k *keys.APIKey, raw string) apiKeyView {
+	v := apiKeyView{APIKey: k, Key: raw, Prefix: k.Prefix(), Scope: strings.Join(k.Scopes, " ")}
+	if !k.ExpiresAt.IsZero() {
+		t := k.ExpiresAt
+		v.ExpiresAt = &t
+	}
+	return v
+}
+
+// apikeys is "keyward apikeys …".
+func (m *Main) apikeys(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("%s", apikeysUsage)
+	}
+	ctx = cliContext(ctx)
+	sub, args := args[0], args[1:]
+	fs := m.flags("apikeys " + sub)
+	var (
+		p                      keys.CreateParams
+		scope, rateLimit, env  string
+		ownerUser, ownerClient string
+		grace                  time.Duration
+		limit                  int
+		cursor                 string
+	)
+	switch sub {
+	case "create":
+		fs.StringVar(&p.Name, "name", "", "display name (required)")
+		fs.StringVar(&scope, "scope", "", "space-separated scopes")
+		fs.DurationVar(&p.ExpiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: never expires)")
+		fs.StringVar(&rateLimit, "rate-limit", "", "N/PERIOD, e.g. 100/1m (default: unlimited)")
+		fs.StringVar(&ownerUser, "owner-user", "", "user id that owns the key")
+		fs.StringVar(&ownerClient, "owner-client", "", "client id that owns the key")
+		fs.StringVar(&env, "env", "live", "live or test (the key's prefix)")
+	case "list":
+		fs.IntVar(&limit, "limit", 100, "page size")
+		fs.StringVar(&cursor, "cursor", "", "cursor from the previous page")
+	case "roll":
+		fs.DurationVar(&grace, "grace-period", 24*time.Hour, "how long the old key keeps working")
+	case "get", "revoke":
+	default:
+		return usagef("unknown subcommand %q\n%s", sub, apikeysUsage)
+	}
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	pos := fs.Args()
+	needID := sub == "get" || sub == "revoke" || sub == "roll"
+	if needID && len(pos) != 1 {
+		return usagef("apikeys %s takes exactly one key id", sub)
+	}
+	if !needID && len(pos) != 0 {
+		return usagef("apikeys %s: unexpected argument %q", sub, pos[0])
+	}
+	if sub == "create" {
+		rl, err := keys.ParseRateLimit(rateLimit)
+		if err != nil {
+			return usagef("--rate-limit: %v", err)
+		}
+		p.RateLimit, p.Scopes = rl, strings.Fields(scope)
+		switch {
+		case ownerUser != "" && ownerClient != "":
+			return usagef("give at most one of --owner-user and --owner-client")
+		case ownerUser != "":
+			p.OwnerType, p.OwnerID = keys.OwnerUser, ownerUser
+		case ownerClient != "":
+			p.OwnerType, p.OwnerID = keys.OwnerClient, ownerClient
+		}
+		if env != keys.EnvLive && env != keys.EnvTest {
+			return usagef("--env: must be live or test")
+		}
+	}
+	db, secret, err := m.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	svc, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: newAuditor(db), Env: envOr(env), Logger: m.log()})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	switch sub {
+	case "create":
+		k, raw, err := svc.Create(ctx, p)
+		if err != nil {
+			return cliKeyErr(err)
+		}
+		return m.emitKey(k, raw)
+	case "list":
+		items, next, err := svc.List(ctx, limit, cursor)
+		if err != nil {
+			return err
+		}
+		views := make([]apiKeyView, 0, len(items))
+		rows := make([][]string, 0, len(items))
+		for _, k := range items {
+			v := newAPIKeyView(k, "")
+			views = append(views, v)
+			rows = append(rows, []string{k.ID, k.Name, k.Hint, v.Scope, keyState(k), ts(k.ExpiresAt), ts(k.LastUsedAt)})
+		}
+		if next != "" && m.Config.Format != "json" {
+			defer m.Stderr.Write([]byte("more: --cursor " + next + "\n"))
+		}
+		return m.emit(views, []string{"ID", "NAME", "HINT", "SCOPE", "STATE", "EXPIRES", "LAST USED"}, rows)
+	case "get":
+		k, err := svc.Get(ctx, pos[0])
+		if err != nil {
+			return cliKeyErr(err)
+		}
+		return m.emitKey(k, "")
+	case "revoke":
+		if err := svc.Revoke(ctx, pos[0]); err != nil {
+			return cliKeyErr(err)
+		}
+		k, err := svc.Get(ctx, pos[0])
+		if err != nil {
+			return cliKeyErr(err)
+		}
+		return m.emitKey(k, "")
+	default: // roll
+		k, raw, err := svc.Roll(ctx, pos[0], grace)
+		if err != nil {
+			return cliKeyErr(err)
+		}
+		return m.emitKey(k, raw)
+	}
+}
+
+func envOr(env string) string {
+	if env == "" {
+		return keys.EnvLive
+	}
+	return env
+}
+
+func keyState(k *keys.APIKey) string {
+	switch {
+	case k.Revoked():
+		return "revoked"
+	case k.Disabled:
+		return "disabled"
+	case k.Expired(time.Now()):
+		return "expired"
+	}
+	return "active"
+}
+
+func (m *Main) emitKey(k *keys.APIKey, raw string) error {
+	v := newAPIKeyView(k, raw)
+	fields := [][2]string{{"id", k.ID}, {"name", k.Name}, {"prefix", v.Prefix}, {"hint", k.Hint},
+		{"scope", v.Scope}, {"state", keyState(k)}, {"expires_at", ts(k.ExpiresAt)}}
+	if raw != "" {
+		fields = append(fields, [2]string{"key", raw + "   (shown once; store it now)"})
+	}
+	return m.emitRecord(v, fields)
+}
+
+func cliKeyErr(err error) error {
+	if errors.Is(err, keys.ErrInvalid) {
+		return usageError{err}
+	}
+	return cliErr(err)
+}

@@ -1,0 +1,90 @@
+package keys
+
+import (
+	"time"
+)
+
+// Owner types of an API key. An empty OwnerType means the key belongs to
+// the deployment itself (created by an operator).
+const (
+	OwnerUser   = "user"
+	OwnerClient = "client"
+)
+
+// APIKey is the stored record of one API key. The raw key itself is never
+// stored: only its keyed digests (Secrets).
+//
+// Records handed out by Service.Verify and Service.Inspect are shared with
+// the cache and must not be modified.
+type APIKey struct {
+	// ID is the public identifier embedded in the key string; it never
+	// changes, not even when the key is rolled.
+	ID string `json:"id"`
+	// Env is EnvLive or EnvTest, also embedded in the key string.
+	Env  string `json:"env"`
+	Name string `json:"name"`
+	// Hint shows the key's prefix and last four characters, for display.
+	Hint      string            `json:"hint"`
+	OwnerType string            `json:"owner_type,omitempty"`
+	OwnerID   string            `json:"owner_id,omitempty"`
+	Scopes    []string          `json:"scopes"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	RateLimit RateLimit         `json:"rate_limit"`
+	// ExpiresAt is the zero time for a key that never expires.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Disabled  bool      `json:"disabled"`
+	// RevokedAt is the zero time for a key that is not revoked.
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	UsageCount int64     `json:"usage_count"`
+
+	// Secrets are the digests that verify against this key: exactly one
+	// current (ValidUntil zero) and any earlier ones still within the grace
+	// period of a roll. GetAPIKey fills it; ListAPIKeys leaves it nil.
+	Secrets []SecretDigest `json:"-"`
+}
+
+// Prefix returns the public part of the key string, "kw_<env>_<id>".
+func (k *APIKey) Prefix() string { return prefix(k.Env, k.ID) }
+
+// Revoked reports whether the key was revoked.
+func (k *APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Expired reports whether the key has expired at now.
+func (k *APIKey) Expired(now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
+}
+
+// HasScope reports whether the key holds scope.
+func (k *APIKey) HasScope(scope string) bool {
+	for _, s := range k.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// SecretDigest is the keyed digest of one secret of a key.
+type SecretDigest struct {
+	// Digest is HMAC-SHA-256 of the whole key string under the key derived
+	// for PurposeAPIKey.
+	Digest []byte
+	// ValidUntil is zero for the current secret; for a rolled-over secret it
+	// is the end of its grace period.
+	ValidUntil time.Time
+	CreatedAt  time.Time
+}
+
+// Current reports whether d is the key's current secret.
+func (d SecretDigest) Current() bool { return d.ValidUntil.IsZero() }
+
+// Usage is a batch of verifications of one key, added to its usage count
+// and last-used time by Store.RecordAPIKeyUsage.
+type Usage struct {
+	ID         string
+	Count      int64
+	LastUsedAt time.Time
+}

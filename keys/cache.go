@@ -1,0 +1,122 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// cache keeps API-key records by id so that verifying a known key needs no
+// database call. Entries live for ttl (the safety net); invalidations
+// (local writes, and Events from every instance) drop them at once. Ids
+// that do not exist are remembered for negTTL, at most maxNegative of them.
+// Concurrent misses on one id share a single load.
+type cache struct {
+	ttl, negTTL time.Duration
+	now         func() time.Time
+	maxNegative int
+
+	entries sync.Map // id → *entry
+
+	mu       sync.Mutex // guards the fields below
+	gen      uint64     // bumped by every invalidation
+	negative map[string]time.Time
+	loading  map[string]*load
+}
+
+type entry struct {
+	key   *APIKey
+	until time.Time
+}
+
+type load struct {
+	done chan struct{}
+	key  *APIKey
+	err  error
+}
+
+func newCache(ttl, negTTL time.Duration, now func() time.Time) *cache {
+	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000,
+		negative: map[string]time.Time{}, loading: map[string]*load{}}
+}
+
+// get returns the key with id, from the cache or through fetch. It returns
+// ErrNotFound for an id known not to exist, and fetch's other errors.
+func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, error) {
+	now := c.now()
+	if v, ok := c.entries.Load(id); ok {
+		if e := v.(*entry); now.Before(e.until) {
+			return e.key, nil
+		}
+	}
+	c.mu.Lock()
+	if until, ok := c.negative[id]; ok {
+		if now.Before(until) {
+			c.mu.Unlock()
+			return nil, ErrNotFound
+		}
+		delete(c.negative, id)
+	}
+	if l, ok := c.loading[id]; ok {
+		c.mu.Unlock()
+		select {
+		case <-l.done:
+			return l.key, l.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	l := &load{done: make(chan struct{})}
+	c.loading[id] = l
+	gen := c.gen
+	c.mu.Unlock()
+
+	l.key, l.err = fetch(ctx, id)
+
+	c.mu.Lock()
+	delete(c.loading, id)
+	if c.gen == gen { // nothing was invalidated while loading
+		switch {
+		case l.err == nil:
+			c.entries.Store(id, &entry{key: l.key, until: now.Add(c.ttl)})
+		case errors.Is(l.err, ErrNotFound) && len(c.negative) < c.maxNegative:
+			c.negative[id] = now.Add(c.negTTL)
+		}
+	}
+	c.mu.Unlock()
+	close(l.done)
+	return l.key, l.err
+}
+
+// invalidate drops id, or everything for resync.
+func (c *cache) invalidate(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if id == resync {
+		c.entries.Clear()
+		clear(c.negative)
+		return
+	}
+	c.entries.Delete(id)
+	delete(c.negative, id)
+}
+
+// sweep drops expired entries.
+func (c *cache) sweep() {
+	now := c.now()
+	c.entries.Range(func(k, v any) bool {
+		if !now.Before(v.(*entry).until) {
+			c.entries.CompareAndDelete(k, v)
+		}
+		return true
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, until := range c.negative {
+		if !now.Before(until) {
+			delete(c.negative, id)
+		}
+	}
+}

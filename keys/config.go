@@ -1,0 +1,98 @@
+package keys
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Service. Zero values take the documented defaults.
+type Config struct {
+	// Store persists keys. Required.
+	Store Store
+	// Secret is the system secret; keys are digested under
+	// Secret.Derive(PurposeAPIKey). Required, at least MinSecretLen bytes.
+	Secret Secret
+	// Env is the environment this Service issues and accepts: EnvLive
+	// (default) or EnvTest. A key of the other env verifies as NOT_FOUND.
+	Env string
+	// Events spreads cache invalidations to every instance. Optional: when
+	// nil, only this Service's own writes invalidate its cache, and other
+	// writers' changes show after CacheTTL.
+	Events Events
+	// Auditor records every change. Optional.
+	Auditor Auditor
+	// Logger receives warnings (never a key). Default: slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time. Default: time.Now.
+	Now func() time.Time
+	// Rand is the source of key material. Default: crypto/rand.Reader.
+	Rand io.Reader
+	// CacheTTL bounds how long a cached key is trusted without an
+	// invalidation (default 30s).
+	CacheTTL time.Duration
+	// NegativeCacheTTL is how long an unknown id is remembered (default 5s).
+	NegativeCacheTTL time.Duration
+	// FlushInterval is how often Run writes usage counts (default 1m).
+	FlushInterval time.Duration
+}
+
+// Defaults of Config.
+const (
+	DefaultCacheTTL         = 30 * time.Second
+	DefaultNegativeCacheTTL = 5 * time.Second
+	DefaultFlushInterval    = time.Minute
+)
+
+// withDefaults returns c with its zero values filled in.
+func (c Config) withDefaults() Config {
+	if c.Env == "" {
+		c.Env = EnvLive
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = DefaultCacheTTL
+	}
+	if c.NegativeCacheTTL == 0 {
+		c.NegativeCacheTTL = DefaultNegativeCacheTTL
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	return c
+}
+
+// Validate reports every problem with c (after defaults), joined.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("keys: Config.Store is required"))
+	}
+	if err := c.Secret.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("keys: Config.Secret: %w", err))
+	}
+	if c.Env != EnvLive && c.Env != EnvTest {
+		errs = append(errs, fmt.Errorf("keys: Config.Env %q: want %q or %q", c.Env, EnvLive, EnvTest))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"CacheTTL", c.CacheTTL}, {"NegativeCacheTTL", c.NegativeCacheTTL}, {"FlushInterval", c.FlushInterval}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("keys: Config.%s is negative", d.name))
+		}
+	}
+	return errors.Join(errs...)
+}

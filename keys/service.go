@@ -1,0 +1,146 @@
+package keys
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Service issues, manages and verifies API keys. It is safe for concurrent
+// use. Call Run in a goroutine to flush usage counts, and Close when done.
+type Service struct {
+	store   Store
+	events  Events
+	auditor Auditor
+	log     *slog.Logger
+	now     func() time.Time
+	rand    io.Reader
+	env     string
+	flush   time.Duration
+
+	digests *digester
+	cache   *cache
+	limits  limiter
+	usage   usage
+
+	randMu      sync.Mutex // serialises reads of rand
+	flushMu     sync.Mutex // one Flush at a time
+	unsubscribe func()
+	closeOnce   sync.Once
+}
+
+// New returns a Service for cfg, subscribed to invalidations on Channel
+// when cfg.Events is set. It returns cfg.Validate's error.
+func New(cfg Config) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Service{
+		store:   cfg.Store,
+		events:  cfg.Events,
+		auditor: cfg.Auditor,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		rand:    cfg.Rand,
+		env:     cfg.Env,
+		flush:   cfg.FlushInterval,
+		digests: newDigester(cfg.Secret),
+	}
+	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now)
+	if s.events != nil {
+		s.unsubscribe = s.events.Subscribe(Channel, s.cache.invalidate)
+	}
+	return s, nil
+}
+
+// Env returns the environment this Service issues and accepts.
+func (s *Service) Env() string { return s.env }
+
+// Run flushes usage counts every FlushInterval, and once more when ctx
+// ends; it returns nil then.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.flush)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("api keys: flushing usage counts", "err", err)
+			}
+			s.cache.sweep()
+			s.limits.sweep(s.now())
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := s.Flush(fctx); err != nil {
+				s.log.Warn("api keys: flushing usage counts", "err", err)
+			}
+			return nil
+		}
+	}
+}
+
+// Flush writes the usage counts gathered since the last flush. Counts that
+// cannot be written are kept for the next one.
+func (s *Service) Flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	batch := s.usage.drain()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := s.store.RecordAPIKeyUsage(ctx, batch); err != nil {
+		s.usage.restore(batch)
+		return err
+	}
+	return nil
+}
+
+// Close stops listening for invalidations and flushes usage counts.
+func (s *Service) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.unsubscribe != nil {
+			s.unsubscribe()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = s.Flush(ctx)
+	})
+	return err
+}
+
+// invalidate drops id from this instance's cache and tells every other
+// instance to do the same, before the write that called it returns. A
+// failed notification is logged: other instances then catch up within
+// CacheTTL.
+func (s *Service) invalidate(ctx context.Context, id string) {
+	s.cache.invalidate(id)
+	if s.events == nil {
+		return
+	}
+	if err := s.events.Notify(ctx, Channel, id); err != nil {
+		s.log.Warn("api keys: cache invalidation not sent; other instances catch up within the cache TTL",
+			"key_id", id, "err", err)
+	}
+}
+
+// audit records an event; a failure is logged, since the change is made.
+func (s *Service) audit(ctx context.Context, event, id string, data map[string]any) {
+	if s.auditor == nil {
+		return
+	}
+	if err := s.auditor.Record(ctx, event, id, data); err != nil {
+		s.log.Warn("api keys: audit event not recorded", "event", event, "key_id", id, "err", err)
+	}
+}
+
+// random returns n random base62 characters.
+func (s *Service) random(n int) (string, error) {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	return randomBase62(s.rand, n)
+}

@@ -1,0 +1,248 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
+)
+
+var _ keys.Store = (*DB)(nil)
+
+const apiKeyColumns = `id, env, name, hint, owner_type, owner_id, scopes, metadata, rate_limit,
+	rate_period_ms, expires_at, disabled, revoked_at, last_used_at, usage_count, created_at, updated_at`
+
+// CreateAPIKey implements keys.Store; it returns keys.ErrConflict for a
+// taken id or digest.
+func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
+	if len(k.Secrets) == 0 {
+		return errors.New("sqlite: api key without a secret")
+	}
+	now := d.now()
+	k.CreatedAt, k.UpdatedAt = now, now
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return apiKeyErr(err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Env, k.Name, k.Hint, k.OwnerType, k.OwnerID, list(k.Scopes), metadata(k.Metadata),
+		k.RateLimit.Limit, k.RateLimit.Period.Milliseconds(), nullMicros(k.ExpiresAt), k.Disabled,
+		nullMicros(k.RevokedAt), nullMicros(k.LastUsedAt), k.UsageCount, micros(now), micros(now))
+	if err != nil {
+		return apiKeyErr(err)
+	}
+	for i := range k.Secrets {
+		s := &k.Secrets[i]
+		s.CreatedAt = now
+		if _, err := tx.ExecContext(ctx, `INSERT INTO api_key_secrets (digest, key_id, valid_until, created_at)
+			VALUES (?, ?, ?, ?)`, s.Digest, k.ID, nullMicros(s.ValidUntil), micros(now)); err != nil {
+			return apiKeyErr(err)
+		}
+	}
+	return apiKeyErr(tx.Commit())
+}
+
+// GetAPIKey implements keys.Store; it returns keys.ErrNotFound.
+func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
+	k, err := scanAPIKey(d.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	if err != nil {
+		return nil, apiKeyErr(err)
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
+		WHERE key_id = ? ORDER BY valid_until IS NOT NULL, valid_until DESC, created_at DESC`, id)
+	if err != nil {
+		return nil, apiKeyErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			s       keys.SecretDigest
+			until   sql.NullInt64
+			created int64
+		)
+		if err := rows.Scan(&s.Digest, &until, &created); err != nil {
+			return nil, apiKeyErr(err)
+		}
+		s.ValidUntil, s.CreatedAt = fromNullMicros(until), fromMicros(created)
+		k.Secrets = append(k.Secrets, s)
+	}
+	return k, apiKeyErr(rows.Err())
+}
+
+// ListAPIKeys implements keys.Store.
+func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys.APIKey, string, error) {
+	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
+	rows, err := d.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+	if err != nil {
+		return nil, "", apiKeyErr(err)
+	}
+	defer rows.Close()
+	var out []*keys.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, "", apiKeyErr(err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", apiKeyErr(err)
+	}
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return out, store.NextCursor(p, len(out), last), nil
+}
+
+// UpdateAPIKey implements keys.Store; it returns keys.ErrNotFound.
+func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
+	k.UpdatedAt = d.now()
+	res, err := d.db.ExecContext(ctx, `UPDATE api_keys SET name = ?, scopes = ?, metadata = ?,
+		rate_limit = ?, rate_period_ms = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
+		k.Name, list(k.Scopes), metadata(k.Metadata), k.RateLimit.Limit,
+		k.RateLimit.Period.Milliseconds(), nullMicros(k.ExpiresAt), micros(k.UpdatedAt), k.ID)
+	return apiKeyErr(affected(res, err))
+}
+
+// SetAPIKeyDisabled implements keys.Store; it returns keys.ErrNotFound.
+func (d *DB) SetAPIKeyDisabled(ctx context.Context, id string, disabled bool) error {
+	return apiKeyErr(affected(d.db.ExecContext(ctx,
+		`UPDATE api_keys SET disabled = ?, updated_at = ? WHERE id = ?`, disabled, micros(d.now()), id)))
+}
+
+// RevokeAPIKey implements keys.Store; it returns keys.ErrNotFound.
+func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	return apiKeyErr(affected(d.db.ExecContext(ctx, `UPDATE api_keys
+		SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? WHERE id = ?`,
+		micros(at), micros(d.now()), id)))
+}
+
+// RollAPIKey implements keys.Store; it returns keys.ErrNotFound, or
+// keys.ErrConflict for a revoked key or a taken digest. BEGIN IMMEDIATE
+// serializes concurrent rolls.
+func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint string, graceUntil time.Time) error {
+	now := d.now()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return apiKeyErr(err)
+	}
+	defer tx.Rollback()
+	var revoked sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM api_keys WHERE id = ?`, id).Scan(&revoked); err != nil {
+		return apiKeyErr(err)
+	}
+	if revoked.Valid {
+		return fmt.Errorf("%w: api key %s is revoked", keys.ErrConflict, id)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE api_keys SET hint = ?, updated_at = ? WHERE id = ?`, []any{hint, micros(now), id}},
+		// Forget secrets whose grace ended before this roll.
+		{`DELETE FROM api_key_secrets WHERE key_id = ? AND valid_until <= ?`, []any{id, micros(now)}},
+		// The current secret, and any older one, end by graceUntil.
+		{`UPDATE api_key_secrets SET valid_until = ? WHERE key_id = ? AND (valid_until IS NULL OR valid_until > ?)`,
+			[]any{micros(graceUntil), id, micros(graceUntil)}},
+		{`INSERT INTO api_key_secrets (digest, key_id, valid_until, created_at) VALUES (?, ?, NULL, ?)`,
+			[]any{digest, id, micros(now)}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			return apiKeyErr(err)
+		}
+	}
+	return apiKeyErr(tx.Commit())
+}
+
+// DeleteAPIKey implements keys.Store; it returns keys.ErrNotFound.
+func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
+	return apiKeyErr(affected(d.db.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)))
+}
+
+// RecordAPIKeyUsage implements keys.Store in one transaction.
+func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
+	if len(usage) == 0 {
+		return nil
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return apiKeyErr(err)
+	}
+	defer tx.Rollback()
+	for _, u := range usage {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET usage_count = usage_count + ?,
+			last_used_at = NULLIF(max(COALESCE(last_used_at, 0), ?), 0) WHERE id = ?`,
+			u.Count, micros(u.LastUsedAt), u.ID); err != nil {
+			return apiKeyErr(err)
+		}
+	}
+	return apiKeyErr(tx.Commit())
+}
+
+func scanAPIKey(s scanner) (*keys.APIKey, error) {
+	var (
+		k                          keys.APIKey
+		scopes, meta               string
+		periodMS, created, updated int64
+		expires, revoked, lastUsed sql.NullInt64
+	)
+	err := s.Scan(&k.ID, &k.Env, &k.Name, &k.Hint, &k.OwnerType, &k.OwnerID, &scopes, &meta,
+		&k.RateLimit.Limit, &periodMS, &expires, &k.Disabled, &revoked, &lastUsed, &k.UsageCount,
+		&created, &updated)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if err := parseList(scopes, &k.Scopes); err != nil {
+		return nil, err
+	}
+	if err := parseMetadata([]byte(meta), &k.Metadata); err != nil {
+		return nil, err
+	}
+	k.RateLimit.Period = time.Duration(periodMS) * time.Millisecond
+	k.ExpiresAt, k.RevokedAt, k.LastUsedAt = fromNullMicros(expires), fromNullMicros(revoked), fromNullMicros(lastUsed)
+	k.CreatedAt, k.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &k, nil
+}
+
+func metadata(m map[string]string) string {
+	if m == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func parseMetadata(b []byte, dst *map[string]string) error {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	*dst = m
+	return nil
+}
+
+// apiKeyErr turns the store's sentinel errors into keys'.
+func apiKeyErr(err error) error {
+	err = mapErr(err)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return keys.ErrNotFound
+	case errors.Is(err, store.ErrConflict) && !errors.Is(err, keys.ErrConflict):
+		return fmt.Errorf("%w (%w)", keys.ErrConflict, err)
+	}
+	return err
+}

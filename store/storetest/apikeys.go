@@ -1,0 +1,582 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/keys"
+)
+
+// APIKeyOpener returns a fresh, empty, migrated keys.Store; it registers
+// its own cleanup with t.
+type APIKeyOpener func(t *testing.T) keys.Store
+
+// RunAPIKeys runs the keys.Store conformance suite against one engine:
+// the store's own contract, then keys.Service on top of it (verify,
+// revoke, roll with grace, expiry, scopes, rate limits, usage).
+func RunAPIKeys(t *testing.T, open func(t *testing.T) keys.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s keys.Store)
+	}{
+		{"CRUD", testAPIKeysCRUD},
+		{"NotFound", testAPIKeysNotFound},
+		{"Conflict", testAPIKeysConflict},
+		{"Pagination", testAPIKeysPagination},
+		{"Roll", testAPIKeysRoll},
+		{"ConcurrentCreates", testAPIKeysConcurrentCreates},
+		{"ConcurrentRolls", testAPIKeysConcurrentRolls},
+		{"ConcurrentUsage", testAPIKeysConcurrentUsage},
+		{"Service/Lifecycle", testAPIKeyServiceLifecycle},
+		{"Service/RollWithGrace", testAPIKeyServiceRoll},
+		{"Service/ExpiryAndScope", testAPIKeyServiceExpiryScope},
+		{"Service/RateLimit", testAPIKeyServiceRateLimit},
+		{"Service/BadInputsNoStoreCall", testAPIKeyServiceBadInputs},
+		{"Service/Usage", testAPIKeyServiceUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+func digest(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+func sampleAPIKey(id string, d byte) *keys.APIKey {
+	return &keys.APIKey{
+		ID: id, Env: keys.EnvLive, Name: "Key " + id, Hint: "kw_live_" + id + "_...abcd",
+		OwnerType: keys.OwnerUser, OwnerID: "u1",
+		Scopes:    []string{"read", "write"},
+		Metadata:  map[string]string{"team": "core", "ticket": "KW-5"},
+		RateLimit: keys.RateLimit{Limit: 100, Period: time.Minute},
+		ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond),
+		Secrets:   []keys.SecretDigest{{Digest: digest(d)}},
+	}
+}
+
+func testAPIKeysCRUD(t *testing.T, s keys.Store) {
+	k := sampleAPIKey("k1", 1)
+	if err := s.CreateAPIKey(ctx(), k); err != nil {
+		t.Fatal(err)
+	}
+	if k.CreatedAt.IsZero() || time.Since(k.CreatedAt) > time.Minute || !k.Secrets[0].CreatedAt.Equal(k.CreatedAt) {
+		t.Fatalf("CreatedAt not set: %v / %v", k.CreatedAt, k.Secrets[0].CreatedAt)
+	}
+	got, err := s.GetAPIKey(ctx(), "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, k) {
+		t.Fatalf("GetAPIKey:\n got %+v\nwant %+v", got, k)
+	}
+
+	k.Name, k.Scopes, k.Metadata, k.RateLimit, k.ExpiresAt = "Renamed", nil, nil, keys.RateLimit{}, time.Time{}
+	k.Disabled, k.Hint = true, "ignored" // not written by UpdateAPIKey
+	if err := s.UpdateAPIKey(ctx(), k); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetAPIKey(ctx(), "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Renamed" || got.Scopes != nil || got.Metadata != nil || !got.RateLimit.Unlimited() ||
+		!got.ExpiresAt.IsZero() || got.Disabled || got.Hint == "ignored" || !got.CreatedAt.Equal(k.CreatedAt) {
+		t.Fatalf("after update: %+v", got)
+	}
+
+	if err := s.SetAPIKeyDisabled(ctx(), "k1", true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.GetAPIKey(ctx(), "k1"); !got.Disabled {
+		t.Fatal("not disabled")
+	}
+	if err := s.SetAPIKeyDisabled(ctx(), "k1", false); err != nil {
+		t.Fatal(err)
+	}
+
+	first := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.RevokeAPIKey(ctx(), "k1", first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx(), "k1", first.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.GetAPIKey(ctx(), "k1"); got.Disabled || !got.RevokedAt.Equal(first) {
+		t.Fatalf("revoked at %v, want the first revocation %v", got.RevokedAt, first)
+	}
+
+	lists, _, err := s.ListAPIKeys(ctx(), 10, "")
+	if err != nil || len(lists) != 1 || lists[0].Secrets != nil || lists[0].Name != "Renamed" {
+		t.Fatalf("ListAPIKeys: %+v, %v", lists, err)
+	}
+
+	if err := s.DeleteAPIKey(ctx(), "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetAPIKey(ctx(), "k1"); !errors.Is(err, keys.ErrNotFound) {
+		t.Fatalf("after delete: %v, want ErrNotFound", err)
+	}
+	// Its digest went with it.
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("k2", 1)); err != nil {
+		t.Fatalf("reusing a deleted key's digest: %v", err)
+	}
+}
+
+func testAPIKeysNotFound(t *testing.T, s keys.Store) {
+	now := time.Now()
+	if _, err := s.GetAPIKey(ctx(), "nope"); !errors.Is(err, keys.ErrNotFound) {
+		t.Errorf("GetAPIKey: %v", err)
+	}
+	for name, err := range map[string]error{
+		"UpdateAPIKey":      s.UpdateAPIKey(ctx(), sampleAPIKey("nope", 1)),
+		"SetAPIKeyDisabled": s.SetAPIKeyDisabled(ctx(), "nope", true),
+		"RevokeAPIKey":      s.RevokeAPIKey(ctx(), "nope", now),
+		"RollAPIKey":        s.RollAPIKey(ctx(), "nope", digest(2), "h", now),
+		"DeleteAPIKey":      s.DeleteAPIKey(ctx(), "nope"),
+	} {
+		if !errors.Is(err, keys.ErrNotFound) {
+			t.Errorf("%s: %v, want ErrNotFound", name, err)
+		}
+	}
+	if err := s.RecordAPIKeyUsage(ctx(), []keys.Usage{{ID: "nope", Count: 1, LastUsedAt: now}}); err != nil {
+		t.Errorf("RecordAPIKeyUsage of a missing key: %v", err)
+	}
+	if items, next, err := s.ListAPIKeys(ctx(), 0, ""); err != nil || len(items) != 0 || next != "" {
+		t.Errorf("ListAPIKeys on empty: %v %q %v", items, next, err)
+	}
+}
+
+func testAPIKeysConflict(t *testing.T, s keys.Store) {
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("dup", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("dup", 2)); !errors.Is(err, keys.ErrConflict) {
+		t.Errorf("same id: %v, want ErrConflict", err)
+	}
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("other", 1)); !errors.Is(err, keys.ErrConflict) {
+		t.Errorf("same digest: %v, want ErrConflict", err)
+	}
+	if _, err := s.GetAPIKey(ctx(), "other"); !errors.Is(err, keys.ErrNotFound) {
+		t.Errorf("a failed create left a row: %v", err)
+	}
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("other", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RollAPIKey(ctx(), "other", digest(1), "h", time.Now()); !errors.Is(err, keys.ErrConflict) {
+		t.Errorf("roll to a taken digest: %v, want ErrConflict", err)
+	}
+	if got, _ := s.GetAPIKey(ctx(), "other"); len(got.Secrets) != 1 || !bytes.Equal(got.Secrets[0].Digest, digest(3)) {
+		t.Errorf("a failed roll changed the secrets: %+v", got.Secrets)
+	}
+}
+
+func testAPIKeysPagination(t *testing.T, s keys.Store) {
+	// Mixed case: every engine orders ids by bytes, as the cursor does.
+	ids := []string{"b2", "A1", "a1", "Z9", "09", "B2", "z0"}
+	for i, id := range ids {
+		if err := s.CreateAPIKey(ctx(), sampleAPIKey(id, byte(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Strings(ids)
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > len(ids) {
+			t.Fatal("pagination does not end")
+		}
+		items, next, err := s.ListAPIKeys(ctx(), 3, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range items {
+			got = append(got, k.ID)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if !slices.Equal(got, ids) {
+		t.Fatalf("listed %v, want %v", got, ids)
+	}
+	if items, _, err := s.ListAPIKeys(ctx(), 0, ""); err != nil || len(items) != len(ids) {
+		t.Fatalf("default limit: %d, %v", len(items), err)
+	}
+}
+
+func testAPIKeysRoll(t *testing.T, s keys.Store) {
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("r1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	grace := now.Add(time.Hour)
+	if err := s.RollAPIKey(ctx(), "r1", digest(2), "hint2", grace); err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.GetAPIKey(ctx(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Hint != "hint2" || len(k.Secrets) != 2 ||
+		!bytes.Equal(k.Secrets[0].Digest, digest(2)) || !k.Secrets[0].Current() ||
+		!bytes.Equal(k.Secrets[1].Digest, digest(1)) || !k.Secrets[1].ValidUntil.Equal(grace) {
+		t.Fatalf("after roll: hint %q secrets %+v", k.Hint, k.Secrets)
+	}
+	// A longer grace does not extend an earlier one; a shorter one cuts it.
+	if err := s.RollAPIKey(ctx(), "r1", digest(3), "hint3", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	k, _ = s.GetAPIKey(ctx(), "r1")
+	if len(k.Secrets) != 3 || !k.Secrets[1].ValidUntil.Equal(now.Add(2*time.Hour)) || !k.Secrets[2].ValidUntil.Equal(grace) {
+		t.Fatalf("after second roll: %+v", k.Secrets)
+	}
+	ended := now.Add(-time.Second)
+	if err := s.RollAPIKey(ctx(), "r1", digest(4), "hint4", ended); err != nil {
+		t.Fatal(err)
+	}
+	k, _ = s.GetAPIKey(ctx(), "r1")
+	if len(k.Secrets) != 4 || !k.Secrets[0].Current() {
+		t.Fatalf("after a roll without grace: %+v", k.Secrets)
+	}
+	for _, sec := range k.Secrets[1:] {
+		if !sec.ValidUntil.Equal(ended) {
+			t.Fatalf("previous secret valid until %v, want %v", sec.ValidUntil, ended)
+		}
+	}
+	// The next roll forgets the secrets whose grace has ended.
+	if err := s.RollAPIKey(ctx(), "r1", digest(5), "hint5", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	k, _ = s.GetAPIKey(ctx(), "r1")
+	if len(k.Secrets) != 2 || !bytes.Equal(k.Secrets[1].Digest, digest(4)) {
+		t.Fatalf("ended secrets kept: %+v", k.Secrets)
+	}
+	if err := s.RevokeAPIKey(ctx(), "r1", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RollAPIKey(ctx(), "r1", digest(6), "hint6", now); !errors.Is(err, keys.ErrConflict) {
+		t.Fatalf("roll of a revoked key: %v, want ErrConflict", err)
+	}
+}
+
+func testAPIKeysConcurrentCreates(t *testing.T, s keys.Store) {
+	const writers = 16
+	var ok, confl atomic.Int32
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			err := s.CreateAPIKey(ctx(), sampleAPIKey(fmt.Sprintf("shared-%d", i%8), byte(i+1)))
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, keys.ErrConflict):
+				confl.Add(1)
+			default:
+				t.Errorf("concurrent create: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 8 || confl.Load() != 8 {
+		t.Fatalf("%d created, %d conflicts; want 8 and 8", ok.Load(), confl.Load())
+	}
+}
+
+func testAPIKeysConcurrentRolls(t *testing.T, s keys.Store) {
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("cr", 1)); err != nil {
+		t.Fatal(err)
+	}
+	const rollers = 8
+	grace := time.Now().Add(time.Hour)
+	var wg sync.WaitGroup
+	for i := range rollers {
+		wg.Go(func() {
+			if err := s.RollAPIKey(ctx(), "cr", digest(byte(10+i)), "h", grace); err != nil {
+				t.Errorf("concurrent roll: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	k, err := s.GetAPIKey(ctx(), "cr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := 0
+	for _, sec := range k.Secrets {
+		if sec.Current() {
+			current++
+		}
+	}
+	if current != 1 || len(k.Secrets) != rollers+1 {
+		t.Fatalf("%d current of %d secrets; want 1 of %d", current, len(k.Secrets), rollers+1)
+	}
+}
+
+func testAPIKeysConcurrentUsage(t *testing.T, s keys.Store) {
+	for _, id := range []string{"u1", "u2"} {
+		if err := s.CreateAPIKey(ctx(), sampleAPIKey(id, id[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := time.Now().UTC().Truncate(time.Microsecond)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 10 {
+				at := base.Add(time.Duration(i*10+j) * time.Second)
+				// Both orders, so that engines must not deadlock.
+				batch := []keys.Usage{{ID: "u1", Count: 1, LastUsedAt: at}, {ID: "u2", Count: 2, LastUsedAt: at}}
+				if i%2 == 1 {
+					slices.Reverse(batch)
+				}
+				if err := s.RecordAPIKeyUsage(ctx(), batch); err != nil {
+					t.Errorf("RecordAPIKeyUsage: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	latest := base.Add(79 * time.Second)
+	for id, want := range map[string]int64{"u1": 80, "u2": 160} {
+		k, err := s.GetAPIKey(ctx(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.UsageCount != want || !k.LastUsedAt.Equal(latest) {
+			t.Errorf("%s: usage %d last used %v; want %d, %v", id, k.UsageCount, k.LastUsedAt, want, latest)
+		}
+	}
+	// Last-used never moves back.
+	if err := s.RecordAPIKeyUsage(ctx(), []keys.Usage{{ID: "u1", Count: 1, LastUsedAt: base}}); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := s.GetAPIKey(ctx(), "u1"); !k.LastUsedAt.Equal(latest) || k.UsageCount != 81 {
+		t.Errorf("after an older usage: %v, %d", k.LastUsedAt, k.UsageCount)
+	}
+}
+
+// countingStore counts the calls that reach the store under test.
+type countingStore struct {
+	keys.Store
+	calls atomic.Int64
+}
+
+func (c *countingStore) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
+	c.calls.Add(1)
+	return c.Store.GetAPIKey(ctx, id)
+}
+
+func (c *countingStore) RecordAPIKeyUsage(ctx context.Context, u []keys.Usage) error {
+	c.calls.Add(1)
+	return c.Store.RecordAPIKeyUsage(ctx, u)
+}
+
+// testClock is an injected clock that starts at the real time, so that the
+// store's own clock (used for created_at and pruning) agrees with it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type serviceFixture struct {
+	svc   *keys.Service
+	store *countingStore
+	clock *testClock
+}
+
+func newService(t *testing.T, s keys.Store) *serviceFixture {
+	t.Helper()
+	f := &serviceFixture{store: &countingStore{Store: s}, clock: &testClock{t: time.Now().UTC()}}
+	cfg := keys.Config{Store: f.store, Secret: keys.Secret(bytes.Repeat([]byte("k"), 32)), Now: f.clock.Now}
+	if ev, ok := s.(keys.Events); ok {
+		cfg.Events = ev
+	}
+	svc, err := keys.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	f.svc = svc
+	return f
+}
+
+func (f *serviceFixture) create(t *testing.T, p keys.CreateParams) (*keys.APIKey, string) {
+	t.Helper()
+	if p.Name == "" {
+		p.Name = "test key"
+	}
+	k, raw, err := f.svc.Create(ctx(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, raw
+}
+
+func (f *serviceFixture) expect(t *testing.T, raw, scope string, want keys.Code) keys.Result {
+	t.Helper()
+	r, err := f.svc.Verify(ctx(), raw, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Code != want || r.Valid != (want == keys.CodeValid) {
+		t.Fatalf("Verify(%s) = %s (valid %v), want %s", scope, r.Code, r.Valid, want)
+	}
+	return r
+}
+
+func testAPIKeyServiceLifecycle(t *testing.T, s keys.Store) {
+	f := newService(t, s)
+	k, raw := f.create(t, keys.CreateParams{Name: "ci", Scopes: []string{"read"},
+		OwnerType: keys.OwnerClient, OwnerID: "c1", Metadata: map[string]string{"env": "ci"}})
+	stored, err := f.svc.Get(ctx(), k.ID)
+	if err != nil || stored.Name != "ci" || stored.OwnerID != "c1" || len(stored.Secrets) != 1 {
+		t.Fatalf("Get: %+v, %v", stored, err)
+	}
+	r := f.expect(t, raw, "read", keys.CodeValid)
+	if r.Key.ID != k.ID {
+		t.Fatalf("verified key %s, want %s", r.Key.ID, k.ID)
+	}
+	if err := f.svc.Disable(ctx(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(t, raw, "", keys.CodeRevoked)
+	if err := f.svc.Enable(ctx(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(t, raw, "", keys.CodeValid)
+	if err := f.svc.Revoke(ctx(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(t, raw, "", keys.CodeRevoked)
+	if err := f.svc.Delete(ctx(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(t, raw, "", keys.CodeNotFound)
+}
+
+func testAPIKeyServiceRoll(t *testing.T, s keys.Store) {
+	f := newService(t, s)
+	k, old := f.create(t, keys.CreateParams{})
+	f.expect(t, old, "", keys.CodeValid)
+	rolled, fresh, err := f.svc.Roll(ctx(), k.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rolled.ID != k.ID || fresh == old || fresh[:len(k.Prefix())] != k.Prefix() {
+		t.Fatalf("roll gave %q for %s", fresh, k.ID)
+	}
+	f.expect(t, fresh, "", keys.CodeValid)
+	f.expect(t, old, "", keys.CodeValid)
+	f.clock.Add(time.Hour)
+	f.expect(t, old, "", keys.CodeRevoked)
+	f.expect(t, fresh, "", keys.CodeValid)
+
+	_, newer, err := f.svc.Roll(ctx(), k.ID, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Revoke(ctx(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(t, fresh, "", keys.CodeRevoked) // was in grace
+	f.expect(t, newer, "", keys.CodeRevoked)
+	if _, _, err := f.svc.Roll(ctx(), k.ID, 0); !errors.Is(err, keys.ErrConflict) {
+		t.Fatalf("roll of a revoked key: %v", err)
+	}
+}
+
+func testAPIKeyServiceExpiryScope(t *testing.T, s keys.Store) {
+	f := newService(t, s)
+	_, raw := f.create(t, keys.CreateParams{Scopes: []string{"read", "write"}, ExpiresIn: time.Minute})
+	f.expect(t, raw, "read write", keys.CodeValid)
+	f.expect(t, raw, "admin", keys.CodeInsufficientScope)
+	f.clock.Add(time.Minute)
+	r := f.expect(t, raw, "read", keys.CodeExpired)
+	if b, err := r.MarshalJSON(); err != nil || !bytes.Contains(b, []byte(`"scope":"read write"`)) {
+		t.Fatalf("JSON %s, %v", b, err)
+	}
+}
+
+func testAPIKeyServiceRateLimit(t *testing.T, s keys.Store) {
+	f := newService(t, s)
+	_, raw := f.create(t, keys.CreateParams{RateLimit: keys.RateLimit{Limit: 2, Period: time.Minute}})
+	for want := 1; want >= 0; want-- {
+		if r := f.expect(t, raw, "", keys.CodeValid); r.RateLimit.Remaining != want {
+			t.Fatalf("remaining %d, want %d", r.RateLimit.Remaining, want)
+		}
+	}
+	r := f.expect(t, raw, "", keys.CodeRateLimited)
+	if r.RateLimit.Remaining != 0 || !r.RateLimit.Reset.After(f.clock.Now()) {
+		t.Fatalf("limited: %+v", r.RateLimit)
+	}
+	f.clock.Add(time.Minute)
+	f.expect(t, raw, "", keys.CodeValid)
+}
+
+func testAPIKeyServiceBadInputs(t *testing.T, s keys.Store) {
+	f := newService(t, s)
+	_, raw := f.create(t, keys.CreateParams{})
+	f.expect(t, raw, "", keys.CodeValid)
+	before := f.store.calls.Load()
+	other := "kw_test_" + raw[len("kw_live_"):]
+	for _, bad := range []string{
+		"", "kw_live_", raw[:len(raw)-1], raw + "0", string(bytes.Repeat([]byte(raw), 200)),
+		"kw_prod_" + raw[len("kw_live_"):], raw[:len(raw)-1] + "!", other,
+		"kw_live_" + "\u0430" + raw[len("kw_live_")+2:], // Cyrillic a, same byte length
+	} {
+		f.expect(t, bad, "", keys.CodeNotFound)
+	}
+	if n := f.store.calls.Load() - before; n != 0 {
+		t.Fatalf("%d store calls for malformed keys", n)
+	}
+	f.expect(t, raw, "", keys.CodeValid)
+	if n := f.store.calls.Load() - before; n != 0 {
+		t.Fatalf("%d store calls for a cached key", n)
+	}
+}
+
+func testAPIKeyServiceUsage(t *testing.T, s keys.Store) {
+	f := newService(t, s)
+	k, raw := f.create(t, keys.CreateParams{})
+	for range 5 {
+		f.expect(t, raw, "", keys.CodeValid)
+	}
+	if _, err := f.svc.Inspect(ctx(), raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Flush(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.Get(ctx(), k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UsageCount != 5 || !got.LastUsedAt.Equal(f.clock.Now().Truncate(time.Microsecond)) {
+		t.Fatalf("usage %d, last used %v (now %v)", got.UsageCount, got.LastUsedAt, f.clock.Now())
+	}
+}

@@ -1,0 +1,28 @@
+// Package web embeds the HTML templates and static files of Keyward's
+// pages: login, consent and logout on the public listener, and the admin
+// console. The pages use no inline script and one stylesheet, so a strict
+// Content-Security-Policy holds.
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+//go:embed static
+var static embed.FS
+
+// Templates returns the page templates.
+func Templates() fs.FS { return templates }
+
+// Static returns the files served under /static/.
+func Static() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}
