@@ -8,6 +8,11 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// SigningKeysChannel is the events channel on which the signing-key
+// service announces key changes (keys/signing.Channel); verified-token
+// caches are dropped on it.
+const SigningKeysChannel = "keyward_signing_keys"
+
 // Endpoint paths, all advertised by discovery.
 const (
 	PathAuthorize   = "/oauth2/auth"

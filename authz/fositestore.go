@@ -207,15 +207,7 @@ func (s *fositeStore) CreateAccessTokenSession(ctx context.Context, sig string, 
 // behind it to revoke.
 func stateless(r fosite.Requester) bool {
 	sess, _ := r.GetSession().(*Session)
-	if sess == nil || sess.AccessFormat != "jwt" {
-		return false
-	}
-	ar, ok := r.(fosite.AccessRequester)
-	if !ok {
-		return false
-	}
-	gt := ar.GetGrantTypes()
-	return gt.ExactOne(GrantClientCredentials) || gt.ExactOne(GrantTokenExchange)
+	return sess != nil && sess.AccessFormat == "jwt" && sess.stateless
 }
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.

@@ -161,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		signer: cfg.Signer,
 		issuer: cfg.Issuer,
 		now:    now,
+		cache:  newVerifyCache(now),
 	}
 	idSigner := &idTokenSigner{signer: cfg.Signer, now: now}
 	strategy := &compose.CommonStrategy{
@@ -201,6 +202,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		p.cancel = append(p.cancel,
 			cfg.Events.Subscribe(ClientsChannel, p.clients.invalidate),
 			cfg.Events.Subscribe(RevocationsChannel, p.revoked.onEvent),
+			cfg.Events.Subscribe(SigningKeysChannel, p.strategy.cache.reset),
 		)
 	}
 	return p, nil

@@ -22,6 +22,11 @@ type Session struct {
 	UserID string `json:"user_id,omitempty"`
 	// Kind marks sessions created by token exchange of an API key.
 	Kind string `json:"kind,omitempty"`
+	// stateless is set when the access token just generated is a JWT of a
+	// grant with nothing to revoke (client credentials): fosite hands the
+	// storage a sanitized request without grant types, so the strategy
+	// decides and the storage reads it here.
+	stateless bool
 }
 
 var (

@@ -42,6 +42,7 @@ type tokenStrategy struct {
 	signer Signer
 	issuer string
 	now    func() time.Time
+	cache  *verifyCache
 }
 
 var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
@@ -86,6 +87,10 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 		return "", "", err
 	}
 	sess.AccessJTI = jti
+	if ar, ok := r.(fosite.AccessRequester); ok {
+		gt := ar.GetGrantTypes()
+		sess.stateless = gt.ExactOne(GrantClientCredentials) || gt.ExactOne(GrantTokenExchange)
+	}
 	return token, jwtSignature(token), nil
 }
 
@@ -170,6 +175,12 @@ func (c *AccessClaims) Audiences() []string {
 // verifyAccessToken checks signature, issuer and time; it does not consult
 // the revocation list. fosite.ErrTokenExpired for an expired token.
 func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
+	if c, ok := s.cache.get(token); ok {
+		if c.ExpiresAt <= s.now().Unix() {
+			return nil, fosite.ErrTokenExpired
+		}
+		return c, nil
+	}
 	payload, _, err := s.signer.Verify(token, AccessTokenAlg)
 	if err != nil {
 		return nil, fosite.ErrTokenSignatureMismatch.WithWrap(err)
@@ -187,6 +198,7 @@ func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 	case c.NotBefore > now+60:
 		return nil, fosite.ErrTokenClaim
 	}
+	s.cache.put(token, &c)
 	return &c, nil
 }
 

@@ -38,8 +38,9 @@ const (
 	EdDSA = "EdDSA" // Ed25519
 )
 
-// DefaultAlgorithms are the algorithms a Service keeps keys for by default.
-var DefaultAlgorithms = []string{ES256, RS256, EdDSA}
+// DefaultAlgorithms returns the algorithms a Service keeps keys for by
+// default: ES256 (access tokens), RS256 (ID tokens) and EdDSA.
+func DefaultAlgorithms() []string { return []string{ES256, RS256, EdDSA} }
 
 // Config tunes a Service. Zero values take the defaults, except
 // RotationPeriod, where zero means no scheduled rotation.
@@ -77,7 +78,7 @@ type Config struct {
 // reports every invalid setting at once.
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Algorithms) == 0 {
-		c.Algorithms = DefaultAlgorithms
+		c.Algorithms = DefaultAlgorithms()
 	}
 	c.Algorithms = append([]string(nil), c.Algorithms...)
 	if c.JWKSMaxAge == 0 {

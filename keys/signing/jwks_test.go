@@ -83,7 +83,7 @@ func TestJWKSShape(t *testing.T) {
 		}
 	}
 	// Active keys come first.
-	for i, alg := range signing.DefaultAlgorithms {
+	for i, alg := range signing.DefaultAlgorithms() {
 		if set.Keys[i]["kid"] != s.ActiveKID(alg) {
 			t.Errorf("key %d is %v; want the active %s key", i, set.Keys[i]["kid"], alg)
 		}

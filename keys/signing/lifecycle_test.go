@@ -14,7 +14,7 @@ func TestBootstrap(t *testing.T) {
 	s := newService(t, openSQLite(t), signing.Config{Now: clk.Now, Auditor: audit})
 	bootstrap(t, s)
 	bootstrap(t, s) // idempotent
-	for _, alg := range signing.DefaultAlgorithms {
+	for _, alg := range signing.DefaultAlgorithms() {
 		act, next := byState(t, s, alg, signing.StateActive), byState(t, s, alg, signing.StateNext)
 		if len(act) != 1 || len(next) != 1 {
 			t.Fatalf("%s: %d active, %d next; want 1 and 1", alg, len(act), len(next))
@@ -134,7 +134,7 @@ func TestScheduledRotation(t *testing.T) {
 	if second == kid {
 		t.Fatal("not rotated after the period")
 	}
-	for _, alg := range signing.DefaultAlgorithms {
+	for _, alg := range signing.DefaultAlgorithms() {
 		if n := len(byState(t, s, alg, signing.StateRetiring)); n != 1 {
 			t.Errorf("%s: %d retiring keys; want 1", alg, n)
 		}

@@ -43,7 +43,7 @@ func TestPostgresConcurrentRotations(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	for _, alg := range signing.DefaultAlgorithms {
+	for _, alg := range signing.DefaultAlgorithms() {
 		active := byState(t, first, alg, signing.StateActive)
 		next := byState(t, first, alg, signing.StateNext)
 		retiring := byState(t, first, alg, signing.StateRetiring)
@@ -70,7 +70,7 @@ func TestPostgresConcurrentRotations(t *testing.T) {
 		if err := s.Reload(ctx()); err != nil {
 			t.Fatal(err)
 		}
-		for _, alg := range signing.DefaultAlgorithms {
+		for _, alg := range signing.DefaultAlgorithms() {
 			if s.ActiveKID(alg) != byState(t, first, alg, signing.StateActive)[0].KID {
 				t.Fatalf("an instance signs %s with a stale key", alg)
 			}
@@ -129,7 +129,7 @@ func TestPostgresKilledMidRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, alg := range signing.DefaultAlgorithms {
+	for _, alg := range signing.DefaultAlgorithms() {
 		if _, err := doomed.Rotate(ctx(), alg); err == nil {
 			t.Fatalf("%s: a rotation whose session was killed succeeded", alg)
 		}
@@ -153,7 +153,7 @@ func TestPostgresKilledMidRotation(t *testing.T) {
 	if _, err := s.RotateAll(ctx()); err != nil {
 		t.Fatal(err)
 	}
-	for _, alg := range signing.DefaultAlgorithms {
+	for _, alg := range signing.DefaultAlgorithms() {
 		if n := len(byState(t, s, alg, signing.StateActive)); n != 1 {
 			t.Fatalf("%s: %d active keys", alg, n)
 		}
@@ -264,11 +264,11 @@ func TestPostgresConcurrentBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 2*len(signing.DefaultAlgorithms) {
-		t.Fatalf("%d keys after %d concurrent bootstraps; want %d", len(recs), n, 2*len(signing.DefaultAlgorithms))
+	if len(recs) != 2*len(signing.DefaultAlgorithms()) {
+		t.Fatalf("%d keys after %d concurrent bootstraps; want %d", len(recs), n, 2*len(signing.DefaultAlgorithms()))
 	}
 	for _, s := range services {
-		for _, alg := range signing.DefaultAlgorithms {
+		for _, alg := range signing.DefaultAlgorithms() {
 			if s.ActiveKID(alg) != services[0].ActiveKID(alg) || s.ActiveKID(alg) == "" {
 				t.Fatalf("%s: instances disagree on the active key", alg)
 			}

@@ -37,8 +37,9 @@ func TestRun(t *testing.T) {
 	clk.Add(24 * time.Hour)
 	waitFor("the scheduled rotation", func() bool { return s.ActiveKID(signing.ES256) != kid })
 
-	// Another Service on the same database (a CLI `keys rotate` in the
-	// same process) rotates; the notification makes s reload.
+	// Another Service on the same database rotates; s picks it up (from
+	// the notification or the next tick; TestPostgresTwoInstances checks
+	// notifications alone).
 	other := newService(t, db, signing.Config{Now: clk.Now, Algorithms: []string{signing.EdDSA}})
 	rec, err := other.Rotate(ctx(), signing.EdDSA)
 	if err != nil {

@@ -1,0 +1,173 @@
+package authz_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/store/sqlite"
+)
+
+// benchEnv is a provider on a real SQLite store, served in process.
+type benchEnv struct {
+	handler http.Handler
+	clients *authz.Clients
+	apikeys *keys.Service
+	db      *sqlite.DB
+}
+
+func newBenchEnv(tb testing.TB) *benchEnv {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "k.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	secret := keys.Secret(strings.Repeat("s", 32))
+	sig, err := signing.New(db, secret, db, signing.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := sig.Bootstrap(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	ak, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ak.Close() })
+	p, err := authz.New(ctx, authz.Config{Issuer: "http://127.0.0.1:8080", Store: db, Events: db, Signer: sig,
+		JWKS: sig.JWKSHandler(), Secret: secret, APIKeys: ak, TokenRate: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Close)
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	p.Mount(r)
+	n := 0
+	clients := &authz.Clients{Store: db, DigestKey: secret.Derive(keys.PurposeClientSecret), Rand: rand.Reader,
+		NewID: func() string { n++; return "client-" + string(rune('a'+n)) }, OnChange: p.ClientChanged}
+	return &benchEnv{handler: r, clients: clients, apikeys: ak, db: db}
+}
+
+func (e *benchEnv) client(tb testing.TB, p authz.ClientParams) (string, string) {
+	tb.Helper()
+	c, secret, err := e.clients.Create(context.Background(), p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c.ID, secret
+}
+
+func (e *benchEnv) post(path, id, secret string, form url.Values) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, req)
+	return w
+}
+
+// countingTokens fails the benchmark if the client-credentials path writes.
+type countingStore struct{ store.TokenStore }
+
+// BenchmarkClientCredentialsJWT measures the token endpoint issuing a JWT
+// access token to an authenticated client: HMAC secret check, cached
+// client, ES256 signature, no database write.
+func BenchmarkClientCredentialsJWT(b *testing.B) {
+	e := newBenchEnv(b)
+	id, secret := e.client(b, authz.ClientParams{Name: "bench", Scopes: []string{"read"}})
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}
+	if w := e.post("/oauth2/token", id, secret, form); w.Code != 200 {
+		b.Fatalf("token: %d %s", w.Code, w.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := e.post("/oauth2/token", id, secret, form); w.Code != 200 {
+				b.Fatalf("token: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkIntrospectJWT measures introspection of a JWT access token:
+// client authentication, signature check, revocation-list lookup.
+func BenchmarkIntrospectJWT(b *testing.B) {
+	e := newBenchEnv(b)
+	id, secret := e.client(b, authz.ClientParams{Name: "bench", Scopes: []string{"read"}})
+	w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(w.Body.Bytes(), &tok)
+	form := url.Values{"token": {tok.AccessToken}}
+	if w := e.post("/oauth2/introspect", id, secret, form); w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
+		b.Fatalf("introspect: %d %s", w.Code, w.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := e.post("/oauth2/introspect", id, secret, form); w.Code != 200 {
+				b.Fatalf("introspect: %d", w.Code)
+			}
+		}
+	})
+}
+
+// BenchmarkVerifyAPIKeyEndpoint measures POST /v1/apikeys/verify for a
+// cached key.
+func BenchmarkVerifyAPIKeyEndpoint(b *testing.B) {
+	e := newBenchEnv(b)
+	id, secret := e.client(b, authz.ClientParams{Name: "rs"})
+	_, raw, err := e.apikeys.Create(context.Background(), keys.CreateParams{Name: "k", Scopes: []string{"read"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := `{"key":"` + raw + `","required_scope":"read"}`
+	do := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/v1/apikeys/verify", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(id, secret)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		return w
+	}
+	if w := do(); w.Code != 200 || !strings.Contains(w.Body.String(), `"VALID"`) {
+		b.Fatalf("verify: %d %s", w.Code, w.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := do(); w.Code != 200 {
+				b.Fatalf("verify: %d", w.Code)
+			}
+		}
+	})
+}
+
+func TestSigningKeysChannelMatches(t *testing.T) {
+	if authz.SigningKeysChannel != signing.Channel {
+		t.Fatalf("authz listens on %q, signing announces on %q", authz.SigningKeysChannel, signing.Channel)
+	}
+}
