@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -26,6 +27,10 @@ type DB struct {
 	db     *sql.DB
 	path   string
 	events store.LocalEvents
+
+	watchOnce sync.Once
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -78,8 +83,14 @@ func (d *DB) SQL() *sql.DB { return d.db }
 // Ping reports whether the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close stops the change watcher and closes the database.
+func (d *DB) Close() error {
+	if d.stopWatch != nil {
+		d.stopWatch()
+		<-d.watchDone
+	}
+	return d.db.Close()
+}
 
 func (d *DB) now() time.Time { return store.Truncate(d.Now()) }
 
