@@ -40,6 +40,9 @@ type Config struct {
 	AccessTokenTTL time.Duration
 	// KeyRotation is the signing-key rotation period (0 disables it).
 	KeyRotation time.Duration
+	// RefreshGrace is how long a rotated refresh token still answers with
+	// the same new pair (0 disables the grace).
+	RefreshGrace time.Duration
 	// TokenRate is the per-client token-endpoint limit per second
 	// (negative: off).
 	TokenRate float64
@@ -65,6 +68,7 @@ var settings = map[string]setting{
 	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
 	"access-token-ttl": {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
 	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
+	"refresh-grace":    {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair; 0 disables"},
 	"token-rate-limit": {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 }
 
@@ -84,6 +88,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	str(fs, &c.AdminAddr, "admin-addr", "127.0.0.1:8081")
 	c.dur(fs, &c.AccessTokenTTL, "access-token-ttl", time.Hour)
 	c.dur(fs, &c.KeyRotation, "key-rotation", 30*24*time.Hour)
+	c.dur(fs, &c.RefreshGrace, "refresh-grace", 10*time.Second)
 	c.float(fs, &c.TokenRate, "token-rate-limit", 1000)
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 }
@@ -186,7 +191,7 @@ func (c *Config) ValidateServe() error {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port", a.name, a.v))
 		}
 	}
-	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" {
+	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" && !strings.HasSuffix(c.PublicAddr, ":0") {
 		errs = append(errs, errors.New("--public-addr and --admin-addr must differ"))
 	}
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
@@ -194,6 +199,9 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.TokenRate == 0 {
 		errs = append(errs, errors.New("--token-rate-limit: must be positive, or -1 to disable"))
+	}
+	if c.RefreshGrace < 0 || c.RefreshGrace > time.Minute {
+		errs = append(errs, fmt.Errorf("--refresh-grace: %s must be between 0 (off) and 1m", c.RefreshGrace))
 	}
 	if c.KeyRotation != 0 && c.KeyRotation < time.Hour {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h", c.KeyRotation))
