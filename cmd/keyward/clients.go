@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
 
@@ -157,7 +158,7 @@ func cliErr(err error) error {
 	switch {
 	case errors.As(err, &ve):
 		return usageError{errors.New(strings.Join(ve.Problems, "\n"))}
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound), errors.Is(err, signing.ErrNotFound):
 		return errors.New("not found")
 	case errors.Is(err, store.ErrConflict):
 		return errors.New("already exists")

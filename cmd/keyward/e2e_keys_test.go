@@ -1,11 +1,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,3 +313,49 @@ func TestTokenExchangeOfAPIKey(t *testing.T) {
 		return code == http.StatusBadRequest && body["error"] == "invalid_grant"
 	})
 }
+
+// TestSigningKeyImportAndRevoke: an imported key is published; revoking
+// the active key unpublishes it at once and a replacement signs.
+func TestSigningKeyImportAndRevoke(t *testing.T) {
+	e := sqliteEnv(t)
+	kc := newKeysCluster(t, e)
+	s := kc.servers[0]
+	pemFile := filepath.Join(t.TempDir(), "key.pem")
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	var imported []struct{ KID, Alg, State string }
+	e.runJSON(&imported, "", "keys", "import", "--file", pemFile, "--alg", "ES256", "--state", "next")
+	if len(imported) != 1 || imported[0].State != "next" {
+		t.Fatalf("import: %+v", imported)
+	}
+	took := eventually(t, 5*time.Second, "imported key published", func() bool {
+		return hasKID(fetchJWKS(t, s), imported[0].KID)
+	})
+	t.Logf("imported key published after %s", took)
+	if code, _, _ := e.run("", "keys", "import", "--file", pemFile, "--alg", "ES256"); code == 0 {
+		t.Error("importing the same key twice must fail")
+	}
+
+	tok := kc.token(t, s)
+	active := jwtKID(t, tok)
+	var revoked []struct{ KID, State string }
+	e.runJSON(&revoked, "", "keys", "revoke", active)
+	if len(revoked) != 1 || revoked[0].State != "retired" {
+		t.Fatalf("revoke: %+v", revoked)
+	}
+	eventually(t, 3*time.Second, "revoked key unpublished and replaced", func() bool {
+		return !hasKID(fetchJWKS(t, s), active) && jwtKID(t, kc.token(t, s)) != active
+	})
+	if _, body := kc.post(t, s, "/oauth2/introspect", url.Values{"token": {tok}}); body["active"] != false {
+		t.Errorf("a token of a revoked key must introspect inactive: %v", body)
+	}
+	if code, _, stderr := e.run("", "keys", "revoke", "no-such-kid"); code == 0 || !strings.Contains(stderr, "not found") {
+		t.Errorf("revoke unknown kid: %d %s", code, stderr)
+	}
+}
+
+func hasKID(set jose.JSONWebKeySet, kid string) bool { return len(set.Key(kid)) > 0 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/keyward/keyward/keys/signing"
 )
 
 const keysUsage = `usage: keyward keys list
-       keyward keys rotate [--alg ES256|RS256|EdDSA]   (default: every algorithm)`
+       keyward keys rotate [--alg ES256|RS256|EdDSA]   (default: every algorithm)
+       keyward keys import --file PEM_OR_JWK [--alg ALG] [--state next|active|retiring]
+       keyward keys revoke KID   (emergency: unpublished at once; an active key is replaced)`
 
 // keys is "keyward keys …": the signing keys.
 func (m *Main) keys(ctx context.Context, args []string) error {
@@ -17,19 +20,39 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	ctx = cliContext(ctx)
 	sub, args := args[0], args[1:]
 	fs := m.flags("keys " + sub)
-	var alg string
+	var alg, file, state string
 	switch sub {
 	case "list":
 	case "rotate":
 		fs.StringVar(&alg, "alg", "", "rotate only this algorithm")
+	case "import":
+		fs.StringVar(&file, "file", "", "PEM (PKCS #8, PKCS #1, SEC 1) or private JWK file (required)")
+		fs.StringVar(&alg, "alg", "", "algorithm (default: from the JWK or the key type)")
+		fs.StringVar(&state, "state", "next", "next (publish first, recommended), active or retiring")
+	case "revoke":
 	default:
 		return usagef("unknown subcommand %q\n%s", sub, keysUsage)
 	}
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	if len(fs.Args()) > 0 {
-		return usagef("keys %s: unexpected argument %q", sub, fs.Args()[0])
+	pos := fs.Args()
+	if sub == "revoke" {
+		if len(pos) != 1 {
+			return usagef("keys revoke takes exactly one kid")
+		}
+	} else if len(pos) > 0 {
+		return usagef("keys %s: unexpected argument %q", sub, pos[0])
+	}
+	var data []byte
+	if sub == "import" {
+		if file == "" {
+			return usagef("keys import: --file is required")
+		}
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
+			return usageError{err}
+		}
 	}
 	db, secret, err := m.openMigrated(ctx)
 	if err != nil {
@@ -38,6 +61,28 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	svc, err := newSigning(db, secret, 0, newAuditor(db), m.log())
 	if err != nil {
 		return err
+	}
+	switch sub {
+	case "import":
+		rec, err := svc.Import(ctx, data, alg, signing.State(state))
+		if err != nil {
+			return usagef("keys import: %v", err)
+		}
+		return m.emitSigningKeys([]*signing.Record{rec})
+	case "revoke":
+		if err := svc.Revoke(ctx, pos[0]); err != nil {
+			return cliErr(err)
+		}
+		rec, err := svc.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rec {
+			if r.KID == pos[0] {
+				return m.emitSigningKeys([]*signing.Record{r})
+			}
+		}
+		return cliErr(signing.ErrNotFound)
 	}
 	if sub == "rotate" {
 		if err := svc.Bootstrap(ctx); err != nil {

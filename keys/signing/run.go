@@ -20,6 +20,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		})
 		defer cancel()
+		// A transition committed between Bootstrap and the subscription
+		// would otherwise wait for the next periodic reload.
+		wake <- struct{}{}
 	}
 	t := time.NewTicker(s.cfg.ReloadInterval)
 	defer t.Stop()
