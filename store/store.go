@@ -45,5 +45,14 @@ func NextCursor(p Page, n int, lastID string) string {
 	return lastID
 }
 
+// PageOf returns items with the cursor of the page after them: the id of
+// the last item when the page is full, else "".
+func PageOf[T any](p Page, items []T, id func(T) string) ([]T, string) {
+	if len(items) == 0 {
+		return items, ""
+	}
+	return items, NextCursor(p, len(items), id(items[len(items)-1]))
+}
+
 // Timestamps are kept with microsecond precision by every engine.
 func Truncate(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

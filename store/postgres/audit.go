@@ -29,26 +29,23 @@ func (d *DB) ListAudit(ctx context.Context, p store.Page) ([]*store.AuditEvent, 
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
-	defer rows.Close()
-	var out []*store.AuditEvent
-	for rows.Next() {
-		var (
-			e       store.AuditEvent
-			data    []byte
-			created time.Time
-		)
-		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &e.Subject, &data, &created); err != nil {
-			return nil, "", mapErr(err)
-		}
-		e.Data, e.CreatedAt = data, created.UTC()
-		out = append(out, &e)
+	items, err := collect(rows, scanAudit)
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr(err)
+	items, next := store.PageOf(p, items, func(e *store.AuditEvent) string { return e.ID })
+	return items, next, nil
+}
+
+func scanAudit(s scanner) (*store.AuditEvent, error) {
+	var (
+		e       store.AuditEvent
+		data    []byte
+		created time.Time
+	)
+	if err := s.Scan(&e.ID, &e.Type, &e.Actor, &e.Subject, &data, &created); err != nil {
+		return nil, mapErr(err)
 	}
-	last := ""
-	if len(out) > 0 {
-		last = out[len(out)-1].ID
-	}
-	return out, store.NextCursor(p, len(out), last), nil
+	e.Data, e.CreatedAt = data, created.UTC()
+	return &e, nil
 }

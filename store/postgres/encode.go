@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"github.com/jackc/pgx/v5"
 	"time"
 )
 
@@ -42,3 +43,17 @@ func fromNullTime(t *time.Time) time.Time {
 
 // scanner is what pgx.Row and pgx.Rows have in common.
 type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row of rows with scan and closes rows.
+func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(rows.Err())
+}

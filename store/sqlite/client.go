@@ -36,23 +36,12 @@ func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, st
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
-	defer rows.Close()
-	var out []*store.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, c)
+	items, err := collect(rows, scanClient)
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr(err)
-	}
-	last := ""
-	if len(out) > 0 {
-		last = out[len(out)-1].ID
-	}
-	return out, store.NextCursor(p, len(out), last), nil
+	items, next := store.PageOf(p, items, func(v *store.Client) string { return v.ID })
+	return items, next, nil
 }
 
 // UpdateClient implements store.ClientStore.

@@ -31,16 +31,7 @@ func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID st
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	var out []*store.TokenRecord
-	for rows.Next() {
-		r, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, scanToken)
 }
 
 const tokenColumns = `kind, signature, request_id, client_id, subject, active, access_signature, data,

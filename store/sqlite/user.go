@@ -38,23 +38,12 @@ func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
-	defer rows.Close()
-	var out []*store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, u)
+	items, err := collect(rows, scanUser)
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr(err)
-	}
-	last := ""
-	if len(out) > 0 {
-		last = out[len(out)-1].ID
-	}
-	return out, store.NextCursor(p, len(out), last), nil
+	items, next := store.PageOf(p, items, func(v *store.User) string { return v.ID })
+	return items, next, nil
 }
 
 // UpdateUser implements store.UserStore.
