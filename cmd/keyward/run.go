@@ -68,7 +68,8 @@ Usage:
   keyward clients    create|list|get|delete|rotate-secret OAuth2 clients
   keyward users      create users
   keyward apikeys    create|list|get|revoke|roll API keys
-  keyward keys       list|rotate signing keys
+  keyward keys       list|rotate|import|revoke signing keys
+  keyward bench      loopback load test of the token, introspection and API-key paths
 
 Run "keyward COMMAND --help" for a command's settings.
 `
@@ -122,6 +123,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.apikeys(ctx, rest)
 	case "keys":
 		return m.keys(ctx, rest)
+	case "bench":
+		return m.bench(ctx, rest)
 	case "healthcheck":
 		return m.healthcheck(ctx, rest)
 	case "help", "--help", "-h":
