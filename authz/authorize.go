@@ -26,6 +26,9 @@ func (p *Provider) authorize(c *gin.Context) {
 		return
 	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err == nil {
+		err = checkPKCE(ar)
+	}
 	if err != nil {
 		p.authorizeError(ctx, c.Writer, ar, err)
 		return

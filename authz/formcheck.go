@@ -2,6 +2,7 @@ package authz
 
 import (
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -26,4 +27,33 @@ func validUTF8Form(r *http.Request) bool {
 		}
 	}
 	return true
+}
+
+// repeatable are the form parameters that may appear more than once
+// (RFC 8693 §2.1, RFC 8707 §2).
+var repeatable = map[string]bool{"audience": true, "resource": true}
+
+// formProblem returns why a POST form breaks RFC 6749 §3.2 and §2.3, or
+// "": a parameter sent more than once, or client credentials sent both in
+// the Authorization header and in the body.
+func formProblem(r *http.Request) string {
+	for k, vs := range r.PostForm {
+		if len(vs) > 1 && !repeatable[k] {
+			return "The parameter " + strconv.Quote(k) + " is included more than once."
+		}
+	}
+	if _, _, ok := r.BasicAuth(); ok && r.PostForm.Has("client_secret") {
+		return "Use one client authentication method: client_secret_basic or client_secret_post, not both."
+	}
+	return ""
+}
+
+// supportedGrant reports whether the token endpoint handles grant type g
+// (RFC 6749 §5.2 unsupported_grant_type otherwise).
+func supportedGrant(g string) bool {
+	switch g {
+	case GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken, GrantTokenExchange:
+		return true
+	}
+	return false
 }

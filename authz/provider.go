@@ -177,6 +177,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenRevocationFactory,
+		// Introspection of opaque access tokens and refresh tokens (JWTs
+		// are verified without fosite; see introspection).
+		compose.OAuth2TokenIntrospectionFactory,
 	)
 	p.fcfg.TokenEndpointHandlers.Append(&tokenExchangeHandler{p: p})
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)

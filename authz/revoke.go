@@ -20,6 +20,14 @@ func (p *Provider) revoke(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
 		return
 	}
+	// RFC 7009 §2.1: authenticate first. fosite's own failures wrap
+	// ErrInvalidRequest (no credentials) or ErrNotFound (unknown client),
+	// which below would pass for "unknown token" and answer 200.
+	if _, err := p.fosite.AuthenticateClient(c.Request.Context(), c.Request, c.Request.PostForm); err != nil {
+		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		return
+	}
 	err := p.oauth.NewRevocationRequest(c.Request.Context(), c.Request)
 	c.Header("Cache-Control", "no-store")
 	switch {

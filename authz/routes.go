@@ -31,7 +31,9 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.POST(PathVerifyKey, p.verifyAPIKey)
 	r.StaticFS("/static", http.FS(web.Static()))
 	for _, path := range []string{PathToken, PathIntrospect, PathRevoke, PathVerifyKey} {
-		r.GET(path, methodNotAllowed)
+		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			r.Handle(m, path, methodNotAllowed)
+		}
 	}
 }
 

@@ -55,6 +55,10 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 	sess := NewSession("")
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
+			// fosite says invalid_request when no handler takes the grant.
+			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange.")
+		}
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
 	}
@@ -66,6 +70,10 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		}
 		for _, s := range requested {
 			ar.GrantScope(s)
+		}
+		// fosite checked the audience against the client's; granting it is ours.
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
 		}
 		sess.Subject = ar.GetClient().GetID()
 	}
@@ -102,6 +110,10 @@ func (p *Provider) readForm(c *gin.Context) bool {
 	}
 	if !validUTF8Form(r) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The request is not valid UTF-8.")
+		return false
+	}
+	if msg := formProblem(r); msg != "" {
+		oauthError(c, http.StatusBadRequest, "invalid_request", msg)
 		return false
 	}
 	return true

@@ -42,10 +42,14 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, reg p
 	if err != nil {
 		return nil, err
 	}
+	grace := m.Config.RefreshGrace
+	if grace == 0 {
+		grace = -1 // authz: zero is its default, negative is off
+	}
 	prov, err := authz.New(ctx, authz.Config{
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
-		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate,
+		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: grace,
 		Auditor: auditor, Logger: log,
 	})
 	if err != nil {
