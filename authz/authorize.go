@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,12 @@ func (p *Provider) authorize(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	if !validUTF8Form(r) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "The request is not valid UTF-8."})
+		return
+	}
+	if k, ok := repeatedQuery(r); ok {
+		// Which of the values is meant is unknowable, so no redirect either.
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request",
+			"error_description": "The parameter " + strconv.Quote(k) + " is included more than once."})
 		return
 	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)

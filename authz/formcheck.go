@@ -48,6 +48,17 @@ func formProblem(r *http.Request) string {
 	return ""
 }
 
+// repeatedQuery returns the first authorization-request parameter sent more
+// than once (RFC 6749 §3.1: parameters MUST NOT be included more than once).
+func repeatedQuery(r *http.Request) (string, bool) {
+	for k, vs := range r.Form {
+		if len(vs) > 1 && !repeatable[k] {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // supportedGrant reports whether the token endpoint handles grant type g
 // (RFC 6749 §5.2 unsupported_grant_type otherwise).
 func supportedGrant(g string) bool {

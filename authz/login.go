@@ -22,10 +22,14 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
+// maxReturnLen bounds a return address; it must fit, URL-encoded, in a
+// request line under the server's 64 KiB header limit.
+const maxReturnLen = 40 << 10
+
 // safeReturn accepts only a return address on this server's authorization
 // endpoint, so the login page cannot be used as an open redirect.
 func safeReturn(s string) string {
-	if !strings.HasPrefix(s, "/oauth2/auth?") || strings.ContainsAny(s, "\\\r\n") || len(s) > 8192 {
+	if !strings.HasPrefix(s, "/oauth2/auth?") || strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
 		return ""
 	}
 	return s

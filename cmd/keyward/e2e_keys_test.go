@@ -236,11 +236,11 @@ func TestAPIKeyAcrossInstances(t *testing.T) {
 		var rolled struct {
 			ID, Key string
 		}
+		rolledAt := time.Now() // no later than the server's start of the grace period
 		e.runJSON(&rolled, "", "apikeys", "roll", created.ID, "--grace-period", "2s")
 		if rolled.ID != created.ID || rolled.Key == created.Key {
 			t.Fatalf("roll: %+v", rolled)
 		}
-		rolledAt := time.Now()
 		for i, s := range kc.servers {
 			eventually(t, 3*time.Second, "new key valid", func() bool { return kc.verifyKey(t, s, rolled.Key)["code"] == "VALID" })
 			if time.Since(rolledAt) < 1500*time.Millisecond {
