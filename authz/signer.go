@@ -33,8 +33,12 @@ func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, head
 			h[k] = v
 		}
 	}
-	if a, ok := h["alg"].(string); ok && a != "" {
-		alg = a
+	// fosite's Headers.ToMap drops "alg"; the session keeps the client's
+	// algorithm there (it also picks the at_hash function, OIDC Core §3.1.3.6).
+	if hs, ok := header.(*jwt.Headers); ok {
+		if a, ok := hs.Get("alg").(string); ok && a != "" {
+			alg = a
+		}
 	}
 	delete(h, "alg")
 	delete(h, "kid")
