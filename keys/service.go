@@ -2,8 +2,10 @@ package keys
 
 import (
 	"context"
+	"encoding/hex"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,7 +30,9 @@ type Service struct {
 	randMu      sync.Mutex // serialises reads of rand
 	flushMu     sync.Mutex // one Flush at a time
 	unsubscribe func()
-	closeOnce   sync.Once
+	// origin tags this Service's own notifications.
+	origin    string
+	closeOnce sync.Once
 }
 
 // New returns a Service for cfg, subscribed to invalidations on Channel
@@ -50,8 +54,13 @@ func New(cfg Config) (*Service, error) {
 		digests: newDigester(cfg.Secret),
 	}
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now)
+	origin := make([]byte, 6)
+	if _, err := io.ReadFull(s.rand, origin); err != nil {
+		return nil, err
+	}
+	s.origin = hex.EncodeToString(origin)
 	if s.events != nil {
-		s.unsubscribe = s.events.Subscribe(Channel, s.cache.invalidate)
+		s.unsubscribe = s.events.Subscribe(Channel, s.onEvent)
 	}
 	return s, nil
 }
@@ -113,6 +122,18 @@ func (s *Service) Close() error {
 	return err
 }
 
+// onEvent applies an invalidation from the events channel: "id origin"
+// (ignored when this Service sent it: its own cache was already cleared,
+// and a late echo would only evict an entry loaded since), a bare id, or
+// resync.
+func (s *Service) onEvent(payload string) {
+	id, origin, _ := strings.Cut(payload, " ")
+	if origin != "" && origin == s.origin {
+		return
+	}
+	s.cache.invalidate(id)
+}
+
 // invalidate drops id from this instance's cache and tells every other
 // instance to do the same, before the write that called it returns. A
 // failed notification is logged: other instances then catch up within
@@ -122,7 +143,7 @@ func (s *Service) invalidate(ctx context.Context, id string) {
 	if s.events == nil {
 		return
 	}
-	if err := s.events.Notify(ctx, Channel, id); err != nil {
+	if err := s.events.Notify(ctx, Channel, id+" "+s.origin); err != nil {
 		s.log.Warn("api keys: cache invalidation not sent; other instances catch up within the cache TTL",
 			"key_id", id, "err", err)
 	}

@@ -15,7 +15,7 @@ import (
 // Notify implements store.Events with pg_notify: every instance listening
 // on the database gets payload, this one included.
 func (d *DB) Notify(ctx context.Context, channel, payload string) error {
-	_, err := d.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload)
+	_, err := d.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, d.channel(channel), payload)
 	return mapErr(err)
 }
 
@@ -25,12 +25,25 @@ func (d *DB) Notify(ctx context.Context, channel, payload string) error {
 // every subscriber, since notifications may have been missed.
 func (d *DB) Subscribe(channel string, fn func(string)) func() {
 	l := d.listener()
-	cancel := l.local.Subscribe(channel, fn)
+	cancel := l.local.Subscribe(d.channel(channel), fn)
 	l.kick()
 	return cancel
 }
 
 var _ store.Events = (*DB)(nil)
+
+// channel returns the database-wide name of a channel in this schema
+// (PostgreSQL identifiers hold 63 bytes).
+func (d *DB) channel(name string) string {
+	if d.ns == "" {
+		return name
+	}
+	ch := name + "@" + d.ns
+	if len(ch) > 63 {
+		ch = ch[:63]
+	}
+	return ch
+}
 
 type listener struct {
 	pool   *pgxpool.Pool

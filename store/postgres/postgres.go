@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,9 @@ type DB struct {
 
 	listenOnce sync.Once
 	listen     *listener
+	// ns scopes notification channels to the schema, so deployments (and
+	// tests) in other schemas of the same database do not hear each other.
+	ns string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -68,7 +72,13 @@ func Open(ctx context.Context, url string, cfg Config) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: database unreachable: %w", redactErr(err))
 	}
-	return &DB{pool: pool, Now: time.Now}, nil
+	d := &DB{pool: pool, Now: time.Now}
+	if sp := pc.ConnConfig.RuntimeParams["search_path"]; sp != "" {
+		if first, _, _ := strings.Cut(sp, ","); strings.TrimSpace(first) != "public" {
+			d.ns = strings.Trim(strings.TrimSpace(first), `"`)
+		}
+	}
+	return d, nil
 }
 
 // Migrate applies pending migrations under a session advisory lock, so
