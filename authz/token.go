@@ -116,6 +116,14 @@ func (p *Provider) readForm(c *gin.Context) bool {
 		oauthError(c, http.StatusBadRequest, "invalid_request", msg)
 		return false
 	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		if _, _, ok := r.BasicAuth(); !ok {
+			// RFC 6749 §5.2: failed client authentication is invalid_client, 401.
+			c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+			oauthError(c, http.StatusUnauthorized, "invalid_client", "The Authorization header is not valid HTTP Basic authentication.")
+			return false
+		}
+	}
 	return true
 }
 
