@@ -42,6 +42,14 @@ func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, head
 	}
 	delete(h, "alg")
 	delete(h, "kid")
+	if alg == "EdDSA" {
+		// fosite computes at_hash with SHA-256 whatever the algorithm; for
+		// Ed25519 relying parties expect SHA-512. at_hash is optional in
+		// the code flow (OIDC Core §3.1.3.6), so leave it out rather than
+		// send a value that does not verify.
+		delete(claims, "at_hash")
+		delete(claims, "c_hash")
+	}
 	if _, ok := h["typ"]; !ok {
 		h["typ"] = "JWT"
 	}
