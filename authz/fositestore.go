@@ -26,6 +26,8 @@ type fositeStore struct {
 	clients *clientCache
 	revoked *revocationList
 	now     func() time.Time
+	// grace is the refresh grace window (0: none).
+	grace time.Duration
 }
 
 var (
@@ -228,8 +230,20 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, access
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage; a rotated
 // token returns fosite.ErrInactiveToken, which fosite treats as reuse and
 // answers by revoking the whole grant.
+//
+// Inside the refresh grace window a just-rotated token is reported as not
+// found instead: fosite then answers invalid_grant without revoking the
+// grant, and the token endpoint replays the rotation's answer (a second tab
+// racing the first, perhaps on another instance).
 func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	return s.get(ctx, store.KindRefreshToken, sig, session, fosite.ErrInactiveToken)
+	req, err := s.get(ctx, store.KindRefreshToken, sig, session, fosite.ErrInactiveToken)
+	if errors.Is(err, fosite.ErrInactiveToken) && s.grace > 0 {
+		if rec, gerr := s.tokens.GetToken(ctx, store.KindRefreshToken, sig); gerr == nil &&
+			!rec.InactiveAt.IsZero() && s.now().Sub(rec.InactiveAt) < s.grace {
+			return nil, fosite.ErrNotFound
+		}
+	}
+	return req, err
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.

@@ -131,7 +131,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err := p.revoked.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("authz: load revocation list: %w", err)
 	}
-	p.store = &fositeStore{tokens: cfg.Store, clients: p.clients, revoked: p.revoked, now: now}
+	p.store = &fositeStore{tokens: cfg.Store, clients: p.clients, revoked: p.revoked, now: now,
+		grace: max(cfg.RefreshGrace, 0)}
 
 	p.fcfg = &fosite.Config{
 		AccessTokenLifespan:            cfg.AccessTokenTTL,
@@ -193,8 +194,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.sessKey = cfg.Secret.Derive(keys.PurposeSession)
 	p.limits = newLimiter(cfg.TokenRate, now)
 	p.logins = newLoginGuard(now)
-	p.refresh = newRefreshGrace(cfg.RefreshGrace, now)
 	var err error
+	p.refresh, err = newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
+		cfg.Secret.Derive(keys.PurposeRefreshGrace))
+	if err != nil {
+		return nil, err
+	}
 	if p.pages, err = newPages(); err != nil {
 		return nil, err
 	}

@@ -1,25 +1,41 @@
 package authz
 
 import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/keyward/keyward/store"
 )
 
 // refreshGrace makes refresh-token rotation safe for clients that race
-// (two browser tabs): concurrent requests with one refresh token share one
-// rotation, and for a short window after it the same old token answers
-// with the same new pair. After the window, reuse is reuse: fosite revokes
-// the whole grant (OAuth 2.0 Security BCP §4.14.2).
+// (two browser tabs, possibly on two instances): concurrent requests with
+// one refresh token share one rotation, and for a short window after it
+// the same old token answers with the same new pair. The answer is kept in
+// memory and, sealed with AES-GCM, in the token store, so every instance
+// gives it. After the window, reuse is reuse: fosite revokes the whole
+// grant (OAuth 2.0 Security BCP §4.14.2). An answer is only replayed while
+// the new refresh token in it is still live, so revoking the grant ends
+// the grace at once.
 type refreshGrace struct {
 	window time.Duration
 	now    func() time.Time
+	tokens store.TokenStore
+	sig    func(ctx context.Context, refreshToken string) string
+	aead   cipher.AEAD
 	group  singleflight.Group
 
 	mu      sync.Mutex
-	answers map[[32]byte]graceAnswer
+	answers map[string]graceAnswer
 }
 
 type graceAnswer struct {
@@ -28,38 +44,162 @@ type graceAnswer struct {
 	expires time.Time
 }
 
-func newRefreshGrace(window time.Duration, now func() time.Time) *refreshGrace {
-	return &refreshGrace{window: window, now: now, answers: map[[32]byte]graceAnswer{}}
+func newRefreshGrace(window time.Duration, now func() time.Time, tokens store.TokenStore,
+	sig func(context.Context, string) string, key []byte) (*refreshGrace, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &refreshGrace{window: window, now: now, tokens: tokens, sig: sig, aead: aead,
+		answers: map[string]graceAnswer{}}, nil
 }
 
-// do answers the refresh of token: from the grace cache, by joining an
-// in-flight rotation of the same token, or by running rotate.
-func (g *refreshGrace) do(token string, rotate func() (int, []byte)) (int, []byte) {
-	if g.window < 0 {
+// do answers the refresh of token by client: from the grace answer, by
+// joining an in-flight rotation of the same token, or by running rotate.
+func (g *refreshGrace) do(ctx context.Context, clientID, token string, rotate func() (int, []byte)) (int, []byte) {
+	if g.window <= 0 {
 		return rotate()
 	}
-	key := sha256.Sum256([]byte(token))
+	sum := sha256.Sum256([]byte(clientID + "\x00" + token))
+	key := hex.EncodeToString(sum[:])
+	if body, ok := g.lookup(ctx, key); ok {
+		return 200, body
+	}
+	v, _, _ := g.group.Do(key, func() (any, error) {
+		if body, ok := g.lookup(ctx, key); ok {
+			return graceAnswer{status: 200, body: body}, nil
+		}
+		// Rotated a moment ago (perhaps on another instance): wait for its
+		// answer rather than running fosite, which would see reuse.
+		if g.rotatedJustNow(ctx, token) {
+			if b, ok := g.await(ctx, key); ok {
+				return graceAnswer{status: 200, body: b}, nil
+			}
+		}
+		status, body := rotate()
+		if status == 200 {
+			g.remember(ctx, key, clientID, body)
+			return graceAnswer{status: status, body: body}, nil
+		}
+		// Another instance may have rotated the same token a moment ago:
+		// wait briefly for its answer instead of failing the client.
+		if g.rotatedJustNow(ctx, token) {
+			if b, ok := g.await(ctx, key); ok {
+				return graceAnswer{status: 200, body: b}, nil
+			}
+		}
+		return graceAnswer{status: status, body: body}, nil
+	})
+	a := v.(graceAnswer)
+	return a.status, a.body
+}
+
+// await polls for the grace answer of key for up to two seconds: the
+// rotation that wrote it may still be finishing on another instance.
+func (g *refreshGrace) await(ctx context.Context, key string) ([]byte, bool) {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; {
+		if b, ok := g.lookup(ctx, key); ok {
+			return b, true
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return nil, false
+}
+
+// lookup returns a live grace answer for key from memory or the store.
+func (g *refreshGrace) lookup(ctx context.Context, key string) ([]byte, bool) {
 	now := g.now()
 	g.mu.Lock()
 	a, ok := g.answers[key]
 	g.mu.Unlock()
-	if ok && now.Before(a.expires) {
-		return a.status, a.body
-	}
-	v, _, _ := g.group.Do(string(key[:]), func() (any, error) {
-		status, body := rotate()
-		if status == 200 && g.window > 0 {
-			g.mu.Lock()
-			for k, old := range g.answers {
-				if !now.Before(old.expires) {
-					delete(g.answers, k)
-				}
-			}
-			g.answers[key] = graceAnswer{status: status, body: body, expires: now.Add(g.window)}
-			g.mu.Unlock()
+	if !ok || !now.Before(a.expires) {
+		rec, err := g.tokens.GetToken(ctx, store.KindRefreshGrace, key)
+		if err != nil || !now.Before(rec.ExpiresAt) {
+			return nil, false
 		}
-		return graceAnswer{status: status, body: body}, nil
-	})
-	ans := v.(graceAnswer)
-	return ans.status, ans.body
+		body, err := g.open(key, rec.Data)
+		if err != nil {
+			return nil, false
+		}
+		a = graceAnswer{body: body, expires: rec.ExpiresAt}
+		g.mu.Lock()
+		g.answers[key] = a
+		g.mu.Unlock()
+	}
+	if !g.live(ctx, a.body) {
+		return nil, false
+	}
+	return a.body, true
+}
+
+// live reports whether the refresh token in a token answer is still active.
+func (g *refreshGrace) live(ctx context.Context, body []byte) bool {
+	var resp struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if json.Unmarshal(body, &resp) != nil || resp.RefreshToken == "" {
+		return false
+	}
+	rec, err := g.tokens.GetToken(ctx, store.KindRefreshToken, g.sig(ctx, resp.RefreshToken))
+	return err == nil && rec.Active
+}
+
+// rotatedJustNow reports whether token was rotated within the window.
+func (g *refreshGrace) rotatedJustNow(ctx context.Context, token string) bool {
+	rec, err := g.tokens.GetToken(ctx, store.KindRefreshToken, g.sig(ctx, token))
+	return err == nil && !rec.Active && !rec.InactiveAt.IsZero() && g.now().Sub(rec.InactiveAt) < g.window
+}
+
+// remember keeps a successful answer for the window, in memory and sealed
+// in the store (a concurrent writer on another instance wins harmlessly).
+func (g *refreshGrace) remember(ctx context.Context, key, clientID string, body []byte) {
+	now := g.now()
+	exp := now.Add(g.window)
+	g.mu.Lock()
+	for k, a := range g.answers {
+		if !now.Before(a.expires) {
+			delete(g.answers, k)
+		}
+	}
+	g.answers[key] = graceAnswer{body: body, expires: exp}
+	g.mu.Unlock()
+	var resp struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	requestID := ""
+	if json.Unmarshal(body, &resp) == nil && resp.RefreshToken != "" {
+		if rec, err := g.tokens.GetToken(ctx, store.KindRefreshToken, g.sig(ctx, resp.RefreshToken)); err == nil {
+			requestID = rec.RequestID
+		}
+	}
+	sealed, err := g.seal(key, body)
+	if err != nil {
+		return
+	}
+	err = g.tokens.CreateToken(ctx, &store.TokenRecord{Kind: store.KindRefreshGrace, Signature: key,
+		RequestID: requestID, ClientID: clientID, Active: true, Data: sealed,
+		RequestedAt: store.Truncate(now), ExpiresAt: store.Truncate(exp)})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return
+	}
+}
+
+func (g *refreshGrace) seal(key string, body []byte) ([]byte, error) {
+	nonce := make([]byte, g.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return g.aead.Seal(nonce, nonce, body, []byte(key)), nil
+}
+
+func (g *refreshGrace) open(key string, sealed []byte) ([]byte, error) {
+	n := g.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed answer too short")
+	}
+	return g.aead.Open(nil, sealed[:n], sealed[n:], []byte(key))
 }

@@ -34,7 +34,7 @@ func (p *Provider) token(c *gin.Context) {
 		body   []byte
 	)
 	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" {
-		status, body = p.refresh.do(clientID+"\x00"+r.PostForm.Get("refresh_token"), issue)
+		status, body = p.refresh.do(r.Context(), clientID, r.PostForm.Get("refresh_token"), issue)
 	} else {
 		status, body = issue()
 	}

@@ -23,6 +23,7 @@ const (
 	PurposeSession      = "keyward browser-session v1"
 	PurposeCSRF         = "keyward csrf v1"
 	PurposeOpaqueToken  = "keyward opaque-token hmac v1"
+	PurposeRefreshGrace = "keyward refresh-grace seal v1"
 )
 
 // ErrShortSecret is returned for a secret shorter than MinSecretLen.

@@ -15,6 +15,9 @@ const (
 	KindRefreshToken  TokenKind = "refresh"
 	KindPKCE          TokenKind = "pkce"
 	KindOIDC          TokenKind = "oidc"
+	// KindRefreshGrace keeps, sealed, the answer to a refresh for the
+	// grace window, keyed by a digest of the client and the used token.
+	KindRefreshGrace TokenKind = "refresh_grace"
 )
 
 // TokenRecord is one stored authorization request, keyed by the signature
