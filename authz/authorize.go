@@ -32,6 +32,13 @@ func (p *Provider) authorize(c *gin.Context) {
 			"error_description": "The parameter " + strconv.Quote(k) + " is included more than once."})
 		return
 	}
+	if rm := r.Form.Get("response_mode"); rm != "" && rm != "query" {
+		// Only query is advertised; form_post would render fosite's own page
+		// outside this server's Content-Security-Policy.
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request",
+			"error_description": "response_mode must be query (response_modes_supported)."})
+		return
+	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
 	if err == nil {
 		err = checkPKCE(ar)

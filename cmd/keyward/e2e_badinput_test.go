@@ -126,6 +126,8 @@ func TestE2EBadInput(t *testing.T) {
 			// Authorization endpoint.
 			{name: "authorize: no client_id", req: authz(good(url.Values{"client_id": nil}))},
 			{name: "authorize: two redirect_uris", req: authz(good(url.Values{"redirect_uri": {"https://evil.example/cb", "https://evil.example/cb2"}})), status: 400, errCode: "invalid_request"},
+			{name: "authorize: form_post response mode", req: authz(good(url.Values{"response_mode": {"form_post"}})), status: 400, errCode: "invalid_request"},
+			{name: "authorize: fragment response mode", req: authz(good(url.Values{"response_mode": {"fragment"}})), status: 400, errCode: "invalid_request"},
 			{name: "authorize: two states", req: authz(good(url.Values{"state": {"aaaaaaaaaa", "bbbbbbbbbb"}})), status: 400, errCode: "invalid_request"},
 			{name: "authorize: unknown client", req: authz(good(url.Values{"client_id": {"no-such-client"}}))},
 			{name: "authorize: javascript: redirect_uri", req: authz(good(url.Values{"redirect_uri": {"javascript:alert(document.cookie)"}}))},
