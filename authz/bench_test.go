@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,7 +17,6 @@ import (
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 )
 
@@ -40,20 +40,20 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 		tb.Fatal(err)
 	}
 	secret := keys.Secret(strings.Repeat("s", 32))
-	sig, err := signing.New(db, secret, db, signing.Config{})
+	sig, err := signing.New(db, secret, db, signing.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if err := sig.Bootstrap(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	ak, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db})
+	ak, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ak.Close() })
 	p, err := authz.New(ctx, authz.Config{Issuer: "http://127.0.0.1:8080", Store: db, Events: db, Signer: sig,
-		JWKS: sig.JWKSHandler(), Secret: secret, APIKeys: ak, TokenRate: -1})
+		JWKS: sig.JWKSHandler(), Secret: secret, APIKeys: ak, TokenRate: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -84,9 +84,6 @@ func (e *benchEnv) post(path, id, secret string, form url.Values) *httptest.Resp
 	e.handler.ServeHTTP(w, req)
 	return w
 }
-
-// countingTokens fails the benchmark if the client-credentials path writes.
-type countingStore struct{ store.TokenStore }
 
 // BenchmarkClientCredentialsJWT measures the token endpoint issuing a JWT
 // access token to an authenticated client: HMAC secret check, cached
