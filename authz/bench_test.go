@@ -168,3 +168,32 @@ func TestSigningKeysChannelMatches(t *testing.T) {
 		t.Fatalf("authz listens on %q, signing announces on %q", authz.SigningKeysChannel, signing.Channel)
 	}
 }
+
+// TestClientCredentialsWritesNothing: issuing client-credentials JWTs does
+// not write to the database (DESIGN.md: stateless), yet revoking one still
+// works through the jti list.
+func TestClientCredentialsWritesNothing(t *testing.T) {
+	e := newBenchEnv(t)
+	id, secret := e.client(t, authz.ClientParams{Name: "m2m", Scopes: []string{"read"}})
+	var last string
+	for range 10 {
+		w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &tok) != nil {
+			t.Fatalf("token: %d %s", w.Code, w.Body)
+		}
+		last = tok.AccessToken
+	}
+	var n int
+	if err := e.db.SQL().QueryRow(`SELECT count(*) FROM oauth_tokens`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows written for client-credentials tokens (%v)", n, err)
+	}
+	if w := e.post("/oauth2/revoke", id, secret, url.Values{"token": {last}}); w.Code != 200 {
+		t.Fatalf("revoke: %d", w.Code)
+	}
+	if w := e.post("/oauth2/introspect", id, secret, url.Values{"token": {last}}); w.Body.String() != `{"active":false}` {
+		t.Fatalf("revoked token introspects %s", w.Body)
+	}
+}
