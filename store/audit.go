@@ -51,6 +51,9 @@ type Auditor struct {
 	// NewID returns a new, time-ordered event id.
 	NewID func() string
 	Now   func() time.Time
+	// OnEvent, when set, is called with each event after it was stored
+	// (the admin package delivers it to webhooks). It must not block.
+	OnEvent func(*AuditEvent)
 }
 
 // Record appends one event of eventType about subject; data must hold no secret.
@@ -62,8 +65,15 @@ func (a *Auditor) Record(ctx context.Context, eventType, subject string, data ma
 	if data == nil {
 		b = []byte("{}")
 	}
-	return a.Store.AppendAudit(ctx, &AuditEvent{
+	e := &AuditEvent{
 		ID: a.NewID(), Type: eventType, Actor: ActorFrom(ctx), Subject: subject,
 		Data: b, CreatedAt: Truncate(a.Now()),
-	})
+	}
+	if err := a.Store.AppendAudit(ctx, e); err != nil {
+		return err
+	}
+	if a.OnEvent != nil {
+		a.OnEvent(e)
+	}
+	return nil
 }

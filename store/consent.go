@@ -48,6 +48,8 @@ type Store interface {
 	RevocationStore
 	SessionStore
 	AuditStore
+	WebhookStore
+	IdempotencyStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keyward/keyward/admin"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
@@ -25,6 +26,8 @@ type app struct {
 	provider *authz.Provider
 	clients  *authz.Clients
 	users    *authz.Users
+	admin    *admin.Server
+	log      *slog.Logger
 }
 
 // build wires the services of serve through their constructors.
@@ -58,9 +61,21 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, reg p
 	}
 	clients := newClients(db, secret)
 	clients.OnChange = prov.ClientChanged
+	clients.Auditor = auditor // one auditor, so every event reaches the webhooks
+	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID}
+	adm, err := admin.New(admin.Config{
+		Store: db, Events: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
+		Secret: secret, Auditor: auditor, PublicURL: m.Config.Issuer, Logger: log,
+	})
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
+	auditor.OnEvent = adm.OnAuditEvent
 	return &app{
 		db: db, secret: secret, signing: sig, apikeys: apik, provider: prov, clients: clients,
-		users: &authz.Users{Store: db, Auditor: auditor, NewID: newID},
+		users: users, admin: adm, log: log,
 	}, nil
 }
 
@@ -74,10 +89,16 @@ func newAPIKeys(db database, secret keys.Secret, auditor *store.Auditor, log *sl
 
 func (a *app) mountPublic(r gin.IRouter) { a.provider.Mount(r) }
 
-func (a *app) mountAdmin(r gin.IRouter) {}
+func (a *app) mountAdmin(r gin.IRouter) { a.admin.Mount(r) }
 
 // setupURL returns the one-time console setup link while no admin exists.
-func (a *app) setupURL(ctx context.Context, adminURL string) string { return "" }
+func (a *app) setupURL(ctx context.Context, adminURL string) string {
+	u, err := a.admin.SetupURL(ctx, adminURL)
+	if err != nil {
+		a.log.Warn("console setup link", "err", err)
+	}
+	return u
+}
 
 // runBackground starts the periodic jobs; the channel closes when they stop.
 func (a *app) runBackground(ctx context.Context) <-chan struct{} {
@@ -86,6 +107,7 @@ func (a *app) runBackground(ctx context.Context) <-chan struct{} {
 		func(ctx context.Context) { a.signing.Run(ctx) },
 		func(ctx context.Context) { a.apikeys.Run(ctx) },
 		a.provider.Run,
+		a.admin.Run,
 	} {
 		wg.Add(1)
 		go func() {

@@ -40,6 +40,9 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Consents", testConsents},
 		{"BrowserSessions", testBrowserSessions},
 		{"Audit", testAudit},
+		{"Webhooks/CRUD", testWebhooksCRUD},
+		{"Webhooks/Pagination", testWebhooksPagination},
+		{"Idempotency", testIdempotency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

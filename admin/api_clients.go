@@ -1,0 +1,151 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/store"
+)
+
+// clientInput is the body of POST, PUT and PATCH /clients: the names of
+// dynamic client registration (RFC 7591 §2). A field left out keeps its
+// value on PATCH and takes its default on POST and PUT.
+type clientInput struct {
+	Name                   *string   `json:"client_name"`
+	GrantTypes             *[]string `json:"grant_types"`
+	Scope                  *string   `json:"scope"`
+	RedirectURIs           *[]string `json:"redirect_uris"`
+	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris"`
+	Audience               *[]string `json:"audience"`
+	Public                 *bool     `json:"public"`
+	SkipConsent            *bool     `json:"skip_consent"`
+	AccessTokenFormat      *string   `json:"access_token_format"`
+	IDTokenAlg             *string   `json:"id_token_signed_response_alg"`
+}
+
+func (in clientInput) apply(p *authz.ClientParams) {
+	setIf(&p.Name, in.Name)
+	setIf(&p.GrantTypes, in.GrantTypes)
+	if in.Scope != nil {
+		p.Scopes = strings.Fields(*in.Scope)
+	}
+	setIf(&p.RedirectURIs, in.RedirectURIs)
+	setIf(&p.PostLogoutRedirectURIs, in.PostLogoutRedirectURIs)
+	setIf(&p.Audience, in.Audience)
+	setIf(&p.Public, in.Public)
+	setIf(&p.SkipConsent, in.SkipConsent)
+	setIf(&p.AccessTokenFormat, in.AccessTokenFormat)
+	setIf(&p.IDTokenAlg, in.IDTokenAlg)
+}
+
+// setIf copies *v to *dst when v is given.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func clientParamsOf(cl *store.Client) authz.ClientParams {
+	return authz.ClientParams{Name: cl.Name, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes,
+		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
+		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
+		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg}
+}
+
+// listClients is GET /clients.
+func (s *Server) listClients(c *gin.Context) {
+	p, ok := listPage(c)
+	if !ok {
+		return
+	}
+	items, next, err := s.cfg.Store.ListClients(c.Request.Context(), p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	renderList(c, mapItems(items, func(cl *store.Client) authz.ClientView { return authz.NewClientView(cl, "") }), next)
+}
+
+// createClient is POST /clients: 201 with the client_secret, shown this
+// once (absent for a public client).
+func (s *Server) createClient(c *gin.Context) {
+	var in clientInput
+	if !bind(c, &in) {
+		return
+	}
+	var p authz.ClientParams
+	in.apply(&p)
+	cl, secret, err := s.cfg.Clients.Create(c.Request.Context(), p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", c.Request.URL.Path+"/"+cl.ID)
+	c.JSON(http.StatusCreated, authz.NewClientView(cl, secret))
+}
+
+// getClient is GET /clients/{id}.
+func (s *Server) getClient(c *gin.Context) {
+	cl, err := s.cfg.Store.GetClient(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, authz.NewClientView(cl, ""))
+}
+
+// replaceClient is PUT /clients/{id}: every setting from the body, left-out
+// ones at their defaults. public cannot change.
+func (s *Server) replaceClient(c *gin.Context) { s.updateClient(c, false) }
+
+// patchClient is PATCH /clients/{id}: only the given settings change.
+func (s *Server) patchClient(c *gin.Context) { s.updateClient(c, true) }
+
+func (s *Server) updateClient(c *gin.Context, merge bool) {
+	var in clientInput
+	if !bind(c, &in) {
+		return
+	}
+	ctx, id := c.Request.Context(), c.Param("id")
+	cl, err := s.cfg.Store.GetClient(ctx, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := authz.ClientParams{Public: cl.Public}
+	if merge {
+		p = clientParamsOf(cl)
+	}
+	in.apply(&p)
+	if cl, err = s.cfg.Clients.Update(ctx, id, p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, authz.NewClientView(cl, ""))
+}
+
+// deleteClient is DELETE /clients/{id}: 204.
+func (s *Server) deleteClient(c *gin.Context) {
+	if err := s.cfg.Clients.Delete(c.Request.Context(), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// rotateClientSecret is POST /clients/{id}/rotate-secret: the new secret,
+// shown this once; the old one stops working at once.
+func (s *Server) rotateClientSecret(c *gin.Context) {
+	if !bind(c, &struct{}{}) {
+		return
+	}
+	cl, secret, err := s.cfg.Clients.RotateSecret(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, authz.NewClientView(cl, secret))
+}

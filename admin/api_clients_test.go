@@ -1,0 +1,74 @@
+package admin
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/keyward/keyward/authz"
+)
+
+func TestAPIClients(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	var created authz.ClientView
+	r := e.call("POST", "/admin/v1/clients", map[string]any{
+		"client_name": "web", "grant_types": []string{"authorization_code", "refresh_token"},
+		"redirect_uris": []string{"https://app.example/cb"}, "scope": "openid profile",
+	}, http.StatusCreated, &created)
+	if created.ClientID == "" || created.ClientSecret == "" || created.Scope != "openid profile" {
+		t.Fatalf("created: %+v", created)
+	}
+	if loc := r.Header.Get("Location"); loc != "/admin/v1/clients/"+created.ClientID {
+		t.Errorf("Location = %q", loc)
+	}
+	path := "/admin/v1/clients/" + created.ClientID
+
+	var got authz.ClientView
+	e.call("GET", path, nil, http.StatusOK, &got)
+	if got.ClientSecret != "" || got.Name != "web" || !slices.Equal(got.RedirectURIs, created.RedirectURIs) {
+		t.Fatalf("get: %+v", got)
+	}
+
+	// PATCH changes only what it names.
+	e.call("PATCH", path, map[string]any{"client_name": "web2", "skip_consent": true}, http.StatusOK, &got)
+	if got.Name != "web2" || !got.SkipConsent || got.Scope != "openid profile" || len(got.GrantTypes) != 2 {
+		t.Fatalf("patch: %+v", got)
+	}
+	// PUT replaces every setting.
+	e.call("PUT", path, map[string]any{"client_name": "svc", "scope": "read"}, http.StatusOK, &got)
+	if got.Name != "svc" || got.SkipConsent || len(got.RedirectURIs) != 0 || !slices.Equal(got.GrantTypes, []string{"client_credentials"}) {
+		t.Fatalf("put: %+v", got)
+	}
+	// Invalid settings list every problem.
+	resp := e.do(req{method: "PATCH", path: path, body: map[string]any{"client_name": "", "grant_types": []string{"password"}}})
+	if resp.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid patch: %d %s", resp.Status, resp.Body)
+	}
+	if p := resp.problem(t); len(p.Errors) != 2 {
+		t.Errorf("problems: %q", p.Errors)
+	}
+
+	var rotated authz.ClientView
+	e.call("POST", path+"/rotate-secret", nil, http.StatusOK, &rotated)
+	if rotated.ClientSecret == "" || rotated.ClientSecret == created.ClientSecret {
+		t.Fatalf("rotate: %+v", rotated)
+	}
+
+	var list listBody[authz.ClientView]
+	e.call("GET", "/admin/v1/clients", nil, http.StatusOK, &list)
+	if len(list.Items) != 2 || list.NextCursor != "" { // ops (the token's client) and svc
+		t.Fatalf("list: %+v", list)
+	}
+	e.call("DELETE", path, nil, http.StatusNoContent, nil)
+	for _, m := range []string{"GET", "DELETE", "PATCH"} {
+		if r := e.do(req{method: m, path: path, body: map[string]any{}}); r.Status != http.StatusNotFound {
+			t.Errorf("%s after delete: %d", m, r.Status)
+		} else {
+			r.problem(t)
+		}
+	}
+	if r := e.do(req{method: "POST", path: path + "/rotate-secret"}); r.Status != http.StatusNotFound {
+		t.Errorf("rotate after delete: %d", r.Status)
+	}
+}

@@ -1,0 +1,81 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
+)
+
+// Problem is an RFC 9457 problem details object.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Errors lists every validation problem, when there are several.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// problemTypes gives each problem kind its type URI and title.
+var problemTypes = map[string]string{
+	"unauthorized":       "Unauthorized",
+	"forbidden":          "Forbidden",
+	"not-found":          "Not Found",
+	"conflict":           "Conflict",
+	"validation":         "Invalid Request",
+	"bad-request":        "Bad Request",
+	"too-large":          "Request Too Large",
+	"unsupported-media":  "Unsupported Media Type",
+	"method-not-allowed": "Method Not Allowed",
+	"idempotency":        "Idempotency Key Reused",
+	"unavailable":        "Service Unavailable",
+	"internal":           "Internal Server Error",
+}
+
+// problem writes an application/problem+json answer and aborts.
+func problem(c *gin.Context, status int, kind, detail string, errs ...string) {
+	title := problemTypes[kind]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Render(status, problemRender{Problem{Type: "https://keyward.dev/problems/" + kind, Title: title,
+		Status: status, Detail: detail, Errors: errs}})
+	c.Abort()
+}
+
+// fail maps a domain error to its problem: the one table of the admin
+// surface. Unknown errors are logged and answered 500 without detail.
+func (s *Server) fail(c *gin.Context, err error) {
+	var ve *authz.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", ve.Problems...)
+	case errors.Is(err, keys.ErrInvalid), errors.Is(err, signing.ErrBadKey):
+		problem(c, http.StatusUnprocessableEntity, "validation", err.Error())
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound), errors.Is(err, signing.ErrNotFound):
+		problem(c, http.StatusNotFound, "not-found", "No such resource.")
+	case errors.Is(err, store.ErrConflict), errors.Is(err, keys.ErrConflict), errors.Is(err, signing.ErrConflict):
+		problem(c, http.StatusConflict, "conflict", "The resource conflicts with an existing one.")
+	default:
+		s.cfg.Logger.Error("admin request failed", "err", err, "path", c.Request.URL.Path)
+		problem(c, http.StatusInternalServerError, "internal", "")
+	}
+}
+
+type problemRender struct{ p Problem }
+
+func (r problemRender) Render(w http.ResponseWriter) error {
+	r.WriteContentType(w)
+	return jsonEncode(w, r.p)
+}
+
+func (r problemRender) WriteContentType(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/problem+json")
+}
