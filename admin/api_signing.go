@@ -166,12 +166,6 @@ func (s *Server) importSigningKey(c *gin.Context) {
 		return
 	}
 	rec, err := s.cfg.Signing.Import(c.Request.Context(), data, in.Alg, in.State)
-	if err != nil && strings.Contains(err.Error(), "unsupported algorithm") {
-		// A JWK naming an algorithm keys/signing lacks: the one error of
-		// Import without a sentinel, and the client's mistake.
-		invalid(c, "the key's algorithm is not supported: use ES256, RS256 or EdDSA")
-		return
-	}
 	if err != nil {
 		s.fail(c, err)
 		return

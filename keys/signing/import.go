@@ -26,10 +26,11 @@ var ErrBadKey = errors.New("signing: not a usable private key")
 // elsewhere keep verifying, else the RFC 7638 thumbprint. Making room
 // follows the life cycle: importing a next key retires the current next
 // key (it never signed), importing an active key moves the current one to
-// retiring. It returns ErrBadKey, or ErrConflict for a kid that exists.
+// retiring. It returns ErrBadKey (also for an unsupported algorithm or an
+// invalid state), or ErrConflict for a kid that exists.
 func (s *Service) Import(ctx context.Context, data []byte, alg string, st State) (*Record, error) {
 	if !st.Valid() {
-		return nil, fmt.Errorf("signing: invalid state %q", st)
+		return nil, fmt.Errorf("%w: invalid state %q", ErrBadKey, st)
 	}
 	priv, kid, jwkAlg, err := parsePrivate(data)
 	if err != nil {
@@ -44,7 +45,7 @@ func (s *Service) Import(ctx context.Context, data []byte, alg string, st State)
 		}
 	}
 	if !supported(alg) {
-		return nil, fmt.Errorf("signing: unsupported algorithm %q", alg)
+		return nil, fmt.Errorf("%w: unsupported algorithm %q (use ES256, RS256 or EdDSA)", ErrBadKey, alg)
 	}
 	if jwkAlg != "" && jwkAlg != alg {
 		return nil, fmt.Errorf("%w: the JWK is for %s, not %s", ErrBadKey, jwkAlg, alg)
