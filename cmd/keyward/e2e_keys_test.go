@@ -359,3 +359,40 @@ func TestSigningKeyImportAndRevoke(t *testing.T) {
 }
 
 func hasKID(set jose.JSONWebKeySet, kid string) bool { return len(set.Key(kid)) > 0 }
+
+// TestAPIKeyBadInputsAtEndpoints: malformed keys get a clean NOT_FOUND from
+// the verify endpoint and {"active":false} from introspection, never a 5xx.
+func TestAPIKeyBadInputsAtEndpoints(t *testing.T) {
+	e := sqliteEnv(t)
+	kc := newKeysCluster(t, e)
+	s := kc.servers[0]
+	var k struct{ ID, Key string }
+	e.runJSON(&k, "", "apikeys", "create", "--name", "x", "--scope", "read")
+	body := k.Key[len("kw_live_"):]
+	for name, bad := range map[string]string{
+		"wrong prefix":       "sk_live_" + body,
+		"other environment":  "kw_test_" + body,
+		"bad checksum":       k.Key[:len(k.Key)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(k.Key, "A")],
+		"truncated":          k.Key[:20],
+		"10 KB":              strings.Repeat("kw_live_", 1300),
+		"unicode look-alike": "kw_live_" + "\u0430" + body[2:],
+		"only the prefix":    "kw_live_",
+	} {
+		got := kc.verifyKey(t, s, jsonEscape(bad))
+		if got["valid"] != false || got["code"] != "NOT_FOUND" || len(got) != 2 {
+			t.Errorf("%s: verify answered %v", name, got)
+		}
+		if _, in := kc.post(t, s, "/oauth2/introspect", url.Values{"token": {bad}}); len(in) != 1 || in["active"] != false {
+			t.Errorf("%s: introspection answered %v", name, in)
+		}
+	}
+	if got := kc.verifyKey(t, s, k.Key); got["code"] != "VALID" {
+		t.Fatalf("the real key after bad inputs: %v", got)
+	}
+}
+
+// jsonEscape makes s safe inside the JSON string verifyKey builds.
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
