@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/keyward/keyward/keys/signing"
 )
@@ -97,6 +99,13 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 			recs = []*signing.Record{r}
 		} else if recs, err = svc.RotateAll(ctx); err != nil {
 			return err
+		}
+		for _, r := range recs {
+			if age := time.Since(r.CreatedAt); age < signing.DefaultJWKSMaxAge {
+				fmt.Fprintf(m.Stderr, "note: %s key %s was published %s ago, less than the JWKS cache lifetime (%s);\n"+
+					"      resource servers with an older cached JWKS refetch it when they first see its kid.\n",
+					r.Alg, r.KID, age.Round(time.Second), signing.DefaultJWKSMaxAge)
+			}
 		}
 		return m.emitSigningKeys(recs)
 	}
