@@ -157,7 +157,7 @@ func (cs *console) login(c *gin.Context) {
 		return
 	}
 	ip := c.ClientIP()
-	if wait := cs.guard.wait(username, ip); wait > 0 {
+	if wait := cs.guard.Wait(username, ip); wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		again(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
@@ -174,12 +174,12 @@ func (cs *console) login(c *gin.Context) {
 	}
 	ok, _ := authz.CheckPassword(hash, r.PostForm.Get("password"))
 	if err != nil || !ok || !u.Admin || u.Disabled {
-		cs.guard.fail(username, ip)
+		cs.guard.Fail(username, ip)
 		cs.s.cfg.Logger.Info("console sign-in failed", "username_len", len(username), "remote", ip)
 		again(http.StatusUnauthorized, "Wrong username or password.")
 		return
 	}
-	cs.guard.succeed(username)
+	cs.guard.Succeed(username)
 	if ck, err := r.Cookie(consoleCookie); err == nil && ck.Value != "" {
 		_ = cs.s.cfg.Store.DeleteBrowserSession(ctx, cs.s.mac(cs.s.sessKey, ck.Value))
 	}

@@ -17,7 +17,7 @@ import (
 type console struct {
 	s      *Server
 	pages  *template.Template
-	guard  *loginGuard
+	guard  *authz.LoginGuard
 	reveal []byte // key that seals a secret for its one-time display
 
 	setupMu   sync.Mutex // one setup at a time
@@ -33,7 +33,7 @@ func (s *Server) mountConsole(r gin.IRouter) {
 	if err != nil {
 		panic(err) // the templates are embedded at build time: a test catches it
 	}
-	cs := &console{s: s, pages: pages, guard: newLoginGuard(s.cfg.Now),
+	cs := &console{s: s, pages: pages, guard: authz.NewLoginGuard(s.cfg.Now),
 		reveal: s.cfg.Secret.Derive("keyward console-reveal v1")}
 
 	r.GET("/console/static/:name", cs.static)

@@ -90,7 +90,7 @@ func (p *Provider) login(c *gin.Context) {
 		return
 	}
 	ip := c.ClientIP()
-	if wait := p.logins.wait(username, ip); wait > 0 {
+	if wait := p.logins.Wait(username, ip); wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		p.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
@@ -105,12 +105,12 @@ func (p *Provider) login(c *gin.Context) {
 	}
 	ok, _ := CheckPassword(hash, password)
 	if err != nil || !ok || u.Disabled {
-		p.logins.fail(username, ip)
+		p.logins.Fail(username, ip)
 		p.cfg.Logger.Info("login failed", "username_len", len(username), "remote", ip)
 		p.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
 		return
 	}
-	p.logins.succeed(username)
+	p.logins.Succeed(username)
 	if err := p.startSession(ctx, c.Writer, u); err != nil {
 		p.pages.render(c.Writer, http.StatusInternalServerError, "message.html", pageData{Title: "Error", Message: "Sign-in failed; please try again."})
 		return

@@ -108,7 +108,7 @@ type Provider struct {
 	clients  *clientCache
 	revoked  *revocationList
 	limits   *limiter
-	logins   *loginGuard
+	logins   *LoginGuard
 	refresh  *refreshGrace
 	pages    *pages
 	csrfKey  []byte
@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.csrfKey = cfg.Secret.Derive(keys.PurposeCSRF)
 	p.sessKey = cfg.Secret.Derive(keys.PurposeSession)
 	p.limits = newLimiter(cfg.TokenRate, now)
-	p.logins = newLoginGuard(now)
+	p.logins = NewLoginGuard(now)
 	var err error
 	p.refresh, err = newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
 		cfg.Secret.Derive(keys.PurposeRefreshGrace))
@@ -250,7 +250,7 @@ func (p *Provider) Run(ctx context.Context) {
 			if _, err := p.cfg.Store.DeleteExpiredJTIs(ctx, now); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune revocation list", "err", err)
 			}
-			p.logins.prune()
+			p.logins.Prune()
 			p.limits.prune()
 		}
 	}

@@ -84,10 +84,12 @@ func (l *limiter) prune() {
 	}
 }
 
-// loginGuard slows password guessing: after a few failures for one
+// LoginGuard slows password guessing: after a few failures for one
 // username or one client address, further attempts wait with exponential
-// backoff (OWASP Authentication Cheat Sheet, "account lockout").
-type loginGuard struct {
+// backoff up to 15 minutes (OWASP Authentication Cheat Sheet, "account
+// lockout"). It lives in memory: each instance guards its own share. The
+// login page and the admin console each keep one.
+type LoginGuard struct {
 	now func() time.Time
 
 	mu       sync.Mutex
@@ -107,12 +109,13 @@ const (
 	failureMemory    = time.Hour
 )
 
-func newLoginGuard(now func() time.Time) *loginGuard {
-	return &loginGuard{now: now, failures: map[string]*failure{}}
+// NewLoginGuard returns an empty guard on the clock now.
+func NewLoginGuard(now func() time.Time) *LoginGuard {
+	return &LoginGuard{now: now, failures: map[string]*failure{}}
 }
 
-// wait returns how long the user or address must still wait (0: go ahead).
-func (g *loginGuard) wait(username, ip string) time.Duration {
+// Wait returns how long the user or address must still wait (0: go ahead).
+func (g *LoginGuard) Wait(username, ip string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -125,8 +128,8 @@ func (g *loginGuard) wait(username, ip string) time.Duration {
 	return d
 }
 
-// fail records a failed attempt.
-func (g *loginGuard) fail(username, ip string) {
+// Fail records a failed attempt.
+func (g *LoginGuard) Fail(username, ip string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -151,14 +154,15 @@ func (g *loginGuard) fail(username, ip string) {
 	}
 }
 
-// succeed forgets the user's failures.
-func (g *loginGuard) succeed(username string) {
+// Succeed forgets the user's failures.
+func (g *LoginGuard) Succeed(username string) {
 	g.mu.Lock()
 	delete(g.failures, "u:"+username)
 	g.mu.Unlock()
 }
 
-func (g *loginGuard) prune() {
+// Prune forgets failures older than an hour.
+func (g *LoginGuard) Prune() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
