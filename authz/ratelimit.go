@@ -29,6 +29,9 @@ func newLimiter(perSecond float64, now func() time.Time) *limiter {
 		buckets: map[string]*rate.Limiter{}}
 }
 
+// enabled reports whether the limiter limits at all.
+func (l *limiter) enabled() bool { return l.rate != rate.Inf }
+
 // allow takes one token for key; when none is left it returns how long to
 // wait for the next one.
 func (l *limiter) allow(key string) (ok bool, retry time.Duration, remaining int) {

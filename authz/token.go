@@ -22,11 +22,13 @@ func (p *Provider) token(c *gin.Context) {
 		return
 	}
 	clientID := claimedClient(r)
-	ok, retry, remaining := p.limits.allow(clientID)
-	p.limits.headers(c.Writer.Header(), ok, retry, remaining)
-	if !ok {
-		oauthError(c, http.StatusTooManyRequests, "slow_down", "Too many token requests for this client; retry later.")
-		return
+	if p.limits.enabled() {
+		ok, retry, remaining := p.limits.allow(p.limitKey(c, clientID))
+		p.limits.headers(c.Writer.Header(), ok, retry, remaining)
+		if !ok {
+			oauthError(c, http.StatusTooManyRequests, "slow_down", "Too many token requests for this client; retry later.")
+			return
+		}
 	}
 	issue := func() (int, []byte) { return p.issueToken(r.Context(), r) }
 	var (
@@ -125,6 +127,33 @@ func (p *Provider) readForm(c *gin.Context) bool {
 		}
 	}
 	return true
+}
+
+// limitKey is the rate-limit bucket of a token request: the client's own
+// only when the request carries that client's secret (one HMAC, no
+// database call), so nobody can spend a client's budget by naming it.
+// Public clients share a bucket per address; failed credentials are
+// counted per address.
+func (p *Provider) limitKey(c *gin.Context, clientID string) string {
+	r := c.Request
+	secret := r.PostForm.Get("client_secret")
+	if _, pw, ok := r.BasicAuth(); ok {
+		if dec, err := url.QueryUnescape(pw); err == nil {
+			secret = dec
+		} else {
+			secret = pw
+		}
+	}
+	fc, err := p.clients.get(r.Context(), clientID)
+	switch {
+	case err != nil:
+		return "ip:" + c.ClientIP()
+	case fc.c.Public:
+		return "public:" + clientID + "|" + c.ClientIP()
+	case secret != "" && p.fcfg.ClientSecretsHasher.Compare(r.Context(), fc.c.SecretDigest, []byte(secret)) == nil:
+		return "client:" + clientID
+	}
+	return "ip:" + c.ClientIP()
 }
 
 // claimedClient is the client id a request names (not yet authenticated).

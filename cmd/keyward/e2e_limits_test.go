@@ -36,6 +36,15 @@ func TestTokenRateLimit(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
+	// Someone naming client a without its secret cannot spend a's budget.
+	for range 5 {
+		if r := post(a.ClientID, "not-the-secret"); r.StatusCode != http.StatusUnauthorized && r.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("wrong secret: %d", r.StatusCode)
+		}
+	}
+	if r := post(a.ClientID, a.ClientSecret); r.StatusCode != 200 {
+		t.Fatalf("client a was limited by requests with a wrong secret: %d", r.StatusCode)
+	}
 	var limited *http.Response
 	for range 5 {
 		if r := post(a.ClientID, a.ClientSecret); r.StatusCode == http.StatusTooManyRequests {
