@@ -3,27 +3,20 @@ package admin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
-	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 )
 
@@ -44,48 +37,8 @@ type apiEnv struct {
 
 func newAPIEnv(t *testing.T) *apiEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	raw := make([]byte, 32)
-	rand.Read(raw)
-	secret := keys.Secret(hex.EncodeToString(raw))
-	quiet := slog.New(slog.DiscardHandler)
-	newID := func() string { return uuid.Must(uuid.NewV7()).String() }
-	auditor := &store.Auditor{Store: db, NewID: newID, Now: func() time.Time { return time.Now().UTC() }}
-	sig, err := signing.New(db, secret, db, signing.Config{Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sig.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	apik, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { apik.Close() })
-	prov, err := authz.New(ctx, authz.Config{Issuer: "https://issuer.example", Store: db, Events: db, Signer: sig,
-		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: -1, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(prov.Close)
-	clients := &authz.Clients{Store: db, Auditor: auditor, DigestKey: secret.Derive(keys.PurposeClientSecret),
-		NewID: newID, Rand: rand.Reader, OnChange: prov.ClientChanged}
-	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID}
-	srv, err := New(Config{Store: db, Events: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig,
-		Tokens: prov, Secret: secret, Auditor: auditor, PublicURL: "https://issuer.example", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStack(t, -1)
+	db, srv, apik, prov, clients, users, auditor := st.db, st.srv, st.apik, st.prov, st.clients, st.users, st.auditor
 	auditor.OnEvent = srv.OnAuditEvent
 	srv.api.hooks.backoff = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}
 	runCtx, stop := context.WithCancel(context.Background())

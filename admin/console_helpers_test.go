@@ -2,21 +2,15 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"golang.org/x/net/html"
 
 	"github.com/keyward/keyward/authz"
@@ -41,47 +35,8 @@ type consoleEnv struct {
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	raw := make([]byte, 32)
-	rand.Read(raw)
-	secret := keys.Secret(hex.EncodeToString(raw))
-	quiet := slog.New(slog.DiscardHandler)
-	newID := func() string { return uuid.Must(uuid.NewV7()).String() }
-	auditor := &store.Auditor{Store: db, NewID: newID, Now: func() time.Time { return time.Now().UTC() }}
-	sig, err := signing.New(db, secret, db, signing.Config{Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sig.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	apik, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { apik.Close() })
-	prov, err := authz.New(ctx, authz.Config{Issuer: "https://issuer.example", Store: db, Events: db, Signer: sig,
-		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(prov.Close)
-	clients := &authz.Clients{Store: db, Auditor: auditor, DigestKey: secret.Derive(keys.PurposeClientSecret),
-		NewID: newID, Rand: rand.Reader, OnChange: prov.ClientChanged}
-	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID}
-	srv, err := New(Config{Store: db, Events: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig,
-		Tokens: prov, Secret: secret, Auditor: auditor, PublicURL: "https://issuer.example", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStack(t, 0)
+	db, srv, sig, apik, clients, users := st.db, st.srv, st.sig, st.apik, st.clients, st.users
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
