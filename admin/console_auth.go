@@ -180,9 +180,6 @@ func (cs *console) login(c *gin.Context) {
 		return
 	}
 	cs.guard.Succeed(username)
-	if ck, err := r.Cookie(consoleCookie); err == nil && ck.Value != "" {
-		_ = cs.s.cfg.Store.DeleteBrowserSession(ctx, cs.s.mac(cs.s.sessKey, ck.Value))
-	}
 	if err := cs.s.startConsoleSession(ctx, c.Writer, r, u); err != nil {
 		cs.fail(c, err)
 		return

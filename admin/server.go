@@ -52,9 +52,10 @@ type Config struct {
 
 // Server is the admin API and console.
 type Server struct {
-	cfg     Config
-	sessKey []byte
-	csrfKey []byte
+	cfg      Config
+	sessKey  []byte
+	csrfKey  []byte
+	sessions *authz.BrowserSessions
 
 	mu         sync.Mutex
 	setupToken string // one-time console setup token ("" once used)
@@ -79,9 +80,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	sessKey := cfg.Secret.Derive("keyward console-session v1")
 	s := &Server{cfg: cfg,
-		sessKey: cfg.Secret.Derive("keyward console-session v1"),
+		sessKey: sessKey,
 		csrfKey: cfg.Secret.Derive("keyward console-csrf v1"),
+		sessions: &authz.BrowserSessions{Store: cfg.Store, Key: sessKey, Cookie: consoleCookie, TTL: cfg.SessionTTL,
+			SameSite: http.SameSiteStrictMode, Now: cfg.Now, Secure: func(r *http.Request) bool { return r.TLS != nil }},
 	}
 	s.api = newAPIState(s)
 	return s, nil
@@ -158,57 +162,25 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// startConsoleSession signs an admin user in to the console.
+// startConsoleSession signs an admin user in to the console (a new
+// session, never the one the browser had).
 func (s *Server) startConsoleSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) error {
-	value := randomToken(32)
-	now := s.cfg.Now().UTC()
-	bs := &store.BrowserSession{ID: s.mac(s.sessKey, value), UserID: u.ID,
-		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(s.cfg.SessionTTL))}
-	if err := s.cfg.Store.CreateBrowserSession(ctx, bs); err != nil {
-		return err
-	}
-	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: value, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(s.cfg.SessionTTL.Seconds())})
-	return nil
+	return s.sessions.Start(ctx, w, r, u)
 }
 
 // consoleUser returns the admin user of the request's console session, or
 // nil when there is none (or it expired, or the user lost admin rights).
 func (s *Server) consoleUser(ctx context.Context, r *http.Request) (*store.User, error) {
-	ck, err := r.Cookie(consoleCookie)
-	if err != nil || len(ck.Value) < 32 || len(ck.Value) > 64 {
-		return nil, nil
-	}
-	bs, err := s.cfg.Store.GetBrowserSession(ctx, s.mac(s.sessKey, ck.Value))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	u, _, err := s.sessions.Current(ctx, r)
+	if err != nil || u == nil || !u.Admin {
 		return nil, err
-	}
-	if !s.cfg.Now().Before(bs.ExpiresAt) {
-		return nil, nil
-	}
-	u, err := s.cfg.Store.GetUser(ctx, bs.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !u.Admin || u.Disabled {
-		return nil, nil
 	}
 	return u, nil
 }
 
 // endConsoleSession signs the browser out of the console.
 func (s *Server) endConsoleSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	if ck, err := r.Cookie(consoleCookie); err == nil && ck.Value != "" {
-		_ = s.cfg.Store.DeleteBrowserSession(ctx, s.mac(s.sessKey, ck.Value))
-	}
-	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
-		SameSite: http.SameSiteStrictMode})
+	s.sessions.End(ctx, w, r)
 }
 
 // SetupURL returns a one-time link to create the first admin user in the

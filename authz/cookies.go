@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -85,53 +84,19 @@ type signedIn struct {
 
 // currentUser returns the signed-in user of the request, or nil.
 func (p *Provider) currentUser(ctx context.Context, r *http.Request) (*signedIn, error) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || len(c.Value) < 32 || len(c.Value) > 64 {
-		return nil, nil
-	}
-	bs, err := p.cfg.Store.GetBrowserSession(ctx, p.mac(p.sessKey, "session", c.Value))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	u, bs, err := p.sessions.Current(ctx, r)
+	if err != nil || u == nil {
 		return nil, err
-	}
-	if !p.cfg.Now().Before(bs.ExpiresAt) {
-		return nil, nil
-	}
-	u, err := p.cfg.Store.GetUser(ctx, bs.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if u.Disabled {
-		return nil, nil
 	}
 	return &signedIn{user: u, session: bs}, nil
 }
 
 // startSession signs the browser in as u.
-func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, u *store.User) error {
-	value, err := randomToken(32)
-	if err != nil {
-		return err
-	}
-	now := p.cfg.Now().UTC()
-	bs := &store.BrowserSession{ID: p.mac(p.sessKey, "session", value), UserID: u.ID,
-		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(p.cfg.SessionTTL))}
-	if err := p.cfg.Store.CreateBrowserSession(ctx, bs); err != nil {
-		return err
-	}
-	p.setCookie(w, sessionCookie, value, p.cfg.SessionTTL)
-	return nil
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) error {
+	return p.sessions.Start(ctx, w, r, u)
 }
 
 // endSession signs the browser out.
 func (p *Provider) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		_ = p.cfg.Store.DeleteBrowserSession(ctx, p.mac(p.sessKey, "session", c.Value))
-	}
-	p.clearCookie(w, sessionCookie)
+	p.sessions.End(ctx, w, r)
 }

@@ -111,7 +111,7 @@ func (p *Provider) login(c *gin.Context) {
 		return
 	}
 	p.logins.Succeed(username)
-	if err := p.startSession(ctx, c.Writer, u); err != nil {
+	if err := p.startSession(ctx, c.Writer, r, u); err != nil {
 		p.pages.render(c.Writer, http.StatusInternalServerError, "message.html", pageData{Title: "Error", Message: "Sign-in failed; please try again."})
 		return
 	}

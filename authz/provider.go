@@ -112,7 +112,7 @@ type Provider struct {
 	refresh  *refreshGrace
 	pages    *pages
 	csrfKey  []byte
-	sessKey  []byte
+	sessions *BrowserSessions
 	// discovery documents, rendered once.
 	oidcDiscovery, oauthDiscovery []byte
 	cancel                        []func()
@@ -191,7 +191,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.fosite = f
 
 	p.csrfKey = cfg.Secret.Derive(keys.PurposeCSRF)
-	p.sessKey = cfg.Secret.Derive(keys.PurposeSession)
+	p.sessions = &BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
+		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now,
+		Secure: func(*http.Request) bool { return strings.HasPrefix(cfg.Issuer, "https://") }}
 	p.limits = newLimiter(cfg.TokenRate, now)
 	p.logins = NewLoginGuard(now)
 	var err error
