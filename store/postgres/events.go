@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,10 +23,14 @@ func (d *DB) Notify(ctx context.Context, channel, payload string) error {
 // Subscribe implements store.Events. The first subscription starts one
 // listener connection (outside the pool's accounting for requests); after a
 // lost connection it reconnects with backoff and sends store.Resync to
-// every subscriber, since notifications may have been missed.
+// every subscriber, since notifications may have been missed. A channel
+// subscribed while the listener runs is LISTENed at once, and its
+// subscribers get store.Resync once it is, covering anything they loaded
+// before.
 func (d *DB) Subscribe(channel string, fn func(string)) func() {
 	l := d.listener()
 	cancel := l.local.Subscribe(d.channel(channel), fn)
+	l.start()
 	l.kick()
 	return cancel
 }
@@ -46,45 +51,63 @@ func (d *DB) channel(name string) string {
 }
 
 type listener struct {
-	pool   *pgxpool.Pool
-	local  store.LocalEvents
-	wake   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	pool      *pgxpool.Pool
+	local     store.LocalEvents
+	wake      chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	done      chan struct{}
+	startOnce sync.Once
+
+	mu        sync.Mutex
+	interrupt context.CancelFunc // ends the current wait, so a new channel is LISTENed at once
 }
 
+// listener returns the listener, created but not started: the first
+// subscription registers before the connection first syncs.
 func (d *DB) listener() *listener {
 	d.listenOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		d.listen = &listener{pool: d.pool, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
-		go d.listen.run()
 	})
 	return d.listen
 }
+
+func (l *listener) start() { l.startOnce.Do(func() { go l.run() }) }
 
 func (l *listener) kick() {
 	select {
 	case l.wake <- struct{}{}:
 	default:
 	}
+	l.mu.Lock()
+	if l.interrupt != nil {
+		l.interrupt()
+	}
+	l.mu.Unlock()
 }
 
 func (l *listener) stop() {
 	l.cancel()
+	l.start() // so done is closed even if no one subscribed
 	<-l.done
 }
 
 // run keeps one connection LISTENing on every subscribed channel.
 func (l *listener) run() {
 	defer close(l.done)
-	backoff := 100 * time.Millisecond
+	const minBackoff = 100 * time.Millisecond
+	backoff := minBackoff
 	first := true
 	for l.ctx.Err() == nil {
+		started := time.Now()
 		err := l.session(first)
 		first = false
 		if l.ctx.Err() != nil {
 			return
+		}
+		if time.Since(started) > time.Minute {
+			backoff = minBackoff // the connection was healthy for a while
 		}
 		slog.Warn("postgres listener lost its connection; reconnecting", "err", err, "backoff", backoff)
 		select {
@@ -105,35 +128,56 @@ func (l *listener) session(first bool) error {
 	pc := conn.Hijack()
 	defer pc.Close(context.Background())
 	listening := map[string]bool{}
-	sync := func() error {
+	// listen LISTENs every subscribed channel not yet listened to and
+	// returns those it added.
+	listen := func() ([]string, error) {
+		var added []string
 		for _, ch := range l.local.Channels() {
 			if !listening[ch] {
 				if _, err := pc.Exec(l.ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-					return err
+					return added, err
 				}
 				listening[ch] = true
+				added = append(added, ch)
 			}
 		}
-		return nil
+		return added, nil
 	}
-	if err := sync(); err != nil {
+	added, err := listen()
+	if err != nil {
 		return err
 	}
 	if !first {
+		// Reconnected: anything may have been missed on any channel.
+		added = added[:0]
 		for ch := range listening {
-			l.local.Dispatch(ch, store.Resync)
+			added = append(added, ch)
 		}
 	}
+	for _, ch := range added {
+		l.local.Dispatch(ch, store.Resync)
+	}
 	for {
-		wctx, cancel := context.WithTimeout(l.ctx, time.Second)
+		wctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
+		l.mu.Lock()
+		l.interrupt = cancel
+		l.mu.Unlock()
+		select {
+		case <-l.wake: // a subscription arrived before this wait began
+			cancel()
+		default:
+		}
 		n, err := pc.WaitForNotification(wctx)
 		cancel()
-		select {
-		case <-l.wake:
-			if err := sync(); err != nil {
-				return err
-			}
-		default:
+		l.mu.Lock()
+		l.interrupt = nil
+		l.mu.Unlock()
+		newCh, lerr := listen()
+		if lerr != nil {
+			return lerr
+		}
+		for _, ch := range newCh {
+			l.local.Dispatch(ch, store.Resync)
 		}
 		if err == nil {
 			l.local.Dispatch(n.Channel, n.Payload)
@@ -142,8 +186,8 @@ func (l *listener) session(first bool) error {
 		if l.ctx.Err() != nil {
 			return l.ctx.Err()
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			// Idle: keep the connection honest.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			// Woken or idle: keep the connection honest.
 			if _, err := pc.Exec(l.ctx, "SELECT 1"); err != nil {
 				return err
 			}
