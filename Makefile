@@ -27,9 +27,13 @@ build:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# A short fuzzing pass over every fuzz target.
+# A short fuzzing pass over every fuzz target (one target per run).
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./keys/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./keys/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./keys/
+	$(GO) test -run '^$$' -fuzz '^FuzzTokenForm$$' -fuzztime $(FUZZTIME) ./authz/
+	$(GO) test -run '^$$' -fuzz '^FuzzAuthorizeQuery$$' -fuzztime $(FUZZTIME) ./authz/
 
 clean:
 	rm -rf bin keyward-data
