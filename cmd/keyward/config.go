@@ -46,6 +46,10 @@ type Config struct {
 	// TokenRate is the per-client token-endpoint limit per second
 	// (negative: off).
 	TokenRate float64
+	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
+	// whose X-Forwarded-For is believed for the client address; default
+	// none, so login backoff cannot be dodged with a forged header.
+	TrustedProxies string
 	// Format is the output format of management commands: table or json.
 	Format string
 
@@ -70,6 +74,7 @@ var settings = map[string]setting{
 	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
 	"refresh-grace":    {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair; 0 disables"},
 	"token-rate-limit": {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
+	"trusted-proxies":  {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -90,6 +95,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	c.dur(fs, &c.KeyRotation, "key-rotation", 30*24*time.Hour)
 	c.dur(fs, &c.RefreshGrace, "refresh-grace", 10*time.Second)
 	c.float(fs, &c.TokenRate, "token-rate-limit", 1000)
+	str(fs, &c.TrustedProxies, "trusted-proxies", "")
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 }
 
@@ -197,6 +203,13 @@ func (c *Config) ValidateServe() error {
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--access-token-ttl: %s must be between 1m and 24h", c.AccessTokenTTL))
 	}
+	for _, p := range c.proxies() {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				errs = append(errs, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", p))
+			}
+		}
+	}
 	if c.TokenRate == 0 {
 		errs = append(errs, errors.New("--token-rate-limit: must be positive, or -1 to disable"))
 	}
@@ -207,6 +220,17 @@ func (c *Config) ValidateServe() error {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h", c.KeyRotation))
 	}
 	return errors.Join(errs...)
+}
+
+// proxies returns the trusted proxies as a list (nil: trust none).
+func (c *Config) proxies() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // jsonLogs reports whether logs are JSON: asked for, or not on a terminal.

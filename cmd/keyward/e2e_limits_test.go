@@ -80,43 +80,7 @@ func TestLoginBackoff(t *testing.T) {
 	s := e.serve()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	csrf := func() string {
-		resp, err := c.Get(s.PublicURL + "/login")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		doc, err := html.Parse(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tok string
-		var walk func(*html.Node)
-		walk = func(n *html.Node) {
-			if n.Type == html.ElementNode && n.Data == "input" {
-				var name, value string
-				for _, a := range n.Attr {
-					switch a.Key {
-					case "name":
-						name = a.Val
-					case "value":
-						value = a.Val
-					}
-				}
-				if name == "csrf_token" {
-					tok = value
-				}
-			}
-			for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-				walk(ch)
-			}
-		}
-		walk(doc)
-		if tok == "" {
-			t.Fatal("login form has no csrf_token")
-		}
-		return tok
-	}
+	csrf := func() string { return loginCSRF(t, c, s.PublicURL) }
 	login := func(password string) *http.Response {
 		form := url.Values{"username": {"bob"}, "password": {password}, "csrf_token": {csrf()}}
 		resp, err := c.PostForm(s.PublicURL+"/login", form)
@@ -144,4 +108,78 @@ func TestLoginBackoff(t *testing.T) {
 	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("during backoff: %d Retry-After %q, want 429 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
 	}
+}
+
+// TestForwardedForIsNotTrustedByDefault: a client cannot dodge the per-
+// address login backoff by forging X-Forwarded-For, unless the operator
+// names its proxies with --trusted-proxies.
+func TestForwardedForIsNotTrustedByDefault(t *testing.T) {
+	e := sqliteEnv(t)
+	s := e.serve()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	csrf := loginCSRF(t, c, s.PublicURL)
+	limited := false
+	for i := range 30 {
+		form := url.Values{"username": {"nobody-" + strconv.Itoa(i)}, "password": {"wrong"}, "csrf_token": {csrf}}
+		req, _ := http.NewRequest(http.MethodPost, s.PublicURL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("30 failures from one address with forged X-Forwarded-For were never slowed down")
+	}
+	if code, _, stderr := e.run("", "serve", "--trusted-proxies", "not-an-ip"); code != 2 || !strings.Contains(stderr, "--trusted-proxies") {
+		t.Errorf("bad --trusted-proxies: exit %d\n%s", code, stderr)
+	}
+}
+
+// loginCSRF loads the login page and returns its CSRF token.
+func loginCSRF(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := html.Parse(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "input" {
+			var name, value string
+			for _, a := range n.Attr {
+				switch a.Key {
+				case "name":
+					name = a.Val
+				case "value":
+					value = a.Val
+				}
+			}
+			if name == "csrf_token" {
+				tok = value
+			}
+		}
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			walk(ch)
+		}
+	}
+	walk(doc)
+	if tok == "" {
+		t.Fatal("login form has no csrf_token")
+	}
+	return tok
 }

@@ -88,6 +88,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	gin.SetMode(gin.ReleaseMode)
 	pub := gin.New()
+	if err := pub.SetTrustedProxies(m.Config.proxies()); err != nil {
+		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
+	}
 	pub.Use(accessLog(log, "public", metrics), gin.CustomRecovery(recovered(log)))
 	pub.ContextWithFallback = true
 	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -95,6 +98,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	app.mountPublic(pub)
 
 	adm := gin.New()
+	if err := adm.SetTrustedProxies(m.Config.proxies()); err != nil {
+		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
+	}
 	adm.Use(accessLog(log, "admin", metrics), gin.CustomRecovery(recovered(log)))
 	adm.ContextWithFallback = true
 	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
