@@ -2,19 +2,17 @@ package authz_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store/sqlite"
@@ -30,41 +28,11 @@ type benchEnv struct {
 
 func newBenchEnv(tb testing.TB) *benchEnv {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "k.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	secret := keys.Secret(strings.Repeat("s", 32))
-	sig, err := signing.New(db, secret, db, signing.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := sig.Bootstrap(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	ak, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ak.Close() })
-	p, err := authz.New(ctx, authz.Config{Issuer: "http://127.0.0.1:8080", Store: db, Events: db, Signer: sig,
-		JWKS: sig.JWKSHandler(), Secret: secret, APIKeys: ak, TokenRate: -1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(p.Close)
+	st := authztest.New(tb, authztest.Options{Issuer: "http://127.0.0.1:8080", TokenRate: -1})
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	p.Mount(r)
-	n := 0
-	clients := &authz.Clients{Store: db, DigestKey: secret.Derive(keys.PurposeClientSecret), Rand: rand.Reader,
-		NewID: func() string { n++; return "client-" + string(rune('a'+n)) }, OnChange: p.ClientChanged}
-	return &benchEnv{handler: r, clients: clients, apikeys: ak, db: db}
+	st.Provider.Mount(r)
+	return &benchEnv{handler: r, clients: st.Clients, apikeys: st.APIKeys, db: st.DB}
 }
 
 func (e *benchEnv) client(tb testing.TB, p authz.ClientParams) (string, string) {

@@ -27,11 +27,6 @@ func (p *Provider) setCookie(w http.ResponseWriter, name, value string, maxAge t
 	})
 }
 
-func (p *Provider) clearCookie(w http.ResponseWriter, name string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true,
-		Secure: p.secureCookies(), SameSite: http.SameSiteLaxMode, MaxAge: -1})
-}
-
 func randomToken(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -185,12 +185,3 @@ func (w *bufferWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 
 var _ http.ResponseWriter = (*bufferWriter)(nil)
-
-// errorStatus maps a fosite error to its HTTP status.
-func errorStatus(err error) int {
-	var rfc *fosite.RFC6749Error
-	if errors.As(err, &rfc) && rfc.CodeField >= 400 {
-		return rfc.CodeField
-	}
-	return http.StatusBadRequest
-}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyward/keyward/admin"
 	"github.com/keyward/keyward/authz"
@@ -19,19 +18,15 @@ import (
 
 // app is every service of a running server, wired by build.
 type app struct {
-	db       database
-	secret   keys.Secret
 	signing  *signing.Service
 	apikeys  *keys.Service
 	provider *authz.Provider
-	clients  *authz.Clients
-	users    *authz.Users
 	admin    *admin.Server
 	log      *slog.Logger
 }
 
 // build wires the services of serve through their constructors.
-func (m *Main) build(ctx context.Context, db database, secret keys.Secret, reg prometheus.Registerer) (*app, error) {
+func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app, error) {
 	log := m.log()
 	auditor := newAuditor(db)
 	sig, err := newSigning(db, secret, m.Config.KeyRotation, auditor, log)
@@ -73,10 +68,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, reg p
 		return nil, err
 	}
 	auditor.OnEvent = adm.OnAuditEvent
-	return &app{
-		db: db, secret: secret, signing: sig, apikeys: apik, provider: prov, clients: clients,
-		users: users, admin: adm, log: log,
-	}, nil
+	return &app{signing: sig, apikeys: apik, provider: prov, admin: adm, log: log}, nil
 }
 
 func newSigning(db database, secret keys.Secret, rotation time.Duration, auditor *store.Auditor, log *slog.Logger) (*signing.Service, error) {

@@ -25,6 +25,7 @@ type database interface {
 	keys.Store
 	signing.Store
 	Migrate(ctx context.Context) error
+	Pending(ctx context.Context) (bool, error)
 }
 
 var (

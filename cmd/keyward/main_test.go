@@ -269,3 +269,19 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 }
+
+// TestNoMigrate: serve --no-migrate refuses a database whose schema is
+// behind, and serves one that is current.
+func TestNoMigrate(t *testing.T) {
+	e := sqliteEnv(t)
+	if code, _, stderr := e.run("", "serve", "--no-migrate", "--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"); code != 2 || !strings.Contains(stderr, "keyward migrate") {
+		t.Fatalf("--no-migrate on an empty database: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := e.run("", "migrate"); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := e.serve("--no-migrate")
+	if code, _ := get(t, s.PublicURL+"/readyz"); code != 200 {
+		t.Fatalf("readyz %d", code)
+	}
+}

@@ -72,7 +72,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if m.Config.NoMigrate {
-		log.Info("skipping migrations (--no-migrate)")
+		pending, err := db.Pending(ctx)
+		if err != nil {
+			return fmt.Errorf("check migrations: %w", err)
+		}
+		if pending {
+			return usagef("--no-migrate: the database schema is behind this version; run keyward migrate first")
+		}
 	} else if err := db.Migrate(ctx); err != nil {
 		return err
 	}
@@ -81,7 +87,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := newRequestMetrics(reg)
 
-	app, err := m.build(ctx, db, secret, reg)
+	app, err := m.build(ctx, db, secret)
 	if err != nil {
 		return err
 	}

@@ -90,6 +90,13 @@ func (d *DB) Migrate(ctx context.Context) error {
 	return err
 }
 
+// Pending reports whether a migration has not been applied yet.
+func (d *DB) Pending(ctx context.Context) (bool, error) {
+	db := stdlib.OpenDBFromPool(d.pool)
+	defer db.Close()
+	return migrations.Pending(ctx, migrations.Postgres, db)
+}
+
 // SQL returns a database/sql handle over the pool; close it after use.
 func (d *DB) SQL() *sql.DB { return stdlib.OpenDBFromPool(d.pool) }
 

@@ -77,6 +77,11 @@ func (d *DB) Migrate(ctx context.Context) error {
 	return err
 }
 
+// Pending reports whether a migration has not been applied yet.
+func (d *DB) Pending(ctx context.Context) (bool, error) {
+	return migrations.Pending(ctx, migrations.SQLite, d.db)
+}
+
 // SQL returns the underlying database handle.
 func (d *DB) SQL() *sql.DB { return d.db }
 

@@ -5,27 +5,20 @@ package keywardtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/sqlite"
 )
 
 // Server is a Keyward server behind an httptest.Server; its issuer is URL.
@@ -42,7 +35,6 @@ type Server struct {
 // rate limit) and stops it when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	ctx := context.Background()
 	s := &Server{}
 	var handler atomic.Pointer[http.Handler]
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,42 +46,9 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(hs.Close)
 	s.URL = hs.URL
 
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	raw := make([]byte, 32)
-	rand.Read(raw)
-	secret := keys.Secret(hex.EncodeToString(raw))
-	quiet := slog.New(slog.DiscardHandler)
-	newID := func() string { return uuid.Must(uuid.NewV7()).String() }
-	auditor := &store.Auditor{Store: db, NewID: newID, Now: func() time.Time { return time.Now().UTC() }}
-	sig, err := signing.New(db, secret, db, signing.Config{Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sig.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	apik, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: auditor, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { apik.Close() })
-	prov, err := authz.New(ctx, authz.Config{Issuer: hs.URL, Store: db, Events: db, Signer: sig,
-		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: -1, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(prov.Close)
-	s.Sig, s.APIKeys = sig, apik
-	s.Clients = &authz.Clients{Store: db, Auditor: auditor, DigestKey: secret.Derive(keys.PurposeClientSecret),
-		NewID: newID, Rand: rand.Reader, OnChange: prov.ClientChanged}
+	st := authztest.New(t, authztest.Options{Issuer: hs.URL, TokenRate: -1})
+	s.Sig, s.APIKeys, s.Clients = st.Signing, st.APIKeys, st.Clients
+	prov := st.Provider
 
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
