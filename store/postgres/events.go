@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,14 +28,22 @@ func (d *DB) Notify(ctx context.Context, channel, payload string) error {
 // every subscriber, since notifications may have been missed. A channel
 // subscribed while the listener runs is LISTENed at once, and its
 // subscribers get store.Resync once it is, covering anything they loaded
-// before.
+// before. Subscribe returns once the channel is LISTENed, so nothing a
+// caller caches afterwards can miss a notification or be dropped by that
+// first Resync; if the database does not answer within subscribeWait it
+// returns anyway, and the Resync follows when the listener connects.
 func (d *DB) Subscribe(channel string, fn func(string)) func() {
 	l := d.listener()
-	cancel := l.local.Subscribe(d.channel(channel), fn)
+	ch := d.channel(channel)
+	cancel := l.local.Subscribe(ch, fn)
 	l.start()
 	l.kick()
+	l.awaitListening(ch, subscribeWait)
 	return cancel
 }
+
+// subscribeWait bounds how long Subscribe waits for the LISTEN.
+const subscribeWait = 3 * time.Second
 
 var _ store.Events = (*DB)(nil)
 
@@ -61,6 +71,50 @@ type listener struct {
 
 	mu        sync.Mutex
 	interrupt context.CancelFunc // ends the current wait, so a new channel is LISTENed at once
+	ready     map[string]bool    // channels LISTENed (and resynced) on the current connection
+	readyCh   chan struct{}      // closed, and replaced, whenever ready grows
+}
+
+// setReady records channels as LISTENed on the current connection (reset
+// clears the set first) and wakes every awaitListening.
+func (l *listener) setReady(reset bool, channels []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if reset || l.ready == nil {
+		l.ready = map[string]bool{}
+	}
+	for _, ch := range channels {
+		l.ready[ch] = true
+	}
+	if l.readyCh != nil {
+		close(l.readyCh)
+	}
+	l.readyCh = make(chan struct{})
+}
+
+// awaitListening waits until ch is LISTENed, at most d.
+func (l *listener) awaitListening(ch string, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		if l.ready[ch] {
+			l.mu.Unlock()
+			return
+		}
+		if l.readyCh == nil {
+			l.readyCh = make(chan struct{})
+		}
+		wait := l.readyCh
+		l.mu.Unlock()
+		select {
+		case <-wait:
+		case <-timer.C:
+			return
+		case <-l.ctx.Done():
+			return
+		}
+	}
 }
 
 // listener returns the listener, created but not started: the first
@@ -127,6 +181,7 @@ func (l *listener) session(first bool) error {
 	// The connection leaves the pool: LISTEN state must not leak into requests.
 	pc := conn.Hijack()
 	defer pc.Close(context.Background())
+	defer l.setReady(true, nil) // a new connection LISTENs afresh
 	listening := map[string]bool{}
 	// listen LISTENs every subscribed channel not yet listened to and
 	// returns those it added.
@@ -157,6 +212,7 @@ func (l *listener) session(first bool) error {
 	for _, ch := range added {
 		l.local.Dispatch(ch, store.Resync)
 	}
+	l.setReady(true, slices.Collect(maps.Keys(listening)))
 	for {
 		wctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
 		l.mu.Lock()
@@ -178,6 +234,9 @@ func (l *listener) session(first bool) error {
 		}
 		for _, ch := range newCh {
 			l.local.Dispatch(ch, store.Resync)
+		}
+		if len(newCh) > 0 {
+			l.setReady(false, newCh)
 		}
 		if err == nil {
 			l.local.Dispatch(n.Channel, n.Payload)
