@@ -18,7 +18,10 @@ type Events interface {
 	// subscriber of every instance, this one included.
 	Notify(ctx context.Context, channel, payload string) error
 	// Subscribe calls fn for each payload on channel until cancel is called.
-	// fn runs on a shared goroutine and must not block.
+	// fn runs on a shared goroutine and must not block; it may run (with
+	// Resync) before Subscribe returns. An engine that delivers across
+	// instances returns once the subscription is live, so anything the
+	// caller loads afterwards is covered by later notifications.
 	Subscribe(channel string, fn func(payload string)) (cancel func())
 }
 

@@ -12,17 +12,18 @@ import (
 // Config.ReloadInterval, runs Maintain. It returns nil when ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	wake := make(chan struct{}, 1)
+	poke := func(string) {
+		select {
+		case wake <- struct{}{}:
+		default: // a reload is already pending
+		}
+	}
 	if s.events != nil {
-		cancel := s.events.Subscribe(Channel, func(string) {
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-		})
+		cancel := s.events.Subscribe(Channel, poke)
 		defer cancel()
 		// A transition committed between Bootstrap and the subscription
 		// would otherwise wait for the next periodic reload.
-		wake <- struct{}{}
+		poke("")
 	}
 	t := time.NewTicker(s.cfg.ReloadInterval)
 	defer t.Stop()
