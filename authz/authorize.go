@@ -22,6 +22,9 @@ import (
 // code, the state and the issuer (RFC 9207).
 func (p *Provider) authorize(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
+	if !parseCappedForm(c) {
+		return
+	}
 	if !validUTF8Form(r) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "The request is not valid UTF-8."})
 		return
@@ -39,7 +42,7 @@ func (p *Provider) authorize(c *gin.Context) {
 			"error_description": "response_mode must be query (response_modes_supported)."})
 		return
 	}
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	ar, err := p.newAuthorizeRequest(ctx, r)
 	if err == nil {
 		err = checkPKCE(ar)
 	}
@@ -89,6 +92,20 @@ func (p *Provider) authorize(c *gin.Context) {
 		return
 	}
 	p.showConsent(c, ar, who, "/oauth2/auth?"+r.Form.Encode())
+}
+
+// newAuthorizeRequest is fosite's NewAuthorizeRequest without its demand
+// for a state. RFC 6749 §4.1.1 only recommends state, and a client using
+// PKCE may rely on it instead (RFC 9700 §2.1). fosite checks the state's
+// length last, after every other validation, so its ErrInvalidState for
+// a missing state comes with a fully validated request; with
+// MinParameterEntropy 1 (see New) that is the only case it can arise.
+func (p *Provider) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err != nil && ar != nil && ar.GetState() == "" && errors.Is(err, fosite.ErrInvalidState) {
+		return ar, nil
+	}
+	return ar, err
 }
 
 // freshLogin is how recent a sign-in must be to satisfy prompt=login.
@@ -170,7 +187,9 @@ func (p *Provider) authorizeError(ctx context.Context, w http.ResponseWriter, ar
 }
 
 // issWriter adds the iss parameter to the Location of a redirect, in the
-// same part (query or fragment) as the response parameters.
+// same part (query or fragment) as the response parameters, and drops the
+// empty state fosite adds when the request had none (RFC 6749 §4.1.2:
+// state is returned only when the request carried one).
 type issWriter struct {
 	http.ResponseWriter
 	issuer string
@@ -191,16 +210,23 @@ func addIss(loc, issuer string) string {
 		return loc
 	}
 	if frag, err := url.ParseQuery(u.Fragment); err == nil && (frag.Has("code") || frag.Has("error")) {
-		if !frag.Has("iss") {
-			frag.Set("iss", issuer)
-			u.Fragment = frag.Encode()
-		}
+		setIss(frag, issuer)
+		u.Fragment = frag.Encode()
 		return u.String()
 	}
 	q := u.Query()
+	setIss(q, issuer)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// setIss adds iss to the response parameters q unless present, and drops
+// an empty state.
+func setIss(q url.Values, issuer string) {
 	if !q.Has("iss") {
 		q.Set("iss", issuer)
-		u.RawQuery = q.Encode()
 	}
-	return u.String()
+	if q.Has("state") && q.Get("state") == "" {
+		q.Del("state")
+	}
 }

@@ -13,7 +13,9 @@ import (
 
 // showConsent renders the consent page for an authorization request.
 func (p *Provider) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who *signedIn, returnTo string) {
-	csrf, err := p.csrfToken(c.Writer, c.Request, "consent")
+	// The token approves this request only: a token of another consent
+	// page cannot approve a request whose scopes the user never saw.
+	csrf, err := p.csrfToken(c.Writer, c.Request, "consent", returnTo)
 	if err != nil {
 		p.authorizeError(c.Request.Context(), c.Writer, ar, fosite.ErrServerError.WithWrap(err))
 		return
@@ -27,14 +29,18 @@ func (p *Provider) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who
 
 // consent records the user's decision (POST /oauth2/consent) and finishes
 // the authorization request: a code on "allow", access_denied on "deny".
+// The CSRF token must be the one the consent page issued for this very
+// return_to (the authorization request shown); any other answers 403 and
+// grants nothing.
 func (p *Provider) consent(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
 		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
 		return
 	}
 	returnTo := safeReturn(r.PostForm.Get("return_to"))
-	if returnTo == "" || !p.checkCSRF(r, "consent") {
+	if returnTo == "" || !p.checkCSRF(r, "consent", returnTo) {
 		p.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired",
 			Message: "This consent form expired. Go back to the application and sign in again."})
 		return
@@ -58,7 +64,7 @@ func (p *Provider) consent(c *gin.Context) {
 	areq.Method = http.MethodGet
 	areq.URL = &url.URL{Path: "/oauth2/auth", RawQuery: orig.RawQuery}
 	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, areq)
+	ar, err := p.newAuthorizeRequest(ctx, areq)
 	if err != nil {
 		p.authorizeError(ctx, c.Writer, ar, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,9 +46,10 @@ func (p *Provider) mac(key []byte, parts ...string) string {
 }
 
 // csrfToken returns the form token bound to the browser's CSRF cookie
-// (set here when missing) and to the form's purpose: a synchronizer token
-// derived with HMAC, so nothing is stored server-side.
-func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request, purpose string) (string, error) {
+// (set here when missing), to the form's purpose and to the values in
+// bound (e.g. the exact request a consent form approves): a synchronizer
+// token derived with HMAC, so nothing is stored server-side.
+func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request, purpose string, bound ...string) (string, error) {
 	binding := ""
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 22 && len(c.Value) <= 64 {
 		binding = c.Value
@@ -58,17 +60,29 @@ func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request, purpose str
 		}
 		p.setCookie(w, csrfCookie, binding, 12*time.Hour)
 	}
-	return p.mac(p.csrfKey, "csrf", purpose, binding), nil
+	return p.csrfMAC(purpose, binding, bound), nil
 }
 
-// checkCSRF reports whether the posted token matches the cookie.
-func (p *Provider) checkCSRF(r *http.Request, purpose string) bool {
+// checkCSRF reports whether the posted token matches the cookie, the
+// purpose and the bound values the token was made for.
+func (p *Provider) checkCSRF(r *http.Request, purpose string, bound ...string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || c.Value == "" {
 		return false
 	}
-	want := p.mac(p.csrfKey, "csrf", purpose, c.Value)
+	want := p.csrfMAC(purpose, c.Value, bound)
 	return hmac.Equal([]byte(r.PostForm.Get("csrf_token")), []byte(want))
+}
+
+// csrfMAC is the token for purpose, cookie value and bound values. Their
+// count is part of the input, so a token made with bound values never
+// passes for one made without.
+func (p *Provider) csrfMAC(purpose, cookie string, bound []string) string {
+	if len(bound) == 0 {
+		return p.mac(p.csrfKey, "csrf", purpose, cookie)
+	}
+	parts := append([]string{"csrf-bound", purpose, cookie, strconv.Itoa(len(bound))}, bound...)
+	return p.mac(p.csrfKey, parts...)
 }
 
 // signedIn is the browser's signed-in user, if any.

@@ -19,7 +19,10 @@ type fositeClient struct {
 	c *store.Client
 }
 
-var _ fosite.Client = (*fositeClient)(nil)
+var (
+	_ fosite.Client             = (*fositeClient)(nil)
+	_ fosite.ResponseModeClient = (*fositeClient)(nil)
+)
 
 func (f *fositeClient) GetID() string                   { return f.c.ID }
 func (f *fositeClient) GetHashedSecret() []byte         { return f.c.SecretDigest }
@@ -34,6 +37,15 @@ func (f *fositeClient) GetResponseTypes() fosite.Arguments {
 func (f *fositeClient) GetScopes() fosite.Arguments   { return fosite.Arguments(f.c.Scopes) }
 func (f *fositeClient) IsPublic() bool                { return f.c.Public }
 func (f *fositeClient) GetAudience() fosite.Arguments { return fosite.Arguments(f.c.Audience) }
+
+// GetResponseModes implements fosite.ResponseModeClient: query only, as
+// response_modes_supported says (OAuth 2.0 Multiple Response Type Encoding
+// Practices §2.1), so an explicit response_mode=query is accepted and any
+// other mode refused with unsupported_response_mode. fosite asks only when
+// a request names a response_mode.
+func (f *fositeClient) GetResponseModes() []fosite.ResponseModeType {
+	return []fosite.ResponseModeType{fosite.ResponseModeQuery}
+}
 
 // secretHasher compares client secrets by their keyed digest: one
 // HMAC-SHA-256 (about a microsecond) instead of a slow password hash per

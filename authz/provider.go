@@ -150,8 +150,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		AllowedPromptValues:            []string{"login", "none", "consent"},
 		// Refresh tokens are issued to every client allowed the grant,
 		// without an offline_access scope.
-		RefreshTokenScopes:         []string{},
-		MinParameterEntropy:        fosite.MinParameterEntropy,
+		RefreshTokenScopes: []string{},
+		// state and nonce are the client's opaque values of any length
+		// (RFC 6749 §4.1.1, OIDC Core §3.1.2.1); fosite's minimum length is
+		// not RFC behaviour. It takes 0 for its default of 8, so 1 lets any
+		// non-empty value through; newAuthorizeRequest allows a missing state.
+		MinParameterEntropy:        1,
 		GlobalSecret:               cfg.Secret.Derive(keys.PurposeOpaqueToken),
 		ClientSecretsHasher:        &secretHasher{key: cfg.Secret.Derive(keys.PurposeClientSecret)},
 		SendDebugMessagesToClients: false,

@@ -17,9 +17,13 @@ import (
 func (p *Provider) userinfo(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	token, ok := bearer(r)
-	if !ok && r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
-		if err := r.ParseForm(); err == nil {
+	if r.Method == http.MethodPost {
+		// A body over 1 MiB is 413 and a malformed one 400 (RFC 6750
+		// §3.1 invalid_request), never a 401 for a token not found.
+		if !parseCappedForm(c) {
+			return
+		}
+		if !ok {
 			token, ok = r.PostForm.Get("access_token"), r.PostForm.Get("access_token") != ""
 		}
 	}

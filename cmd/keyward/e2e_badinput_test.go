@@ -144,6 +144,16 @@ func TestE2EBadInput(t *testing.T) {
 			{name: "authorize: public client without PKCE", req: authz(good(url.Values{"client_id": {a.public.ClientID}, "code_challenge": nil, "code_challenge_method": nil})), redirect: true},
 			{name: "authorize: huge state", req: authz(good(url.Values{"state": {strings.Repeat("s", 30000)}})), login: true},
 			{name: "authorize: request object", req: authz(good(url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}})), redirect: true},
+			{name: "authorize: POST body over 1 MiB", req: form(m.AuthorizationEndpoint, good(url.Values{"pad": {big}})), status: 413, errCode: "invalid_request"},
+			{name: "authorize: POST body of 12 MB", req: form(m.AuthorizationEndpoint, good(url.Values{"pad": {strings.Repeat("a", 12<<20)}})), status: 413, errCode: "invalid_request"},
+			{name: "authorize: POST bad percent-encoding", req: withBody(http.MethodPost, m.AuthorizationEndpoint, "application/x-www-form-urlencoded", "client_id=%zz"), status: 400, errCode: "invalid_request"},
+			{name: "authorize: short code_challenge", req: authz(good(url.Values{"code_challenge": {"short"}})), redirect: true, errCode: "invalid_request"},
+			{name: "authorize: 200-character code_challenge", req: authz(good(url.Values{"code_challenge": {strings.Repeat("a", 200)}})), redirect: true, errCode: "invalid_request"},
+			{name: "authorize: code_challenge outside base64url", req: authz(good(url.Values{"code_challenge": {strings.Repeat("a", 42) + "+"}})), redirect: true, errCode: "invalid_request"},
+
+			// UserInfo endpoint.
+			{name: "userinfo: POST body over 1 MiB", req: form(m.UserinfoEndpoint, url.Values{"access_token": {big}}), status: 413, errCode: "invalid_request"},
+			{name: "userinfo: POST bad percent-encoding", req: withBody(http.MethodPost, m.UserinfoEndpoint, "application/x-www-form-urlencoded", "access_token=%zz"), status: 400, errCode: "invalid_request"},
 
 			// Introspection endpoint.
 			{name: "introspect: no token", req: authed(in, url.Values{}, sid, ssec), status: 400, errCode: "invalid_request"},
@@ -180,6 +190,9 @@ func TestE2EBadInput(t *testing.T) {
 					lq, _ := url.Parse(loc)
 					if lq.Query().Get("error") == "" || lq.Query().Get("code") != "" || lq.Query().Get("iss") != a.s.PublicURL {
 						t.Errorf("error redirect %.200q: want error and iss, no code", loc)
+					}
+					if tc.errCode != "" && lq.Query().Get("error") != tc.errCode {
+						t.Errorf("error redirect %.200q: want error %s", loc, tc.errCode)
 					}
 					return
 				}
