@@ -89,7 +89,7 @@ func TestAPIConsoleSession(t *testing.T) {
 	if r := e.do(req{method: "DELETE", path: "/admin/v1/users/x", token: &none, header: map[string]string{"Cookie": admin}}); r.Status != http.StatusUnsupportedMediaType {
 		t.Errorf("DELETE without JSON with a session: %d", r.Status)
 	}
-	if r := e.do(req{method: "POST", path: "/admin/v1/signing-keys/rotate", token: &none, body: "{}",
+	if r := e.do(req{method: "POST", path: "/admin/v1/signing-keys/rotate", token: &none, body: `{"force":true}`,
 		header: map[string]string{"Cookie": admin}}); r.Status != http.StatusOK {
 		t.Errorf("JSON POST with a session: %d %s", r.Status, r.Body)
 	}

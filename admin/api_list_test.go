@@ -64,7 +64,7 @@ func TestAPIAuditEvents(t *testing.T) {
 	var cl authz.ClientView
 	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc"}, http.StatusCreated, &cl)
 	e.call("POST", "/admin/v1/users", map[string]any{"username": "eve", "password": "correct horse"}, http.StatusCreated, nil)
-	e.call("POST", "/admin/v1/signing-keys/rotate", nil, http.StatusOK, nil)
+	e.call("POST", "/admin/v1/signing-keys/rotate", map[string]any{"force": true}, http.StatusOK, nil)
 	var all []auditEventView
 	path := "/admin/v1/audit-events?limit=3"
 	for path != "" {

@@ -66,12 +66,17 @@ func (s *Server) signingKey(c *gin.Context, kid string) (*signing.Record, bool) 
 type rotateInput struct {
 	// Alg rotates one algorithm's keys; "" rotates every configured one.
 	Alg string `json:"alg"`
+	// Force promotes a next key published for less than the JWKS cache
+	// lifetime (audited as forced); without it such a rotation is a 409.
+	Force bool `json:"force"`
 }
 
 // rotateSigningKeys is POST /signing-keys/rotate: each rotated
 // algorithm's next key becomes active, the active one retiring (it stays
 // in the JWKS until the tokens it signed have expired). It answers the
-// new active keys.
+// new active keys. A next key published for less than the JWKS cache
+// lifetime is promoted only with "force": otherwise 409, with the time it
+// becomes ready.
 func (s *Server) rotateSigningKeys(c *gin.Context) {
 	var in rotateInput
 	if !bind(c, &in) {
@@ -83,13 +88,13 @@ func (s *Server) rotateSigningKeys(c *gin.Context) {
 		err  error
 	)
 	if in.Alg == "" {
-		recs, err = s.cfg.Signing.RotateAll(ctx)
+		recs, err = s.cfg.Signing.RotateAll(ctx, signing.RotateOptions{Force: in.Force})
 	} else if algs := s.cfg.Signing.Algorithms(); !slices.Contains(algs, in.Alg) {
 		invalid(c, "alg "+quote(in.Alg)+": not one of the configured algorithms "+strings.Join(algs, ", "))
 		return
 	} else {
 		var r *signing.Record
-		if r, err = s.cfg.Signing.Rotate(ctx, in.Alg); err == nil {
+		if r, err = s.cfg.Signing.Rotate(ctx, in.Alg, signing.RotateOptions{Force: in.Force}); err == nil {
 			recs = []*signing.Record{r}
 		}
 	}

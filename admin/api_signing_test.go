@@ -36,18 +36,30 @@ func TestAPISigningKeys(t *testing.T) {
 		}
 	}
 
-	// Without an alg every configured algorithm rotates.
+	// Without an alg every configured algorithm rotates; the bootstrap's
+	// next keys were in the first JWKS, so they may sign at once.
 	var rotated listBody[signing.Record]
 	e.call("POST", "/admin/v1/signing-keys/rotate", nil, http.StatusOK, &rotated)
 	if len(rotated.Items) != len(algs) || rotated.Items[0].State != signing.StateActive || rotated.Items[0].KID == active.KID {
 		t.Fatalf("rotate: %+v", rotated)
+	}
+	// The new next keys were just published: without force, 409 and
+	// nothing rotates.
+	if r := e.do(req{method: "POST", path: "/admin/v1/signing-keys/rotate"}); r.Status != http.StatusConflict ||
+		!strings.Contains(string(r.Body), "key-not-ready") || !strings.Contains(string(r.Body), "JWKS cache lifetime") {
+		t.Fatalf("rotate of fresh next keys: %d %s", r.Status, r.Body)
+	}
+	var still signing.Record
+	e.call("GET", "/admin/v1/signing-keys/"+rotated.Items[0].KID, nil, http.StatusOK, &still)
+	if still.State != signing.StateActive {
+		t.Fatalf("a refused rotation changed the active key: %+v", still)
 	}
 	var old signing.Record
 	e.call("GET", "/admin/v1/signing-keys/"+active.KID, nil, http.StatusOK, &old)
 	if old.State != signing.StateRetiring {
 		t.Fatalf("previous active key: %+v", old)
 	}
-	e.call("POST", "/admin/v1/signing-keys/rotate", map[string]any{"alg": algs[0]}, http.StatusOK, &rotated)
+	e.call("POST", "/admin/v1/signing-keys/rotate", map[string]any{"alg": algs[0], "force": true}, http.StatusOK, &rotated)
 	if len(rotated.Items) != 1 || rotated.Items[0].Alg != algs[0] {
 		t.Fatalf("rotate %s: %+v", algs[0], rotated)
 	}

@@ -107,7 +107,10 @@ func see(c *gin.Context, path string) {
 // error table (problem.go). Client errors are never a 500.
 func (cs *console) fail(c *gin.Context, err error) {
 	var ve *authz.ValidationError
+	var early *signing.TooEarlyError
 	switch {
+	case errors.As(err, &early):
+		cs.message(c, http.StatusConflict, "Not rotated yet", readable(early))
 	case errors.As(err, &ve):
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", "Please correct these fields.", ve.Problems...)
 	case errors.Is(err, keys.ErrInvalid), errors.Is(err, signing.ErrBadKey):

@@ -61,12 +61,13 @@ func (cs *console) rotateSigningKeys(c *gin.Context) {
 		return
 	}
 	ctx, alg := c.Request.Context(), c.Request.PostForm.Get("alg")
+	opt := signing.RotateOptions{Force: c.Request.PostForm.Get("force") == "on"}
 	var err error
 	switch {
 	case alg == "all":
-		_, err = cs.s.cfg.Signing.RotateAll(ctx)
+		_, err = cs.s.cfg.Signing.RotateAll(ctx, opt)
 	case slices.Contains(cs.s.cfg.Signing.Algorithms(), alg):
-		_, err = cs.s.cfg.Signing.Rotate(ctx, alg)
+		_, err = cs.s.cfg.Signing.Rotate(ctx, alg, opt)
 	default:
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request",
 			"Choose one of the algorithms: "+strings.Join(cs.s.cfg.Signing.Algorithms(), ", ")+".")

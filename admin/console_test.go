@@ -118,6 +118,7 @@ func TestConsoleCSRF(t *testing.T) {
 	p := b.get("/console/signing-keys")
 	good := p.form("/console/signing-keys/rotate")
 	good.Set("alg", "ES256")
+	good.Set("force", "on")
 
 	// No token, a token of another form, a forged one: refused.
 	for name, form := range map[string]url.Values{
@@ -316,8 +317,17 @@ func TestConsoleSigningKeys(t *testing.T) {
 	if !strings.Contains(p.body, "Rotated") {
 		t.Errorf("no notice after rotation")
 	}
-	// Rotate all.
-	p = b.submit(p, "/console/signing-keys/rotate", url.Values{"alg": {"all"}})
+	// Rotate all: the new ES256 next key was just published, so only with
+	// "force".
+	if got := b.submit(p, "/console/signing-keys/rotate", url.Values{"alg": {"all"}}); got.status != http.StatusConflict ||
+		!strings.Contains(got.body, "JWKS cache lifetime") {
+		t.Fatalf("rotation of a fresh next key: %d", got.status)
+	}
+	if e.signing.ActiveKID("RS256") != rsBefore {
+		t.Fatal("a refused rotate-all rotated RS256")
+	}
+	p = b.get("/console/signing-keys")
+	p = b.submit(p, "/console/signing-keys/rotate", url.Values{"alg": {"all"}, "force": {"on"}})
 	p.want(http.StatusOK, "/console/signing-keys")
 	if e.signing.ActiveKID("RS256") == rsBefore || e.signing.ActiveKID("ES256") == after {
 		t.Errorf("rotate all left a key active")
@@ -578,7 +588,7 @@ func TestConsoleAudit(t *testing.T) {
 	b := e.setup("root", adminPassword)
 	root, _ := e.db.GetUserByUsername(context.Background(), "root")
 	p := b.get("/console/signing-keys")
-	b.submit(p, "/console/signing-keys/rotate", url.Values{"alg": {"EdDSA"}})
+	b.submit(p, "/console/signing-keys/rotate", url.Values{"alg": {"EdDSA"}, "force": {"on"}})
 	p = b.get("/console/apikeys/new")
 	b.submit(p, "/console/apikeys", url.Values{"name": {"audited"}})
 

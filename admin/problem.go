@@ -34,6 +34,7 @@ var problemTypes = map[string]string{
 	"unsupported-media":  "Unsupported Media Type",
 	"method-not-allowed": "Method Not Allowed",
 	"idempotency":        "Idempotency Key Reused",
+	"key-not-ready":      "Next Signing Key Not Ready",
 	"unavailable":        "Service Unavailable",
 	"internal":           "Internal Server Error",
 }
@@ -54,7 +55,10 @@ func problem(c *gin.Context, status int, kind, detail string, errs ...string) {
 // surface. Unknown errors are logged and answered 500 without detail.
 func (s *Server) fail(c *gin.Context, err error) {
 	var ve *authz.ValidationError
+	var early *signing.TooEarlyError
 	switch {
+	case errors.As(err, &early):
+		problem(c, http.StatusConflict, "key-not-ready", readable(early))
 	case errors.As(err, &ve):
 		problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", ve.Problems...)
 	case errors.Is(err, keys.ErrInvalid), errors.Is(err, signing.ErrBadKey):

@@ -19,6 +19,7 @@ import (
 	"github.com/keyward/keyward/authz/verify"
 	"github.com/keyward/keyward/authz/verify/internal/keywardtest"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 )
 
 // clock is a settable verify.Config.Now.
@@ -232,7 +233,7 @@ func TestRotationAndRefetchLimit(t *testing.T) {
 	}
 
 	// The first rotation activates the published next key: no refetch.
-	if _, err := srv.Sig.Rotate(ctx, ""); err != nil {
+	if _, err := srv.Sig.Rotate(ctx, "", signing.RotateOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	mid := srv.Token(t, id, secret, "read", "")
@@ -240,7 +241,7 @@ func TestRotationAndRefetchLimit(t *testing.T) {
 		t.Fatalf("token after first rotation: %v", err)
 	}
 	// The second activates a key the cached JWKS has never seen.
-	if _, err := srv.Sig.Rotate(ctx, ""); err != nil {
+	if _, err := srv.Sig.Rotate(ctx, "", signing.RotateOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	fresh := srv.Token(t, id, secret, "read", "")

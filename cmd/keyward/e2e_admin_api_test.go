@@ -94,6 +94,9 @@ func TestAdminAPI(t *testing.T) {
 		if h.Get("Idempotent-Replayed") != "true" || replay.Items[0].KID != rotated.Items[0].KID {
 			t.Errorf("replay: %v %+v", h, replay)
 		}
+		// The new next keys are younger than the JWKS cache lifetime:
+		// promoted only by force.
+		call("POST", "/signing-keys/rotate", nil, "", http.StatusConflict, nil)
 		call("GET", "/signing-keys", nil, "", http.StatusOK, &after)
 		for _, k := range after.Items {
 			if active[k.KID] != "" && k.State != "retiring" {

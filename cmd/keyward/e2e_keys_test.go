@@ -166,9 +166,18 @@ func TestSigningKeyRotationKeepsTokensValid(t *testing.T) {
 			KID   string `json:"kid"`
 			State string `json:"state"`
 		}
+		// The bootstrap's next key was in the very first JWKS: it may sign
+		// at once.
 		e.runJSON(&rotated, "", "keys", "rotate", "--alg", "ES256")
 		if len(rotated) != 1 || rotated[0].KID == oldKID || rotated[0].State != "active" {
 			t.Fatalf("rotate answered %+v", rotated)
+		}
+		// The next key published by that rotation is seconds old: a
+		// second rotation refuses without --force, since verifiers may
+		// cache the JWKS for its max-age.
+		if code, _, stderr := e.run("", "keys", "rotate", "--alg", "ES256"); code == 0 ||
+			!strings.Contains(stderr, "JWKS cache lifetime") || !strings.Contains(stderr, "by force") {
+			t.Fatalf("rotate of a fresh next key: exit %d, %s", code, stderr)
 		}
 		newKID := rotated[0].KID
 		// The new key was published (as next) before it signed, so the

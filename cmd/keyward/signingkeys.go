@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -10,7 +11,7 @@ import (
 )
 
 const keysUsage = `usage: keyward keys list
-       keyward keys rotate [--alg ES256|RS256|EdDSA]   (default: every algorithm)
+       keyward keys rotate [--alg ES256|RS256|EdDSA] [--force]   (default: every algorithm)
        keyward keys import --file PEM_OR_JWK [--alg ALG] [--state next|active|retiring]
        keyward keys revoke KID   (emergency: unpublished at once; an active key is replaced)`
 
@@ -23,10 +24,13 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	sub, args := args[0], args[1:]
 	fs := m.flags("keys " + sub)
 	var alg, file, state string
+	var force bool
 	switch sub {
 	case "list":
 	case "rotate":
 		fs.StringVar(&alg, "alg", "", "rotate only this algorithm")
+		fs.BoolVar(&force, "force", false, "promote a next key published for less than the JWKS cache lifetime\n"+
+			"(resource servers with an older cached JWKS may refuse its tokens until they refetch)")
 	case "import":
 		fs.StringVar(&file, "file", "", "PEM (PKCS #8, PKCS #1, SEC 1) or private JWK file (required)")
 		fs.StringVar(&alg, "alg", "", "algorithm (default: from the JWK or the key type)")
@@ -90,20 +94,23 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 		if err := svc.Bootstrap(ctx); err != nil {
 			return err
 		}
+		opt := signing.RotateOptions{Force: force}
 		var recs []*signing.Record
 		if alg != "" {
-			r, err := svc.Rotate(ctx, alg)
-			if err != nil {
+			r, err := svc.Rotate(ctx, alg, opt)
+			if errors.Is(err, signing.ErrTooEarly) {
+				return err
+			} else if err != nil {
 				return usagef("%v", err)
 			}
 			recs = []*signing.Record{r}
-		} else if recs, err = svc.RotateAll(ctx); err != nil {
+		} else if recs, err = svc.RotateAll(ctx, opt); err != nil {
 			return err
 		}
 		for _, r := range recs {
 			if age := time.Since(r.CreatedAt); age < signing.DefaultJWKSMaxAge {
-				fmt.Fprintf(m.Stderr, "note: %s key %s was published %s ago, less than the JWKS cache lifetime (%s);\n"+
-					"      resource servers with an older cached JWKS refetch it when they first see its kid.\n",
+				fmt.Fprintf(m.Stderr, "warning: %s key %s was published %s ago, less than the JWKS cache lifetime (%s);\n"+
+					"         resource servers with an older cached JWKS may refuse its tokens until they refetch it.\n",
 					r.Alg, r.KID, age.Round(time.Second), signing.DefaultJWKSMaxAge)
 			}
 		}

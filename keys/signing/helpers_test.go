@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,12 +45,26 @@ func (c *clock) Add(d time.Duration) {
 type auditLog struct {
 	mu     sync.Mutex
 	events []string
+	data   []map[string]any
 }
 
-func (a *auditLog) Record(_ context.Context, typ, subject string, _ map[string]any) error {
+func (a *auditLog) Record(_ context.Context, typ, subject string, data map[string]any) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.events = append(a.events, typ+" "+subject)
+	a.data = append(a.data, data)
+	return nil
+}
+
+// last returns the data of the latest event of type typ.
+func (a *auditLog) last(typ string) map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.events) - 1; i >= 0; i-- {
+		if strings.HasPrefix(a.events[i], typ+" ") {
+			return a.data[i]
+		}
+	}
 	return nil
 }
 

@@ -171,7 +171,7 @@ func TestJWKSChangesWithKeys(t *testing.T) {
 	if e1 != e2 || &b1[0] != &b2[0] {
 		t.Fatal("JWKS rebuilt without a change")
 	}
-	if _, err := s.Rotate(ctx(), signing.ES256); err != nil {
+	if _, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, e3 := s.JWKS(); e3 == e1 {

@@ -50,7 +50,7 @@ func TestLifecycle(t *testing.T) {
 	old := sign(t, s, signing.ES256, map[string]any{"sub": "before"})
 
 	clk.Add(time.Hour)
-	rec, err := s.Rotate(ctx(), signing.ES256)
+	rec, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,10 +180,69 @@ func TestScheduledRotationOff(t *testing.T) {
 	}
 }
 
+// TestRotateWaitsForJWKSMaxAge: an on-demand rotation promotes only a next
+// key that verifiers caching the JWKS have had the chance to see (or one
+// published with the algorithm's first key); Force overrides that, and
+// says so in the audit log.
+func TestRotateWaitsForJWKSMaxAge(t *testing.T) {
+	clk, audit := newClock(), &auditLog{}
+	s := newService(t, openSQLite(t), signing.Config{Now: clk.Now, Auditor: audit, JWKSMaxAge: 15 * time.Minute})
+	bootstrap(t, s)
+
+	// The bootstrap's next key was in the very first JWKS: it may sign at once.
+	first := byState(t, s, signing.ES256, signing.StateNext)[0]
+	if rec, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{}); err != nil || rec.KID != first.KID {
+		t.Fatalf("first rotation of a fresh installation = %v, %v", rec, err)
+	}
+	active := s.ActiveKID(signing.ES256)
+	next := byState(t, s, signing.ES256, signing.StateNext)[0]
+
+	clk.Add(14 * time.Minute)
+	_, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{})
+	var early *signing.TooEarlyError
+	if !errors.Is(err, signing.ErrTooEarly) || !errors.As(err, &early) {
+		t.Fatalf("Rotate 14m after publication: %v; want ErrTooEarly", err)
+	}
+	if early.KID != next.KID || !early.ReadyAt.Equal(next.CreatedAt.Add(15*time.Minute)) {
+		t.Errorf("TooEarlyError = %+v; want kid %s ready at %v", early, next.KID, next.CreatedAt.Add(15*time.Minute))
+	}
+	if _, err := s.RotateAll(ctx(), signing.RotateOptions{}); !errors.Is(err, signing.ErrTooEarly) {
+		t.Fatalf("RotateAll with one algorithm not ready: %v", err)
+	}
+	for _, alg := range []string{signing.RS256, signing.EdDSA} {
+		if n := len(byState(t, s, alg, signing.StateRetiring)); n != 0 {
+			t.Fatalf("%s: a refused RotateAll rotated it", alg)
+		}
+	}
+	if s.ActiveKID(signing.ES256) != active || len(byState(t, s, signing.ES256, signing.StateRetiring)) != 1 {
+		t.Fatal("a refused rotation changed the keys")
+	}
+
+	clk.Add(time.Minute)
+	rec, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{})
+	if err != nil || rec.KID != next.KID {
+		t.Fatalf("Rotate at the JWKS max-age = %v, %v; want %s active", rec, err, next.KID)
+	}
+	if audit.last(signing.EventActivated)["forced"] != nil {
+		t.Error("an unforced rotation is audited as forced")
+	}
+	// The new next key is brand new: only Force promotes it now.
+	if _, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{}); !errors.Is(err, signing.ErrTooEarly) {
+		t.Fatalf("second Rotate: %v; want ErrTooEarly", err)
+	}
+	forced, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{Force: true})
+	if err != nil || forced.KID == next.KID {
+		t.Fatalf("forced Rotate = %v, %v", forced, err)
+	}
+	if audit.last(signing.EventActivated)["forced"] != true {
+		t.Errorf("forced rotation audited as %v", audit.last(signing.EventActivated))
+	}
+}
+
 func TestRotateWithoutNext(t *testing.T) {
 	clk := newClock()
 	s := newService(t, openSQLite(t), signing.Config{Now: clk.Now, Algorithms: []string{signing.ES256}})
-	rec, err := s.Rotate(ctx(), signing.ES256) // empty database
+	rec, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{Force: true}) // empty database
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +252,11 @@ func TestRotateWithoutNext(t *testing.T) {
 	if len(byState(t, s, signing.ES256, signing.StateNext)) != 1 {
 		t.Fatal("no next key after rotation")
 	}
-	all, err := s.RotateAll(ctx())
+	all, err := s.RotateAll(ctx(), signing.RotateOptions{Force: true})
 	if err != nil || len(all) != 1 || all[0].KID == rec.KID {
 		t.Fatalf("RotateAll = %v, %v", all, err)
 	}
-	if _, err := s.Rotate(ctx(), "HS256"); err == nil {
+	if _, err := s.Rotate(ctx(), "HS256", signing.RotateOptions{Force: true}); err == nil {
 		t.Fatal("rotating HS256 succeeded")
 	}
 }

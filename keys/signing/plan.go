@@ -24,6 +24,7 @@ type plan struct {
 	keys   []*Record // current keys of alg, cloned
 	fresh  []*Record // generated keys not yet used
 	dry    bool      // counting run: take never fails
+	forced bool      // a rotation promotes a next key before its JWKS max-age
 	taken  int
 	writes []*Record
 	events []event
@@ -106,7 +107,7 @@ func (p *plan) insert(k *Record, st State) {
 	p.emit(typ, k, map[string]any{"alg": k.Alg, "state": string(st)})
 	if st == StateActive {
 		k.ActivatedAt = p.now
-		p.emit(EventActivated, k, map[string]any{"alg": k.Alg})
+		p.emit(EventActivated, k, p.activationData(k))
 	}
 }
 
@@ -114,7 +115,16 @@ func (p *plan) insert(k *Record, st State) {
 func (p *plan) activate(k *Record) {
 	k.State, k.ActivatedAt = StateActive, p.now
 	p.write(k)
-	p.emit(EventActivated, k, map[string]any{"alg": k.Alg})
+	p.emit(EventActivated, k, p.activationData(k))
+}
+
+// activationData describes an activation for the audit log.
+func (p *plan) activationData(k *Record) map[string]any {
+	data := map[string]any{"alg": k.Alg}
+	if p.forced {
+		data["forced"] = true
+	}
+	return data
 }
 
 // demote moves the active key k to retiring: it stops signing now and
@@ -160,20 +170,37 @@ func (p *plan) ensure() error {
 }
 
 // rotate promotes next to active (creating it first when missing), moves
-// the previous active key to retiring and publishes a new next key.
-func (p *plan) rotate() error {
+// the previous active key to retiring and publishes a new next key. With
+// wait it refuses, answering a *TooEarlyError, when the next key has been
+// published for less than Config.JWKSMaxAge; if there is none, it
+// publishes one and refuses.
+func (p *plan) rotate(wait bool) (*TooEarlyError, error) {
 	next := p.find(StateNext)
+	if wait {
+		if next == nil {
+			k, err := p.take()
+			if err != nil {
+				return nil, err
+			}
+			p.insert(k, StateNext)
+			return &TooEarlyError{Alg: p.alg, ReadyAt: p.now.Add(p.cfg.JWKSMaxAge), MaxAge: p.cfg.JWKSMaxAge}, nil
+		}
+		if early := notReady(p.keys, next, p.now, p.cfg.JWKSMaxAge); early != nil {
+			return early, nil
+		}
+	}
 	if next == nil {
 		k, err := p.take()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		next = k
 	}
 	newNext, err := p.take()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	p.forced = !wait && (next.State != StateNext || notReady(p.keys, next, p.now, p.cfg.JWKSMaxAge) != nil)
 	if active := p.find(StateActive); active != nil {
 		p.demote(active)
 	}
@@ -183,7 +210,7 @@ func (p *plan) rotate() error {
 		p.insert(next, StateActive)
 	}
 	p.insert(newNext, StateNext)
-	return nil
+	return nil, nil
 }
 
 // rotateDue rotates when the active key is older than the rotation period
@@ -197,7 +224,8 @@ func (p *plan) rotateDue() (bool, error) {
 	if p.now.Before(active.ActivatedAt.Add(p.cfg.RotationPeriod)) || p.now.Before(next.CreatedAt.Add(p.cfg.NextDwell)) {
 		return false, nil
 	}
-	return true, p.rotate()
+	_, err := p.rotate(false) // the dwell, longer than the JWKS max-age, has passed
+	return true, err
 }
 
 // retireDue retires every retiring key whose RetireAfter has passed.

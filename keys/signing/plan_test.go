@@ -12,7 +12,17 @@ import (
 // that replaces it, so the one-active index holds after every statement).
 func TestPlan(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	cfg := &Config{MaxTokenLifetime: time.Hour, RotationPeriod: 24 * time.Hour, NextDwell: time.Hour}
+	cfg := &Config{MaxTokenLifetime: time.Hour, RotationPeriod: 24 * time.Hour, NextDwell: time.Hour, JWKSMaxAge: 15 * time.Minute}
+	// rotate runs an on-demand rotation; early marks a refusal.
+	rotate := func(wait bool) func(p *plan) error {
+		return func(p *plan) error {
+			early, err := p.rotate(wait)
+			if early != nil {
+				p.writes = append(p.writes, &Record{KID: "early", State: State(early.KID)})
+			}
+			return err
+		}
+	}
 	key := func(kid string, st State) *Record {
 		return &Record{KID: kid, Alg: ES256, State: st, CreatedAt: t0, ActivatedAt: t0}
 	}
@@ -27,9 +37,15 @@ func TestPlan(t *testing.T) {
 		{"ensure on empty", nil, 0, (*plan).ensure, []string{"f1:active", "f2:next"}},
 		{"ensure promotes next", []*Record{key("n", StateNext)}, 0, (*plan).ensure, []string{"n:active", "f1:next"}},
 		{"ensure with both", []*Record{key("a", StateActive), key("n", StateNext)}, 0, (*plan).ensure, nil},
-		{"rotate", []*Record{key("a", StateActive), key("n", StateNext)}, 0, (*plan).rotate,
+		{"rotate", []*Record{key("a", StateActive), key("n", StateNext)}, 15 * time.Minute, rotate(true),
 			[]string{"a:retiring", "n:active", "f1:next"}},
-		{"rotate without next", []*Record{key("a", StateActive)}, 0, (*plan).rotate,
+		{"rotate too early", []*Record{key("a", StateActive), key("n", StateNext)}, 14 * time.Minute, rotate(true),
+			[]string{"early:n"}},
+		{"rotate forced", []*Record{key("a", StateActive), key("n", StateNext)}, 0, rotate(false),
+			[]string{"a:retiring", "n:active", "f1:next"}},
+		{"rotate without next publishes one", []*Record{key("a", StateActive)}, time.Hour, rotate(true),
+			[]string{"f1:next", "early:"}},
+		{"rotate forced without next", []*Record{key("a", StateActive)}, 0, rotate(false),
 			[]string{"a:retiring", "f1:active", "f2:next"}},
 		{"rotate not due", []*Record{key("a", StateActive), key("n", StateNext)}, 23 * time.Hour,
 			func(p *plan) error { _, err := p.rotateDue(); return err }, nil},
@@ -75,7 +91,7 @@ func TestPlan(t *testing.T) {
 	// Plans never change the records they were given.
 	orig := []*Record{key("a", StateActive)}
 	p := newPlan(cfg, ES256, t0, orig, fresh)
-	p.rotate()
+	p.rotate(false)
 	if orig[0].State != StateActive || fresh[0].State != "" {
 		t.Fatal("plan mutated its input")
 	}

@@ -35,7 +35,7 @@ func TestPostgresConcurrentRotations(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			if _, err := s.RotateAll(ctx()); err != nil {
+			if _, err := s.RotateAll(ctx(), signing.RotateOptions{Force: true}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -130,7 +130,7 @@ func TestPostgresKilledMidRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, alg := range signing.DefaultAlgorithms() {
-		if _, err := doomed.Rotate(ctx(), alg); err == nil {
+		if _, err := doomed.Rotate(ctx(), alg, signing.RotateOptions{Force: true}); err == nil {
 			t.Fatalf("%s: a rotation whose session was killed succeeded", alg)
 		}
 	}
@@ -150,7 +150,7 @@ func TestPostgresKilledMidRotation(t *testing.T) {
 		}
 	}
 	// The pool recovered and the next rotation goes through.
-	if _, err := s.RotateAll(ctx()); err != nil {
+	if _, err := s.RotateAll(ctx(), signing.RotateOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, alg := range signing.DefaultAlgorithms() {
@@ -206,7 +206,7 @@ func TestPostgresTwoInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	rotated := time.Now()
-	rec, err := a.Rotate(ctx(), signing.ES256)
+	rec, err := a.Rotate(ctx(), signing.ES256, signing.RotateOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

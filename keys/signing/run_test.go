@@ -41,7 +41,7 @@ func TestRun(t *testing.T) {
 	// the notification or the next tick; TestPostgresTwoInstances checks
 	// notifications alone).
 	other := newService(t, db, signing.Config{Now: clk.Now, Algorithms: []string{signing.EdDSA}})
-	rec, err := other.Rotate(ctx(), signing.EdDSA)
+	rec, err := other.Rotate(ctx(), signing.EdDSA, signing.RotateOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

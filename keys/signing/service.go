@@ -122,40 +122,6 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	return nil
 }
 
-// Rotate promotes alg's next key to active (creating one first when there
-// is none), moves the previous active key to retiring for
-// Config.MaxTokenLifetime, and publishes a new next key. It returns the new
-// active key. Unlike the scheduled rotation it does not wait for the next
-// key's dwell time: verifiers whose cached JWKS predates that key refetch
-// it on the unknown kid.
-func (s *Service) Rotate(ctx context.Context, alg string) (*Record, error) {
-	if alg == "" {
-		alg = s.cfg.Algorithms[0]
-	}
-	if !supported(alg) {
-		return nil, fmt.Errorf("signing: unsupported algorithm %q", alg)
-	}
-	p, err := s.transition(ctx, alg, func(p *plan) error { return p.rotate() })
-	if err != nil {
-		return nil, err
-	}
-	return p.find(StateActive).Clone(), nil
-}
-
-// RotateAll rotates every configured algorithm and returns the new active
-// keys.
-func (s *Service) RotateAll(ctx context.Context) ([]*Record, error) {
-	var out []*Record
-	for _, alg := range s.cfg.Algorithms {
-		r, err := s.Rotate(ctx, alg)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
 // Revoke is the emergency exit for a compromised key: it leaves the JWKS
 // and stops signing at once (state retired, RevokedAt set), and when it was
 // active the next key, or a new one, is activated immediately. It returns

@@ -169,7 +169,7 @@ func TestNextKeyVerifies(t *testing.T) {
 	}
 	next := byState(t, a, signing.ES256, signing.StateNext)[0].KID
 	// a rotates; b has not reloaded yet (no Run) but knows the next key.
-	if _, err := a.Rotate(ctx(), signing.ES256); err != nil {
+	if _, err := a.Rotate(ctx(), signing.ES256, signing.RotateOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	tok := sign(t, a, signing.ES256, map[string]any{})

@@ -1,0 +1,150 @@
+package signing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrTooEarly is returned, inside a *TooEarlyError, by Rotate when the
+// key it would promote has been published for less than the JWKS cache
+// lifetime: a verifier holding an older cached JWKS would meet its kid as
+// unknown and refuse the tokens it signs.
+var ErrTooEarly = errors.New("signing: the next key has not been published for the JWKS cache lifetime")
+
+// TooEarlyError says which key is not ready and when it will be.
+type TooEarlyError struct {
+	Alg string
+	// KID is the next key; "" when the algorithm has none yet.
+	KID string
+	// Published is when the next key entered the JWKS.
+	Published time.Time
+	// ReadyAt is when Rotate will promote it without Force.
+	ReadyAt time.Time
+	// MaxAge is the JWKS cache lifetime the wait comes from.
+	MaxAge time.Duration
+}
+
+func (e *TooEarlyError) Error() string {
+	if e.KID == "" {
+		return fmt.Sprintf("signing: %s has no published next key; one is published now and can sign after %s (the JWKS cache lifetime)",
+			e.Alg, e.MaxAge)
+	}
+	return fmt.Sprintf("signing: the %s next key %s was published at %s, less than the JWKS cache lifetime (%s) ago; "+
+		"it can be promoted from %s, or now by force (verifiers with an older cached JWKS may refuse its tokens until they refetch)",
+		e.Alg, e.KID, e.Published.UTC().Format(time.RFC3339), e.MaxAge, e.ReadyAt.UTC().Format(time.RFC3339))
+}
+
+func (e *TooEarlyError) Unwrap() error { return ErrTooEarly }
+
+// RotateOptions tunes an on-demand rotation.
+type RotateOptions struct {
+	// Force promotes the next key even if it has been published for less
+	// than Config.JWKSMaxAge. It is recorded in the audit event. For a
+	// compromised key, Revoke is the right tool.
+	Force bool
+}
+
+// Rotate promotes alg's next key to active, moves the previous active key
+// to retiring for Config.MaxTokenLifetime, and publishes a new next key.
+// It returns the new active key. Unless opt.Force is set, it refuses with
+// a *TooEarlyError (ErrTooEarly) when the next key has been in the JWKS for
+// less than Config.JWKSMaxAge (and was not published with the algorithm's
+// first key), so that no verifier caching the JWKS meets an unknown kid;
+// when alg has no next key at all, it publishes one and refuses the same
+// way.
+func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*Record, error) {
+	if alg == "" {
+		alg = s.cfg.Algorithms[0]
+	}
+	if !supported(alg) {
+		return nil, fmt.Errorf("signing: unsupported algorithm %q", alg)
+	}
+	var early *TooEarlyError
+	p, err := s.transition(ctx, alg, func(p *plan) (err error) {
+		early, err = p.rotate(!opt.Force)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if early != nil {
+		return nil, early
+	}
+	return p.find(StateActive).Clone(), nil
+}
+
+// RotateAll rotates every configured algorithm and returns the new active
+// keys. Without opt.Force it first checks that every algorithm's next key
+// is ready, so that it rotates all of them or none.
+func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, error) {
+	if !opt.Force {
+		if err := s.readyToRotate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []*Record
+	for _, alg := range s.cfg.Algorithms {
+		r, err := s.Rotate(ctx, alg, opt)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// readyToRotate reports the first configured algorithm whose next key is
+// missing or younger than Config.JWKSMaxAge.
+func (s *Service) readyToRotate(ctx context.Context) error {
+	recs, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, alg := range s.cfg.Algorithms {
+		var next *Record
+		for _, r := range recs {
+			if r.Alg == alg && r.State == StateNext {
+				next = r
+			}
+		}
+		if next == nil {
+			continue // Rotate publishes one and refuses
+		}
+		var same []*Record
+		for _, r := range recs {
+			if r.Alg == alg {
+				same = append(same, r)
+			}
+		}
+		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil {
+			return early
+		}
+	}
+	return nil
+}
+
+// notReady reports whether next, among keys (all of its algorithm), may
+// not sign yet: it may once it has been published for maxAge, or if it was
+// published no later than the algorithm's first key began to sign. In that
+// case any JWKS cached without next lacked that first key too, so a
+// verifier holding one had to refetch anyway: promoting next breaks
+// nothing (this is what lets a fresh installation rotate at once).
+func notReady(keys []*Record, next *Record, now time.Time, maxAge time.Duration) *TooEarlyError {
+	ready := next.CreatedAt.Add(maxAge)
+	if !now.Before(ready) {
+		return nil
+	}
+	var first time.Time
+	for _, k := range keys {
+		if !k.ActivatedAt.IsZero() && (first.IsZero() || k.ActivatedAt.Before(first)) {
+			first = k.ActivatedAt
+		}
+	}
+	if !first.IsZero() && !next.CreatedAt.After(first) {
+		return nil
+	}
+	return &TooEarlyError{Alg: next.Alg, KID: next.KID, Published: next.CreatedAt, ReadyAt: ready, MaxAge: maxAge}
+}
