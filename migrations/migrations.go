@@ -1,7 +1,8 @@
 // Package migrations embeds Keyward's forward-only SQL migrations, one
 // directory per engine with the same numbered versions in each, and applies
-// them with pressly/goose. On PostgreSQL a session advisory lock makes
-// concurrent starts against one database safe.
+// them with pressly/goose. Concurrent starts against one database are
+// safe: on PostgreSQL through a session advisory lock, on SQLite through a
+// lock on a sidecar file (WithLockFile).
 package migrations
 
 import (
@@ -10,6 +11,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -32,10 +34,30 @@ func FS(e Engine) (fs.FS, error) {
 	return fs.Sub(files, string(e))
 }
 
+// Option configures Up.
+type Option func(*options)
+
+type options struct {
+	lockFile string
+}
+
+// WithLockFile makes Up on SQLite hold a lock on the file at path (created
+// if needed, conventionally "<database>.migrate-lock") while it migrates,
+// so processes that migrate one SQLite database at once take turns instead
+// of applying a version twice. PostgreSQL ignores it.
+func WithLockFile(path string) Option {
+	return func(o *options) { o.lockFile = path }
+}
+
 // Up applies every pending migration of engine e to db and returns the
-// versions it applied.
-func Up(ctx context.Context, e Engine, db *sql.DB) ([]int64, error) {
-	p, err := newProvider(e, db)
+// versions it applied. It waits up to 5 minutes for another process's
+// migration.
+func Up(ctx context.Context, e Engine, db *sql.DB, opts ...Option) ([]int64, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p, err := newProvider(e, db, o)
 	if err != nil {
 		return nil, err
 	}
@@ -52,14 +74,14 @@ func Up(ctx context.Context, e Engine, db *sql.DB) ([]int64, error) {
 
 // Pending reports whether db lacks any migration of engine e.
 func Pending(ctx context.Context, e Engine, db *sql.DB) (bool, error) {
-	p, err := newProvider(e, db)
+	p, err := newProvider(e, db, options{})
 	if err != nil {
 		return false, err
 	}
 	return p.HasPending(ctx)
 }
 
-func newProvider(e Engine, db *sql.DB) (*goose.Provider, error) {
+func newProvider(e Engine, db *sql.DB, o options) (*goose.Provider, error) {
 	fsys, err := FS(e)
 	if err != nil {
 		return nil, err
@@ -70,8 +92,8 @@ func newProvider(e Engine, db *sql.DB) (*goose.Provider, error) {
 	case Postgres:
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker(
-			// Poll every second for up to 5 minutes while another instance migrates.
-			lock.WithLockTimeout(1, 300),
+			// Poll every second for up to lockWait while another instance migrates.
+			lock.WithLockTimeout(1, uint64(lockWait/time.Second)),
 		)
 		if err != nil {
 			return nil, err
@@ -79,6 +101,9 @@ func newProvider(e Engine, db *sql.DB) (*goose.Provider, error) {
 		opts = append(opts, goose.WithSessionLocker(locker))
 	case SQLite:
 		dialect = goose.DialectSQLite3
+		if o.lockFile != "" {
+			opts = append(opts, goose.WithLocker(&fileLock{path: o.lockFile}))
+		}
 	default:
 		return nil, fmt.Errorf("migrations: unknown engine %q", e)
 	}

@@ -64,16 +64,37 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return &DB{db: db, path: path, Now: time.Now}, nil
 }
 
-// Migrate applies pending migrations.
+// ping opens the first connection. On a fresh file that connection switches
+// the journal to WAL, and a process doing the same at that moment gets
+// SQLITE_BUSY at once: SQLite does not wait where waiting could deadlock.
+// So a busy first connection is retried for up to the busy timeout.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Migrate applies pending migrations. Processes migrating one file at once
+// take turns through a lock on the file "<path>.migrate-lock" beside it.
 func (d *DB) Migrate(ctx context.Context) error {
-	_, err := migrations.Up(ctx, migrations.SQLite, d.db)
+	_, err := migrations.Up(ctx, migrations.SQLite, d.db, migrations.WithLockFile(d.path+".migrate-lock"))
 	return err
 }
 
