@@ -119,26 +119,55 @@ func TestUsersCLI(t *testing.T) {
 	}
 }
 
-// TestConcurrentMigrations: instances starting at once against one
-// PostgreSQL database each migrate safely under the advisory lock.
+// TestConcurrentMigrations: instances starting at once against one fresh
+// database each migrate safely: PostgreSQL under the advisory lock, SQLite
+// under the lock file beside the database.
 func TestConcurrentMigrations(t *testing.T) {
-	e := postgresEnv(t)
-	var wg sync.WaitGroup
-	codes := make([]int, 4)
-	errs := make([]string, 4)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i], _, errs[i] = e.run("", "migrate")
-		}()
-	}
-	wg.Wait()
-	for i, c := range codes {
-		if c != 0 {
-			t.Errorf("migrate %d: exit %d\n%s", i, c, errs[i])
+	engines(t, func(t *testing.T, e *env) {
+		var wg sync.WaitGroup
+		codes := make([]int, 4)
+		errs := make([]string, 4)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], _, errs[i] = e.run("", "migrate")
+			}()
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != 0 {
+				t.Errorf("migrate %d: exit %d\n%s", i, c, errs[i])
+			}
+		}
+		var list []any
+		e.runJSON(&list, "", "clients", "list")
+	})
+}
+
+// TestDatabaseProblemsExit2: every command treats a database it cannot
+// open as a settings problem (exit 2), as serve does; migrate does not ask
+// for a secret it never uses.
+func TestDatabaseProblemsExit2(t *testing.T) {
+	e := sqliteEnv(t)
+	secret := strings.Repeat("s", 32)
+	down := "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"
+	for _, args := range [][]string{
+		{"migrate", "--database-url", down},
+		{"clients", "list", "--database-url", down, "--secret", secret},
+		{"apikeys", "list", "--database-url", down, "--secret", secret},
+		{"users", "create", "--username", "u", "--password-stdin", "--database-url", down, "--secret", secret},
+		{"migrate", "--database-url", "postgres://nobody@127.0.0.1:1/x?sslmode=sometimes"},
+		{"clients", "list", "--database-url", "mysql://x"},
+	} {
+		if code, _, stderr := e.run("a long password\n", args...); code != 2 || !strings.Contains(stderr, "database") {
+			t.Errorf("%v: exit %d, want 2 naming the database:\n%s", args, code, stderr)
 		}
 	}
-	var list []any
-	e.runJSON(&list, "", "clients", "list")
+	pg := postgresEnv(t)
+	url := pg.dbURL
+	pg.dbURL = "" // no --secret
+	if code, _, stderr := pg.run("", "migrate", "--database-url", url); code != 0 {
+		t.Errorf("migrate on PostgreSQL without --secret: exit %d\n%s", code, stderr)
+	}
 }

@@ -3,16 +3,19 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/keyward/keyward/keys"
 )
 
 // Config is every setting of the program. Each field is a flag and an
@@ -50,10 +53,14 @@ type Config struct {
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
 	TrustedProxies string
+	// APIKeyEnv is the environment of the API keys this deployment issues
+	// and accepts: "live" (default; "" means live) or "test". A key of the
+	// other environment verifies as NOT_FOUND.
+	APIKeyEnv string
 	// Format is the output format of management commands: table or json.
 	Format string
 
-	// envErrs are environment values that could not be parsed.
+	// envErrs are environment values that could not be parsed (see applyEnv).
 	envErrs []error
 }
 
@@ -75,62 +82,66 @@ var settings = map[string]setting{
 	"refresh-grace":    {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair; 0 disables"},
 	"token-rate-limit": {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 	"trusted-proxies":  {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
+	"api-key-env":      {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
 }
 
 // bindCommon registers the settings every command shares.
 func (c *Config) bindCommon(fs *pflag.FlagSet) {
-	str(fs, &c.DataDir, "data-dir", "./keyward-data")
-	str(fs, &c.DatabaseURL, "database-url", "")
-	str(fs, &c.Secret, "secret", "")
-	str(fs, &c.LogFormat, "log-format", "")
+	fs.StringVar(&c.DataDir, "data-dir", "./keyward-data", usage("data-dir"))
+	fs.StringVar(&c.DatabaseURL, "database-url", "", usage("database-url"))
+	fs.StringVar(&c.Secret, "secret", "", usage("secret"))
+	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format"))
+	fs.StringVar(&c.APIKeyEnv, "api-key-env", keys.EnvLive, usage("api-key-env"))
 	fs.StringVar(&c.Format, "format", "table", "output format: table or json")
 }
 
 // bindServe registers the settings of serve.
 func (c *Config) bindServe(fs *pflag.FlagSet) {
-	str(fs, &c.Issuer, "issuer", "http://127.0.0.1:8080")
-	str(fs, &c.PublicAddr, "public-addr", "127.0.0.1:8080")
-	str(fs, &c.AdminAddr, "admin-addr", "127.0.0.1:8081")
-	c.dur(fs, &c.AccessTokenTTL, "access-token-ttl", time.Hour)
-	c.dur(fs, &c.KeyRotation, "key-rotation", 30*24*time.Hour)
-	c.dur(fs, &c.RefreshGrace, "refresh-grace", 10*time.Second)
-	c.float(fs, &c.TokenRate, "token-rate-limit", 1000)
-	str(fs, &c.TrustedProxies, "trusted-proxies", "")
+	fs.StringVar(&c.Issuer, "issuer", "http://127.0.0.1:8080", usage("issuer"))
+	fs.StringVar(&c.PublicAddr, "public-addr", "127.0.0.1:8080", usage("public-addr"))
+	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:8081", usage("admin-addr"))
+	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", time.Hour, usage("access-token-ttl"))
+	fs.DurationVar(&c.KeyRotation, "key-rotation", 30*24*time.Hour, usage("key-rotation"))
+	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 10*time.Second, usage("refresh-grace"))
+	fs.Float64Var(&c.TokenRate, "token-rate-limit", 1000, usage("token-rate-limit"))
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 }
 
-func str(fs *pflag.FlagSet, p *string, name, def string) {
+// usage is the help text of a setting, naming its variable.
+func usage(name string) string {
 	s := settings[name]
-	if v, ok := os.LookupEnv(s.env); ok {
-		def = v
-	}
-	fs.StringVar(p, name, def, s.usage+" ($"+s.env+")")
+	return s.usage + " ($" + s.env + ")"
 }
 
-func (c *Config) dur(fs *pflag.FlagSet, p *time.Duration, name string, def time.Duration) {
-	s := settings[name]
-	if v, ok := os.LookupEnv(s.env); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %q is not a duration (e.g. 1h, 30m)", s.env, v))
-		} else {
-			def = d
+// applyEnv sets every setting of fs that was not given on the command line
+// from its environment variable, after parsing. Flags are bound with their
+// documented defaults, never the variables' values, so --help shows no
+// secret; and a bad variable is a problem only when its flag did not
+// override it. Problems are kept for Validate*.
+func (c *Config) applyEnv(fs *pflag.FlagSet) {
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
+		s := settings[name]
+		f := fs.Lookup(name)
+		if f == nil || f.Changed {
+			continue
+		}
+		v, ok := os.LookupEnv(s.env)
+		if !ok {
+			continue
+		}
+		if err := f.Value.Set(v); err != nil {
+			switch f.Value.Type() {
+			case "duration":
+				err = fmt.Errorf("%s: %q is not a duration (e.g. 1h, 30m)", s.env, v)
+			case "float64":
+				err = fmt.Errorf("%s: %q is not a number", s.env, v)
+			default:
+				err = fmt.Errorf("%s: %w", s.env, err)
+			}
+			c.envErrs = append(c.envErrs, err)
 		}
 	}
-	fs.DurationVar(p, name, def, s.usage+" ($"+s.env+")")
-}
-
-func (c *Config) float(fs *pflag.FlagSet, p *float64, name string, def float64) {
-	s := settings[name]
-	if v, ok := os.LookupEnv(s.env); ok {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %q is not a number", s.env, v))
-		} else {
-			def = f
-		}
-	}
-	fs.Float64Var(p, name, def, s.usage+" ($"+s.env+")")
 }
 
 // Engine returns "sqlite" or "postgres" and the DSN for it.
@@ -157,7 +168,13 @@ func (c *Config) Engine() (engine, dsn string, err error) {
 }
 
 // ValidateCommon reports every problem with the shared settings at once.
-func (c *Config) ValidateCommon() error {
+func (c *Config) ValidateCommon() error { return c.validateCommon(true) }
+
+// ValidateMigrate is ValidateCommon for migrate, which never reads the
+// secret, so PostgreSQL does not need one there.
+func (c *Config) ValidateMigrate() error { return c.validateCommon(false) }
+
+func (c *Config) validateCommon(needSecret bool) error {
 	errs := append([]error(nil), c.envErrs...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir: must not be empty"))
@@ -169,13 +186,18 @@ func (c *Config) ValidateCommon() error {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		errs = append(errs, fmt.Errorf("--secret: must be at least 32 bytes (got %d)", len(c.Secret)))
 	}
-	if engine == "postgres" && c.Secret == "" {
+	if needSecret && engine == "postgres" && c.Secret == "" {
 		errs = append(errs, errors.New("--secret (KEYWARD_SECRET) is required with PostgreSQL, so every instance shares it; generate one with: openssl rand -hex 32"))
 	}
 	switch c.LogFormat {
 	case "", "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("--log-format: %q is not text or json", c.LogFormat))
+	}
+	switch c.APIKeyEnv {
+	case "", keys.EnvLive, keys.EnvTest:
+	default:
+		errs = append(errs, fmt.Errorf("--api-key-env: %q is not live or test", c.APIKeyEnv))
 	}
 	switch c.Format {
 	case "table", "json":
@@ -220,6 +242,14 @@ func (c *Config) ValidateServe() error {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h", c.KeyRotation))
 	}
 	return errors.Join(errs...)
+}
+
+// apiKeyEnv returns APIKeyEnv with its default applied.
+func (c *Config) apiKeyEnv() string {
+	if c.APIKeyEnv == "" {
+		return keys.EnvLive
+	}
+	return c.APIKeyEnv
 }
 
 // proxies returns the trusted proxies as a list (nil: trust none).

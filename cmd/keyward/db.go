@@ -34,7 +34,8 @@ var (
 )
 
 // openDatabase opens the configured engine; it neither migrates nor checks
-// the schema.
+// the schema. A database that cannot be opened (unreachable, refused, a URL
+// the driver rejects) is a settings problem: a usageError, exit code 2.
 func (m *Main) openDatabase(ctx context.Context) (database, error) {
 	engine, dsn, err := m.Config.Engine()
 	if err != nil {
@@ -48,23 +49,38 @@ func (m *Main) openDatabase(ctx context.Context) (database, error) {
 		db, err = sqlite.Open(ctx, dsn)
 	}
 	if err != nil {
-		return nil, err
+		return nil, usageError{fmt.Errorf("database: %w", err)}
 	}
 	m.onClose(db.Close)
+	return db, nil
+}
+
+// openValidated opens the database and reports its problem together with
+// the settings problems in invalid (nil when none). The database is tried
+// whenever its URL parses, whatever else is wrong, so that one run shows
+// every problem; any problem is a usageError.
+func (m *Main) openValidated(ctx context.Context, invalid error) (database, error) {
+	problems := []error{invalid}
+	var db database
+	if _, _, err := m.Config.Engine(); err == nil && m.Config.DataDir != "" {
+		if db, err = m.openDatabase(ctx); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, usageError{err}
+	}
 	return db, nil
 }
 
 // openMigrated opens the database for a management command, migrating it
 // first so the commands work on a fresh data directory too.
 func (m *Main) openMigrated(ctx context.Context) (database, keys.Secret, error) {
-	if err := m.Config.ValidateCommon(); err != nil {
-		return nil, nil, usageError{err}
-	}
-	secret, err := m.loadSecret()
+	db, err := m.openValidated(ctx, m.Config.ValidateCommon())
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := m.openDatabase(ctx)
+	secret, err := m.loadSecret()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,10 +151,7 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	if err := m.Config.ValidateCommon(); err != nil {
-		return usageError{err}
-	}
-	db, err := m.openDatabase(ctx)
+	db, err := m.openValidated(ctx, m.Config.ValidateMigrate())
 	if err != nil {
 		return err
 	}

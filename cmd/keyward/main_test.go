@@ -225,6 +225,13 @@ func TestConfigProblemsReportedTogether(t *testing.T) {
 		{"unreachable database", []string{"serve", "--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2",
 			"--secret", strings.Repeat("s", 32), "--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"},
 			[]string{"database unreachable"}},
+		// Every kind at once: a setting, a short secret, a busy port and an
+		// unreachable database are all tried and all counted.
+		{"all four kinds", []string{"serve", "--issuer", "not a url", "--secret", "short",
+			"--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2",
+			"--public-addr", busy.Addr().String(), "--admin-addr", "127.0.0.1:0"},
+			[]string{"4 problems:", "--issuer", "--secret: must be at least 32 bytes",
+				"--public-addr " + busy.Addr().String(), "database unreachable"}},
 		{"unknown flag", []string{"serve", "--nope"}, []string{"unknown flag"}},
 		{"unknown command", []string{"frobnicate"}, []string{"unknown command"}},
 	}

@@ -41,6 +41,11 @@ type Main struct {
 	// listening on --public-addr and --admin-addr (tests pass port-0
 	// listeners so they know the issuer URL before the server starts).
 	PublicListener, AdminListener net.Listener
+	// SetDefaultLogger makes the configured logger slog's default once the
+	// settings are parsed, so packages that log through slog's functions
+	// (the stores' event listeners) write the same format. NewMain sets
+	// it; tests that run several Mains in one process leave it off.
+	SetDefaultLogger bool
 
 	logger  *slog.Logger
 	closers []func() error
@@ -48,7 +53,7 @@ type Main struct {
 
 // NewMain returns a Main on the process's standard streams.
 func NewMain() *Main {
-	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, SetDefaultLogger: true}
 }
 
 // usageError is a mistake in the command line or the settings: exit 2.
@@ -92,13 +97,52 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return exitFailed
 }
 
-// indentJoined prints an errors.Join list one problem per line.
+// indentJoined prints err one problem per line: the errors of an
+// errors.Join, walked (nested lists too), each numbered by a "- " and with
+// its own continuation lines indented below it, so a multi-line message
+// (a pgx connection error) stays one problem.
 func indentJoined(err error) string {
-	lines := strings.Split(err.Error(), "\n")
-	if len(lines) == 1 {
-		return lines[0]
+	problems := flatten(err, nil)
+	if len(problems) == 1 {
+		return indent(problems[0].Error(), "  ")
 	}
-	return fmt.Sprintf("%d problems:\n  - %s", len(lines), strings.Join(lines, "\n  - "))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:", len(problems))
+	for _, p := range problems {
+		b.WriteString("\n  - " + indent(p.Error(), "    "))
+	}
+	return b.String()
+}
+
+// flatten appends the problems in err to out: the members of an
+// errors.Join, or err itself. A wrapper is looked through only when its
+// text is exactly what it wraps (usageError, a join), never when it adds
+// context of its own (fmt.Errorf("x: %w", join)).
+func flatten(err error, out []error) []error {
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		errs := u.Unwrap()
+		texts := make([]string, 0, len(errs))
+		for _, e := range errs {
+			texts = append(texts, e.Error())
+		}
+		if strings.Join(texts, "\n") == err.Error() {
+			for _, e := range errs {
+				out = flatten(e, out)
+			}
+			return out
+		}
+	case interface{ Unwrap() error }:
+		if inner := u.Unwrap(); inner != nil && inner.Error() == err.Error() {
+			return flatten(inner, out)
+		}
+	}
+	return append(out, err)
+}
+
+// indent puts prefix before every line of s but the first.
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
 
 func (m *Main) run(ctx context.Context, args []string) error {
@@ -151,6 +195,10 @@ func (m *Main) parse(fs *pflag.FlagSet, args []string) error {
 			return err
 		}
 		return usageError{err}
+	}
+	m.Config.applyEnv(fs)
+	if m.SetDefaultLogger {
+		slog.SetDefault(m.log())
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -39,33 +40,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	log := m.log()
 
 	// Every problem is reported together: settings, ports, database.
-	var problems []error
-	if err := m.Config.ValidateServe(); err != nil {
-		problems = append(problems, err)
-	}
-	pubLn, admLn := m.PublicListener, m.AdminListener
-	if len(problems) == 0 && pubLn == nil {
-		var err error
-		if pubLn, err = net.Listen("tcp", m.Config.PublicAddr); err != nil {
-			problems = append(problems, fmt.Errorf("--public-addr %s: %w", m.Config.PublicAddr, listenErr(err)))
-		} else {
-			m.onClose(ignoreClosed(pubLn.Close))
+	invalid := m.Config.ValidateServe()
+	pubLn, admLn, lnErr := m.listen()
+	db, err := m.openValidated(ctx, errors.Join(invalid, lnErr))
+	if err != nil {
+		// Free the ports we opened now; Close would, but a caller may retry at once.
+		for _, ln := range []net.Listener{pubLn, admLn} {
+			if ln != nil && ln != m.PublicListener && ln != m.AdminListener {
+				ln.Close()
+			}
 		}
-		if admLn, err = net.Listen("tcp", m.Config.AdminAddr); err != nil {
-			problems = append(problems, fmt.Errorf("--admin-addr %s: %w", m.Config.AdminAddr, listenErr(err)))
-		} else {
-			m.onClose(ignoreClosed(admLn.Close))
-		}
-	}
-	var db database
-	if m.Config.ValidateCommon() == nil {
-		var err error
-		if db, err = m.openDatabase(ctx); err != nil {
-			problems = append(problems, fmt.Errorf("database: %w", err))
-		}
-	}
-	if len(problems) > 0 {
-		return usageError{errors.Join(problems...)}
+		return err
 	}
 	secret, err := m.loadSecret()
 	if err != nil {
@@ -159,6 +144,33 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listen opens the listeners the caller did not give, each whose address
+// is valid, and reports every one that fails.
+func (m *Main) listen() (pub, adm net.Listener, err error) {
+	var errs []error
+	open := func(given net.Listener, flag, addr string) net.Listener {
+		if given != nil {
+			return given
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil // ValidateServe reports it
+		}
+		if flag == "--admin-addr" && addr == m.Config.PublicAddr && !strings.HasSuffix(addr, ":0") {
+			return nil // ValidateServe reports it
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", flag, addr, listenErr(err)))
+			return nil
+		}
+		m.onClose(ignoreClosed(ln.Close))
+		return ln
+	}
+	pub = open(m.PublicListener, "--public-addr", m.Config.PublicAddr)
+	adm = open(m.AdminListener, "--admin-addr", m.Config.AdminAddr)
+	return pub, adm, errors.Join(errs...)
 }
 
 func newHTTPServer(h http.Handler) *http.Server {
