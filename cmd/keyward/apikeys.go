@@ -10,8 +10,9 @@ import (
 )
 
 const apikeysUsage = `usage: keyward apikeys create --name N [--scope "a b"] [--expires-in DURATION] [--rate-limit N/PERIOD]
-                               [--owner-user ID | --owner-client ID] [--env live|test]
-       keyward apikeys list [--limit N] [--cursor C]
+                               [--owner-user ID | --owner-client ID]
+       (the key's environment, kw_live_ or kw_test_, is --api-key-env)
+       keyward apikeys list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward apikeys get ID
        keyward apikeys revoke ID
        keyward apikeys roll ID [--grace-period DURATION]`
@@ -48,8 +49,7 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 		scope, rateLimit, env  string
 		ownerUser, ownerClient string
 		grace                  time.Duration
-		limit                  int
-		cursor                 string
+		list                   *listing
 	)
 	switch sub {
 	case "create":
@@ -59,10 +59,9 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 		fs.StringVar(&rateLimit, "rate-limit", "", "N/PERIOD, e.g. 100/1m (default: unlimited)")
 		fs.StringVar(&ownerUser, "owner-user", "", "user id that owns the key")
 		fs.StringVar(&ownerClient, "owner-client", "", "client id that owns the key")
-		fs.StringVar(&env, "env", "live", "live or test (the key's prefix)")
+		fs.StringVar(&env, "env", "", "deprecated: must equal --api-key-env, which sets the key's environment")
 	case "list":
-		fs.IntVar(&limit, "limit", 100, "page size")
-		fs.StringVar(&cursor, "cursor", "", "cursor from the previous page")
+		list = bindListing(fs)
 	case "roll":
 		fs.DurationVar(&grace, "grace-period", 24*time.Hour, "how long the old key keeps working")
 	case "get", "revoke":
@@ -94,15 +93,17 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 		case ownerClient != "":
 			p.OwnerType, p.OwnerID = keys.OwnerClient, ownerClient
 		}
-		if env != keys.EnvLive && env != keys.EnvTest {
-			return usagef("--env: must be live or test")
+		if env != "" && env != m.Config.apiKeyEnv() {
+			return usagef("--env %s: this deployment's API keys are %s (--api-key-env, $KEYWARD_API_KEY_ENV); "+
+				"a server only accepts keys of its own environment, so create %s keys with --api-key-env %s and serve them with the same setting",
+				env, m.Config.apiKeyEnv(), env, env)
 		}
 	}
 	db, secret, err := m.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
-	svc, err := keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: newAuditor(db), Env: envOr(env), Logger: m.log()})
+	svc, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), newAuditor(db), m.log())
 	if err != nil {
 		return err
 	}
@@ -115,19 +116,19 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 		}
 		return m.emitKey(k, raw)
 	case "list":
-		items, next, err := svc.List(ctx, limit, cursor)
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*keys.APIKey, string, error) {
+			return svc.List(ctx, limit, cursor)
+		})
 		if err != nil {
 			return err
 		}
+		defer more()
 		views := make([]apiKeyView, 0, len(items))
 		rows := make([][]string, 0, len(items))
 		for _, k := range items {
 			v := newAPIKeyView(k, "")
 			views = append(views, v)
 			rows = append(rows, []string{k.ID, k.Name, k.Hint, v.Scope, keyState(k), ts(k.ExpiresAt), ts(k.LastUsedAt)})
-		}
-		if next != "" && m.Config.Format != "json" {
-			defer m.Stderr.Write([]byte("more: --cursor " + next + "\n"))
 		}
 		return m.emit(views, []string{"ID", "NAME", "HINT", "SCOPE", "STATE", "EXPIRES", "LAST USED"}, rows)
 	case "get":
@@ -152,13 +153,6 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 		}
 		return m.emitKey(k, raw)
 	}
-}
-
-func envOr(env string) string {
-	if env == "" {
-		return keys.EnvLive
-	}
-	return env
 }
 
 func keyState(k *keys.APIKey) string {

@@ -36,7 +36,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	if err := sig.Bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	apik, err := newAPIKeys(db, secret, auditor, log)
+	apik, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), auditor, log)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +75,10 @@ func newSigning(db database, secret keys.Secret, rotation time.Duration, auditor
 	return signing.New(db, secret, db, signing.Config{RotationPeriod: rotation, Auditor: auditor, Logger: log})
 }
 
-func newAPIKeys(db database, secret keys.Secret, auditor *store.Auditor, log *slog.Logger) (*keys.Service, error) {
-	return keys.New(keys.Config{Store: db, Secret: secret, Events: db, Auditor: auditor, Logger: log})
+// newAPIKeys returns the API-key service, issuing and accepting keys of
+// env (--api-key-env) only.
+func newAPIKeys(db database, secret keys.Secret, env string, auditor *store.Auditor, log *slog.Logger) (*keys.Service, error) {
+	return keys.New(keys.Config{Store: db, Secret: secret, Env: env, Events: db, Auditor: auditor, Logger: log})
 }
 
 func (a *app) mountPublic(r gin.IRouter) { a.provider.Mount(r) }

@@ -33,7 +33,7 @@ func newClients(db database, secret keys.Secret) *authz.Clients {
 const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]... [--scope "a b"] [--redirect-uri URI]...
                               [--post-logout-redirect-uri URI]... [--public] [--audience A]...
                               [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
-       keyward clients list [--limit N] [--cursor C]
+       keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
        keyward clients delete ID
        keyward clients rotate-secret ID`
@@ -47,10 +47,9 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	sub, args := args[0], args[1:]
 	fs := m.flags("clients " + sub)
 	var (
-		p      authz.ClientParams
-		scope  string
-		limit  int
-		cursor string
+		p     authz.ClientParams
+		scope string
+		list  *listing
 	)
 	switch sub {
 	case "create":
@@ -65,8 +64,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringVar(&p.AccessTokenFormat, "access-token-format", "jwt", "jwt or opaque")
 		fs.StringVar(&p.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm (default RS256)")
 	case "list":
-		fs.IntVar(&limit, "limit", 100, "page size")
-		fs.StringVar(&cursor, "cursor", "", "cursor from the previous page")
+		list = bindListing(fs)
 	case "get", "delete", "rotate-secret":
 	default:
 		return usagef("unknown subcommand %q\n%s", sub, clientsUsage)
@@ -96,19 +94,19 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		}
 		return m.emitClient(c, sec)
 	case "list":
-		items, next, err := db.ListClients(ctx, store.Page{Limit: limit, Cursor: cursor})
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.Client, string, error) {
+			return db.ListClients(ctx, store.Page{Limit: limit, Cursor: cursor})
+		})
 		if err != nil {
 			return err
 		}
+		defer more()
 		views := make([]authz.ClientView, 0, len(items))
 		rows := make([][]string, 0, len(items))
 		for _, c := range items {
 			v := authz.NewClientView(c, "")
 			views = append(views, v)
 			rows = append(rows, []string{v.ClientID, v.Name, strings.Join(v.GrantTypes, ","), v.Scope, ts(v.CreatedAt)})
-		}
-		if next != "" && m.Config.Format != "json" {
-			defer m.Stderr.Write([]byte("more: --cursor " + next + "\n"))
 		}
 		return m.emit(views, []string{"CLIENT ID", "NAME", "GRANT TYPES", "SCOPE", "CREATED"}, rows)
 	case "get":
