@@ -6,7 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -102,4 +104,79 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestREADMESettings checks the README's configuration table against the
+// real flags: every flag of serve and the management commands has a row
+// with its variable and its default, and every row is a real flag.
+func TestREADMESettings(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `--") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.Trim(strings.TrimSpace(cells[i]), "`")
+		}
+		rows[strings.TrimPrefix(cells[0], "--")] = cells
+	}
+	var c Config
+	fs := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	c.bindCommon(fs)
+	c.bindServe(fs)
+	fs.VisitAll(func(f *pflag.Flag) {
+		row, ok := rows[f.Name]
+		if !ok {
+			t.Errorf("README: no row for --%s", f.Name)
+			return
+		}
+		delete(rows, f.Name)
+		if len(row) < 4 {
+			t.Errorf("README: row for --%s has %d cells", f.Name, len(row))
+			return
+		}
+		if env := settings[f.Name].env; row[1] != env {
+			t.Errorf("README: --%s has variable %q, want %q", f.Name, row[1], env)
+		}
+		def := row[2]
+		switch {
+		case f.DefValue == "": // documented in words: generated, none, …
+		case f.Value.Type() == "duration":
+			if d, err := time.ParseDuration(def); err != nil || d.String() != f.DefValue {
+				t.Errorf("README: --%s default %q, want %s", f.Name, def, f.DefValue)
+			}
+		case f.Value.Type() == "bool":
+			if (def == "off") != (f.DefValue == "false") {
+				t.Errorf("README: --%s default %q, want %s", f.Name, def, f.DefValue)
+			}
+		case def != f.DefValue:
+			t.Errorf("README: --%s default %q, want %q", f.Name, def, f.DefValue)
+		}
+	})
+	for name := range rows {
+		t.Errorf("README: --%s is not a flag", name)
+	}
+}
+
+// TestDockerignore: COPY . . must not send local data or secrets into
+// the image build.
+func TestDockerignore(t *testing.T) {
+	b, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		lines[strings.TrimSpace(l)] = true
+	}
+	for _, want := range []string{".git", "**/keyward-data", "bin/", "**/*.db", "**/secret", ".env"} {
+		if !lines[want] {
+			t.Errorf(".dockerignore lacks %q", want)
+		}
+	}
 }
