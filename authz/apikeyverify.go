@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// verifyRequest is the body of POST /v1/apikeys/verify.
+// verifyRequest is the body of POST /v1/apikeys/verify. Members it does
+// not know are ignored, so a caller written against a later version of
+// the contract still works here.
 type verifyRequest struct {
 	Key           string `json:"key"`
 	RequiredScope string `json:"required_scope"`
@@ -18,8 +21,11 @@ type verifyRequest struct {
 
 // verifyAPIKey is the API-key verification endpoint for resource servers
 // (CONTRACT.md): a confidential client asks whether a key is valid; every
-// call counts against the key's rate limit. A well-formed call always
-// answers 200 with {"valid", "code", …}.
+// call counts against the key's rate limit. A well-formed call (a JSON
+// object, its key a string, possibly empty) always answers 200 with
+// {"valid", "code", …}; an empty or malformed key is NOT_FOUND. Anything
+// that is not a JSON object is 400, a body that is not JSON by its
+// Content-Type 415, as RFC 6749 §5.2 error JSON.
 func (p *Provider) verifyAPIKey(c *gin.Context) {
 	r := c.Request
 	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
@@ -48,9 +54,7 @@ func (p *Provider) verifyAPIKey(c *gin.Context) {
 		return
 	}
 	var req verifyRequest
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.Key == "" {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &req) != nil {
 		oauthError(c, http.StatusBadRequest, "invalid_request", `The body must be {"key": "…", "required_scope": "optional"}.`)
 		return
 	}

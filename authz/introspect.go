@@ -66,11 +66,13 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) []byte
 		if err != nil || p.revoked.Revoked(claims.JTI) {
 			return inactive
 		}
-		return mustJSON(map[string]any{
+		out := map[string]any{
 			"active": true, "scope": claims.Scope, "client_id": claims.ClientID, "sub": claims.Subject,
-			"aud": claims.Audiences(), "exp": claims.ExpiresAt, "iat": claims.IssuedAt, "nbf": claims.NotBefore,
+			"exp": claims.ExpiresAt, "iat": claims.IssuedAt, "nbf": claims.NotBefore,
 			"iss": claims.Issuer, "jti": claims.JTI, "token_type": "Bearer", "token_use": "access_token",
-		})
+		}
+		setAudience(out, claims.Audiences())
+		return mustJSON(out)
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken
 		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
@@ -84,8 +86,9 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) []byte
 		out := map[string]any{
 			"active": true, "scope": strings.Join(ar.GetGrantedScopes(), " "), "client_id": ar.GetClient().GetID(),
 			"sub": ar.GetSession().GetSubject(), "iat": ar.GetRequestedAt().Unix(), "iss": p.cfg.Issuer,
-			"aud": []string(ar.GetGrantedAudience()), "token_use": string(tu),
+			"token_use": string(tu),
 		}
+		setAudience(out, ar.GetGrantedAudience())
 		if tu == fosite.AccessToken {
 			out["token_type"] = "Bearer"
 		} else {
@@ -99,9 +102,20 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) []byte
 	return inactive
 }
 
+// setAudience adds aud to an introspection answer unless it is empty: an
+// empty list says nothing, and RFC 7662 §2.2 makes every member but
+// active optional.
+func setAudience(out map[string]any, aud []string) {
+	if len(aud) > 0 {
+		out["aud"] = aud
+	}
+}
+
 // introspectAPIKey answers for an API key; it does not count against the
 // key's rate limit. A key over its limit is still active (it exists and is
-// valid; only its use is throttled).
+// valid; only its use is throttled). There is no iat: the key's creation
+// time is not when its current secret was issued (a roll keeps the id),
+// and RFC 7662 §2.2 defines iat as the latter.
 func (p *Provider) introspectAPIKey(ctx context.Context, raw string) []byte {
 	if p.cfg.APIKeys == nil {
 		return inactive
@@ -113,7 +127,7 @@ func (p *Provider) introspectAPIKey(ctx context.Context, raw string) []byte {
 	k := res.Key
 	out := map[string]any{
 		"active": true, "scope": strings.Join(k.Scopes, " "), "sub": apiKeySubject(k),
-		"token_type": "api_key", "iat": k.CreatedAt.Unix(), "iss": p.cfg.Issuer, "key_id": k.ID,
+		"token_type": "api_key", "iss": p.cfg.Issuer, "key_id": k.ID,
 	}
 	if !k.ExpiresAt.IsZero() {
 		out["exp"] = k.ExpiresAt.Unix()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -76,7 +77,10 @@ func (p *Provider) logout(c *gin.Context) {
 }
 
 // hintAudience verifies an ID token of this issuer (expired is fine) and
-// returns its first audience.
+// returns its first audience. Only an ID token will do (RP-Initiated
+// Logout §2): ours have typ JWT and sub, aud, iat and exp (OIDC Core §2),
+// so an access token (typ at+jwt, RFC 9068 §2.1) or another JWT signed by
+// the same keys is refused.
 func (p *Provider) hintAudience(token string) (string, bool) {
 	if !isJWT(token) {
 		return "", false
@@ -85,11 +89,18 @@ func (p *Provider) hintAudience(token string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	if typ := jwtType(token); typ != "" && !strings.EqualFold(typ, "JWT") {
+		return "", false
+	}
 	var claims struct {
 		Iss string          `json:"iss"`
+		Sub string          `json:"sub"`
 		Aud json.RawMessage `json:"aud"`
+		Iat *float64        `json:"iat"`
+		Exp *float64        `json:"exp"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Iss != p.cfg.Issuer {
+	if json.Unmarshal(payload, &claims) != nil || claims.Iss != p.cfg.Issuer || claims.Sub == "" ||
+		claims.Iat == nil || claims.Exp == nil {
 		return "", false
 	}
 	ac := AccessClaims{Audience: claims.Aud}

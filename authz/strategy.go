@@ -172,8 +172,11 @@ func (c *AccessClaims) Audiences() []string {
 	return nil
 }
 
-// verifyAccessToken checks signature, issuer and time; it does not consult
-// the revocation list. fosite.ErrTokenExpired for an expired token.
+// verifyAccessToken checks signature, the "typ" header (at+jwt, so an ID
+// token or another JWT signed by the same keys is refused, RFC 9068 §4),
+// issuer and time; it does not consult the revocation list.
+// fosite.ErrTokenExpired for an expired token, fosite.ErrTokenClaim for a
+// JWT that is not one of our access tokens.
 func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 	if c, ok := s.cache.get(token); ok {
 		if c.ExpiresAt <= s.now().Unix() {
@@ -184,6 +187,9 @@ func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 	payload, _, err := s.signer.Verify(token, AccessTokenAlg)
 	if err != nil {
 		return nil, fosite.ErrTokenSignatureMismatch.WithWrap(err)
+	}
+	if !isAccessTokenType(jwtType(token)) {
+		return nil, fosite.ErrTokenClaim.WithHint("The JWT is not an access token (typ at+jwt).")
 	}
 	var c AccessClaims
 	if err := json.Unmarshal(payload, &c); err != nil {

@@ -98,7 +98,15 @@ func TestE2EIntrospectionAndRevocation(t *testing.T) {
 					t.Errorf("JWT introspection lacks %q: %s", k, in.raw)
 				}
 			}
-			wantActive(t, "opaque access token", introspect(t, m, other, cc(opaque)))
+			if aud, _ := in.json["aud"].([]any); len(aud) == 0 {
+				t.Errorf("JWT introspection without aud: %s", in.raw)
+			}
+			// A token without an audience has no aud member, not "aud":[].
+			op := introspect(t, m, other, cc(opaque))
+			wantActive(t, "opaque access token", op)
+			if _, ok := op.json["aud"]; ok {
+				t.Errorf("opaque access token of a client without audience: %s; want no aud", op.raw)
+			}
 			tok, _, _, _ := newRP(t, a.s, a.conf, "openid", "profile").codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
 			wantActive(t, "user access token", introspect(t, m, other, tok.AccessToken))
 			rt := introspect(t, m, other, tok.RefreshToken)
@@ -106,10 +114,18 @@ func TestE2EIntrospectionAndRevocation(t *testing.T) {
 			if rt.str("sub") != a.alice.ID || rt.str("client_id") != a.conf.ClientID {
 				t.Errorf("refresh token introspection: %s", rt.raw)
 			}
+			if _, ok := rt.json["aud"]; ok {
+				t.Errorf("refresh token of a grant without audience: %s; want no aud", rt.raw)
+			}
 			api := introspect(t, m, other, key.Key)
 			wantActive(t, "API key", api)
-			if api.str("token_type") != "api_key" || api.str("scope") != "read" {
+			if api.str("token_type") != "api_key" || api.str("scope") != "read" || api.str("sub") == "" {
 				t.Errorf("API key introspection: %s", api.raw)
+			}
+			// The key's creation time is not when its current secret was
+			// issued (a roll keeps the id), so there is no iat.
+			if _, ok := api.json["iat"]; ok {
+				t.Errorf("API key introspection has iat: %s", api.raw)
 			}
 		})
 
