@@ -38,6 +38,14 @@ type Config struct {
 	NegativeCacheTTL time.Duration
 	// FlushInterval is how often Run writes usage counts (default 1m).
 	FlushInterval time.Duration
+	// RateCounter shares rate-limit counts between instances. Default:
+	// Store, when it implements RateCounter (both engines do); without one
+	// each process counts on its own.
+	RateCounter RateCounter
+	// RateSyncInterval is how often Run adds this instance's rate-limit
+	// counts to the shared ones (default 250ms): it bounds by how much
+	// several instances together can overrun a key's limit.
+	RateSyncInterval time.Duration
 }
 
 // Defaults of Config.
@@ -45,6 +53,7 @@ const (
 	DefaultCacheTTL         = 30 * time.Second
 	DefaultNegativeCacheTTL = 5 * time.Second
 	DefaultFlushInterval    = time.Minute
+	DefaultRateSyncInterval = 250 * time.Millisecond
 )
 
 // withDefaults returns c with its zero values filled in.
@@ -57,6 +66,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RateCounter == nil {
+		c.RateCounter, _ = c.Store.(RateCounter)
+	}
+	if c.RateSyncInterval <= 0 {
+		c.RateSyncInterval = DefaultRateSyncInterval
 	}
 	if c.Rand == nil {
 		c.Rand = rand.Reader

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -81,19 +82,29 @@ type RateLimitState struct {
 	Reset time.Time
 }
 
-// limiter counts verifications per key in fixed windows that start at the
-// first verification after the previous window ended. Counts are per
-// process: with several instances behind a balancer, each allows Limit.
+// limiter counts verifications per key in fixed windows aligned to the
+// period (now.Truncate(period)), so that every instance agrees on them.
+// With a RateCounter, sync adds this instance's new counts to the shared
+// ones and learns the total: a key then gets Limit per window across all
+// instances, give or take what the others allowed since the last sync
+// (Config.RateSyncInterval). Without one, each process counts alone.
 type limiter struct {
 	windows sync.Map // key id → *window
 }
 
 type window struct {
-	mu    sync.Mutex
-	rule  RateLimit
-	start time.Time
-	count int
+	mu      sync.Mutex
+	rule    RateLimit
+	start   time.Time
+	shared  int64 // every instance's count as of the last sync, ours included
+	pending int64 // this instance's verifications not yet synced
+	used    time.Time
 }
+
+// refreshFor is how long after its last local use a window's shared count
+// keeps being read at each sync, so that this instance learns what the
+// others counted even when it has nothing new to add.
+const refreshFor = 10 * time.Second
 
 // take returns the state of key id's window at now and whether one more
 // verification is allowed; with consume it also counts that verification
@@ -106,17 +117,60 @@ func (l *limiter) take(id string, rule RateLimit, now time.Time, consume bool) (
 	w := v.(*window)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.rule != rule || !now.Before(w.start.Add(w.rule.Period)) || now.Before(w.start) {
-		w.rule, w.start, w.count = rule, now, 0
+	if start := now.Truncate(rule.Period); w.rule != rule || !w.start.Equal(start) {
+		w.rule, w.start, w.shared, w.pending = rule, start, 0, 0
 	}
-	allowed := w.count < rule.Limit
+	w.used = now
+	used := w.shared + w.pending
+	allowed := used < int64(rule.Limit)
 	if allowed && consume {
-		w.count++
+		w.pending++
+		used++
 	}
-	return RateLimitState{Limit: rule.Limit, Remaining: rule.Limit - w.count, Reset: w.start.Add(rule.Period)}, allowed
+	return RateLimitState{Limit: rule.Limit, Remaining: max(0, rule.Limit-int(used)), Reset: w.start.Add(rule.Period)}, allowed
 }
 
-// sweep forgets windows that ended before now.
+// sync adds every window's pending count to counter and takes the shared
+// totals back; a window used lately with nothing pending is read (Count
+// 0). Counts that fail to reach the store stay pending for the next sync.
+func (l *limiter) sync(ctx context.Context, counter RateCounter, now time.Time) error {
+	type taken struct {
+		w     *window
+		start time.Time
+		n     int64
+	}
+	var hits []Hits
+	var from []taken
+	l.windows.Range(func(k, v any) bool {
+		w := v.(*window)
+		w.mu.Lock()
+		live := now.Before(w.start.Add(w.rule.Period)) && now.Sub(w.used) < refreshFor
+		if w.pending > 0 || live {
+			hits = append(hits, Hits{KeyID: k.(string), Start: w.start, End: w.start.Add(w.rule.Period), Count: w.pending})
+			from = append(from, taken{w, w.start, w.pending})
+		}
+		w.mu.Unlock()
+		return true
+	})
+	if len(hits) == 0 {
+		return nil
+	}
+	totals, err := counter.AddAPIKeyHits(ctx, hits)
+	if err != nil {
+		return err
+	}
+	for i, t := range from {
+		t.w.mu.Lock()
+		if t.w.start.Equal(t.start) { // else the window ended meanwhile
+			t.w.pending -= t.n
+			t.w.shared = max(t.w.shared, totals[i])
+		}
+		t.w.mu.Unlock()
+	}
+	return nil
+}
+
+// sweep forgets windows that ended before now and were synced.
 func (l *limiter) sweep(now time.Time) {
 	l.windows.Range(func(k, v any) bool {
 		w := v.(*window)

@@ -13,7 +13,7 @@ func TestRateLimit(t *testing.T) {
 	for i := range 3 {
 		r := f.verify(t, raw, "")
 		wantCode(t, r, CodeValid)
-		if r.RateLimit == nil || r.RateLimit.Limit != 3 || r.RateLimit.Remaining != 2-i || !r.RateLimit.Reset.Equal(start.Add(time.Minute)) {
+		if r.RateLimit == nil || r.RateLimit.Limit != 3 || r.RateLimit.Remaining != 2-i || !r.RateLimit.Reset.Equal(start.Truncate(time.Minute).Add(time.Minute)) {
 			t.Fatalf("call %d: %+v", i, r.RateLimit)
 		}
 		f.clock.Add(time.Second)

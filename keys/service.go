@@ -21,6 +21,8 @@ type Service struct {
 	rand    io.Reader
 	env     string
 	flush   time.Duration
+	counter RateCounter
+	rsync   time.Duration
 
 	digests *digester
 	cache   *cache
@@ -51,6 +53,8 @@ func New(cfg Config) (*Service, error) {
 		rand:    cfg.Rand,
 		env:     cfg.Env,
 		flush:   cfg.FlushInterval,
+		counter: cfg.RateCounter,
+		rsync:   cfg.RateSyncInterval,
 		digests: newDigester(cfg.Secret),
 	}
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now)
@@ -69,18 +73,35 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) Env() string { return s.env }
 
 // Run flushes usage counts every FlushInterval, and once more when ctx
-// ends; it returns nil then.
+// ends; with a RateCounter it also shares rate-limit counts every
+// RateSyncInterval. It returns nil when ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.flush)
 	defer t.Stop()
+	var rateTick <-chan time.Time
+	if s.counter != nil {
+		rt := time.NewTicker(s.rsync)
+		defer rt.Stop()
+		rateTick = rt.C
+	}
 	for {
 		select {
+		case <-rateTick:
+			if err := s.SyncRateLimits(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("api keys: sharing rate-limit counts; other instances see them at the next sync", "err", err)
+			}
 		case <-t.C:
 			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("api keys: flushing usage counts", "err", err)
 			}
+			now := s.now()
 			s.cache.sweep()
-			s.limits.sweep(s.now())
+			s.limits.sweep(now)
+			if s.counter != nil {
+				if err := s.counter.PruneAPIKeyHits(ctx, now); err != nil && ctx.Err() == nil {
+					s.log.Warn("api keys: pruning rate-limit windows", "err", err)
+				}
+			}
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
@@ -90,6 +111,16 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// SyncRateLimits adds this instance's new rate-limit counts to the shared
+// ones and learns what every instance counted (Run calls it every
+// RateSyncInterval). It does nothing without a RateCounter.
+func (s *Service) SyncRateLimits(ctx context.Context) error {
+	if s.counter == nil {
+		return nil
+	}
+	return s.limits.sync(ctx, s.counter, s.now())
 }
 
 // Flush writes the usage counts gathered since the last flush. Counts that

@@ -41,6 +41,28 @@ type Store interface {
 	RecordAPIKeyUsage(ctx context.Context, usage []Usage) error
 }
 
+// RateCounter shares API-key rate-limit counts between the instances that
+// share a database. Both engines implement it; store/storetest.RunAPIKeys
+// checks it.
+type RateCounter interface {
+	// AddAPIKeyHits adds each Hits.Count to the shared count of its key's
+	// window and returns the counts after the additions, in the order of
+	// hits. A Count of 0 only reads (0 for a window never counted). It is
+	// one transaction.
+	AddAPIKeyHits(ctx context.Context, hits []Hits) ([]int64, error)
+	// PruneAPIKeyHits deletes the counts of windows that ended by t
+	// (End <= t).
+	PruneAPIKeyHits(ctx context.Context, t time.Time) error
+}
+
+// Hits is a batch of one key's verifications in the fixed rate-limit
+// window [Start, End).
+type Hits struct {
+	KeyID      string
+	Start, End time.Time
+	Count      int64
+}
+
 // Channel is the Events channel on which API-key cache invalidations
 // travel; the payload is a key id, or "*" to drop every cached key.
 const Channel = "keyward_apikeys"

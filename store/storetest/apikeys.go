@@ -35,10 +35,12 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) keys.Store) {
 		{"ConcurrentCreates", testAPIKeysConcurrentCreates},
 		{"ConcurrentRolls", testAPIKeysConcurrentRolls},
 		{"ConcurrentUsage", testAPIKeysConcurrentUsage},
+		{"RateCounter", testAPIKeyRateCounter},
 		{"Service/Lifecycle", testAPIKeyServiceLifecycle},
 		{"Service/RollWithGrace", testAPIKeyServiceRoll},
 		{"Service/ExpiryAndScope", testAPIKeyServiceExpiryScope},
 		{"Service/RateLimit", testAPIKeyServiceRateLimit},
+		{"Service/SharedRateLimit", testAPIKeyServiceSharedRateLimit},
 		{"Service/BadInputsNoStoreCall", testAPIKeyServiceBadInputs},
 		{"Service/Usage", testAPIKeyServiceUsage},
 	}
