@@ -70,6 +70,29 @@ func TestE2ELogsHoldNoSecrets(t *testing.T) {
 		introspect(t, a.m, svc, tok2.AccessToken)
 		introspect(t, a.m, svc, tok2.RefreshToken)
 		postForm(t, a.m.RevocationEndpoint, url.Values{"token": {tok2.RefreshToken}}, a.conf.ClientID, a.conf.ClientSecret)
+		// An API key through verification, introspection and token
+		// exchange, and a mistyped copy of it.
+		rs := e.newClient("--name", "resource server", "--scope", "read")
+		secrets["client secret (resource server)"] = rs.ClientSecret
+		var key struct{ Key string }
+		e.runJSON(&key, "", "apikeys", "create", "--name", "logged", "--scope", "read")
+		secrets["API key"] = key.Key
+		if r := postJSON(t, a.s.PublicURL+"/v1/apikeys/verify", `{"key":"`+key.Key+`"}`, rs); r.json["valid"] != true {
+			t.Fatalf("verify: %d %s", r.status, r.raw)
+		}
+		postJSON(t, a.s.PublicURL+"/v1/apikeys/verify", `{"key":"`+key.Key+`x"}`, rs)
+		if r := introspect(t, a.m, rs, key.Key); r.json["active"] != true {
+			t.Fatalf("introspect API key: %s", r.raw)
+		}
+		ex := postForm(t, a.m.TokenEndpoint, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token_type": {"urn:keyward:token-type:api_key"}, "subject_token": {key.Key}}, rs.ClientID, rs.ClientSecret)
+		if ex.status != 200 {
+			t.Fatalf("token exchange: %d %s", ex.status, ex.raw)
+		}
+		secrets["exchanged access token"], _ = ex.json["access_token"].(string)
+		postForm(t, a.m.TokenEndpoint, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token_type": {"urn:keyward:token-type:api_key"}, "subject_token": {key.Key + "x"}}, rs.ClientID, rs.ClientSecret)
+
 		// Credentials in the wrong places: the query string, a bad secret.
 		postForm(t, a.m.TokenEndpoint+"?client_secret="+url.QueryEscape(svc.ClientSecret), url.Values{"grant_type": {"client_credentials"}}, svc.ClientID, svc.ClientSecret+"x")
 		a.s.stop()
