@@ -54,7 +54,8 @@ type Clients struct {
 	DigestKey []byte
 	NewID     func() string
 	Rand      io.Reader
-	// OnChange is called with a client's id after it changes (cache invalidation).
+	// OnChange is called with a client's id after it is created or changes
+	// (cache invalidation, CORS origins).
 	OnChange func(ctx context.Context, id string)
 }
 
@@ -90,6 +91,9 @@ func (c *Clients) Create(ctx context.Context, p ClientParams) (*store.Client, st
 		return nil, "", err
 	}
 	c.audit(ctx, "client.created", cl.ID, map[string]any{"name": cl.Name, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " ")})
+	// A new client's redirect URIs add CORS origins (and a lookup of its
+	// id may be negatively cached).
+	c.changed(ctx, cl.ID)
 	return cl, secret, nil
 }
 

@@ -110,7 +110,6 @@ func (p *Provider) Discovery() []byte { return p.oidcDiscovery }
 func (p *Provider) serveDiscovery(doc func() []byte) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=3600")
-		c.Header("Access-Control-Allow-Origin", "*")
 		c.Data(http.StatusOK, "application/json", doc())
 	}
 }

@@ -106,6 +106,7 @@ type Provider struct {
 	strategy *tokenStrategy
 	store    *fositeStore
 	clients  *clientCache
+	cors     *corsOrigins
 	revoked  *revocationList
 	limits   *limiter
 	logins   *LoginGuard
@@ -127,6 +128,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
 	p.clients = newClientCache(cfg.Store, now)
+	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
 	if err := p.revoked.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("authz: load revocation list: %w", err)
@@ -214,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	if cfg.Events != nil {
 		p.cancel = append(p.cancel,
-			cfg.Events.Subscribe(ClientsChannel, p.clients.invalidate),
+			cfg.Events.Subscribe(ClientsChannel, p.clientChanged),
 			cfg.Events.Subscribe(RevocationsChannel, p.revoked.onEvent),
 			cfg.Events.Subscribe(SigningKeysChannel, p.strategy.cache.reset),
 		)
@@ -225,12 +227,19 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 // ClientChanged drops a client from every instance's cache; the client
 // service calls it after each change.
 func (p *Provider) ClientChanged(ctx context.Context, id string) {
-	p.clients.invalidate(id)
+	p.clientChanged(id)
 	if p.cfg.Events != nil {
 		if err := p.cfg.Events.Notify(ctx, ClientsChannel, id); err != nil {
 			p.cfg.Logger.Warn("announce client change", "err", err)
 		}
 	}
+}
+
+// clientChanged drops what this instance caches about client id: the
+// client itself and the CORS origins of every client's redirect URIs.
+func (p *Provider) clientChanged(id string) {
+	p.clients.invalidate(id)
+	p.cors.invalidate(id)
 }
 
 // Run does the periodic work until ctx ends: reload the revocation list,

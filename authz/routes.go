@@ -10,19 +10,28 @@ import (
 
 // Mount registers the whole public route table on r.
 func (p *Provider) Mount(r gin.IRouter) {
-	r.GET(PathOIDCConfig, p.serveDiscovery(func() []byte { return p.oidcDiscovery }))
-	r.GET(PathOAuthConfig, p.serveDiscovery(func() []byte { return p.oauthDiscovery }))
+	// CORS: see cors.go for the two policies.
+	public := publicCORS("")
+	r.GET(PathOIDCConfig, public, p.serveDiscovery(func() []byte { return p.oidcDiscovery }))
+	r.GET(PathOAuthConfig, public, p.serveDiscovery(func() []byte { return p.oauthDiscovery }))
+	r.OPTIONS(PathOIDCConfig, publicPreflight)
+	r.OPTIONS(PathOAuthConfig, publicPreflight)
 	if p.cfg.JWKS != nil {
-		r.GET(PathJWKS, gin.WrapH(p.cfg.JWKS))
-		r.HEAD(PathJWKS, gin.WrapH(p.cfg.JWKS))
+		jwks := []gin.HandlerFunc{publicCORS("ETag, Cache-Control"), gin.WrapH(p.cfg.JWKS)}
+		r.GET(PathJWKS, jwks...)
+		r.HEAD(PathJWKS, jwks...)
+		r.OPTIONS(PathJWKS, publicPreflight)
 	}
 	r.GET(PathAuthorize, p.authorize)
 	r.POST(PathAuthorize, p.authorize)
-	r.POST(PathToken, p.token)
+	r.POST(PathToken, p.clientCORS, p.token)
+	r.OPTIONS(PathToken, p.clientPreflight("POST"))
 	r.POST(PathIntrospect, p.introspect)
-	r.POST(PathRevoke, p.revoke)
-	r.GET(PathUserinfo, p.userinfo)
-	r.POST(PathUserinfo, p.userinfo)
+	r.POST(PathRevoke, p.clientCORS, p.revoke)
+	r.OPTIONS(PathRevoke, p.clientPreflight("POST"))
+	r.GET(PathUserinfo, p.clientCORS, p.userinfo)
+	r.POST(PathUserinfo, p.clientCORS, p.userinfo)
+	r.OPTIONS(PathUserinfo, p.clientPreflight("GET, POST"))
 	r.GET(PathEndSession, p.logout)
 	r.POST(PathEndSession, p.logout)
 	r.GET(PathLogin, p.loginPage)

@@ -131,6 +131,10 @@ func TestE2EDiscovery(t *testing.T) {
 			if list, _ := doc["code_challenge_methods_supported"].([]any); slices.Contains(list, any("plain")) {
 				t.Errorf("plain PKCE must not be advertised")
 			}
+			// Only query is served (form_post and fragment are refused).
+			if list, _ := doc["response_modes_supported"].([]any); len(list) != 1 || list[0] != "query" {
+				t.Errorf("%s: response_modes_supported %v, want [query]", d.path, doc["response_modes_supported"])
+			}
 			var b bytes.Buffer
 			enc := json.NewEncoder(&b)
 			enc.SetEscapeHTML(false)
