@@ -18,17 +18,19 @@ const apikeysUsage = `usage: keyward apikeys create --name N [--scope "a b"] [--
        keyward apikeys roll ID [--grace-period DURATION]`
 
 // apiKeyView is the JSON form of an API key for the CLI: the contract's
-// id, key (only at creation and roll), prefix, scope and expires_at.
+// id, key (only at creation and roll), prefix, scope and expires_at, and
+// the rate limit as the admin API writes it ("100/1m0s"; "" for none).
 type apiKeyView struct {
 	*keys.APIKey
 	Key       string     `json:"key,omitempty"`
 	Prefix    string     `json:"prefix"`
 	Scope     string     `json:"scope"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	RateLimit string     `json:"rate_limit"`
 }
 
 func newAPIKeyView(k *keys.APIKey, raw string) apiKeyView {
-	v := apiKeyView{APIKey: k, Key: raw, Prefix: k.Prefix(), Scope: strings.Join(k.Scopes, " ")}
+	v := apiKeyView{APIKey: k, Key: raw, Prefix: k.Prefix(), Scope: strings.Join(k.Scopes, " "), RateLimit: k.RateLimit.String()}
 	if !k.ExpiresAt.IsZero() {
 		t := k.ExpiresAt
 		v.ExpiresAt = &t

@@ -226,9 +226,10 @@ func TestAPIKeyAcrossInstances(t *testing.T) {
 		kc := newKeysCluster(t, e)
 		var created struct {
 			ID, Key, Prefix, Scope string
+			RateLimit              string `json:"rate_limit"`
 		}
-		e.runJSON(&created, "", "apikeys", "create", "--name", "ci", "--scope", "read", "--rate-limit", "1000/1m")
-		if !strings.HasPrefix(created.Key, "kw_live_") || created.ID == "" || created.Scope != "read" {
+		e.runJSON(&created, "", "apikeys", "create", "--name", "ci", "--scope", "read", "--rate-limit", "1000/1h")
+		if !strings.HasPrefix(created.Key, "kw_live_") || created.ID == "" || created.Scope != "read" || created.RateLimit != "1000/1h0m0s" {
 			t.Fatalf("create: %+v", created)
 		}
 		for i, s := range kc.servers {
@@ -239,6 +240,20 @@ func TestAPIKeyAcrossInstances(t *testing.T) {
 			if in["active"] != true || in["token_type"] != "api_key" || in["scope"] != "read" {
 				t.Fatalf("instance %d introspection: %v", i, in)
 			}
+		}
+		if len(kc.servers) > 1 {
+			// The rate limit counts the calls of every instance: 20 more
+			// at the second show at the first once the instances synced.
+			for range 20 {
+				kc.verifyKey(t, kc.servers[1], created.Key)
+			}
+			calls := len(kc.servers) + 20
+			eventually(t, 3*time.Second, "the first instance counts the second's calls", func() bool {
+				calls++
+				rl, _ := kc.verifyKey(t, kc.servers[0], created.Key)["rate_limit"].(map[string]any)
+				remaining, _ := rl["remaining"].(float64)
+				return int(remaining) == 1000-calls
+			})
 		}
 
 		// Roll with a short grace: both values work, then only the new one.
