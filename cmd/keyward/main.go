@@ -12,6 +12,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful shutdown; restoring the default
+	// action lets a second one end the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	m := NewMain()
 	code := m.Run(ctx, os.Args[1:])
 	m.Close()

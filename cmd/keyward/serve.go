@@ -127,7 +127,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight requests")
+		log.Info("shutting down: finishing in-flight requests (a second signal stops at once)")
 	case serveErr = <-errc:
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
