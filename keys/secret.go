@@ -24,6 +24,7 @@ const (
 	PurposeCSRF         = "keyward csrf v1"
 	PurposeOpaqueToken  = "keyward opaque-token hmac v1"
 	PurposeRefreshGrace = "keyward refresh-grace seal v1"
+	PurposeFingerprint  = "keyward secret fingerprint v1"
 )
 
 // ErrShortSecret is returned for a secret shorter than MinSecretLen.

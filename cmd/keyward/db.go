@@ -24,6 +24,7 @@ type database interface {
 	store.Events
 	keys.Store
 	signing.Store
+	store.SecretChecker
 	Migrate(ctx context.Context) error
 	Pending(ctx context.Context) (bool, error)
 }
@@ -87,7 +88,24 @@ func (m *Main) openMigrated(ctx context.Context) (database, keys.Secret, error) 
 	if err := db.Migrate(ctx); err != nil {
 		return nil, nil, err
 	}
+	if err := checkSecret(ctx, db, secret); err != nil {
+		return nil, nil, err
+	}
 	return db, secret, nil
+}
+
+// checkSecret refuses a secret other than the one the database was first
+// used with: digests, sealed keys and sessions made under another secret
+// would be unreadable to the instances holding the right one. A mismatch
+// is a settings problem (exit code 2).
+func checkSecret(ctx context.Context, db database, secret keys.Secret) error {
+	fp := secret.Derive(keys.PurposeFingerprint)
+	err := db.CheckSecretFingerprint(ctx, fp[:])
+	if errors.Is(err, store.ErrConflict) {
+		return usagef("the system secret is not the one this database was created with: " +
+			"give the same --secret (KEYWARD_SECRET, or <data-dir>/secret) to every instance and command")
+	}
+	return err
 }
 
 // secretFile is where a generated system secret lives.

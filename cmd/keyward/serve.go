@@ -67,6 +67,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	} else if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	if err := checkSecret(ctx, db, secret); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
