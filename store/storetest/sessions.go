@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
 
@@ -89,7 +91,8 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 }
 
-// testDurability writes, closes, reopens and reads back.
+// testDurability writes one of everything, closes, reopens and reads it
+// back.
 func testDurability(t *testing.T, open func() store.Store) {
 	s := open()
 	if err := s.CreateClient(ctx(), sampleClient("durable")); err != nil {
@@ -98,9 +101,27 @@ func testDurability(t *testing.T, open func() store.Store) {
 	if err := s.CreateUser(ctx(), sampleUser("durable")); err != nil {
 		t.Fatal(err)
 	}
+	exp := time.Now().Add(time.Hour)
+	if err := s.CreateToken(ctx(), sampleToken(store.KindRefreshToken, "durable-sig", "durable-req", exp)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeJTI(ctx(), "durable-jti", exp); err != nil {
+		t.Fatal(err)
+	}
+	ks, isKeys := s.(keys.Store)
+	if isKeys {
+		if err := ks.CreateAPIKey(ctx(), sampleAPIKey("durablekey", 7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ss, isSigning := s.(signing.Store)
+	if isSigning {
+		insertSigning(t, ss, "ES256", signingRec("durable-kid", "ES256", signing.StateNext, signingT0))
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+
 	s = open()
 	defer s.Close()
 	if c, err := s.GetClient(ctx(), "durable"); err != nil || c.Name != "App durable" {
@@ -108,5 +129,22 @@ func testDurability(t *testing.T, open func() store.Store) {
 	}
 	if _, err := s.GetUserByUsername(ctx(), "user-durable"); err != nil {
 		t.Fatalf("user after reopen: %v", err)
+	}
+	if tok, err := s.GetToken(ctx(), store.KindRefreshToken, "durable-sig"); err != nil || tok.RequestID != "durable-req" {
+		t.Fatalf("token after reopen: %+v %v", tok, err)
+	}
+	revoked, err := s.ListRevokedJTIs(ctx(), time.Now())
+	if err != nil || len(revoked) != 1 {
+		t.Fatalf("revoked JTIs after reopen: %+v %v", revoked, err)
+	}
+	if isKeys {
+		if k, err := s.(keys.Store).GetAPIKey(ctx(), "durablekey"); err != nil || len(k.Secrets) != 1 {
+			t.Fatalf("API key after reopen: %+v %v", k, err)
+		}
+	}
+	if isSigning {
+		if r, err := s.(signing.Store).SigningKey(ctx(), "durable-kid"); err != nil || string(r.Sealed) != "sealed-durable-kid" {
+			t.Fatalf("signing key after reopen: %+v %v", r, err)
+		}
 	}
 }
