@@ -2,6 +2,7 @@ package authz
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"unicode/utf8"
 )
@@ -34,16 +35,27 @@ func validUTF8Form(r *http.Request) bool {
 var repeatable = map[string]bool{"audience": true, "resource": true}
 
 // formProblem returns why a POST form breaks RFC 6749 §3.2 and §2.3, or
-// "": a parameter sent more than once, or client credentials sent both in
-// the Authorization header and in the body.
+// "": a parameter sent more than once, client credentials sent both in
+// the Authorization header and in the body, or a body client_id that is
+// not the client of the Authorization header.
 func formProblem(r *http.Request) string {
 	for k, vs := range r.PostForm {
 		if len(vs) > 1 && !repeatable[k] {
 			return "The parameter " + strconv.Quote(k) + " is included more than once."
 		}
 	}
-	if _, _, ok := r.BasicAuth(); ok && r.PostForm.Has("client_secret") {
+	id, _, ok := r.BasicAuth()
+	if !ok {
+		return ""
+	}
+	if r.PostForm.Has("client_secret") {
 		return "Use one client authentication method: client_secret_basic or client_secret_post, not both."
+	}
+	if dec, err := url.QueryUnescape(id); err == nil {
+		id = dec
+	}
+	if body := r.PostForm.Get("client_id"); body != "" && body != id {
+		return "The client_id in the body is not the client of the Authorization header."
 	}
 	return ""
 }

@@ -231,19 +231,37 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, access
 // token returns fosite.ErrInactiveToken, which fosite treats as reuse and
 // answers by revoking the whole grant.
 //
-// Inside the refresh grace window a just-rotated token is reported as not
-// found instead: fosite then answers invalid_grant without revoking the
-// grant, and the token endpoint replays the rotation's answer (a second tab
-// racing the first, perhaps on another instance).
+// Inside the refresh grace window (see inGrace) a just-rotated token
+// presented by the client it was issued to is reported as not found
+// instead: fosite then answers invalid_grant without revoking the grant,
+// and the token endpoint replays the rotation's answer (a second tab
+// racing the first, perhaps on another instance). Presented by any other
+// client, or once its successor has been used, it is reuse.
 func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	req, err := s.get(ctx, store.KindRefreshToken, sig, session, fosite.ErrInactiveToken)
-	if errors.Is(err, fosite.ErrInactiveToken) && s.grace > 0 {
-		if rec, gerr := s.tokens.GetToken(ctx, store.KindRefreshToken, sig); gerr == nil &&
-			!rec.InactiveAt.IsZero() && s.now().Sub(rec.InactiveAt) < s.grace {
-			return nil, fosite.ErrNotFound
-		}
+	rec, err := s.tokens.GetToken(ctx, store.KindRefreshToken, sig)
+	if err != nil {
+		return nil, fositeErr(err)
 	}
-	return req, err
+	req, err := s.decode(ctx, rec.Data, session)
+	if err != nil {
+		return nil, fositeErr(err)
+	}
+	if rec.Active {
+		return req, nil
+	}
+	if s.grace > 0 && requestingClient(ctx) == rec.ClientID && inGrace(ctx, s.tokens, rec, s.grace, s.now()) {
+		return nil, fosite.ErrNotFound
+	}
+	return req, fosite.ErrInactiveToken
+}
+
+// requestingClient is the authenticated client of the token request fosite
+// is handling in ctx ("" outside the token endpoint).
+func requestingClient(ctx context.Context) string {
+	if ar, ok := ctx.Value(fosite.AccessRequestContextKey).(fosite.AccessRequester); ok && ar.GetClient() != nil {
+		return ar.GetClient().GetID()
+	}
+	return ""
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.

@@ -24,8 +24,13 @@ import (
 // memory and, sealed with AES-GCM, in the token store, so every instance
 // gives it. After the window, reuse is reuse: fosite revokes the whole
 // grant (OAuth 2.0 Security BCP §4.14.2). An answer is only replayed while
-// the new refresh token in it is still live, so revoking the grant ends
-// the grace at once.
+// the new refresh token in it is still live, so revoking the grant, or
+// using that new token, ends the grace at once.
+//
+// Only an authenticated client reaches it: the token endpoint checks the
+// client's credentials first (RFC 6749 §6), and answers are keyed by the
+// authenticated client id, so a stolen rotated token is worth nothing
+// without the client's secret.
 type refreshGrace struct {
 	window time.Duration
 	now    func() time.Time
@@ -58,8 +63,9 @@ func newRefreshGrace(window time.Duration, now func() time.Time, tokens store.To
 		answers: map[string]graceAnswer{}}, nil
 }
 
-// do answers the refresh of token by client: from the grace answer, by
-// joining an in-flight rotation of the same token, or by running rotate.
+// do answers the refresh of token by the client clientID, which the
+// caller has authenticated: from the grace answer, by joining an
+// in-flight rotation of the same token, or by running rotate.
 func (g *refreshGrace) do(ctx context.Context, clientID, token string, rotate func() (int, []byte)) (int, []byte) {
 	if g.window <= 0 {
 		return rotate()
@@ -75,7 +81,7 @@ func (g *refreshGrace) do(ctx context.Context, clientID, token string, rotate fu
 		}
 		// Rotated a moment ago (perhaps on another instance): wait for its
 		// answer rather than running fosite, which would see reuse.
-		if g.rotatedJustNow(ctx, token) {
+		if g.rotatedJustNow(ctx, clientID, token) {
 			if b, ok := g.await(ctx, key); ok {
 				return graceAnswer{status: 200, body: b}, nil
 			}
@@ -87,7 +93,7 @@ func (g *refreshGrace) do(ctx context.Context, clientID, token string, rotate fu
 		}
 		// Another instance may have rotated the same token a moment ago:
 		// wait briefly for its answer instead of failing the client.
-		if g.rotatedJustNow(ctx, token) {
+		if g.rotatedJustNow(ctx, clientID, token) {
 			if b, ok := g.await(ctx, key); ok {
 				return graceAnswer{status: 200, body: b}, nil
 			}
@@ -148,10 +154,32 @@ func (g *refreshGrace) live(ctx context.Context, body []byte) bool {
 	return err == nil && rec.Active
 }
 
-// rotatedJustNow reports whether token was rotated within the window.
-func (g *refreshGrace) rotatedJustNow(ctx context.Context, token string) bool {
+// rotatedJustNow reports whether token, issued to clientID, is inside its
+// grace window (see inGrace).
+func (g *refreshGrace) rotatedJustNow(ctx context.Context, clientID, token string) bool {
 	rec, err := g.tokens.GetToken(ctx, store.KindRefreshToken, g.sig(ctx, token))
-	return err == nil && !rec.Active && !rec.InactiveAt.IsZero() && g.now().Sub(rec.InactiveAt) < g.window
+	return err == nil && rec.ClientID == clientID && inGrace(ctx, g.tokens, rec, g.window, g.now())
+}
+
+// inGrace reports whether rec, a rotated refresh token, may still be
+// answered with the pair of its rotation: it was rotated less than window
+// ago, and no refresh token of its grant has been rotated since. Once the
+// new refresh token is itself used, the old one is plain reuse again
+// (OAuth 2.0 Security BCP §4.14.2), even inside the window.
+func inGrace(ctx context.Context, tokens store.TokenStore, rec *store.TokenRecord, window time.Duration, now time.Time) bool {
+	if rec.Active || rec.InactiveAt.IsZero() || now.Sub(rec.InactiveAt) >= window {
+		return false
+	}
+	grant, err := tokens.ListRequest(ctx, store.KindRefreshToken, rec.RequestID)
+	if err != nil {
+		return false
+	}
+	for _, o := range grant {
+		if o.Signature != rec.Signature && o.InactiveAt.After(rec.InactiveAt) {
+			return false
+		}
+	}
+	return true
 }
 
 // remember keeps a successful answer for the window, in memory and sealed

@@ -36,7 +36,13 @@ func (p *Provider) token(c *gin.Context) {
 		body   []byte
 	)
 	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" {
-		status, body = p.refresh.do(r.Context(), clientID, r.PostForm.Get("refresh_token"), issue)
+		// RFC 6749 §6: the client authenticates before the grace window
+		// (or a rotation in flight) can share anything with it.
+		if client, err := p.fosite.AuthenticateClient(r.Context(), r, r.PostForm); err != nil {
+			status, body = p.accessError(r.Context(), err)
+		} else {
+			status, body = p.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
+		}
 	} else {
 		status, body = issue()
 	}
@@ -60,6 +66,11 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
 			// fosite says invalid_request when no handler takes the grant.
 			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange.")
+		} else if ar != nil && authenticated(ar) && ar.GetGrantTypes().ExactOne(GrantClientCredentials) &&
+			!ar.GetClient().GetGrantTypes().Has(GrantClientCredentials) {
+			// RFC 6749 §5.2: the client is authenticated but not allowed
+			// the grant (fosite says invalid_grant for a public client).
+			err = fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the client_credentials grant.")
 		}
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
@@ -85,6 +96,20 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		return w.status, w.body.Bytes()
 	}
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+	return w.status, w.body.Bytes()
+}
+
+// authenticated reports whether fosite authenticated the client of ar
+// (it leaves an empty placeholder client when authentication fails).
+func authenticated(ar fosite.AccessRequester) bool {
+	c := ar.GetClient()
+	return c != nil && c.GetID() != ""
+}
+
+// accessError renders err as a token-endpoint error (RFC 6749 §5.2).
+func (p *Provider) accessError(ctx context.Context, err error) (int, []byte) {
+	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+	p.oauth.WriteAccessError(ctx, w, nil, err)
 	return w.status, w.body.Bytes()
 }
 
