@@ -157,12 +157,14 @@ func (cs *console) login(c *gin.Context) {
 		return
 	}
 	ip := c.ClientIP()
-	if wait := cs.guard.Wait(username, ip); wait > 0 {
+	attempt, wait := cs.guard.Begin(username, ip)
+	if wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		again(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
 		return
 	}
+	defer attempt.Cancel()
 	u, err := cs.s.cfg.Store.GetUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		cs.fail(c, err)
@@ -174,12 +176,12 @@ func (cs *console) login(c *gin.Context) {
 	}
 	ok, _ := authz.CheckPassword(hash, r.PostForm.Get("password"))
 	if err != nil || !ok || !u.Admin || u.Disabled {
-		cs.guard.Fail(username, ip)
+		attempt.Fail()
 		cs.s.cfg.Logger.Info("console sign-in failed", "username_len", len(username), "remote", ip)
 		again(http.StatusUnauthorized, "Wrong username or password.")
 		return
 	}
-	cs.guard.Succeed(username)
+	attempt.Succeed()
 	if err := cs.s.startConsoleSession(ctx, c.Writer, r, u); err != nil {
 		cs.fail(c, err)
 		return

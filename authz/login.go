@@ -73,7 +73,8 @@ func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client
 }
 
 // login checks the username and password (POST /login), with backoff per
-// user and per address after repeated failures.
+// user and per address after repeated failures (LoginGuard). A disabled
+// user cannot sign in: the answer is the same as for a wrong password.
 func (p *Provider) login(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
@@ -90,13 +91,17 @@ func (p *Provider) login(c *gin.Context) {
 		return
 	}
 	ip := c.ClientIP()
-	if wait := p.logins.Wait(username, ip); wait > 0 {
+	// The attempt is reserved before the password is hashed, so parallel
+	// guesses are counted before any of them is checked.
+	attempt, wait := p.logins.Begin(username, ip)
+	if wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		p.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
 			"Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
 		return
 	}
+	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
 	u, err := p.cfg.Store.GetUserByUsername(ctx, username)
 	hash := dummyHash()
@@ -105,12 +110,12 @@ func (p *Provider) login(c *gin.Context) {
 	}
 	ok, _ := CheckPassword(hash, password)
 	if err != nil || !ok || u.Disabled {
-		p.logins.Fail(username, ip)
+		attempt.Fail()
 		p.cfg.Logger.Info("login failed", "username_len", len(username), "remote", ip)
 		p.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
 		return
 	}
-	p.logins.Succeed(username)
+	attempt.Succeed()
 	if err := p.startSession(ctx, c.Writer, r, u); err != nil {
 		p.pages.render(c.Writer, http.StatusInternalServerError, "message.html", pageData{Title: "Error", Message: "Sign-in failed; please try again."})
 		return

@@ -1,0 +1,118 @@
+package authz
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a settable clock for the guard.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// TestLoginGuardParallel: attempts in flight count as failures, so 40
+// parallel guesses for one user get only the free ones through.
+func TestLoginGuardParallel(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	g := NewLoginGuard(clock.now)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		reserved []*Attempt
+		refused  int
+	)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, wait := g.Begin("bob", "192.0.2.1")
+			mu.Lock()
+			defer mu.Unlock()
+			if wait > 0 {
+				refused++
+				return
+			}
+			reserved = append(reserved, a)
+		}()
+	}
+	wg.Wait()
+	if len(reserved) != freeUserFailures || refused != 40-freeUserFailures {
+		t.Fatalf("40 parallel attempts: %d reserved, %d refused; want %d reserved", len(reserved), refused, freeUserFailures)
+	}
+	for _, a := range reserved {
+		a.Fail()
+	}
+	// The free failures are spent: one attempt at a time now.
+	a, wait := g.Begin("bob", "192.0.2.1")
+	if wait != 0 {
+		t.Fatalf("attempt after the free failures settled: wait %v", wait)
+	}
+	if _, wait := g.Begin("bob", "192.0.2.1"); wait <= 0 {
+		t.Fatal("a second attempt beyond the free failures went through while the first was in flight")
+	}
+	a.Fail()
+	if _, wait := g.Begin("bob", "192.0.2.1"); wait != time.Second {
+		t.Fatalf("after the sixth failure: wait %v, want 1s", wait)
+	}
+	clock.add(time.Second)
+	a, wait = g.Begin("bob", "192.0.2.1")
+	if wait != 0 {
+		t.Fatalf("after the backoff: wait %v", wait)
+	}
+	a.Succeed()
+	a.Fail() // settled already: ignored
+	if a, wait := g.Begin("bob", "192.0.2.1"); wait != 0 {
+		t.Fatalf("after a success: wait %v", wait)
+	} else {
+		a.Cancel()
+	}
+}
+
+// TestLoginGuardAddress: one address gets its free failures across
+// usernames, counting those in flight; Cancel releases a reservation.
+func TestLoginGuardAddress(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	g := NewLoginGuard(clock.now)
+	var held []*Attempt
+	for i := range freeIPFailures {
+		a, wait := g.Begin("user"+strconv.Itoa(i), "192.0.2.9")
+		if wait != 0 {
+			t.Fatalf("attempt %d from the address refused", i)
+		}
+		held = append(held, a)
+	}
+	if _, wait := g.Begin("someone-else", "192.0.2.9"); wait <= 0 {
+		t.Fatal("attempt beyond the address's free failures went through")
+	}
+	other, wait := g.Begin("someone-else", "198.51.100.1")
+	if wait != 0 {
+		t.Fatal("another address was refused")
+	}
+	other.Cancel()
+	held[0].Cancel()
+	held[0].Fail() // cancelled already: ignored
+	if a, wait := g.Begin("someone-else", "192.0.2.9"); wait != 0 {
+		t.Fatal("a cancelled attempt still counts")
+	} else {
+		a.Cancel()
+	}
+	for _, a := range held[1:] {
+		a.Cancel()
+	}
+	g.mu.Lock()
+	n := len(g.failures)
+	g.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d guard entries left after every attempt was cancelled", n)
+	}
+}
