@@ -75,6 +75,7 @@ func (s *Server) getUser(c *gin.Context) {
 
 // patchUser is PATCH /users/{id}. Demoting or disabling the last enabled
 // admin user is a 409: someone must be able to sign in to the console.
+// Disabling a user revokes all of their grants.
 func (s *Server) patchUser(c *gin.Context) {
 	var in userPatch
 	if !bind(c, &in) {
@@ -125,6 +126,14 @@ func (s *Server) patchUser(c *gin.Context) {
 		return
 	}
 	s.audit(ctx, "user.updated", u.ID, changed)
+	if in.Disabled != nil && u.Disabled {
+		// The user's tokens stop working now, not when they expire; a
+		// failure is a 500, and repeating the PATCH retries it.
+		if err := s.cfg.Users.Ended(ctx, u.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	c.JSON(http.StatusOK, authz.NewUserView(u))
 }
 
@@ -145,6 +154,7 @@ func (in userPatch) validate() []string {
 }
 
 // deleteUser is DELETE /users/{id}: 204; 409 for the last enabled admin.
+// The user's grants are revoked.
 func (s *Server) deleteUser(c *gin.Context) {
 	ctx, id := c.Request.Context(), c.Param("id")
 	s.api.usersMu.Lock()
@@ -162,6 +172,10 @@ func (s *Server) deleteUser(c *gin.Context) {
 		return
 	}
 	s.audit(ctx, "user.deleted", id, map[string]any{"username": u.Username})
+	if err := s.cfg.Users.Ended(ctx, id); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.Status(http.StatusNoContent)
 }
 

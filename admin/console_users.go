@@ -150,6 +150,13 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 		return
 	}
 	cs.audit(ctx, event, id, data)
+	if event == "user.deleted" || u.Disabled {
+		// The user's tokens stop working now (see authz.Users.Ended).
+		if err := cs.s.cfg.Users.Ended(ctx, id); err != nil {
+			cs.fail(c, err)
+			return
+		}
+	}
 	if event == "user.deleted" {
 		see(c, "/console/users?done=deleted")
 		return

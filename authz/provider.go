@@ -189,6 +189,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 	)
 	p.fcfg.TokenEndpointHandlers.Append(&tokenExchangeHandler{p: p})
+	// After the code and refresh handlers, which load the grant's session.
+	p.fcfg.TokenEndpointHandlers.Append(&userGrantHandler{users: cfg.Store})
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)
 	f, ok := p.oauth.(*fosite.Fosite)
 	if !ok {

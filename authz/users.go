@@ -24,6 +24,20 @@ type Users struct {
 	Store   store.UserStore
 	Auditor *store.Auditor
 	NewID   func() string
+	// RevokeGrants ends every grant of a user (Provider.RevokeUser); nil
+	// where no grants are served (the CLI).
+	RevokeGrants func(ctx context.Context, userID string) error
+}
+
+// Ended revokes the grants of a user who was just disabled or deleted, so
+// their refresh tokens and access tokens stop working at once (their
+// grants are also refused at the token endpoint; see userGrantHandler).
+// Calling it again is harmless.
+func (u *Users) Ended(ctx context.Context, userID string) error {
+	if u.RevokeGrants == nil {
+		return nil
+	}
+	return u.RevokeGrants(ctx, userID)
 }
 
 // Create validates p, hashes the password with argon2id and stores the

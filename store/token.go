@@ -60,6 +60,10 @@ type TokenStore interface {
 	DeactivateRequest(ctx context.Context, kind TokenKind, requestID string, at time.Time) error
 	// DeleteRequest removes every record of every kind in the grant.
 	DeleteRequest(ctx context.Context, requestID string) error
+	// SubjectRequests returns, each once and sorted, the request ids of
+	// every grant with a record for subject (a user's grants, to revoke
+	// them all when the user is disabled or deleted).
+	SubjectRequests(ctx context.Context, subject string) ([]string, error)
 	// DeleteExpiredTokens removes records that expired before t.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
 }

@@ -88,6 +88,6 @@ func New(t testing.TB, o Options) *Stack {
 		DB: db, Secret: secret, Auditor: auditor, Signing: sig, APIKeys: apik, Provider: prov, Logger: quiet,
 		Clients: &authz.Clients{Store: db, Auditor: auditor, DigestKey: secret.Derive(keys.PurposeClientSecret),
 			NewID: newID, Rand: rand.Reader, OnChange: prov.ClientChanged},
-		Users: &authz.Users{Store: db, Auditor: auditor, NewID: newID},
+		Users: &authz.Users{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser},
 	}
 }

@@ -57,7 +57,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	clients := newClients(db, secret)
 	clients.OnChange = prov.ClientChanged
 	clients.Auditor = auditor // one auditor, so every event reaches the webhooks
-	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID}
+	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser}
 	adm, err := admin.New(admin.Config{
 		Store: db, Events: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, PublicURL: m.Config.Issuer, Logger: log,

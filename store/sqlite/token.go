@@ -90,6 +90,25 @@ func (d *DB) DeleteRequest(ctx context.Context, requestID string) error {
 	return mapErr(err)
 }
 
+// SubjectRequests implements store.TokenStore.
+func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT request_id FROM oauth_tokens
+		WHERE subject = ? ORDER BY request_id`, subject)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, id)
+	}
+	return out, mapErr(rows.Err())
+}
+
 // DeleteExpiredTokens implements store.TokenStore.
 func (d *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
 	res, err := d.db.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE expires_at < ?`, micros(before))

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Lifecycle", testTokensLifecycle},
 		{"Tokens/Request", testTokensRequest},
 		{"Tokens/Expiry", testTokensExpiry},
+		{"Tokens/Subject", testTokensSubject},
 		{"Revocation", testRevocation},
 		{"Consents", testConsents},
 		{"BrowserSessions", testBrowserSessions},
