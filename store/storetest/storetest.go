@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Webhooks/CRUD", testWebhooksCRUD},
 		{"Webhooks/Pagination", testWebhooksPagination},
 		{"Idempotency", testIdempotency},
+		{"SecretFingerprint", testSecretFingerprint},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
