@@ -190,6 +190,7 @@ func TestRotateWaitsForJWKSMaxAge(t *testing.T) {
 	bootstrap(t, s)
 
 	// The bootstrap's next key was in the very first JWKS: it may sign at once.
+	clk.Add(time.Minute)
 	first := byState(t, s, signing.ES256, signing.StateNext)[0]
 	if rec, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{}); err != nil || rec.KID != first.KID {
 		t.Fatalf("first rotation of a fresh installation = %v, %v", rec, err)
