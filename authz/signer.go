@@ -60,10 +60,21 @@ func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, head
 	return token, jwtSignature(token), nil
 }
 
-// Validate implements jwt.Signer.
-func (s *idTokenSigner) Validate(ctx context.Context, token string) (string, error) {
-	if _, err := s.Decode(ctx, token); err != nil {
-		return "", err
+// Validate implements jwt.Signer: the signature against the published
+// keys and the expiry, without building the claims map Decode returns.
+func (s *idTokenSigner) Validate(_ context.Context, token string) (string, error) {
+	payload, _, err := s.signer.Verify(token)
+	if err != nil {
+		return "", &jwt.ValidationError{Errors: jwt.ValidationErrorSignatureInvalid, Inner: err}
+	}
+	var c struct {
+		Exp *float64 `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return "", &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
+	}
+	if c.Exp != nil && int64(*c.Exp) < s.now().Unix() {
+		return "", &jwt.ValidationError{Errors: jwt.ValidationErrorExpired, Inner: errors.New("token expired")}
 	}
 	return jwtSignature(token), nil
 }
