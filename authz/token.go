@@ -90,6 +90,18 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		}
 		sess.Subject = ar.GetClient().GetID()
 	}
+	if ar.GetGrantTypes().ExactOne(GrantRefreshToken) {
+		// RFC 6749 §6: the scope asked for MUST NOT include any scope not
+		// originally granted (fosite ignores the parameter). A narrower
+		// scope is answered with the grant's whole scope, which the
+		// response's scope parameter says.
+		for _, s := range strings.Fields(r.PostForm.Get("scope")) {
+			if !ar.GetGrantedScopes().Has(s) {
+				p.oauth.WriteAccessError(ctx, w, ar, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s))
+				return w.status, w.body.Bytes()
+			}
+		}
+	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
 		p.oauth.WriteAccessError(ctx, w, ar, err)
