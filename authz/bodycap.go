@@ -8,8 +8,8 @@ import (
 )
 
 // parseCappedForm caps the request body at maxBody and parses the form
-// (the query and, for a form POST, the body), as the token endpoint's
-// readForm does. When it cannot, it answers 413 (RFC 9110 §15.5.14) for a
+// (the query and, for a form POST, the body); every endpoint that reads a
+// form uses it. When it cannot, it answers 413 (RFC 9110 §15.5.14) for a
 // body over the cap or 400 invalid_request for a malformed form, as JSON in
 // RFC 6749 §5.2 form, and returns false. Neither answer is a redirect: no
 // parameter of a form that could not be read, redirect_uri included, can

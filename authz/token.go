@@ -133,14 +133,7 @@ func (p *Provider) readForm(c *gin.Context) bool {
 		oauthError(c, http.StatusMethodNotAllowed, "invalid_request", "Use POST.")
 		return false
 	}
-	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			oauthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is larger than 1 MiB.")
-		} else {
-			oauthError(c, http.StatusBadRequest, "invalid_request", "The request body is not a valid form.")
-		}
+	if !parseCappedForm(c) {
 		return false
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
