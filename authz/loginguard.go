@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -27,7 +28,7 @@ type failure struct {
 	count   int // settled failures
 	pending int // attempts in flight, provisionally failures
 	until   time.Time
-	last    time.Time
+	last    time.Time // of the latest failure: failures fade failureMemory after it
 }
 
 const (
@@ -61,7 +62,22 @@ type guardKey struct {
 }
 
 func guardKeys(username, ip string) [2]guardKey {
-	return [2]guardKey{{"u:" + username, freeUserFailures}, {"ip:" + ip, freeIPFailures}}
+	return [2]guardKey{{"u:" + username, freeUserFailures}, {"ip:" + addressKey(ip), freeIPFailures}}
+}
+
+// addressKey is the unit an address is counted in: an IPv4 address, or
+// the /64 of an IPv6 one (one host's usual allocation, RFC 6177), so that
+// walking a prefix does not give fresh attempts.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Unmap().Is4() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // Begin reserves an attempt for username from ip, or returns how long the
@@ -98,7 +114,6 @@ func (g *LoginGuard) Begin(username, ip string) (*Attempt, time.Duration) {
 			g.failures[k.key] = f
 		}
 		f.pending++
-		f.last = now
 	}
 	return &Attempt{g: g, username: username, ip: ip}, 0
 }
@@ -180,9 +195,19 @@ func (g *LoginGuard) pruneLocked(now time.Time) {
 			delete(g.failures, k)
 		}
 	}
+	if len(g.failures) <= maxGuardEntries {
+		return
+	}
+	// Still too many (a flood of names): drop what is not locked out
+	// now, keeping every running lockout.
+	for k, f := range g.failures {
+		if f.pending == 0 && !f.until.After(now) {
+			delete(g.failures, k)
+		}
+	}
 	if len(g.failures) > maxGuardEntries {
-		// Still too many (a flood of names): start over rather than grow
-		// without bound; attempts in flight settle into fresh records.
+		// Only lockouts left, and too many of them: start over rather
+		// than grow without bound.
 		g.failures = map[string]*failure{}
 	}
 }

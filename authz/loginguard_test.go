@@ -116,3 +116,51 @@ func TestLoginGuardAddress(t *testing.T) {
 		t.Errorf("%d guard entries left after every attempt was cancelled", n)
 	}
 }
+
+// TestLoginGuardFailuresFade: an address's failures fade an hour after the
+// last failure, even while others keep signing in from it; the addresses of
+// one IPv6 /64 count together.
+func TestLoginGuardFailuresFade(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	g := NewLoginGuard(clock.now)
+	fail := func(user, ip string) {
+		t.Helper()
+		a, wait := g.Begin(user, ip)
+		if wait != 0 {
+			t.Fatalf("%s from %s refused for %s", user, ip, wait)
+		}
+		a.Fail()
+	}
+	for i := range freeIPFailures {
+		fail("guess"+strconv.Itoa(i), "192.0.2.7")
+	}
+	// Successful sign-ins every 50 minutes for a day.
+	for range 30 {
+		clock.add(50 * time.Minute)
+		a, wait := g.Begin("alice", "192.0.2.7")
+		if wait != 0 {
+			t.Fatalf("a sign-in waited %s", wait)
+		}
+		a.Succeed()
+	}
+	// One typo now is the first failure in a day, not the 21st.
+	fail("alice", "192.0.2.7")
+	if a, wait := g.Begin("bob", "192.0.2.7"); wait != 0 {
+		t.Fatalf("one failure after the old ones faded locked the address for %s", wait)
+	} else {
+		a.Cancel()
+	}
+
+	// IPv6: every address of 2001:db8:1:2::/64 is one address.
+	for i := range freeIPFailures + 1 {
+		fail("v6guess"+strconv.Itoa(i), "2001:db8:1:2::"+strconv.FormatInt(int64(i+1), 16))
+	}
+	if _, wait := g.Begin("v6other", "2001:db8:1:2:ffff::1"); wait == 0 {
+		t.Fatal("a new address in the same /64 got fresh attempts")
+	}
+	if a, wait := g.Begin("v6other", "2001:db8:1:3::1"); wait != 0 {
+		t.Fatal("another /64 was refused")
+	} else {
+		a.Cancel()
+	}
+}
