@@ -235,8 +235,10 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, access
 // presented by the client it was issued to is reported as not found
 // instead: fosite then answers invalid_grant without revoking the grant,
 // and the token endpoint replays the rotation's answer (a second tab
-// racing the first, perhaps on another instance). Presented by any other
-// client, or once its successor has been used, it is reuse.
+// racing the first, perhaps on another instance). Once its successor has
+// been used, it is reuse. Presented by another client, a rotated token is
+// only refused: that client could not have used it, and letting it revoke
+// the grant would let anyone holding an old token end someone's session.
 func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	rec, err := s.tokens.GetToken(ctx, store.KindRefreshToken, sig)
 	if err != nil {
@@ -249,7 +251,13 @@ func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, se
 	if rec.Active {
 		return req, nil
 	}
-	if s.grace > 0 && requestingClient(ctx) == rec.ClientID && inGrace(ctx, s.tokens, rec, s.grace, s.now()) {
+	switch client := requestingClient(ctx); {
+	case client != "" && client != rec.ClientID:
+		// Not this client's token: refused (invalid_grant) without
+		// revoking anything, or whoever learnt an old token could end
+		// another client's grant with it.
+		return nil, fosite.ErrNotFound
+	case s.grace > 0 && client == rec.ClientID && inGrace(ctx, s.tokens, rec, s.grace, s.now()):
 		return nil, fosite.ErrNotFound
 	}
 	return req, fosite.ErrInactiveToken

@@ -73,7 +73,8 @@ func TestE2ERefreshRotation(t *testing.T) {
 		}
 
 		// A rotated token presented by another client inside the window is
-		// not answered from the grace cache: it is a reuse, so the grant ends.
+		// not answered from the grace cache, and it cannot end the grant
+		// either: that client could never have used it.
 		tok0, _, _, _ = r.codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
 		tok1, err = r.refresh(tok0.RefreshToken)
 		if err != nil {
@@ -83,7 +84,13 @@ func TestE2ERefreshRotation(t *testing.T) {
 			t.Errorf("another client got a pair from a rotated token inside the grace window (same pair: %v)",
 				stolen.RefreshToken == tok1.RefreshToken)
 		}
-		wantInactive(t, "refresh token after reuse by another client", introspect(t, a.m, a.conf, tok1.RefreshToken))
+		if code := retrieveError(t, func() error { _, err := thief.refresh(tok0.RefreshToken); return err }()); code != "invalid_grant" {
+			t.Errorf("another client's rotated token: %q, want invalid_grant", code)
+		}
+		wantActive(t, "refresh token after another client presented its predecessor", introspect(t, a.m, a.conf, tok1.RefreshToken))
+		if _, err := r.refresh(tok1.RefreshToken); err != nil {
+			t.Errorf("the grant ended because another client presented an old token: %v", err)
+		}
 	})
 }
 
