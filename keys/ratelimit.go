@@ -99,6 +99,7 @@ type window struct {
 	shared  int64 // every instance's count as of the last sync, ours included
 	pending int64 // this instance's verifications not yet synced
 	used    time.Time
+	gen     uint64 // bumped whenever the window starts over (new period or rule)
 }
 
 // refreshFor is how long after its last local use a window's shared count
@@ -119,6 +120,7 @@ func (l *limiter) take(id string, rule RateLimit, now time.Time, consume bool) (
 	defer w.mu.Unlock()
 	if start := now.Truncate(rule.Period); w.rule != rule || !w.start.Equal(start) {
 		w.rule, w.start, w.shared, w.pending = rule, start, 0, 0
+		w.gen++
 	}
 	w.used = now
 	used := w.shared + w.pending
@@ -135,9 +137,9 @@ func (l *limiter) take(id string, rule RateLimit, now time.Time, consume bool) (
 // 0). Counts that fail to reach the store stay pending for the next sync.
 func (l *limiter) sync(ctx context.Context, counter RateCounter, now time.Time) error {
 	type taken struct {
-		w     *window
-		start time.Time
-		n     int64
+		w   *window
+		gen uint64
+		n   int64
 	}
 	var hits []Hits
 	var from []taken
@@ -147,7 +149,7 @@ func (l *limiter) sync(ctx context.Context, counter RateCounter, now time.Time) 
 		live := now.Before(w.start.Add(w.rule.Period)) && now.Sub(w.used) < refreshFor
 		if w.pending > 0 || live {
 			hits = append(hits, Hits{KeyID: k.(string), Start: w.start, End: w.start.Add(w.rule.Period), Count: w.pending})
-			from = append(from, taken{w, w.start, w.pending})
+			from = append(from, taken{w, w.gen, w.pending})
 		}
 		w.mu.Unlock()
 		return true
@@ -161,7 +163,7 @@ func (l *limiter) sync(ctx context.Context, counter RateCounter, now time.Time) 
 	}
 	for i, t := range from {
 		t.w.mu.Lock()
-		if t.w.start.Equal(t.start) { // else the window ended meanwhile
+		if t.w.gen == t.gen { // else the window started over meanwhile
 			t.w.pending -= t.n
 			t.w.shared = max(t.w.shared, totals[i])
 		}

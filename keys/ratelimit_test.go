@@ -74,3 +74,44 @@ func TestParseRateLimit(t *testing.T) {
 		}
 	}
 }
+
+// counterFunc is a RateCounter from a function.
+type counterFunc func([]Hits) ([]int64, error)
+
+func (f counterFunc) AddAPIKeyHits(_ context.Context, h []Hits) ([]int64, error) { return f(h) }
+func (f counterFunc) PruneAPIKeyHits(context.Context, time.Time) error           { return nil }
+
+// TestRateSyncAcrossRuleChange: a window that starts over (here: the rule
+// changed, same start) while its counts are being shared keeps only what
+// was counted since; nothing negative is ever sent.
+func TestRateSyncAcrossRuleChange(t *testing.T) {
+	var l limiter
+	now := time.Date(2030, 1, 2, 3, 0, 0, 0, time.UTC)
+	oldRule, newRule := RateLimit{Limit: 100, Period: time.Hour}, RateLimit{Limit: 50, Period: time.Hour}
+	for range 5 {
+		l.take("k", oldRule, now, true)
+	}
+	var sent [][]Hits
+	err := l.sync(context.Background(), counterFunc(func(h []Hits) ([]int64, error) {
+		sent = append(sent, h)
+		l.take("k", newRule, now, true) // the rule changes while the sync is in flight
+		return []int64{5}, nil
+	}), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.sync(context.Background(), counterFunc(func(h []Hits) ([]int64, error) {
+		sent = append(sent, h)
+		return []int64{1}, nil
+	}), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 || sent[0][0].Count != 5 || sent[1][0].Count != 1 {
+		t.Fatalf("sent %+v; want 5, then the 1 counted under the new rule", sent)
+	}
+	st, _ := l.take("k", newRule, now, false)
+	if st.Remaining != 49 {
+		t.Fatalf("remaining %d under the new rule, want 49", st.Remaining)
+	}
+}

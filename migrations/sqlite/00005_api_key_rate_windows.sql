@@ -8,7 +8,7 @@ CREATE TABLE api_key_rate_windows (
     window_start  INTEGER NOT NULL,
     window_end    INTEGER NOT NULL,
     hits          INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (key_id, window_start)
+    PRIMARY KEY (key_id, window_start, window_end)
 ) STRICT;
 CREATE INDEX api_key_rate_windows_end ON api_key_rate_windows (window_end);
 

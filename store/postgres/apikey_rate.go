@@ -28,18 +28,21 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 		if c := strings.Compare(hits[a].KeyID, hits[b].KeyID); c != 0 {
 			return c
 		}
-		return hits[a].Start.Compare(hits[b].Start)
+		if c := hits[a].Start.Compare(hits[b].Start); c != 0 {
+			return c
+		}
+		return hits[a].End.Compare(hits[b].End)
 	})
 	b := &pgx.Batch{}
 	for _, i := range order {
 		h := hits[i]
 		if h.Count == 0 {
-			b.Queue(`SELECT COALESCE((SELECT hits FROM api_key_rate_windows WHERE key_id = $1 AND window_start = $2), 0)`,
-				h.KeyID, h.Start.UTC())
+			b.Queue(`SELECT COALESCE((SELECT hits FROM api_key_rate_windows WHERE key_id = $1 AND window_start = $2 AND window_end = $3), 0)`,
+				h.KeyID, h.Start.UTC(), h.End.UTC())
 			continue
 		}
 		b.Queue(`INSERT INTO api_key_rate_windows (key_id, window_start, window_end, hits) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key_id, window_start) DO UPDATE SET hits = api_key_rate_windows.hits + EXCLUDED.hits
+			ON CONFLICT (key_id, window_start, window_end) DO UPDATE SET hits = api_key_rate_windows.hits + EXCLUDED.hits
 			RETURNING hits`, h.KeyID, h.Start.UTC(), h.End.UTC(), h.Count)
 	}
 	tx, err := d.pool.Begin(ctx)

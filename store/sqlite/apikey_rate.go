@@ -23,7 +23,7 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 	for i, h := range hits {
 		if h.Count == 0 {
 			err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT hits FROM api_key_rate_windows
-				WHERE key_id = ? AND window_start = ?), 0)`, h.KeyID, micros(h.Start)).Scan(&totals[i])
+				WHERE key_id = ? AND window_start = ? AND window_end = ?), 0)`, h.KeyID, micros(h.Start), micros(h.End)).Scan(&totals[i])
 			if err != nil {
 				return nil, mapErr(err)
 			}
@@ -31,7 +31,7 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO api_key_rate_windows (key_id, window_start, window_end, hits)
 			VALUES (?, ?, ?, ?)
-			ON CONFLICT (key_id, window_start) DO UPDATE SET hits = hits + excluded.hits
+			ON CONFLICT (key_id, window_start, window_end) DO UPDATE SET hits = hits + excluded.hits
 			RETURNING hits`, h.KeyID, micros(h.Start), micros(h.End), h.Count).Scan(&totals[i])
 		if err != nil {
 			return nil, mapErr(err)

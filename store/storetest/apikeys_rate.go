@@ -45,6 +45,9 @@ func testAPIKeyRateCounter(t *testing.T, s keys.Store) {
 	add([]int64{3, 1}, hit("k1", w0, 3), hit("k2", w0, 1))
 	add([]int64{1, 5, 0}, hit("k2", w0, 0), hit("k1", w0, 2), hit("k1", w1, 0)) // results in the order asked
 	add([]int64{4}, hit("k1", w1, 4))
+	// A window of another period starting at the same time is another window.
+	hour := keys.Hits{KeyID: "k1", Start: w0, End: w0.Add(time.Hour), Count: 2}
+	add([]int64{2, 5}, hour, hit("k1", w0, 0))
 	if got, err := rc.AddAPIKeyHits(ctx(), nil); err != nil || len(got) != 0 {
 		t.Fatalf("empty batch: %v, %v", got, err)
 	}
