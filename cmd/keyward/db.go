@@ -98,14 +98,25 @@ func (m *Main) openMigrated(ctx context.Context) (database, keys.Secret, error) 
 // used with: digests, sealed keys and sessions made under another secret
 // would be unreadable to the instances holding the right one. A mismatch
 // is a settings problem (exit code 2).
+//
+// The fingerprint is recorded by the first process whose secret is proven
+// right: a database that already holds signing keys (one from before the
+// fingerprint existed) records it only for a secret that opens them.
 func checkSecret(ctx context.Context, db database, secret keys.Secret) error {
-	fp := secret.Derive(keys.PurposeFingerprint)
-	err := db.CheckSecretFingerprint(ctx, fp[:])
-	if errors.Is(err, store.ErrConflict) {
-		return usagef("the system secret is not the one this database was created with: " +
-			"give the same --secret (KEYWARD_SECRET, or <data-dir>/secret) to every instance and command")
+	wrong := usagef("the system secret is not the one this database was created with: " +
+		"give the same --secret (KEYWARD_SECRET, or <data-dir>/secret) to every instance and command")
+	if err := signing.CheckSecret(ctx, db, secret); errors.Is(err, signing.ErrWrongSecret) {
+		return wrong
+	} else if err != nil {
+		return err
 	}
-	return err
+	fp := secret.Derive(keys.PurposeFingerprint)
+	if err := db.CheckSecretFingerprint(ctx, fp); errors.Is(err, store.ErrConflict) {
+		return wrong
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // secretFile is where a generated system secret lives.

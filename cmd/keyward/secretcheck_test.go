@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,4 +39,27 @@ func TestWrongSecretRefused(t *testing.T) {
 			t.Fatalf("clients list: exit %d, %s %s", code, out, stderr)
 		}
 	})
+}
+
+// TestWrongSecretNotPinned: a database from before the fingerprint (signing
+// keys, no fingerprint) does not let the first process with a wrong secret
+// record its fingerprint: the secret must open the keys first.
+func TestWrongSecretNotPinned(t *testing.T) {
+	e := sqliteEnv(t)
+	e.serve().stop() // signing keys sealed with the generated secret
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dataDir, "keyward.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(context.Background(), `DELETE FROM settings`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, stderr := e.run("", "clients", "list", "--secret", "another-secret-of-at-least-32-bytes-0000")
+	if code != 2 || !strings.Contains(stderr, "not the one this database was created with") {
+		t.Fatalf("wrong secret on a database without a fingerprint: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := e.run("", "clients", "list"); code != 0 {
+		t.Fatalf("the right secret after a refused wrong one: exit %d, %s", code, stderr)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 )
 
@@ -377,4 +378,21 @@ func jwksHas(t testing.TB, s *signing.Service, kid string) bool {
 		}
 	}
 	return false
+}
+
+// TestCheckSecret: a secret that opens the stored keys passes, another is
+// ErrWrongSecret, and a database without keys accepts any secret.
+func TestCheckSecret(t *testing.T) {
+	db := openSQLite(t)
+	right, wrong := testSecret, keys.Secret([]byte("another secret, also 32 bytes long"))
+	if err := signing.CheckSecret(ctx(), db, wrong); err != nil {
+		t.Fatalf("empty database: %v", err)
+	}
+	bootstrap(t, newService(t, db, signing.Config{Now: newClock().Now}))
+	if err := signing.CheckSecret(ctx(), db, right); err != nil {
+		t.Fatalf("the right secret: %v", err)
+	}
+	if err := signing.CheckSecret(ctx(), db, wrong); !errors.Is(err, signing.ErrWrongSecret) {
+		t.Fatalf("another secret: %v, want ErrWrongSecret", err)
+	}
 }
