@@ -167,15 +167,17 @@ func (s *Server) deleteUser(c *gin.Context) {
 	if u.Admin && !u.Disabled && !s.otherAdmins(c, id) {
 		return
 	}
+	// Grants first: should revoking fail, the user is still there and a
+	// retried DELETE revokes again.
+	if err := s.cfg.Users.Ended(ctx, id); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if err := s.cfg.Store.DeleteUser(ctx, id); err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.audit(ctx, "user.deleted", id, map[string]any{"username": u.Username})
-	if err := s.cfg.Users.Ended(ctx, id); err != nil {
-		s.fail(c, err)
-		return
-	}
 	c.Status(http.StatusNoContent)
 }
 

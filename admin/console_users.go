@@ -141,6 +141,12 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 		}
 	}
 	if event == "user.deleted" {
+		// Grants first: should revoking fail, the user is still there
+		// and deleting again revokes again.
+		if err := cs.s.cfg.Users.Ended(ctx, id); err != nil {
+			cs.fail(c, err)
+			return
+		}
 		err = cs.s.cfg.Store.DeleteUser(ctx, id)
 	} else {
 		err = cs.s.cfg.Store.UpdateUser(ctx, u)
@@ -150,7 +156,7 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 		return
 	}
 	cs.audit(ctx, event, id, data)
-	if event == "user.deleted" || u.Disabled {
+	if event != "user.deleted" && u.Disabled {
 		// The user's tokens stop working now (see authz.Users.Ended).
 		if err := cs.s.cfg.Users.Ended(ctx, id); err != nil {
 			cs.fail(c, err)

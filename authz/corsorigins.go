@@ -61,7 +61,11 @@ func (o *corsOrigins) current(ctx context.Context) map[string]bool {
 	if o.now().Before(o.expires) {
 		return o.set
 	}
-	loaded, err := o.load(ctx)
+	// The set serves every request, so one client going away must not cut
+	// its reload short.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	loaded, err := o.load(lctx)
 	if err != nil {
 		o.expires = o.now().Add(5 * time.Second)
 		return o.set

@@ -111,7 +111,9 @@ func (s *Service) readyToRotate(ctx context.Context) error {
 			}
 		}
 		if next == nil {
-			continue // Rotate publishes one and refuses
+			// Rotate would publish one and refuse: refuse before any
+			// algorithm rotates.
+			return &TooEarlyError{Alg: alg, ReadyAt: now.Add(s.cfg.JWKSMaxAge), MaxAge: s.cfg.JWKSMaxAge}
 		}
 		var same []*Record
 		for _, r := range recs {
