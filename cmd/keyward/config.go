@@ -79,7 +79,7 @@ var settings = map[string]setting{
 	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
 	"access-token-ttl": {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
 	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
-	"refresh-grace":    {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair; 0 disables"},
+	"refresh-grace":    {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair (e.g. 10s for SPAs racing two tabs); 0, the default, disables"},
 	"token-rate-limit": {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 	"trusted-proxies":  {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":      {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
@@ -102,7 +102,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:8081", usage("admin-addr"))
 	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", time.Hour, usage("access-token-ttl"))
 	fs.DurationVar(&c.KeyRotation, "key-rotation", 30*24*time.Hour, usage("key-rotation"))
-	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 10*time.Second, usage("refresh-grace"))
+	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 0, usage("refresh-grace"))
 	fs.Float64Var(&c.TokenRate, "token-rate-limit", 1000, usage("token-rate-limit"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")

@@ -94,9 +94,11 @@ func TestE2ERefreshRotation(t *testing.T) {
 	})
 }
 
+// TestE2ERefreshWithoutGrace: with the default settings (no grace window)
+// a rotated refresh token presented again at once revokes the grant.
 func TestE2ERefreshWithoutGrace(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
-		a := newAuthCodeSetup(t, e, "--refresh-grace", "0")
+		a := newAuthCodeSetup(t, e)
 		r := newRP(t, a.s, a.conf, "openid")
 		tok0, _, _, _ := r.codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
 		tok1, err := r.refresh(tok0.RefreshToken)
