@@ -228,7 +228,15 @@ func TestRotateWaitsForJWKSMaxAge(t *testing.T) {
 	if audit.last(signing.EventActivated)["forced"] != nil {
 		t.Error("an unforced rotation is audited as forced")
 	}
-	// The new next key is brand new: only Force promotes it now.
+	// A rotation asked for at the same moment (another admin, another
+	// instance) is answered by this one: nothing changes.
+	retiring := len(byState(t, s, signing.ES256, signing.StateRetiring))
+	if again, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{}); err != nil || again.KID != next.KID ||
+		len(byState(t, s, signing.ES256, signing.StateRetiring)) != retiring {
+		t.Fatalf("concurrent Rotate = %v, %v; want the same rotation", again, err)
+	}
+	// Seconds later the new next key is still young: only Force promotes it.
+	clk.Add(10 * time.Second)
 	if _, err := s.Rotate(ctx(), signing.ES256, signing.RotateOptions{}); !errors.Is(err, signing.ErrTooEarly) {
 		t.Fatalf("second Rotate: %v; want ErrTooEarly", err)
 	}

@@ -25,6 +25,7 @@ type plan struct {
 	fresh  []*Record // generated keys not yet used
 	dry    bool      // counting run: take never fails
 	forced bool      // a rotation promotes a next key before its JWKS max-age
+	asked  time.Time // when the on-demand rotation being planned was asked for
 	taken  int
 	writes []*Record
 	events []event
@@ -169,11 +170,20 @@ func (p *plan) ensure() error {
 	return nil
 }
 
+// activatedSince reports whether k became active at or after asked (the
+// time a rotation was asked for; zero for none). Stored times keep
+// microseconds, so asked is compared at millisecond precision.
+func activatedSince(k *Record, asked time.Time) bool {
+	return !asked.IsZero() && !k.ActivatedAt.Before(asked.Truncate(time.Millisecond))
+}
+
 // rotate promotes next to active (creating it first when missing), moves
 // the previous active key to retiring and publishes a new next key. With
 // wait it refuses, answering a *TooEarlyError, when the next key has been
-// published for less than Config.JWKSMaxAge; if there is none, it
-// publishes one and refuses.
+// published for less than Config.JWKSMaxAge (if there is none, it
+// publishes one and refuses), unless a key became active since p.asked:
+// that rotation, committed while this one waited, stands for it, and
+// nothing changes.
 func (p *plan) rotate(wait bool) (*TooEarlyError, error) {
 	next := p.find(StateNext)
 	if wait {
@@ -186,6 +196,12 @@ func (p *plan) rotate(wait bool) (*TooEarlyError, error) {
 			return &TooEarlyError{Alg: p.alg, ReadyAt: p.now.Add(p.cfg.JWKSMaxAge), MaxAge: p.cfg.JWKSMaxAge}, nil
 		}
 		if early := notReady(p.keys, next, p.now, p.cfg.JWKSMaxAge); early != nil {
+			if a := p.find(StateActive); a != nil && activatedSince(a, p.asked) {
+				// Another rotation committed while this one waited (two
+				// admins, or instances, asking at once): it answers
+				// this one too.
+				return nil, nil
+			}
 			return early, nil
 		}
 	}

@@ -14,6 +14,43 @@ import (
 	"github.com/keyward/keyward/store/postgres/pgtest"
 )
 
+// TestPostgresConcurrentUnforcedRotations: instances asking for a rotation
+// at once, each as `keyward keys rotate` does, all succeed, and one
+// rotation answers them all: the others would have promoted a key
+// published moments ago.
+func TestPostgresConcurrentUnforcedRotations(t *testing.T) {
+	u := pgURL(t)
+	first := newService(t, openPostgres(t, u), signing.Config{})
+	bootstrap(t, first)
+	const n = 5
+	services := make([]*signing.Service, n)
+	for i := range services {
+		services[i] = newService(t, openPostgres(t, u), signing.Config{})
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, s := range services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := s.RotateAll(ctx(), signing.RotateOptions{}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, alg := range signing.DefaultAlgorithms() {
+		active := byState(t, first, alg, signing.StateActive)
+		next := byState(t, first, alg, signing.StateNext)
+		retiring := byState(t, first, alg, signing.StateRetiring)
+		if len(active) != 1 || len(next) != 1 || len(retiring) != 1 {
+			t.Fatalf("%s: %d active, %d next, %d retiring; want 1, 1, 1", alg, len(active), len(next), len(retiring))
+		}
+	}
+}
+
 // TestPostgresConcurrentRotations: eight instances, each with its own
 // pool and Service, rotate every algorithm at once. Each rotation must
 // see the one before it: one active and one next key per algorithm, and

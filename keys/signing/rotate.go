@@ -53,8 +53,14 @@ type RotateOptions struct {
 // less than Config.JWKSMaxAge (and was not published with the algorithm's
 // first key), so that no verifier caching the JWKS meets an unknown kid;
 // when alg has no next key at all, it publishes one and refuses the same
-// way.
+// way. A rotation that would be refused because another one committed
+// while it was waiting (concurrent requests) is answered by that rotation:
+// Rotate returns the key it activated and changes nothing.
 func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*Record, error) {
+	return s.rotate(ctx, alg, opt, s.now())
+}
+
+func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, asked time.Time) (*Record, error) {
 	if alg == "" {
 		alg = s.cfg.Algorithms[0]
 	}
@@ -63,6 +69,7 @@ func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*R
 	}
 	var early *TooEarlyError
 	p, err := s.transition(ctx, alg, func(p *plan) (err error) {
+		p.asked = asked
 		early, err = p.rotate(!opt.Force)
 		return err
 	})
@@ -79,14 +86,15 @@ func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*R
 // keys. Without opt.Force it first checks that every algorithm's next key
 // is ready, so that it rotates all of them or none.
 func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, error) {
+	asked := s.now()
 	if !opt.Force {
-		if err := s.readyToRotate(ctx); err != nil {
+		if err := s.readyToRotate(ctx, asked); err != nil {
 			return nil, err
 		}
 	}
 	var out []*Record
 	for _, alg := range s.cfg.Algorithms {
-		r, err := s.Rotate(ctx, alg, opt)
+		r, err := s.rotate(ctx, alg, opt, asked)
 		if err != nil {
 			return out, err
 		}
@@ -97,7 +105,7 @@ func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, 
 
 // readyToRotate reports the first configured algorithm whose next key is
 // missing or younger than Config.JWKSMaxAge.
-func (s *Service) readyToRotate(ctx context.Context) error {
+func (s *Service) readyToRotate(ctx context.Context, asked time.Time) error {
 	recs, err := s.List(ctx)
 	if err != nil {
 		return err
@@ -121,7 +129,7 @@ func (s *Service) readyToRotate(ctx context.Context) error {
 				same = append(same, r)
 			}
 		}
-		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil {
+		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil && !justActivated(same, asked) {
 			return early
 		}
 	}
@@ -149,4 +157,15 @@ func notReady(keys []*Record, next *Record, now time.Time, maxAge time.Duration)
 		return nil
 	}
 	return &TooEarlyError{Alg: next.Alg, KID: next.KID, Published: next.CreatedAt, ReadyAt: ready, MaxAge: maxAge}
+}
+
+// justActivated reports whether a key among keys became active since
+// asked.
+func justActivated(keys []*Record, asked time.Time) bool {
+	for _, k := range keys {
+		if k.State == StateActive && activatedSince(k, asked) {
+			return true
+		}
+	}
+	return false
 }
