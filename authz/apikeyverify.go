@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -13,18 +14,23 @@ import (
 
 // verifyRequest is the body of POST /v1/apikeys/verify. Members it does
 // not know are ignored, so a caller written against a later version of
-// the contract still works here.
+// the contract still works here. client_id and client_secret authenticate
+// the caller the way client_secret_post does at introspection.
 type verifyRequest struct {
 	Key           string `json:"key"`
 	RequiredScope string `json:"required_scope"`
+	ClientID      string `json:"client_id"`
+	ClientSecret  string `json:"client_secret"`
 }
 
 // verifyAPIKey is the API-key verification endpoint for resource servers
 // (CONTRACT.md): a confidential client asks whether a key is valid; every
-// call counts against the key's rate limit. A well-formed call (a JSON
-// object, its key a string, possibly empty) always answers 200 with
-// {"valid", "code", …}; an empty or malformed key is NOT_FOUND. Anything
-// that is not a JSON object is 400, a body that is not JSON by its
+// call counts against the key's rate limit. The client authenticates like
+// at introspection: HTTP Basic, or client_id and client_secret in the
+// body. The body is a JSON object (a form with the same fields is accepted
+// too). A well-formed call (its key a string, possibly empty) always
+// answers 200 with {"valid", "code", …}; an empty or malformed key is
+// NOT_FOUND. A body that cannot be read is 400, one of another
 // Content-Type 415, as RFC 6749 §5.2 error JSON.
 func (p *Provider) verifyAPIKey(c *gin.Context) {
 	r := c.Request
@@ -39,22 +45,25 @@ func (p *Provider) verifyAPIKey(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 		return
 	}
-	// Client authentication reads the Authorization header (basic) or,
-	// for client_secret_post, form fields; a JSON body carries none.
-	r.PostForm = map[string][]string{}
+	req, known, ok := parseVerifyRequest(r.Header.Get("Content-Type"), body)
+	// fosite's client authentication reads the Authorization header
+	// (client_secret_basic) or these form values (client_secret_post).
+	r.PostForm = url.Values{}
+	if req.ClientID != "" {
+		r.PostForm.Set("client_id", req.ClientID)
+		r.PostForm.Set("client_secret", req.ClientSecret)
+	}
 	client, err := p.fosite.AuthenticateClient(r.Context(), r, r.PostForm)
 	if err != nil || client.IsPublic() {
 		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		return
 	}
-	ct := strings.ToLower(r.Header.Get("Content-Type"))
-	if !strings.HasPrefix(ct, "application/json") {
+	if !known {
 		oauthError(c, http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json.")
 		return
 	}
-	var req verifyRequest
-	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &req) != nil {
+	if !ok {
 		oauthError(c, http.StatusBadRequest, "invalid_request", `The body must be {"key": "…", "required_scope": "optional"}.`)
 		return
 	}
@@ -70,4 +79,25 @@ func (p *Provider) verifyAPIKey(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, res)
+}
+
+// parseVerifyRequest reads a verification request: a JSON object, or a
+// form. known reports a Content-Type it reads, ok a body it could parse.
+func parseVerifyRequest(contentType string, body []byte) (req verifyRequest, known, ok bool) {
+	ct := strings.ToLower(contentType)
+	switch {
+	case strings.HasPrefix(ct, "application/json"):
+		trimmed := bytes.TrimSpace(body)
+		ok = len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &req) == nil
+		return req, true, ok
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return req, true, false
+		}
+		req = verifyRequest{Key: form.Get("key"), RequiredScope: form.Get("required_scope"),
+			ClientID: form.Get("client_id"), ClientSecret: form.Get("client_secret")}
+		return req, true, true
+	}
+	return req, false, false
 }

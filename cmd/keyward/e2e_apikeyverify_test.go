@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -61,11 +62,33 @@ func TestE2EAPIKeyVerifyBodies(t *testing.T) {
 		"trailing garbage":  {js, `{"key":"` + key.Key + `"} x`, 400},
 		"empty body":        {js, ``, 400},
 		"text/plain":        {"text/plain", `{"key":"` + key.Key + `"}`, 415},
-		"form content type": {"application/x-www-form-urlencoded", "key=" + key.Key, 415},
 	} {
 		r := verify(tc.contentType, tc.body)
 		if r.status != tc.status || !containsJSON(r.header.Get("Content-Type")) || r.str("error") != "invalid_request" {
 			t.Errorf("%s: %d %q %s; want %d with a JSON invalid_request", name, r.status, r.header.Get("Content-Type"), r.raw, tc.status)
 		}
+	}
+
+	// The client may authenticate in the body, as client_secret_post does
+	// at introspection; a form with the same fields works too.
+	post := func(contentType, body string) reply {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.PublicURL+"/v1/apikeys/verify", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		return do(t, req)
+	}
+	creds := `"client_id":"` + rs.ClientID + `","client_secret":"` + rs.ClientSecret + `"`
+	if r := post(js, `{"key":"`+key.Key+`",`+creds+`}`); r.status != 200 || r.json["valid"] != true {
+		t.Errorf("client credentials in the JSON body: %d %s", r.status, r.raw)
+	}
+	form := url.Values{"key": {key.Key}, "required_scope": {"read"}, "client_id": {rs.ClientID}, "client_secret": {rs.ClientSecret}}
+	if r := post("application/x-www-form-urlencoded", form.Encode()); r.status != 200 || r.json["valid"] != true {
+		t.Errorf("a form with client credentials: %d %s", r.status, r.raw)
+	}
+	if r := post(js, `{"key":"`+key.Key+`","client_id":"`+rs.ClientID+`","client_secret":"wrong"}`); r.status != 401 || r.str("error") != "invalid_client" {
+		t.Errorf("a wrong secret in the body: %d %s", r.status, r.raw)
+	}
+	if r := post(js, `{"key":"`+key.Key+`"}`); r.status != 401 {
+		t.Errorf("no client authentication: %d %s", r.status, r.raw)
 	}
 }
