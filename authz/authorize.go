@@ -149,9 +149,7 @@ func (p *Provider) issueCode(ctx context.Context, w http.ResponseWriter, ar fosi
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
-	for _, a := range ar.GetRequestedAudience() {
-		ar.GrantAudience(a)
-	}
+	grantAudience(ar)
 	client := ar.GetClient().(*fositeClient).c
 	sess := NewSession(who.user.ID)
 	sess.UserID = who.user.ID

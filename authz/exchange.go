@@ -83,9 +83,7 @@ func (h *tokenExchangeHandler) HandleTokenEndpointRequest(ctx context.Context, r
 	if err := h.p.fcfg.GetAudienceStrategy(ctx)(r.GetClient().GetAudience(), r.GetRequestedAudience()); err != nil {
 		return err
 	}
-	for _, a := range r.GetRequestedAudience() {
-		r.GrantAudience(a)
-	}
+	grantAudience(r)
 	now := h.p.cfg.Now().UTC()
 	exp := now.Add(h.p.cfg.ExchangeTTL)
 	if !key.ExpiresAt.IsZero() && key.ExpiresAt.Before(exp) {

@@ -85,9 +85,7 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 			ar.GrantScope(s)
 		}
 		// fosite checked the audience against the client's; granting it is ours.
-		for _, a := range ar.GetRequestedAudience() {
-			ar.GrantAudience(a)
-		}
+		grantAudience(ar)
 		sess.Subject = ar.GetClient().GetID()
 	}
 	if ar.GetGrantTypes().ExactOne(GrantRefreshToken) {

@@ -56,8 +56,9 @@ func TestVerifyAccessToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No audience asked: the client's registered one.
 	if c.Subject != id || c.ClientID != id || !slices.Equal(c.Scopes, []string{"read"}) || c.JTI == "" ||
-		!slices.Contains(c.Audience, id) || c.Issuer != srv.URL {
+		!slices.Equal(c.Audience, []string{"https://api.example"}) || c.Issuer != srv.URL {
 		t.Fatalf("claims %+v", c)
 	}
 	if !c.HasScope("read") || c.HasScope("write") {
@@ -72,7 +73,9 @@ func TestVerifyAccessToken(t *testing.T) {
 
 	t.Run("audience", func(t *testing.T) {
 		va := newVerifier(t, srv, verify.Config{Audience: "https://api.example"})
-		if _, err := va.VerifyAccessToken(ctx, tok); !errors.Is(err, verify.ErrAudience) || !errors.Is(err, verify.ErrInvalidToken) {
+		plainID, plainSecret := srv.NewClient(t, []string{"read"}, nil) // its tokens' aud is itself
+		plain := srv.Token(t, plainID, plainSecret, "read", "")
+		if _, err := va.VerifyAccessToken(ctx, plain); !errors.Is(err, verify.ErrAudience) || !errors.Is(err, verify.ErrInvalidToken) {
 			t.Fatalf("want ErrAudience, got %v", err)
 		}
 		withAud := srv.Token(t, id, secret, "read", "https://api.example")

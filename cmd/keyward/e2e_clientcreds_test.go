@@ -162,8 +162,17 @@ func TestE2EClientCredentials(t *testing.T) {
 			if got := strings.Fields(*claims.Scope); !slices.Equal(sortedCopy(got), []string{"read", "write"}) {
 				t.Errorf("scope %q, want read write", *claims.Scope)
 			}
-			if !slices.Equal(claims.audiences(), []string{c.ClientID}) && !slices.Contains(claims.audiences(), c.ClientID) {
-				t.Errorf("aud %v: without an audience asked, want the client", claims.audiences())
+			if !slices.Equal(claims.audiences(), []string{api}) {
+				t.Errorf("aud %v: without an audience asked, want the client's registered one, %s", claims.audiences(), api)
+			}
+			// A client registered without audiences gets itself as aud.
+			plain := e.newClient("--name", "plain", "--grant-type", "client_credentials", "--scope", "read")
+			tok, err = (&clientcredentials.Config{ClientID: plain.ClientID, ClientSecret: plain.ClientSecret, TokenURL: m.TokenEndpoint}).Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aud := verifyAccessJWT(t, m, tok.AccessToken).audiences(); !slices.Equal(aud, []string{plain.ClientID}) {
+				t.Errorf("aud %v for a client without audiences, want [%s]", aud, plain.ClientID)
 			}
 		})
 
