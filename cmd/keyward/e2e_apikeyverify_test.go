@@ -54,14 +54,14 @@ func TestE2EAPIKeyVerifyBodies(t *testing.T) {
 		contentType, body string
 		status            int
 	}{
-		"form body":         {js, "key=" + key.Key, 400},
-		"array":             {js, `["` + key.Key + `"]`, 400},
-		"null":              {js, `null`, 400},
-		"string":            {js, `"` + key.Key + `"`, 400},
-		"key not a string":  {js, `{"key":5}`, 400},
-		"trailing garbage":  {js, `{"key":"` + key.Key + `"} x`, 400},
-		"empty body":        {js, ``, 400},
-		"text/plain":        {"text/plain", `{"key":"` + key.Key + `"}`, 415},
+		"form body":        {js, "key=" + key.Key, 400},
+		"array":            {js, `["` + key.Key + `"]`, 400},
+		"null":             {js, `null`, 400},
+		"string":           {js, `"` + key.Key + `"`, 400},
+		"key not a string": {js, `{"key":5}`, 400},
+		"trailing garbage": {js, `{"key":"` + key.Key + `"} x`, 400},
+		"empty body":       {js, ``, 400},
+		"text/plain":       {"text/plain", `{"key":"` + key.Key + `"}`, 415},
 	} {
 		r := verify(tc.contentType, tc.body)
 		if r.status != tc.status || !containsJSON(r.header.Get("Content-Type")) || r.str("error") != "invalid_request" {
