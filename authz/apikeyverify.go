@@ -53,7 +53,7 @@ func (p *Provider) verifyAPIKey(c *gin.Context) {
 		r.PostForm.Set("client_id", req.ClientID)
 		r.PostForm.Set("client_secret", req.ClientSecret)
 	}
-	client, err := p.fosite.AuthenticateClient(r.Context(), r, r.PostForm)
+	client, err := p.authenticateClient(r.Context(), r, r.PostForm)
 	if err != nil || client.IsPublic() {
 		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")

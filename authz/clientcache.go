@@ -78,3 +78,13 @@ func (c *clientCache) invalidate(id string) {
 	}
 	delete(c.entries, id)
 }
+
+// dropCached removes id's entry, positive or negative, and reports whether
+// there was one.
+func (c *clientCache) dropCached(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[id]
+	delete(c.entries, id)
+	return ok
+}

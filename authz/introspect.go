@@ -27,7 +27,7 @@ var inactive = []byte(`{"active":false}`)
 // (client_secret_basic or client_secret_post) and refuses public clients.
 func (p *Provider) authenticateConfidential(c *gin.Context) (fosite.Client, bool) {
 	r := c.Request
-	client, err := p.fosite.AuthenticateClient(r.Context(), r, r.PostForm)
+	client, err := p.authenticateClient(r.Context(), r, r.PostForm)
 	if err != nil || client.IsPublic() {
 		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")

@@ -23,7 +23,7 @@ func (p *Provider) revoke(c *gin.Context) {
 	// RFC 7009 §2.1: authenticate first. fosite's own failures wrap
 	// ErrInvalidRequest (no credentials) or ErrNotFound (unknown client),
 	// which below would pass for "unknown token" and answer 200.
-	if _, err := p.fosite.AuthenticateClient(c.Request.Context(), c.Request, c.Request.PostForm); err != nil {
+	if _, err := p.authenticateClient(c.Request.Context(), c.Request, c.Request.PostForm); err != nil {
 		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		return

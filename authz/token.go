@@ -38,7 +38,7 @@ func (p *Provider) token(c *gin.Context) {
 	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" {
 		// RFC 6749 §6: the client authenticates before the grace window
 		// (or a rotation in flight) can share anything with it.
-		if client, err := p.fosite.AuthenticateClient(r.Context(), r, r.PostForm); err != nil {
+		if client, err := p.authenticateClient(r.Context(), r, r.PostForm); err != nil {
 			status, body = p.accessError(r.Context(), err)
 		} else {
 			status, body = p.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
@@ -62,6 +62,10 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 	sess := NewSession("")
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
+	if err != nil && p.staleClient(r, err) {
+		sess = NewSession("")
+		ar, err = p.oauth.NewAccessRequest(ctx, r, sess)
+	}
 	if err != nil {
 		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
 			// fosite says invalid_request when no handler takes the grant.

@@ -2,29 +2,56 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"log/slog"
 	"time"
 
 	"github.com/keyward/keyward/store"
 )
 
-// Notify implements store.Events within this process.
+// Notify implements store.Events: subscribers in this process get payload
+// at once, and it is appended to the events table for the other processes
+// sharing the file (a management command beside a running server), whose
+// watchers dispatch it within PollInterval.
 func (d *DB) Notify(ctx context.Context, channel, payload string) error {
-	return d.events.Notify(ctx, channel, payload)
+	d.events.Dispatch(channel, payload)
+	now := d.now()
+	if _, err := d.db.ExecContext(ctx, `INSERT INTO events (origin, channel, payload, created_at) VALUES (?, ?, ?, ?)`,
+		d.origin, channel, payload, micros(now)); err != nil {
+		return mapErr(err)
+	}
+	_, err := d.db.ExecContext(ctx, `DELETE FROM events WHERE created_at < ?`, micros(now.Add(-eventsKept)))
+	return mapErr(err)
 }
 
-// Subscribe implements store.Events. A SQLite file may also be changed by
-// another process (a management command next to a running server): the
-// first subscription starts a watcher that polls PRAGMA data_version every
-// PollInterval on a connection of its own and, when another connection
-// committed, sends store.Resync to every subscriber.
+// eventsKept is how long a notification stays in the events table: far
+// longer than any watcher takes to read it.
+const eventsKept = time.Minute
+
+// newOrigin tags this handle's rows in the events table.
+func newOrigin() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Subscribe implements store.Events. The first subscription starts a
+// watcher that polls PRAGMA data_version every PollInterval on a
+// connection of its own; when another connection committed, it dispatches
+// the notifications other processes appended since it last looked. Writes
+// without notifications (tokens, audit events, this process's own) cost
+// one cheap query and dispatch nothing.
 func (d *DB) Subscribe(channel string, fn func(string)) func() {
 	cancel := d.events.Subscribe(channel, fn)
 	d.watchOnce.Do(func() {
 		ctx, stop := context.WithCancel(context.Background())
 		d.stopWatch = stop
 		d.watchDone = make(chan struct{})
-		go d.watch(ctx)
+		started := make(chan struct{})
+		go d.watch(ctx, started)
+		<-started
 	})
 	return cancel
 }
@@ -32,11 +59,23 @@ func (d *DB) Subscribe(channel string, fn func(string)) func() {
 var _ store.Events = (*DB)(nil)
 
 // PollInterval is how often the watcher looks for commits by other
-// connections.
-const PollInterval = time.Second
+// connections: PRAGMA data_version reads shared memory, so polling often
+// costs next to nothing.
+const PollInterval = 100 * time.Millisecond
 
-func (d *DB) watch(ctx context.Context) {
+// watch dispatches other processes' notifications until ctx ends. It
+// closes started once it knows where the events table ends, so that
+// nothing appended after Subscribe returns is missed.
+func (d *DB) watch(ctx context.Context, started chan struct{}) {
 	defer close(d.watchDone)
+	startedOnce := func() {
+		select {
+		case <-started:
+		default:
+			close(started)
+		}
+	}
+	defer startedOnce()
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
 		return
@@ -47,10 +86,16 @@ func (d *DB) watch(ctx context.Context) {
 		err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
 		return v, err
 	}
+	var lastID int64
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&lastID); err != nil {
+		slog.Warn("sqlite change watcher: no events table; run keyward migrate", "err", err)
+		return
+	}
 	last, err := version()
 	if err != nil {
 		return
 	}
+	startedOnce()
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
 	for {
@@ -66,11 +111,47 @@ func (d *DB) watch(ctx context.Context) {
 			}
 			continue
 		}
-		if v != last {
-			last = v
+		if v == last {
+			continue
+		}
+		last = v
+		if lastID, err = d.dispatchForeign(ctx, conn, lastID); err != nil && ctx.Err() == nil {
+			// The rows could not be read: drop every cache instead.
+			slog.Warn("sqlite change watcher: reading notifications", "err", err)
 			for _, ch := range d.events.Channels() {
 				d.events.Dispatch(ch, store.Resync)
 			}
 		}
 	}
+}
+
+// dispatchForeign dispatches the notifications after id that other
+// handles appended, and returns the last id read.
+func (d *DB) dispatchForeign(ctx context.Context, conn interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, id int64) (int64, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT id, origin, channel, payload FROM events WHERE id > ? ORDER BY id`, id)
+	if err != nil {
+		return id, err
+	}
+	defer rows.Close()
+	type note struct{ channel, payload string }
+	var notes []note
+	for rows.Next() {
+		var origin string
+		var n note
+		if err := rows.Scan(&id, &origin, &n.channel, &n.payload); err != nil {
+			return id, err
+		}
+		if origin != d.origin {
+			notes = append(notes, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return id, err
+	}
+	for _, n := range notes {
+		d.events.Dispatch(n.channel, n.payload)
+	}
+	return id, nil
 }

@@ -27,6 +27,7 @@ type DB struct {
 	db     *sql.DB
 	path   string
 	events store.LocalEvents
+	origin string // tags this handle's rows in the events table
 
 	watchOnce sync.Once
 	stopWatch context.CancelFunc
@@ -68,7 +69,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{db: db, path: path, Now: time.Now}, nil
+	return &DB{db: db, path: path, origin: newOrigin(), Now: time.Now}, nil
 }
 
 // ping opens the first connection. On a fresh file that connection switches
