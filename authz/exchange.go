@@ -112,7 +112,7 @@ func (h *tokenExchangeHandler) PopulateTokenEndpointResponse(ctx context.Context
 	}
 	sess.AccessJTI, sess.AccessFormat = jti, "jwt"
 	resp.SetAccessToken(token)
-	resp.SetTokenType("Bearer")
+	resp.SetTokenType("bearer") // as fosite writes it for the other grants
 	resp.SetExpiresIn(time.Until(sess.GetExpiresAt(fosite.AccessToken)).Round(time.Second))
 	resp.SetScopes(r.GetGrantedScopes())
 	resp.SetExtra("issued_token_type", TokenTypeAccessToken)

@@ -187,6 +187,9 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	if m.Config.Format == "json" {
+		return m.emit(map[string]string{"status": "migrations applied"}, nil, nil)
+	}
 	fmt.Fprintln(m.Stdout, "migrations applied")
 	return nil
 }

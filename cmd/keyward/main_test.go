@@ -271,9 +271,20 @@ func TestEnvironmentAndFlags(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	code, out, _ := sqliteEnv(t).run("", "version")
+	e := sqliteEnv(t)
+	code, out, _ := e.run("", "version")
 	if code != 0 || !strings.HasPrefix(out, "keyward ") {
 		t.Fatalf("version: %d %q", code, out)
+	}
+	var v struct{ Version string }
+	e.runJSON(&v, "", "version", "--format", "json")
+	if "keyward "+v.Version+"\n" != out {
+		t.Fatalf("version --format json: %+v, table %q", v, out)
+	}
+	var mig struct{ Status string }
+	e.runJSON(&mig, "", "migrate", "--format", "json")
+	if mig.Status == "" {
+		t.Fatal("migrate --format json printed no status")
 	}
 }
 

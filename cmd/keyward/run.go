@@ -157,8 +157,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	case "migrate":
 		return m.migrate(ctx, rest)
 	case "version", "--version", "-v":
-		fmt.Fprintf(m.Stdout, "keyward %s\n", Version)
-		return nil
+		return m.version(rest)
 	case "clients":
 		return m.clients(ctx, rest)
 	case "users":
@@ -217,3 +216,16 @@ func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
 
 // cliContext attributes audit events of management commands to "cli".
 func cliContext(ctx context.Context) context.Context { return store.WithActor(ctx, "cli") }
+
+// version is "keyward version [--format json]".
+func (m *Main) version(args []string) error {
+	fs := m.flags("version")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if m.Config.Format == "json" {
+		return m.emit(map[string]string{"version": Version}, nil, nil)
+	}
+	fmt.Fprintf(m.Stdout, "keyward %s\n", Version)
+	return nil
+}
