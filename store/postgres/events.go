@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,6 +74,17 @@ type listener struct {
 	interrupt context.CancelFunc // ends the current wait, so a new channel is LISTENed at once
 	ready     map[string]bool    // channels LISTENed (and resynced) on the current connection
 	readyCh   chan struct{}      // closed, and replaced, whenever ready grows
+
+	down        atomic.Bool // the last connection attempt failed: Subscribe does not wait
+	dispatching atomic.Bool // the listener goroutine is calling subscribers
+}
+
+// dispatch calls the subscribers of ch, marking the listener busy so that
+// a Subscribe from inside a callback does not wait on this goroutine.
+func (l *listener) dispatch(ch, payload string) {
+	l.dispatching.Store(true)
+	defer l.dispatching.Store(false)
+	l.local.Dispatch(ch, payload)
 }
 
 // setReady records channels as LISTENed on the current connection (reset
@@ -92,8 +104,13 @@ func (l *listener) setReady(reset bool, channels []string) {
 	l.readyCh = make(chan struct{})
 }
 
-// awaitListening waits until ch is LISTENed, at most d.
+// awaitListening waits until ch is LISTENed, at most d; not at all while
+// the database is unreachable or when called from a subscriber callback
+// (the listener goroutine, which would only LISTEN after it returns).
 func (l *listener) awaitListening(ch string, d time.Duration) {
+	if l.down.Load() || l.dispatching.Load() {
+		return
+	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -157,6 +174,7 @@ func (l *listener) run() {
 		started := time.Now()
 		err := l.session(first)
 		first = false
+		l.down.Store(true)
 		if l.ctx.Err() != nil {
 			return
 		}
@@ -210,9 +228,10 @@ func (l *listener) session(first bool) error {
 		}
 	}
 	for _, ch := range added {
-		l.local.Dispatch(ch, store.Resync)
+		l.dispatch(ch, store.Resync)
 	}
 	l.setReady(true, slices.Collect(maps.Keys(listening)))
+	l.down.Store(false)
 	for {
 		wctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
 		l.mu.Lock()
@@ -233,13 +252,13 @@ func (l *listener) session(first bool) error {
 			return lerr
 		}
 		for _, ch := range newCh {
-			l.local.Dispatch(ch, store.Resync)
+			l.dispatch(ch, store.Resync)
 		}
 		if len(newCh) > 0 {
 			l.setReady(false, newCh)
 		}
 		if err == nil {
-			l.local.Dispatch(n.Channel, n.Payload)
+			l.dispatch(n.Channel, n.Payload)
 			continue
 		}
 		if l.ctx.Err() != nil {
