@@ -3,5 +3,10 @@
 // rate limits, roll with grace). It also derives every server-side key from
 // the system secret (Secret.Derive).
 //
+// Verification of a known key is served from memory: the cache (negative
+// results too) is invalidated on every instance through Events; usage counts
+// are batched (Flush), and rate-limit counts are shared between instances
+// through a RateCounter every RateSyncInterval, never written per request.
+//
 // keys imports nothing from this repository but keys/signing.
 package keys

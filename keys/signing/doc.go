@@ -16,6 +16,12 @@
 //	          longest-lived token it may have signed has expired
 //	retired   unpublished, kept for audit
 //
+// Rotate, the on-demand rotation, promotes the next key only once it has
+// been published for Config.JWKSMaxAge (or if it was published with the
+// algorithm's first key); otherwise it answers a *TooEarlyError saying when
+// the key is ready, unless RotateOptions.Force is set (audited as forced).
+// Rotations asked for at once make a single rotation that answers them all.
+//
 // Revoke is the emergency path: the key goes straight to retired (with
 // RevokedAt set), leaves the JWKS at once, and when it was active the next
 // key (or a fresh one) replaces it immediately.
