@@ -19,28 +19,7 @@ import (
 // rotation answers them all: the others would have promoted a key
 // published moments ago.
 func TestPostgresConcurrentUnforcedRotations(t *testing.T) {
-	u := pgURL(t)
-	first := newService(t, openPostgres(t, u), signing.Config{})
-	bootstrap(t, first)
-	const n = 5
-	services := make([]*signing.Service, n)
-	for i := range services {
-		services[i] = newService(t, openPostgres(t, u), signing.Config{})
-	}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for _, s := range services {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			if _, err := s.RotateAll(ctx(), signing.RotateOptions{}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	first, _ := rotateAtOnce(t, 5, signing.RotateOptions{})
 	for _, alg := range signing.DefaultAlgorithms() {
 		active := byState(t, first, alg, signing.StateActive)
 		next := byState(t, first, alg, signing.StateNext)
@@ -51,16 +30,14 @@ func TestPostgresConcurrentUnforcedRotations(t *testing.T) {
 	}
 }
 
-// TestPostgresConcurrentRotations: eight instances, each with its own
-// pool and Service, rotate every algorithm at once. Each rotation must
-// see the one before it: one active and one next key per algorithm, and
-// an unbroken chain of retiring keys.
-func TestPostgresConcurrentRotations(t *testing.T) {
+// rotateAtOnce bootstraps a schema through a first Service, then has n
+// more instances, each with its own pool, call RotateAll at the same
+// moment. It returns the first Service and the n others.
+func rotateAtOnce(t *testing.T, n int, opt signing.RotateOptions) (*signing.Service, []*signing.Service) {
+	t.Helper()
 	u := pgURL(t)
 	first := newService(t, openPostgres(t, u), signing.Config{})
 	bootstrap(t, first)
-
-	const n = 8
 	services := make([]*signing.Service, n)
 	for i := range services {
 		services[i] = newService(t, openPostgres(t, u), signing.Config{})
@@ -72,13 +49,23 @@ func TestPostgresConcurrentRotations(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			if _, err := s.RotateAll(ctx(), signing.RotateOptions{Force: true}); err != nil {
+			if _, err := s.RotateAll(ctx(), opt); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	close(start)
 	wg.Wait()
+	return first, services
+}
+
+// TestPostgresConcurrentRotations: eight instances, each with its own
+// pool and Service, rotate every algorithm at once. Each rotation must
+// see the one before it: one active and one next key per algorithm, and
+// an unbroken chain of retiring keys.
+func TestPostgresConcurrentRotations(t *testing.T) {
+	const n = 8
+	first, services := rotateAtOnce(t, n, signing.RotateOptions{Force: true})
 
 	for _, alg := range signing.DefaultAlgorithms() {
 		active := byState(t, first, alg, signing.StateActive)
