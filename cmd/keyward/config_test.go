@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,5 +104,32 @@ func TestDefaultLogger(t *testing.T) {
 	last := out[strings.LastIndex(strings.TrimSuffix(out, "\n"), "\n")+1:]
 	if err := json.Unmarshal([]byte(last), &line); err != nil || line["msg"] != "through the global logger" {
 		t.Fatalf("global slog line is not JSON in the configured logger: %v\n%s", err, out)
+	}
+}
+
+// TestDashedPositionals: a kid starting with a dash is a positional
+// argument, wherever it stands; flag values and "--" keep their meaning.
+func TestDashedPositionals(t *testing.T) {
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard}
+	for _, tc := range []struct {
+		args []string
+		pos  []string
+	}{
+		{[]string{"-mtv0q6-bSm7"}, []string{"-mtv0q6-bSm7"}},
+		{[]string{"--format", "json", "-mtv0q6"}, []string{"-mtv0q6"}},
+		{[]string{"-mtv0q6", "--format", "json"}, []string{"-mtv0q6"}},
+		{[]string{"--secret", "-starts-with-a-dash-and-is-long-enough", "kid"}, []string{"kid"}},
+		{[]string{"--", "--double"}, []string{"--double"}},
+	} {
+		fs := m.flags("keys revoke")
+		if err := m.parse(fs, tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got := fs.Args(); !slices.Equal(got, tc.pos) {
+			t.Errorf("%v: positional %v, want %v", tc.args, got, tc.pos)
+		}
+	}
+	if err := m.parse(m.flags("keys revoke"), []string{"--bogus", "kid"}); err == nil {
+		t.Error("an unknown long flag was accepted")
 	}
 }

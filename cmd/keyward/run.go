@@ -187,9 +187,12 @@ func (m *Main) flags(name string) *pflag.FlagSet {
 	return fs
 }
 
-// parse parses args into fs; a bad flag is a usage error.
+// parse parses args into fs; a bad flag is a usage error. An argument
+// like "-mtv0q6…" (a signing key's kid may start with a dash) is taken as
+// a positional argument, since no command has one-letter flags; "--"
+// ends the flags as usual.
 func (m *Main) parse(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(dashedPositionals(fs, args)); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
@@ -228,4 +231,35 @@ func (m *Main) version(args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "keyward %s\n", Version)
 	return nil
+}
+
+// dashedPositionals moves the arguments that start with a single dash and
+// are not a defined shorthand flag (nor the value of the flag before them)
+// after a "--", so that pflag reads them as positional arguments.
+func dashedPositionals(fs *pflag.FlagSet, args []string) []string {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		isShort := len(a) > 2 && a[0] == '-' && a[1] != '-'
+		if isShort && fs.ShorthandLookup(a[1:2]) == nil {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		// A "--name value" flag takes the next argument as its value.
+		if strings.HasPrefix(a, "--") && !strings.Contains(a, "=") && i+1 < len(args) {
+			if f := fs.Lookup(a[2:]); f != nil && f.NoOptDefVal == "" {
+				i++
+				flags = append(flags, args[i])
+			}
+		}
+	}
+	if len(positional) == 0 {
+		return flags
+	}
+	return append(append(flags, "--"), positional...)
 }
