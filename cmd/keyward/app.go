@@ -29,7 +29,7 @@ type app struct {
 func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app, error) {
 	log := m.log()
 	auditor := newAuditor(db)
-	sig, err := newSigning(db, secret, m.Config.KeyRotation, auditor, log)
+	sig, err := newSigning(db, secret, m.Config.KeyRotation, m.Config.JWKSMaxAge, auditor, log)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +71,10 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	return &app{signing: sig, apikeys: apik, provider: prov, admin: adm, log: log}, nil
 }
 
-func newSigning(db database, secret keys.Secret, rotation time.Duration, auditor *store.Auditor, log *slog.Logger) (*signing.Service, error) {
-	return signing.New(db, secret, db, signing.Config{RotationPeriod: rotation, Auditor: auditor, Logger: log})
+// newSigning returns the signing-key service; maxAge is the JWKS cache
+// lifetime (--jwks-max-age), which serve and `keys rotate` must agree on.
+func newSigning(db database, secret keys.Secret, rotation, maxAge time.Duration, auditor *store.Auditor, log *slog.Logger) (*signing.Service, error) {
+	return signing.New(db, secret, db, signing.Config{RotationPeriod: rotation, JWKSMaxAge: maxAge, Auditor: auditor, Logger: log})
 }
 
 // newAPIKeys returns the API-key service, issuing and accepting keys of

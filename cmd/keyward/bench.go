@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 )
 
 const benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|token|introspect|verify]
@@ -64,7 +65,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 
 	// Set up a client and an API key, then serve.
 	setup := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
-	setup.Config.DataDir, setup.Config.Format = dir, "json"
+	setup.Config.DataDir, setup.Config.Format, setup.Config.JWKSMaxAge = dir, "json", signing.DefaultJWKSMaxAge
 	db, secret, err := setup.openMigrated(ctx)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 )
 
 // Config is every setting of the program. Each field is a flag and an
@@ -59,6 +60,10 @@ type Config struct {
 	APIKeyEnv string
 	// Format is the output format of management commands: table or json.
 	Format string
+	// JWKSMaxAge is how long verifiers may cache the JWKS (its
+	// Cache-Control max-age), and so how long a next key is published
+	// before an on-demand rotation may promote it.
+	JWKSMaxAge time.Duration
 
 	// envErrs are environment values that could not be parsed (see applyEnv).
 	envErrs []error
@@ -83,6 +88,7 @@ var settings = map[string]setting{
 	"token-rate-limit": {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 	"trusted-proxies":  {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":      {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
+	"jwks-max-age":     {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -92,6 +98,7 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Secret, "secret", "", usage("secret"))
 	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format"))
 	fs.StringVar(&c.APIKeyEnv, "api-key-env", keys.EnvLive, usage("api-key-env"))
+	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", signing.DefaultJWKSMaxAge, usage("jwks-max-age"))
 	fs.StringVar(&c.Format, "format", "table", "output format: table or json")
 }
 
@@ -204,6 +211,9 @@ func (c *Config) validateCommon(needSecret bool) error {
 	default:
 		errs = append(errs, fmt.Errorf("--format: %q is not table or json", c.Format))
 	}
+	if c.JWKSMaxAge < 10*time.Second || c.JWKSMaxAge > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--jwks-max-age: %s must be between 10s and 24h", c.JWKSMaxAge))
+	}
 	return errors.Join(errs...)
 }
 
@@ -238,8 +248,8 @@ func (c *Config) ValidateServe() error {
 	if c.RefreshGrace < 0 || c.RefreshGrace > time.Minute {
 		errs = append(errs, fmt.Errorf("--refresh-grace: %s must be between 0 (off) and 1m", c.RefreshGrace))
 	}
-	if c.KeyRotation != 0 && c.KeyRotation < time.Hour {
-		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h", c.KeyRotation))
+	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
+		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
 	return errors.Join(errs...)
 }

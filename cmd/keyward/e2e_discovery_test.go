@@ -172,8 +172,8 @@ func TestE2EJWKS(t *testing.T) {
 			t.Fatalf("JWKS: %d %v %v", resp.StatusCode, err, raw)
 		}
 		cc, etag := resp.Header.Get("Cache-Control"), resp.Header.Get("ETag")
-		if !strings.Contains(cc, "max-age=") || etag == "" {
-			t.Errorf("JWKS Cache-Control %q, ETag %q", cc, etag)
+		if cc != "public, max-age=900" || etag == "" {
+			t.Errorf("JWKS Cache-Control %q (want the default 15m), ETag %q", cc, etag)
 		}
 		algs := map[string]bool{}
 		for _, k := range raw.Keys {
@@ -217,4 +217,22 @@ func TestE2EJWKS(t *testing.T) {
 			t.Errorf("If-None-Match with another ETag: %d, want 200", resp.StatusCode)
 		}
 	})
+}
+
+// TestJWKSMaxAgeSetting: --jwks-max-age sets the JWKS Cache-Control, and a
+// value out of range is a settings problem.
+func TestJWKSMaxAgeSetting(t *testing.T) {
+	e := sqliteEnv(t)
+	s := e.serve("--jwks-max-age", "45s")
+	resp, err := http.Get(s.PublicURL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=45" {
+		t.Errorf("Cache-Control %q with --jwks-max-age 45s", cc)
+	}
+	if code, _, stderr := e.run("", "keys", "list", "--jwks-max-age", "1s"); code != 2 || !strings.Contains(stderr, "--jwks-max-age") {
+		t.Errorf("--jwks-max-age 1s: exit %d, %s", code, stderr)
+	}
 }

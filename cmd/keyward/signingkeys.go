@@ -64,7 +64,7 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newSigning(db, secret, 0, newAuditor(db), m.log())
+	svc, err := newSigning(db, secret, 0, m.Config.JWKSMaxAge, newAuditor(db), m.log())
 	if err != nil {
 		return err
 	}
@@ -108,10 +108,10 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 			return err
 		}
 		for _, r := range recs {
-			if age := time.Since(r.CreatedAt); age < signing.DefaultJWKSMaxAge {
+			if age := time.Since(r.CreatedAt); age < m.Config.JWKSMaxAge {
 				fmt.Fprintf(m.Stderr, "warning: %s key %s was published %s ago, less than the JWKS cache lifetime (%s);\n"+
 					"         resource servers with an older cached JWKS may refuse its tokens until they refetch it.\n",
-					r.Alg, r.KID, age.Round(time.Second), signing.DefaultJWKSMaxAge)
+					r.Alg, r.KID, age.Round(time.Second), m.Config.JWKSMaxAge)
 			}
 		}
 		return m.emitSigningKeys(recs)
