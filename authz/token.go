@@ -3,9 +3,11 @@ package authz
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -42,6 +44,9 @@ func (p *Provider) token(c *gin.Context) {
 			status, body = p.accessError(r.Context(), err)
 		} else {
 			status, body = p.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
+			if status == http.StatusOK {
+				status, body = p.checkReplayScope(r.Context(), r.PostForm.Get("scope"), body)
+			}
 		}
 	} else {
 		status, body = issue()
@@ -217,3 +222,25 @@ func (w *bufferWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 
 var _ http.ResponseWriter = (*bufferWriter)(nil)
+
+// checkReplayScope holds an answer shared from the refresh grace window to
+// RFC 6749 §6 as a fresh rotation is: a scope asked for that the answer's
+// grant does not hold is invalid_scope.
+func (p *Provider) checkReplayScope(ctx context.Context, asked string, body []byte) (int, []byte) {
+	if asked == "" {
+		return http.StatusOK, body
+	}
+	var ans struct {
+		Scope string `json:"scope"`
+	}
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return http.StatusOK, body
+	}
+	granted := strings.Fields(ans.Scope)
+	for _, s := range strings.Fields(asked) {
+		if !slices.Contains(granted, s) {
+			return p.accessError(ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s))
+		}
+	}
+	return http.StatusOK, body
+}

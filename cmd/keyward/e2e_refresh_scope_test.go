@@ -34,3 +34,29 @@ func TestE2ERefreshScope(t *testing.T) {
 		t.Errorf("issued scope %q", scope)
 	}
 }
+
+// TestE2ERefreshScopeInGrace: an answer replayed from the grace window is
+// held to the same rule: a scope not granted is invalid_scope.
+func TestE2ERefreshScopeInGrace(t *testing.T) {
+	e := sqliteEnv(t)
+	a := newAuthCodeSetup(t, e, "--refresh-grace", "1m")
+	r := newRP(t, a.s, a.conf, "openid", "profile")
+	tok, _, _, _ := r.codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
+	refresh := func(scope string) reply {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}
+		if scope != "" {
+			form.Set("scope", scope)
+		}
+		return postForm(t, a.m.TokenEndpoint, form, a.conf.ClientID, a.conf.ClientSecret)
+	}
+	first := refresh("")
+	if first.status != 200 {
+		t.Fatalf("refresh: %d %s", first.status, first.raw)
+	}
+	if got := refresh("openid email"); got.status != 400 || got.json["error"] != "invalid_scope" {
+		t.Fatalf("replay asking for a scope not granted: %d %s", got.status, got.raw)
+	}
+	if got := refresh("openid"); got.status != 200 || got.json["refresh_token"] != first.json["refresh_token"] {
+		t.Fatalf("replay with a granted scope: %d %s", got.status, got.raw)
+	}
+}
