@@ -121,19 +121,13 @@ func (s *Server) patchUser(c *gin.Context) {
 	if wasAdmin && (!u.Admin || u.Disabled) && !s.otherAdmins(c, u.ID) {
 		return
 	}
-	if err := s.cfg.Store.UpdateUser(ctx, u); err != nil {
+	// A disabled user's tokens stop working now, not when they expire; a
+	// failure to revoke them is a 500, and repeating the PATCH retries it.
+	if err := s.cfg.Users.Update(ctx, u); err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.audit(ctx, "user.updated", u.ID, changed)
-	if in.Disabled != nil && u.Disabled {
-		// The user's tokens stop working now, not when they expire; a
-		// failure is a 500, and repeating the PATCH retries it.
-		if err := s.cfg.Users.Ended(ctx, u.ID); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
 	c.JSON(http.StatusOK, authz.NewUserView(u))
 }
 
@@ -167,13 +161,7 @@ func (s *Server) deleteUser(c *gin.Context) {
 	if u.Admin && !u.Disabled && !s.otherAdmins(c, id) {
 		return
 	}
-	// Grants first: should revoking fail, the user is still there and a
-	// retried DELETE revokes again.
-	if err := s.cfg.Users.Ended(ctx, id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.cfg.Store.DeleteUser(ctx, id); err != nil {
+	if err := s.cfg.Users.Delete(ctx, id); err != nil {
 		s.fail(c, err)
 		return
 	}

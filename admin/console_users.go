@@ -140,29 +140,17 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 			return
 		}
 	}
+	// Deleting or disabling a user ends their grants (authz.Users).
 	if event == "user.deleted" {
-		// Grants first: should revoking fail, the user is still there
-		// and deleting again revokes again.
-		if err := cs.s.cfg.Users.Ended(ctx, id); err != nil {
-			cs.fail(c, err)
-			return
-		}
-		err = cs.s.cfg.Store.DeleteUser(ctx, id)
+		err = cs.s.cfg.Users.Delete(ctx, id)
 	} else {
-		err = cs.s.cfg.Store.UpdateUser(ctx, u)
+		err = cs.s.cfg.Users.Update(ctx, u)
 	}
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
 	cs.audit(ctx, event, id, data)
-	if event != "user.deleted" && u.Disabled {
-		// The user's tokens stop working now (see authz.Users.Ended).
-		if err := cs.s.cfg.Users.Ended(ctx, id); err != nil {
-			cs.fail(c, err)
-			return
-		}
-	}
 	if event == "user.deleted" {
 		see(c, "/console/users?done=deleted")
 		return

@@ -11,21 +11,20 @@ import (
 
 // authenticateClient is fosite's client authentication (RFC 6749 §2.3)
 // against the client cache, tried once more with the client read afresh
-// when it fails for a cached client: a secret rotated or a client created
-// by another process (a management command on the same SQLite file, heard
-// of only at the next change poll) is honoured at once. A failure costs at
-// most one extra read.
+// when it fails for a client cached a while ago (clientCache.dropStale): a
+// secret rotated by another process (a management command on the same
+// SQLite file, heard of only at the next change poll) is honoured at once.
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	client, err := p.fosite.AuthenticateClient(ctx, r, form)
-	if err != nil && p.clients.dropCached(claimedClient(r)) {
+	if err != nil && p.clients.dropStale(claimedClient(r)) {
 		client, err = p.fosite.AuthenticateClient(ctx, r, form)
 	}
 	return client, err
 }
 
 // staleClient reports whether err is a client-authentication failure for
-// a client that was cached (and is now dropped), so the request deserves
+// a client cached a while ago (and now dropped), so the request deserves
 // one more try.
 func (p *Provider) staleClient(r *http.Request, err error) bool {
-	return errors.Is(err, fosite.ErrInvalidClient) && p.clients.dropCached(claimedClient(r))
+	return errors.Is(err, fosite.ErrInvalidClient) && p.clients.dropStale(claimedClient(r))
 }

@@ -23,19 +23,23 @@ type clientCache struct {
 	max    int
 	now    func() time.Time
 
-	mu      sync.RWMutex
-	entries map[string]clientEntry
+	mu        sync.RWMutex
+	entries   map[string]clientEntry
+	refreshed map[string]time.Time // ids dropStale dropped, until reloaded
 }
 
 type clientEntry struct {
 	client  *fositeClient
 	err     error
 	expires time.Time
+	// noRefreshBefore is when a failed authentication may next re-read
+	// the client (dropStale).
+	noRefreshBefore time.Time
 }
 
 func newClientCache(s store.ClientStore, now func() time.Time) *clientCache {
 	return &clientCache{store: s, ttl: 30 * time.Second, negTTL: 5 * time.Second, max: 100_000, now: now,
-		entries: map[string]clientEntry{}}
+		entries: map[string]clientEntry{}, refreshed: map[string]time.Time{}}
 }
 
 // get returns the client or store.ErrNotFound.
@@ -61,7 +65,11 @@ func (c *clientCache) get(ctx context.Context, id string) (*fositeClient, error)
 	}
 	c.mu.Lock()
 	if len(c.entries) >= c.max {
-		c.entries = map[string]clientEntry{}
+		c.entries, c.refreshed = map[string]clientEntry{}, map[string]time.Time{}
+	}
+	if at, ok := c.refreshed[id]; ok {
+		e.noRefreshBefore = at.Add(refreshAge)
+		delete(c.refreshed, id)
 	}
 	c.entries[id] = e
 	c.mu.Unlock()
@@ -79,12 +87,23 @@ func (c *clientCache) invalidate(id string) {
 	delete(c.entries, id)
 }
 
-// dropCached removes id's entry, positive or negative, and reports whether
-// there was one.
-func (c *clientCache) dropCached(id string) bool {
+// refreshAge is how often a failed authentication may re-read a client.
+const refreshAge = time.Second
+
+// dropStale removes id's entry when it is a known client not re-read by
+// this path in the last refreshAge, and reports whether it did: a failed
+// authentication against it may be a secret rotated by another process.
+// Unknown ids stay negatively cached and a client is re-read at most once
+// per refreshAge, so repeated failures cannot cost a database read each.
+func (c *clientCache) dropStale(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.entries[id]
+	e, ok := c.entries[id]
+	now := c.now()
+	if !ok || e.client == nil || now.Before(e.noRefreshBefore) {
+		return false
+	}
 	delete(c.entries, id)
-	return ok
+	c.refreshed[id] = now
+	return true
 }

@@ -289,9 +289,7 @@ func ValidateRedirectURI(raw string) error {
 			return errors.New("needs a host")
 		}
 	case scheme == "http":
-		switch u.Hostname() {
-		case "127.0.0.1", "::1", "localhost":
-		default:
+		if !isLoopbackHost(u.Hostname()) {
 			return errors.New("http is allowed only for loopback hosts; use https")
 		}
 	case slices.Contains([]string{"javascript", "data", "vbscript", "file", "blob", "about"}, scheme):

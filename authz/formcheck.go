@@ -2,7 +2,6 @@ package authz
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"unicode/utf8"
 )
@@ -44,15 +43,12 @@ func formProblem(r *http.Request) string {
 			return "The parameter " + strconv.Quote(k) + " is included more than once."
 		}
 	}
-	id, _, ok := r.BasicAuth()
+	id, _, ok := basicCredentials(r)
 	if !ok {
 		return ""
 	}
 	if r.PostForm.Has("client_secret") {
 		return "Use one client authentication method: client_secret_basic or client_secret_post, not both."
-	}
-	if dec, err := url.QueryUnescape(id); err == nil {
-		id = dec
 	}
 	if body := r.PostForm.Get("client_id"); body != "" && body != id {
 		return "The client_id in the body is not the client of the Authorization header."

@@ -63,6 +63,9 @@ func newRefreshGrace(window time.Duration, now func() time.Time, tokens store.To
 		answers: map[string]graceAnswer{}}, nil
 }
 
+// enabled reports whether there is a grace window at all.
+func (g *refreshGrace) enabled() bool { return g.window > 0 }
+
 // do answers the refresh of token by the client clientID, which the
 // caller has authenticated: from the grace answer, by joining an
 // in-flight rotation of the same token, or by running rotate.

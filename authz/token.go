@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -37,9 +36,10 @@ func (p *Provider) token(c *gin.Context) {
 		status int
 		body   []byte
 	)
-	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" {
+	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" && p.refresh.enabled() {
 		// RFC 6749 §6: the client authenticates before the grace window
-		// (or a rotation in flight) can share anything with it.
+		// (or a rotation in flight) can share anything with it. Without a
+		// window, fosite's own authentication in issue is all there is.
 		if client, err := p.authenticateClient(r.Context(), r, r.PostForm); err != nil {
 			status, body = p.accessError(r.Context(), err)
 		} else {
@@ -102,11 +102,9 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		// originally granted (fosite ignores the parameter). A narrower
 		// scope is answered with the grant's whole scope, which the
 		// response's scope parameter says.
-		for _, s := range strings.Fields(r.PostForm.Get("scope")) {
-			if !ar.GetGrantedScopes().Has(s) {
-				p.oauth.WriteAccessError(ctx, w, ar, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s))
-				return w.status, w.body.Bytes()
-			}
+		if err := checkRefreshScope(r.PostForm.Get("scope"), ar.GetGrantedScopes()); err != nil {
+			p.oauth.WriteAccessError(ctx, w, ar, err)
+			return w.status, w.body.Bytes()
 		}
 	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
@@ -174,12 +172,8 @@ func (p *Provider) readForm(c *gin.Context) bool {
 func (p *Provider) limitKey(c *gin.Context, clientID string) string {
 	r := c.Request
 	secret := r.PostForm.Get("client_secret")
-	if _, pw, ok := r.BasicAuth(); ok {
-		if dec, err := url.QueryUnescape(pw); err == nil {
-			secret = dec
-		} else {
-			secret = pw
-		}
+	if _, pw, ok := basicCredentials(r); ok {
+		secret = pw
 	}
 	fc, err := p.clients.get(r.Context(), clientID)
 	switch {
@@ -195,13 +189,27 @@ func (p *Provider) limitKey(c *gin.Context, clientID string) string {
 
 // claimedClient is the client id a request names (not yet authenticated).
 func claimedClient(r *http.Request) string {
-	if id, _, ok := r.BasicAuth(); ok {
-		if dec, err := url.QueryUnescape(id); err == nil {
-			return dec
-		}
+	if id, _, ok := basicCredentials(r); ok {
 		return id
 	}
 	return r.PostForm.Get("client_id")
+}
+
+// basicCredentials returns the client id and secret of an HTTP Basic
+// Authorization header, each form-decoded first as RFC 6749 §2.3.1 has
+// clients encode them (a part that does not decode is taken as sent).
+func basicCredentials(r *http.Request) (id, secret string, ok bool) {
+	id, secret, ok = r.BasicAuth()
+	if !ok {
+		return "", "", false
+	}
+	if dec, err := url.QueryUnescape(id); err == nil {
+		id = dec
+	}
+	if dec, err := url.QueryUnescape(secret); err == nil {
+		secret = dec
+	}
+	return id, secret, true
 }
 
 // oauthError writes an RFC 6749 §5.2 error.
@@ -224,8 +232,8 @@ func (w *bufferWriter) WriteHeader(status int)      { w.status = status }
 var _ http.ResponseWriter = (*bufferWriter)(nil)
 
 // checkReplayScope holds an answer shared from the refresh grace window to
-// RFC 6749 §6 as a fresh rotation is: a scope asked for that the answer's
-// grant does not hold is invalid_scope.
+// RFC 6749 §6 as a fresh rotation is (checkRefreshScope), against the
+// scope the answer names.
 func (p *Provider) checkReplayScope(ctx context.Context, asked string, body []byte) (int, []byte) {
 	if asked == "" {
 		return http.StatusOK, body
@@ -236,11 +244,19 @@ func (p *Provider) checkReplayScope(ctx context.Context, asked string, body []by
 	if err := json.Unmarshal(body, &ans); err != nil {
 		return http.StatusOK, body
 	}
-	granted := strings.Fields(ans.Scope)
-	for _, s := range strings.Fields(asked) {
-		if !slices.Contains(granted, s) {
-			return p.accessError(ctx, fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s))
-		}
+	if err := checkRefreshScope(asked, strings.Fields(ans.Scope)); err != nil {
+		return p.accessError(ctx, err)
 	}
 	return http.StatusOK, body
+}
+
+// checkRefreshScope is RFC 6749 §6: the scope a refresh asks for must not
+// include any scope the grant does not hold (invalid_scope).
+func checkRefreshScope(asked string, granted fosite.Arguments) error {
+	for _, s := range strings.Fields(asked) {
+		if !granted.Has(s) {
+			return fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", s)
+		}
+	}
+	return nil
 }

@@ -29,11 +29,34 @@ type Users struct {
 	RevokeGrants func(ctx context.Context, userID string) error
 }
 
-// Ended revokes the grants of a user who was just disabled or deleted, so
+// Update saves user; when the user is disabled, every grant they hold
+// ends at once (see endGrants). Should that fail, the change is saved and
+// saving again ends them.
+func (u *Users) Update(ctx context.Context, user *store.User) error {
+	if err := u.Store.UpdateUser(ctx, user); err != nil {
+		return err
+	}
+	if user.Disabled {
+		return u.endGrants(ctx, user.ID)
+	}
+	return nil
+}
+
+// Delete ends every grant of the user, then deletes the user: should
+// revoking fail, the user is still there and deleting again retries.
+// store.ErrNotFound for an unknown id.
+func (u *Users) Delete(ctx context.Context, id string) error {
+	if err := u.endGrants(ctx, id); err != nil {
+		return err
+	}
+	return u.Store.DeleteUser(ctx, id)
+}
+
+// endGrants revokes the grants of a user who is disabled or deleted, so
 // their refresh tokens and access tokens stop working at once (their
 // grants are also refused at the token endpoint; see userGrantHandler).
 // Calling it again is harmless.
-func (u *Users) Ended(ctx context.Context, userID string) error {
+func (u *Users) endGrants(ctx context.Context, userID string) error {
 	if u.RevokeGrants == nil {
 		return nil
 	}

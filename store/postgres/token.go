@@ -94,16 +94,7 @@ func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]string, err
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(err)
-		}
-		out = append(out, id)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, func(s scanner) (id string, err error) { return id, s.Scan(&id) })
 }
 
 // DeleteExpiredTokens implements store.TokenStore.

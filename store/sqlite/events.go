@@ -126,32 +126,27 @@ func (d *DB) watch(ctx context.Context, started chan struct{}) {
 }
 
 // dispatchForeign dispatches the notifications after id that other
-// handles appended, and returns the last id read.
-func (d *DB) dispatchForeign(ctx context.Context, conn interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, id int64) (int64, error) {
+// handles appended, and returns the last id read (id itself on an error).
+func (d *DB) dispatchForeign(ctx context.Context, conn *sql.Conn, id int64) (int64, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT id, origin, channel, payload FROM events WHERE id > ? ORDER BY id`, id)
 	if err != nil {
 		return id, err
 	}
-	defer rows.Close()
-	type note struct{ channel, payload string }
-	var notes []note
-	for rows.Next() {
-		var origin string
-		var n note
-		if err := rows.Scan(&id, &origin, &n.channel, &n.payload); err != nil {
-			return id, err
-		}
-		if origin != d.origin {
-			notes = append(notes, n)
-		}
+	type note struct {
+		id                       int64
+		origin, channel, payload string
 	}
-	if err := rows.Err(); err != nil {
+	notes, err := collect(rows, func(s scanner) (n note, err error) {
+		return n, s.Scan(&n.id, &n.origin, &n.channel, &n.payload)
+	})
+	if err != nil {
 		return id, err
 	}
 	for _, n := range notes {
-		d.events.Dispatch(n.channel, n.payload)
+		if n.origin != d.origin {
+			d.events.Dispatch(n.channel, n.payload)
+		}
+		id = n.id
 	}
 	return id, nil
 }
