@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
 )
 
 // listSigningKeys is GET /signing-keys: every key in every state, oldest
@@ -56,7 +57,7 @@ func (s *Server) signingKey(c *gin.Context, kid string) (*signing.Record, bool) 
 	}
 	i := slices.IndexFunc(all, func(r *signing.Record) bool { return r.KID == kid })
 	if i < 0 {
-		s.fail(c, signing.ErrNotFound)
+		s.fail(c, store.ErrNotFound)
 		return nil, false
 	}
 	return all[i], true

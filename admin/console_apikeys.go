@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
 )
 
 const consolePageSize = 50
@@ -123,7 +124,7 @@ func (cs *console) createAPIKey(c *gin.Context) {
 		return
 	}
 	k, raw, err := cs.s.cfg.APIKeys.Create(c.Request.Context(), p)
-	if errors.Is(err, keys.ErrInvalid) {
+	if errors.Is(err, store.ErrInvalid) {
 		again(readable(err))
 		return
 	}
@@ -182,7 +183,7 @@ func (cs *console) rollAPIKey(c *gin.Context) {
 		return
 	}
 	k, raw, err := cs.s.cfg.APIKeys.Roll(c.Request.Context(), id, grace)
-	if errors.Is(err, keys.ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
 		cs.message(c, http.StatusConflict, "Conflict", "A revoked key cannot be rolled.")
 		return
 	}

@@ -103,7 +103,7 @@ func (cs *console) setup(c *gin.Context) {
 		return
 	}
 	u, err := cs.s.cfg.Users.Create(ctx, authz.UserParams{Username: f.Get("username"), Password: f.Get("password"), Admin: true})
-	var ve *authz.ValidationError
+	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		again(http.StatusUnprocessableEntity, ve.Problems...)

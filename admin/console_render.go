@@ -11,8 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
-	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
@@ -106,18 +104,18 @@ func see(c *gin.Context, path string) {
 // fail answers a domain error with a page: the console's side of the one
 // error table (problem.go). Client errors are never a 500.
 func (cs *console) fail(c *gin.Context, err error) {
-	var ve *authz.ValidationError
+	var ve *store.ValidationError
 	var early *signing.TooEarlyError
 	switch {
 	case errors.As(err, &early):
 		cs.message(c, http.StatusConflict, "Not rotated yet", readable(early))
 	case errors.As(err, &ve):
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", "Please correct these fields.", ve.Problems...)
-	case errors.Is(err, keys.ErrInvalid), errors.Is(err, signing.ErrBadKey):
+	case errors.Is(err, store.ErrInvalid):
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", readable(err))
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound), errors.Is(err, signing.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		cs.message(c, http.StatusNotFound, "Not found", "There is no such item; it may have been deleted.")
-	case errors.Is(err, store.ErrConflict), errors.Is(err, keys.ErrConflict), errors.Is(err, signing.ErrConflict):
+	case errors.Is(err, store.ErrConflict):
 		cs.message(c, http.StatusConflict, "Conflict", "That conflicts with an existing item or its current state.")
 	default:
 		cs.s.cfg.Logger.Error("console request failed", "err", err, "path", c.Request.URL.Path)
@@ -128,7 +126,7 @@ func (cs *console) fail(c *gin.Context, err error) {
 // readable is an error message without the package prefix of a sentinel.
 func readable(err error) string {
 	msg := err.Error()
-	for _, p := range []string{keys.ErrInvalid.Error() + ": ", "signing: "} {
+	for _, p := range []string{store.ErrInvalid.Error() + ": ", "signing: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	return msg

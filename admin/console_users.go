@@ -77,7 +77,7 @@ func (cs *console) createUser(c *gin.Context) {
 	}
 	_, err := cs.s.cfg.Users.Create(c.Request.Context(), authz.UserParams{Username: f.Username, Password: pf.Get("password"),
 		Email: f.Email, Name: f.Name, Admin: f.Admin})
-	var ve *authz.ValidationError
+	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		again(http.StatusUnprocessableEntity, ve.Problems...)

@@ -6,8 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
-	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
@@ -54,18 +52,18 @@ func problem(c *gin.Context, status int, kind, detail string, errs ...string) {
 // fail maps a domain error to its problem: the one table of the admin
 // surface. Unknown errors are logged and answered 500 without detail.
 func (s *Server) fail(c *gin.Context, err error) {
-	var ve *authz.ValidationError
+	var ve *store.ValidationError
 	var early *signing.TooEarlyError
 	switch {
 	case errors.As(err, &early):
 		problem(c, http.StatusConflict, "key-not-ready", readable(early))
 	case errors.As(err, &ve):
 		problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", ve.Problems...)
-	case errors.Is(err, keys.ErrInvalid), errors.Is(err, signing.ErrBadKey):
+	case errors.Is(err, store.ErrInvalid):
 		problem(c, http.StatusUnprocessableEntity, "validation", err.Error())
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound), errors.Is(err, signing.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		problem(c, http.StatusNotFound, "not-found", "No such resource.")
-	case errors.Is(err, store.ErrConflict), errors.Is(err, keys.ErrConflict), errors.Is(err, signing.ErrConflict):
+	case errors.Is(err, store.ErrConflict):
 		problem(c, http.StatusConflict, "conflict", "The resource conflicts with an existing one.")
 	default:
 		s.cfg.Logger.Error("admin request failed", "err", err, "path", c.Request.URL.Path)

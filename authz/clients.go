@@ -26,12 +26,6 @@ const (
 // ClientSecretBytes is the entropy of generated client secrets (256 bits).
 const ClientSecretBytes = 32
 
-// ValidationError is a client error in a create or update request; the
-// CLI prints it and the admin API answers 400 or 422 with it.
-type ValidationError struct{ Problems []string }
-
-func (e *ValidationError) Error() string { return strings.Join(e.Problems, "; ") }
-
 // ClientParams is what a person chooses for a client.
 type ClientParams struct {
 	Name                   string
@@ -98,7 +92,7 @@ func (c *Clients) Create(ctx context.Context, p ClientParams) (*store.Client, st
 }
 
 // RotateSecret replaces a confidential client's secret and returns the new
-// one; the old one stops working at once. ErrNotFound; a ValidationError
+// one; the old one stops working at once. ErrNotFound; a *store.ValidationError
 // for a public client.
 func (c *Clients) RotateSecret(ctx context.Context, id string) (*store.Client, string, error) {
 	cl, err := c.Store.GetClient(ctx, id)
@@ -106,7 +100,7 @@ func (c *Clients) RotateSecret(ctx context.Context, id string) (*store.Client, s
 		return nil, "", err
 	}
 	if cl.Public {
-		return nil, "", &ValidationError{[]string{"a public client has no secret"}}
+		return nil, "", store.Invalid("a public client has no secret")
 	}
 	secret, err := c.newSecret()
 	if err != nil {
@@ -129,7 +123,7 @@ func (c *Clients) Update(ctx context.Context, id string, p ClientParams) (*store
 	}
 	p = p.withDefaults()
 	if p.Public != cl.Public {
-		return nil, &ValidationError{[]string{"public cannot be changed after creation"}}
+		return nil, store.Invalid("public cannot be changed after creation")
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -194,7 +188,7 @@ func (p ClientParams) withDefaults() ClientParams {
 	return p
 }
 
-// Validate reports every problem with p at once as a *ValidationError.
+// Validate reports every problem with p at once as a *store.ValidationError.
 func (p ClientParams) Validate() error {
 	var probs []string
 	add := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
@@ -249,7 +243,7 @@ func (p ClientParams) Validate() error {
 		add("id token algorithm %q: must be RS256, ES256 or EdDSA", p.IDTokenAlg)
 	}
 	if len(probs) > 0 {
-		return &ValidationError{probs}
+		return &store.ValidationError{Problems: probs}
 	}
 	return nil
 }

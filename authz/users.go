@@ -64,7 +64,7 @@ func (u *Users) endGrants(ctx context.Context, userID string) error {
 }
 
 // Create validates p, hashes the password with argon2id and stores the
-// user. store.ErrConflict when the username is taken; *ValidationError.
+// user. store.ErrConflict when the username is taken; *store.ValidationError.
 func (u *Users) Create(ctx context.Context, p UserParams) (*store.User, error) {
 	var probs []string
 	p.Username = strings.TrimSpace(p.Username)
@@ -84,7 +84,7 @@ func (u *Users) Create(ctx context.Context, p UserParams) (*store.User, error) {
 		probs = append(probs, "name: at most 256 characters of UTF-8")
 	}
 	if len(probs) > 0 {
-		return nil, &ValidationError{probs}
+		return nil, &store.ValidationError{Problems: probs}
 	}
 	hash, err := HashPassword(p.Password)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/keyward/keyward/store"
 )
 
 // cache keeps API-key records by id so that verifying a known key needs no
@@ -42,7 +44,7 @@ func newCache(ttl, negTTL time.Duration, now func() time.Time) *cache {
 }
 
 // get returns the key with id, from the cache or through fetch. It returns
-// ErrNotFound for an id known not to exist, and fetch's other errors.
+// store.ErrNotFound for an id known not to exist, and fetch's other errors.
 func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, error) {
 	now := c.now()
 	if v, ok := c.entries.Load(id); ok {
@@ -54,7 +56,7 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	if until, ok := c.negative[id]; ok {
 		if now.Before(until) {
 			c.mu.Unlock()
-			return nil, ErrNotFound
+			return nil, store.ErrNotFound
 		}
 		delete(c.negative, id)
 	}
@@ -80,7 +82,7 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 		switch {
 		case l.err == nil:
 			c.entries.Store(id, &entry{key: l.key, until: now.Add(c.ttl)})
-		case errors.Is(l.err, ErrNotFound) && len(c.negative) < c.maxNegative:
+		case errors.Is(l.err, store.ErrNotFound) && len(c.negative) < c.maxNegative:
 			c.negative[id] = now.Add(c.negTTL)
 		}
 	}

@@ -1,18 +1,19 @@
 package keys
 
-import "errors"
+import (
+	"errors"
+	"fmt"
 
-// Sentinel errors. Store engines return ErrNotFound and ErrConflict (possibly
-// wrapped) from every API-key method; Service methods pass them through.
-var (
-	// ErrNotFound is returned when no API key has the requested id.
-	ErrNotFound = errors.New("api key not found")
-	// ErrConflict is returned when a write would break a uniqueness rule (a
-	// duplicate id or digest) or acts on a revoked key (Roll).
-	ErrConflict = errors.New("api key conflict")
-	// ErrInvalid is returned (wrapped, with the reason) for parameters that
-	// fail validation: an empty name, a bad scope, a negative grace period…
-	ErrInvalid = errors.New("invalid api key parameters")
-	// ErrMalformed is returned by Parse for a string that is not an API key.
-	ErrMalformed = errors.New("malformed api key")
+	"github.com/keyward/keyward/store"
 )
+
+// ErrMalformed is returned by Parse for a string that is not an API key.
+// Everything else comes from the store's one error family: ErrNotFound and
+// ErrConflict from the engines, passed through by Service methods, and a
+// *store.ValidationError (matching store.ErrInvalid) for bad parameters.
+var ErrMalformed = errors.New("malformed api key")
+
+// invalidf is a parameter problem, as a *store.ValidationError.
+func invalidf(format string, a ...any) error {
+	return store.Invalid(fmt.Sprintf(format, a...))
+}

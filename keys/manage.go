@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/keyward/keyward/store"
 )
 
 // Create issues a new key and returns its record and the key string, which
-// is shown once and never stored. It returns ErrInvalid for bad params.
+// is shown once and never stored. It returns store.ErrInvalid for bad params.
 func (s *Service) Create(ctx context.Context, p CreateParams) (*APIKey, string, error) {
 	if err := p.validate(); err != nil {
 		return nil, "", err
@@ -50,7 +52,7 @@ func (s *Service) newSecret(env, id string) (string, error) {
 	return format(env, id, secret), nil
 }
 
-// Get returns the key with id, or ErrNotFound.
+// Get returns the key with id, or store.ErrNotFound.
 func (s *Service) Get(ctx context.Context, id string) (*APIKey, error) {
 	return s.store.GetAPIKey(ctx, id)
 }
@@ -62,7 +64,7 @@ func (s *Service) List(ctx context.Context, limit int, cursor string) ([]*APIKey
 }
 
 // Update changes the non-nil fields of p and returns the updated key. It
-// returns ErrNotFound or ErrInvalid. Concurrent updates of one key: the
+// returns store.ErrNotFound or store.ErrInvalid. Concurrent updates of one key: the
 // last one wins.
 func (s *Service) Update(ctx context.Context, id string, p UpdateParams) (*APIKey, error) {
 	k, err := s.store.GetAPIKey(ctx, id)
@@ -106,12 +108,12 @@ func (s *Service) Update(ctx context.Context, id string, p UpdateParams) (*APIKe
 	return k, nil
 }
 
-// Disable makes the key verify as REVOKED until Enable; ErrNotFound.
+// Disable makes the key verify as REVOKED until Enable; store.ErrNotFound.
 func (s *Service) Disable(ctx context.Context, id string) error {
 	return s.setDisabled(ctx, id, true, EventDisabled)
 }
 
-// Enable undoes Disable (not Revoke); ErrNotFound.
+// Enable undoes Disable (not Revoke); store.ErrNotFound.
 func (s *Service) Enable(ctx context.Context, id string) error {
 	return s.setDisabled(ctx, id, false, EventEnabled)
 }
@@ -127,7 +129,7 @@ func (s *Service) setDisabled(ctx context.Context, id string, disabled bool, eve
 
 // Revoke ends the key for good: its current secret and any earlier one
 // still in a roll's grace period. Every instance refuses it before Revoke
-// returns (when Events are configured). It returns ErrNotFound.
+// returns (when Events are configured). It returns store.ErrNotFound.
 func (s *Service) Revoke(ctx context.Context, id string) error {
 	if err := s.store.RevokeAPIKey(ctx, id, truncate(s.now())); err != nil {
 		return err
@@ -140,18 +142,18 @@ func (s *Service) Revoke(ctx context.Context, id string) error {
 // Roll replaces the key's secret, keeping its id, and returns the updated
 // record and the new key string. The previous secret keeps verifying for
 // grace (0: it stops at once); an older secret still in grace keeps
-// working no longer than that either. It returns ErrNotFound, ErrInvalid
-// for a negative grace, and ErrConflict for a revoked key.
+// working no longer than that either. It returns store.ErrNotFound, store.ErrInvalid
+// for a negative grace, and store.ErrConflict for a revoked key.
 func (s *Service) Roll(ctx context.Context, id string, grace time.Duration) (*APIKey, string, error) {
 	if grace < 0 {
-		return nil, "", fmt.Errorf("%w: negative grace period", ErrInvalid)
+		return nil, "", invalidf("negative grace period")
 	}
 	k, err := s.store.GetAPIKey(ctx, id)
 	if err != nil {
 		return nil, "", err
 	}
 	if k.Revoked() {
-		return nil, "", fmt.Errorf("%w: key %s is revoked", ErrConflict, id)
+		return nil, "", fmt.Errorf("%w: key %s is revoked", store.ErrConflict, id)
 	}
 	raw, err := s.newSecret(k.Env, id)
 	if err != nil {
@@ -169,7 +171,7 @@ func (s *Service) Roll(ctx context.Context, id string, grace time.Duration) (*AP
 	return k, raw, nil
 }
 
-// Delete removes the key and its history; ErrNotFound.
+// Delete removes the key and its history; store.ErrNotFound.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	if err := s.store.DeleteAPIKey(ctx, id); err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/keyward/keyward/store"
 )
 
 // memStore is an in-memory Store for unit tests and benchmarks; it counts
@@ -36,7 +38,7 @@ func (m *memStore) CreateAPIKey(_ context.Context, k *APIKey) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.keys[k.ID]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	k.CreatedAt, k.UpdatedAt = truncate(time.Now()), truncate(time.Now())
 	m.keys[k.ID] = clone(k)
@@ -49,7 +51,7 @@ func (m *memStore) GetAPIKey(_ context.Context, id string) (*APIKey, error) {
 	defer m.mu.Unlock()
 	k, ok := m.keys[id]
 	if !ok {
-		return nil, fmt.Errorf("get %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("get %s: %w", id, store.ErrNotFound)
 	}
 	return clone(k), nil
 }
@@ -80,7 +82,7 @@ func (m *memStore) edit(id string, fn func(k *APIKey) error) error {
 	defer m.mu.Unlock()
 	k, ok := m.keys[id]
 	if !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	k.UpdatedAt = truncate(time.Now())
 	return fn(k)
@@ -109,7 +111,7 @@ func (m *memStore) RevokeAPIKey(_ context.Context, id string, at time.Time) erro
 func (m *memStore) RollAPIKey(_ context.Context, id string, digest []byte, hint string, graceUntil time.Time) error {
 	return m.edit(id, func(k *APIKey) error {
 		if k.Revoked() {
-			return ErrConflict
+			return store.ErrConflict
 		}
 		var next []SecretDigest
 		for _, s := range k.Secrets {
@@ -129,7 +131,7 @@ func (m *memStore) DeleteAPIKey(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.keys[id]; !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	delete(m.keys, id)
 	return nil

@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"fmt"
 	"slices"
 	"time"
 	"unicode"
@@ -46,9 +45,9 @@ type UpdateParams struct {
 func (p CreateParams) expiry(now time.Time) (time.Time, error) {
 	switch {
 	case p.ExpiresIn != 0 && !p.ExpiresAt.IsZero():
-		return time.Time{}, fmt.Errorf("%w: both ExpiresIn and ExpiresAt", ErrInvalid)
+		return time.Time{}, invalidf("both ExpiresIn and ExpiresAt")
 	case p.ExpiresIn < 0:
-		return time.Time{}, fmt.Errorf("%w: negative expiry", ErrInvalid)
+		return time.Time{}, invalidf("negative expiry")
 	case p.ExpiresIn > 0:
 		return truncate(now.Add(p.ExpiresIn)), nil
 	}
@@ -62,14 +61,14 @@ func (p CreateParams) validate() error {
 	switch p.OwnerType {
 	case "":
 		if p.OwnerID != "" {
-			return fmt.Errorf("%w: owner id without owner type", ErrInvalid)
+			return invalidf("owner id without owner type")
 		}
 	case OwnerUser, OwnerClient:
 		if p.OwnerID == "" || len(p.OwnerID) > 200 {
-			return fmt.Errorf("%w: owner type %s needs an owner id", ErrInvalid, p.OwnerType)
+			return invalidf("owner type %s needs an owner id", p.OwnerType)
 		}
 	default:
-		return fmt.Errorf("%w: owner type %q: want %q or %q", ErrInvalid, p.OwnerType, OwnerUser, OwnerClient)
+		return invalidf("owner type %q: want %q or %q", p.OwnerType, OwnerUser, OwnerClient)
 	}
 	if err := validateScopes(p.Scopes); err != nil {
 		return err
@@ -83,7 +82,7 @@ func (p CreateParams) validate() error {
 func validateName(name string) error {
 	if name == "" || len(name) > MaxNameLen || !utf8.ValidString(name) ||
 		containsFunc(name, unicode.IsControl) {
-		return fmt.Errorf("%w: name must be 1 to %d printable characters", ErrInvalid, MaxNameLen)
+		return invalidf("name must be 1 to %d printable characters", MaxNameLen)
 	}
 	return nil
 }
@@ -91,15 +90,15 @@ func validateName(name string) error {
 // validateScopes checks each scope is an RFC 6749 §3.3 scope-token.
 func validateScopes(scopes []string) error {
 	if len(scopes) > MaxScopes {
-		return fmt.Errorf("%w: more than %d scopes", ErrInvalid, MaxScopes)
+		return invalidf("more than %d scopes", MaxScopes)
 	}
 	for _, s := range scopes {
 		if s == "" || len(s) > 200 {
-			return fmt.Errorf("%w: empty or overlong scope", ErrInvalid)
+			return invalidf("empty or overlong scope")
 		}
 		for i := range len(s) {
 			if c := s[i]; c < 0x21 || c == '"' || c == '\\' || c > 0x7e {
-				return fmt.Errorf("%w: scope %q: not an RFC 6749 scope-token", ErrInvalid, s)
+				return invalidf("scope %q: not an RFC 6749 scope-token", s)
 			}
 		}
 	}
@@ -108,13 +107,12 @@ func validateScopes(scopes []string) error {
 
 func validateMetadata(m map[string]string) error {
 	if len(m) > MaxMetadataPairs {
-		return fmt.Errorf("%w: more than %d metadata entries", ErrInvalid, MaxMetadataPairs)
+		return invalidf("more than %d metadata entries", MaxMetadataPairs)
 	}
 	for k, v := range m {
 		if k == "" || len(k) > MaxMetadataKey || len(v) > MaxMetadataValue ||
 			!utf8.ValidString(k) || !utf8.ValidString(v) {
-			return fmt.Errorf("%w: metadata keys are 1 to %d bytes, values at most %d, UTF-8",
-				ErrInvalid, MaxMetadataKey, MaxMetadataValue)
+			return invalidf("metadata keys are 1 to %d bytes, values at most %d, UTF-8", MaxMetadataKey, MaxMetadataValue)
 		}
 	}
 	return nil

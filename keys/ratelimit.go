@@ -2,7 +2,6 @@ package keys
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,18 +30,18 @@ func (r RateLimit) String() string {
 func (r RateLimit) validate() error {
 	switch {
 	case r.Limit < 0:
-		return fmt.Errorf("%w: negative rate limit", ErrInvalid)
+		return invalidf("negative rate limit")
 	case r.Limit > 0 && r.Period < time.Second:
-		return fmt.Errorf("%w: rate-limit period must be at least 1s", ErrInvalid)
+		return invalidf("rate-limit period must be at least 1s")
 	case r.Limit == 0 && r.Period != 0:
-		return fmt.Errorf("%w: rate-limit period without a limit", ErrInvalid)
+		return invalidf("rate-limit period without a limit")
 	}
 	return nil
 }
 
 // ParseRateLimit reads "N/PERIOD", where PERIOD is a Go duration ("30s",
 // "1h") or one of s, sec, second, m, min, minute, h, hour, d, day. An empty
-// string or "0" means unlimited. It returns ErrInvalid for anything else.
+// string or "0" means unlimited. It returns store.ErrInvalid for anything else.
 func ParseRateLimit(s string) (RateLimit, error) {
 	if s == "" || s == "0" {
 		return RateLimit{}, nil
@@ -50,7 +49,7 @@ func ParseRateLimit(s string) (RateLimit, error) {
 	n, p, ok := strings.Cut(s, "/")
 	limit, err := strconv.Atoi(n)
 	if !ok || err != nil || limit < 0 {
-		return RateLimit{}, fmt.Errorf("%w: rate limit %q: want N/PERIOD, e.g. 100/1m", ErrInvalid, s)
+		return RateLimit{}, invalidf("rate limit %q: want N/PERIOD, e.g. 100/1m", s)
 	}
 	var period time.Duration
 	switch p {
@@ -64,7 +63,7 @@ func ParseRateLimit(s string) (RateLimit, error) {
 		period = 24 * time.Hour
 	default:
 		if period, err = time.ParseDuration(p); err != nil {
-			return RateLimit{}, fmt.Errorf("%w: rate limit %q: bad period", ErrInvalid, s)
+			return RateLimit{}, invalidf("rate limit %q: bad period", s)
 		}
 	}
 	if limit == 0 {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/store"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -66,8 +68,8 @@ func TestCreateInvalid(t *testing.T) {
 		{Name: "x", RateLimit: RateLimit{Limit: -1, Period: time.Second}},
 		{Name: "x", Metadata: map[string]string{"": "v"}},
 	} {
-		if _, _, err := f.svc.Create(context.Background(), p); !errors.Is(err, ErrInvalid) {
-			t.Errorf("Create(%+v) = %v, want ErrInvalid", p, err)
+		if _, _, err := f.svc.Create(context.Background(), p); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("Create(%+v) = %v, want store.ErrInvalid", p, err)
 		}
 	}
 }
@@ -157,12 +159,12 @@ func TestRevokeDisableEnable(t *testing.T) {
 	if r.Key == nil || r.Key.RevokedAt.IsZero() {
 		t.Fatalf("revoked result %+v", r)
 	}
-	if _, _, err := f.svc.Roll(ctx, k.ID, time.Hour); !errors.Is(err, ErrConflict) {
-		t.Fatalf("Roll of a revoked key: %v, want ErrConflict", err)
+	if _, _, err := f.svc.Roll(ctx, k.ID, time.Hour); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Roll of a revoked key: %v, want store.ErrConflict", err)
 	}
 	for _, err := range []error{f.svc.Revoke(ctx, "nope"), f.svc.Disable(ctx, "nope"), f.svc.Delete(ctx, "nope")} {
-		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("on a missing key: %v, want ErrNotFound", err)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("on a missing key: %v, want store.ErrNotFound", err)
 		}
 	}
 	want := []string{EventCreated, EventDisabled, EventEnabled, EventRevoked}
@@ -206,7 +208,7 @@ func TestRollWithGrace(t *testing.T) {
 	}
 	wantCode(t, f.verify(t, third, ""), CodeRevoked)
 	wantCode(t, f.verify(t, fourth, ""), CodeRevoked)
-	if _, _, err := f.svc.Roll(ctx, k.ID, -time.Second); !errors.Is(err, ErrInvalid) {
+	if _, _, err := f.svc.Roll(ctx, k.ID, -time.Second); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("negative grace: %v", err)
 	}
 }
@@ -229,10 +231,10 @@ func TestUpdate(t *testing.T) {
 	wantCode(t, f.verify(t, raw, "write"), CodeValid)
 	wantCode(t, f.verify(t, raw, "write"), CodeRateLimited)
 	bad := "a b"
-	if _, err := f.svc.Update(ctx, k.ID, UpdateParams{Scopes: &[]string{bad}}); !errors.Is(err, ErrInvalid) {
+	if _, err := f.svc.Update(ctx, k.ID, UpdateParams{Scopes: &[]string{bad}}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("bad scope: %v", err)
 	}
-	if _, err := f.svc.Update(ctx, "nope", UpdateParams{Name: &name}); !errors.Is(err, ErrNotFound) {
+	if _, err := f.svc.Update(ctx, "nope", UpdateParams{Name: &name}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing: %v", err)
 	}
 }
@@ -337,7 +339,7 @@ func TestListAndDelete(t *testing.T) {
 	if err := f.svc.Delete(ctx, all[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Get(ctx, all[0].ID); !errors.Is(err, ErrNotFound) {
+	if _, err := f.svc.Get(ctx, all[0].ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
 }

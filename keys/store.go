@@ -7,11 +7,11 @@ import (
 
 // Store persists API keys. The SQLite and PostgreSQL engines implement it;
 // store/storetest.RunAPIKeys is its conformance suite. Every method returns
-// ErrNotFound (possibly wrapped) when no key has the given id.
+// store.ErrNotFound (possibly wrapped) when no key has the given id.
 type Store interface {
 	// CreateAPIKey stores k with its single current secret and sets its
 	// CreatedAt and UpdatedAt (and the secret's CreatedAt). It returns
-	// ErrConflict when the id or the digest is taken.
+	// store.ErrConflict when the id or the digest is taken.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// GetAPIKey returns the key with its Secrets.
 	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
@@ -30,7 +30,7 @@ type Store interface {
 	// RollAPIKey makes digest the key's current secret and hint its hint;
 	// the previous current secret, and any older one in grace, stay valid
 	// until graceUntil at the latest. Secrets whose grace has ended are
-	// deleted. It returns ErrConflict for a revoked key. Concurrent rolls
+	// deleted. It returns store.ErrConflict for a revoked key. Concurrent rolls
 	// leave exactly one current secret.
 	RollAPIKey(ctx context.Context, id string, digest []byte, hint string, graceUntil time.Time) error
 	// DeleteAPIKey removes a key and its secrets.

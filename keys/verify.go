@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/keyward/keyward/store"
 )
 
 // Code is the outcome of a verification, as in the contract of
@@ -63,7 +65,7 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 		return notFound, nil
 	}
 	k, err := s.cache.get(ctx, p.ID, s.store.GetAPIKey)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound, nil
 	}
 	if err != nil {

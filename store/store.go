@@ -1,16 +1,6 @@
 package store
 
-import (
-	"errors"
-	"time"
-)
-
-// ErrNotFound is returned when the requested record does not exist.
-var ErrNotFound = errors.New("store: not found")
-
-// ErrConflict is returned when a write would violate a uniqueness rule,
-// for example a second user with the same username.
-var ErrConflict = errors.New("store: conflict")
+import "time"
 
 // DefaultPageLimit is the page size used when a Page has no Limit.
 const DefaultPageLimit = 50

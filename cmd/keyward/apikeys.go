@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -114,7 +113,7 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 	case "create":
 		k, raw, err := svc.Create(ctx, p)
 		if err != nil {
-			return cliKeyErr(err)
+			return cliErr(err)
 		}
 		return m.emitKey(k, raw)
 	case "list":
@@ -136,22 +135,22 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 	case "get":
 		k, err := svc.Get(ctx, pos[0])
 		if err != nil {
-			return cliKeyErr(err)
+			return cliErr(err)
 		}
 		return m.emitKey(k, "")
 	case "revoke":
 		if err := svc.Revoke(ctx, pos[0]); err != nil {
-			return cliKeyErr(err)
+			return cliErr(err)
 		}
 		k, err := svc.Get(ctx, pos[0])
 		if err != nil {
-			return cliKeyErr(err)
+			return cliErr(err)
 		}
 		return m.emitKey(k, "")
 	default: // roll
 		k, raw, err := svc.Roll(ctx, pos[0], grace)
 		if err != nil {
-			return cliKeyErr(err)
+			return cliErr(err)
 		}
 		return m.emitKey(k, raw)
 	}
@@ -177,11 +176,4 @@ func (m *Main) emitKey(k *keys.APIKey, raw string) error {
 		fields = append(fields, [2]string{"key", raw + "   (shown once; store it now)"})
 	}
 	return m.emitRecord(v, fields)
-}
-
-func cliKeyErr(err error) error {
-	if errors.Is(err, keys.ErrInvalid) {
-		return usageError{err}
-	}
-	return cliErr(err)
 }

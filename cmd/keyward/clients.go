@@ -10,7 +10,6 @@ import (
 
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
-	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
 
@@ -152,11 +151,11 @@ func boolStr(b bool) string {
 
 // cliErr turns domain errors into messages a person can act on.
 func cliErr(err error) error {
-	var ve *authz.ValidationError
+	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		return usageError{errors.New(strings.Join(ve.Problems, "\n"))}
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound), errors.Is(err, signing.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return errors.New("not found")
 	case errors.Is(err, store.ErrConflict):
 		return errors.New("already exists")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
 )
 
 const keysUsage = `usage: keyward keys list
@@ -88,7 +89,7 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 				return m.emitSigningKeys([]*signing.Record{r})
 			}
 		}
-		return cliErr(signing.ErrNotFound)
+		return cliErr(store.ErrNotFound)
 	}
 	if sub == "rotate" {
 		if err := svc.Bootstrap(ctx); err != nil {

@@ -115,15 +115,15 @@ func openPostgres(t testing.TB, url string) *postgres.DB {
 
 func pgURL(t testing.TB) string { return pgtest.Schema(t) }
 
-// store is what both engines give a Service.
-type store interface {
+// engine is what both engines give a Service.
+type engine interface {
 	signing.Store
 	signing.Events
 }
 
 // newService returns a Service with the test clock and a quiet logger;
 // cfg's zero fields take the defaults.
-func newService(t testing.TB, st store, cfg signing.Config) *signing.Service {
+func newService(t testing.TB, st engine, cfg signing.Config) *signing.Service {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()

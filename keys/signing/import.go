@@ -9,15 +9,16 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/keyward/keyward/store"
 )
 
 // ErrBadKey is returned by Import for data that is not a usable private
 // key.
-var ErrBadKey = errors.New("signing: not a usable private key")
+var ErrBadKey = fmt.Errorf("%w: not a usable private key", store.ErrInvalid)
 
 // Import stores an existing private key, given as PEM (PKCS #8 "PRIVATE
 // KEY", PKCS #1 "RSA PRIVATE KEY" or SEC 1 "EC PRIVATE KEY") or as a
@@ -27,7 +28,7 @@ var ErrBadKey = errors.New("signing: not a usable private key")
 // follows the life cycle: importing a next key retires the current next
 // key (it never signed), importing an active key moves the current one to
 // retiring. It returns ErrBadKey (also for an unsupported algorithm or an
-// invalid state), or ErrConflict for a kid that exists.
+// invalid state), or store.ErrConflict for a kid that exists.
 func (s *Service) Import(ctx context.Context, data []byte, alg string, st State) (*Record, error) {
 	if !st.Valid() {
 		return nil, fmt.Errorf("%w: invalid state %q", ErrBadKey, st)

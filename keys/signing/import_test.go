@@ -16,6 +16,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -94,8 +95,8 @@ func TestImport(t *testing.T) {
 			if s.ActiveKID(rec.Alg) != rec.KID {
 				t.Fatal("the imported active key does not sign")
 			}
-			if _, err := s.Import(ctx(), tc.data, tc.alg, signing.StateActive); !errors.Is(err, signing.ErrConflict) {
-				t.Fatalf("second import: %v; want ErrConflict", err)
+			if _, err := s.Import(ctx(), tc.data, tc.alg, signing.StateActive); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("second import: %v; want store.ErrConflict", err)
 			}
 		})
 	}

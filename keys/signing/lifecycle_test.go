@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
 )
 
 func TestBootstrap(t *testing.T) {
@@ -309,8 +310,8 @@ func TestRevoke(t *testing.T) {
 	if audit.count(signing.EventRevoked) != 1 {
 		t.Fatalf("%d revoked events", audit.count(signing.EventRevoked))
 	}
-	if err := s.Revoke(ctx(), "nope"); !errors.Is(err, signing.ErrNotFound) {
-		t.Fatalf("Revoke(unknown) = %v; want ErrNotFound", err)
+	if err := s.Revoke(ctx(), "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Revoke(unknown) = %v; want store.ErrNotFound", err)
 	}
 	// Revoking the next key replaces it, and the active key stays.
 	next2 := byState(t, s, signing.ES256, signing.StateNext)[0].KID

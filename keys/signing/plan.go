@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keyward/keyward/store"
 )
 
 // errNeedKey is returned by plan.take when the transition needs more
@@ -255,12 +257,12 @@ func (p *plan) retireDue() {
 
 // revoke unpublishes kid at once and, when replace is set, gives the
 // algorithm a new active or next key if kid was one (ensure). It returns
-// ErrNotFound for an unknown kid and does nothing for a key revoked
+// store.ErrNotFound for an unknown kid and does nothing for a key revoked
 // before.
 func (p *plan) revoke(kid string, replace bool) error {
 	k := p.byKID(kid)
 	if k == nil {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if !k.RevokedAt.IsZero() {
 		return nil
@@ -279,10 +281,10 @@ func (p *plan) revoke(kid string, replace bool) error {
 
 // importKey adds an imported key in state st, making room for it: an
 // existing next key is retired (it never signed), an existing active key
-// starts retiring. It returns ErrConflict when the kid exists.
+// starts retiring. It returns store.ErrConflict when the kid exists.
 func (p *plan) importKey(k *Record, st State) error {
 	if p.byKID(k.KID) != nil {
-		return fmt.Errorf("%w: kid %q exists", ErrConflict, k.KID)
+		return fmt.Errorf("%w: kid %q exists", store.ErrConflict, k.KID)
 	}
 	switch st {
 	case StateNext:

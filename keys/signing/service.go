@@ -125,7 +125,7 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 // Revoke is the emergency exit for a compromised key: it leaves the JWKS
 // and stops signing at once (state retired, RevokedAt set), and when it was
 // active the next key, or a new one, is activated immediately. It returns
-// ErrNotFound for an unknown kid; revoking a revoked key does nothing.
+// store.ErrNotFound for an unknown kid; revoking a revoked key does nothing.
 func (s *Service) Revoke(ctx context.Context, kid string) error {
 	rec, err := s.store.SigningKey(ctx, kid)
 	if err != nil {

@@ -2,32 +2,27 @@ package signing
 
 import (
 	"context"
-	"errors"
 )
 
-// ErrNotFound is returned by a Store, and by Service methods taking a kid,
-// when the key does not exist.
-var ErrNotFound = errors.New("signing: key not found")
-
-// ErrConflict is returned by a Store when a write would violate a
-// uniqueness rule: a kid that exists already, or a second active (or next)
-// key for one algorithm.
-var ErrConflict = errors.New("signing: conflict")
-
+// Store methods return the store's one error family: store.ErrNotFound
+// for a kid that does not exist, store.ErrConflict for a write that would
+// break a uniqueness rule (a kid that exists, or a second active or next
+// key for one algorithm).
+//
 // Store persists signing keys. The engines in store/sqlite and
 // store/postgres implement it; store/storetest.RunSigningKeys checks them.
 type Store interface {
 	// SigningKeys returns every key, in every state, ordered by CreatedAt
 	// then KID.
 	SigningKeys(ctx context.Context) ([]*Record, error)
-	// SigningKey returns one key, or ErrNotFound.
+	// SigningKey returns one key, or store.ErrNotFound.
 	SigningKey(ctx context.Context, kid string) (*Record, error)
 	// UpdateSigningKeys runs one transition of algorithm alg atomically. In
 	// one transaction that holds an exclusive lock on alg (also when alg has
 	// no key yet), it reads alg's keys, calls fn with them, and applies the
 	// records fn returns in order: a kid fn was given is updated (its state
 	// and the timestamps after CreatedAt), any other is inserted. When fn
-	// returns an error, or a write fails (ErrConflict for a duplicate kid or
+	// returns an error, or a write fails (store.ErrConflict for a duplicate kid or
 	// a second active or next key), nothing is written and that error is
 	// returned.
 	//

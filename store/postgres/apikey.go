@@ -20,7 +20,7 @@ var _ keys.Store = (*DB)(nil)
 const apiKeyColumns = `id, env, name, hint, owner_type, owner_id, scopes, metadata, rate_limit,
 	rate_period_ms, expires_at, disabled, revoked_at, last_used_at, usage_count, created_at, updated_at`
 
-// CreateAPIKey implements keys.Store; it returns keys.ErrConflict for a
+// CreateAPIKey implements keys.Store; it returns store.ErrConflict for a
 // taken id or digest.
 func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	if len(k.Secrets) == 0 {
@@ -40,19 +40,19 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 			VALUES ($1, $2, $3, $4)`, k.Secrets[i].Digest, k.ID, nullTime(k.Secrets[i].ValidUntil), now)
 	}
 	// A batch runs as one implicit transaction.
-	return apiKeyErr(d.pool.SendBatch(ctx, b).Close())
+	return mapErr(d.pool.SendBatch(ctx, b).Close())
 }
 
-// GetAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 	k, err := scanAPIKey(d.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
 	if err != nil {
-		return nil, apiKeyErr(err)
+		return nil, mapErr(err)
 	}
 	rows, err := d.pool.Query(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
 		WHERE key_id = $1 ORDER BY valid_until DESC NULLS FIRST, created_at DESC`, id)
 	if err != nil {
-		return nil, apiKeyErr(err)
+		return nil, mapErr(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -61,12 +61,12 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 			until *time.Time
 		)
 		if err := rows.Scan(&s.Digest, &until, &s.CreatedAt); err != nil {
-			return nil, apiKeyErr(err)
+			return nil, mapErr(err)
 		}
 		s.ValidUntil, s.CreatedAt = fromNullTime(until), s.CreatedAt.UTC()
 		k.Secrets = append(k.Secrets, s)
 	}
-	return k, apiKeyErr(rows.Err())
+	return k, mapErr(rows.Err())
 }
 
 // ListAPIKeys implements keys.Store. Ids are in the "C" collation, so the
@@ -76,19 +76,19 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 	rows, err := d.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
-		return nil, "", apiKeyErr(err)
+		return nil, "", mapErr(err)
 	}
 	defer rows.Close()
 	var out []*keys.APIKey
 	for rows.Next() {
 		k, err := scanAPIKey(rows)
 		if err != nil {
-			return nil, "", apiKeyErr(err)
+			return nil, "", mapErr(err)
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", apiKeyErr(err)
+		return nil, "", mapErr(err)
 	}
 	last := ""
 	if len(out) > 0 {
@@ -97,44 +97,44 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 	return out, store.NextCursor(p, len(out), last), nil
 }
 
-// UpdateAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// UpdateAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	k.UpdatedAt = d.now()
-	return apiKeyErr(affected(d.pool.Exec(ctx, `UPDATE api_keys SET name = $1, scopes = $2,
+	return mapErr(affected(d.pool.Exec(ctx, `UPDATE api_keys SET name = $1, scopes = $2,
 		metadata = $3, rate_limit = $4, rate_period_ms = $5, expires_at = $6, updated_at = $7
 		WHERE id = $8`,
 		k.Name, list(k.Scopes), metadata(k.Metadata), k.RateLimit.Limit,
 		k.RateLimit.Period.Milliseconds(), nullTime(k.ExpiresAt), k.UpdatedAt, k.ID)))
 }
 
-// SetAPIKeyDisabled implements keys.Store; it returns keys.ErrNotFound.
+// SetAPIKeyDisabled implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) SetAPIKeyDisabled(ctx context.Context, id string, disabled bool) error {
-	return apiKeyErr(affected(d.pool.Exec(ctx,
+	return mapErr(affected(d.pool.Exec(ctx,
 		`UPDATE api_keys SET disabled = $1, updated_at = $2 WHERE id = $3`, disabled, d.now(), id)))
 }
 
-// RevokeAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// RevokeAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	return apiKeyErr(affected(d.pool.Exec(ctx, `UPDATE api_keys
+	return mapErr(affected(d.pool.Exec(ctx, `UPDATE api_keys
 		SET revoked_at = COALESCE(revoked_at, $1), updated_at = $2 WHERE id = $3`, at, d.now(), id)))
 }
 
-// RollAPIKey implements keys.Store; it returns keys.ErrNotFound, or
-// keys.ErrConflict for a revoked key or a taken digest. The key's row is
+// RollAPIKey implements keys.Store; it returns store.ErrNotFound, or
+// store.ErrConflict for a revoked key or a taken digest. The key's row is
 // locked first (FOR UPDATE), which serializes concurrent rolls.
 func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint string, graceUntil time.Time) error {
 	now := d.now()
 	tx, err := d.pool.Begin(ctx)
 	if err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	var revoked *time.Time
 	if err := tx.QueryRow(ctx, `SELECT revoked_at FROM api_keys WHERE id = $1 FOR UPDATE`, id).Scan(&revoked); err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	if revoked != nil {
-		return fmt.Errorf("%w: api key %s is revoked", keys.ErrConflict, id)
+		return fmt.Errorf("%w: api key %s is revoked", store.ErrConflict, id)
 	}
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE api_keys SET hint = $1, updated_at = $2 WHERE id = $3`, hint, now, id)
@@ -146,14 +146,14 @@ func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint stri
 	b.Queue(`INSERT INTO api_key_secrets (digest, key_id, valid_until, created_at)
 		VALUES ($1, $2, NULL, $3)`, digest, id, now)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
-	return apiKeyErr(tx.Commit(ctx))
+	return mapErr(tx.Commit(ctx))
 }
 
-// DeleteAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// DeleteAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	return apiKeyErr(affected(d.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)))
+	return mapErr(affected(d.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)))
 }
 
 // RecordAPIKeyUsage implements keys.Store in one round trip. Rows are
@@ -168,7 +168,7 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 		b.Queue(`UPDATE api_keys SET usage_count = usage_count + $1,
 			last_used_at = GREATEST(last_used_at, $2) WHERE id = $3`, u.Count, nullTime(u.LastUsedAt), u.ID)
 	}
-	return apiKeyErr(d.pool.SendBatch(ctx, b).Close())
+	return mapErr(d.pool.SendBatch(ctx, b).Close())
 }
 
 func scanAPIKey(s scanner) (*keys.APIKey, error) {
@@ -214,18 +214,4 @@ func parseMetadata(b []byte, dst *map[string]string) error {
 	}
 	*dst = m
 	return nil
-}
-
-// apiKeyErr turns the store's sentinel errors into keys'.
-func apiKeyErr(err error) error {
-	err = mapErr(err)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return keys.ErrNotFound
-	case errors.Is(err, store.ErrConflict) && !errors.Is(err, keys.ErrConflict):
-		return fmt.Errorf("%w (%w)", keys.ErrConflict, err)
-	}
-	return err
 }

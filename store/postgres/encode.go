@@ -2,8 +2,9 @@ package postgres
 
 import (
 	"encoding/json"
-	"github.com/jackc/pgx/v5"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func list(v []string) []byte {

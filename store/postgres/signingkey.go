@@ -2,14 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store"
 )
 
 var _ signing.Store = (*DB)(nil)
@@ -27,16 +25,16 @@ const signingLockClass = 0x6b77736b
 func (d *DB) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
 	rows, err := d.pool.Query(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
-		return nil, signingErr(err)
+		return nil, mapErr(err)
 	}
 	return collectSigningKeys(rows)
 }
 
-// SigningKey implements signing.Store; it returns signing.ErrNotFound.
+// SigningKey implements signing.Store; it returns store.ErrNotFound.
 func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error) {
 	row := d.pool.QueryRow(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = $1`, kid)
 	r, err := scanSigningKey(row)
-	return r, signingErr(err)
+	return r, mapErr(err)
 }
 
 // UpdateSigningKeys implements signing.Store. The transaction takes a
@@ -47,16 +45,16 @@ func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error
 func (d *DB) UpdateSigningKeys(ctx context.Context, alg string, fn func([]*signing.Record) ([]*signing.Record, error)) error {
 	tx, err := d.pool.Begin(ctx)
 	if err != nil {
-		return signingErr(err)
+		return mapErr(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '') || '/' || $2))`, signingLockClass, alg); err != nil {
-		return signingErr(err)
+		return mapErr(err)
 	}
 	rows, err := tx.Query(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys
 		WHERE alg = $1 ORDER BY created_at, kid FOR UPDATE`, alg)
 	if err != nil {
-		return signingErr(err)
+		return mapErr(err)
 	}
 	current, err := collectSigningKeys(rows)
 	if err != nil {
@@ -88,10 +86,10 @@ func (d *DB) UpdateSigningKeys(ctx context.Context, alg string, fn func([]*signi
 			exists[w.KID] = true
 		}
 		if err != nil {
-			return signingErr(err)
+			return mapErr(err)
 		}
 	}
-	return signingErr(tx.Commit(ctx))
+	return mapErr(tx.Commit(ctx))
 }
 
 func collectSigningKeys(rows pgx.Rows) ([]*signing.Record, error) {
@@ -100,11 +98,11 @@ func collectSigningKeys(rows pgx.Rows) ([]*signing.Record, error) {
 	for rows.Next() {
 		r, err := scanSigningKey(rows)
 		if err != nil {
-			return nil, signingErr(err)
+			return nil, mapErr(err)
 		}
 		out = append(out, r)
 	}
-	return out, signingErr(rows.Err())
+	return out, mapErr(rows.Err())
 }
 
 func scanSigningKey(s scanner) (*signing.Record, error) {
@@ -124,17 +122,4 @@ func scanSigningKey(s scanner) (*signing.Record, error) {
 	r.RetireAfter, r.RetiredAt = fromNullTime(after), fromNullTime(retired)
 	r.RevokedAt = fromNullTime(revoked)
 	return &r, nil
-}
-
-// signingErr maps driver errors to signing.ErrNotFound and
-// signing.ErrConflict (still matching the store's sentinels too).
-func signingErr(err error) error {
-	err = mapErr(err)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %w", signing.ErrNotFound, err)
-	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("%w: %w", signing.ErrConflict, err)
-	}
-	return err
 }

@@ -17,7 +17,7 @@ var _ keys.Store = (*DB)(nil)
 const apiKeyColumns = `id, env, name, hint, owner_type, owner_id, scopes, metadata, rate_limit,
 	rate_period_ms, expires_at, disabled, revoked_at, last_used_at, usage_count, created_at, updated_at`
 
-// CreateAPIKey implements keys.Store; it returns keys.ErrConflict for a
+// CreateAPIKey implements keys.Store; it returns store.ErrConflict for a
 // taken id or digest.
 func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	if len(k.Secrets) == 0 {
@@ -27,7 +27,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	k.CreatedAt, k.UpdatedAt = now, now
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
@@ -36,29 +36,29 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 		k.RateLimit.Limit, k.RateLimit.Period.Milliseconds(), nullMicros(k.ExpiresAt), k.Disabled,
 		nullMicros(k.RevokedAt), nullMicros(k.LastUsedAt), k.UsageCount, micros(now), micros(now))
 	if err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	for i := range k.Secrets {
 		s := &k.Secrets[i]
 		s.CreatedAt = now
 		if _, err := tx.ExecContext(ctx, `INSERT INTO api_key_secrets (digest, key_id, valid_until, created_at)
 			VALUES (?, ?, ?, ?)`, s.Digest, k.ID, nullMicros(s.ValidUntil), micros(now)); err != nil {
-			return apiKeyErr(err)
+			return mapErr(err)
 		}
 	}
-	return apiKeyErr(tx.Commit())
+	return mapErr(tx.Commit())
 }
 
-// GetAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 	k, err := scanAPIKey(d.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
-		return nil, apiKeyErr(err)
+		return nil, mapErr(err)
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
 		WHERE key_id = ? ORDER BY valid_until IS NOT NULL, valid_until DESC, created_at DESC`, id)
 	if err != nil {
-		return nil, apiKeyErr(err)
+		return nil, mapErr(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -68,12 +68,12 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 			created int64
 		)
 		if err := rows.Scan(&s.Digest, &until, &created); err != nil {
-			return nil, apiKeyErr(err)
+			return nil, mapErr(err)
 		}
 		s.ValidUntil, s.CreatedAt = fromNullMicros(until), fromMicros(created)
 		k.Secrets = append(k.Secrets, s)
 	}
-	return k, apiKeyErr(rows.Err())
+	return k, mapErr(rows.Err())
 }
 
 // ListAPIKeys implements keys.Store.
@@ -82,19 +82,19 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 	rows, err := d.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
 	if err != nil {
-		return nil, "", apiKeyErr(err)
+		return nil, "", mapErr(err)
 	}
 	defer rows.Close()
 	var out []*keys.APIKey
 	for rows.Next() {
 		k, err := scanAPIKey(rows)
 		if err != nil {
-			return nil, "", apiKeyErr(err)
+			return nil, "", mapErr(err)
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", apiKeyErr(err)
+		return nil, "", mapErr(err)
 	}
 	last := ""
 	if len(out) > 0 {
@@ -103,45 +103,45 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 	return out, store.NextCursor(p, len(out), last), nil
 }
 
-// UpdateAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// UpdateAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	k.UpdatedAt = d.now()
 	res, err := d.db.ExecContext(ctx, `UPDATE api_keys SET name = ?, scopes = ?, metadata = ?,
 		rate_limit = ?, rate_period_ms = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
 		k.Name, list(k.Scopes), metadata(k.Metadata), k.RateLimit.Limit,
 		k.RateLimit.Period.Milliseconds(), nullMicros(k.ExpiresAt), micros(k.UpdatedAt), k.ID)
-	return apiKeyErr(affected(res, err))
+	return mapErr(affected(res, err))
 }
 
-// SetAPIKeyDisabled implements keys.Store; it returns keys.ErrNotFound.
+// SetAPIKeyDisabled implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) SetAPIKeyDisabled(ctx context.Context, id string, disabled bool) error {
-	return apiKeyErr(affected(d.db.ExecContext(ctx,
+	return mapErr(affected(d.db.ExecContext(ctx,
 		`UPDATE api_keys SET disabled = ?, updated_at = ? WHERE id = ?`, disabled, micros(d.now()), id)))
 }
 
-// RevokeAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// RevokeAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	return apiKeyErr(affected(d.db.ExecContext(ctx, `UPDATE api_keys
+	return mapErr(affected(d.db.ExecContext(ctx, `UPDATE api_keys
 		SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? WHERE id = ?`,
 		micros(at), micros(d.now()), id)))
 }
 
-// RollAPIKey implements keys.Store; it returns keys.ErrNotFound, or
-// keys.ErrConflict for a revoked key or a taken digest. BEGIN IMMEDIATE
+// RollAPIKey implements keys.Store; it returns store.ErrNotFound, or
+// store.ErrConflict for a revoked key or a taken digest. BEGIN IMMEDIATE
 // serializes concurrent rolls.
 func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint string, graceUntil time.Time) error {
 	now := d.now()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	defer tx.Rollback()
 	var revoked sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM api_keys WHERE id = ?`, id).Scan(&revoked); err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	if revoked.Valid {
-		return fmt.Errorf("%w: api key %s is revoked", keys.ErrConflict, id)
+		return fmt.Errorf("%w: api key %s is revoked", store.ErrConflict, id)
 	}
 	for _, q := range []struct {
 		sql  string
@@ -157,15 +157,15 @@ func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint stri
 			[]any{digest, id, micros(now)}},
 	} {
 		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
-			return apiKeyErr(err)
+			return mapErr(err)
 		}
 	}
-	return apiKeyErr(tx.Commit())
+	return mapErr(tx.Commit())
 }
 
-// DeleteAPIKey implements keys.Store; it returns keys.ErrNotFound.
+// DeleteAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	return apiKeyErr(affected(d.db.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)))
+	return mapErr(affected(d.db.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)))
 }
 
 // RecordAPIKeyUsage implements keys.Store in one transaction.
@@ -175,17 +175,17 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return apiKeyErr(err)
+		return mapErr(err)
 	}
 	defer tx.Rollback()
 	for _, u := range usage {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET usage_count = usage_count + ?,
 			last_used_at = NULLIF(max(COALESCE(last_used_at, 0), ?), 0) WHERE id = ?`,
 			u.Count, micros(u.LastUsedAt), u.ID); err != nil {
-			return apiKeyErr(err)
+			return mapErr(err)
 		}
 	}
-	return apiKeyErr(tx.Commit())
+	return mapErr(tx.Commit())
 }
 
 func scanAPIKey(s scanner) (*keys.APIKey, error) {
@@ -231,18 +231,4 @@ func parseMetadata(b []byte, dst *map[string]string) error {
 	}
 	*dst = m
 	return nil
-}
-
-// apiKeyErr turns the store's sentinel errors into keys'.
-func apiKeyErr(err error) error {
-	err = mapErr(err)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return keys.ErrNotFound
-	case errors.Is(err, store.ErrConflict) && !errors.Is(err, keys.ErrConflict):
-		return fmt.Errorf("%w (%w)", keys.ErrConflict, err)
-	}
-	return err
 }

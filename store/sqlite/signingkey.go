@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store"
 )
 
 var _ signing.Store = (*DB)(nil)
@@ -21,11 +19,11 @@ func (d *DB) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
 		ORDER BY created_at, kid`)
 }
 
-// SigningKey implements signing.Store; it returns signing.ErrNotFound.
+// SigningKey implements signing.Store; it returns store.ErrNotFound.
 func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error) {
 	row := d.db.QueryRowContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = ?`, kid)
 	r, err := scanSigningKey(row)
-	return r, signingErr(err)
+	return r, mapErr(err)
 }
 
 // UpdateSigningKeys implements signing.Store. The transaction starts with
@@ -35,7 +33,7 @@ func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error
 func (d *DB) UpdateSigningKeys(ctx context.Context, alg string, fn func([]*signing.Record) ([]*signing.Record, error)) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return signingErr(err)
+		return mapErr(err)
 	}
 	defer tx.Rollback()
 	current, err := querySigningKeys(ctx, tx, `SELECT `+signingKeyColumns+` FROM signing_keys
@@ -69,10 +67,10 @@ func (d *DB) UpdateSigningKeys(ctx context.Context, alg string, fn func([]*signi
 			exists[w.KID] = true
 		}
 		if err != nil {
-			return signingErr(err)
+			return mapErr(err)
 		}
 	}
-	return signingErr(tx.Commit())
+	return mapErr(tx.Commit())
 }
 
 type querier interface {
@@ -82,18 +80,18 @@ type querier interface {
 func querySigningKeys(ctx context.Context, q querier, query string, args ...any) ([]*signing.Record, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, signingErr(err)
+		return nil, mapErr(err)
 	}
 	defer rows.Close()
 	var out []*signing.Record
 	for rows.Next() {
 		r, err := scanSigningKey(rows)
 		if err != nil {
-			return nil, signingErr(err)
+			return nil, mapErr(err)
 		}
 		out = append(out, r)
 	}
-	return out, signingErr(rows.Err())
+	return out, mapErr(rows.Err())
 }
 
 func scanSigningKey(s scanner) (*signing.Record, error) {
@@ -114,17 +112,4 @@ func scanSigningKey(s scanner) (*signing.Record, error) {
 	r.RetireAfter, r.RetiredAt = fromNullMicros(after), fromNullMicros(retired)
 	r.RevokedAt = fromNullMicros(revoked)
 	return &r, nil
-}
-
-// signingErr maps driver errors to signing.ErrNotFound and
-// signing.ErrConflict (still matching the store's sentinels too).
-func signingErr(err error) error {
-	err = mapErr(err)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %w", signing.ErrNotFound, err)
-	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("%w: %w", signing.ErrConflict, err)
-	}
-	return err
 }

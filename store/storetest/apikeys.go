@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
 )
 
 // APIKeyOpener returns a fresh, empty, migrated keys.Store; it registers
@@ -125,7 +126,7 @@ func testAPIKeysCRUD(t *testing.T, s keys.Store) {
 	if err := s.DeleteAPIKey(ctx(), "k1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetAPIKey(ctx(), "k1"); !errors.Is(err, keys.ErrNotFound) {
+	if _, err := s.GetAPIKey(ctx(), "k1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("after delete: %v, want ErrNotFound", err)
 	}
 	// Its digest went with it.
@@ -136,7 +137,7 @@ func testAPIKeysCRUD(t *testing.T, s keys.Store) {
 
 func testAPIKeysNotFound(t *testing.T, s keys.Store) {
 	now := time.Now()
-	if _, err := s.GetAPIKey(ctx(), "nope"); !errors.Is(err, keys.ErrNotFound) {
+	if _, err := s.GetAPIKey(ctx(), "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetAPIKey: %v", err)
 	}
 	for name, err := range map[string]error{
@@ -146,7 +147,7 @@ func testAPIKeysNotFound(t *testing.T, s keys.Store) {
 		"RollAPIKey":        s.RollAPIKey(ctx(), "nope", digest(2), "h", now),
 		"DeleteAPIKey":      s.DeleteAPIKey(ctx(), "nope"),
 	} {
-		if !errors.Is(err, keys.ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s: %v, want ErrNotFound", name, err)
 		}
 	}
@@ -162,19 +163,19 @@ func testAPIKeysConflict(t *testing.T, s keys.Store) {
 	if err := s.CreateAPIKey(ctx(), sampleAPIKey("dup", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateAPIKey(ctx(), sampleAPIKey("dup", 2)); !errors.Is(err, keys.ErrConflict) {
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("dup", 2)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("same id: %v, want ErrConflict", err)
 	}
-	if err := s.CreateAPIKey(ctx(), sampleAPIKey("other", 1)); !errors.Is(err, keys.ErrConflict) {
+	if err := s.CreateAPIKey(ctx(), sampleAPIKey("other", 1)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("same digest: %v, want ErrConflict", err)
 	}
-	if _, err := s.GetAPIKey(ctx(), "other"); !errors.Is(err, keys.ErrNotFound) {
+	if _, err := s.GetAPIKey(ctx(), "other"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a failed create left a row: %v", err)
 	}
 	if err := s.CreateAPIKey(ctx(), sampleAPIKey("other", 3)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RollAPIKey(ctx(), "other", digest(1), "h", time.Now()); !errors.Is(err, keys.ErrConflict) {
+	if err := s.RollAPIKey(ctx(), "other", digest(1), "h", time.Now()); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("roll to a taken digest: %v, want ErrConflict", err)
 	}
 	if got, _ := s.GetAPIKey(ctx(), "other"); len(got.Secrets) != 1 || !bytes.Equal(got.Secrets[0].Digest, digest(3)) {
@@ -267,7 +268,7 @@ func testAPIKeysRoll(t *testing.T, s keys.Store) {
 	if err := s.RevokeAPIKey(ctx(), "r1", now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RollAPIKey(ctx(), "r1", digest(6), "hint6", now); !errors.Is(err, keys.ErrConflict) {
+	if err := s.RollAPIKey(ctx(), "r1", digest(6), "hint6", now); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("roll of a revoked key: %v, want ErrConflict", err)
 	}
 }
@@ -282,7 +283,7 @@ func testAPIKeysConcurrentCreates(t *testing.T, s keys.Store) {
 			switch {
 			case err == nil:
 				ok.Add(1)
-			case errors.Is(err, keys.ErrConflict):
+			case errors.Is(err, store.ErrConflict):
 				confl.Add(1)
 			default:
 				t.Errorf("concurrent create: %v", err)

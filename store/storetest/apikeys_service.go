@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
 )
 
 // countingStore counts the calls that reach the store under test.
@@ -149,7 +150,7 @@ func testAPIKeyServiceRoll(t *testing.T, s keys.Store) {
 	}
 	f.expect(t, fresh, "", keys.CodeRevoked) // was in grace
 	f.expect(t, newer, "", keys.CodeRevoked)
-	if _, _, err := f.svc.Roll(ctx(), k.ID, 0); !errors.Is(err, keys.ErrConflict) {
+	if _, _, err := f.svc.Roll(ctx(), k.ID, 0); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("roll of a revoked key: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
 )
 
 // RunSigningKeys runs the signing.Store suite against one engine; open
@@ -65,7 +66,7 @@ func testSigningEmpty(t *testing.T, s signing.Store) {
 	if got, err := s.SigningKeys(ctx()); err != nil || len(got) != 0 {
 		t.Fatalf("SigningKeys = %v, %v; want none", got, err)
 	}
-	if _, err := s.SigningKey(ctx(), "nope"); !errors.Is(err, signing.ErrNotFound) {
+	if _, err := s.SigningKey(ctx(), "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("SigningKey(unknown) = %v; want ErrNotFound", err)
 	}
 }
@@ -155,7 +156,7 @@ func testSigningOneActive(t *testing.T, s signing.Store) {
 		err := s.UpdateSigningKeys(ctx(), "ES256", func([]*signing.Record) ([]*signing.Record, error) {
 			return []*signing.Record{signingRec("x-"+string(st), "ES256", st, signingT0)}, nil
 		})
-		if !errors.Is(err, signing.ErrConflict) {
+		if !errors.Is(err, store.ErrConflict) {
 			t.Errorf("second %s key: err = %v; want ErrConflict", st, err)
 		}
 	}
@@ -169,7 +170,7 @@ func testSigningOneActive(t *testing.T, s signing.Store) {
 		}
 		return nil, errors.New("n1 missing")
 	})
-	if !errors.Is(err, signing.ErrConflict) {
+	if !errors.Is(err, store.ErrConflict) {
 		t.Errorf("promotion beside an active key: err = %v; want ErrConflict", err)
 	}
 	got, _ := s.SigningKeys(ctx())
@@ -183,7 +184,7 @@ func testSigningDuplicateKID(t *testing.T, s signing.Store) {
 	err := s.UpdateSigningKeys(ctx(), "RS256", func([]*signing.Record) ([]*signing.Record, error) {
 		return []*signing.Record{signingRec("k", "RS256", signing.StateRetired, signingT0)}, nil
 	})
-	if !errors.Is(err, signing.ErrConflict) {
+	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate kid: err = %v; want ErrConflict", err)
 	}
 }
@@ -197,7 +198,7 @@ func testSigningRollback(t *testing.T, s signing.Store) {
 		a.State = signing.StateRetiring
 		return []*signing.Record{a, signingRec("n2", "ES256", signing.StateNext, signingT0)}, nil
 	})
-	if !errors.Is(err, signing.ErrConflict) {
+	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("err = %v; want ErrConflict", err)
 	}
 	got, _ := s.SigningKeys(ctx())
