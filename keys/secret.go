@@ -15,16 +15,24 @@ const MinSecretLen = 32
 // key never doubles as an encryption key.
 type Secret []byte
 
-// Purposes of derived keys. Changing one invalidates what it protects.
+// Purposes of derived keys: the one table of every label Keyward derives
+// from the system secret. Each is derived in exactly one place, named
+// beside it. Changing a label invalidates what it protects.
 const (
-	PurposeClientSecret = "keyward client-secret digest v1"
-	PurposeAPIKey       = "keyward api-key digest v1"
-	PurposeSigningKey   = "keyward signing-key encryption v1"
-	PurposeSession      = "keyward browser-session v1"
-	PurposeCSRF         = "keyward csrf v1"
-	PurposeOpaqueToken  = "keyward opaque-token hmac v1"
-	PurposeRefreshGrace = "keyward refresh-grace seal v1"
-	PurposeFingerprint  = "keyward secret fingerprint v1"
+	PurposeClientSecret = "keyward client-secret digest v1"   // clients.NewHasher
+	PurposeAPIKey       = "keyward api-key digest v1"         // keys: newDigester
+	PurposeSigningKey   = "keyward signing-key encryption v1" // signing: newSealer
+	PurposeSession      = "keyward browser-session v1"        // authz.New: login-page sessions
+	PurposeCSRF         = "keyward csrf v1"                   // authz.New: login and consent forms
+	PurposeOpaqueToken  = "keyward opaque-token hmac v1"      // authz.New: fosite's HMAC strategy
+	PurposeRefreshGrace = "keyward refresh-grace seal v1"     // authz.New: sealed grace answers
+	PurposeFingerprint  = "keyward secret fingerprint v1"     // cmd/keyward: the database's secret check
+
+	PurposeConsoleSession = "keyward console-session v1"     // the console's sessions
+	PurposeConsoleCSRF    = "keyward console-csrf v1"        // the console's forms
+	PurposeConsoleReveal  = "keyward console-reveal v1"      // the console's one-time secret reveal
+	PurposeWebhookSecret  = "keyward webhook-secret v1"      // admin: webhook signing secrets at rest
+	PurposeIdempotency    = "keyward idempotent-response v1" // admin: stored Idempotency-Key answers
 )
 
 // ErrShortSecret is returned for a secret shorter than MinSecretLen.

@@ -5,6 +5,8 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+
+	"github.com/keyward/keyward/keys"
 )
 
 // sealVersion prefixes every sealed key, so the scheme can change later.
@@ -20,8 +22,9 @@ var errUnseal = errors.New("signing: cannot decrypt private key (wrong system se
 // data, so a sealed key copied to another row does not open.
 type sealer struct{ aead cipher.AEAD }
 
-func newSealer(key []byte) (*sealer, error) {
-	block, err := aes.NewCipher(key)
+// newSealer derives its key from the system secret (keys.PurposeSigningKey).
+func newSealer(secret keys.Secret) (*sealer, error) {
+	block, err := aes.NewCipher(secret.Derive(keys.PurposeSigningKey))
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
 	}

@@ -20,7 +20,7 @@ func CheckSecret(ctx context.Context, st Store, secret keys.Secret) error {
 	if err != nil {
 		return err
 	}
-	sl, err := newSealer(secret.Derive(keys.PurposeSigningKey))
+	sl, err := newSealer(secret)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func New(st Store, secret keys.Secret, events Events, cfg Config) (*Service, err
 	if err != nil {
 		return nil, err
 	}
-	sl, err := newSealer(secret.Derive(keys.PurposeSigningKey))
+	sl, err := newSealer(secret)
 	if err != nil {
 		return nil, err
 	}
