@@ -25,7 +25,7 @@ type Config struct {
 	Events Events
 	// Auditor records every change. Optional.
 	Auditor Auditor
-	// Logger receives warnings (never a key). Default: slog.Default().
+	// Logger receives warnings (never a key). nil: discarded.
 	Logger *slog.Logger
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
@@ -62,7 +62,7 @@ func (c Config) withDefaults() Config {
 		c.Env = EnvLive
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Now == nil {
 		c.Now = time.Now

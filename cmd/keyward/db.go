@@ -45,9 +45,17 @@ func (m *Main) openDatabase(ctx context.Context) (database, error) {
 	var db database
 	switch engine {
 	case "postgres":
-		db, err = postgres.Open(ctx, dsn, postgres.Config{})
+		var pg *postgres.DB
+		if pg, err = postgres.Open(ctx, dsn, postgres.Config{}); err == nil {
+			pg.Logger = m.log()
+			db = pg
+		}
 	default:
-		db, err = sqlite.Open(ctx, dsn)
+		var lite *sqlite.DB
+		if lite, err = sqlite.Open(ctx, dsn); err == nil {
+			lite.Logger = m.log()
+			db = lite
+		}
 	}
 	if err != nil {
 		return nil, usageError{fmt.Errorf("database: %w", err)}

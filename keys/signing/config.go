@@ -68,7 +68,7 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the entropy source for key generation (default crypto/rand).
 	Rand io.Reader
-	// Logger receives one line per transition (default slog.Default()).
+	// Logger receives one line per transition (nil: discarded).
 	Logger *slog.Logger
 	// Auditor, when set, records one audit event per transition.
 	Auditor Auditor
@@ -100,7 +100,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Rand = rand.Reader
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
 	seen := map[string]bool{}

@@ -63,6 +63,7 @@ func (d *DB) channel(name string) string {
 
 type listener struct {
 	pool      *pgxpool.Pool
+	log       *slog.Logger
 	local     store.LocalEvents
 	wake      chan struct{}
 	ctx       context.Context
@@ -139,7 +140,7 @@ func (l *listener) awaitListening(ch string, d time.Duration) {
 func (d *DB) listener() *listener {
 	d.listenOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
-		d.listen = &listener{pool: d.pool, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+		d.listen = &listener{pool: d.pool, log: d.log(), wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	})
 	return d.listen
 }
@@ -181,7 +182,7 @@ func (l *listener) run() {
 		if time.Since(started) > time.Minute {
 			backoff = minBackoff // the connection was healthy for a while
 		}
-		slog.Warn("postgres listener lost its connection; reconnecting", "err", err, "backoff", backoff)
+		l.log.Warn("postgres listener lost its connection; reconnecting", "err", err, "backoff", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-l.ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +33,20 @@ type DB struct {
 	ns string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Logger receives the listener's warnings (nil: discarded). Set it
+	// before the first Subscribe.
+	Logger *slog.Logger
 }
+
+// log is the injected logger, or one that discards.
+func (d *DB) log() *slog.Logger {
+	if d.Logger == nil {
+		return discard
+	}
+	return d.Logger
+}
+
+var discard = slog.New(slog.DiscardHandler)
 
 var _ store.Store = (*DB)(nil)
 

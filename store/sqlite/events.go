@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"log/slog"
 	"time"
 
 	"github.com/keyward/keyward/store"
@@ -88,7 +87,7 @@ func (d *DB) watch(ctx context.Context, started chan struct{}) {
 	}
 	var lastID int64
 	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&lastID); err != nil {
-		slog.Warn("sqlite change watcher: no events table; run keyward migrate", "err", err)
+		d.log().Warn("sqlite change watcher: no events table; run keyward migrate", "err", err)
 		return
 	}
 	last, err := version()
@@ -107,7 +106,7 @@ func (d *DB) watch(ctx context.Context, started chan struct{}) {
 		v, err := version()
 		if err != nil {
 			if ctx.Err() == nil {
-				slog.Warn("sqlite change watcher", "err", err)
+				d.log().Warn("sqlite change watcher", "err", err)
 			}
 			continue
 		}
@@ -117,7 +116,7 @@ func (d *DB) watch(ctx context.Context, started chan struct{}) {
 		last = v
 		if lastID, err = d.dispatchForeign(ctx, conn, lastID); err != nil && ctx.Err() == nil {
 			// The rows could not be read: drop every cache instead.
-			slog.Warn("sqlite change watcher: reading notifications", "err", err)
+			d.log().Warn("sqlite change watcher: reading notifications", "err", err)
 			for _, ch := range d.events.Channels() {
 				d.events.Dispatch(ch, store.Resync)
 			}

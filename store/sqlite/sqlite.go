@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,7 +35,20 @@ type DB struct {
 	watchDone chan struct{}
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Logger receives the change watcher's warnings (nil: discarded).
+	// Set it before the first Subscribe.
+	Logger *slog.Logger
 }
+
+// log is the injected logger, or one that discards.
+func (d *DB) log() *slog.Logger {
+	if d.Logger == nil {
+		return discard
+	}
+	return d.Logger
+}
+
+var discard = slog.New(slog.DiscardHandler)
 
 var _ store.Store = (*DB)(nil)
 
