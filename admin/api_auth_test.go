@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 )
 
 // TestAPIAuth: only a bearer token with the admin scope gets in; anyone
@@ -62,7 +62,7 @@ func TestAPIConsoleSession(t *testing.T) {
 	e := newAPIEnv(t)
 	session := func(admin bool) string {
 		t.Helper()
-		u, err := e.users.Create(t.Context(), authz.UserParams{Username: "u" + strconv.FormatBool(admin), Password: "correct horse", Admin: admin})
+		u, err := e.users.Create(t.Context(), accounts.UserParams{Username: "u" + strconv.FormatBool(admin), Password: "correct horse", Admin: admin})
 		if err != nil {
 			t.Fatal(err)
 		}

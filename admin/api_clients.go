@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
 )
 
@@ -26,7 +26,7 @@ type clientInput struct {
 	IDTokenAlg             *string   `json:"id_token_signed_response_alg"`
 }
 
-func (in clientInput) apply(p *authz.ClientParams) {
+func (in clientInput) apply(p *clients.Params) {
 	setIf(&p.Name, in.Name)
 	setIf(&p.GrantTypes, in.GrantTypes)
 	if in.Scope != nil {
@@ -48,8 +48,8 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-func clientParamsOf(cl *store.Client) authz.ClientParams {
-	return authz.ClientParams{Name: cl.Name, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes,
+func clientParamsOf(cl *store.Client) clients.Params {
+	return clients.Params{Name: cl.Name, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes,
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg}
@@ -66,7 +66,7 @@ func (s *Server) listClients(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	renderList(c, mapItems(items, func(cl *store.Client) authz.ClientView { return authz.NewClientView(cl, "") }), next)
+	renderList(c, mapItems(items, func(cl *store.Client) clients.View { return clients.NewView(cl, "") }), next)
 }
 
 // createClient is POST /clients: 201 with the client_secret, shown this
@@ -76,7 +76,7 @@ func (s *Server) createClient(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	var p authz.ClientParams
+	var p clients.Params
 	in.apply(&p)
 	cl, secret, err := s.cfg.Clients.Create(c.Request.Context(), p)
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Server) createClient(c *gin.Context) {
 		return
 	}
 	c.Header("Location", c.Request.URL.Path+"/"+cl.ID)
-	c.JSON(http.StatusCreated, authz.NewClientView(cl, secret))
+	c.JSON(http.StatusCreated, clients.NewView(cl, secret))
 }
 
 // getClient is GET /clients/{id}.
@@ -94,7 +94,7 @@ func (s *Server) getClient(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, authz.NewClientView(cl, ""))
+	c.JSON(http.StatusOK, clients.NewView(cl, ""))
 }
 
 // replaceClient is PUT /clients/{id}: every setting from the body, left-out
@@ -115,7 +115,7 @@ func (s *Server) updateClient(c *gin.Context, merge bool) {
 		s.fail(c, err)
 		return
 	}
-	p := authz.ClientParams{Public: cl.Public}
+	p := clients.Params{Public: cl.Public}
 	if merge {
 		p = clientParamsOf(cl)
 	}
@@ -124,7 +124,7 @@ func (s *Server) updateClient(c *gin.Context, merge bool) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, authz.NewClientView(cl, ""))
+	c.JSON(http.StatusOK, clients.NewView(cl, ""))
 }
 
 // deleteClient is DELETE /clients/{id}: 204.
@@ -147,5 +147,5 @@ func (s *Server) rotateClientSecret(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, authz.NewClientView(cl, secret))
+	c.JSON(http.StatusOK, clients.NewView(cl, secret))
 }

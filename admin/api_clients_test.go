@@ -5,13 +5,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 )
 
 func TestAPIClients(t *testing.T) {
 	t.Parallel()
 	e := newAPIEnv(t)
-	var created authz.ClientView
+	var created clients.View
 	r := e.call("POST", "/admin/v1/clients", map[string]any{
 		"client_name": "web", "grant_types": []string{"authorization_code", "refresh_token"},
 		"redirect_uris": []string{"https://app.example/cb"}, "scope": "openid profile",
@@ -24,7 +24,7 @@ func TestAPIClients(t *testing.T) {
 	}
 	path := "/admin/v1/clients/" + created.ClientID
 
-	var got authz.ClientView
+	var got clients.View
 	e.call("GET", path, nil, http.StatusOK, &got)
 	if got.ClientSecret != "" || got.Name != "web" || !slices.Equal(got.RedirectURIs, created.RedirectURIs) {
 		t.Fatalf("get: %+v", got)
@@ -49,13 +49,13 @@ func TestAPIClients(t *testing.T) {
 		t.Errorf("problems: %q", p.Errors)
 	}
 
-	var rotated authz.ClientView
+	var rotated clients.View
 	e.call("POST", path+"/rotate-secret", nil, http.StatusOK, &rotated)
 	if rotated.ClientSecret == "" || rotated.ClientSecret == created.ClientSecret {
 		t.Fatalf("rotate: %+v", rotated)
 	}
 
-	var list listBody[authz.ClientView]
+	var list listBody[clients.View]
 	e.call("GET", "/admin/v1/clients", nil, http.StatusOK, &list)
 	if len(list.Items) != 2 || list.NextCursor != "" { // ops (the token's client) and svc
 		t.Fatalf("list: %+v", list)

@@ -15,7 +15,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store/sqlite"
 )
@@ -28,8 +29,8 @@ type apiEnv struct {
 	db       *sqlite.DB
 	srv      *Server
 	apikeys  *keys.Service
-	clients  *authz.Clients
-	users    *authz.Users
+	clients  *clients.Registry
+	users    *accounts.Users
 	url      string
 	token    string
 	clientID string // the client token was issued to
@@ -62,7 +63,7 @@ func newAPIEnv(t *testing.T) *apiEnv {
 // client-credentials access token from the token endpoint (RFC 6749 §4.4).
 func (e *apiEnv) tokenFor(scope string) (string, string) {
 	e.t.Helper()
-	cl, secret, err := e.clients.Create(context.Background(), authz.ClientParams{Name: "ops", Scopes: strings.Fields(scope)})
+	cl, secret, err := e.clients.Create(context.Background(), clients.Params{Name: "ops", Scopes: strings.Fields(scope)})
 	if err != nil {
 		e.t.Fatal(err)
 	}

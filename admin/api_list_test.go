@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 )
 
 var linkNext = regexp.MustCompile(`^<([^>]+)>; rel="next"$`)
@@ -24,7 +25,7 @@ func TestAPIPagination(t *testing.T) {
 	var names []string
 	path, pages := "/admin/v1/users?limit=2", 0
 	for path != "" {
-		var page listBody[authz.UserView]
+		var page listBody[accounts.UserView]
 		r := e.call("GET", path, nil, http.StatusOK, &page)
 		pages++
 		for _, u := range page.Items {
@@ -49,7 +50,7 @@ func TestAPIPagination(t *testing.T) {
 	if got := strings.Join(names, ","); got != "u0,u1,u2,u3,u4" || pages != 3 {
 		t.Errorf("%d pages: %s", pages, got)
 	}
-	var page listBody[authz.UserView]
+	var page listBody[accounts.UserView]
 	e.call("GET", "/admin/v1/users", nil, http.StatusOK, &page)
 	if len(page.Items) != 5 || page.NextCursor != "" {
 		t.Errorf("default page: %d items, next %q", len(page.Items), page.NextCursor)
@@ -61,7 +62,7 @@ func TestAPIPagination(t *testing.T) {
 func TestAPIAuditEvents(t *testing.T) {
 	t.Parallel()
 	e := newAPIEnv(t)
-	var cl authz.ClientView
+	var cl clients.View
 	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc"}, http.StatusCreated, &cl)
 	e.call("POST", "/admin/v1/users", map[string]any{"username": "eve", "password": "correct horse"}, http.StatusCreated, nil)
 	e.call("POST", "/admin/v1/signing-keys/rotate", map[string]any{"force": true}, http.StatusOK, nil)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/store"
 )
 
@@ -43,7 +43,7 @@ func (s *Server) listUsers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	renderList(c, mapItems(items, authz.NewUserView), next)
+	renderList(c, mapItems(items, accounts.NewUserView), next)
 }
 
 // createUser is POST /users: the password is hashed with argon2id and
@@ -53,14 +53,14 @@ func (s *Server) createUser(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	u, err := s.cfg.Users.Create(c.Request.Context(), authz.UserParams{Username: in.Username,
+	u, err := s.cfg.Users.Create(c.Request.Context(), accounts.UserParams{Username: in.Username,
 		Password: in.Password, Email: in.Email, Name: in.Name, Admin: in.Admin})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Header("Location", c.Request.URL.Path+"/"+u.ID)
-	c.JSON(http.StatusCreated, authz.NewUserView(u))
+	c.JSON(http.StatusCreated, accounts.NewUserView(u))
 }
 
 // getUser is GET /users/{id}.
@@ -70,7 +70,7 @@ func (s *Server) getUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, authz.NewUserView(u))
+	c.JSON(http.StatusOK, accounts.NewUserView(u))
 }
 
 // patchUser is PATCH /users/{id}. Demoting or disabling the last enabled
@@ -112,7 +112,7 @@ func (s *Server) patchUser(c *gin.Context) {
 		u.Disabled, changed["disabled"] = *in.Disabled, *in.Disabled
 	}
 	if in.Password != nil {
-		if u.PasswordHash, err = authz.HashPassword(*in.Password); err != nil {
+		if u.PasswordHash, err = accounts.HashPassword(*in.Password); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -128,7 +128,7 @@ func (s *Server) patchUser(c *gin.Context) {
 		return
 	}
 	s.audit(ctx, "user.updated", u.ID, changed)
-	c.JSON(http.StatusOK, authz.NewUserView(u))
+	c.JSON(http.StatusOK, accounts.NewUserView(u))
 }
 
 func (in userPatch) validate() []string {
@@ -141,8 +141,8 @@ func (in userPatch) validate() []string {
 			probs = append(probs, fmt.Sprintf("email %q: not a valid address", *in.Email))
 		}
 	}
-	if in.Password != nil && (len(*in.Password) < authz.MinPasswordLen || len(*in.Password) > authz.MaxPasswordLen) {
-		probs = append(probs, "password: "+authz.ErrPasswordPolicy.Error())
+	if in.Password != nil && (len(*in.Password) < accounts.MinPasswordLen || len(*in.Password) > accounts.MaxPasswordLen) {
+		probs = append(probs, "password: "+accounts.ErrPasswordPolicy.Error())
 	}
 	return probs
 }

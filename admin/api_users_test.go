@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 )
 
 func TestAPIUsers(t *testing.T) {
 	t.Parallel()
 	e := newAPIEnv(t)
-	var alice authz.UserView
+	var alice accounts.UserView
 	e.call("POST", "/admin/v1/users", map[string]any{"username": "alice", "password": "correct horse",
 		"email": "alice@example.com", "name": "Alice", "admin": true}, http.StatusCreated, &alice)
 	if alice.ID == "" || alice.Username != "alice" || !alice.Admin {
@@ -36,7 +36,7 @@ func TestAPIUsers(t *testing.T) {
 		t.Errorf("DELETE of the last admin: %d", r.Status)
 	}
 
-	var got authz.UserView
+	var got accounts.UserView
 	e.call("PATCH", path, map[string]any{"name": "Alice L.", "email": "al@example.com", "password": "another password"},
 		http.StatusOK, &got)
 	if got.Name != "Alice L." || got.Email != "al@example.com" || !got.Admin {
@@ -46,14 +46,14 @@ func TestAPIUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := authz.CheckPassword(u.PasswordHash, "another password"); !ok {
+	if ok, _ := accounts.CheckPassword(u.PasswordHash, "another password"); !ok {
 		t.Error("the password did not change")
 	}
 	if r := e.do(req{method: "PATCH", path: path, body: map[string]any{"password": "x", "email": "bad"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("invalid patch: %d", r.Status)
 	}
 
-	var bob authz.UserView
+	var bob accounts.UserView
 	e.call("POST", "/admin/v1/users", map[string]any{"username": "bob", "password": "correct horse", "admin": true}, http.StatusCreated, &bob)
 	e.call("PATCH", path, map[string]any{"disabled": true}, http.StatusOK, &got)
 	if !got.Disabled {
@@ -67,7 +67,7 @@ func TestAPIUsers(t *testing.T) {
 	if r := e.do(req{method: "GET", path: path}); r.Status != http.StatusNotFound {
 		t.Errorf("get after delete: %d", r.Status)
 	}
-	var list listBody[authz.UserView]
+	var list listBody[accounts.UserView]
 	e.call("GET", "/admin/v1/users", nil, http.StatusOK, &list)
 	if len(list.Items) != 1 || list.Items[0].Username != "bob" {
 		t.Fatalf("list: %+v", list)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 )
 
 // hookReceiver is a webhook endpoint on loopback that refuses its first
@@ -90,7 +90,7 @@ func TestAPIWebhooks(t *testing.T) {
 	// A user event is not selected; a client event is delivered, signed,
 	// after one failed attempt.
 	e.call("POST", "/admin/v1/users", map[string]any{"username": "zed", "password": "correct horse"}, http.StatusCreated, nil)
-	var cl authz.ClientView
+	var cl clients.View
 	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc"}, http.StatusCreated, &cl)
 	d := recv.wait(t)
 	if err := VerifyWebhook(hook.Secret, d.header.Get(SignatureHeader), d.body, time.Now(), 5*time.Minute); err != nil {

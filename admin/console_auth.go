@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/store"
 )
 
@@ -102,7 +102,7 @@ func (cs *console) setup(c *gin.Context) {
 		again(http.StatusUnprocessableEntity, "The two passwords differ.")
 		return
 	}
-	u, err := cs.s.cfg.Users.Create(ctx, authz.UserParams{Username: f.Get("username"), Password: f.Get("password"), Admin: true})
+	u, err := cs.s.cfg.Users.Create(ctx, accounts.UserParams{Username: f.Get("username"), Password: f.Get("password"), Admin: true})
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -174,7 +174,7 @@ func (cs *console) login(c *gin.Context) {
 	if err == nil {
 		hash = u.PasswordHash
 	}
-	ok, _ := authz.CheckPassword(hash, r.PostForm.Get("password"))
+	ok, _ := accounts.CheckPassword(hash, r.PostForm.Get("password"))
 	if err != nil || !ok || !u.Admin || u.Disabled {
 		attempt.Fail()
 		cs.s.cfg.Logger.Info("console sign-in failed", "username_len", len(username), "remote", ip)

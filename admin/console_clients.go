@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
 )
 
@@ -68,10 +68,10 @@ type clientForm struct {
 func newClientForm(grants []string, format, alg string) clientForm {
 	f := clientForm{}
 	for _, g := range []struct{ v, l string }{
-		{authz.GrantClientCredentials, "Client credentials (machine to machine)"},
-		{authz.GrantAuthorizationCode, "Authorization code (sign in users)"},
-		{authz.GrantRefreshToken, "Refresh token"},
-		{authz.GrantTokenExchange, "Token exchange (RFC 8693)"},
+		{clients.GrantClientCredentials, "Client credentials (machine to machine)"},
+		{clients.GrantAuthorizationCode, "Authorization code (sign in users)"},
+		{clients.GrantRefreshToken, "Refresh token"},
+		{clients.GrantTokenExchange, "Token exchange (RFC 8693)"},
 	} {
 		f.Grants = append(f.Grants, option{Value: g.v, Label: g.l, On: slices.Contains(grants, g.v)})
 	}
@@ -117,7 +117,7 @@ func (cs *console) createClient(c *gin.Context) {
 		cs.message(c, http.StatusBadRequest, "Bad request", "The form has unexpected values.")
 		return
 	}
-	p := authz.ClientParams{Name: name, GrantTypes: grants, Scopes: strings.Fields(scopes),
+	p := clients.Params{Name: name, GrantTypes: grants, Scopes: strings.Fields(scopes),
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg")}

@@ -13,7 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/net/html"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -28,8 +29,8 @@ type consoleEnv struct {
 	srv     *Server
 	signing *signing.Service
 	apikeys *keys.Service
-	clients *authz.Clients
-	users   *authz.Users
+	clients *clients.Registry
+	users   *accounts.Users
 	url     string
 }
 
@@ -49,7 +50,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 // admin creates an admin user directly (not through the console).
 func (e *consoleEnv) user(name, password string, admin bool) *store.User {
 	e.t.Helper()
-	u, err := e.users.Create(context.Background(), authz.UserParams{Username: name, Password: password, Admin: admin})
+	u, err := e.users.Create(context.Background(), accounts.UserParams{Username: name, Password: password, Admin: admin})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/web"
 )
 
@@ -17,7 +17,7 @@ import (
 type console struct {
 	s      *Server
 	pages  *template.Template
-	guard  *authz.LoginGuard
+	guard  *accounts.LoginGuard
 	reveal []byte // key that seals a secret for its one-time display
 
 	setupMu   sync.Mutex // one setup at a time
@@ -33,7 +33,7 @@ func (s *Server) mountConsole(r gin.IRouter) {
 	if err != nil {
 		panic(err) // the templates are embedded at build time: a test catches it
 	}
-	cs := &console{s: s, pages: pages, guard: authz.NewLoginGuard(s.cfg.Now),
+	cs := &console{s: s, pages: pages, guard: accounts.NewLoginGuard(s.cfg.Now),
 		reveal: s.cfg.Secret.Derive("keyward console-reveal v1")}
 
 	r.GET("/console/static/:name", cs.static)
@@ -96,7 +96,7 @@ func (cs *console) static(c *gin.Context) {
 // against, so timing does not tell which usernames exist.
 func (cs *console) dummyHash() string {
 	cs.dummyOnce.Do(func() {
-		h, err := authz.HashPassword("keyward-console-timing-equalizer")
+		h, err := accounts.HashPassword("keyward-console-timing-equalizer")
 		if err != nil {
 			panic(err)
 		}

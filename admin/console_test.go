@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -101,7 +101,7 @@ func TestConsoleLoginLogout(t *testing.T) {
 
 	// Repeated failures for one username back off.
 	var last consolePage
-	for range 5 + 2 { // five free failures per username (authz.LoginGuard)
+	for range 5 + 2 { // five free failures per username (accounts.LoginGuard)
 		last = login("root", "still wrong!")
 	}
 	last.want(http.StatusTooManyRequests, "/console/login")
@@ -465,8 +465,8 @@ func TestConsoleAPIKeys(t *testing.T) {
 	}
 }
 
-func clientParams(name string) authz.ClientParams {
-	return authz.ClientParams{Name: name, GrantTypes: []string{"client_credentials"}}
+func clientParams(name string) clients.Params {
+	return clients.Params{Name: name, GrantTypes: []string{"client_credentials"}}
 }
 
 func TestConsoleClients(t *testing.T) {
@@ -491,8 +491,8 @@ func TestConsoleClients(t *testing.T) {
 		t.Fatalf("created client %q: %v", id, err)
 	}
 	if cl.Name != "web app" || !cl.SkipConsent || cl.AccessTokenFormat != "opaque" || len(cl.RedirectURIs) != 2 ||
-		len(cl.GrantTypes) != 2 || !bytes.Equal(cl.SecretDigest, e.clients.Digest(secret)) {
-		t.Errorf("client %+v; secret digest matches: %v", cl, bytes.Equal(cl.SecretDigest, e.clients.Digest(secret)))
+		len(cl.GrantTypes) != 2 || !bytes.Equal(cl.SecretDigest, clients.NewHasher(e.srv.cfg.Secret).Digest([]byte(secret))) {
+		t.Errorf("client %+v; secret digest matches: %v", cl, bytes.Equal(cl.SecretDigest, clients.NewHasher(e.srv.cfg.Secret).Digest([]byte(secret))))
 	}
 	b.get("/console/reveal").want(http.StatusGone, "/console/reveal")
 
@@ -502,7 +502,7 @@ func TestConsoleClients(t *testing.T) {
 	p.want(http.StatusOK, "/console/reveal")
 	rotated := p.byID("secret")
 	cl, _ = e.db.GetClient(ctx, id)
-	if rotated == secret || !bytes.Equal(cl.SecretDigest, e.clients.Digest(rotated)) {
+	if rotated == secret || !bytes.Equal(cl.SecretDigest, clients.NewHasher(e.srv.cfg.Secret).Digest([]byte(rotated))) {
 		t.Errorf("rotated secret does not match the stored digest")
 	}
 

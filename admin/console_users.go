@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/store"
 )
 
@@ -75,7 +75,7 @@ func (cs *console) createUser(c *gin.Context) {
 		again(http.StatusUnprocessableEntity, "The two passwords differ.")
 		return
 	}
-	_, err := cs.s.cfg.Users.Create(c.Request.Context(), authz.UserParams{Username: f.Username, Password: pf.Get("password"),
+	_, err := cs.s.cfg.Users.Create(c.Request.Context(), accounts.UserParams{Username: f.Username, Password: pf.Get("password"),
 		Email: f.Email, Name: f.Name, Admin: f.Admin})
 	var ve *store.ValidationError
 	switch {
@@ -140,7 +140,7 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 			return
 		}
 	}
-	// Deleting or disabling a user ends their grants (authz.Users).
+	// Deleting or disabling a user ends their grants (accounts.Users).
 	if event == "user.deleted" {
 		err = cs.s.cfg.Users.Delete(ctx, id)
 	} else {

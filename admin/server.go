@@ -17,6 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -35,8 +37,8 @@ type TokenVerifier interface {
 type Config struct {
 	Store   store.Store
 	Events  store.Events // optional
-	Clients *authz.Clients
-	Users   *authz.Users
+	Clients *clients.Registry
+	Users   *accounts.Users
 	APIKeys *keys.Service
 	Signing *signing.Service
 	Tokens  TokenVerifier
@@ -55,7 +57,7 @@ type Server struct {
 	cfg      Config
 	sessKey  []byte
 	csrfKey  []byte
-	sessions *authz.BrowserSessions
+	sessions *accounts.BrowserSessions
 
 	mu         sync.Mutex
 	setupToken string // one-time console setup token ("" once used)
@@ -84,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg,
 		sessKey: sessKey,
 		csrfKey: cfg.Secret.Derive("keyward console-csrf v1"),
-		sessions: &authz.BrowserSessions{Store: cfg.Store, Key: sessKey, Cookie: consoleCookie, TTL: cfg.SessionTTL,
+		sessions: &accounts.BrowserSessions{Store: cfg.Store, Key: sessKey, Cookie: consoleCookie, TTL: cfg.SessionTTL,
 			SameSite: http.SameSiteStrictMode, Now: cfg.Now, Secure: func(r *http.Request) bool { return r.TLS != nil }},
 	}
 	s.api = newAPIState(s)

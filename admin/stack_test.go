@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -19,8 +21,8 @@ type stack struct {
 	sig     *signing.Service
 	apik    *keys.Service
 	prov    *authz.Provider
-	clients *authz.Clients
-	users   *authz.Users
+	clients *clients.Registry
+	users   *accounts.Users
 	srv     *Server
 }
 

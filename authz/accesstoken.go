@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -14,6 +15,10 @@ type AccessInfo struct {
 	ClientID string
 	Scopes   []string
 	JTI      string
+
+	// Claims are a JWT's claims; Request is an opaque token's stored grant.
+	Claims  *AccessClaims
+	Request fosite.Requester
 }
 
 // ErrInvalidToken is returned by VerifyAccessToken for a token that is
@@ -22,21 +27,43 @@ var ErrInvalidToken = errors.New("authz: invalid access token")
 
 // VerifyAccessToken validates an access token issued by this server (JWT
 // or opaque) for another part of Keyward, e.g. the admin API. It returns
-// ErrInvalidToken for any token that introspection would call inactive.
+// ErrInvalidToken for any token that introspection would call inactive,
+// and the store's failure (wrapped) when it cannot tell.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
+	return p.checkAccessToken(ctx, token)
+}
+
+// checkAccessToken is the one check of an access token behind
+// VerifyAccessToken, introspection and UserInfo: signature, expiry and the
+// revocation list for a JWT, the stored grant for an opaque token.
+// ErrInvalidToken, or a store failure, which must never be answered as an
+// invalid token (DESIGN.md: a store failure is never a negative answer).
+func (p *Provider) checkAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
 	if isJWT(token) {
 		claims, err := p.strategy.verifyAccessToken(token)
-		if err != nil || p.revoked.Revoked(claims.JTI) {
+		if err != nil {
 			return nil, ErrInvalidToken
 		}
-		return &AccessInfo{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope), JTI: claims.JTI}, nil
+		revoked, err := p.revoked.Revoked(ctx, claims.JTI)
+		if err != nil {
+			return nil, fmt.Errorf("authz: revocation list: %w", err)
+		}
+		if revoked {
+			return nil, ErrInvalidToken
+		}
+		return &AccessInfo{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope),
+			JTI: claims.JTI, Claims: claims}, nil
 	}
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
 	}
 	_, ar, err := p.fosite.IntrospectToken(ctx, token, fosite.AccessToken, NewSession(""))
 	if err != nil {
+		if storeFailure(err) {
+			return nil, fmt.Errorf("authz: introspect: %w", err)
+		}
 		return nil, ErrInvalidToken
 	}
-	return &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(), Scopes: ar.GetGrantedScopes()}, nil
+	return &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
+		Scopes: ar.GetGrantedScopes(), Request: ar}, nil
 }

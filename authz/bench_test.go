@@ -11,17 +11,16 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/authztest"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
-	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store/sqlite"
 )
 
 // benchEnv is a provider on a real SQLite store, served in process.
 type benchEnv struct {
 	handler http.Handler
-	clients *authz.Clients
+	clients *clients.Registry
 	apikeys *keys.Service
 	db      *sqlite.DB
 }
@@ -35,7 +34,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	return &benchEnv{handler: r, clients: st.Clients, apikeys: st.APIKeys, db: st.DB}
 }
 
-func (e *benchEnv) client(tb testing.TB, p authz.ClientParams) (string, string) {
+func (e *benchEnv) client(tb testing.TB, p clients.Params) (string, string) {
 	tb.Helper()
 	c, secret, err := e.clients.Create(context.Background(), p)
 	if err != nil {
@@ -58,7 +57,7 @@ func (e *benchEnv) post(path, id, secret string, form url.Values) *httptest.Resp
 // client, ES256 signature, no database write.
 func BenchmarkClientCredentialsJWT(b *testing.B) {
 	e := newBenchEnv(b)
-	id, secret := e.client(b, authz.ClientParams{Name: "bench", Scopes: []string{"read"}})
+	id, secret := e.client(b, clients.Params{Name: "bench", Scopes: []string{"read"}})
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}
 	if w := e.post("/oauth2/token", id, secret, form); w.Code != 200 {
 		b.Fatalf("token: %d %s", w.Code, w.Body)
@@ -78,7 +77,7 @@ func BenchmarkClientCredentialsJWT(b *testing.B) {
 // client authentication, signature check, revocation-list lookup.
 func BenchmarkIntrospectJWT(b *testing.B) {
 	e := newBenchEnv(b)
-	id, secret := e.client(b, authz.ClientParams{Name: "bench", Scopes: []string{"read"}})
+	id, secret := e.client(b, clients.Params{Name: "bench", Scopes: []string{"read"}})
 	w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -103,7 +102,7 @@ func BenchmarkIntrospectJWT(b *testing.B) {
 // cached key.
 func BenchmarkVerifyAPIKeyEndpoint(b *testing.B) {
 	e := newBenchEnv(b)
-	id, secret := e.client(b, authz.ClientParams{Name: "rs"})
+	id, secret := e.client(b, clients.Params{Name: "rs"})
 	_, raw, err := e.apikeys.Create(context.Background(), keys.CreateParams{Name: "k", Scopes: []string{"read"}})
 	if err != nil {
 		b.Fatal(err)
@@ -131,18 +130,12 @@ func BenchmarkVerifyAPIKeyEndpoint(b *testing.B) {
 	})
 }
 
-func TestSigningKeysChannelMatches(t *testing.T) {
-	if authz.SigningKeysChannel != signing.Channel {
-		t.Fatalf("authz listens on %q, signing announces on %q", authz.SigningKeysChannel, signing.Channel)
-	}
-}
-
 // TestClientCredentialsWritesNothing: issuing client-credentials JWTs does
 // not write to the database (DESIGN.md: stateless), yet revoking one still
 // works through the jti list.
 func TestClientCredentialsWritesNothing(t *testing.T) {
 	e := newBenchEnv(t)
-	id, secret := e.client(t, authz.ClientParams{Name: "m2m", Scopes: []string{"read"}})
+	id, secret := e.client(t, clients.Params{Name: "m2m", Scopes: []string{"read"}})
 	var last string
 	for range 10 {
 		w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}})

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
 )
 
@@ -20,11 +21,11 @@ import (
 //
 // The set is built from every client in the store, so it is cached: a
 // reload happens only when it is older than ttl or was invalidated by a
-// client change (Provider.ClientChanged and the ClientsChannel event), never
+// client change (Provider.ClientChanged and the clients.Channel event), never
 // because an unknown origin asked, so a stream of strange origins costs a
 // map lookup each.
 type corsOrigins struct {
-	store store.ClientStore
+	store clientLister
 	ttl   time.Duration
 	now   func() time.Time
 
@@ -33,7 +34,7 @@ type corsOrigins struct {
 	expires time.Time
 }
 
-func newCORSOrigins(s store.ClientStore, now func() time.Time) *corsOrigins {
+func newCORSOrigins(s clientLister, now func() time.Time) *corsOrigins {
 	return &corsOrigins{store: s, ttl: 30 * time.Second, now: now}
 }
 
@@ -124,7 +125,7 @@ func originKey(raw string) (string, bool) {
 		return "", false
 	}
 	switch {
-	case isLoopbackHost(host), scheme == "http" && port == "80", scheme == "https" && port == "443":
+	case clients.IsLoopbackHost(host), scheme == "http" && port == "80", scheme == "https" && port == "443":
 		port = ""
 	}
 	if port != "" {
@@ -134,10 +135,4 @@ func originKey(raw string) (string, bool) {
 		return scheme + "://[" + host + "]", true
 	}
 	return scheme + "://" + host, true
-}
-
-// isLoopbackHost reports whether host names the loopback interface the way
-// a loopback redirect URI may (RFC 8252 §7.3, §8.3).
-func isLoopbackHost(host string) bool {
-	return host == "127.0.0.1" || host == "::1" || host == "localhost"
 }

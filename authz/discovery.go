@@ -6,12 +6,9 @@ import (
 	"slices"
 
 	"github.com/gin-gonic/gin"
-)
 
-// SigningKeysChannel is the events channel on which the signing-key
-// service announces key changes (keys/signing.Channel); verified-token
-// caches are dropped on it.
-const SigningKeysChannel = "keyward_signing_keys"
+	"github.com/keyward/keyward/authz/clients"
+)
 
 // Endpoint paths, all advertised by discovery.
 const (
@@ -62,10 +59,19 @@ type discoveryDoc struct {
 	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
 
-func (p *Provider) renderDiscovery() error {
-	iss := p.cfg.Issuer
+// discovery serves the provider metadata and the JWKS; it holds only the
+// rendered document and the JWKS handler.
+type discovery struct {
+	doc  []byte       // one document for both well-known paths
+	jwks http.Handler // nil: no JWKS route
+}
+
+// newDiscovery renders the metadata of issuer once; idTokenAlgs are the
+// ID-token algorithms with keys.
+func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler) (*discovery, error) {
+	iss := issuer
 	auth := []string{"client_secret_basic", "client_secret_post"}
-	algs := slices.Clone(p.cfg.IDTokenAlgs)
+	algs := slices.Clone(idTokenAlgs)
 	if !slices.Contains(algs, DefaultIDTokenAlg) {
 		algs = append([]string{DefaultIDTokenAlg}, algs...)
 	}
@@ -81,7 +87,7 @@ func (p *Provider) renderDiscovery() error {
 		ScopesSupported:                           []string{"openid", "profile", "email"},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query"},
-		GrantTypesSupported:                       []string{GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken, GrantTokenExchange},
+		GrantTypesSupported:                       []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange},
 		SubjectTypesSupported:                     []string{"public"},
 		IDTokenSigningAlgValuesSupported:          algs,
 		TokenEndpointAuthMethodsSupported:         append(slices.Clone(auth), "none"),
@@ -97,19 +103,28 @@ func (p *Provider) renderDiscovery() error {
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.oidcDiscovery = b
-	p.oauthDiscovery = b
-	return nil
+	return &discovery{doc: b, jwks: jwks}, nil
 }
 
-// Discovery returns the discovery document's bytes.
-func (p *Provider) Discovery() []byte { return p.oidcDiscovery }
-
-func (p *Provider) serveDiscovery(doc func() []byte) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Header("Cache-Control", "public, max-age=3600")
-		c.Data(http.StatusOK, "application/json", doc())
+// mount registers both well-known metadata paths (OIDC Discovery §4, RFC
+// 8414 §3) and the JWKS, readable from any origin.
+func (d *discovery) mount(r gin.IRouter) {
+	public := publicCORS("")
+	r.GET(PathOIDCConfig, public, d.serve)
+	r.GET(PathOAuthConfig, public, d.serve)
+	r.OPTIONS(PathOIDCConfig, publicPreflight)
+	r.OPTIONS(PathOAuthConfig, publicPreflight)
+	if d.jwks != nil {
+		jwks := []gin.HandlerFunc{publicCORS("ETag, Cache-Control"), gin.WrapH(d.jwks)}
+		r.GET(PathJWKS, jwks...)
+		r.HEAD(PathJWKS, jwks...)
+		r.OPTIONS(PathJWKS, publicPreflight)
 	}
+}
+
+func (d *discovery) serve(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "application/json", d.doc)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 )
 
@@ -33,7 +34,7 @@ func (h *tokenExchangeHandler) CanSkipClientAuth(context.Context, fosite.AccessR
 
 // CanHandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
 func (h *tokenExchangeHandler) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
-	return r.GetGrantTypes().ExactOne(GrantTokenExchange)
+	return r.GetGrantTypes().ExactOne(clients.GrantTokenExchange)
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler: it

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/keyward/keyward/authz/clients"
 )
 
 // maxBody caps request bodies on the protocol endpoints (1 MiB).
@@ -71,7 +73,7 @@ func repeatedQuery(r *http.Request) (string, bool) {
 // (RFC 6749 §5.2 unsupported_grant_type otherwise).
 func supportedGrant(g string) bool {
 	switch g {
-	case GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken, GrantTokenExchange:
+	case clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange:
 		return true
 	}
 	return false

@@ -15,6 +15,7 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/handler/pkce"
 
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
 )
 
@@ -22,10 +23,10 @@ import (
 // maps store errors to fosite's (ErrNotFound → fosite.ErrNotFound,
 // inactive records → ErrInactiveToken / ErrInvalidatedAuthorizeCode).
 type fositeStore struct {
-	tokens  store.TokenStore
-	clients *clientCache
-	revoked *revocationList
-	now     func() time.Time
+	tokens      store.TokenStore
+	clientCache *clients.Cache
+	revoked     *revocationList
+	now         func() time.Time
 	// grace is the refresh grace window (0: none).
 	grace time.Duration
 }
@@ -89,12 +90,12 @@ func (s *fositeStore) decode(ctx context.Context, data []byte, session fosite.Se
 	if err := json.Unmarshal(sr.Session, sess); err != nil {
 		return nil, fmt.Errorf("authz: stored session: %w", err)
 	}
-	client, err := s.clients.get(ctx, sr.ClientID)
+	client, err := s.clientCache.Get(ctx, sr.ClientID)
 	if err != nil {
 		return nil, err
 	}
 	return &fosite.Request{
-		ID: sr.ID, RequestedAt: sr.RequestedAt, Client: client,
+		ID: sr.ID, RequestedAt: sr.RequestedAt, Client: &fositeClient{c: client},
 		RequestedScope: sr.RequestedScope, GrantedScope: sr.GrantedScope,
 		RequestedAudience: sr.RequestedAudience, GrantedAudience: sr.GrantedAudience,
 		Form: sr.Form, Session: sess,
@@ -148,16 +149,16 @@ func fositeErr(err error) error {
 	case errors.Is(err, store.ErrConflict):
 		return fosite.ErrServerError.WithDebug("duplicate token signature")
 	}
-	return err
+	return &unavailableError{err}
 }
 
 // GetClient implements fosite.ClientManager from the client cache.
 func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
-	c, err := s.clients.get(ctx, id)
+	c, err := s.clientCache.Get(ctx, id)
 	if err != nil {
 		return nil, fositeErr(err)
 	}
-	return c, nil
+	return &fositeClient{c: c}, nil
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager. Keyward does not

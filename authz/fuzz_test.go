@@ -2,7 +2,6 @@ package authz
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store/sqlite"
@@ -72,23 +73,28 @@ func newFuzzEnv(tb testing.TB) *fuzzEnv {
 
 	var n atomic.Int64
 	newID := func() string { return fmt.Sprintf("fuzz-%d", n.Add(1)) }
-	clients := &Clients{Store: db, DigestKey: secret.Derive(keys.PurposeClientSecret), Rand: rand.Reader,
-		NewID: newID, OnChange: p.ClientChanged}
+	reg, err := clients.New(clients.Config{Store: db, Hasher: clients.NewHasher(secret), NewID: newID, OnChange: p.ClientChanged})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	e := &fuzzEnv{handler: r, redirects: []string{"http://127.0.0.1:9/cb", "https://app.example.com/cb", "com.example.app:/cb"}}
-	conf, confSecret, err := clients.Create(ctx, ClientParams{Name: "conf", Scopes: []string{"openid", "profile", "read"},
-		GrantTypes: []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}, RedirectURIs: e.redirects,
+	conf, confSecret, err := reg.Create(ctx, clients.Params{Name: "conf", Scopes: []string{"openid", "profile", "read"},
+		GrantTypes: []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken, clients.GrantClientCredentials}, RedirectURIs: e.redirects,
 		Audience: []string{"https://api.example.com"}, SkipConsent: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pub, _, err := clients.Create(ctx, ClientParams{Name: "pub", Public: true, Scopes: []string{"openid"},
+	pub, _, err := reg.Create(ctx, clients.Params{Name: "pub", Public: true, Scopes: []string{"openid"},
 		RedirectURIs: e.redirects})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.conf, e.confSecret, e.pub = conf.ID, confSecret, pub.ID
-	users := &Users{Store: db, NewID: newID}
-	u, err := users.Create(ctx, UserParams{Username: "fuzzer", Password: "fuzzing password 123"})
+	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, NewID: newID})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u, err := users.Create(ctx, accounts.UserParams{Username: "fuzzer", Password: "fuzzing password 123"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -51,28 +52,35 @@ func (p *Provider) introspect(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
 		return
 	}
+	body, err := p.introspection(c.Request.Context(), token, c.Request.PostForm.Get("token_type_hint"))
+	if err != nil {
+		p.cfg.Logger.Warn("introspection: store unavailable", "err", err)
+		unavailable(c)
+		return
+	}
 	c.Header("Cache-Control", "no-store")
-	body := p.introspection(c.Request.Context(), token, c.Request.PostForm.Get("token_type_hint"))
 	c.Data(http.StatusOK, "application/json;charset=UTF-8", body)
 }
 
-// introspection returns the RFC 7662 answer for token.
-func (p *Provider) introspection(ctx context.Context, token, hint string) []byte {
+// introspection returns the RFC 7662 answer for token, or the store's
+// failure when it cannot tell whether the token is active.
+func (p *Provider) introspection(ctx context.Context, token, hint string) ([]byte, error) {
 	switch {
 	case keys.LooksLikeKey(token):
-		return p.introspectAPIKey(ctx, token)
+		return p.introspectAPIKey(ctx, token), nil
 	case isJWT(token):
-		claims, err := p.strategy.verifyAccessToken(token)
-		if err != nil || p.revoked.Revoked(claims.JTI) {
-			return inactive
+		info, err := p.checkAccessToken(ctx, token)
+		if err != nil {
+			return inactiveOr(err)
 		}
+		claims := info.Claims
 		out := map[string]any{
 			"active": true, "scope": claims.Scope, "client_id": claims.ClientID, "sub": claims.Subject,
 			"exp": claims.ExpiresAt, "iat": claims.IssuedAt, "nbf": claims.NotBefore,
 			"iss": claims.Issuer, "jti": claims.JTI, "token_type": "Bearer", "token_use": "access_token",
 		}
 		setAudience(out, claims.Audiences())
-		return mustJSON(out)
+		return mustJSON(out), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken
 		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
@@ -80,7 +88,10 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) []byte
 		}
 		tu, ar, err := p.fosite.IntrospectToken(ctx, token, use, NewSession(""))
 		if err != nil {
-			return inactive
+			if storeFailure(err) {
+				return nil, err
+			}
+			return inactive, nil
 		}
 		exp := ar.GetSession().GetExpiresAt(fosite.TokenType(tu))
 		out := map[string]any{
@@ -97,9 +108,18 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) []byte
 		if !exp.IsZero() {
 			out["exp"] = exp.Unix()
 		}
-		return mustJSON(out)
+		return mustJSON(out), nil
 	}
-	return inactive
+	return inactive, nil
+}
+
+// inactiveOr is the inactive answer for an invalid token and the error
+// itself for a store failure.
+func inactiveOr(err error) ([]byte, error) {
+	if errors.Is(err, ErrInvalidToken) {
+		return inactive, nil
+	}
+	return nil, err
 }
 
 // setAudience adds aud to an introspection answer unless it is empty: an

@@ -1,26 +1,17 @@
 package authz
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/store"
 )
-
-// dummyHash equalizes the time of a login for an unknown username with
-// that of a wrong password, so timing does not reveal which users exist.
-var dummyHash = sync.OnceValue(func() string {
-	h, err := HashPassword("keyward-timing-equalizer")
-	if err != nil {
-		panic(err)
-	}
-	return h
-})
 
 // maxReturnLen bounds a return address; it must fit, URL-encoded, in a
 // request line under the server's 64 KiB header limit.
@@ -65,11 +56,11 @@ func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client
 	if err != nil {
 		return nil
 	}
-	fc, err := p.clients.get(c.Request.Context(), u.Query().Get("client_id"))
+	fc, err := p.clientCache.Get(c.Request.Context(), u.Query().Get("client_id"))
 	if err != nil {
 		return nil
 	}
-	return fc.c
+	return fc
 }
 
 // login checks the username and password (POST /login), with backoff per
@@ -103,13 +94,15 @@ func (p *Provider) login(c *gin.Context) {
 	}
 	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
-	u, err := p.cfg.Store.GetUserByUsername(ctx, username)
-	hash := dummyHash()
-	if err == nil {
-		hash = u.PasswordHash
+	u, err := accounts.Authenticate(ctx, p.cfg.Store, username, password)
+	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
+		p.cfg.Logger.Warn("login: store unavailable", "err", err)
+		c.Header("Retry-After", "5")
+		p.pages.render(c.Writer, http.StatusServiceUnavailable, "message.html", pageData{Title: "Temporarily unavailable",
+			Message: "Sign-in is temporarily unavailable; please try again in a moment."})
+		return
 	}
-	ok, _ := CheckPassword(hash, password)
-	if err != nil || !ok || u.Disabled {
+	if err != nil {
 		attempt.Fail()
 		p.cfg.Logger.Info("login failed", "username_len", len(username), "remote", ip)
 		p.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")

@@ -36,8 +36,8 @@ func (p *Provider) logout(c *gin.Context) {
 	}
 	redirect := r.Form.Get("post_logout_redirect_uri")
 	if redirect != "" {
-		fc, err := p.clients.get(ctx, clientID)
-		if err != nil || !slices.Contains(fc.c.PostLogoutRedirectURIs, redirect) {
+		fc, err := p.clientCache.Get(ctx, clientID)
+		if err != nil || !slices.Contains(fc.PostLogoutRedirectURIs, redirect) {
 			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request",
 				Message: "post_logout_redirect_uri is not registered for this client."})
 			return

@@ -16,7 +16,10 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	enigma "github.com/ory/fosite/token/hmac"
 
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
 
@@ -25,7 +28,7 @@ import (
 type Config struct {
 	// Issuer is the public base URL (the "iss" of every token).
 	Issuer string
-	Store  store.Store
+	Store  Store
 	Events store.Events
 	// Signer signs tokens with the signing-key service.
 	Signer Signer
@@ -39,16 +42,16 @@ type Config struct {
 	// token exchange (nil: API keys are not accepted).
 	APIKeys APIKeyVerifier
 
-	// AccessTokenTTL defaults to 1h; RefreshTokenTTL to 30 days;
-	// AuthCodeTTL to 10 minutes; IDTokenTTL to 1h; ExchangeTTL (token
-	// exchange of an API key) to 15 minutes; SessionTTL (browser sign-in)
-	// to 24h.
+	// Lifetimes; zero takes the Default of the same name.
+	// ExchangeTTL is that of a token exchanged for an API key, SessionTTL
+	// that of a browser sign-in.
 	AccessTokenTTL, RefreshTokenTTL, AuthCodeTTL, IDTokenTTL, ExchangeTTL, SessionTTL time.Duration
 	// RefreshGrace is how long a rotated refresh token still returns the
-	// same new pair (two tabs racing); default 10s, negative disables.
+	// same new pair (two tabs racing); zero, the default, turns it off, so
+	// any reuse of a rotated refresh token revokes the grant.
 	RefreshGrace time.Duration
-	// TokenRate is the per-client token-endpoint limit per second (default
-	// 1000, burst 2×); negative disables.
+	// TokenRate is the per-client token-endpoint limit per second (burst
+	// 2×); zero takes DefaultTokenRate, negative turns the limit off.
 	TokenRate float64
 
 	Auditor *store.Auditor
@@ -56,21 +59,31 @@ type Config struct {
 	Now     func() time.Time
 }
 
+// Defaults of Config, declared once: cmd/keyward's flags use them too.
+const (
+	DefaultAccessTokenTTL  = time.Hour
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+	DefaultAuthCodeTTL     = 10 * time.Minute
+	DefaultIDTokenTTL      = time.Hour
+	DefaultExchangeTTL     = 15 * time.Minute
+	DefaultSessionTTL      = 24 * time.Hour
+	DefaultTokenRate       = 1000
+)
+
 func (c *Config) withDefaults() error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
 		}
 	}
-	def(&c.AccessTokenTTL, time.Hour)
-	def(&c.RefreshTokenTTL, 30*24*time.Hour)
-	def(&c.AuthCodeTTL, 10*time.Minute)
-	def(&c.IDTokenTTL, time.Hour)
-	def(&c.ExchangeTTL, 15*time.Minute)
-	def(&c.SessionTTL, 24*time.Hour)
-	def(&c.RefreshGrace, 10*time.Second)
+	def(&c.AccessTokenTTL, DefaultAccessTokenTTL)
+	def(&c.RefreshTokenTTL, DefaultRefreshTokenTTL)
+	def(&c.AuthCodeTTL, DefaultAuthCodeTTL)
+	def(&c.IDTokenTTL, DefaultIDTokenTTL)
+	def(&c.ExchangeTTL, DefaultExchangeTTL)
+	def(&c.SessionTTL, DefaultSessionTTL)
 	if c.TokenRate == 0 {
-		c.TokenRate = 1000
+		c.TokenRate = DefaultTokenRate
 	}
 	if len(c.IDTokenAlgs) == 0 {
 		c.IDTokenAlgs = []string{DefaultIDTokenAlg}
@@ -79,7 +92,7 @@ func (c *Config) withDefaults() error {
 		c.Now = time.Now
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
 	u, err := url.Parse(c.Issuer)
@@ -87,6 +100,9 @@ func (c *Config) withDefaults() error {
 		errs = append(errs, fmt.Errorf("authz: issuer %q is not an http(s) URL", c.Issuer))
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.RefreshGrace < 0 {
+		errs = append(errs, fmt.Errorf("authz: RefreshGrace %s is negative (zero turns it off)", c.RefreshGrace))
+	}
 	if c.Store == nil || c.Signer == nil {
 		errs = append(errs, errors.New("authz: Store and Signer are required"))
 	}
@@ -99,42 +115,39 @@ func (c *Config) withDefaults() error {
 // Provider is the OAuth2 / OpenID Connect provider: fosite composed from an
 // explicit list of handlers, plus Keyward's own endpoints around it.
 type Provider struct {
-	cfg      Config
-	oauth    fosite.OAuth2Provider
-	fosite   *fosite.Fosite
-	fcfg     *fosite.Config
-	strategy *tokenStrategy
-	store    *fositeStore
-	clients  *clientCache
-	cors     *corsOrigins
-	revoked  *revocationList
-	limits   *limiter
-	logins   *LoginGuard
-	refresh  *refreshGrace
-	pages    *pages
-	csrfKey  []byte
-	sessions *BrowserSessions
-	// discovery documents, rendered once.
-	oidcDiscovery, oauthDiscovery []byte
-	cancel                        []func()
+	cfg         Config
+	oauth       fosite.OAuth2Provider
+	fosite      *fosite.Fosite
+	fcfg        *fosite.Config
+	strategy    *tokenStrategy
+	store       *fositeStore
+	clientCache *clients.Cache
+	cors        *corsOrigins
+	revoked     *revocationList
+	limits      *limiter
+	logins      *accounts.LoginGuard
+	refresh     *refreshGrace
+	pages       *pages
+	csrfKey     []byte
+	sessions    *accounts.BrowserSessions
+	discovery   *discovery
+	cancel      []func()
 }
 
-// New composes the provider. It loads the JWT revocation list and
-// subscribes to the cross-instance events.
+// New composes the provider and subscribes to the cross-instance events.
+// It reads nothing from the database: the JWT revocation list loads on
+// first use and Run keeps it fresh.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
-	p.clients = newClientCache(cfg.Store, now)
+	p.clientCache = clients.NewCache(cfg.Store, now)
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
-	if err := p.revoked.Reload(ctx); err != nil {
-		return nil, fmt.Errorf("authz: load revocation list: %w", err)
-	}
-	p.store = &fositeStore{tokens: cfg.Store, clients: p.clients, revoked: p.revoked, now: now,
-		grace: max(cfg.RefreshGrace, 0)}
+	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, revoked: p.revoked, now: now,
+		grace: cfg.RefreshGrace}
 
 	p.fcfg = &fosite.Config{
 		AccessTokenLifespan:            cfg.AccessTokenTTL,
@@ -159,7 +172,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		// non-empty value through; newAuthorizeRequest allows a missing state.
 		MinParameterEntropy:        1,
 		GlobalSecret:               cfg.Secret.Derive(keys.PurposeOpaqueToken),
-		ClientSecretsHasher:        &secretHasher{key: cfg.Secret.Derive(keys.PurposeClientSecret)},
+		ClientSecretsHasher:        clients.NewHasher(cfg.Secret),
 		SendDebugMessagesToClients: false,
 		RedirectSecureChecker:      secureRedirect,
 	}
@@ -199,11 +212,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.fosite = f
 
 	p.csrfKey = cfg.Secret.Derive(keys.PurposeCSRF)
-	p.sessions = &BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
+	p.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now,
 		Secure: func(*http.Request) bool { return strings.HasPrefix(cfg.Issuer, "https://") }}
 	p.limits = newLimiter(cfg.TokenRate, now)
-	p.logins = NewLoginGuard(now)
+	p.logins = accounts.NewLoginGuard(now)
 	var err error
 	p.refresh, err = newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
 		cfg.Secret.Derive(keys.PurposeRefreshGrace))
@@ -213,14 +226,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if p.pages, err = newPages(); err != nil {
 		return nil, err
 	}
-	if err := p.renderDiscovery(); err != nil {
+	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
 		return nil, err
 	}
 	if cfg.Events != nil {
 		p.cancel = append(p.cancel,
-			cfg.Events.Subscribe(ClientsChannel, p.clientChanged),
+			cfg.Events.Subscribe(clients.Channel, p.clientChanged),
 			cfg.Events.Subscribe(RevocationsChannel, p.revoked.onEvent),
-			cfg.Events.Subscribe(SigningKeysChannel, p.strategy.cache.reset),
+			cfg.Events.Subscribe(signing.Channel, p.strategy.cache.reset),
 		)
 	}
 	return p, nil
@@ -231,7 +244,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 func (p *Provider) ClientChanged(ctx context.Context, id string) {
 	p.clientChanged(id)
 	if p.cfg.Events != nil {
-		if err := p.cfg.Events.Notify(ctx, ClientsChannel, id); err != nil {
+		if err := p.cfg.Events.Notify(ctx, clients.Channel, id); err != nil {
 			p.cfg.Logger.Warn("announce client change", "err", err)
 		}
 	}
@@ -240,7 +253,7 @@ func (p *Provider) ClientChanged(ctx context.Context, id string) {
 // clientChanged drops what this instance caches about client id: the
 // client itself and the CORS origins of every client's redirect URIs.
 func (p *Provider) clientChanged(id string) {
-	p.clients.invalidate(id)
+	p.clientCache.Invalidate(id)
 	p.cors.invalidate(id)
 }
 
@@ -256,6 +269,10 @@ func (p *Provider) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-reload.C:
+			if err := p.revoked.Reload(ctx); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("reload revocation list", "err", err)
+			}
+		case <-p.revoked.resync:
 			if err := p.revoked.Reload(ctx); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("reload revocation list", "err", err)
 			}
@@ -283,5 +300,5 @@ func (p *Provider) Close() {
 // secureRedirect accepts https, loopback http and private-use schemes
 // (RFC 8252); registration already refused anything else.
 func secureRedirect(_ context.Context, u *url.URL) bool {
-	return ValidateRedirectURI(u.String()) == nil
+	return clients.ValidateRedirectURI(u.String()) == nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyward/keyward/store"
@@ -18,26 +19,49 @@ const RevocationsChannel = "keyward_revocations"
 // revocationList is the in-memory set of revoked JWT access-token ids, kept
 // until each token's own expiry. Introspection consults it without a
 // database call; the database copy and a periodic reload make it survive
-// restarts and missed notifications.
+// restarts and missed notifications. It is loaded on first use (New does
+// no I/O), and until a load succeeds it answers only with an error: an
+// unread list knows nothing, so it must not call a token unrevoked.
 type revocationList struct {
 	store  store.RevocationStore
 	events store.Events
 	now    func() time.Time
+
+	loaded atomic.Bool
+	loadMu sync.Mutex    // one first load at a time
+	resync chan struct{} // a Resync event asks Run to reload
 
 	mu  sync.RWMutex
 	set map[string]time.Time
 }
 
 func newRevocationList(s store.RevocationStore, ev store.Events, now func() time.Time) *revocationList {
-	return &revocationList{store: s, events: ev, now: now, set: map[string]time.Time{}}
+	return &revocationList{store: s, events: ev, now: now, set: map[string]time.Time{},
+		resync: make(chan struct{}, 1)}
 }
 
-// Revoked reports whether jti is on the list.
-func (l *revocationList) Revoked(jti string) bool {
+// Revoked reports whether jti is on the list; the first call loads it, and
+// returns the store's error should that fail.
+func (l *revocationList) Revoked(ctx context.Context, jti string) (bool, error) {
+	if !l.loaded.Load() {
+		if err := l.load(ctx); err != nil {
+			return false, err
+		}
+	}
 	l.mu.RLock()
 	_, ok := l.set[jti]
 	l.mu.RUnlock()
-	return ok
+	return ok, nil
+}
+
+// load reads the list unless another caller already has.
+func (l *revocationList) load(ctx context.Context) error {
+	l.loadMu.Lock()
+	defer l.loadMu.Unlock()
+	if l.loaded.Load() {
+		return nil
+	}
+	return l.Reload(ctx)
 }
 
 // Revoke adds jti (a token that expires at exp) and tells every instance.
@@ -63,7 +87,10 @@ func (l *revocationList) add(jti string, exp time.Time) {
 // onEvent applies a notification from another instance.
 func (l *revocationList) onEvent(payload string) {
 	if payload == store.Resync {
-		go l.Reload(context.Background())
+		select { // Run reloads
+		case l.resync <- struct{}{}:
+		default:
+		}
 		return
 	}
 	jti, exp, ok := strings.Cut(payload, " ")
@@ -96,5 +123,6 @@ func (l *revocationList) Reload(ctx context.Context) error {
 	}
 	l.set = set
 	l.mu.Unlock()
+	l.loaded.Store(true)
 	return nil
 }

@@ -11,17 +11,7 @@ import (
 // Mount registers the whole public route table on r.
 func (p *Provider) Mount(r gin.IRouter) {
 	// CORS: see cors.go for the two policies.
-	public := publicCORS("")
-	r.GET(PathOIDCConfig, public, p.serveDiscovery(func() []byte { return p.oidcDiscovery }))
-	r.GET(PathOAuthConfig, public, p.serveDiscovery(func() []byte { return p.oauthDiscovery }))
-	r.OPTIONS(PathOIDCConfig, publicPreflight)
-	r.OPTIONS(PathOAuthConfig, publicPreflight)
-	if p.cfg.JWKS != nil {
-		jwks := []gin.HandlerFunc{publicCORS("ETag, Cache-Control"), gin.WrapH(p.cfg.JWKS)}
-		r.GET(PathJWKS, jwks...)
-		r.HEAD(PathJWKS, jwks...)
-		r.OPTIONS(PathJWKS, publicPreflight)
-	}
+	p.discovery.mount(r)
 	r.GET(PathAuthorize, p.authorize)
 	r.POST(PathAuthorize, p.authorize)
 	r.POST(PathToken, p.clientCORS, p.token)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
+
+	"github.com/keyward/keyward/authz/clients"
 )
 
 // Signer signs and verifies JWTs with the signing-key service's keys
@@ -89,7 +91,7 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 	sess.AccessJTI = jti
 	if ar, ok := r.(fosite.AccessRequester); ok {
 		gt := ar.GetGrantTypes()
-		sess.stateless = gt.ExactOne(GrantClientCredentials) || gt.ExactOne(GrantTokenExchange)
+		sess.stateless = gt.ExactOne(clients.GrantClientCredentials) || gt.ExactOne(clients.GrantTokenExchange)
 	}
 	return token, jwtSignature(token), nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/authz/clients"
 )
 
 // token is the token endpoint (RFC 6749 §3.2): client credentials,
@@ -36,7 +38,7 @@ func (p *Provider) token(c *gin.Context) {
 		status int
 		body   []byte
 	)
-	if r.PostForm.Get("grant_type") == GrantRefreshToken && r.PostForm.Get("refresh_token") != "" && p.refresh.enabled() {
+	if r.PostForm.Get("grant_type") == clients.GrantRefreshToken && r.PostForm.Get("refresh_token") != "" && p.refresh.enabled() {
 		// RFC 6749 §6: the client authenticates before the grace window
 		// (or a rotation in flight) can share anything with it. Without a
 		// window, fosite's own authentication in issue is all there is.
@@ -75,8 +77,8 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
 			// fosite says invalid_request when no handler takes the grant.
 			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange.")
-		} else if ar != nil && authenticated(ar) && ar.GetGrantTypes().ExactOne(GrantClientCredentials) &&
-			!ar.GetClient().GetGrantTypes().Has(GrantClientCredentials) {
+		} else if ar != nil && authenticated(ar) && ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) &&
+			!ar.GetClient().GetGrantTypes().Has(clients.GrantClientCredentials) {
 			// RFC 6749 §5.2: the client is authenticated but not allowed
 			// the grant (fosite says invalid_grant for a public client).
 			err = fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the client_credentials grant.")
@@ -84,7 +86,7 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
 	}
-	if ar.GetGrantTypes().ExactOne(GrantClientCredentials) {
+	if ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) {
 		requested := ar.GetRequestedScopes()
 		if len(requested) == 0 {
 			// RFC 6749 §3.3: no scope asked means the client's default, all of them.
@@ -97,7 +99,7 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		grantAudience(ar)
 		sess.Subject = ar.GetClient().GetID()
 	}
-	if ar.GetGrantTypes().ExactOne(GrantRefreshToken) {
+	if ar.GetGrantTypes().ExactOne(clients.GrantRefreshToken) {
 		// RFC 6749 §6: the scope asked for MUST NOT include any scope not
 		// originally granted (fosite ignores the parameter). A narrower
 		// scope is answered with the grant's whole scope, which the
@@ -175,13 +177,13 @@ func (p *Provider) limitKey(c *gin.Context, clientID string) string {
 	if _, pw, ok := basicCredentials(r); ok {
 		secret = pw
 	}
-	fc, err := p.clients.get(r.Context(), clientID)
+	fc, err := p.clientCache.Get(r.Context(), clientID)
 	switch {
 	case err != nil:
 		return "ip:" + c.ClientIP()
-	case fc.c.Public:
+	case fc.Public:
 		return "public:" + clientID + "|" + c.ClientIP()
-	case secret != "" && p.fcfg.ClientSecretsHasher.Compare(r.Context(), fc.c.SecretDigest, []byte(secret)) == nil:
+	case secret != "" && p.fcfg.ClientSecretsHasher.Compare(r.Context(), fc.SecretDigest, []byte(secret)) == nil:
 		return "client:" + clientID
 	}
 	return "ip:" + c.ClientIP()

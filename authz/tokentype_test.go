@@ -15,7 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
+	"github.com/keyward/keyward/authz/clients"
 )
 
 // TestTokenType: a JWT signed by this server's keys is an access token
@@ -31,15 +33,15 @@ func TestTokenType(t *testing.T) {
 	srv := httptest.NewServer(engine)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
-	rs, rsSecret, err := st.Clients.Create(ctx, authz.ClientParams{Name: "rs", Scopes: []string{"openid"}})
+	rs, rsSecret, err := st.Clients.Create(ctx, clients.Params{Name: "rs", Scopes: []string{"openid"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, err := st.Users.Create(ctx, authz.UserParams{Username: "alice", Password: "alice-password-1"})
+	user, err := st.Users.Create(ctx, accounts.UserParams{Username: "alice", Password: "alice-password-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp, _, err := st.Clients.Create(ctx, authz.ClientParams{Name: "rp", GrantTypes: []string{authz.GrantAuthorizationCode},
+	rp, _, err := st.Clients.Create(ctx, clients.Params{Name: "rp", GrantTypes: []string{clients.GrantAuthorizationCode},
 		Scopes: []string{"openid"}, RedirectURIs: []string{"https://rp.example/cb"}})
 	if err != nil {
 		t.Fatal(err)

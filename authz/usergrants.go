@@ -7,6 +7,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
 )
 
@@ -33,7 +34,7 @@ func (h *userGrantHandler) CanSkipClientAuth(context.Context, fosite.AccessReque
 // CanHandleTokenEndpointRequest implements fosite.TokenEndpointHandler:
 // the grants that carry a user.
 func (h *userGrantHandler) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
-	return r.GetGrantTypes().ExactOne(GrantRefreshToken) || r.GetGrantTypes().ExactOne(GrantAuthorizationCode)
+	return r.GetGrantTypes().ExactOne(clients.GrantRefreshToken) || r.GetGrantTypes().ExactOne(clients.GrantAuthorizationCode)
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.

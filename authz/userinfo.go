@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/ory/fosite"
 
 	"github.com/keyward/keyward/store"
 )
@@ -32,12 +31,18 @@ func (p *Provider) userinfo(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_request", "error_description": "A bearer access token is required."})
 		return
 	}
-	sub, scopes, ok := p.accessTokenSubject(c, token)
-	if !ok || !slices.Contains(scopes, "openid") {
+	info, err := p.checkAccessToken(ctx, token)
+	if err != nil && !errors.Is(err, ErrInvalidToken) {
+		p.cfg.Logger.Warn("userinfo: store unavailable", "err", err)
+		unavailable(c)
+		return
+	}
+	if err != nil || !slices.Contains(info.Scopes, "openid") {
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The access token is not valid for UserInfo."})
 		return
 	}
+	sub, scopes := info.Subject, info.Scopes
 	u, err := p.cfg.Store.GetUser(ctx, sub)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
@@ -45,7 +50,7 @@ func (p *Provider) userinfo(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+		unavailable(c)
 		return
 	}
 	out := gin.H{"sub": u.ID}
@@ -72,24 +77,4 @@ func bearer(r *http.Request) (string, bool) {
 	}
 	t := strings.TrimSpace(h[7:])
 	return t, t != ""
-}
-
-// accessTokenSubject validates an access token (JWT or opaque) and returns
-// its subject and scopes.
-func (p *Provider) accessTokenSubject(c *gin.Context, token string) (string, []string, bool) {
-	if isJWT(token) {
-		claims, err := p.strategy.verifyAccessToken(token)
-		if err != nil || p.revoked.Revoked(claims.JTI) {
-			return "", nil, false
-		}
-		return claims.Subject, strings.Fields(claims.Scope), true
-	}
-	if !strings.HasPrefix(token, prefixAccess) {
-		return "", nil, false
-	}
-	_, ar, err := p.fosite.IntrospectToken(c.Request.Context(), token, fosite.AccessToken, NewSession(""))
-	if err != nil {
-		return "", nil, false
-	}
-	return ar.GetSession().GetSubject(), ar.GetGrantedScopes(), true
 }

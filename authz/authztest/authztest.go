@@ -17,6 +17,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -39,8 +41,8 @@ type Stack struct {
 	Signing  *signing.Service
 	APIKeys  *keys.Service
 	Provider *authz.Provider
-	Clients  *authz.Clients
-	Users    *authz.Users
+	Clients  *clients.Registry
+	Users    *accounts.Users
 	Logger   *slog.Logger
 }
 
@@ -84,10 +86,18 @@ func New(t testing.TB, o Options) *Stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(prov.Close)
+	reg, err := clients.New(clients.Config{Store: db, Hasher: clients.NewHasher(secret), NewID: newID,
+		Auditor: auditor, OnChange: prov.ClientChanged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, NewID: newID, Auditor: auditor,
+		RevokeGrants: prov.RevokeUser})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Stack{
 		DB: db, Secret: secret, Auditor: auditor, Signing: sig, APIKeys: apik, Provider: prov, Logger: quiet,
-		Clients: &authz.Clients{Store: db, Auditor: auditor, DigestKey: secret.Derive(keys.PurposeClientSecret),
-			NewID: newID, Rand: rand.Reader, OnChange: prov.ClientChanged},
-		Users: &authz.Users{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser},
+		Clients: reg, Users: users,
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyward/keyward/admin"
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -40,26 +41,31 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	if err != nil {
 		return nil, err
 	}
-	grace := m.Config.RefreshGrace
-	if grace == 0 {
-		grace = -1 // authz: zero is its default, negative is off
-	}
 	prov, err := authz.New(ctx, authz.Config{
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
-		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: grace,
+		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
 		Auditor: auditor, Logger: log,
 	})
 	if err != nil {
 		apik.Close()
 		return nil, err
 	}
-	clients := newClients(db, secret)
-	clients.OnChange = prov.ClientChanged
-	clients.Auditor = auditor // one auditor, so every event reaches the webhooks
-	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser}
+	// One auditor, so every event reaches the webhooks.
+	reg, err := newClients(db, secret, auditor, prov.ClientChanged)
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
+	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser})
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
 	adm, err := admin.New(admin.Config{
-		Store: db, Events: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
+		Store: db, Events: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, PublicURL: m.Config.Issuer, Logger: log,
 	})
 	if err != nil {

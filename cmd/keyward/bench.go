@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 )
@@ -70,7 +70,11 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, clientSecret, err := newClients(db, secret).Create(ctx, authz.ClientParams{Name: "bench", Scopes: []string{"read"}})
+	reg, err := newClients(db, secret, newAuditor(db), nil)
+	if err != nil {
+		return err
+	}
+	client, clientSecret, err := reg.Create(ctx, clients.Params{Name: "bench", Scopes: []string{"read"}})
 	if err != nil {
 		return err
 	}

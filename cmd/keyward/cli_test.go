@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/store/sqlite"
 )
 
@@ -105,7 +105,7 @@ func TestUsersCLI(t *testing.T) {
 		t.Fatalf("hash %q", stored.PasswordHash)
 	}
 	// Only one newline is dropped: the password is "pass word 123\n".
-	if ok, _ := authz.CheckPassword(stored.PasswordHash, "pass word 123\n"); !ok {
+	if ok, _ := accounts.CheckPassword(stored.PasswordHash, "pass word 123\n"); !ok {
 		t.Error("one trailing newline must be dropped, not all")
 	}
 	if code, _, stderr := e.run("other pw 123\n", "users", "create", "--username", "carol", "--password-stdin"); code == 0 || !strings.Contains(stderr, "exists") {

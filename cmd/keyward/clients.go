@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"strings"
 
 	"github.com/google/uuid"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store"
 )
@@ -20,13 +19,15 @@ func newAuditor(s store.AuditStore) *store.Auditor {
 	return &store.Auditor{Store: s, NewID: newID, Now: nowUTC}
 }
 
-func newClients(db database, secret keys.Secret) *authz.Clients {
-	return &authz.Clients{
-		Store: db, Auditor: newAuditor(db), DigestKey: secret.Derive(keys.PurposeClientSecret),
-		NewID: newID, Rand: rand.Reader,
-		// Management commands tell running servers through the database.
-		OnChange: func(ctx context.Context, id string) { _ = db.Notify(ctx, authz.ClientsChannel, id) },
+// newClients returns the client registry. onChange tells the caches of
+// every instance; nil (the management commands) tells running servers
+// through the database.
+func newClients(db database, secret keys.Secret, auditor *store.Auditor, onChange func(ctx context.Context, id string)) (*clients.Registry, error) {
+	if onChange == nil {
+		onChange = func(ctx context.Context, id string) { _ = db.Notify(ctx, clients.Channel, id) }
 	}
+	return clients.New(clients.Config{Store: db, Hasher: clients.NewHasher(secret), NewID: newID,
+		Auditor: auditor, OnChange: onChange})
 }
 
 const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]... [--scope "a b"] [--redirect-uri URI]...
@@ -46,7 +47,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	sub, args := args[0], args[1:]
 	fs := m.flags("clients " + sub)
 	var (
-		p     authz.ClientParams
+		p     clients.Params
 		scope string
 		list  *listing
 	)
@@ -83,7 +84,10 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := newClients(db, secret)
+	svc, err := newClients(db, secret, newAuditor(db), nil)
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "create":
 		p.Scopes = strings.Fields(scope)
@@ -100,10 +104,10 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 			return err
 		}
 		defer more()
-		views := make([]authz.ClientView, 0, len(items))
+		views := make([]clients.View, 0, len(items))
 		rows := make([][]string, 0, len(items))
 		for _, c := range items {
-			v := authz.NewClientView(c, "")
+			v := clients.NewView(c, "")
 			views = append(views, v)
 			rows = append(rows, []string{v.ClientID, v.Name, strings.Join(v.GrantTypes, ","), v.Scope, ts(v.CreatedAt)})
 		}
@@ -129,7 +133,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 }
 
 func (m *Main) emitClient(c *store.Client, secret string) error {
-	v := authz.NewClientView(c, secret)
+	v := clients.NewView(c, secret)
 	fields := [][2]string{
 		{"client_id", v.ClientID}, {"name", v.Name}, {"grant_types", strings.Join(v.GrantTypes, " ")},
 		{"scope", v.Scope}, {"redirect_uris", strings.Join(v.RedirectURIs, " ")},

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 )
@@ -107,10 +108,10 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Issuer, "issuer", "http://127.0.0.1:8080", usage("issuer"))
 	fs.StringVar(&c.PublicAddr, "public-addr", "127.0.0.1:8080", usage("public-addr"))
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:8081", usage("admin-addr"))
-	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", time.Hour, usage("access-token-ttl"))
-	fs.DurationVar(&c.KeyRotation, "key-rotation", 30*24*time.Hour, usage("key-rotation"))
+	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", authz.DefaultAccessTokenTTL, usage("access-token-ttl"))
+	fs.DurationVar(&c.KeyRotation, "key-rotation", signing.DefaultRotationPeriod, usage("key-rotation"))
 	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 0, usage("refresh-grace"))
-	fs.Float64Var(&c.TokenRate, "token-rate-limit", 1000, usage("token-rate-limit"))
+	fs.Float64Var(&c.TokenRate, "token-rate-limit", authz.DefaultTokenRate, usage("token-rate-limit"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store/sqlite"
 )
@@ -33,13 +33,16 @@ func TestListJSONHasEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := keys.Secret(strings.TrimSpace(string(raw)))
-	clients := newClients(db, secret)
+	reg, err := newClients(db, secret, newAuditor(db), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apikeys, err := newAPIKeys(db, secret, keys.EnvLive, newAuditor(db), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if _, _, err := clients.Create(ctx, authz.ClientParams{Name: "c", GrantTypes: []string{"client_credentials"}}); err != nil {
+		if _, _, err := reg.Create(ctx, clients.Params{Name: "c", GrantTypes: []string{"client_credentials"}}); err != nil {
 			t.Fatal(i, err)
 		}
 		if _, _, err := apikeys.Create(ctx, keys.CreateParams{Name: "k"}); err != nil {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/accounts"
 )
 
 const usersUsage = `usage: keyward users create --username U --password-stdin [--email E] [--name N] [--admin]`
@@ -19,7 +19,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	ctx = cliContext(ctx)
 	fs := m.flags("users create")
 	var (
-		p     authz.UserParams
+		p     accounts.UserParams
 		stdin bool
 	)
 	fs.StringVar(&p.Username, "username", "", "login name (required)")
@@ -43,18 +43,21 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		return err
 	}
 	_ = secret
-	svc := &authz.Users{Store: db, Auditor: newAuditor(db), NewID: newID}
+	svc, err := accounts.NewUsers(accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID})
+	if err != nil {
+		return err
+	}
 	u, err := svc.Create(ctx, p)
 	if err != nil {
 		return cliErr(err)
 	}
-	v := authz.NewUserView(u)
+	v := accounts.NewUserView(u)
 	return m.emitRecord(v, [][2]string{{"id", v.ID}, {"username", v.Username}, {"email", v.Email}, {"admin", boolStr(v.Admin)}})
 }
 
 // readPassword reads standard input, dropping one trailing newline.
 func readPassword(r io.Reader) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), authz.MaxPasswordLen+2))
+	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), accounts.MaxPasswordLen+2))
 	if err != nil {
 		return "", err
 	}

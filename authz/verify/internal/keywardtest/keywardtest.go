@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/authztest"
+	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 )
@@ -26,7 +27,7 @@ type Server struct {
 	URL     string
 	Sig     *signing.Service
 	APIKeys *keys.Service
-	Clients *authz.Clients
+	Clients *clients.Registry
 	// JWKSRequests counts requests to the JWKS.
 	JWKSRequests atomic.Int64
 }
@@ -62,8 +63,8 @@ func Start(t testing.TB) *Server {
 // scopes and audience; it returns its id and secret.
 func (s *Server) NewClient(t testing.TB, scopes, audience []string) (id, secret string) {
 	t.Helper()
-	cl, secret, err := s.Clients.Create(context.Background(), authz.ClientParams{Name: "rs-test",
-		GrantTypes: []string{authz.GrantClientCredentials}, Scopes: scopes, Audience: audience})
+	cl, secret, err := s.Clients.Create(context.Background(), clients.Params{Name: "rs-test",
+		GrantTypes: []string{clients.GrantClientCredentials}, Scopes: scopes, Audience: audience})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
-package authz
+package accounts
 
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -55,7 +56,7 @@ func (b *BrowserSessions) cookie(r *http.Request, value string, maxAge int) *htt
 // one it may have had: no session fixation).
 func (b *BrowserSessions) Start(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) error {
 	b.Drop(ctx, r)
-	value, err := randomToken(32)
+	value, err := newCookieValue()
 	if err != nil {
 		return err
 	}
@@ -110,4 +111,13 @@ func (b *BrowserSessions) Drop(ctx context.Context, r *http.Request) {
 func (b *BrowserSessions) End(ctx context.Context, w http.ResponseWriter, r *http.Request) {
 	b.Drop(ctx, r)
 	http.SetCookie(w, b.cookie(r, "", -1))
+}
+
+// newCookieValue returns 256 random bits, base64url-encoded.
+func newCookieValue() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

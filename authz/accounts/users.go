@@ -1,7 +1,8 @@
-package authz
+package accounts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -19,21 +20,63 @@ type UserParams struct {
 	Admin    bool
 }
 
-// Users creates and manages the people who sign in.
-type Users struct {
-	Store   store.UserStore
+// UsersConfig is what Users needs; Store and NewID are required.
+type UsersConfig struct {
+	Store store.UserStore
+	NewID func() string
+	// Auditor records user.* events (nil: none are recorded).
 	Auditor *store.Auditor
-	NewID   func() string
-	// RevokeGrants ends every grant of a user (Provider.RevokeUser); nil
-	// where no grants are served (the CLI).
+	// RevokeGrants ends every grant of a user (the provider's RevokeUser);
+	// nil where no grants are served (the CLI).
 	RevokeGrants func(ctx context.Context, userID string) error
+}
+
+// Users creates, manages and authenticates the people who sign in.
+type Users struct{ cfg UsersConfig }
+
+// NewUsers checks cfg; it does no I/O.
+func NewUsers(cfg UsersConfig) (*Users, error) {
+	if cfg.Store == nil || cfg.NewID == nil {
+		return nil, errors.New("accounts: Store and NewID are required")
+	}
+	return &Users{cfg: cfg}, nil
+}
+
+// ErrBadCredentials is returned by Authenticate for an unknown username, a
+// wrong password or a disabled user, which it does not tell apart.
+var ErrBadCredentials = errors.New("accounts: wrong username or password")
+
+// UserFinder finds a user by username (store.UserStore does).
+type UserFinder interface {
+	GetUserByUsername(ctx context.Context, username string) (*store.User, error)
+}
+
+// Authenticate checks a username and password, taking about as long for
+// an unknown username as for a wrong password, so timing does not reveal
+// which users exist. It returns the user, ErrBadCredentials, or the
+// store's failure: an unreachable database is never a wrong password.
+// The login page and the console both sign people in through it.
+func Authenticate(ctx context.Context, users UserFinder, username, password string) (*store.User, error) {
+	user, err := users.GetUserByUsername(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	hash := equalizerHash()
+	if err == nil {
+		hash = user.PasswordHash
+	}
+	ok, _ := CheckPassword(hash, password)
+	if err != nil || !ok || user.Disabled {
+		return nil, ErrBadCredentials
+	}
+	return user, nil
 }
 
 // Update saves user; when the user is disabled, every grant they hold
 // ends at once (see endGrants). Should that fail, the change is saved and
 // saving again ends them.
 func (u *Users) Update(ctx context.Context, user *store.User) error {
-	if err := u.Store.UpdateUser(ctx, user); err != nil {
+	if err := u.cfg.Store.UpdateUser(ctx, user); err != nil {
 		return err
 	}
 	if user.Disabled {
@@ -49,7 +92,7 @@ func (u *Users) Delete(ctx context.Context, id string) error {
 	if err := u.endGrants(ctx, id); err != nil {
 		return err
 	}
-	return u.Store.DeleteUser(ctx, id)
+	return u.cfg.Store.DeleteUser(ctx, id)
 }
 
 // endGrants revokes the grants of a user who is disabled or deleted, so
@@ -57,10 +100,10 @@ func (u *Users) Delete(ctx context.Context, id string) error {
 // grants are also refused at the token endpoint; see userGrantHandler).
 // Calling it again is harmless.
 func (u *Users) endGrants(ctx context.Context, userID string) error {
-	if u.RevokeGrants == nil {
+	if u.cfg.RevokeGrants == nil {
 		return nil
 	}
-	return u.RevokeGrants(ctx, userID)
+	return u.cfg.RevokeGrants(ctx, userID)
 }
 
 // Create validates p, hashes the password with argon2id and stores the
@@ -90,12 +133,12 @@ func (u *Users) Create(ctx context.Context, p UserParams) (*store.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	user := &store.User{ID: u.NewID(), Username: p.Username, PasswordHash: hash, Email: p.Email, Name: p.Name, Admin: p.Admin}
-	if err := u.Store.CreateUser(ctx, user); err != nil {
+	user := &store.User{ID: u.cfg.NewID(), Username: p.Username, PasswordHash: hash, Email: p.Email, Name: p.Name, Admin: p.Admin}
+	if err := u.cfg.Store.CreateUser(ctx, user); err != nil {
 		return nil, err
 	}
-	if u.Auditor != nil {
-		_ = u.Auditor.Record(ctx, "user.created", user.ID, map[string]any{"username": user.Username, "admin": user.Admin})
+	if u.cfg.Auditor != nil {
+		_ = u.cfg.Auditor.Record(ctx, "user.created", user.ID, map[string]any{"username": user.Username, "admin": user.Admin})
 	}
 	return user, nil
 }

@@ -1,4 +1,4 @@
-package authz
+package clients
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func (c *countingClients) GetClient(ctx context.Context, id string) (*store.Clie
 }
 
 // TestClientCacheDropStale: a failed authentication re-reads a known
-// client at most once per refreshAge, and never an unknown one, so
+// client at most once per RefreshAge, and never an unknown one, so
 // repeated failures do not become a database read each.
 func TestClientCacheDropStale(t *testing.T) {
 	ctx := context.Background()
@@ -40,29 +40,29 @@ func TestClientCacheDropStale(t *testing.T) {
 	}
 	cs := &countingClients{ClientStore: db}
 	clock := time.Unix(1_700_000_000, 0)
-	c := newClientCache(cs, func() time.Time { return clock })
+	c := NewCache(cs, func() time.Time { return clock })
 
-	if _, err := c.get(ctx, "unknown"); err == nil {
+	if _, err := c.Get(ctx, "unknown"); err == nil {
 		t.Fatal("unknown client found")
 	}
-	if c.dropStale("unknown") {
+	if c.DropStale("unknown") {
 		t.Error("an unknown (negatively cached) id was dropped")
 	}
-	if _, err := c.get(ctx, "known"); err != nil {
+	if _, err := c.Get(ctx, "known"); err != nil {
 		t.Fatal(err)
 	}
-	if !c.dropStale("known") {
+	if !c.DropStale("known") {
 		t.Fatal("the first failure did not re-read the client")
 	}
-	if _, err := c.get(ctx, "known"); err != nil {
+	if _, err := c.Get(ctx, "known"); err != nil {
 		t.Fatal(err)
 	}
-	if c.dropStale("known") {
-		t.Error("a second failure within refreshAge re-read the client")
+	if c.DropStale("known") {
+		t.Error("a second failure within RefreshAge re-read the client")
 	}
-	clock = clock.Add(refreshAge)
-	if !c.dropStale("known") {
-		t.Error("a failure after refreshAge did not re-read the client")
+	clock = clock.Add(RefreshAge)
+	if !c.DropStale("known") {
+		t.Error("a failure after RefreshAge did not re-read the client")
 	}
 	if n := cs.reads.Load(); n != 3 {
 		t.Errorf("%d store reads; want 3: the unknown id once, the known client twice", n)

@@ -1,4 +1,4 @@
-package authz
+package accounts
 
 import (
 	"crypto/rand"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -44,7 +45,18 @@ func HashPassword(password string) (string, error) {
 }
 
 // errBadHash is returned for a stored hash that is not argon2id PHC.
-var errBadHash = errors.New("authz: stored password hash is malformed")
+var errBadHash = errors.New("accounts: stored password hash is malformed")
+
+// equalizerHash is checked when there is no user to check against, so a
+// sign-in for an unknown username takes as long as a wrong password and
+// timing does not reveal which users exist.
+var equalizerHash = sync.OnceValue(func() string {
+	h, err := HashPassword("keyward-timing-equalizer")
+	if err != nil {
+		panic(err) // only for a length outside the policy
+	}
+	return h
+})
 
 // CheckPassword reports whether password matches the PHC hash, in
 // constant time with respect to the key.

@@ -1,0 +1,124 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/keyward/keyward/store"
+)
+
+// Channel is the events channel on which a changed client's id is
+// announced, so every instance drops it from its cache.
+const Channel = "keyward_clients"
+
+// Getter reads one client (store.ClientStore does): store.ErrNotFound
+// for an unknown id.
+type Getter interface {
+	GetClient(ctx context.Context, id string) (*store.Client, error)
+}
+
+// Cache keeps clients in memory so the token endpoint does not read the
+// database per request. Entries live for a TTL (the safety net behind the
+// event-driven Invalidate); unknown ids are remembered for a shorter one.
+// A store failure is returned, never cached.
+type Cache struct {
+	store  Getter
+	ttl    time.Duration
+	negTTL time.Duration
+	max    int
+	now    func() time.Time
+
+	mu        sync.RWMutex
+	entries   map[string]cacheEntry
+	refreshed map[string]time.Time // ids DropStale dropped, until reloaded
+}
+
+type cacheEntry struct {
+	client  *store.Client
+	err     error
+	expires time.Time
+	// noRefreshBefore is when a failed authentication may next re-read
+	// the client (DropStale).
+	noRefreshBefore time.Time
+}
+
+// Cache lifetimes: a known client for CacheTTL, an unknown id for
+// NegativeTTL; RefreshAge is how often a failed authentication may re-read
+// a known client.
+const (
+	CacheTTL    = 30 * time.Second
+	NegativeTTL = 5 * time.Second
+	RefreshAge  = time.Second
+	cacheMax    = 100_000
+)
+
+// NewCache returns an empty cache over s; now is the clock.
+func NewCache(s Getter, now func() time.Time) *Cache {
+	return &Cache{store: s, ttl: CacheTTL, negTTL: NegativeTTL, max: cacheMax, now: now,
+		entries: map[string]cacheEntry{}, refreshed: map[string]time.Time{}}
+}
+
+// Get returns the client, store.ErrNotFound, or the store's failure.
+func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.entries[id]
+	c.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.client, e.err
+	}
+	if id == "" || len(id) > 256 {
+		return nil, store.ErrNotFound
+	}
+	sc, err := c.store.GetClient(ctx, id)
+	switch {
+	case err == nil:
+		e = cacheEntry{client: sc, expires: now.Add(c.ttl)}
+	case errors.Is(err, store.ErrNotFound):
+		e = cacheEntry{err: store.ErrNotFound, expires: now.Add(c.negTTL)}
+	default:
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.entries) >= c.max {
+		c.entries, c.refreshed = map[string]cacheEntry{}, map[string]time.Time{}
+	}
+	if at, ok := c.refreshed[id]; ok {
+		e.noRefreshBefore = at.Add(RefreshAge)
+		delete(c.refreshed, id)
+	}
+	c.entries[id] = e
+	c.mu.Unlock()
+	return e.client, e.err
+}
+
+// Invalidate drops one client, or all of them for store.Resync.
+func (c *Cache) Invalidate(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id == store.Resync {
+		c.entries = map[string]cacheEntry{}
+		return
+	}
+	delete(c.entries, id)
+}
+
+// DropStale removes id's entry when it is a known client not re-read by
+// this path in the last RefreshAge, and reports whether it did: a failed
+// authentication against it may be a secret rotated by another process.
+// Unknown ids stay negatively cached and a client is re-read at most once
+// per RefreshAge, so repeated failures cannot cost a database read each.
+func (c *Cache) DropStale(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	now := c.now()
+	if !ok || e.client == nil || now.Before(e.noRefreshBefore) {
+		return false
+	}
+	delete(c.entries, id)
+	c.refreshed[id] = now
+	return true
+}

@@ -1,0 +1,9 @@
+package clients
+
+// Grant types a client may register (RFC 6749 §4, RFC 8693).
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)

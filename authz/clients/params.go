@@ -1,0 +1,112 @@
+package clients
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/keyward/keyward/store"
+)
+
+// Params is what a person chooses for a client.
+type Params struct {
+	Name                   string
+	GrantTypes             []string
+	Scopes                 []string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Audience               []string
+	Public                 bool
+	SkipConsent            bool
+	AccessTokenFormat      string
+	IDTokenAlg             string
+}
+
+func (p Params) withDefaults() Params {
+	if len(p.GrantTypes) == 0 {
+		if len(p.RedirectURIs) > 0 || p.Public {
+			p.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+		} else {
+			p.GrantTypes = []string{GrantClientCredentials}
+		}
+	}
+	if p.AccessTokenFormat == "" {
+		p.AccessTokenFormat = "jwt"
+	}
+	p.GrantTypes = dedupe(p.GrantTypes)
+	p.Scopes = dedupe(p.Scopes)
+	p.RedirectURIs = dedupe(p.RedirectURIs)
+	p.PostLogoutRedirectURIs = dedupe(p.PostLogoutRedirectURIs)
+	p.Audience = dedupe(p.Audience)
+	return p
+}
+
+// Validate reports every problem with p at once as a *store.ValidationError.
+func (p Params) Validate() error {
+	var probs []string
+	add := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
+	if strings.TrimSpace(p.Name) == "" || len(p.Name) > 200 {
+		add("name: required, at most 200 characters")
+	}
+	for _, g := range p.GrantTypes {
+		switch g {
+		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange:
+		default:
+			add("grant type %q: not one of client_credentials, authorization_code, refresh_token", g)
+		}
+	}
+	has := func(g string) bool { return slices.Contains(p.GrantTypes, g) }
+	if p.Public && has(GrantClientCredentials) {
+		add("a public client cannot use client_credentials (it has no secret)")
+	}
+	if has(GrantAuthorizationCode) && len(p.RedirectURIs) == 0 {
+		add("authorization_code needs at least one --redirect-uri")
+	}
+	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) {
+		add("refresh_token needs authorization_code")
+	}
+	for _, s := range p.Scopes {
+		if !ValidScopeToken(s) {
+			add("scope %q: not a valid scope token (RFC 6749 §3.3)", s)
+		}
+	}
+	for _, u := range p.RedirectURIs {
+		if err := ValidateRedirectURI(u); err != nil {
+			add("redirect URI %q: %v", u, err)
+		}
+	}
+	for _, u := range p.PostLogoutRedirectURIs {
+		if err := ValidateRedirectURI(u); err != nil {
+			add("post-logout redirect URI %q: %v", u, err)
+		}
+	}
+	for _, a := range p.Audience {
+		if a == "" || len(a) > 2048 || strings.ContainsAny(a, " \t\r\n") {
+			add("audience %q: must be a non-empty string without spaces", a)
+		}
+	}
+	switch p.AccessTokenFormat {
+	case "jwt", "opaque":
+	default:
+		add("access token format %q: must be jwt or opaque", p.AccessTokenFormat)
+	}
+	switch p.IDTokenAlg {
+	case "", "RS256", "ES256", "EdDSA":
+	default:
+		add("id token algorithm %q: must be RS256, ES256 or EdDSA", p.IDTokenAlg)
+	}
+	if len(probs) > 0 {
+		return &store.ValidationError{Problems: probs}
+	}
+	return nil
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,62 @@
+package clients
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// ValidScopeToken reports whether s is a scope-token of RFC 6749 §3.3.
+func ValidScopeToken(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateRedirectURI checks a redirect URI for registration: absolute,
+// no fragment (RFC 6749 §3.1.2), https or http on a loopback host (RFC
+// 8252 §7.3), or a private-use scheme with a dot (RFC 8252 §7.1); never a
+// scheme that runs code in the browser.
+func ValidateRedirectURI(raw string) error {
+	if len(raw) > 2048 {
+		return errors.New("too long")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return errors.New("must be an absolute URI")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return errors.New("must not have a fragment")
+	}
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme == "https":
+		if u.Host == "" {
+			return errors.New("needs a host")
+		}
+	case scheme == "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return errors.New("http is allowed only for loopback hosts; use https")
+		}
+	case slices.Contains([]string{"javascript", "data", "vbscript", "file", "blob", "about"}, scheme):
+		return errors.New("scheme not allowed")
+	case strings.Contains(scheme, "."):
+		// Private-use URI scheme of a native app (reverse domain name).
+	default:
+		return errors.New("must be https, loopback http, or a reverse-domain private-use scheme")
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host names the loopback interface the way
+// a loopback redirect URI may (RFC 8252 §7.3, §8.3).
+func IsLoopbackHost(host string) bool {
+	return host == "127.0.0.1" || host == "::1" || host == "localhost"
+}

@@ -1,0 +1,29 @@
+package authz
+
+import (
+	"context"
+
+	"github.com/keyward/keyward/store"
+)
+
+// Store is what the provider needs from the database, declared here where
+// it is used: clients and users it only reads; tokens, revoked JWT ids,
+// consents and browser sessions it reads and writes. Both engines'
+// store.Store satisfy it.
+type Store interface {
+	clientLister
+	GetClient(ctx context.Context, id string) (*store.Client, error)
+	GetUser(ctx context.Context, id string) (*store.User, error)
+	GetUserByUsername(ctx context.Context, username string) (*store.User, error)
+	store.TokenStore
+	store.RevocationStore
+	store.SessionStore
+}
+
+var _ Store = store.Store(nil)
+
+// clientLister lists every client (the CORS origins of their redirect
+// URIs).
+type clientLister interface {
+	ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error)
+}
