@@ -30,21 +30,28 @@ var ErrInvalidToken = errors.New("authz: invalid access token")
 // ErrInvalidToken for any token that introspection would call inactive,
 // and the store's failure (wrapped) when it cannot tell.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
-	return p.checkAccessToken(ctx, token)
+	return p.tokens.check(ctx, token)
 }
 
-// checkAccessToken is the one check of an access token behind
+// accessTokens checks this server's access tokens.
+type accessTokens struct {
+	strategy *tokenStrategy
+	revoked  *revocationList
+	fosite   *fosite.Fosite
+}
+
+// check is the one check of an access token behind
 // VerifyAccessToken, introspection and UserInfo: signature, expiry and the
 // revocation list for a JWT, the stored grant for an opaque token.
 // ErrInvalidToken, or a store failure, which must never be answered as an
 // invalid token (DESIGN.md: a store failure is never a negative answer).
-func (p *Provider) checkAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
+func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, error) {
 	if isJWT(token) {
-		claims, err := p.strategy.verifyAccessToken(token)
+		claims, err := a.strategy.verifyAccessToken(token)
 		if err != nil {
 			return nil, ErrInvalidToken
 		}
-		revoked, err := p.revoked.Revoked(ctx, claims.JTI)
+		revoked, err := a.revoked.Revoked(ctx, claims.JTI)
 		if err != nil {
 			return nil, fmt.Errorf("authz: revocation list: %w", err)
 		}
@@ -57,7 +64,7 @@ func (p *Provider) checkAccessToken(ctx context.Context, token string) (*AccessI
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
 	}
-	_, ar, err := p.fosite.IntrospectToken(ctx, token, fosite.AccessToken, NewSession(""))
+	_, ar, err := a.fosite.IntrospectToken(ctx, token, fosite.AccessToken, NewSession(""))
 	if err != nil {
 		if storeFailure(err) {
 			return nil, fmt.Errorf("authz: introspect: %w", err)

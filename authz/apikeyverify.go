@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,7 +24,14 @@ type verifyRequest struct {
 	ClientSecret  string `json:"client_secret"`
 }
 
-// verifyAPIKey is the API-key verification endpoint for resource servers
+// apiKeyEndpoint is the API-key verification endpoint for resource servers.
+type apiKeyEndpoint struct {
+	auth *clientAuth
+	keys APIKeyVerifier // nil: the endpoint answers 404
+	log  *slog.Logger
+}
+
+// verify is the API-key verification endpoint for resource servers
 // (CONTRACT.md): a confidential client asks whether a key is valid; every
 // call counts against the key's rate limit. The client authenticates like
 // at introspection: HTTP Basic, or client_id and client_secret in the
@@ -32,7 +40,7 @@ type verifyRequest struct {
 // answers 200 with {"valid", "code", …}; an empty or malformed key is
 // NOT_FOUND. A body that cannot be read is 400, one of another
 // Content-Type 415, as RFC 6749 §5.2 error JSON.
-func (p *Provider) verifyAPIKey(c *gin.Context) {
+func (h *apiKeyEndpoint) verify(c *gin.Context) {
 	r := c.Request
 	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
 	body, err := io.ReadAll(r.Body)
@@ -53,10 +61,7 @@ func (p *Provider) verifyAPIKey(c *gin.Context) {
 		r.PostForm.Set("client_id", req.ClientID)
 		r.PostForm.Set("client_secret", req.ClientSecret)
 	}
-	client, err := p.authenticateClient(r.Context(), r, r.PostForm)
-	if err != nil || client.IsPublic() {
-		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
-		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+	if _, ok := h.auth.require(c, r.PostForm, true); !ok {
 		return
 	}
 	if !known {
@@ -67,14 +72,14 @@ func (p *Provider) verifyAPIKey(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", `The body must be {"key": "…", "required_scope": "optional"}.`)
 		return
 	}
-	if p.cfg.APIKeys == nil {
+	if h.keys == nil {
 		oauthError(c, http.StatusNotFound, "invalid_request", "API keys are not enabled.")
 		return
 	}
-	res, err := p.cfg.APIKeys.Verify(r.Context(), req.Key, req.RequiredScope)
+	res, err := h.keys.Verify(r.Context(), req.Key, req.RequiredScope)
 	if err != nil {
-		p.cfg.Logger.Error("api key verification failed", "err", err)
-		oauthError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Verification is unavailable; retry.")
+		h.log.Error("api key verification failed", "err", err)
+		unavailable(c)
 		return
 	}
 	c.Header("Cache-Control", "no-store")

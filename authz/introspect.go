@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -24,27 +25,24 @@ type APIKeyVerifier interface {
 // inactive is the whole answer for a token that is not active (RFC 7662 §2.2).
 var inactive = []byte(`{"active":false}`)
 
-// authenticateConfidential authenticates the calling client
-// (client_secret_basic or client_secret_post) and refuses public clients.
-func (p *Provider) authenticateConfidential(c *gin.Context) (fosite.Client, bool) {
-	r := c.Request
-	client, err := p.authenticateClient(r.Context(), r, r.PostForm)
-	if err != nil || client.IsPublic() {
-		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
-		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
-		return nil, false
-	}
-	return client, true
+// introspector is the introspection endpoint (RFC 7662).
+type introspector struct {
+	auth    *clientAuth
+	tokens  *accessTokens
+	fosite  *fosite.Fosite
+	apiKeys APIKeyVerifier // nil: API keys are never active
+	issuer  string
+	log     *slog.Logger
 }
 
 // introspect is the introspection endpoint (RFC 7662) for access tokens,
 // refresh tokens and API keys, open to every confidential client. JWT
 // access tokens and cached API keys are answered without a database call.
-func (p *Provider) introspect(c *gin.Context) {
-	if !p.readForm(c) {
+func (h *introspector) introspect(c *gin.Context) {
+	if !readForm(c) {
 		return
 	}
-	if _, ok := p.authenticateConfidential(c); !ok {
+	if _, ok := h.auth.require(c, c.Request.PostForm, true); !ok {
 		return
 	}
 	token := c.Request.PostForm.Get("token")
@@ -52,9 +50,9 @@ func (p *Provider) introspect(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
 		return
 	}
-	body, err := p.introspection(c.Request.Context(), token, c.Request.PostForm.Get("token_type_hint"))
+	body, err := h.introspection(c.Request.Context(), token, c.Request.PostForm.Get("token_type_hint"))
 	if err != nil {
-		p.cfg.Logger.Warn("introspection: store unavailable", "err", err)
+		h.log.Warn("introspection: store unavailable", "err", err)
 		unavailable(c)
 		return
 	}
@@ -64,12 +62,12 @@ func (p *Provider) introspect(c *gin.Context) {
 
 // introspection returns the RFC 7662 answer for token, or the store's
 // failure when it cannot tell whether the token is active.
-func (p *Provider) introspection(ctx context.Context, token, hint string) ([]byte, error) {
+func (h *introspector) introspection(ctx context.Context, token, hint string) ([]byte, error) {
 	switch {
 	case keys.LooksLikeKey(token):
-		return p.introspectAPIKey(ctx, token), nil
+		return h.introspectAPIKey(ctx, token), nil
 	case isJWT(token):
-		info, err := p.checkAccessToken(ctx, token)
+		info, err := h.tokens.check(ctx, token)
 		if err != nil {
 			return inactiveOr(err)
 		}
@@ -86,7 +84,7 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) ([]byt
 		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
 			use = fosite.RefreshToken
 		}
-		tu, ar, err := p.fosite.IntrospectToken(ctx, token, use, NewSession(""))
+		tu, ar, err := h.fosite.IntrospectToken(ctx, token, use, NewSession(""))
 		if err != nil {
 			if storeFailure(err) {
 				return nil, err
@@ -96,7 +94,7 @@ func (p *Provider) introspection(ctx context.Context, token, hint string) ([]byt
 		exp := ar.GetSession().GetExpiresAt(fosite.TokenType(tu))
 		out := map[string]any{
 			"active": true, "scope": strings.Join(ar.GetGrantedScopes(), " "), "client_id": ar.GetClient().GetID(),
-			"sub": ar.GetSession().GetSubject(), "iat": ar.GetRequestedAt().Unix(), "iss": p.cfg.Issuer,
+			"sub": ar.GetSession().GetSubject(), "iat": ar.GetRequestedAt().Unix(), "iss": h.issuer,
 			"token_use": string(tu),
 		}
 		setAudience(out, ar.GetGrantedAudience())
@@ -136,18 +134,18 @@ func setAudience(out map[string]any, aud []string) {
 // valid; only its use is throttled). There is no iat: the key's creation
 // time is not when its current secret was issued (a roll keeps the id),
 // and RFC 7662 §2.2 defines iat as the latter.
-func (p *Provider) introspectAPIKey(ctx context.Context, raw string) []byte {
-	if p.cfg.APIKeys == nil {
+func (h *introspector) introspectAPIKey(ctx context.Context, raw string) []byte {
+	if h.apiKeys == nil {
 		return inactive
 	}
-	res, err := p.cfg.APIKeys.Inspect(ctx, raw)
+	res, err := h.apiKeys.Inspect(ctx, raw)
 	if err != nil || res.Key == nil || !(res.Valid || res.Code == keys.CodeRateLimited) {
 		return inactive
 	}
 	k := res.Key
 	out := map[string]any{
 		"active": true, "scope": strings.Join(k.Scopes, " "), "sub": apiKeySubject(k),
-		"token_type": "api_key", "iss": p.cfg.Issuer, "key_id": k.ID,
+		"token_type": "api_key", "iss": h.issuer, "key_id": k.ID,
 	}
 	if !k.ExpiresAt.IsZero() {
 		out["exp"] = k.ExpiresAt.Unix()

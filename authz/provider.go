@@ -130,8 +130,15 @@ type Provider struct {
 	pages       *pages
 	csrfKey     []byte
 	sessions    *accounts.BrowserSessions
-	discovery   *discovery
 	cancel      []func()
+
+	// The endpoint families that need only a part of the above.
+	auth         *clientAuth
+	tokens       *accessTokens
+	discovery    *discovery
+	introspector *introspector
+	userInfo     *userInfo
+	apiKeys      *apiKeyEndpoint
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -210,6 +217,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
+	p.auth = &clientAuth{fosite: f, cache: p.clientCache}
+	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f}
+	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
+		issuer: cfg.Issuer, log: cfg.Logger}
+	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger}
+	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
 	p.csrfKey = cfg.Secret.Derive(keys.PurposeCSRF)
 	p.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),

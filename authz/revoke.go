@@ -13,7 +13,7 @@ import (
 // revoke is the revocation endpoint (RFC 7009). Refresh tokens revoke
 // their whole grant; JWT access tokens join the jti revocation list.
 func (p *Provider) revoke(c *gin.Context) {
-	if !p.readForm(c) {
+	if !readForm(c) {
 		return
 	}
 	if c.Request.PostForm.Get("token") == "" {
@@ -23,9 +23,7 @@ func (p *Provider) revoke(c *gin.Context) {
 	// RFC 7009 §2.1: authenticate first. fosite's own failures wrap
 	// ErrInvalidRequest (no credentials) or ErrNotFound (unknown client),
 	// which below would pass for "unknown token" and answer 200.
-	if _, err := p.authenticateClient(c.Request.Context(), c.Request, c.Request.PostForm); err != nil {
-		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
-		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+	if _, ok := p.auth.require(c, c.Request.PostForm, false); !ok {
 		return
 	}
 	err := p.oauth.NewRevocationRequest(c.Request.Context(), c.Request)

@@ -21,10 +21,17 @@ import (
 // a 4xx in RFC 6749 §5.2 form.
 func (p *Provider) token(c *gin.Context) {
 	r := c.Request
-	if !p.readForm(c) {
+	if !readForm(c) {
 		return
 	}
 	clientID := claimedClient(r)
+	if clientID == "" {
+		// RFC 6749 §5.2: no client authentication included is
+		// invalid_client (fosite would say invalid_request).
+		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication is required: HTTP Basic, or client_id in the body.")
+		return
+	}
 	if p.limits.enabled() {
 		ok, retry, remaining := p.limits.allow(p.limitKey(c, clientID))
 		p.limits.headers(c.Writer.Header(), ok, retry, remaining)
@@ -42,7 +49,7 @@ func (p *Provider) token(c *gin.Context) {
 		// RFC 6749 §6: the client authenticates before the grace window
 		// (or a rotation in flight) can share anything with it. Without a
 		// window, fosite's own authentication in issue is all there is.
-		if client, err := p.authenticateClient(r.Context(), r, r.PostForm); err != nil {
+		if client, err := p.auth.authenticate(r.Context(), r, r.PostForm); err != nil {
 			status, body = p.accessError(r.Context(), err)
 		} else {
 			status, body = p.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
@@ -57,8 +64,11 @@ func (p *Provider) token(c *gin.Context) {
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", retryAfter)
 	}
 	c.Writer.WriteHeader(status)
 	c.Writer.Write(body)
@@ -69,7 +79,7 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 	sess := NewSession("")
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
-	if err != nil && p.staleClient(r, err) {
+	if err != nil && p.auth.stale(r, err) {
 		sess = NewSession("")
 		ar, err = p.oauth.NewAccessRequest(ctx, r, sess)
 	}
@@ -83,7 +93,7 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 			// the grant (fosite says invalid_grant for a public client).
 			err = fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the client_credentials grant.")
 		}
-		p.oauth.WriteAccessError(ctx, w, ar, err)
+		p.writeAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
 	}
 	if ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) {
@@ -105,13 +115,13 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		// scope is answered with the grant's whole scope, which the
 		// response's scope parameter says.
 		if err := checkRefreshScope(r.PostForm.Get("scope"), ar.GetGrantedScopes()); err != nil {
-			p.oauth.WriteAccessError(ctx, w, ar, err)
+			p.writeAccessError(ctx, w, ar, err)
 			return w.status, w.body.Bytes()
 		}
 	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
-		p.oauth.WriteAccessError(ctx, w, ar, err)
+		p.writeAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
 	}
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
@@ -125,16 +135,30 @@ func authenticated(ar fosite.AccessRequester) bool {
 	return c != nil && c.GetID() != ""
 }
 
+// writeAccessError renders err as a token-endpoint error (RFC 6749 §5.2),
+// or as 503 temporarily_unavailable when it is a store failure: an
+// unreachable database must not look like a bad client or grant.
+func (p *Provider) writeAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+	if storeFailure(err) {
+		p.cfg.Logger.Warn("token endpoint: store unavailable", "err", err)
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"The service is temporarily unavailable; retry shortly."}`))
+		return
+	}
+	p.oauth.WriteAccessError(ctx, w, ar, err)
+}
+
 // accessError renders err as a token-endpoint error (RFC 6749 §5.2).
 func (p *Provider) accessError(ctx context.Context, err error) (int, []byte) {
 	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
-	p.oauth.WriteAccessError(ctx, w, nil, err)
+	p.writeAccessError(ctx, w, nil, err)
 	return w.status, w.body.Bytes()
 }
 
 // readForm parses a POST form body of at most 1 MiB of UTF-8, answering
 // 413 or 400 in RFC 6749 §5.2 form when it cannot.
-func (p *Provider) readForm(c *gin.Context) bool {
+func readForm(c *gin.Context) bool {
 	r := c.Request
 	if r.Method != http.MethodPost {
 		oauthError(c, http.StatusMethodNotAllowed, "invalid_request", "Use POST.")

@@ -1,7 +1,9 @@
 package authz
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,9 +13,18 @@ import (
 	"github.com/keyward/keyward/store"
 )
 
-// userinfo is the UserInfo endpoint (OIDC Core §5.3): the standard claims
-// of the token's user for the granted profile and email scopes.
-func (p *Provider) userinfo(c *gin.Context) {
+// userInfo is the UserInfo endpoint (OIDC Core §5.3).
+type userInfo struct {
+	tokens *accessTokens
+	users  interface {
+		GetUser(ctx context.Context, id string) (*store.User, error)
+	}
+	log *slog.Logger
+}
+
+// serve answers the standard claims of the token's user for the granted
+// profile and email scopes.
+func (h *userInfo) serve(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	token, ok := bearer(r)
 	if r.Method == http.MethodPost {
@@ -31,9 +42,9 @@ func (p *Provider) userinfo(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_request", "error_description": "A bearer access token is required."})
 		return
 	}
-	info, err := p.checkAccessToken(ctx, token)
+	info, err := h.tokens.check(ctx, token)
 	if err != nil && !errors.Is(err, ErrInvalidToken) {
-		p.cfg.Logger.Warn("userinfo: store unavailable", "err", err)
+		h.log.Warn("userinfo: store unavailable", "err", err)
 		unavailable(c)
 		return
 	}
@@ -43,7 +54,7 @@ func (p *Provider) userinfo(c *gin.Context) {
 		return
 	}
 	sub, scopes := info.Subject, info.Scopes
-	u, err := p.cfg.Store.GetUser(ctx, sub)
+	u, err := h.users.GetUser(ctx, sub)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The user no longer exists."})
