@@ -66,7 +66,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		return
 	}
 	stored := append([]byte(tee.Header().Get("Content-Type")+"\n"), tee.buf.Bytes()...)
-	sealed := s.api.idemSeal.seal(stored, idempotencyAD(actor, key))
+	sealed := s.api.idemSeal.Seal(stored, idempotencyAD(actor, key))
 	if err := s.cfg.Store.CompleteIdempotencyRecord(ctx, actor, key, status, sealed); err != nil {
 		s.cfg.Logger.Warn("idempotency: keep response", "err", err)
 	}
@@ -120,7 +120,7 @@ func (s *Server) reserve(c *gin.Context, rec *store.IdempotencyRecord) bool {
 
 // replay answers with a stored response.
 func (s *Server) replay(c *gin.Context, rec *store.IdempotencyRecord) {
-	stored, err := s.api.idemSeal.open(rec.Body, idempotencyAD(rec.Principal, rec.Key))
+	stored, err := s.api.idemSeal.Open(rec.Body, idempotencyAD(rec.Principal, rec.Key))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/keyward/keyward/admin/internal/seal"
 )
 
 // Purposes of the keys the API derives from the system secret.
@@ -14,8 +16,8 @@ const (
 
 // apiState is what the REST API keeps beside the Config.
 type apiState struct {
-	webhookSeal *sealer
-	idemSeal    *sealer
+	webhookSeal *seal.Sealer
+	idemSeal    *seal.Sealer
 	hooks       *dispatcher
 	// usersMu serializes user changes, for the last-admin check.
 	usersMu sync.Mutex
@@ -23,8 +25,8 @@ type apiState struct {
 
 func newAPIState(s *Server) *apiState {
 	return &apiState{
-		webhookSeal: newSealer(s.cfg.Secret.Derive(purposeWebhookSecret)),
-		idemSeal:    newSealer(s.cfg.Secret.Derive(purposeIdempotency)),
+		webhookSeal: seal.New(s.cfg.Secret.Derive(purposeWebhookSecret)),
+		idemSeal:    seal.New(s.cfg.Secret.Derive(purposeIdempotency)),
 		hooks:       newDispatcher(s),
 	}
 }

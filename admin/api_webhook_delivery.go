@@ -155,7 +155,7 @@ func (d *dispatcher) attempt(ctx context.Context, e *store.AuditEvent, h *store.
 }
 
 func (d *dispatcher) deliver(ctx context.Context, e *store.AuditEvent, h *store.Webhook) error {
-	secret, err := d.s.api.webhookSeal.open(h.Secret, []byte(h.ID))
+	secret, err := d.s.api.webhookSeal.Open(h.Secret, []byte(h.ID))
 	if err != nil {
 		return err
 	}

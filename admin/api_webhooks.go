@@ -140,7 +140,7 @@ func (s *Server) createWebhook(c *gin.Context) {
 		return
 	}
 	secret := newWebhookSecret()
-	w.Secret = s.api.webhookSeal.seal([]byte(secret), []byte(w.ID))
+	w.Secret = s.api.webhookSeal.Seal([]byte(secret), []byte(w.ID))
 	ctx := c.Request.Context()
 	if err := s.cfg.Store.CreateWebhook(ctx, w); err != nil {
 		s.fail(c, err)
@@ -227,7 +227,7 @@ func (s *Server) rotateWebhookSecret(c *gin.Context) {
 		return
 	}
 	secret := newWebhookSecret()
-	w.Secret = s.api.webhookSeal.seal([]byte(secret), []byte(w.ID))
+	w.Secret = s.api.webhookSeal.Seal([]byte(secret), []byte(w.ID))
 	if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
 		s.fail(c, err)
 		return
