@@ -1,35 +1,14 @@
 package admin
 
 import (
-	"encoding/json"
-	"time"
-
 	"github.com/gin-gonic/gin"
 
-	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/admin/webhooks"
 )
 
-// auditEventView is the JSON form of an audit event, in the list and in
-// webhook deliveries.
-type auditEventView struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Actor     string          `json:"actor"`
-	Subject   string          `json:"subject"`
-	Data      json.RawMessage `json:"data"`
-	CreatedAt time.Time       `json:"created_at"`
-}
-
-func newAuditEventView(e *store.AuditEvent) auditEventView {
-	data := e.Data
-	if len(data) == 0 || !json.Valid(data) {
-		data = json.RawMessage("{}")
-	}
-	return auditEventView{ID: e.ID, Type: e.Type, Actor: e.Actor, Subject: e.Subject, Data: data, CreatedAt: e.CreatedAt}
-}
-
 // listAuditEvents is GET /audit-events: oldest first (ids are
-// time-ordered); follow next_cursor to read on.
+// time-ordered); follow next_cursor to read on. Each item is in the form
+// webhooks deliver (webhooks.Event).
 func (s *Server) listAuditEvents(c *gin.Context) {
 	p, ok := listPage(c)
 	if !ok {
@@ -40,5 +19,5 @@ func (s *Server) listAuditEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	renderList(c, mapItems(items, newAuditEventView), next)
+	renderList(c, mapItems(items, webhooks.NewEvent), next)
 }

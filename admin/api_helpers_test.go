@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,12 +38,12 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	t.Helper()
 	st := newStack(t, -1)
 	db, srv, apik, prov, clients, users, auditor := st.db, st.srv, st.apik, st.prov, st.clients, st.users, st.auditor
-	auditor.OnEvent = srv.OnAuditEvent
-	srv.api.hooks.backoff = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}
+	auditor.OnEvent = st.hooks.OnAuditEvent
 	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Run(runCtx); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
+	done := make(chan struct{}, 2)
+	go func() { srv.Run(runCtx); done <- struct{}{} }()
+	go func() { st.hooks.Run(runCtx); done <- struct{}{} }()
+	t.Cleanup(func() { stop(); <-done; <-done; st.hooks.Close() })
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

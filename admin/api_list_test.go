@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz"
 )
 
@@ -65,10 +66,10 @@ func TestAPIAuditEvents(t *testing.T) {
 	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc"}, http.StatusCreated, &cl)
 	e.call("POST", "/admin/v1/users", map[string]any{"username": "eve", "password": "correct horse"}, http.StatusCreated, nil)
 	e.call("POST", "/admin/v1/signing-keys/rotate", map[string]any{"force": true}, http.StatusOK, nil)
-	var all []auditEventView
+	var all []webhooks.Event
 	path := "/admin/v1/audit-events?limit=3"
 	for path != "" {
-		var page listBody[auditEventView]
+		var page listBody[webhooks.Event]
 		r := e.call("GET", path, nil, http.StatusOK, &page)
 		all = append(all, page.Items...)
 		path = ""

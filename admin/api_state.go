@@ -8,26 +8,19 @@ import (
 	"github.com/keyward/keyward/admin/internal/seal"
 )
 
-// Purposes of the keys the API derives from the system secret.
-const (
-	purposeWebhookSecret = "keyward webhook-secret v1"
-	purposeIdempotency   = "keyward idempotent-response v1"
-)
+// purposeIdempotency derives the key that seals idempotent answers.
+const purposeIdempotency = "keyward idempotent-response v1"
 
 // apiState is what the REST API keeps beside the Config.
 type apiState struct {
-	webhookSeal *seal.Sealer
-	idemSeal    *seal.Sealer
-	hooks       *dispatcher
+	idemSeal *seal.Sealer
 	// usersMu serializes user changes, for the last-admin check.
 	usersMu sync.Mutex
 }
 
 func newAPIState(s *Server) *apiState {
 	return &apiState{
-		webhookSeal: seal.New(s.cfg.Secret.Derive(purposeWebhookSecret)),
-		idemSeal:    seal.New(s.cfg.Secret.Derive(purposeIdempotency)),
-		hooks:       newDispatcher(s),
+		idemSeal: seal.New(s.cfg.Secret.Derive(purposeIdempotency)),
 	}
 }
 

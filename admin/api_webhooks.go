@@ -1,8 +1,7 @@
 package admin
 
 import (
-	"crypto/rand"
-	"encoding/base64"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,8 +14,21 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/store"
 )
+
+// Webhooks is the delivery side of the webhooks resource
+// (webhooks.Dispatcher).
+type Webhooks interface {
+	// NewSecret returns a new signing secret for the webhook id, to show
+	// once, and its sealed form, to store.
+	NewSecret(id string) (secret string, sealed []byte)
+	// Changed tells every instance that the webhooks changed.
+	Changed(ctx context.Context)
+}
+
+var _ Webhooks = (*webhooks.Dispatcher)(nil)
 
 // webhookView is the JSON form of a webhook; the secret only in the
 // answer to a create or a secret rotation.
@@ -102,16 +114,6 @@ func validateWebhookURL(raw string) error {
 	return fmt.Errorf("must be https (or http to a loopback host)")
 }
 
-// newWebhookSecret returns a fresh signing secret: "whsec_" and 256
-// random bits.
-func newWebhookSecret() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return "whsec_" + base64.RawURLEncoding.EncodeToString(b)
-}
-
 // listWebhooks is GET /webhooks.
 func (s *Server) listWebhooks(c *gin.Context) {
 	p, ok := listPage(c)
@@ -139,14 +141,14 @@ func (s *Server) createWebhook(c *gin.Context) {
 		invalid(c, probs...)
 		return
 	}
-	secret := newWebhookSecret()
-	w.Secret = s.api.webhookSeal.Seal([]byte(secret), []byte(w.ID))
+	secret, sealed := s.cfg.Webhooks.NewSecret(w.ID)
+	w.Secret = sealed
 	ctx := c.Request.Context()
 	if err := s.cfg.Store.CreateWebhook(ctx, w); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.webhooksChanged(ctx)
+	s.cfg.Webhooks.Changed(ctx)
 	s.audit(ctx, "webhook.created", w.ID, map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled})
 	c.Header("Location", c.Request.URL.Path+"/"+w.ID)
 	c.JSON(http.StatusCreated, newWebhookView(w, secret))
@@ -197,7 +199,7 @@ func (s *Server) patchWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.webhooksChanged(ctx)
+	s.cfg.Webhooks.Changed(ctx)
 	s.audit(ctx, "webhook.updated", w.ID, map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled})
 	c.JSON(http.StatusOK, newWebhookView(w, ""))
 }
@@ -209,7 +211,7 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.webhooksChanged(ctx)
+	s.cfg.Webhooks.Changed(ctx)
 	s.audit(ctx, "webhook.deleted", id, nil)
 	c.Status(http.StatusNoContent)
 }
@@ -226,13 +228,13 @@ func (s *Server) rotateWebhookSecret(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	secret := newWebhookSecret()
-	w.Secret = s.api.webhookSeal.Seal([]byte(secret), []byte(w.ID))
+	secret, sealed := s.cfg.Webhooks.NewSecret(w.ID)
+	w.Secret = sealed
 	if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.webhooksChanged(ctx)
+	s.cfg.Webhooks.Changed(ctx)
 	s.audit(ctx, "webhook.secret_rotated", w.ID, nil)
 	c.JSON(http.StatusOK, newWebhookView(w, secret))
 }

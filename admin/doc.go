@@ -5,6 +5,7 @@
 //
 // Errors are application/problem+json (RFC 9457) from one table; lists
 // page with ?limit&cursor and a Link: rel="next" header; every POST honours
-// an Idempotency-Key (the stored answer is replayed for 24h). Webhooks get
-// every audit event, signed with HMAC-SHA256 (Keyward-Signature).
+// an Idempotency-Key (the stored answer is replayed for 24h). The webhooks
+// resource registers the endpoints that package webhooks delivers every
+// audit event to.
 package admin

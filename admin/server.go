@@ -34,14 +34,15 @@ type TokenVerifier interface {
 // marked.
 type Config struct {
 	Store   store.Store
-	Events  store.Events // optional
 	Clients *authz.Clients
 	Users   *authz.Users
 	APIKeys *keys.Service
 	Signing *signing.Service
 	Tokens  TokenVerifier
-	Secret  keys.Secret
-	Auditor *store.Auditor
+	// Webhooks seals the webhooks' secrets and learns of their changes.
+	Webhooks Webhooks
+	Secret   keys.Secret
+	Auditor  *store.Auditor
 	// PublicURL is the issuer (shown in the console and the OpenAPI doc).
 	PublicURL string
 	// SessionTTL is the console session lifetime (default 12h).
@@ -60,13 +61,13 @@ type Server struct {
 	mu         sync.Mutex
 	setupToken string // one-time console setup token ("" once used)
 
-	api *apiState // the REST API's sealers and webhook dispatcher
+	api *apiState // the REST API's sealer and user lock
 }
 
 // New checks cfg and returns the admin server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Clients == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Signing == nil || cfg.Tokens == nil {
-		return nil, errors.New("admin: Store, Clients, Users, APIKeys, Signing and Tokens are required")
+	if cfg.Store == nil || cfg.Clients == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Signing == nil || cfg.Tokens == nil || cfg.Webhooks == nil {
+		return nil, errors.New("admin: Store, Clients, Users, APIKeys, Signing, Tokens and Webhooks are required")
 	}
 	if err := cfg.Secret.Validate(); err != nil {
 		return nil, err
@@ -97,6 +98,9 @@ func (s *Server) Mount(r gin.IRouter) {
 	s.mountAPI(r.Group("/admin/v1"))
 	s.mountConsole(r)
 }
+
+// Run prunes expired idempotency records until ctx ends.
+func (s *Server) Run(ctx context.Context) { s.pruneIdempotency(ctx) }
 
 // principal is who is calling: an admin user of the console or a client
 // holding the admin scope.

@@ -2,7 +2,9 @@ package admin
 
 import (
 	"testing"
+	"time"
 
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/keys"
@@ -21,6 +23,7 @@ type stack struct {
 	prov    *authz.Provider
 	clients *authz.Clients
 	users   *authz.Users
+	hooks   *webhooks.Dispatcher
 	srv     *Server
 }
 
@@ -28,12 +31,17 @@ type stack struct {
 func newStack(t *testing.T, tokenRate float64) *stack {
 	t.Helper()
 	st := authztest.New(t, authztest.Options{TokenRate: tokenRate})
-	srv, err := New(Config{Store: st.DB, Events: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys,
-		Signing: st.Signing, Tokens: st.Provider, Secret: st.Secret, Auditor: st.Auditor,
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Events: st.DB, Secret: st.Secret, Logger: st.Logger,
+		Backoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys,
+		Signing: st.Signing, Tokens: st.Provider, Webhooks: hooks, Secret: st.Secret, Auditor: st.Auditor,
 		PublicURL: "https://issuer.example", Logger: st.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &stack{db: st.DB, auditor: st.Auditor, sig: st.Signing, apik: st.APIKeys, prov: st.Provider,
-		clients: st.Clients, users: st.Users, srv: srv}
+		clients: st.Clients, users: st.Users, hooks: hooks, srv: srv}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/admin"
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
@@ -22,6 +23,7 @@ type app struct {
 	apikeys  *keys.Service
 	provider *authz.Provider
 	admin    *admin.Server
+	webhooks *webhooks.Dispatcher
 	log      *slog.Logger
 }
 
@@ -58,8 +60,14 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	clients.OnChange = prov.ClientChanged
 	clients.Auditor = auditor // one auditor, so every event reaches the webhooks
 	users := &authz.Users{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser}
+	hooks, err := webhooks.New(webhooks.Config{Store: db, Events: db, Secret: secret, Logger: log})
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
 	adm, err := admin.New(admin.Config{
-		Store: db, Events: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
+		Store: db, Clients: clients, Users: users, APIKeys: apik, Signing: sig, Tokens: prov, Webhooks: hooks,
 		Secret: secret, Auditor: auditor, PublicURL: m.Config.Issuer, Logger: log,
 	})
 	if err != nil {
@@ -67,8 +75,8 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 		apik.Close()
 		return nil, err
 	}
-	auditor.OnEvent = adm.OnAuditEvent
-	return &app{signing: sig, apikeys: apik, provider: prov, admin: adm, log: log}, nil
+	auditor.OnEvent = hooks.OnAuditEvent
+	return &app{signing: sig, apikeys: apik, provider: prov, admin: adm, webhooks: hooks, log: log}, nil
 }
 
 // newSigning returns the signing-key service; maxAge is the JWKS cache
@@ -104,6 +112,7 @@ func (a *app) runBackground(ctx context.Context) <-chan struct{} {
 		func(ctx context.Context) { a.apikeys.Run(ctx) },
 		a.provider.Run,
 		a.admin.Run,
+		a.webhooks.Run,
 	} {
 		wg.Add(1)
 		go func() {
@@ -120,6 +129,7 @@ func (a *app) runBackground(ctx context.Context) <-chan struct{} {
 }
 
 func (a *app) close() {
+	a.webhooks.Close()
 	a.provider.Close()
 	a.apikeys.Close()
 }

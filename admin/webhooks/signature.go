@@ -1,4 +1,4 @@
-package admin
+package webhooks
 
 import (
 	"crypto/hmac"
@@ -11,14 +11,17 @@ import (
 	"time"
 )
 
-// SignWebhook returns the Keyward-Signature header of a delivery of body
-// at time t: "t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>".
-func SignWebhook(secret string, t time.Time, body []byte) string {
+// SignatureHeader carries a delivery's signature.
+const SignatureHeader = "Keyward-Signature"
+
+// Sign returns the Keyward-Signature header of a delivery of body at time
+// t: "t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>".
+func Sign(secret string, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(webhookMAC(secret, ts, body))
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
 }
 
-func webhookMAC(secret, ts string, body []byte) []byte {
+func mac(secret, ts string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(ts))
 	m.Write([]byte{'.'})
@@ -26,13 +29,13 @@ func webhookMAC(secret, ts string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// ErrBadSignature is returned by VerifyWebhook.
+// ErrBadSignature is returned by Verify.
 var ErrBadSignature = errors.New("webhook signature does not verify")
 
-// VerifyWebhook checks a Keyward-Signature header for body, as a receiver
+// Verify checks a Keyward-Signature header for body, as a receiver
 // should: a v1 signature made with secret, at most tolerance from now (to
 // refuse replays). It returns ErrBadSignature.
-func VerifyWebhook(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
+func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
 	var ts string
 	var sigs [][]byte
 	for _, part := range strings.Split(header, ",") {
@@ -53,7 +56,7 @@ func VerifyWebhook(secret, header string, body []byte, now time.Time, tolerance 
 	if d := now.Sub(time.Unix(unix, 0)); d > tolerance || d < -tolerance {
 		return fmt.Errorf("%w: timestamp outside the tolerance", ErrBadSignature)
 	}
-	want := webhookMAC(secret, ts, body)
+	want := mac(secret, ts, body)
 	for _, s := range sigs {
 		if hmac.Equal(s, want) {
 			return nil
