@@ -67,7 +67,7 @@ func TestAPIConsoleSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := httptest.NewRecorder()
-		if err := e.srv.startConsoleSession(t.Context(), w, httptest.NewRequest("GET", "/", nil), u); err != nil {
+		if err := e.sessions.Start(t.Context(), w, httptest.NewRequest("GET", "/", nil), u); err != nil {
 			t.Fatal(err)
 		}
 		return w.Result().Cookies()[0].String()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/admin/console"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store/sqlite"
@@ -29,6 +30,7 @@ type apiEnv struct {
 	apikeys  *keys.Service
 	clients  *authz.Clients
 	users    *authz.Users
+	sessions *console.Sessions
 	url      string
 	token    string
 	clientID string // the client token was issued to
@@ -52,7 +54,7 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	srv.Mount(r)
 	hs := httptest.NewServer(r)
 	t.Cleanup(hs.Close)
-	e := &apiEnv{t: t, db: db, srv: srv, apikeys: apik, clients: clients, users: users, url: hs.URL}
+	e := &apiEnv{t: t, db: db, srv: srv, apikeys: apik, clients: clients, users: users, sessions: st.sessions, url: hs.URL}
 	e.clientID, e.token = e.tokenFor(AdminScope)
 	return e
 }

@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"context"
@@ -17,12 +17,12 @@ type userRow struct {
 }
 
 // userList lists the users, a page at a time (GET /console/users).
-func (cs *console) userList(c *gin.Context) {
+func (cs *Server) userList(c *gin.Context) {
 	cur, ok := cs.cursorParam(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.s.cfg.Store.ListUsers(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListUsers(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -45,12 +45,12 @@ type userForm struct {
 }
 
 // newUserPage shows the form for a new user (GET /console/users/new).
-func (cs *console) newUserPage(c *gin.Context) {
+func (cs *Server) newUserPage(c *gin.Context) {
 	cs.render(c, http.StatusOK, "console_user_new.html", &view{Title: "New user", Section: "users", D: userForm{}})
 }
 
 // createUser adds a user (POST /console/users).
-func (cs *console) createUser(c *gin.Context) {
+func (cs *Server) createUser(c *gin.Context) {
 	if !cs.parseForm(c) {
 		return
 	}
@@ -75,7 +75,7 @@ func (cs *console) createUser(c *gin.Context) {
 		again(http.StatusUnprocessableEntity, "The two passwords differ.")
 		return
 	}
-	_, err := cs.s.cfg.Users.Create(c.Request.Context(), authz.UserParams{Username: f.Username, Password: pf.Get("password"),
+	_, err := cs.cfg.Users.Create(c.Request.Context(), authz.UserParams{Username: f.Username, Password: pf.Get("password"),
 		Email: f.Email, Name: f.Name, Admin: f.Admin})
 	var ve *authz.ValidationError
 	switch {
@@ -91,10 +91,10 @@ func (cs *console) createUser(c *gin.Context) {
 }
 
 // enabledAdmins counts the admin users who can sign in.
-func (cs *console) enabledAdmins(ctx context.Context) (int, error) {
+func (cs *Server) enabledAdmins(ctx context.Context) (int, error) {
 	n, cur := 0, ""
 	for {
-		list, next, err := cs.s.cfg.Store.ListUsers(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
+		list, next, err := cs.cfg.Store.ListUsers(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
 		if err != nil {
 			return 0, err
 		}
@@ -113,7 +113,7 @@ func (cs *console) enabledAdmins(ctx context.Context) (int, error) {
 // changeUser loads the user of the path, applies change and saves it,
 // refusing (409) to leave no enabled admin. Changes are serialized here
 // so two of them cannot both remove "the other" admin.
-func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event string, data map[string]any)) {
+func (cs *Server) changeUser(c *gin.Context, change func(u *store.User) (event string, data map[string]any)) {
 	id, ok := cs.validID(c, "id")
 	if !ok || !cs.parseForm(c) {
 		return
@@ -121,7 +121,7 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 	ctx := c.Request.Context()
 	cs.usersMu.Lock()
 	defer cs.usersMu.Unlock()
-	u, err := cs.s.cfg.Store.GetUser(ctx, id)
+	u, err := cs.cfg.Store.GetUser(ctx, id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -142,9 +142,9 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 	}
 	// Deleting or disabling a user ends their grants (authz.Users).
 	if event == "user.deleted" {
-		err = cs.s.cfg.Users.Delete(ctx, id)
+		err = cs.cfg.Users.Delete(ctx, id)
 	} else {
-		err = cs.s.cfg.Users.Update(ctx, u)
+		err = cs.cfg.Users.Update(ctx, u)
 	}
 	if err != nil {
 		cs.fail(c, err)
@@ -159,7 +159,7 @@ func (cs *console) changeUser(c *gin.Context, change func(u *store.User) (event 
 }
 
 // setUserAdmin grants or removes admin rights (POST /console/users/:id/admin, admin=on|off).
-func (cs *console) setUserAdmin(c *gin.Context) {
+func (cs *Server) setUserAdmin(c *gin.Context) {
 	cs.changeUser(c, func(u *store.User) (string, map[string]any) {
 		u.Admin = c.Request.PostForm.Get("admin") == "on"
 		return "user.updated", map[string]any{"admin": u.Admin}
@@ -167,7 +167,7 @@ func (cs *console) setUserAdmin(c *gin.Context) {
 }
 
 // setUserDisabled disables or enables a user (POST /console/users/:id/disabled, disabled=on|off).
-func (cs *console) setUserDisabled(c *gin.Context) {
+func (cs *Server) setUserDisabled(c *gin.Context) {
 	cs.changeUser(c, func(u *store.User) (string, map[string]any) {
 		u.Disabled = c.Request.PostForm.Get("disabled") == "on"
 		return "user.updated", map[string]any{"disabled": u.Disabled}
@@ -175,12 +175,12 @@ func (cs *console) setUserDisabled(c *gin.Context) {
 }
 
 // confirmDeleteUser asks before deleting a user (GET /console/users/:id/delete).
-func (cs *console) confirmDeleteUser(c *gin.Context) {
+func (cs *Server) confirmDeleteUser(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok {
 		return
 	}
-	u, err := cs.s.cfg.Store.GetUser(c.Request.Context(), id)
+	u, err := cs.cfg.Store.GetUser(c.Request.Context(), id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -191,7 +191,7 @@ func (cs *console) confirmDeleteUser(c *gin.Context) {
 }
 
 // deleteUser deletes a user (POST /console/users/:id/delete).
-func (cs *console) deleteUser(c *gin.Context) {
+func (cs *Server) deleteUser(c *gin.Context) {
 	cs.changeUser(c, func(u *store.User) (string, map[string]any) {
 		return "user.deleted", map[string]any{"username": u.Username}
 	})

@@ -1,11 +1,9 @@
-package admin
+package console
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,9 +20,9 @@ type dashboardData struct {
 }
 
 // dashboard shows counts and links (GET /console/).
-func (cs *console) dashboard(c *gin.Context) {
+func (cs *Server) dashboard(c *gin.Context) {
 	ctx := c.Request.Context()
-	recs, err := cs.s.cfg.Signing.List(ctx)
+	recs, err := cs.cfg.Signing.List(ctx)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -39,7 +37,7 @@ func (cs *console) dashboard(c *gin.Context) {
 		}
 	}
 	keysN, err := countPages(ctx, func(ctx context.Context, cur string) (int, string, error) {
-		l, next, err := cs.s.cfg.APIKeys.List(ctx, store.MaxPageLimit, cur)
+		l, next, err := cs.cfg.APIKeys.List(ctx, store.MaxPageLimit, cur)
 		return len(l), next, err
 	})
 	if err != nil {
@@ -47,7 +45,7 @@ func (cs *console) dashboard(c *gin.Context) {
 		return
 	}
 	clientsN, err := countPages(ctx, func(ctx context.Context, cur string) (int, string, error) {
-		l, next, err := cs.s.cfg.Store.ListClients(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
+		l, next, err := cs.cfg.Store.ListClients(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
 		return len(l), next, err
 	})
 	if err != nil {
@@ -55,7 +53,7 @@ func (cs *console) dashboard(c *gin.Context) {
 		return
 	}
 	usersN, err := countPages(ctx, func(ctx context.Context, cur string) (int, string, error) {
-		l, next, err := cs.s.cfg.Store.ListUsers(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
+		l, next, err := cs.cfg.Store.ListUsers(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
 		return len(l), next, err
 	})
 	if err != nil {
@@ -88,49 +86,4 @@ func countPages(ctx context.Context, page func(ctx context.Context, cursor strin
 		cur = next
 	}
 	return strconv.Itoa(total) + "+", nil
-}
-
-type auditRow struct {
-	ID, When, Type, Actor, Subject, Data string
-}
-
-// auditLog lists the audit log, oldest first, a page at a time
-// (GET /console/audit).
-func (cs *console) auditLog(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
-	if !ok {
-		return
-	}
-	list, next, err := cs.s.cfg.Store.ListAudit(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
-	if err != nil {
-		cs.fail(c, err)
-		return
-	}
-	d := listData[auditRow]{First: cur == ""}
-	for _, e := range list {
-		row := auditRow{ID: e.ID, When: when(e.CreatedAt), Type: e.Type, Actor: e.Actor, Subject: e.Subject}
-		if len(e.Data) > 0 && string(e.Data) != "{}" && string(e.Data) != "null" {
-			row.Data = compactJSON(e.Data)
-		}
-		d.Items = append(d.Items, row)
-	}
-	if next != "" {
-		d.Next = "/console/audit?cursor=" + urlQuery(next)
-	}
-	cs.render(c, http.StatusOK, "console_audit.html", &view{Title: "Audit log", Section: "audit", D: d})
-}
-
-func compactJSON(raw json.RawMessage) string {
-	var v map[string]any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return string(raw)
-	}
-	if len(b) > 500 {
-		return strings.ToValidUTF8(string(b[:500]), "") + "…"
-	}
-	return string(b)
 }

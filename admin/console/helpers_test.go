@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"context"
@@ -14,14 +14,15 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 )
 
-// consoleEnv is the admin surface of a real server on real SQLite, wired
-// like cmd/keyward's build, behind an in-process HTTP server.
+// consoleEnv is the console of a real server on real SQLite (authztest),
+// wired like cmd/keyward's build, behind an in-process HTTP server.
 type consoleEnv struct {
 	t       *testing.T
 	db      *sqlite.DB
@@ -35,8 +36,17 @@ type consoleEnv struct {
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
-	st := newStack(t, 0)
-	db, srv, sig, apik, clients, users := st.db, st.srv, st.sig, st.apik, st.clients, st.users
+	st := authztest.New(t, authztest.Options{})
+	sessions, err := NewSessions(SessionsConfig{Store: st.DB, Secret: st.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
+		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, PublicURL: "https://issuer.example", Logger: st.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, sig, apik, clients, users := st.DB, st.Signing, st.APIKeys, st.Clients, st.Users
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true

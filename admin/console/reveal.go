@@ -1,9 +1,6 @@
-package admin
+package console
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -37,44 +34,17 @@ type revealed struct {
 	Expires int64  `json:"e"`
 }
 
-// sessionBinding identifies the console session of the request.
-func (cs *console) sessionBinding(r *http.Request) string {
-	ck, err := r.Cookie(consoleCookie)
-	if err != nil {
-		return ""
-	}
-	return cs.s.mac(cs.s.sessKey, "reveal", ck.Value)
-}
-
-func (cs *console) aead() cipher.AEAD {
-	b, err := aes.NewCipher(cs.reveal)
-	if err != nil {
-		panic(err) // a 32-byte key
-	}
-	g, err := cipher.NewGCM(b)
-	if err != nil {
-		panic(err)
-	}
-	return g
-}
-
 // showOnce seals v into the reveal cookie and redirects to the page that
 // shows it.
-func (cs *console) showOnce(c *gin.Context, v revealed) {
-	v.Session = cs.sessionBinding(c.Request)
-	v.Expires = cs.s.cfg.Now().Unix() + revealTTL
+func (cs *Server) showOnce(c *gin.Context, v revealed) {
+	v.Session = cs.cfg.Sessions.binding(c.Request)
+	v.Expires = cs.cfg.Now().Unix() + revealTTL
 	plain, err := json.Marshal(v)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	g := cs.aead()
-	nonce := make([]byte, g.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		cs.fail(c, err)
-		return
-	}
-	sealed := g.Seal(nonce, nonce, plain, []byte(revealCookie))
+	sealed := cs.reveal.Seal(plain, []byte(revealCookie))
 	http.SetCookie(c.Writer, &http.Cookie{Name: revealCookie, Value: base64.RawURLEncoding.EncodeToString(sealed),
 		Path: revealPath, HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: revealTTL})
 	see(c, revealPath)
@@ -82,30 +52,29 @@ func (cs *console) showOnce(c *gin.Context, v revealed) {
 
 // open returns the sealed secret of the request, if it is intact, fresh
 // and this session's.
-func (cs *console) open(r *http.Request) (*revealed, bool) {
+func (cs *Server) open(r *http.Request) (*revealed, bool) {
 	ck, err := r.Cookie(revealCookie)
 	if err != nil || len(ck.Value) > 4096 {
 		return nil, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(ck.Value)
-	g := cs.aead()
-	if err != nil || len(raw) < g.NonceSize() {
+	if err != nil {
 		return nil, false
 	}
-	plain, err := g.Open(nil, raw[:g.NonceSize()], raw[g.NonceSize():], []byte(revealCookie))
+	plain, err := cs.reveal.Open(raw, []byte(revealCookie))
 	if err != nil {
 		return nil, false
 	}
 	var v revealed
-	if json.Unmarshal(plain, &v) != nil || v.Session == "" || v.Session != cs.sessionBinding(r) ||
-		cs.s.cfg.Now().Unix() > v.Expires {
+	if json.Unmarshal(plain, &v) != nil || v.Session == "" || v.Session != cs.cfg.Sessions.binding(r) ||
+		cs.cfg.Now().Unix() > v.Expires {
 		return nil, false
 	}
 	return &v, true
 }
 
 // revealPage shows a new secret once and forgets it (GET /console/reveal).
-func (cs *console) revealPage(c *gin.Context) {
+func (cs *Server) revealPage(c *gin.Context) {
 	v, ok := cs.open(c.Request)
 	http.SetCookie(c.Writer, &http.Cookie{Name: revealCookie, Value: "", Path: revealPath, HttpOnly: true,
 		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: -1})

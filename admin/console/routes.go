@@ -1,9 +1,7 @@
-package admin
+package console
 
 import (
-	"html/template"
 	"net/http"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,31 +9,9 @@ import (
 	"github.com/keyward/keyward/web"
 )
 
-// console is the web console: server-rendered pages under /console/ that
-// work without JavaScript (every action is a form POST answered with a 303
-// redirect), under a Content-Security-Policy that allows no script at all.
-type console struct {
-	s      *Server
-	pages  *template.Template
-	guard  *authz.LoginGuard
-	reveal []byte // key that seals a secret for its one-time display
-
-	setupMu   sync.Mutex // one setup at a time
-	usersMu   sync.Mutex // one change of a user at a time (last-admin check)
-	dummyOnce sync.Once
-	dummy     string // password hash checked for unknown usernames
-}
-
-// mountConsole registers the console pages: the whole route table of the
-// console in one function.
-func (s *Server) mountConsole(r gin.IRouter) {
-	pages, err := template.ParseFS(web.Templates(), "templates/console_*.html")
-	if err != nil {
-		panic(err) // the templates are embedded at build time: a test catches it
-	}
-	cs := &console{s: s, pages: pages, guard: authz.NewLoginGuard(s.cfg.Now),
-		reveal: s.cfg.Secret.Derive("keyward console-reveal v1")}
-
+// Mount registers the console pages under /console/ on r: the whole
+// route table of the console in one function.
+func (cs *Server) Mount(r gin.IRouter) {
 	r.GET("/console/static/:name", cs.static)
 	g := r.Group("/console", cs.common)
 	g.GET("/setup", cs.setupPage)
@@ -81,7 +57,7 @@ func (s *Server) mountConsole(r gin.IRouter) {
 }
 
 // static serves the console's stylesheet and icon.
-func (cs *console) static(c *gin.Context) {
+func (cs *Server) static(c *gin.Context) {
 	switch name := c.Param("name"); name {
 	case "console.css", "favicon.svg":
 		c.Header("X-Content-Type-Options", "nosniff")
@@ -94,7 +70,7 @@ func (cs *console) static(c *gin.Context) {
 
 // dummyHash is the hash a sign-in with an unknown username is checked
 // against, so timing does not tell which usernames exist.
-func (cs *console) dummyHash() string {
+func (cs *Server) dummyHash() string {
 	cs.dummyOnce.Do(func() {
 		h, err := authz.HashPassword("keyward-console-timing-equalizer")
 		if err != nil {

@@ -1,16 +1,13 @@
-package admin
+package console
 
 import (
 	"bytes"
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/admin/internal/errmsg"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
@@ -63,7 +60,7 @@ func securityHeaders(h http.Header) {
 }
 
 // common runs before every console page: headers and a body limit.
-func (cs *console) common(c *gin.Context) {
+func (cs *Server) common(c *gin.Context) {
 	securityHeaders(c.Writer.Header())
 	if c.Request.Body != nil {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxConsoleForm)
@@ -72,18 +69,18 @@ func (cs *console) common(c *gin.Context) {
 }
 
 // render writes the template name with v at status.
-func (cs *console) render(c *gin.Context, status int, name string, v *view) {
+func (cs *Server) render(c *gin.Context, status int, name string, v *view) {
 	if v.User == nil {
 		v.User = currentUser(c)
 	}
-	v.Issuer = cs.s.cfg.PublicURL
+	v.Issuer = cs.cfg.PublicURL
 	v.CSRF = func(action string) string { return cs.csrfToken(c, action) }
 	if v.Notice == "" {
 		v.Notice = notices[c.Query("done")]
 	}
 	var buf bytes.Buffer
 	if err := cs.pages.ExecuteTemplate(&buf, name, v); err != nil {
-		cs.s.cfg.Logger.Error("console page", "page", name, "err", err)
+		cs.cfg.Logger.Error("console page", "page", name, "err", err)
 		c.String(http.StatusInternalServerError, "page unavailable")
 		c.Abort()
 		return
@@ -93,7 +90,7 @@ func (cs *console) render(c *gin.Context, status int, name string, v *view) {
 }
 
 // message shows a page with one message: errors, and a few outcomes.
-func (cs *console) message(c *gin.Context, status int, title, msg string, details ...string) {
+func (cs *Server) message(c *gin.Context, status int, title, msg string, details ...string) {
 	cs.render(c, status, "console_message.html", &view{Title: title, Error: msg, Errors: details})
 }
 
@@ -104,108 +101,23 @@ func see(c *gin.Context, path string) {
 }
 
 // fail answers a domain error with a page: the console's side of the one
-// error table (problem.go). Client errors are never a 500.
-func (cs *console) fail(c *gin.Context, err error) {
+// error table (admin/problem.go). Client errors are never a 500.
+func (cs *Server) fail(c *gin.Context, err error) {
 	var ve *authz.ValidationError
 	var early *signing.TooEarlyError
 	switch {
 	case errors.As(err, &early):
-		cs.message(c, http.StatusConflict, "Not rotated yet", readable(early))
+		cs.message(c, http.StatusConflict, "Not rotated yet", errmsg.Readable(early))
 	case errors.As(err, &ve):
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", "Please correct these fields.", ve.Problems...)
 	case errors.Is(err, keys.ErrInvalid), errors.Is(err, signing.ErrBadKey):
-		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", readable(err))
+		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", errmsg.Readable(err))
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, keys.ErrNotFound), errors.Is(err, signing.ErrNotFound):
 		cs.message(c, http.StatusNotFound, "Not found", "There is no such item; it may have been deleted.")
 	case errors.Is(err, store.ErrConflict), errors.Is(err, keys.ErrConflict), errors.Is(err, signing.ErrConflict):
 		cs.message(c, http.StatusConflict, "Conflict", "That conflicts with an existing item or its current state.")
 	default:
-		cs.s.cfg.Logger.Error("console request failed", "err", err, "path", c.Request.URL.Path)
+		cs.cfg.Logger.Error("console request failed", "err", err, "path", c.Request.URL.Path)
 		cs.message(c, http.StatusInternalServerError, "Something went wrong", "The server could not do that; details are in its log.")
 	}
 }
-
-// readable is an error message without the package prefix of a sentinel.
-func readable(err error) string {
-	msg := err.Error()
-	for _, p := range []string{keys.ErrInvalid.Error() + ": ", "signing: "} {
-		msg = strings.TrimPrefix(msg, p)
-	}
-	return msg
-}
-
-// parseForm reads a POSTed form and checks its CSRF token, which is bound
-// to the path it posts to; on failure it answers and returns false.
-func (cs *console) parseForm(c *gin.Context) bool {
-	r := c.Request
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			cs.message(c, http.StatusRequestEntityTooLarge, "Too large", "The form is too large.")
-			return false
-		}
-		cs.message(c, http.StatusBadRequest, "Bad request", "The form could not be read.")
-		return false
-	}
-	for k, vs := range r.PostForm {
-		if !utf8.ValidString(k) {
-			cs.message(c, http.StatusBadRequest, "Bad request", "The form is not valid UTF-8.")
-			return false
-		}
-		for _, v := range vs {
-			if !utf8.ValidString(v) {
-				cs.message(c, http.StatusBadRequest, "Bad request", "The form is not valid UTF-8.")
-				return false
-			}
-		}
-	}
-	if !cs.checkCSRF(c, r.URL.Path) {
-		cs.message(c, http.StatusForbidden, "Form expired",
-			"The form was not accepted: it expired or came from another site. Go back, reload the page and try again.")
-		return false
-	}
-	return true
-}
-
-// field returns a trimmed form value, or "" and false (after answering
-// 400) when it is longer than max bytes.
-func (cs *console) field(c *gin.Context, name string, max int) (string, bool) {
-	v := strings.TrimSpace(c.Request.PostForm.Get(name))
-	if len(v) > max {
-		cs.message(c, http.StatusBadRequest, "Bad request", "The field “"+name+"” is too long.")
-		return "", false
-	}
-	return v, true
-}
-
-// when formats a time for a table, "—" for the zero time.
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-// cursorParam reads ?cursor= for a list page; ok is false (after
-// answering 400) for one no store would hand out.
-func (cs *console) cursorParam(c *gin.Context) (string, bool) {
-	cur := c.Query("cursor")
-	if len(cur) > 200 || !utf8.ValidString(cur) || strings.ContainsAny(cur, "\x00\r\n") {
-		cs.message(c, http.StatusBadRequest, "Bad request", "The page cursor is not valid.")
-		return "", false
-	}
-	return cur, true
-}
-
-// validID rejects path ids no store would have issued, before any query.
-func (cs *console) validID(c *gin.Context, name string) (string, bool) {
-	id := c.Param(name)
-	if id == "" || len(id) > 200 || !utf8.ValidString(id) || strings.ContainsAny(id, "\x00\r\n/") {
-		cs.message(c, http.StatusNotFound, "Not found", "There is no such item.")
-		return "", false
-	}
-	return id, true
-}
-
-func urlQuery(s string) string { return url.QueryEscape(s) }
-func urlPath(s string) string  { return url.PathEscape(s) }

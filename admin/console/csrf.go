@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"crypto/hmac"
@@ -13,7 +13,7 @@ const consoleCSRFCookie = "kw_console_csrf"
 
 // csrfBinding returns the browser's CSRF binding, setting a new cookie
 // (once per request) when it has none.
-func (cs *console) csrfBinding(c *gin.Context) string {
+func (cs *Server) csrfBinding(c *gin.Context) string {
 	if v, ok := c.Get(consoleCSRFCookie); ok {
 		return v.(string)
 	}
@@ -23,7 +23,7 @@ func (cs *console) csrfBinding(c *gin.Context) string {
 	}
 	v := randomToken(18)
 	http.SetCookie(c.Writer, &http.Cookie{Name: consoleCSRFCookie, Value: v, Path: "/console/", HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(cs.s.cfg.SessionTTL.Seconds())})
+		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(cs.cfg.Sessions.ttl.Seconds())})
 	c.Set(consoleCSRFCookie, v)
 	return v
 }
@@ -32,16 +32,16 @@ func (cs *console) csrfBinding(c *gin.Context) string {
 // the browser's binding and the form's purpose (its path), so a token
 // neither works in another browser nor for another action, and nothing is
 // stored on the server (OWASP CSRF Cheat Sheet, signed double-submit).
-func (cs *console) csrfToken(c *gin.Context, action string) string {
-	return cs.s.mac(cs.s.csrfKey, "console-csrf", action, cs.csrfBinding(c))
+func (cs *Server) csrfToken(c *gin.Context, action string) string {
+	return mac(cs.csrfKey, "console-csrf", action, cs.csrfBinding(c))
 }
 
 // checkCSRF reports whether the posted csrf_token is the one for action.
-func (cs *console) checkCSRF(c *gin.Context, action string) bool {
+func (cs *Server) checkCSRF(c *gin.Context, action string) bool {
 	ck, err := c.Request.Cookie(consoleCSRFCookie)
 	if err != nil || len(ck.Value) < 22 || len(ck.Value) > 64 {
 		return false
 	}
-	want := cs.s.mac(cs.s.csrfKey, "console-csrf", action, ck.Value)
+	want := mac(cs.csrfKey, "console-csrf", action, ck.Value)
 	return hmac.Equal([]byte(c.Request.PostForm.Get("csrf_token")), []byte(want))
 }

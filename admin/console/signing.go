@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"net/http"
@@ -25,8 +25,8 @@ var stateRank = map[signing.State]int{signing.StateActive: 0, signing.StateNext:
 
 // signingKeys lists the signing keys, in use first, with the rotate
 // buttons (GET /console/signing-keys).
-func (cs *console) signingKeys(c *gin.Context) {
-	recs, err := cs.s.cfg.Signing.List(c.Request.Context())
+func (cs *Server) signingKeys(c *gin.Context) {
+	recs, err := cs.cfg.Signing.List(c.Request.Context())
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -37,7 +37,7 @@ func (cs *console) signingKeys(c *gin.Context) {
 		}
 		return b.CreatedAt.Compare(a.CreatedAt)
 	})
-	d := signingData{Algorithms: cs.s.cfg.Signing.Algorithms(), Active: map[string]string{}}
+	d := signingData{Algorithms: cs.cfg.Signing.Algorithms(), Active: map[string]string{}}
 	for _, r := range recs {
 		row := signingRow{KID: r.KID, Alg: r.Alg, State: string(r.State), Created: when(r.CreatedAt),
 			Activated: when(r.ActivatedAt), Revocable: r.State != signing.StateRetired}
@@ -56,7 +56,7 @@ func (cs *console) signingKeys(c *gin.Context) {
 
 // rotateSigningKeys rotates one algorithm, or every one for alg=all
 // (POST /console/signing-keys/rotate).
-func (cs *console) rotateSigningKeys(c *gin.Context) {
+func (cs *Server) rotateSigningKeys(c *gin.Context) {
 	if !cs.parseForm(c) {
 		return
 	}
@@ -65,12 +65,12 @@ func (cs *console) rotateSigningKeys(c *gin.Context) {
 	var err error
 	switch {
 	case alg == "all":
-		_, err = cs.s.cfg.Signing.RotateAll(ctx, opt)
-	case slices.Contains(cs.s.cfg.Signing.Algorithms(), alg):
-		_, err = cs.s.cfg.Signing.Rotate(ctx, alg, opt)
+		_, err = cs.cfg.Signing.RotateAll(ctx, opt)
+	case slices.Contains(cs.cfg.Signing.Algorithms(), alg):
+		_, err = cs.cfg.Signing.Rotate(ctx, alg, opt)
 	default:
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request",
-			"Choose one of the algorithms: "+strings.Join(cs.s.cfg.Signing.Algorithms(), ", ")+".")
+			"Choose one of the algorithms: "+strings.Join(cs.cfg.Signing.Algorithms(), ", ")+".")
 		return
 	}
 	if err != nil {
@@ -89,12 +89,12 @@ type confirmData struct {
 
 // confirmRevokeSigningKey asks before the emergency revocation of a key
 // (GET /console/signing-keys/:kid/revoke).
-func (cs *console) confirmRevokeSigningKey(c *gin.Context) {
+func (cs *Server) confirmRevokeSigningKey(c *gin.Context) {
 	kid, ok := cs.validID(c, "kid")
 	if !ok {
 		return
 	}
-	recs, err := cs.s.cfg.Signing.List(c.Request.Context())
+	recs, err := cs.cfg.Signing.List(c.Request.Context())
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -117,12 +117,12 @@ func (cs *console) confirmRevokeSigningKey(c *gin.Context) {
 }
 
 // revokeSigningKey revokes a signing key (POST /console/signing-keys/:kid/revoke).
-func (cs *console) revokeSigningKey(c *gin.Context) {
+func (cs *Server) revokeSigningKey(c *gin.Context) {
 	kid, ok := cs.validID(c, "kid")
 	if !ok || !cs.parseForm(c) {
 		return
 	}
-	if err := cs.s.cfg.Signing.Revoke(c.Request.Context(), kid); err != nil {
+	if err := cs.cfg.Signing.Revoke(c.Request.Context(), kid); err != nil {
 		cs.fail(c, err)
 		return
 	}

@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/admin/internal/errmsg"
 	"github.com/keyward/keyward/keys"
 )
 
@@ -22,8 +23,8 @@ type apiKeyRow struct {
 	Revoked                                                              bool
 }
 
-func (cs *console) apiKeyRow(k *keys.APIKey) apiKeyRow {
-	now := cs.s.cfg.Now()
+func (cs *Server) apiKeyRow(k *keys.APIKey) apiKeyRow {
+	now := cs.cfg.Now()
 	row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Scopes: strings.Join(k.Scopes, " "), State: "active",
 		RateLimit: "unlimited", Expires: "never", Created: when(k.CreatedAt), LastUsed: when(k.LastUsedAt),
 		Usage: k.UsageCount, Revoked: k.Revoked()}
@@ -62,12 +63,12 @@ type listData[T any] struct {
 }
 
 // apiKeys lists the API keys, one page at a time (GET /console/apikeys).
-func (cs *console) apiKeys(c *gin.Context) {
+func (cs *Server) apiKeys(c *gin.Context) {
 	cur, ok := cs.cursorParam(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.s.cfg.APIKeys.List(c.Request.Context(), consolePageSize, cur)
+	list, next, err := cs.cfg.APIKeys.List(c.Request.Context(), consolePageSize, cur)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -87,12 +88,12 @@ type apiKeyForm struct {
 }
 
 // newAPIKeyPage shows the form for a new key (GET /console/apikeys/new).
-func (cs *console) newAPIKeyPage(c *gin.Context) {
+func (cs *Server) newAPIKeyPage(c *gin.Context) {
 	cs.render(c, http.StatusOK, "console_apikey_new.html", &view{Title: "New API key", Section: "apikeys", D: apiKeyForm{}})
 }
 
 // createAPIKey issues a key and shows it once (POST /console/apikeys).
-func (cs *console) createAPIKey(c *gin.Context) {
+func (cs *Server) createAPIKey(c *gin.Context) {
 	if !cs.parseForm(c) {
 		return
 	}
@@ -122,9 +123,9 @@ func (cs *console) createAPIKey(c *gin.Context) {
 		again("Rate limit: want N/PERIOD, for example 100/1m or 5000/day.")
 		return
 	}
-	k, raw, err := cs.s.cfg.APIKeys.Create(c.Request.Context(), p)
+	k, raw, err := cs.cfg.APIKeys.Create(c.Request.Context(), p)
 	if errors.Is(err, keys.ErrInvalid) {
-		again(readable(err))
+		again(errmsg.Readable(err))
 		return
 	}
 	if err != nil {
@@ -155,12 +156,12 @@ func parseLifetime(s string) (time.Duration, error) {
 }
 
 // apiKey shows one key with its roll and revoke actions (GET /console/apikeys/:id).
-func (cs *console) apiKey(c *gin.Context) {
+func (cs *Server) apiKey(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok {
 		return
 	}
-	k, err := cs.s.cfg.APIKeys.Get(c.Request.Context(), id)
+	k, err := cs.cfg.APIKeys.Get(c.Request.Context(), id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -171,7 +172,7 @@ func (cs *console) apiKey(c *gin.Context) {
 
 // rollAPIKey gives a key a new secret, the old one working for the grace
 // period, and shows the new key once (POST /console/apikeys/:id/roll).
-func (cs *console) rollAPIKey(c *gin.Context) {
+func (cs *Server) rollAPIKey(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok || !cs.parseForm(c) {
 		return
@@ -181,7 +182,7 @@ func (cs *console) rollAPIKey(c *gin.Context) {
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", "Grace period: want 0 to 30d, such as 0, 1h or 7d.")
 		return
 	}
-	k, raw, err := cs.s.cfg.APIKeys.Roll(c.Request.Context(), id, grace)
+	k, raw, err := cs.cfg.APIKeys.Roll(c.Request.Context(), id, grace)
 	if errors.Is(err, keys.ErrConflict) {
 		cs.message(c, http.StatusConflict, "Conflict", "A revoked key cannot be rolled.")
 		return
@@ -198,12 +199,12 @@ func (cs *console) rollAPIKey(c *gin.Context) {
 }
 
 // confirmRevokeAPIKey asks before revoking a key (GET /console/apikeys/:id/revoke).
-func (cs *console) confirmRevokeAPIKey(c *gin.Context) {
+func (cs *Server) confirmRevokeAPIKey(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok {
 		return
 	}
-	k, err := cs.s.cfg.APIKeys.Get(c.Request.Context(), id)
+	k, err := cs.cfg.APIKeys.Get(c.Request.Context(), id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -214,12 +215,12 @@ func (cs *console) confirmRevokeAPIKey(c *gin.Context) {
 }
 
 // revokeAPIKey revokes a key (POST /console/apikeys/:id/revoke).
-func (cs *console) revokeAPIKey(c *gin.Context) {
+func (cs *Server) revokeAPIKey(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok || !cs.parseForm(c) {
 		return
 	}
-	if err := cs.s.cfg.APIKeys.Revoke(c.Request.Context(), id); err != nil {
+	if err := cs.cfg.APIKeys.Revoke(c.Request.Context(), id); err != nil {
 		cs.fail(c, err)
 		return
 	}

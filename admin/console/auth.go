@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"context"
@@ -25,9 +25,9 @@ func currentUser(c *gin.Context) *store.User {
 
 // requireUser lets only a signed-in admin user through: anyone else is
 // sent to the sign-in page (303). Actions are audited as that user.
-func (cs *console) requireUser(c *gin.Context) {
+func (cs *Server) requireUser(c *gin.Context) {
 	ctx := c.Request.Context()
-	u, err := cs.s.consoleUser(ctx, c.Request)
+	u, err := cs.cfg.Sessions.AdminUser(ctx, c.Request)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -47,8 +47,8 @@ type setupData struct {
 
 // setupOK checks the one-time setup token and that no admin exists yet;
 // otherwise it answers 403.
-func (cs *console) setupOK(c *gin.Context, token string) bool {
-	n, err := cs.s.cfg.Store.CountAdmins(c.Request.Context())
+func (cs *Server) setupOK(c *gin.Context, token string) bool {
+	n, err := cs.cfg.Store.CountAdmins(c.Request.Context())
 	if err != nil {
 		cs.fail(c, err)
 		return false
@@ -58,7 +58,7 @@ func (cs *console) setupOK(c *gin.Context, token string) bool {
 			"An administrator already exists. Sign in at /console/login instead.")
 		return false
 	}
-	if len(token) > 100 || !cs.s.useSetupToken(token, false) {
+	if len(token) > 100 || !cs.useSetupToken(token, false) {
 		cs.message(c, http.StatusForbidden, "Invalid setup link",
 			"This setup link is not valid: it was already used, or the server restarted since it was printed. "+
 				"Each start of keyward serve prints a new link while no administrator exists.")
@@ -69,7 +69,7 @@ func (cs *console) setupOK(c *gin.Context, token string) bool {
 
 // setupPage shows the form that creates the first admin user
 // (GET /console/setup?token=…).
-func (cs *console) setupPage(c *gin.Context) {
+func (cs *Server) setupPage(c *gin.Context) {
 	tok := c.Query("token")
 	if !cs.setupOK(c, tok) {
 		return
@@ -79,7 +79,7 @@ func (cs *console) setupPage(c *gin.Context) {
 
 // setup creates the first admin user, uses up the token and signs the
 // browser in (POST /console/setup).
-func (cs *console) setup(c *gin.Context) {
+func (cs *Server) setup(c *gin.Context) {
 	if !cs.parseForm(c) {
 		return
 	}
@@ -102,7 +102,7 @@ func (cs *console) setup(c *gin.Context) {
 		again(http.StatusUnprocessableEntity, "The two passwords differ.")
 		return
 	}
-	u, err := cs.s.cfg.Users.Create(ctx, authz.UserParams{Username: f.Get("username"), Password: f.Get("password"), Admin: true})
+	u, err := cs.cfg.Users.Create(ctx, authz.UserParams{Username: f.Get("username"), Password: f.Get("password"), Admin: true})
 	var ve *authz.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -115,9 +115,9 @@ func (cs *console) setup(c *gin.Context) {
 		cs.fail(c, err)
 		return
 	}
-	cs.s.useSetupToken(tok, true)
+	cs.useSetupToken(tok, true)
 	cs.audit(store.WithActor(ctx, "user:"+u.ID), "console.setup", u.ID, map[string]any{"username": u.Username})
-	if err := cs.s.startConsoleSession(ctx, c.Writer, c.Request, u); err != nil {
+	if err := cs.cfg.Sessions.Start(ctx, c.Writer, c.Request, u); err != nil {
 		cs.fail(c, err)
 		return
 	}
@@ -127,8 +127,8 @@ func (cs *console) setup(c *gin.Context) {
 type loginData struct{ Username string }
 
 // loginPage shows the sign-in form (GET /console/login).
-func (cs *console) loginPage(c *gin.Context) {
-	if u, err := cs.s.consoleUser(c.Request.Context(), c.Request); err == nil && u != nil {
+func (cs *Server) loginPage(c *gin.Context) {
+	if u, err := cs.cfg.Sessions.AdminUser(c.Request.Context(), c.Request); err == nil && u != nil {
 		see(c, "/console/")
 		return
 	}
@@ -138,7 +138,7 @@ func (cs *console) loginPage(c *gin.Context) {
 // login signs an admin user in (POST /console/login). A wrong password, an
 // unknown username and a user who is no admin get the same answer, in the
 // same time; repeated failures back off per username and per address.
-func (cs *console) login(c *gin.Context) {
+func (cs *Server) login(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	if err := r.ParseForm(); err != nil {
 		cs.message(c, http.StatusBadRequest, "Bad request", "The form could not be read.")
@@ -165,7 +165,7 @@ func (cs *console) login(c *gin.Context) {
 		return
 	}
 	defer attempt.Cancel()
-	u, err := cs.s.cfg.Store.GetUserByUsername(ctx, username)
+	u, err := cs.cfg.Store.GetUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		cs.fail(c, err)
 		return
@@ -177,12 +177,12 @@ func (cs *console) login(c *gin.Context) {
 	ok, _ := authz.CheckPassword(hash, r.PostForm.Get("password"))
 	if err != nil || !ok || !u.Admin || u.Disabled {
 		attempt.Fail()
-		cs.s.cfg.Logger.Info("console sign-in failed", "username_len", len(username), "remote", ip)
+		cs.cfg.Logger.Info("console sign-in failed", "username_len", len(username), "remote", ip)
 		again(http.StatusUnauthorized, "Wrong username or password.")
 		return
 	}
 	attempt.Succeed()
-	if err := cs.s.startConsoleSession(ctx, c.Writer, r, u); err != nil {
+	if err := cs.cfg.Sessions.Start(ctx, c.Writer, r, u); err != nil {
 		cs.fail(c, err)
 		return
 	}
@@ -191,17 +191,17 @@ func (cs *console) login(c *gin.Context) {
 }
 
 // logout ends the console session (POST /console/logout).
-func (cs *console) logout(c *gin.Context) {
+func (cs *Server) logout(c *gin.Context) {
 	if !cs.parseForm(c) {
 		return
 	}
-	cs.s.endConsoleSession(c.Request.Context(), c.Writer, c.Request)
+	cs.cfg.Sessions.End(c.Request.Context(), c.Writer, c.Request)
 	see(c, "/console/login?done=signed-out")
 }
 
 // audit records an event the services do not record themselves.
-func (cs *console) audit(ctx context.Context, typ, subject string, data map[string]any) {
-	if cs.s.cfg.Auditor != nil {
-		_ = cs.s.cfg.Auditor.Record(ctx, typ, subject, data)
+func (cs *Server) audit(ctx context.Context, typ, subject string, data map[string]any) {
+	if cs.cfg.Auditor != nil {
+		_ = cs.cfg.Auditor.Record(ctx, typ, subject, data)
 	}
 }

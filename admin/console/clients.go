@@ -1,4 +1,4 @@
-package admin
+package console
 
 import (
 	"errors"
@@ -33,12 +33,12 @@ func clientRowOf(cl *store.Client) clientRow {
 }
 
 // clientList lists the OAuth2 clients, a page at a time (GET /console/clients).
-func (cs *console) clientList(c *gin.Context) {
+func (cs *Server) clientList(c *gin.Context) {
 	cur, ok := cs.cursorParam(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.s.cfg.Store.ListClients(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListClients(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -89,12 +89,12 @@ func newClientForm(grants []string, format, alg string) clientForm {
 }
 
 // newClientPage shows the form for a new client (GET /console/clients/new).
-func (cs *console) newClientPage(c *gin.Context) {
+func (cs *Server) newClientPage(c *gin.Context) {
 	cs.render(c, http.StatusOK, "console_client_new.html", &view{Title: "New client", Section: "clients", D: newClientForm(nil, "", "")})
 }
 
 // createClient registers a client and shows its secret once (POST /console/clients).
-func (cs *console) createClient(c *gin.Context) {
+func (cs *Server) createClient(c *gin.Context) {
 	if !cs.parseForm(c) {
 		return
 	}
@@ -121,7 +121,7 @@ func (cs *console) createClient(c *gin.Context) {
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg")}
-	cl, secret, err := cs.s.cfg.Clients.Create(c.Request.Context(), p)
+	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *authz.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
@@ -143,12 +143,12 @@ func (cs *console) createClient(c *gin.Context) {
 }
 
 // client shows one client with its actions (GET /console/clients/:id).
-func (cs *console) client(c *gin.Context) {
+func (cs *Server) client(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok {
 		return
 	}
-	cl, err := cs.s.cfg.Store.GetClient(c.Request.Context(), id)
+	cl, err := cs.cfg.Store.GetClient(c.Request.Context(), id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -158,12 +158,12 @@ func (cs *console) client(c *gin.Context) {
 
 // rotateClientSecret replaces a confidential client's secret and shows the
 // new one once (POST /console/clients/:id/rotate-secret).
-func (cs *console) rotateClientSecret(c *gin.Context) {
+func (cs *Server) rotateClientSecret(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok || !cs.parseForm(c) {
 		return
 	}
-	cl, secret, err := cs.s.cfg.Clients.RotateSecret(c.Request.Context(), id)
+	cl, secret, err := cs.cfg.Clients.RotateSecret(c.Request.Context(), id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -173,12 +173,12 @@ func (cs *console) rotateClientSecret(c *gin.Context) {
 }
 
 // confirmDeleteClient asks before deleting a client (GET /console/clients/:id/delete).
-func (cs *console) confirmDeleteClient(c *gin.Context) {
+func (cs *Server) confirmDeleteClient(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok {
 		return
 	}
-	cl, err := cs.s.cfg.Store.GetClient(c.Request.Context(), id)
+	cl, err := cs.cfg.Store.GetClient(c.Request.Context(), id)
 	if err != nil {
 		cs.fail(c, err)
 		return
@@ -189,12 +189,12 @@ func (cs *console) confirmDeleteClient(c *gin.Context) {
 }
 
 // deleteClient deletes a client (POST /console/clients/:id/delete).
-func (cs *console) deleteClient(c *gin.Context) {
+func (cs *Server) deleteClient(c *gin.Context) {
 	id, ok := cs.validID(c, "id")
 	if !ok || !cs.parseForm(c) {
 		return
 	}
-	if err := cs.s.cfg.Clients.Delete(c.Request.Context(), id); err != nil {
+	if err := cs.cfg.Clients.Delete(c.Request.Context(), id); err != nil {
 		cs.fail(c, err)
 		return
 	}
