@@ -124,16 +124,6 @@ type fieldError struct{ msg string }
 
 func (e *fieldError) Error() string { return e.msg }
 
-// principalOf returns the caller requireAdmin identified.
-func principalOf(c *gin.Context) *principal {
-	p, _ := c.Get("principal")
-	pr, _ := p.(*principal)
-	if pr == nil {
-		return &principal{Actor: "system"}
-	}
-	return pr
-}
-
 // invalid answers 422 with every problem found.
 func invalid(c *gin.Context, problems ...string) {
 	problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", problems...)

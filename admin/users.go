@@ -86,8 +86,8 @@ func (s *Server) patchUser(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	s.api.usersMu.Lock()
-	defer s.api.usersMu.Unlock()
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
 	u, err := s.cfg.Store.GetUser(ctx, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
@@ -151,8 +151,8 @@ func (in userPatch) validate() []string {
 // The user's grants are revoked.
 func (s *Server) deleteUser(c *gin.Context) {
 	ctx, id := c.Request.Context(), c.Param("id")
-	s.api.usersMu.Lock()
-	defer s.api.usersMu.Unlock()
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
 	u, err := s.cfg.Store.GetUser(ctx, id)
 	if err != nil {
 		s.fail(c, err)

@@ -28,6 +28,8 @@ const (
 	// taken for a crashed request and given to the next retry.
 	idempotencyAbandoned = 5 * time.Minute
 	maxIdempotencyKey    = 255
+	// purposeIdempotency derives the key that seals the stored answers.
+	purposeIdempotency = "keyward idempotent-response v1"
 )
 
 // idempotent is the middleware of every POST route.
@@ -66,7 +68,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		return
 	}
 	stored := append([]byte(tee.Header().Get("Content-Type")+"\n"), tee.buf.Bytes()...)
-	sealed := s.api.idemSeal.Seal(stored, idempotencyAD(actor, key))
+	sealed := s.idemSeal.Seal(stored, idempotencyAD(actor, key))
 	if err := s.cfg.Store.CompleteIdempotencyRecord(ctx, actor, key, status, sealed); err != nil {
 		s.cfg.Logger.Warn("idempotency: keep response", "err", err)
 	}
@@ -120,7 +122,7 @@ func (s *Server) reserve(c *gin.Context, rec *store.IdempotencyRecord) bool {
 
 // replay answers with a stored response.
 func (s *Server) replay(c *gin.Context, rec *store.IdempotencyRecord) {
-	stored, err := s.api.idemSeal.Open(rec.Body, idempotencyAD(rec.Principal, rec.Key))
+	stored, err := s.idemSeal.Open(rec.Body, idempotencyAD(rec.Principal, rec.Key))
 	if err != nil {
 		s.fail(c, err)
 		return
