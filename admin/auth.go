@@ -20,6 +20,8 @@ type TokenVerifier interface {
 	VerifyAccessToken(ctx context.Context, token string) (*authz.AccessInfo, error)
 }
 
+var _ TokenVerifier = (*authz.Provider)(nil)
+
 // Sessions reads the console's sessions (console.Sessions), so that an
 // admin signed in to the console may call the API from the browser.
 type Sessions interface {

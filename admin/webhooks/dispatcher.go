@@ -40,7 +40,7 @@ type Config struct {
 	// Secret derives the key that seals the webhooks' signing secrets.
 	Secret keys.Secret
 	// Backoff is the wait before each retry of a failed delivery; its
-	// length is the number of retries (default 1s, 10s, 1m).
+	// length is the number of retries (nil: 1s, 10s, 1m; empty: none).
 	Backoff []time.Duration
 	// Logger receives failed deliveries (nil: they are not logged).
 	Logger *slog.Logger
