@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/admin/internal/errmsg"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
@@ -56,7 +57,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var early *signing.TooEarlyError
 	switch {
 	case errors.As(err, &early):
-		problem(c, http.StatusConflict, "key-not-ready", readable(early))
+		problem(c, http.StatusConflict, "key-not-ready", errmsg.Readable(early))
 	case errors.As(err, &ve):
 		problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", ve.Problems...)
 	case errors.Is(err, store.ErrInvalid):

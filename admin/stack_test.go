@@ -2,7 +2,10 @@ package admin
 
 import (
 	"testing"
+	"time"
 
+	"github.com/keyward/keyward/admin/console"
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
@@ -14,28 +17,40 @@ import (
 )
 
 // stack is a real server's services on real SQLite (authztest) with the
-// admin surface on top; the API and console tests put HTTP in front of it.
+// console's sessions, the webhook dispatcher and the admin API on top,
+// wired like cmd/keyward's build; the API tests put HTTP in front of it.
 type stack struct {
-	db      *sqlite.DB
-	auditor *store.Auditor
-	sig     *signing.Service
-	apik    *keys.Service
-	prov    *authz.Provider
-	clients *clients.Registry
-	users   *accounts.Users
-	srv     *Server
+	db       *sqlite.DB
+	auditor  *store.Auditor
+	sig      *signing.Service
+	apik     *keys.Service
+	prov     *authz.Provider
+	clients  *clients.Registry
+	users    *accounts.Users
+	hooks    *webhooks.Dispatcher
+	sessions *console.Sessions
+	srv      *Server
 }
 
 // newStack builds the stack; tokenRate is authz.Config.TokenRate.
 func newStack(t *testing.T, tokenRate float64) *stack {
 	t.Helper()
 	st := authztest.New(t, authztest.Options{TokenRate: tokenRate})
-	srv, err := New(Config{Store: st.DB, Events: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys,
-		Signing: st.Signing, Tokens: st.Provider, Secret: st.Secret, Auditor: st.Auditor,
-		PublicURL: "https://issuer.example", Logger: st.Logger})
+	sessions, err := console.NewSessions(console.SessionsConfig{Store: st.DB, Secret: st.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Events: st.DB, Secret: st.Secret, Logger: st.Logger,
+		Backoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys,
+		Signing: st.Signing, Tokens: st.Provider, Sessions: sessions, Webhooks: hooks, Secret: st.Secret, Auditor: st.Auditor,
+		Logger: st.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &stack{db: st.DB, auditor: st.Auditor, sig: st.Signing, apik: st.APIKeys, prov: st.Provider,
-		clients: st.Clients, users: st.Users, srv: srv}
+		clients: st.Clients, users: st.Users, hooks: hooks, sessions: sessions, srv: srv}
 }

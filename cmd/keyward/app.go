@@ -10,6 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/admin"
+	"github.com/keyward/keyward/admin/console"
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/keys"
@@ -23,6 +25,8 @@ type app struct {
 	apikeys  *keys.Service
 	provider *authz.Provider
 	admin    *admin.Server
+	console  *console.Server
+	webhooks *webhooks.Dispatcher
 	log      *slog.Logger
 }
 
@@ -64,17 +68,46 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 		apik.Close()
 		return nil, err
 	}
-	adm, err := admin.New(admin.Config{
-		Store: db, Events: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, PublicURL: m.Config.Issuer, Logger: log,
-	})
+	a := &app{signing: sig, apikeys: apik, provider: prov, log: log}
+	err = a.buildAdmin(admin.Config{
+		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
+		Secret: secret, Auditor: auditor, Logger: log,
+	}, db, m.Config.Issuer)
 	if err != nil {
 		prov.Close()
 		apik.Close()
 		return nil, err
 	}
-	auditor.OnEvent = adm.OnAuditEvent
-	return &app{signing: sig, apikeys: apik, provider: prov, admin: adm, log: log}, nil
+	auditor.OnEvent = a.webhooks.OnAuditEvent
+	return a, nil
+}
+
+// The admin API reads the console's sessions: an admin signed in to the
+// console may call it from the browser.
+var _ admin.Sessions = (*console.Sessions)(nil)
+
+// buildAdmin wires the services of the admin listener: the console and
+// its sessions, the webhook dispatcher (told of changes through events),
+// and the REST API, which takes cfg with the sessions and the dispatcher.
+func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string) error {
+	sessions, err := console.NewSessions(console.SessionsConfig{Store: cfg.Store, Secret: cfg.Secret})
+	if err != nil {
+		return err
+	}
+	a.console, err = console.New(console.Config{
+		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
+		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	a.webhooks, err = webhooks.New(webhooks.Config{Store: cfg.Store, Events: events, Secret: cfg.Secret, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	cfg.Sessions, cfg.Webhooks = sessions, a.webhooks
+	a.admin, err = admin.New(cfg)
+	return err
 }
 
 // newSigning returns the signing-key service; maxAge is the JWKS cache
@@ -91,11 +124,16 @@ func newAPIKeys(db database, secret keys.Secret, env string, auditor *store.Audi
 
 func (a *app) mountPublic(r gin.IRouter) { a.provider.Mount(r) }
 
-func (a *app) mountAdmin(r gin.IRouter) { a.admin.Mount(r) }
+// mountAdmin registers the admin API under /admin/v1 and the console
+// under /console/.
+func (a *app) mountAdmin(r gin.IRouter) {
+	a.admin.Mount(r)
+	a.console.Mount(r)
+}
 
 // setupURL returns the one-time console setup link while no admin exists.
 func (a *app) setupURL(ctx context.Context, adminURL string) string {
-	u, err := a.admin.SetupURL(ctx, adminURL)
+	u, err := a.console.SetupURL(ctx, adminURL)
 	if err != nil {
 		a.log.Warn("console setup link", "err", err)
 	}
@@ -110,6 +148,7 @@ func (a *app) runBackground(ctx context.Context) <-chan struct{} {
 		func(ctx context.Context) { a.apikeys.Run(ctx) },
 		a.provider.Run,
 		a.admin.Run,
+		a.webhooks.Run,
 	} {
 		wg.Add(1)
 		go func() {
@@ -126,6 +165,7 @@ func (a *app) runBackground(ctx context.Context) <-chan struct{} {
 }
 
 func (a *app) close() {
+	a.webhooks.Close()
 	a.provider.Close()
 	a.apikeys.Close()
 }

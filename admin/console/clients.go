@@ -1,0 +1,202 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/store"
+)
+
+type clientRow struct {
+	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
+	Public, SkipConsent                                                                          bool
+}
+
+func clientRowOf(cl *store.Client) clientRow {
+	row := clientRow{ID: cl.ID, Name: cl.Name, Type: "confidential", Grants: strings.Join(cl.GrantTypes, " "),
+		Scopes: strings.Join(cl.Scopes, " "), Redirects: strings.Join(cl.RedirectURIs, " "),
+		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
+		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt),
+		Public: cl.Public, SkipConsent: cl.SkipConsent}
+	if cl.Public {
+		row.Type = "public"
+	}
+	if row.IDTokenAlg == "" {
+		row.IDTokenAlg = "RS256"
+	}
+	return row
+}
+
+// clientList lists the OAuth2 clients, a page at a time (GET /console/clients).
+func (cs *Server) clientList(c *gin.Context) {
+	cur, ok := cs.cursorParam(c)
+	if !ok {
+		return
+	}
+	list, next, err := cs.cfg.Store.ListClients(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	if err != nil {
+		cs.fail(c, err)
+		return
+	}
+	d := listData[clientRow]{First: cur == ""}
+	for _, cl := range list {
+		d.Items = append(d.Items, clientRowOf(cl))
+	}
+	if next != "" {
+		d.Next = "/console/clients?cursor=" + urlQuery(next)
+	}
+	cs.render(c, http.StatusOK, "console_clients.html", &view{Title: "Clients", Section: "clients", D: d})
+}
+
+type option struct {
+	Value, Label string
+	On           bool
+}
+
+// clientForm is the create form, kept as typed when it comes back with errors.
+type clientForm struct {
+	Name, Scopes, RedirectURIs, PostLogout, Audience string
+	Public, SkipConsent                              bool
+	Grants, Formats, IDTokenAlgs                     []option
+}
+
+func newClientForm(grants []string, format, alg string) clientForm {
+	f := clientForm{}
+	for _, g := range []struct{ v, l string }{
+		{clients.GrantClientCredentials, "Client credentials (machine to machine)"},
+		{clients.GrantAuthorizationCode, "Authorization code (sign in users)"},
+		{clients.GrantRefreshToken, "Refresh token"},
+		{clients.GrantTokenExchange, "Token exchange (RFC 8693)"},
+	} {
+		f.Grants = append(f.Grants, option{Value: g.v, Label: g.l, On: slices.Contains(grants, g.v)})
+	}
+	for _, v := range []string{"jwt", "opaque"} {
+		f.Formats = append(f.Formats, option{Value: v, Label: v, On: v == format || (format == "" && v == "jwt")})
+	}
+	for _, v := range []string{"", "RS256", "ES256", "EdDSA"} {
+		l := v
+		if v == "" {
+			l = "default (RS256)"
+		}
+		f.IDTokenAlgs = append(f.IDTokenAlgs, option{Value: v, Label: l, On: v == alg})
+	}
+	return f
+}
+
+// newClientPage shows the form for a new client (GET /console/clients/new).
+func (cs *Server) newClientPage(c *gin.Context) {
+	cs.render(c, http.StatusOK, "console_client_new.html", &view{Title: "New client", Section: "clients", D: newClientForm(nil, "", "")})
+}
+
+// createClient registers a client and shows its secret once (POST /console/clients).
+func (cs *Server) createClient(c *gin.Context) {
+	if !cs.parseForm(c) {
+		return
+	}
+	pf := c.Request.PostForm
+	var name, scopes, redirects, postLogout, audience string
+	for _, fv := range []struct {
+		dst  *string
+		name string
+		max  int
+	}{{&name, "name", 200}, {&scopes, "scope", 8192}, {&redirects, "redirect_uris", 16384},
+		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}} {
+		v, ok := cs.field(c, fv.name, fv.max)
+		if !ok {
+			return
+		}
+		*fv.dst = v
+	}
+	grants := pf["grant_type"]
+	if len(grants) > 8 || len(pf.Get("access_token_format")) > 16 || len(pf.Get("id_token_alg")) > 16 {
+		cs.message(c, http.StatusBadRequest, "Bad request", "The form has unexpected values.")
+		return
+	}
+	p := clients.Params{Name: name, GrantTypes: grants, Scopes: strings.Fields(scopes),
+		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
+		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
+		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg")}
+	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
+	var ve *store.ValidationError
+	if errors.As(err, &ve) {
+		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
+		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
+		f.Public, f.SkipConsent = p.Public, p.SkipConsent
+		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
+			Error: "The client was not created.", Errors: ve.Problems, D: f})
+		return
+	}
+	if err != nil {
+		cs.fail(c, err)
+		return
+	}
+	if cl.Public {
+		see(c, "/console/clients/"+urlPath(cl.ID)+"?done=created")
+		return
+	}
+	cs.showOnce(c, revealed{Kind: "client", Action: "created", ID: cl.ID, Name: cl.Name, Secret: secret})
+}
+
+// client shows one client with its actions (GET /console/clients/:id).
+func (cs *Server) client(c *gin.Context) {
+	id, ok := cs.validID(c, "id")
+	if !ok {
+		return
+	}
+	cl, err := cs.cfg.Store.GetClient(c.Request.Context(), id)
+	if err != nil {
+		cs.fail(c, err)
+		return
+	}
+	cs.render(c, http.StatusOK, "console_client.html", &view{Title: "Client " + cl.Name, Section: "clients", D: clientRowOf(cl)})
+}
+
+// rotateClientSecret replaces a confidential client's secret and shows the
+// new one once (POST /console/clients/:id/rotate-secret).
+func (cs *Server) rotateClientSecret(c *gin.Context) {
+	id, ok := cs.validID(c, "id")
+	if !ok || !cs.parseForm(c) {
+		return
+	}
+	cl, secret, err := cs.cfg.Clients.RotateSecret(c.Request.Context(), id)
+	if err != nil {
+		cs.fail(c, err)
+		return
+	}
+	cs.showOnce(c, revealed{Kind: "client", Action: "rotated", ID: cl.ID, Name: cl.Name, Secret: secret,
+		Note: "The previous secret stopped working."})
+}
+
+// confirmDeleteClient asks before deleting a client (GET /console/clients/:id/delete).
+func (cs *Server) confirmDeleteClient(c *gin.Context) {
+	id, ok := cs.validID(c, "id")
+	if !ok {
+		return
+	}
+	cl, err := cs.cfg.Store.GetClient(c.Request.Context(), id)
+	if err != nil {
+		cs.fail(c, err)
+		return
+	}
+	cs.render(c, http.StatusOK, "console_confirm.html", &view{Title: "Delete client?", Section: "clients",
+		D: confirmData{Action: "/console/clients/" + id + "/delete", Button: "Delete client", Cancel: "/console/clients/" + id,
+			Lines: []string{"“" + cl.Name + "” (" + cl.ID + ") is removed: it can no longer get tokens."}}})
+}
+
+// deleteClient deletes a client (POST /console/clients/:id/delete).
+func (cs *Server) deleteClient(c *gin.Context) {
+	id, ok := cs.validID(c, "id")
+	if !ok || !cs.parseForm(c) {
+		return
+	}
+	if err := cs.cfg.Clients.Delete(c.Request.Context(), id); err != nil {
+		cs.fail(c, err)
+		return
+	}
+	see(c, "/console/clients?done=deleted")
+}

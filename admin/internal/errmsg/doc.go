@@ -1,0 +1,4 @@
+// Package errmsg words the errors of Keyward's services for the people
+// who read the admin surfaces: the admin API's problem details and the
+// console's pages.
+package errmsg

@@ -1,0 +1,115 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/admin/internal/admintest"
+	"github.com/keyward/keyward/admin/webhooks"
+	"github.com/keyward/keyward/authz/clients"
+)
+
+func TestAPIWebhooks(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	recv, hookURL := admintest.NewHookReceiver(t)
+
+	for name, body := range map[string]map[string]any{
+		"http to a remote host": {"url": "http://example.com/hook"},
+		"ftp":                   {"url": "ftp://127.0.0.1/hook"},
+		"credentials":           {"url": "https://user:pw@example.com/hook"},
+		"no url":                {},
+		"bad event type":        {"url": hookURL, "event_types": []string{"Client Created"}},
+	} {
+		if r := e.do(req{method: "POST", path: "/admin/v1/webhooks", body: body}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		}
+	}
+
+	var hook webhookView
+	e.call("POST", "/admin/v1/webhooks", map[string]any{"url": hookURL, "event_types": []string{"client.*"},
+		"description": "ops"}, http.StatusCreated, &hook)
+	if hook.ID == "" || len(hook.Secret) < 40 || !hook.Enabled {
+		t.Fatalf("created: %+v", hook)
+	}
+	path := "/admin/v1/webhooks/" + hook.ID
+	var got webhookView
+	e.call("GET", path, nil, http.StatusOK, &got)
+	if got.Secret != "" || got.URL != hookURL || got.EventTypes[0] != "client.*" {
+		t.Fatalf("get: %+v", got)
+	}
+
+	// A user event is not selected; a client event is delivered, signed,
+	// after one failed attempt.
+	e.call("POST", "/admin/v1/users", map[string]any{"username": "zed", "password": "correct horse"}, http.StatusCreated, nil)
+	var cl clients.View
+	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc"}, http.StatusCreated, &cl)
+	d := recv.Wait(t)
+	if err := webhooks.Verify(hook.Secret, d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now(), 5*time.Minute); err != nil {
+		t.Fatalf("signature %q: %v", d.Header.Get(webhooks.SignatureHeader), err)
+	}
+	if err := webhooks.Verify("whsec_other", d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now(), 5*time.Minute); err == nil {
+		t.Error("a wrong secret verifies")
+	}
+	if err := webhooks.Verify(hook.Secret, d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now().Add(time.Hour), 5*time.Minute); err == nil {
+		t.Error("an old delivery verifies")
+	}
+	var ev webhooks.Event
+	if err := json.Unmarshal(d.Body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "client.created" || ev.Subject != cl.ClientID || ev.Actor != "client:"+e.clientID ||
+		d.Header.Get("Keyward-Event") != "client.created" || d.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("delivery: %+v %v", ev, d.Header)
+	}
+	if n := recv.Attempts(); n != 2 {
+		t.Errorf("%d attempts, want 2 (one refused, one retry)", n)
+	}
+
+	// A new secret signs from now on.
+	var rotated webhookView
+	e.call("POST", path+"/rotate-secret", nil, http.StatusOK, &rotated)
+	if rotated.Secret == "" || rotated.Secret == hook.Secret {
+		t.Fatalf("rotate: %+v", rotated)
+	}
+	e.call("POST", "/admin/v1/clients/"+cl.ClientID+"/rotate-secret", nil, http.StatusOK, nil)
+	d = recv.Wait(t)
+	if err := webhooks.Verify(rotated.Secret, d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now(), time.Minute); err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if d.Header.Get("Keyward-Event") != "client.secret_rotated" {
+		t.Errorf("event %q", d.Header.Get("Keyward-Event"))
+	}
+
+	// A disabled webhook gets nothing.
+	e.call("PATCH", path, map[string]any{"enabled": false}, http.StatusOK, &got)
+	if got.Enabled || got.Description != "ops" {
+		t.Fatalf("patch: %+v", got)
+	}
+	e.call("DELETE", "/admin/v1/clients/"+cl.ClientID, nil, http.StatusNoContent, nil)
+	select {
+	case <-recv.Arrived:
+		t.Error("a disabled webhook got a delivery")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if r := e.do(req{method: "PATCH", path: path, body: map[string]any{"url": "http://10.0.0.1/x"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("patch to a remote http URL: %d", r.Status)
+	}
+
+	var list listBody[webhookView]
+	e.call("GET", "/admin/v1/webhooks", nil, http.StatusOK, &list)
+	if len(list.Items) != 1 || list.Items[0].Secret != "" {
+		t.Fatalf("list: %+v", list)
+	}
+	e.call("DELETE", path, nil, http.StatusNoContent, nil)
+	if r := e.do(req{method: "GET", path: path}); r.Status != http.StatusNotFound {
+		t.Errorf("get after delete: %d", r.Status)
+	}
+	for _, d := range recv.Got() {
+		if typ := d.Header.Get("Keyward-Event"); typ != "client.created" && typ != "client.secret_rotated" {
+			t.Errorf("unselected event %s delivered", typ)
+		}
+	}
+}
