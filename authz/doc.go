@@ -1,7 +1,18 @@
 // Package authz is Keyward's OAuth2 / OpenID Connect provider: the public
 // endpoints of CONTRACT.md built on github.com/ory/fosite, which no other
-// package imports, plus the client and user services that the CLI and the
-// admin API share.
+// package imports.
+//
+// Provider composes fosite from an explicit handler list and mounts one
+// route table; small handler types (discovery, clientAuth, accessTokens,
+// introspector, userInfo, apiKeyEndpoint) hold only what their endpoints
+// use. The domain it serves lives beside it without fosite: clients in
+// authz/clients, people and their sessions in authz/accounts. authz
+// declares the narrow Store it needs (store.Store satisfies it).
+//
+// Lifecycle: New validates and reads nothing (the JWT revocation list
+// loads on first use); Run keeps caches fresh and prunes; Close
+// unsubscribes. A store failure is answered 503 with Retry-After, never as
+// an invalid client, token or password.
 //
 // Resource servers that only validate tokens use authz/verify, which
 // imports nothing from this repository.
