@@ -24,6 +24,10 @@ type clientInput struct {
 	SkipConsent            *bool     `json:"skip_consent"`
 	AccessTokenFormat      *string   `json:"access_token_format"`
 	IDTokenAlg             *string   `json:"id_token_signed_response_alg"`
+	// PKCERequired false lets a legacy confidential client skip PKCE.
+	PKCERequired *bool `json:"pkce_required"`
+	// Disabled is applied after the settings (Registry.SetDisabled).
+	Disabled *bool `json:"disabled"`
 }
 
 func (in clientInput) apply(p *clients.Params) {
@@ -39,6 +43,9 @@ func (in clientInput) apply(p *clients.Params) {
 	setIf(&p.SkipConsent, in.SkipConsent)
 	setIf(&p.AccessTokenFormat, in.AccessTokenFormat)
 	setIf(&p.IDTokenAlg, in.IDTokenAlg)
+	if in.PKCERequired != nil {
+		p.PKCEOptional = !*in.PKCERequired
+	}
 }
 
 // setIf copies *v to *dst when v is given.
@@ -52,7 +59,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 	return clients.Params{Name: cl.Name, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes,
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
-		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg}
+		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional}
 }
 
 // listClients is GET /clients.
@@ -123,6 +130,12 @@ func (s *Server) updateClient(c *gin.Context, merge bool) {
 	if cl, err = s.cfg.Clients.Update(ctx, id, p); err != nil {
 		s.fail(c, err)
 		return
+	}
+	if in.Disabled != nil {
+		if cl, err = s.cfg.Clients.SetDisabled(ctx, id, *in.Disabled); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, clients.NewView(cl, ""))
 }

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
 )
 
 // AccessInfo is what a validated access token says.
@@ -15,6 +20,7 @@ type AccessInfo struct {
 	ClientID string
 	Scopes   []string
 	JTI      string
+	Audience []string
 
 	// Claims are a JWT's claims; Request is an opaque token's stored grant.
 	Claims  *AccessClaims
@@ -26,11 +32,24 @@ type AccessInfo struct {
 var ErrInvalidToken = errors.New("authz: invalid access token")
 
 // VerifyAccessToken validates an access token issued by this server (JWT
-// or opaque) for another part of Keyward, e.g. the admin API. It returns
+// or opaque) for Keyward itself, e.g. the admin API. It returns
 // ErrInvalidToken for any token that introspection would call inactive,
-// and the store's failure (wrapped) when it cannot tell.
+// and for a token minted for another resource server: its aud may name
+// only the client itself (the audience a token without another one
+// carries) or the issuer, so a resource server cannot replay a token it
+// received (RFC 9700 §2.3, RFC 8707). A store failure comes back wrapped,
+// never as ErrInvalidToken.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
-	return p.tokens.check(ctx, token)
+	info, err := p.tokens.check(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	for _, aud := range info.Audience {
+		if aud != info.ClientID && aud != p.cfg.Issuer {
+			return nil, fmt.Errorf("%w: audience %q is another resource server", ErrInvalidToken, aud)
+		}
+	}
+	return info, nil
 }
 
 // accessTokens checks this server's access tokens.
@@ -38,11 +57,20 @@ type accessTokens struct {
 	strategy *tokenStrategy
 	revoked  *revocationList
 	fosite   *fosite.Fosite
+	clients  *clients.Cache
+	apiKeys  APIKeyVerifier // nil: tokens exchanged for API keys are inactive
 }
 
+// IATLeeway is how far in the future a token's iat may be (clock skew
+// between instances) before the token is refused.
+const IATLeeway = time.Minute
+
 // check is the one check of an access token behind
-// VerifyAccessToken, introspection and UserInfo: signature, expiry and the
-// revocation list for a JWT, the stored grant for an opaque token.
+// VerifyAccessToken, introspection and UserInfo: signature, expiry, iat and
+// the revocation list for a JWT, the stored grant for an opaque token; and
+// for both, that the client it was issued to still exists and is enabled
+// (from the client cache, which every instance drops a client from when it
+// changes).
 // ErrInvalidToken, or a store failure, which must never be answered as an
 // invalid token (DESIGN.md: a store failure is never a negative answer).
 func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, error) {
@@ -55,11 +83,17 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 		if err != nil {
 			return nil, fmt.Errorf("authz: revocation list: %w", err)
 		}
-		if revoked {
+		if revoked || claims.IssuedAt > a.strategy.now().Add(IATLeeway).Unix() {
 			return nil, ErrInvalidToken
 		}
+		if err := a.clientActive(ctx, claims.ClientID); err != nil {
+			return nil, err
+		}
+		if err := a.keyActive(ctx, claims); err != nil {
+			return nil, err
+		}
 		return &AccessInfo{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope),
-			JTI: claims.JTI, Claims: claims}, nil
+			JTI: claims.JTI, Audience: claims.Audiences(), Claims: claims}, nil
 	}
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
@@ -71,6 +105,44 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 		}
 		return nil, ErrInvalidToken
 	}
+	if err := a.clientActive(ctx, ar.GetClient().GetID()); err != nil {
+		return nil, err
+	}
 	return &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
-		Scopes: ar.GetGrantedScopes(), Request: ar}, nil
+		Scopes: ar.GetGrantedScopes(), Audience: ar.GetGrantedAudience(), Request: ar}, nil
+}
+
+// keyActive returns ErrInvalidToken for a token exchanged for an API key
+// that has since been revoked, disabled, has expired or was rolled past
+// its grace period, and the store's failure when it cannot tell.
+func (a *accessTokens) keyActive(ctx context.Context, claims *AccessClaims) error {
+	if claims.APIKeyID == "" {
+		return nil
+	}
+	if a.apiKeys == nil {
+		return ErrInvalidToken
+	}
+	ok, err := a.apiKeys.Bound(ctx, keys.Binding{KeyID: claims.APIKeyID, Secret: claims.APIKeySecret})
+	switch {
+	case err != nil:
+		return fmt.Errorf("authz: api key %q: %w", claims.APIKeyID, err)
+	case !ok:
+		return ErrInvalidToken
+	}
+	return nil
+}
+
+// clientActive returns ErrInvalidToken unless client id exists and is
+// enabled, and the store's failure when it cannot tell.
+func (a *accessTokens) clientActive(ctx context.Context, id string) error {
+	c, err := a.clients.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrInvalidToken
+	case err != nil:
+		return fmt.Errorf("authz: client %q: %w", id, err)
+	case c.Disabled:
+		return ErrInvalidToken
+	}
+	return nil
 }

@@ -46,6 +46,10 @@ func (h *tokenExchangeHandler) HandleTokenEndpointRequest(ctx context.Context, r
 	if r.GetClient().IsPublic() {
 		return fosite.ErrInvalidClient.WithHint("Token exchange needs a confidential client.")
 	}
+	if !r.GetClient().GetGrantTypes().Has(clients.GrantTokenExchange) {
+		// RFC 6749 §5.2: authenticated, but not registered for the grant.
+		return fosite.ErrUnauthorizedClient.WithHintf("The client is not registered for the %s grant.", clients.GrantTokenExchange)
+	}
 	form := r.GetRequestForm()
 	if form.Get("subject_token_type") != TokenTypeAPIKey {
 		return fosite.ErrInvalidRequest.WithHintf("subject_token_type must be %s.", TokenTypeAPIKey)
@@ -62,7 +66,7 @@ func (h *tokenExchangeHandler) HandleTokenEndpointRequest(ctx context.Context, r
 	}
 	res, err := h.p.cfg.APIKeys.Verify(ctx, raw, "")
 	if err != nil {
-		return fosite.ErrServerError.WithWrap(err)
+		return &unavailableError{err}
 	}
 	if res.Code == keys.CodeRateLimited {
 		return fosite.ErrInvalidGrant.WithHint("The API key is over its rate limit.")
@@ -96,6 +100,7 @@ func (h *tokenExchangeHandler) HandleTokenEndpointRequest(ctx context.Context, r
 	}
 	sess.Subject = apiKeySubject(key)
 	sess.Kind = "api_key_exchange"
+	sess.APIKey = res.Binding
 	sess.SetExpiresAt(fosite.AccessToken, exp.Truncate(time.Second))
 	return nil
 }

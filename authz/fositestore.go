@@ -152,9 +152,14 @@ func fositeErr(err error) error {
 	return &unavailableError{err}
 }
 
-// GetClient implements fosite.ClientManager from the client cache.
+// GetClient implements fosite.ClientManager from the client cache. A
+// disabled client is not found: it can neither authenticate nor start a
+// grant.
 func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
 	c, err := s.clientCache.Get(ctx, id)
+	if err == nil && c.Disabled {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return nil, fositeErr(err)
 	}

@@ -20,6 +20,9 @@ type APIKeyVerifier interface {
 	Verify(ctx context.Context, raw, requiredScope string) (keys.Result, error)
 	// Inspect checks raw without counting it.
 	Inspect(ctx context.Context, raw string) (keys.Result, error)
+	// Bound reports whether a key and the secret a token was exchanged
+	// for still hold (not revoked, expired, or rolled past its grace).
+	Bound(ctx context.Context, b keys.Binding) (bool, error)
 }
 
 // inactive is the whole answer for a token that is not active (RFC 7662 §2.2).
@@ -90,6 +93,9 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 				return nil, err
 			}
 			return inactive, nil
+		}
+		if err := h.tokens.clientActive(ctx, ar.GetClient().GetID()); err != nil {
+			return inactiveOr(err)
 		}
 		exp := ar.GetSession().GetExpiresAt(fosite.TokenType(tu))
 		out := map[string]any{

@@ -8,7 +8,8 @@ import (
 // (RFC 7636 §4.3) before the browser is sent to the login page, so a
 // request that can never succeed fails at once instead of after sign-in.
 // It mirrors fosite's PKCE handler, which runs only when the code is
-// issued: S256 only, and required for public clients. It also checks what
+// issued: S256 only, and required for public clients; it also requires
+// PKCE of confidential clients unless they opted out. It also checks what
 // fosite does not: an S256 code_challenge is BASE64URL(SHA256(verifier)),
 // exactly 43 characters of the base64url alphabet (RFC 7636 §4.2), and a
 // code_challenge_method without a code_challenge is meaningless. It
@@ -22,6 +23,8 @@ func checkPKCE(ar fosite.AuthorizeRequester) error {
 	switch {
 	case challenge == "" && ar.GetClient().IsPublic():
 		return fosite.ErrInvalidRequest.WithHint("Public clients must use PKCE: include code_challenge with code_challenge_method S256.")
+	case challenge == "" && !pkceOptional(ar.GetClient()):
+		return fosite.ErrInvalidRequest.WithHint("This client must use PKCE (RFC 9700 §2.1.1): include code_challenge with code_challenge_method S256.")
 	case challenge == "" && method != "":
 		return fosite.ErrInvalidRequest.WithHint("code_challenge_method without code_challenge.")
 	case challenge != "" && method != "S256":
@@ -30,6 +33,13 @@ func checkPKCE(ar fosite.AuthorizeRequester) error {
 		return fosite.ErrInvalidRequest.WithHint("code_challenge must be the 43-character base64url encoding of a SHA-256 hash (RFC 7636 §4.2).")
 	}
 	return nil
+}
+
+// pkceOptional reports whether a client opted out of PKCE (a legacy
+// confidential client; Params.PKCEOptional).
+func pkceOptional(c fosite.Client) bool {
+	fc, ok := c.(*fositeClient)
+	return ok && fc.c.PKCEOptional && !fc.c.Public
 }
 
 // isS256Challenge reports whether s has the shape of an S256 code

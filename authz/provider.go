@@ -218,7 +218,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p.fosite = f
 	p.auth = &clientAuth{fosite: f, cache: p.clientCache}
-	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f}
+	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
+		apiKeys: cfg.APIKeys}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
 		issuer: cfg.Issuer, log: cfg.Logger}
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger}

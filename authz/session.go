@@ -6,6 +6,8 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/keyward/keyward/keys"
 )
 
 // Session is what Keyward keeps with every grant: the OpenID Connect
@@ -22,6 +24,9 @@ type Session struct {
 	UserID string `json:"user_id,omitempty"`
 	// Kind marks sessions created by token exchange of an API key.
 	Kind string `json:"kind,omitempty"`
+	// APIKey is, for token exchange, the key and secret the token was
+	// exchanged for: the token is active only while they hold.
+	APIKey keys.Binding `json:"api_key,omitzero"`
 	// stateless is set when the access token just generated is a JWT of a
 	// grant with nothing to revoke (client credentials): fosite hands the
 	// storage a sanitized request without grant types, so the strategy

@@ -131,6 +131,9 @@ func (s *tokenStrategy) signAccessToken(ctx context.Context, r fosite.Requester,
 	if at := sess.IDTokenClaims().AuthTime; sess.UserID != "" && !at.IsZero() {
 		claims["auth_time"] = at.Unix()
 	}
+	if b := sess.APIKey; b.KeyID != "" {
+		claims[claimAPIKey], claims[claimAPIKeySecret] = b.KeyID, b.Secret
+	}
 	token, err := s.signer.Sign(ctx, AccessTokenAlg, claims, map[string]any{"typ": "at+jwt"})
 	if err != nil {
 		return "", "", err
@@ -159,7 +162,17 @@ type AccessClaims struct {
 	ClientID  string          `json:"client_id"`
 	Scope     string          `json:"scope"`
 	AuthTime  int64           `json:"auth_time,omitempty"`
+	// APIKeyID and APIKeySecret bind a token exchanged for an API key to
+	// that key and secret (Session.APIKey).
+	APIKeyID     string `json:"api_key_id,omitempty"`
+	APIKeySecret int64  `json:"api_key_secret,omitempty"`
 }
+
+// Private claims of a token exchanged for an API key.
+const (
+	claimAPIKey       = "api_key_id"
+	claimAPIKeySecret = "api_key_secret"
+)
 
 // Audiences returns aud as a list (RFC 7519 §4.1.3 allows a string).
 func (c *AccessClaims) Audiences() []string {

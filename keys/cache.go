@@ -105,6 +105,28 @@ func (c *cache) invalidate(id string) {
 	delete(c.negative, id)
 }
 
+// staleAfter is how long a cached record is trusted to hold every secret
+// of its key: a secret that matches none of a record older than this
+// re-reads it once (the key may have been rolled on another instance).
+const staleAfter = time.Second
+
+// dropStale drops id's record when it was loaded staleAfter or longer ago
+// and reports whether it was that old, so the caller reads it afresh
+// (concurrent callers share that read through get). A record loaded more
+// recently stays, so repeated wrong secrets cost at most one read per key
+// per staleAfter, and unknown ids none (they are negatively cached).
+func (c *cache) dropStale(id string) bool {
+	v, ok := c.entries.Load(id)
+	if !ok {
+		return false
+	}
+	if c.now().Sub(v.(*entry).until.Add(-c.ttl)) < staleAfter {
+		return false
+	}
+	c.entries.CompareAndDelete(id, v)
+	return true
+}
+
 // sweep drops expired entries.
 func (c *cache) sweep() {
 	now := c.now()

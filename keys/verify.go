@@ -35,6 +35,44 @@ type Result struct {
 	// RateLimit is the key's window after this call, or nil when the key
 	// has no rate limit (or was not found).
 	RateLimit *RateLimitState
+	// Binding names the key and the secret presented, when the key is
+	// usable (valid, rate-limited or short of a scope).
+	Binding Binding
+}
+
+// Binding names an API key and one of its secrets, so that what was
+// obtained with the key (a token exchanged for it, RFC 8693) can end with
+// it: see Bound.
+type Binding struct {
+	KeyID string
+	// Secret is the secret's creation time in Unix microseconds; a roll
+	// makes a new secret, so it names one secret of the key.
+	Secret int64
+}
+
+// Bound reports whether b still holds: the key exists, is neither revoked,
+// disabled nor expired, and the bound secret is current or within the
+// grace period of a roll. It answers from the cache like Verify (no
+// database call for a cached key) and does not count against the rate
+// limit. The error is only for a store failure.
+func (s *Service) Bound(ctx context.Context, b Binding) (bool, error) {
+	k, err := s.cache.get(ctx, b.KeyID, s.store.GetAPIKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	if k.Revoked() || k.Disabled || k.Expired(now) {
+		return false, nil
+	}
+	for _, sd := range k.Secrets {
+		if sd.CreatedAt.UnixMicro() == b.Secret {
+			return sd.Current() || now.Before(sd.ValidUntil), nil
+		}
+	}
+	return false, nil
 }
 
 // Verify checks raw and, when requiredScope is not empty, that the key
@@ -71,8 +109,20 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 	if err != nil {
 		return Result{}, err
 	}
-	now := s.now()
 	i := s.digests.matches(raw, k.Secrets)
+	if i < 0 && s.cache.dropStale(p.ID) {
+		// Rolled on another instance after this one cached it: its new
+		// secret is not in the cached record yet.
+		k, err = s.cache.get(ctx, p.ID, s.store.GetAPIKey)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		i = s.digests.matches(raw, k.Secrets)
+	}
+	now := s.now()
 	switch {
 	case i < 0:
 		return notFound, nil
@@ -83,7 +133,7 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 	case k.Expired(now):
 		return Result{Code: CodeExpired, Key: k}, nil
 	}
-	r := Result{Code: CodeValid, Key: k}
+	r := Result{Code: CodeValid, Key: k, Binding: Binding{KeyID: k.ID, Secret: k.Secrets[i].CreatedAt.UnixMicro()}}
 	if !k.RateLimit.Unlimited() {
 		st, ok := s.limits.take(k.ID, k.RateLimit, now, count)
 		r.RateLimit = &st

@@ -24,8 +24,14 @@ type Client struct {
 	AccessTokenFormat string
 	// IDTokenAlg is the JWS algorithm of the client's ID tokens ("" = RS256).
 	IDTokenAlg string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Disabled clients cannot authenticate, and every token they hold is
+	// inactive until they are enabled again.
+	Disabled bool
+	// PKCEOptional lets a (legacy, confidential) client use the
+	// authorization code grant without PKCE; PKCE is required otherwise.
+	PKCEOptional bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // ClientStore persists clients.

@@ -14,7 +14,7 @@ import (
 
 type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
-	Public, SkipConsent                                                                          bool
+	Public, SkipConsent, Disabled, PKCERequired                                                  bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -22,7 +22,7 @@ func clientRowOf(cl *store.Client) clientRow {
 		Scopes: strings.Join(cl.Scopes, " "), Redirects: strings.Join(cl.RedirectURIs, " "),
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt),
-		Public: cl.Public, SkipConsent: cl.SkipConsent}
+		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -61,7 +61,7 @@ type option struct {
 // clientForm is the create form, kept as typed when it comes back with errors.
 type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
-	Public, SkipConsent                              bool
+	Public, SkipConsent, PKCEOptional                bool
 	Grants, Formats, IDTokenAlgs                     []option
 }
 
@@ -120,13 +120,14 @@ func (cs *Server) createClient(c *gin.Context) {
 	p := clients.Params{Name: name, GrantTypes: grants, Scopes: strings.Fields(scopes),
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
-		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg")}
+		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
+		PKCEOptional: pf.Get("pkce_optional") == "on"}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
-		f.Public, f.SkipConsent = p.Public, p.SkipConsent
+		f.Public, f.SkipConsent, f.PKCEOptional = p.Public, p.SkipConsent, p.PKCEOptional
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return
@@ -170,6 +171,27 @@ func (cs *Server) rotateClientSecret(c *gin.Context) {
 	}
 	cs.showOnce(c, revealed{Kind: "client", Action: "rotated", ID: cl.ID, Name: cl.Name, Secret: secret,
 		Note: "The previous secret stopped working."})
+}
+
+// setClientDisabled disables or enables a client (POST
+// /console/clients/:id/disable and /enable): a disabled client's tokens
+// stop working on every instance.
+func (cs *Server) setClientDisabled(disabled bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := cs.validID(c, "id")
+		if !ok || !cs.parseForm(c) {
+			return
+		}
+		if _, err := cs.cfg.Clients.SetDisabled(c.Request.Context(), id, disabled); err != nil {
+			cs.fail(c, err)
+			return
+		}
+		done := "enabled"
+		if disabled {
+			done = "disabled"
+		}
+		see(c, "/console/clients/"+urlPath(id)+"?done="+done)
+	}
 }
 
 // confirmDeleteClient asks before deleting a client (GET /console/clients/:id/delete).

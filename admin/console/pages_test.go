@@ -506,6 +506,19 @@ func TestConsoleClients(t *testing.T) {
 		t.Errorf("rotated secret does not match the stored digest")
 	}
 
+	// Disable, then enable again.
+	p = b.get("/console/clients/" + id)
+	p = b.submit(p, "/console/clients/"+id+"/disable", nil)
+	p.want(http.StatusOK, "/console/clients/"+id)
+	if cl, _ = e.db.GetClient(ctx, id); !cl.Disabled || p.byID("client-state") != "disabled" {
+		t.Errorf("after disable: stored %v, page says %q", cl.Disabled, p.byID("client-state"))
+	}
+	p = b.submit(p, "/console/clients/"+id+"/enable", nil)
+	p.want(http.StatusOK, "/console/clients/"+id)
+	if cl, _ = e.db.GetClient(ctx, id); cl.Disabled || p.byID("client-state") != "enabled" {
+		t.Errorf("after enable: stored %v, page says %q", cl.Disabled, p.byID("client-state"))
+	}
+
 	// A public client has no secret to show or rotate.
 	p = b.get("/console/clients/new")
 	p = b.submit(p, "/console/clients", url.Values{"name": {"spa"}, "public": {"on"}, "redirect_uris": {"https://spa.example/cb"}})

@@ -37,6 +37,8 @@ var notices = map[string]string{
 	"rotated":        "Rotated: the next key is now active and a new next key is published.",
 	"revoked":        "Revoked.",
 	"deleted":        "Deleted.",
+	"disabled":       "Disabled: the client's tokens stop working on every instance.",
+	"enabled":        "Enabled.",
 	"updated":        "Saved.",
 	"created":        "Created.",
 	"signed-out":     "You are signed out.",

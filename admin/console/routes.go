@@ -41,6 +41,8 @@ func (cs *Server) Mount(r gin.IRouter) {
 	a.POST("/clients", cs.createClient)
 	a.GET("/clients/:id", cs.client)
 	a.POST("/clients/:id/rotate-secret", cs.rotateClientSecret)
+	a.POST("/clients/:id/disable", cs.setClientDisabled(true))
+	a.POST("/clients/:id/enable", cs.setClientDisabled(false))
 	a.GET("/clients/:id/delete", cs.confirmDeleteClient)
 	a.POST("/clients/:id/delete", cs.deleteClient)
 

@@ -164,3 +164,45 @@ func TestLoginGuardFailuresFade(t *testing.T) {
 		a.Cancel()
 	}
 }
+
+// TestLoginGuardPrune: Prune forgets failures older than failureMemory
+// and keeps recent ones and attempts in flight.
+func TestLoginGuardPrune(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	g := NewLoginGuard(clock.now)
+	fail := func(user, ip string) {
+		t.Helper()
+		a, wait := g.Begin(user, ip)
+		if wait != 0 {
+			t.Fatalf("%s from %s refused for %s", user, ip, wait)
+		}
+		a.Fail()
+	}
+	keys := func() map[string]bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		m := map[string]bool{}
+		for k := range g.failures {
+			m[k] = true
+		}
+		return m
+	}
+	fail("old", "192.0.2.1")
+	inFlight, wait := g.Begin("slow", "192.0.2.3")
+	if wait != 0 {
+		t.Fatal("the in-flight attempt was refused")
+	}
+	clock.add(failureMemory + time.Second)
+	fail("recent", "192.0.2.2")
+	g.Prune()
+
+	want := map[string]bool{"u:recent": true, "ip:192.0.2.2": true, "u:slow": true, "ip:192.0.2.3": true}
+	if got := keys(); len(got) != len(want) || !got["u:recent"] || !got["ip:192.0.2.2"] || !got["u:slow"] || !got["ip:192.0.2.3"] {
+		t.Errorf("entries after Prune %v; want %v", got, want)
+	}
+	inFlight.Cancel()
+	if got := keys(); len(got) != 2 {
+		t.Errorf("entries after the in-flight attempt ended %v; want only recent's", got)
+	}
+}

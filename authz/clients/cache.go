@@ -31,6 +31,7 @@ type Cache struct {
 	now    func() time.Time
 
 	mu        sync.RWMutex
+	gen       uint64 // bumped by every Invalidate
 	entries   map[string]cacheEntry
 	refreshed map[string]time.Time // ids DropStale dropped, until reloaded
 }
@@ -72,6 +73,9 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	if id == "" || len(id) > 256 {
 		return nil, store.ErrNotFound
 	}
+	c.mu.RLock()
+	gen := c.gen
+	c.mu.RUnlock()
 	sc, err := c.store.GetClient(ctx, id)
 	switch {
 	case err == nil:
@@ -89,7 +93,11 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 		e.noRefreshBefore = at.Add(RefreshAge)
 		delete(c.refreshed, id)
 	}
-	c.entries[id] = e
+	// An invalidation while the store was read may have made the read
+	// stale: answer it, but do not keep it.
+	if c.gen == gen {
+		c.entries[id] = e
+	}
 	c.mu.Unlock()
 	return e.client, e.err
 }
@@ -98,8 +106,9 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 func (c *Cache) Invalidate(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	if id == store.Resync {
-		c.entries = map[string]cacheEntry{}
+		c.entries, c.refreshed = map[string]cacheEntry{}, map[string]time.Time{}
 		return
 	}
 	delete(c.entries, id)

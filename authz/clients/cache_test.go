@@ -2,7 +2,9 @@ package clients
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,5 +68,274 @@ func TestClientCacheDropStale(t *testing.T) {
 	}
 	if n := cs.reads.Load(); n != 3 {
 		t.Errorf("%d store reads; want 3: the unknown id once, the known client twice", n)
+	}
+}
+
+// newCacheFixture returns a cache over the real store, wrapped so that
+// reads are counted and can be made to fail, with clients "a" and "b".
+func newCacheFixture(t *testing.T) (*Cache, *brokenClients, *sqlite.DB, *testClock) {
+	t.Helper()
+	db := newDB(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if err := db.CreateClient(ctx, &store.Client{ID: id, Name: id, SecretDigest: []byte("d")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs := &brokenClients{ClientStore: db}
+	clock := newTestClock()
+	return NewCache(bs, clock.now), bs, db, clock
+}
+
+// rename changes a client's name in the store behind the cache's back.
+func rename(t *testing.T, db *sqlite.DB, id, name string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := db.GetClient(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Name = name
+	if err := db.UpdateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// getName returns the cached client's name, failing the test on an error.
+func getName(t *testing.T, c *Cache, id string) string {
+	t.Helper()
+	cl, err := c.Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", id, err)
+	}
+	return cl.Name
+}
+
+// TestCacheTTL: a known client is read once per CacheTTL.
+func TestCacheTTL(t *testing.T) {
+	t.Parallel()
+	c, bs, db, clock := newCacheFixture(t)
+	if got := getName(t, c, "a"); got != "a" {
+		t.Fatalf("name %q", got)
+	}
+	rename(t, db, "a", "a2")
+	clock.add(CacheTTL - time.Nanosecond)
+	if got := getName(t, c, "a"); got != "a" || bs.reads.Load() != 1 {
+		t.Errorf("within CacheTTL: name %q after %d reads; want the cached a after 1", got, bs.reads.Load())
+	}
+	clock.add(time.Nanosecond)
+	if got := getName(t, c, "a"); got != "a2" || bs.reads.Load() != 2 {
+		t.Errorf("at CacheTTL: name %q after %d reads; want a2 re-read", got, bs.reads.Load())
+	}
+}
+
+// TestCacheNegativeTTL: an unknown id is remembered for NegativeTTL only.
+func TestCacheNegativeTTL(t *testing.T) {
+	t.Parallel()
+	c, bs, db, clock := newCacheFixture(t)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, "new"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown id: %v; want ErrNotFound", err)
+	}
+	if err := db.CreateClient(ctx, &store.Client{ID: "new", Name: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(NegativeTTL - time.Nanosecond)
+	if _, err := c.Get(ctx, "new"); !errors.Is(err, store.ErrNotFound) || bs.reads.Load() != 1 {
+		t.Errorf("within NegativeTTL: %v after %d reads; want the cached ErrNotFound after 1", err, bs.reads.Load())
+	}
+	clock.add(time.Nanosecond)
+	if got := getName(t, c, "new"); got != "new" || bs.reads.Load() != 2 {
+		t.Errorf("at NegativeTTL: %q after %d reads; want the new client re-read", got, bs.reads.Load())
+	}
+}
+
+// TestCacheStoreFailure: a failing store is never a missing client and is
+// never cached; the next Get asks the store again.
+func TestCacheStoreFailure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// warm reads "a" before the outage and lets its entry expire.
+		warm bool
+	}{
+		{name: "cold cache"},
+		{name: "expired entry", warm: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, bs, _, clock := newCacheFixture(t)
+			ctx := context.Background()
+			if tt.warm {
+				getName(t, c, "a")
+				clock.add(CacheTTL)
+			}
+			bs.down.Store(true)
+			for range 2 {
+				cl, err := c.Get(ctx, "a")
+				if !errors.Is(err, errDown) || errors.Is(err, store.ErrNotFound) || cl != nil {
+					t.Fatalf("Get during an outage = %v, %v; want the store's failure", cl, err)
+				}
+			}
+			before := bs.reads.Load()
+			bs.down.Store(false)
+			if got := getName(t, c, "a"); got != "a" || bs.reads.Load() != before+1 {
+				t.Errorf("after the outage: %q after %d reads; want a read from the store", got, bs.reads.Load()-before)
+			}
+		})
+	}
+}
+
+// TestCacheMalformedID: ids no client can have never reach the store.
+func TestCacheMalformedID(t *testing.T) {
+	t.Parallel()
+	for name, id := range map[string]string{"empty": "", "257 bytes": strings.Repeat("x", 257)} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, bs, _, _ := newCacheFixture(t)
+			bs.down.Store(true) // a read would fail with errDown
+			if _, err := c.Get(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Get = %v; want ErrNotFound", err)
+			}
+			if n := bs.reads.Load(); n != 0 {
+				t.Errorf("%d store reads; want none", n)
+			}
+		})
+	}
+}
+
+func TestCacheInvalidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		drop    string
+		wantA   string
+		wantB   string
+		wantRds int64
+	}{
+		{name: "one client", drop: "a", wantA: "a2", wantB: "b", wantRds: 3},
+		{name: "resync drops every client", drop: store.Resync, wantA: "a2", wantB: "b2", wantRds: 4},
+		{name: "an id not cached", drop: "zzz", wantA: "a", wantB: "b", wantRds: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, bs, db, _ := newCacheFixture(t)
+			getName(t, c, "a")
+			getName(t, c, "b")
+			rename(t, db, "a", "a2")
+			rename(t, db, "b", "b2")
+			c.Invalidate(tt.drop)
+			if a, b := getName(t, c, "a"), getName(t, c, "b"); a != tt.wantA || b != tt.wantB || bs.reads.Load() != tt.wantRds {
+				t.Errorf("after Invalidate(%q): names %q %q after %d reads; want %q %q after %d",
+					tt.drop, a, b, bs.reads.Load(), tt.wantA, tt.wantB, tt.wantRds)
+			}
+		})
+	}
+}
+
+// TestCacheInvalidateNegative: a client created after its id was looked
+// up is found at once once announced.
+func TestCacheInvalidateNegative(t *testing.T) {
+	t.Parallel()
+	c, _, db, _ := newCacheFixture(t)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, "new"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(ctx, &store.Client{ID: "new", Name: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Invalidate("new")
+	if got := getName(t, c, "new"); got != "new" {
+		t.Errorf("name %q", got)
+	}
+}
+
+// TestCacheBounded: a full cache starts over rather than growing.
+func TestCacheBounded(t *testing.T) {
+	t.Parallel()
+	c, bs, _, _ := newCacheFixture(t)
+	c.max = 2
+	getName(t, c, "a")
+	if _, err := c.Get(context.Background(), "unknown"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	getName(t, c, "b") // full: starts over
+	if n := len(c.entries); n > c.max {
+		t.Fatalf("%d entries; want at most %d", n, c.max)
+	}
+	getName(t, c, "b")
+	getName(t, c, "a")
+	if n := bs.reads.Load(); n != 4 {
+		t.Errorf("%d store reads; want 4 (a, unknown, b, a again after the reset)", n)
+	}
+}
+
+// TestCacheDropStaleAfterRefreshAge: an entry re-read by DropStale may be
+// dropped again once RefreshAge has passed since that re-read.
+func TestCacheDropStaleAfterRefreshAge(t *testing.T) {
+	t.Parallel()
+	c, _, _, clock := newCacheFixture(t)
+	if c.DropStale("a") {
+		t.Error("DropStale dropped an id that was never cached")
+	}
+	getName(t, c, "a")
+	if !c.DropStale("a") {
+		t.Fatal("first DropStale kept the entry")
+	}
+	clock.add(RefreshAge / 2)
+	getName(t, c, "a")
+	clock.add(RefreshAge/2 - time.Nanosecond)
+	if c.DropStale("a") {
+		t.Error("DropStale within RefreshAge of the last re-read")
+	}
+	clock.add(time.Nanosecond)
+	if !c.DropStale("a") {
+		t.Error("DropStale at RefreshAge kept the entry")
+	}
+}
+
+// racingClients deletes the client and invalidates the cache right after
+// each read, as a change heard from another instance during the read.
+type racingClients struct {
+	store.ClientStore
+	cache *Cache
+}
+
+func (r *racingClients) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	c, err := r.ClientStore.GetClient(ctx, id)
+	if err == nil {
+		_ = r.ClientStore.DeleteClient(ctx, id)
+		r.cache.Invalidate(id)
+	}
+	return c, err
+}
+
+// TestCacheInvalidateDuringRead: an invalidation that lands while Get reads
+// the store is not lost: the read is answered but not kept, so the next
+// Get sees the deletion instead of a stale client for the cache TTL.
+func TestCacheInvalidateDuringRead(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(ctx, &store.Client{ID: "a", Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	rs := &racingClients{ClientStore: db}
+	c := NewCache(rs, time.Now)
+	rs.cache = c
+	if _, err := c.Get(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if cl, err := c.Get(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after an invalidation during the read: %v, %v; want ErrNotFound", cl, err)
 	}
 }

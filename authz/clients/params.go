@@ -20,6 +20,10 @@ type Params struct {
 	SkipConsent            bool
 	AccessTokenFormat      string
 	IDTokenAlg             string
+	// PKCEOptional lets a legacy confidential client use the authorization
+	// code grant without PKCE (OAuth 2.1 and RFC 9700 §2.1.1 require it by
+	// default); a public client always needs PKCE.
+	PKCEOptional bool
 }
 
 func (p Params) withDefaults() Params {
@@ -52,7 +56,7 @@ func (p Params) Validate() error {
 		switch g {
 		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange:
 		default:
-			add("grant type %q: not one of client_credentials, authorization_code, refresh_token", g)
+			add("grant type %q: not one of client_credentials, authorization_code, refresh_token, %s", g, GrantTokenExchange)
 		}
 	}
 	has := func(g string) bool { return slices.Contains(p.GrantTypes, g) }
@@ -61,6 +65,9 @@ func (p Params) Validate() error {
 	}
 	if has(GrantAuthorizationCode) && len(p.RedirectURIs) == 0 {
 		add("authorization_code needs at least one --redirect-uri")
+	}
+	if p.Public && p.PKCEOptional {
+		add("a public client cannot opt out of PKCE (RFC 9700 §2.1.1)")
 	}
 	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) {
 		add("refresh_token needs authorization_code")

@@ -56,7 +56,7 @@ func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string,
 		ID: r.cfg.NewID(), Name: p.Name, Public: p.Public, GrantTypes: p.GrantTypes, Scopes: p.Scopes,
 		RedirectURIs: p.RedirectURIs, PostLogoutRedirectURIs: p.PostLogoutRedirectURIs,
 		Audience: p.Audience, SkipConsent: p.SkipConsent, AccessTokenFormat: p.AccessTokenFormat,
-		IDTokenAlg: p.IDTokenAlg,
+		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional,
 	}
 	var secret string
 	if !p.Public {
@@ -115,12 +115,36 @@ func (r *Registry) Update(ctx context.Context, id string, p Params) (*store.Clie
 	}
 	cl.Name, cl.GrantTypes, cl.Scopes, cl.RedirectURIs = p.Name, p.GrantTypes, p.Scopes, p.RedirectURIs
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
-	cl.AccessTokenFormat, cl.IDTokenAlg = p.AccessTokenFormat, p.IDTokenAlg
+	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
 	if err := r.cfg.Store.UpdateClient(ctx, cl); err != nil {
 		return nil, err
 	}
 	r.changed(ctx, id)
 	r.audit(ctx, "client.updated", id, map[string]any{"name": cl.Name})
+	return cl, nil
+}
+
+// SetDisabled disables a client, or enables it again. A disabled client
+// cannot authenticate and every token it holds is inactive (introspection,
+// UserInfo, the admin API) on every instance as soon as they hear of the
+// change; enabling it makes its unexpired tokens work again.
+func (r *Registry) SetDisabled(ctx context.Context, id string, disabled bool) (*store.Client, error) {
+	cl, err := r.cfg.Store.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if cl.Disabled != disabled {
+		cl.Disabled = disabled
+		if err := r.cfg.Store.UpdateClient(ctx, cl); err != nil {
+			return nil, err
+		}
+	}
+	r.changed(ctx, id)
+	typ := "client.enabled"
+	if disabled {
+		typ = "client.disabled"
+	}
+	r.audit(ctx, typ, id, nil)
 	return cl, nil
 }
 

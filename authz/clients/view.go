@@ -23,6 +23,8 @@ type View struct {
 	SkipConsent            bool      `json:"skip_consent"`
 	AccessTokenFormat      string    `json:"access_token_format"`
 	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
+	Disabled               bool      `json:"disabled"`
+	PKCERequired           bool      `json:"pkce_required"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -43,6 +45,7 @@ func NewView(c *store.Client, secret string) View {
 		GrantTypes: nonNil(c.GrantTypes), Scope: strings.Join(c.Scopes, " "), RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
+		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }

@@ -33,9 +33,11 @@ func newClients(db database, secret keys.Secret, auditor *store.Auditor, onChang
 const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]... [--scope "a b"] [--redirect-uri URI]...
                               [--post-logout-redirect-uri URI]... [--public] [--audience A]...
                               [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
+                              [--pkce-optional]
        keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
        keyward clients delete ID
+       keyward clients disable ID | enable ID   (a disabled client's tokens stop working at once)
        keyward clients rotate-secret ID`
 
 // clients is "keyward clients …".
@@ -63,9 +65,10 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.BoolVar(&p.SkipConsent, "skip-consent", false, "do not ask users for consent")
 		fs.StringVar(&p.AccessTokenFormat, "access-token-format", "jwt", "jwt or opaque")
 		fs.StringVar(&p.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm (default RS256)")
+		fs.BoolVar(&p.PKCEOptional, "pkce-optional", false, "let a legacy confidential client skip PKCE (required by default)")
 	case "list":
 		list = bindListing(fs)
-	case "get", "delete", "rotate-secret":
+	case "get", "delete", "rotate-secret", "disable", "enable":
 	default:
 		return usagef("unknown subcommand %q\n%s", sub, clientsUsage)
 	}
@@ -73,7 +76,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		return err
 	}
 	pos := fs.Args()
-	needID := sub == "get" || sub == "delete" || sub == "rotate-secret"
+	needID := sub != "create" && sub != "list"
 	if needID && len(pos) != 1 {
 		return usagef("clients %s takes exactly one client ID", sub)
 	}
@@ -123,6 +126,12 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 			return cliErr(err)
 		}
 		return m.emitRecord(map[string]any{"client_id": pos[0], "deleted": true}, [][2]string{{"deleted", pos[0]}})
+	case "disable", "enable":
+		c, err := svc.SetDisabled(ctx, pos[0], sub == "disable")
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitClient(c, "")
 	default: // rotate-secret
 		c, sec, err := svc.RotateSecret(ctx, pos[0])
 		if err != nil {
@@ -139,6 +148,7 @@ func (m *Main) emitClient(c *store.Client, secret string) error {
 		{"scope", v.Scope}, {"redirect_uris", strings.Join(v.RedirectURIs, " ")},
 		{"audience", strings.Join(v.Audience, " ")}, {"public", boolStr(v.Public)},
 		{"skip_consent", boolStr(v.SkipConsent)}, {"access_token_format", v.AccessTokenFormat},
+		{"pkce_required", boolStr(v.PKCERequired)}, {"disabled", boolStr(v.Disabled)},
 	}
 	if secret != "" {
 		fields = append(fields, [2]string{"client_secret", secret + "   (shown once; store it now)"})

@@ -35,7 +35,8 @@ func newKeysCluster(t *testing.T, e *env) *keysCluster {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	}
-	e.runJSON(&c, "", "clients", "create", "--name", "resource-server", "--scope", "read write")
+	e.runJSON(&c, "", "clients", "create", "--name", "resource-server", "--scope", "read write",
+		"--grant-type", "client_credentials", "--grant-type", "urn:ietf:params:oauth:grant-type:token-exchange")
 	kc.clientID, kc.secret = c.ClientID, c.ClientSecret
 	kc.servers = append(kc.servers, e.serve())
 	if e.dbURL != "" {

@@ -72,7 +72,8 @@ func TestE2ELogsHoldNoSecrets(t *testing.T) {
 		postForm(t, a.m.RevocationEndpoint, url.Values{"token": {tok2.RefreshToken}}, a.conf.ClientID, a.conf.ClientSecret)
 		// An API key through verification, introspection and token
 		// exchange, and a mistyped copy of it.
-		rs := e.newClient("--name", "resource server", "--scope", "read")
+		rs := e.newClient("--name", "resource server", "--scope", "read",
+			"--grant-type", "client_credentials", "--grant-type", "urn:ietf:params:oauth:grant-type:token-exchange")
 		secrets["client secret (resource server)"] = rs.ClientSecret
 		var key struct{ Key string }
 		e.runJSON(&key, "", "apikeys", "create", "--name", "logged", "--scope", "read")

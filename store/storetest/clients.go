@@ -23,6 +23,7 @@ func sampleClient(id string) *store.Client {
 		SkipConsent:            true,
 		AccessTokenFormat:      "opaque",
 		IDTokenAlg:             "ES256",
+		PKCEOptional:           true,
 	}
 }
 
@@ -42,6 +43,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatalf("GetClient:\n got %+v\nwant %+v", got, c)
 	}
 	c.Name, c.Public, c.SecretDigest, c.Scopes = "Renamed", true, nil, nil
+	c.Disabled, c.PKCEOptional = true, false
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil {
+	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {

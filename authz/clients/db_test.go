@@ -1,0 +1,61 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/store/sqlite"
+)
+
+// newDB opens a migrated SQLite store in a temporary directory.
+func newDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// seqIDs returns a time-ordered id generator: prefix-0001, prefix-0002, ...
+func seqIDs(prefix string) func() string {
+	var n atomic.Int64
+	return func() string { return fmt.Sprintf("%s-%04d", prefix, n.Add(1)) }
+}
+
+// errDown stands for an unreachable database.
+var errDown = errors.New("database is down")
+
+// brokenClients is the real store with client reads that fail while down
+// is set.
+type brokenClients struct {
+	store.ClientStore
+	down  atomic.Bool
+	reads atomic.Int64
+}
+
+func (b *brokenClients) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	b.reads.Add(1)
+	if b.down.Load() {
+		return nil, errDown
+	}
+	return b.ClientStore.GetClient(ctx, id)
+}
+
+// testClock is a settable clock for one test.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time      { return c.t }
+func (c *testClock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newTestClock() *testClock           { return &testClock{t: time.Unix(1_700_000_000, 0).UTC()} }

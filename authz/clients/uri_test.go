@@ -1,0 +1,111 @@
+package clients
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateRedirectURI(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, uri string
+		// wantErr is a substring of the error; "" means valid.
+		wantErr string
+	}{
+		{"https", "https://app.example/cb", ""},
+		{"https with port and query", "https://app.example:8443/cb?tenant=1", ""},
+		{"upper-case scheme", "HTTPS://app.example/cb", ""},
+		{"loopback IPv4 with port", "http://127.0.0.1:51004/cb", ""},
+		{"loopback IPv6", "http://[::1]:8080/cb", ""},
+		{"localhost", "http://localhost/cb", ""},
+		{"private-use scheme, path form", "com.example.app:/oauth2redirect", ""},
+		{"private-use scheme, authority form", "com.example.app://cb", ""},
+		{"2048 bytes", "https://app.example/" + strings.Repeat("a", 2048-len("https://app.example/")), ""},
+		{"2049 bytes", "https://app.example/" + strings.Repeat("a", 2049-len("https://app.example/")), "too long"},
+		{"empty", "", "absolute"},
+		{"relative", "/cb", "absolute"},
+		{"unparsable", "https://app.example/%zz", "absolute"},
+		{"fragment", "https://app.example/cb#state", "fragment"},
+		{"empty fragment", "https://app.example/cb#", "fragment"},
+		{"https without host", "https:///cb", "needs a host"},
+		{"plain http", "http://app.example/cb", "loopback"},
+		{"http on a name that starts with localhost", "http://localhost.evil.example/cb", "loopback"},
+		{"http on another 127/8 address", "http://127.0.0.2/cb", "loopback"},
+		{"http on the unspecified address", "http://0.0.0.0/cb", "loopback"},
+		{"javascript", "javascript:alert(document.cookie)", "scheme not allowed"},
+		{"data", "data:text/html,<script>alert(1)</script>", "scheme not allowed"},
+		{"vbscript", "vbscript:msgbox", "scheme not allowed"},
+		{"file", "file:///etc/passwd", "scheme not allowed"},
+		{"blob", "blob:https://app.example/uuid", "scheme not allowed"},
+		{"about", "about:blank", "scheme not allowed"},
+		{"private-use scheme without a dot", "myapp:/cb", "reverse-domain"},
+		{"ftp", "ftp://app.example/cb", "reverse-domain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := ValidateRedirectURI(tt.uri)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("ValidateRedirectURI(%q) = %v; want nil", tt.uri, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("ValidateRedirectURI(%q) = %v; want an error containing %q", tt.uri, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestIsLoopbackHost(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"::1", true},
+		{"localhost", true},
+		{"", false},
+		{"[::1]", false},
+		{"127.0.0.2", false},
+		{"0.0.0.0", false},
+		{"localhost.example", false},
+		{"example.com", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			t.Parallel()
+			if got := IsLoopbackHost(tt.host); got != tt.want {
+				t.Errorf("IsLoopbackHost(%q) = %v; want %v", tt.host, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidScopeToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, scope string
+		want        bool
+	}{
+		{"word", "openid", true},
+		{"colon and dot", "api.read:all", true},
+		{"every allowed punctuation", "!#$%&'()*+,-./:;<=>?@[]^_`{|}~", true},
+		{"256 bytes", strings.Repeat("s", 256), true},
+		{"257 bytes", strings.Repeat("s", 257), false},
+		{"empty", "", false},
+		{"space", "a b", false},
+		{"tab", "a\tb", false},
+		{"double quote", `a"b`, false},
+		{"backslash", `a\b`, false},
+		{"DEL", "a\x7fb", false},
+		{"non-ASCII", "café", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ValidScopeToken(tt.scope); got != tt.want {
+				t.Errorf("ValidScopeToken(%q) = %v; want %v", tt.scope, got, tt.want)
+			}
+		})
+	}
+}

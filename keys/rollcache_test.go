@@ -1,0 +1,63 @@
+package keys
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingStore counts the key reads that reach the store.
+type countingStore struct {
+	*memStore
+	reads atomic.Int64
+}
+
+func (c *countingStore) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
+	c.reads.Add(1)
+	return c.memStore.GetAPIKey(ctx, id)
+}
+
+// TestRolledKeyOnOtherInstance: an instance that cached a key before
+// another instance rolled it (and missed the announcement) verifies the
+// new secret at once, by re-reading the record once a secret matches
+// none of it; wrong secrets cost at most one read per key per staleAfter.
+func TestRolledKeyOnOtherInstance(t *testing.T) {
+	mem := newMemStore()
+	st := &countingStore{memStore: mem}
+	clock := newClock()
+	// Two services on one store whose events do not reach each other.
+	a := newFixture(t, func(c *Config) { c.Store, c.Now, c.Events = st, clock.Now, &localEvents{} })
+	b := newFixture(t, func(c *Config) { c.Store, c.Now, c.Events = st, clock.Now, &localEvents{} })
+	k, oldRaw := b.create(t, CreateParams{Name: "rolled"})
+	wantCode(t, a.verify(t, oldRaw, ""), CodeValid) // a caches the key
+	clock.Add(2 * staleAfter)
+	_, newRaw, err := b.svc.Roll(context.Background(), k.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := st.reads.Load()
+	wantCode(t, a.verify(t, newRaw, ""), CodeValid)
+	if n := st.reads.Load() - reads; n != 1 {
+		t.Errorf("%d store reads to learn the roll; want 1", n)
+	}
+	wantCode(t, a.verify(t, oldRaw, ""), CodeValid) // still in its grace period
+
+	// Wrong secrets for the known id: no read within staleAfter of the last.
+	p, _ := Parse(newRaw)
+	wrong := format(p.Env, p.ID, strings.Repeat("A", SecretLen))
+	reads = st.reads.Load()
+	for range 20 {
+		wantCode(t, a.verify(t, wrong, ""), CodeNotFound)
+	}
+	if n := st.reads.Load() - reads; n != 0 {
+		t.Errorf("%d store reads for wrong secrets within staleAfter of a read; want 0", n)
+	}
+	clock.Add(staleAfter)
+	wantCode(t, a.verify(t, wrong, ""), CodeNotFound)
+	wantCode(t, a.verify(t, wrong, ""), CodeNotFound)
+	if n := st.reads.Load() - reads; n != 1 {
+		t.Errorf("%d store reads for wrong secrets after staleAfter; want 1", n)
+	}
+}
