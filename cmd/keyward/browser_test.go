@@ -47,6 +47,7 @@ const phoneWidth, phoneHeight = 390, 844
 // engine; the pages must fit a phone, stay readable in both colour
 // schemes, carry a strict CSP and make the browser report nothing.
 func TestBrowserLoginConsent(t *testing.T) {
+	t.Parallel()
 	browserCtx := startChromium(t)
 	engines(t, func(t *testing.T, e *env) { browserFlow(t, browserCtx, e) })
 }
