@@ -181,6 +181,10 @@ func browserFlow(t *testing.T, browserCtx context.Context, e *env) {
 			t.Errorf("after a wrong password, %s = %q (%v), want %q", sel, got, err, want)
 		}
 	}
+	// The browser applies autofocus at a rendering step after the response,
+	// late on a busy machine: wait for it (a timeout is reported below).
+	chromedp.Run(tab, chromedp.Poll[bool](`document.activeElement?.name === "password"`,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
 	if focus, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement.name`)); err != nil || focus != "password" {
 		t.Errorf("after a wrong password the focus is on %q (%v), want the password", focus, err)
 	}
