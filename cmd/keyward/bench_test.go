@@ -12,6 +12,7 @@ import (
 // without errors (the numbers themselves belong in the closing notes, not
 // in assertions).
 func TestBenchCommand(t *testing.T) {
+	t.Parallel()
 	var out, errb bytes.Buffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
 	code := m.Run(context.Background(), []string{"bench", "--duration", "200ms", "--connections", "4", "--format", "json"})

@@ -47,6 +47,7 @@ const phoneWidth, phoneHeight = 390, 844
 // engine; the pages must fit a phone, stay readable in both colour
 // schemes, carry a strict CSP and make the browser report nothing.
 func TestBrowserLoginConsent(t *testing.T) {
+	t.Parallel()
 	browserCtx := startChromium(t)
 	engines(t, func(t *testing.T, e *env) { browserFlow(t, browserCtx, e) })
 }
@@ -180,6 +181,10 @@ func browserFlow(t *testing.T, browserCtx context.Context, e *env) {
 			t.Errorf("after a wrong password, %s = %q (%v), want %q", sel, got, err, want)
 		}
 	}
+	// The browser applies autofocus at a rendering step after the response,
+	// late on a busy machine: wait for it (a timeout is reported below).
+	chromedp.Run(tab, chromedp.Poll[bool](`document.activeElement?.name === "password"`,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
 	if focus, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement.name`)); err != nil || focus != "password" {
 		t.Errorf("after a wrong password the focus is on %q (%v), want the password", focus, err)
 	}

@@ -13,6 +13,7 @@ import (
 // TestClientsCLI covers clients create|list|get|delete|rotate-secret with
 // --format json and the table output, on both engines.
 func TestClientsCLI(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		type client struct {
 			ClientID     string   `json:"client_id"`
@@ -82,6 +83,7 @@ func TestClientsCLI(t *testing.T) {
 // TestUsersCLI: the password comes from standard input with one trailing
 // newline dropped, is stored as argon2id, and a duplicate username fails.
 func TestUsersCLI(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	var u struct {
 		ID, Username, Email string
@@ -123,6 +125,7 @@ func TestUsersCLI(t *testing.T) {
 // database each migrate safely: PostgreSQL under the advisory lock, SQLite
 // under the lock file beside the database.
 func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		var wg sync.WaitGroup
 		codes := make([]int, 4)
@@ -149,6 +152,7 @@ func TestConcurrentMigrations(t *testing.T) {
 // open as a settings problem (exit 2), as serve does; migrate does not ask
 // for a secret it never uses.
 func TestDatabaseProblemsExit2(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	secret := strings.Repeat("s", 32)
 	down := "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"

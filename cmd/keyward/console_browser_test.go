@@ -21,6 +21,7 @@ import (
 // both colour schemes, carry a strict CSP and make the browser report
 // nothing.
 func TestBrowserConsole(t *testing.T) {
+	t.Parallel()
 	browserCtx := startChromium(t)
 	e := sqliteEnv(t)
 	rs := e.newClient("--name", "resource server")

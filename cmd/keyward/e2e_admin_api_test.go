@@ -14,6 +14,7 @@ import (
 // token from its own token endpoint: rotate the signing keys, create and
 // roll an API key, the old key working through the grace period.
 func TestAdminAPI(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		var ops clientInfo
 		e.runJSON(&ops, "", "clients", "create", "--name", "ops", "--scope", "keyward:admin")

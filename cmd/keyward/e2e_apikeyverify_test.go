@@ -13,6 +13,7 @@ import (
 // clean JSON error for a body that is not a JSON object (400) or not JSON
 // by its Content-Type (415).
 func TestE2EAPIKeyVerifyBodies(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	var key struct {
 		Key string `json:"key"`

@@ -124,6 +124,7 @@ func jsonError(t *testing.T, p page) string {
 }
 
 func TestE2EAuthorizationCode(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 // response_mode=query is accepted as advertised, and a code_challenge
 // must have the S256 shape (RFC 7636 §4.2).
 func TestE2EAuthorizeParameters(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		b := newBrowser(t, a.s)

@@ -27,6 +27,7 @@ type badCase struct {
 }
 
 func TestE2EBadInput(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		m := a.m

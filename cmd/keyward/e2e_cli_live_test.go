@@ -11,6 +11,7 @@ import (
 // connection) take effect there: a rotated secret works at once and the
 // old one stops, a deleted client stops, promptly.
 func TestCLIChangesReachRunningServer(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		c := e.newClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "read")
 		s := e.serve()

@@ -113,6 +113,7 @@ func retrieveError(t *testing.T, err error) string {
 }
 
 func TestE2EClientCredentials(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		const api = "https://api.example.com"
 		c := e.newClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "read write", "--audience", api)

@@ -11,6 +11,7 @@ import (
 // request's return_to (more scopes, never shown) answers 403 and grants
 // nothing; the form as rendered still works.
 func TestE2EConsentBoundToRequest(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		b := newBrowser(t, a.s)

@@ -15,6 +15,7 @@ import (
 // on any port), preflight included, and read discovery and the JWKS from
 // anywhere; other origins get no CORS permission; credentials never.
 func TestE2ECORS(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		const spa = "https://spa.example.com"
 		var ops clientInfo

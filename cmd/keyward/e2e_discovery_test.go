@@ -89,6 +89,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestE2EDiscovery(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		s := e.serve()
 		for _, d := range []struct{ path, golden string }{
@@ -156,6 +157,7 @@ func TestE2EDiscovery(t *testing.T) {
 }
 
 func TestE2EJWKS(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		s := e.serve()
 		m := discover(t, s)
@@ -222,6 +224,7 @@ func TestE2EJWKS(t *testing.T) {
 // TestJWKSMaxAgeSetting: --jwks-max-age sets the JWKS Cache-Control, and a
 // value out of range is a settings problem.
 func TestJWKSMaxAgeSetting(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	s := e.serve("--jwks-max-age", "45s")
 	resp, err := http.Get(s.PublicURL + "/.well-known/jwks.json")

@@ -13,6 +13,7 @@ import (
 // client registered with another algorithm gets it, signed by that
 // algorithm's active key from the JWKS (issue 4; OIDC Core §15.1).
 func TestIDTokenAlgorithmPerClient(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	alice := e.newUser("alice", "alice-password-1", "alice@example.com", "Alice")
 	s := e.serve()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestE2EIntrospectionAndRevocation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		var expiring struct {
 			Key string `json:"key"`

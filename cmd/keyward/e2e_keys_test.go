@@ -153,6 +153,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 // keeps validating through the JWKS (and introspection) at every instance,
 // tokens after it carry the new kid (issue 4's "done when").
 func TestSigningKeyRotationKeepsTokensValid(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		kc := newKeysCluster(t, e)
 		first, last := kc.servers[0], kc.servers[len(kc.servers)-1]
@@ -223,6 +224,7 @@ func TestSigningKeyRotationKeepsTokensValid(t *testing.T) {
 // instance, a revoke is refused everywhere within about a second, and a
 // rolled key's old value stops at the end of its grace period (issue 5).
 func TestAPIKeyAcrossInstances(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		kc := newKeysCluster(t, e)
 		var created struct {
@@ -302,6 +304,7 @@ func TestAPIKeyAcrossInstances(t *testing.T) {
 // TestTokenExchangeOfAPIKey: an API key becomes a short-lived JWT whose
 // scope is at most the key's (RFC 8693).
 func TestTokenExchangeOfAPIKey(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	kc := newKeysCluster(t, e)
 	var k struct{ ID, Key string }
@@ -342,6 +345,7 @@ func TestTokenExchangeOfAPIKey(t *testing.T) {
 // TestSigningKeyImportAndRevoke: an imported key is published; revoking
 // the active key unpublishes it at once and a replacement signs.
 func TestSigningKeyImportAndRevoke(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	kc := newKeysCluster(t, e)
 	s := kc.servers[0]
@@ -388,6 +392,7 @@ func hasKID(set jose.JSONWebKeySet, kid string) bool { return len(set.Key(kid)) 
 // TestAPIKeyBadInputsAtEndpoints: malformed keys get a clean NOT_FOUND from
 // the verify endpoint and {"active":false} from introspection, never a 5xx.
 func TestAPIKeyBadInputsAtEndpoints(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	kc := newKeysCluster(t, e)
 	s := kc.servers[0]

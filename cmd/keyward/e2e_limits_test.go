@@ -15,6 +15,7 @@ import (
 // TestTokenRateLimit: over the per-client limit the token endpoint answers
 // 429 with Retry-After and RateLimit headers; other clients are unaffected.
 func TestTokenRateLimit(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	var a, b struct {
 		ClientID     string `json:"client_id"`
@@ -73,6 +74,7 @@ func TestTokenRateLimit(t *testing.T) {
 // TestLoginBackoff: repeated wrong passwords for one user lead to 429 with
 // Retry-After; even the right password waits until the backoff ends.
 func TestLoginBackoff(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	if code, _, stderr := e.run("correct horse battery\n", "users", "create", "--username", "bob", "--password-stdin"); code != 0 {
 		t.Fatal(stderr)
@@ -114,6 +116,7 @@ func TestLoginBackoff(t *testing.T) {
 // address login backoff by forging X-Forwarded-For, unless the operator
 // names its proxies with --trusted-proxies.
 func TestForwardedForIsNotTrustedByDefault(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	s := e.serve()
 	jar, _ := cookiejar.New(nil)

@@ -15,6 +15,7 @@ import (
 // free failures (5) and perhaps one or two settled in between are
 // checked; the rest are refused with 429.
 func TestLoginParallelGuesses(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	if code, _, stderr := e.run("correct horse battery\n", "users", "create", "--username", "bob", "--password-stdin"); code != 0 {
 		t.Fatal(stderr)

@@ -15,6 +15,7 @@ import (
 // to a registered post_logout_redirect_uri with the state, and an
 // unregistered one is refused.
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		alice := e.newUser("alice", "alice-password-1", "alice@example.com", "Alice")
 		const bye = "http://127.0.0.1:9/bye"

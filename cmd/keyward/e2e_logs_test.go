@@ -13,6 +13,7 @@ import (
 // TestE2ELogsHoldNoSecrets runs every flow, including failures, and then
 // searches the server's logs for each secret it saw.
 func TestE2ELogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		svc := e.newClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "read")

@@ -31,6 +31,7 @@ func wantOAuthError(t *testing.T, what string, r reply, status int, code string)
 // secret; a wrong or missing secret is invalid_client, and a concurrent
 // rotation is not shared with a request that fails authentication.
 func TestE2ERefreshGraceNeedsClientAuth(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e, "--refresh-grace", "1m")
 		r := newRP(t, a.s, a.conf, "openid")
@@ -93,6 +94,7 @@ func TestE2ERefreshGraceNeedsClientAuth(t *testing.T) {
 // been used, the old one is reuse even inside the grace window, and reuse
 // revokes the whole grant (OAuth 2.0 Security BCP §4.14.2).
 func TestE2ERefreshReuseInsideGrace(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e, "--refresh-grace", "1m")
 		r := newRP(t, a.s, a.conf, "openid")
@@ -132,6 +134,7 @@ func TestE2ERefreshReuseInsideGrace(t *testing.T) {
 // the client of the Authorization header is invalid_request; a public
 // client may not use client_credentials (unauthorized_client).
 func TestE2ETokenClientMismatch(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	a := newAuthCodeSetup(t, e)
 	svc := e.newClient("--name", "svc", "--scope", "read")

@@ -13,6 +13,7 @@ import (
 // one after the other or at the same moment; revoking the grant ends the
 // grace at once.
 func TestRefreshGraceAcrossInstances(t *testing.T) {
+	t.Parallel()
 	e := postgresEnv(t)
 	a := newAuthCodeSetup(t, e, "--refresh-grace", "30s")
 	other := e.serve("--issuer", a.s.PublicURL, "--refresh-grace", "30s")

@@ -11,6 +11,7 @@ import (
 // refresh token stays usable); a subset is fine and the answer names the
 // scope issued.
 func TestE2ERefreshScope(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	a := newAuthCodeSetup(t, e)
 	r := newRP(t, a.s, a.conf, "openid", "profile")
@@ -38,6 +39,7 @@ func TestE2ERefreshScope(t *testing.T) {
 // TestE2ERefreshScopeInGrace: an answer replayed from the grace window is
 // held to the same rule: a scope not granted is invalid_scope.
 func TestE2ERefreshScopeInGrace(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	a := newAuthCodeSetup(t, e, "--refresh-grace", "1m")
 	r := newRP(t, a.s, a.conf, "openid", "profile")

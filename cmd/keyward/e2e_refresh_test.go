@@ -15,6 +15,7 @@ func (r *rp) refresh(rt string) (*oauth2.Token, error) {
 }
 
 func TestE2ERefreshRotation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		const grace = time.Second
 		a := newAuthCodeSetup(t, e, "--refresh-grace", grace.String())
@@ -97,6 +98,7 @@ func TestE2ERefreshRotation(t *testing.T) {
 // TestE2ERefreshWithoutGrace: with the default settings (no grace window)
 // a rotated refresh token presented again at once revokes the grant.
 func TestE2ERefreshWithoutGrace(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		r := newRP(t, a.s, a.conf, "openid")

@@ -67,6 +67,7 @@ func openEnvStore(t *testing.T, e *env) store.UserStore {
 // also checks the user itself, so a user disabled by any path cannot
 // refresh.
 func TestE2EDisabledUserLosesGrants(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := newAuthCodeSetup(t, e)
 		ops := e.newClient("--name", "ops", "--scope", "keyward:admin")

@@ -156,6 +156,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestServeZeroConfigSQLite(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	s := e.serve()
 	if !strings.Contains(s.stdout.String(), s.PublicURL) || !strings.Contains(s.stdout.String(), s.AdminURL) {
@@ -183,6 +184,7 @@ func TestServeZeroConfigSQLite(t *testing.T) {
 }
 
 func TestRestartKeepsEverything(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		var created struct {
 			ClientID string `json:"client_id"`
@@ -291,6 +293,7 @@ func TestVersion(t *testing.T) {
 // TestNoMigrate: serve --no-migrate refuses a database whose schema is
 // behind, and serves one that is current.
 func TestNoMigrate(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	if code, _, stderr := e.run("", "serve", "--no-migrate", "--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"); code != 2 || !strings.Contains(stderr, "keyward migrate") {
 		t.Fatalf("--no-migrate on an empty database: exit %d\n%s", code, stderr)

@@ -18,6 +18,7 @@ import (
 // list print every row, not the first page; with an explicit --limit they
 // print that page and its next cursor on stderr.
 func TestListJSONHasEveryPage(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	if code, _, stderr := e.run("", "clients", "list"); code != 0 { // migrates and makes the secret
 		t.Fatal(stderr)

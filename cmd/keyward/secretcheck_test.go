@@ -12,6 +12,7 @@ import (
 // secret it was first used with; serve and every command refuse another
 // one (exit 2) instead of writing what the other instances cannot read.
 func TestWrongSecretRefused(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.newClient("--name", "first")
 		other := *e
@@ -45,6 +46,7 @@ func TestWrongSecretRefused(t *testing.T) {
 // keys, no fingerprint) does not let the first process with a wrong secret
 // record its fingerprint: the secret must open the keys first.
 func TestWrongSecretNotPinned(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	e.serve().stop() // signing keys sealed with the generated secret
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dataDir, "keyward.db")+"?_pragma=busy_timeout(5000)")

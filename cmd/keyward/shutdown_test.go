@@ -16,6 +16,7 @@ import (
 // flight lets them finish; every response that starts is complete, and
 // serve exits 0.
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	var c struct {
 		ClientID     string `json:"client_id"`
