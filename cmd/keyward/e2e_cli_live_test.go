@@ -46,6 +46,7 @@ func TestCLIChangesReachRunningServer(t *testing.T) {
 // instance within 5 seconds (CONTRACT.md), for introspection and
 // UserInfo-style checks alike; `enable` revives them.
 func TestCLIDisableEndsTokens(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		c := e.newClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "read")
 		rs := e.newClient("--name", "rs", "--grant-type", "client_credentials")
