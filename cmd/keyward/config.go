@@ -36,6 +36,9 @@ type Config struct {
 	// Secret is the system secret (≥ 32 bytes); generated into
 	// DataDir/secret on first run with SQLite, required with PostgreSQL.
 	Secret string
+	// SecretFile names a file holding the secret instead (one trailing
+	// newline is dropped); it sets Secret when the settings are read.
+	SecretFile string
 	// LogFormat is "text" or "json" (default: text on a terminal).
 	LogFormat string
 	// NoMigrate makes serve skip migrations.
@@ -65,8 +68,10 @@ type Config struct {
 	// before an on-demand rotation may promote it.
 	JWKSMaxAge time.Duration
 
-	// envErrs are environment values that could not be parsed (see applyEnv).
-	envErrs []error
+	// readErrs are problems met while reading the settings, kept for
+	// Validate*: environment values that do not parse (see applyEnv) and a
+	// secret file that cannot be used (see readSecretFile).
+	readErrs []error
 }
 
 // setting describes one flag with its environment variable.
@@ -81,6 +86,7 @@ var settings = map[string]setting{
 	"public-addr":      {"public-addr", "KEYWARD_PUBLIC_ADDR", "address of the OAuth2/OIDC endpoints and login pages"},
 	"admin-addr":       {"admin-addr", "KEYWARD_ADMIN_ADDR", "address of the admin API, console and metrics"},
 	"secret":           {"secret", "KEYWARD_SECRET", "system secret, at least 32 bytes (default: generated into <data-dir>/secret)"},
+	"secret-file":      {"secret-file", "KEYWARD_SECRET_FILE", "file holding the system secret, instead of --secret (one trailing newline is dropped)"},
 	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
 	"access-token-ttl": {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
 	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
@@ -96,6 +102,7 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", "./keyward-data", usage("data-dir"))
 	fs.StringVar(&c.DatabaseURL, "database-url", "", usage("database-url"))
 	fs.StringVar(&c.Secret, "secret", "", usage("secret"))
+	fs.StringVar(&c.SecretFile, "secret-file", "", usage("secret-file"))
 	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format"))
 	fs.StringVar(&c.APIKeyEnv, "api-key-env", keys.EnvLive, usage("api-key-env"))
 	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", signing.DefaultJWKSMaxAge, usage("jwks-max-age"))
@@ -146,9 +153,33 @@ func (c *Config) applyEnv(fs *pflag.FlagSet) {
 			default:
 				err = fmt.Errorf("%s: %w", s.env, err)
 			}
-			c.envErrs = append(c.envErrs, err)
+			c.readErrs = append(c.readErrs, err)
 		}
 	}
+}
+
+// readSecretFile sets Secret from SecretFile, dropping one trailing
+// newline. Giving both, a file that cannot be read and a secret shorter
+// than keys.MinSecretLen are problems kept for Validate*.
+func (c *Config) readSecretFile() {
+	if c.SecretFile == "" {
+		return
+	}
+	if c.Secret != "" {
+		c.readErrs = append(c.readErrs, errors.New("--secret and --secret-file: give one of them, not both"))
+		return
+	}
+	b, err := os.ReadFile(c.SecretFile)
+	if err != nil {
+		c.readErrs = append(c.readErrs, fmt.Errorf("--secret-file: %w", err))
+		return
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if len(s) < keys.MinSecretLen {
+		c.readErrs = append(c.readErrs, fmt.Errorf("--secret-file %s: must be at least %d bytes (got %d)", c.SecretFile, keys.MinSecretLen, len(s)))
+		return
+	}
+	c.Secret = s
 }
 
 // Engine returns "sqlite" or "postgres" and the DSN for it.
@@ -182,7 +213,7 @@ func (c *Config) ValidateCommon() error { return c.validateCommon(true) }
 func (c *Config) ValidateMigrate() error { return c.validateCommon(false) }
 
 func (c *Config) validateCommon(needSecret bool) error {
-	errs := append([]error(nil), c.envErrs...)
+	errs := append([]error(nil), c.readErrs...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir: must not be empty"))
 	}
@@ -193,8 +224,9 @@ func (c *Config) validateCommon(needSecret bool) error {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		errs = append(errs, fmt.Errorf("--secret: must be at least 32 bytes (got %d)", len(c.Secret)))
 	}
-	if needSecret && engine == "postgres" && c.Secret == "" {
-		errs = append(errs, errors.New("--secret (KEYWARD_SECRET) is required with PostgreSQL, so every instance shares it; generate one with: openssl rand -hex 32"))
+	if needSecret && engine == "postgres" && c.Secret == "" && c.SecretFile == "" {
+		errs = append(errs, errors.New("--secret (KEYWARD_SECRET) is required with PostgreSQL, so every instance shares it; "+
+			"generate one with: openssl rand -hex 32 (or give a file holding it with --secret-file)"))
 	}
 	switch c.LogFormat {
 	case "", "text", "json":

@@ -236,21 +236,28 @@ func TestConfigProblemsReportedTogether(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, []string{"unknown command"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := e.run("", tc.args...)
-			if code != 2 {
-				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
-				t.Errorf("stack trace on stderr:\n%s", stderr)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { settingsProblem(t, e, tc.args, tc.want...) })
 	}
+}
+
+// settingsProblem runs args and checks that they are refused as settings
+// problems: exit code 2, every string of want on stderr and no stack
+// trace. It returns stderr.
+func settingsProblem(t *testing.T, e *env, args []string, want ...string) string {
+	t.Helper()
+	code, _, stderr := e.run("", args...)
+	if code != 2 {
+		t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+		t.Errorf("stack trace on stderr:\n%s", stderr)
+	}
+	return stderr
 }
 
 func TestEnvironmentAndFlags(t *testing.T) {
