@@ -33,6 +33,13 @@ type Config struct {
 	PublicAddr string
 	// AdminAddr serves the admin API, the console and /metrics.
 	AdminAddr string
+	// TLSCert and TLSKey (PEM files, both or neither) serve the public
+	// listener, and the admin one unless AdminTLSCert and AdminTLSKey are
+	// given, over TLS 1.2 or later; changed files are re-read.
+	TLSCert, TLSKey string
+	// AdminTLSCert and AdminTLSKey (both or neither) serve the admin
+	// listener over TLS with a certificate of its own.
+	AdminTLSCert, AdminTLSKey string
 	// Secret is the system secret (≥ 32 bytes); generated into
 	// DataDir/secret on first run with SQLite, required with PostgreSQL.
 	Secret string
@@ -85,6 +92,10 @@ var settings = map[string]setting{
 	"issuer":           {"issuer", "KEYWARD_ISSUER", "the issuer URL; must be the public base URL"},
 	"public-addr":      {"public-addr", "KEYWARD_PUBLIC_ADDR", "address of the OAuth2/OIDC endpoints and login pages"},
 	"admin-addr":       {"admin-addr", "KEYWARD_ADMIN_ADDR", "address of the admin API, console and metrics"},
+	"tls-cert":         {"tls-cert", "KEYWARD_TLS_CERT", "PEM certificate (chain) file: serve both listeners over TLS; re-read when it changes"},
+	"tls-key":          {"tls-key", "KEYWARD_TLS_KEY", "PEM private key file of --tls-cert"},
+	"admin-tls-cert":   {"admin-tls-cert", "KEYWARD_ADMIN_TLS_CERT", "PEM certificate file of the admin listener, instead of --tls-cert"},
+	"admin-tls-key":    {"admin-tls-key", "KEYWARD_ADMIN_TLS_KEY", "PEM private key file of --admin-tls-cert"},
 	"secret":           {"secret", "KEYWARD_SECRET", "system secret, at least 32 bytes (default: generated into <data-dir>/secret)"},
 	"secret-file":      {"secret-file", "KEYWARD_SECRET_FILE", "file holding the system secret, instead of --secret (one trailing newline is dropped)"},
 	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
@@ -114,6 +125,10 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Issuer, "issuer", "http://127.0.0.1:8080", usage("issuer"))
 	fs.StringVar(&c.PublicAddr, "public-addr", "127.0.0.1:8080", usage("public-addr"))
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:8081", usage("admin-addr"))
+	fs.StringVar(&c.TLSCert, "tls-cert", "", usage("tls-cert"))
+	fs.StringVar(&c.TLSKey, "tls-key", "", usage("tls-key"))
+	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert", "", usage("admin-tls-cert"))
+	fs.StringVar(&c.AdminTLSKey, "admin-tls-key", "", usage("admin-tls-key"))
 	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", time.Hour, usage("access-token-ttl"))
 	fs.DurationVar(&c.KeyRotation, "key-rotation", 30*24*time.Hour, usage("key-rotation"))
 	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 0, usage("refresh-grace"))
@@ -264,6 +279,8 @@ func (c *Config) ValidateServe() error {
 	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" && !strings.HasSuffix(c.PublicAddr, ":0") {
 		errs = append(errs, errors.New("--public-addr and --admin-addr must differ"))
 	}
+	errs = append(errs, pairProblem("tls-cert", c.TLSCert, "tls-key", c.TLSKey),
+		pairProblem("admin-tls-cert", c.AdminTLSCert, "admin-tls-key", c.AdminTLSKey))
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--access-token-ttl: %s must be between 1m and 24h", c.AccessTokenTTL))
 	}
@@ -284,6 +301,29 @@ func (c *Config) ValidateServe() error {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
 	return errors.Join(errs...)
+}
+
+// pairProblem reports a certificate given without its key, or a key
+// without its certificate (nil when both or neither are given).
+func pairProblem(certName, cert, keyName, key string) error {
+	if (cert == "") == (key == "") {
+		return nil
+	}
+	given := certName
+	if cert == "" {
+		given = keyName
+	}
+	return fmt.Errorf("--%s and --%s (%s, %s): give both or neither; only --%s is set",
+		certName, keyName, settings[certName].env, settings[keyName].env, given)
+}
+
+// adminTLS returns the certificate and key files of the admin listener:
+// its own pair when given, else the public one ("" for plain HTTP).
+func (c *Config) adminTLS() (cert, key string) {
+	if c.AdminTLSCert != "" || c.AdminTLSKey != "" {
+		return c.AdminTLSCert, c.AdminTLSKey
+	}
+	return c.TLSCert, c.TLSKey
 }
 
 // apiKeyEnv returns APIKeyEnv with its default applied.
