@@ -23,7 +23,7 @@ func (cs *console) csrfBinding(c *gin.Context) string {
 	}
 	v := randomToken(18)
 	http.SetCookie(c.Writer, &http.Cookie{Name: consoleCSRFCookie, Value: v, Path: "/console/", HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(cs.s.cfg.SessionTTL.Seconds())})
+		Secure: cs.s.sessions.Secure(c.Request), SameSite: http.SameSiteStrictMode, MaxAge: int(cs.s.cfg.SessionTTL.Seconds())})
 	c.Set(consoleCSRFCookie, v)
 	return v
 }

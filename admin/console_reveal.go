@@ -76,7 +76,7 @@ func (cs *console) showOnce(c *gin.Context, v revealed) {
 	}
 	sealed := g.Seal(nonce, nonce, plain, []byte(revealCookie))
 	http.SetCookie(c.Writer, &http.Cookie{Name: revealCookie, Value: base64.RawURLEncoding.EncodeToString(sealed),
-		Path: revealPath, HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: revealTTL})
+		Path: revealPath, HttpOnly: true, Secure: cs.s.sessions.Secure(c.Request), SameSite: http.SameSiteStrictMode, MaxAge: revealTTL})
 	see(c, revealPath)
 }
 
@@ -108,7 +108,7 @@ func (cs *console) open(r *http.Request) (*revealed, bool) {
 func (cs *console) revealPage(c *gin.Context) {
 	v, ok := cs.open(c.Request)
 	http.SetCookie(c.Writer, &http.Cookie{Name: revealCookie, Value: "", Path: revealPath, HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+		Secure: cs.s.sessions.Secure(c.Request), SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	if !ok {
 		cs.message(c, http.StatusGone, "Nothing to show",
 			"A new key or secret is shown only once, right after it is made. "+

@@ -85,7 +85,10 @@ func New(cfg Config) (*Server, error) {
 		sessKey: sessKey,
 		csrfKey: cfg.Secret.Derive("keyward console-csrf v1"),
 		sessions: &authz.BrowserSessions{Store: cfg.Store, Key: sessKey, Cookie: consoleCookie, TTL: cfg.SessionTTL,
-			SameSite: http.SameSiteStrictMode, Now: cfg.Now, Secure: func(r *http.Request) bool { return r.TLS != nil }},
+			SameSite: http.SameSiteStrictMode, Now: cfg.Now,
+			// Every console cookie is Secure when its request came over TLS
+			// or the issuer is https (the deployment is behind TLS).
+			Secure: func(r *http.Request) bool { return r.TLS != nil || strings.HasPrefix(cfg.PublicURL, "https://") }},
 	}
 	s.api = newAPIState(s)
 	return s, nil

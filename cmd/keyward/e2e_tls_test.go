@@ -111,7 +111,7 @@ func TestTLSServe(t *testing.T) {
 		if _, err := relying.cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(a.verifier)); err != nil {
 			t.Fatalf("code exchange over TLS: %v", err)
 		}
-		wantSecure(t, rec.set(), "kw_csrf", "kw_session")
+		wantCookies(t, rec.set(), true, "kw_csrf", "kw_session")
 	})
 
 	t.Run("console cookies Secure", func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestTLSServe(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("setup page over TLS: %d", resp.StatusCode)
 		}
-		wantSecure(t, rec.set(), "kw_console_csrf")
+		wantCookies(t, rec.set(), true, "kw_console_csrf")
 	})
 
 	t.Run("plain HTTP refused", func(t *testing.T) {

@@ -176,14 +176,15 @@ func discoverWith(t *testing.T, c *http.Client, base string) metadata {
 	return m
 }
 
-// wantSecure fails unless every cookie is Secure and each name was set.
-func wantSecure(t *testing.T, cookies []*http.Cookie, names ...string) {
+// wantCookies fails unless each cookie's Secure flag is secure and each
+// name was set.
+func wantCookies(t *testing.T, cookies []*http.Cookie, secure bool, names ...string) {
 	t.Helper()
 	set := map[string]bool{}
 	for _, c := range cookies {
 		set[c.Name] = true
-		if !c.Secure {
-			t.Errorf("cookie %s lacks Secure", c.Name)
+		if c.Secure != secure {
+			t.Errorf("cookie %s: Secure is %v, want %v", c.Name, c.Secure, secure)
 		}
 	}
 	for _, n := range names {
