@@ -104,7 +104,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	app.mountAdmin(adm)
 
 	srv := &Server{public: newHTTPServer(pub, pubTLS), admin: newHTTPServer(adm, admTLS)}
-	srv.PublicURL, srv.AdminURL = baseURL(srv.public, pubLn), baseURL(srv.admin, admLn)
+	srv.PublicURL, srv.AdminURL = baseURL(pubLn, pubTLS), baseURL(admLn, admTLS)
 	srv.SetupURL = app.setupURL(ctx, srv.AdminURL)
 
 	errc := make(chan error, 2)
@@ -120,6 +120,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  no admin user yet; create one at this one-time link:\n    %s\n", srv.SetupURL)
 	}
 	log.Info("serving", "public", srv.PublicURL, "admin", srv.AdminURL, "issuer", m.Config.Issuer)
+	warnIssuer(log, m.Config.Issuer, pubTLS != nil)
 	if m.Started != nil {
 		m.Started <- srv
 	}

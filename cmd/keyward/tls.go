@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -57,8 +59,9 @@ func hsts(h http.Handler) http.Handler {
 	})
 }
 
-// serveOn serves srv on ln: over TLS when srv has a TLS config (HTTP/2
-// included), plain HTTP otherwise.
+// serveOn serves srv on ln: over TLS when newHTTPServer gave it a TLS
+// config (HTTP/2 included), plain HTTP otherwise. It looks before serving:
+// net/http sets a TLS config of its own on a plain server once it serves.
 func serveOn(srv *http.Server, ln net.Listener) error {
 	if srv.TLSConfig != nil {
 		return srv.ServeTLS(ln, "", "")
@@ -66,10 +69,34 @@ func serveOn(srv *http.Server, ln net.Listener) error {
 	return srv.Serve(ln)
 }
 
-// baseURL is where srv answers on ln: https when it serves TLS.
-func baseURL(srv *http.Server, ln net.Listener) string {
-	if srv.TLSConfig != nil {
+// baseURL is where ln answers: https when it serves certs.
+func baseURL(ln net.Listener, certs *certReloader) string {
+	if certs != nil {
 		return "https://" + ln.Addr().String()
 	}
 	return "http://" + ln.Addr().String()
+}
+
+// warnIssuer logs what an http issuer puts at risk: on a host other than
+// loopback, codes, tokens and passwords cross the network in clear; with
+// a TLS public listener, discovery advertises URLs that do not answer.
+func warnIssuer(log *slog.Logger, issuer string, publicTLS bool) {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Scheme != "http" {
+		return
+	}
+	if !isLoopback(u.Hostname()) {
+		log.Warn("the issuer is plain http on a non-loopback host: codes, tokens and passwords cross the network "+
+			"unencrypted; serve TLS (--tls-cert) or put a TLS proxy in front, and give an https --issuer", "issuer", issuer)
+	}
+	if publicTLS {
+		log.Warn("the public listener serves TLS but the issuer is http: discovery names URLs that do not answer; "+
+			"give an https --issuer", "issuer", issuer)
+	}
+}
+
+// isLoopback reports whether host names the loopback interface.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
 }
