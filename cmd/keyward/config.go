@@ -81,6 +81,9 @@ type Config struct {
 	readErrs []error
 }
 
+// defaultPublicAddr is the default --public-addr, of serve and healthcheck.
+const defaultPublicAddr = "127.0.0.1:8080"
+
 // setting describes one flag with its environment variable.
 type setting struct {
 	flag, env, usage string
@@ -123,7 +126,7 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 // bindServe registers the settings of serve.
 func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Issuer, "issuer", "http://127.0.0.1:8080", usage("issuer"))
-	fs.StringVar(&c.PublicAddr, "public-addr", "127.0.0.1:8080", usage("public-addr"))
+	fs.StringVar(&c.PublicAddr, "public-addr", defaultPublicAddr, usage("public-addr"))
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:8081", usage("admin-addr"))
 	fs.StringVar(&c.TLSCert, "tls-cert", "", usage("tls-cert"))
 	fs.StringVar(&c.TLSKey, "tls-key", "", usage("tls-key"))
