@@ -19,11 +19,15 @@ const (
 	csrfCookie    = "kw_csrf"
 )
 
-func (p *Provider) secureCookies() bool { return strings.HasPrefix(p.cfg.Issuer, "https://") }
+// secureCookies reports whether the cookies of r's answer are Secure: the
+// request came over TLS, or the issuer is https (TLS ends at a proxy).
+func (p *Provider) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(p.cfg.Issuer, "https://")
+}
 
-func (p *Provider) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+func (p *Provider) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: p.secureCookies(),
+		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: p.secureCookies(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(maxAge.Seconds()),
 	})
 }
@@ -58,7 +62,7 @@ func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request, purpose str
 		if binding, err = randomToken(18); err != nil {
 			return "", err
 		}
-		p.setCookie(w, csrfCookie, binding, 12*time.Hour)
+		p.setCookie(w, r, csrfCookie, binding, 12*time.Hour)
 	}
 	return p.csrfMAC(purpose, binding, bound), nil
 }

@@ -228,7 +228,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.csrfKey = cfg.Secret.Derive(keys.PurposeCSRF)
 	p.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now,
-		Secure: func(*http.Request) bool { return strings.HasPrefix(cfg.Issuer, "https://") }}
+		Secure: p.secureCookies}
 	p.limits = newLimiter(cfg.TokenRate, now)
 	p.logins = accounts.NewLoginGuard(now)
 	var err error

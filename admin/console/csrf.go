@@ -23,7 +23,7 @@ func (cs *Server) csrfBinding(c *gin.Context) string {
 	}
 	v := randomToken(18)
 	http.SetCookie(c.Writer, &http.Cookie{Name: consoleCSRFCookie, Value: v, Path: "/console/", HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(cs.cfg.Sessions.ttl.Seconds())})
+		Secure: cs.cfg.Sessions.secure(c.Request), SameSite: http.SameSiteStrictMode, MaxAge: int(cs.cfg.Sessions.ttl.Seconds())})
 	c.Set(consoleCSRFCookie, v)
 	return v
 }

@@ -46,7 +46,7 @@ func (cs *Server) showOnce(c *gin.Context, v revealed) {
 	}
 	sealed := cs.reveal.Seal(plain, []byte(revealCookie))
 	http.SetCookie(c.Writer, &http.Cookie{Name: revealCookie, Value: base64.RawURLEncoding.EncodeToString(sealed),
-		Path: revealPath, HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: revealTTL})
+		Path: revealPath, HttpOnly: true, Secure: cs.cfg.Sessions.secure(c.Request), SameSite: http.SameSiteStrictMode, MaxAge: revealTTL})
 	see(c, revealPath)
 }
 
@@ -77,7 +77,7 @@ func (cs *Server) open(r *http.Request) (*revealed, bool) {
 func (cs *Server) revealPage(c *gin.Context) {
 	v, ok := cs.open(c.Request)
 	http.SetCookie(c.Writer, &http.Cookie{Name: revealCookie, Value: "", Path: revealPath, HttpOnly: true,
-		Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+		Secure: cs.cfg.Sessions.secure(c.Request), SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	if !ok {
 		cs.message(c, http.StatusGone, "Nothing to show",
 			"A new key or secret is shown only once, right after it is made. "+

@@ -20,6 +20,9 @@ type SessionsConfig struct {
 	// TTL is the session lifetime (default 12h).
 	TTL time.Duration
 	Now func() time.Time // default time.Now
+	// SecureCookies makes every console cookie Secure over plain HTTP too:
+	// the issuer is https (TLS ends at a proxy). Over TLS they always are.
+	SecureCookies bool
 }
 
 // Sessions are the console's sign-ins: a cookie (kw_console, SameSite
@@ -27,9 +30,10 @@ type SessionsConfig struct {
 // starts and ends them; the admin API reads them too, so a signed-in
 // admin may call it from the browser.
 type Sessions struct {
-	key      []byte
-	ttl      time.Duration
-	sessions *accounts.BrowserSessions
+	secureCookies bool
+	key           []byte
+	ttl           time.Duration
+	sessions      *accounts.BrowserSessions
 }
 
 // NewSessions checks cfg and returns the console's sessions.
@@ -47,11 +51,15 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 		cfg.Now = time.Now
 	}
 	sessKey := cfg.Secret.Derive(keys.PurposeConsoleSession)
-	return &Sessions{key: sessKey, ttl: cfg.TTL,
-		sessions: &accounts.BrowserSessions{Store: cfg.Store, Key: sessKey, Cookie: consoleCookie, TTL: cfg.TTL,
-			SameSite: http.SameSiteStrictMode, Now: cfg.Now, Secure: func(r *http.Request) bool { return r.TLS != nil }},
-	}, nil
+	s := &Sessions{secureCookies: cfg.SecureCookies, key: sessKey, ttl: cfg.TTL}
+	s.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: sessKey, Cookie: consoleCookie, TTL: cfg.TTL,
+		SameSite: http.SameSiteStrictMode, Now: cfg.Now, Secure: s.secure}
+	return s, nil
 }
+
+// secure reports whether the console's cookies of r's answer are Secure:
+// r came over TLS, or the issuer is https.
+func (s *Sessions) secure(r *http.Request) bool { return r.TLS != nil || s.secureCookies }
 
 // Start signs an admin user in to the console (a new session, never the
 // one the browser had).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,7 +91,8 @@ var _ admin.Sessions = (*console.Sessions)(nil)
 // its sessions, the webhook dispatcher (told of changes through events),
 // and the REST API, which takes cfg with the sessions and the dispatcher.
 func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string) error {
-	sessions, err := console.NewSessions(console.SessionsConfig{Store: cfg.Store, Secret: cfg.Secret})
+	sessions, err := console.NewSessions(console.SessionsConfig{Store: cfg.Store, Secret: cfg.Secret,
+		SecureCookies: strings.HasPrefix(issuer, "https://")})
 	if err != nil {
 		return err
 	}

@@ -34,9 +34,19 @@ type Config struct {
 	PublicAddr string
 	// AdminAddr serves the admin API, the console and /metrics.
 	AdminAddr string
+	// TLSCert and TLSKey (PEM files, both or neither) serve the public
+	// listener, and the admin one unless AdminTLSCert and AdminTLSKey are
+	// given, over TLS 1.2 or later; changed files are re-read.
+	TLSCert, TLSKey string
+	// AdminTLSCert and AdminTLSKey (both or neither) serve the admin
+	// listener over TLS with a certificate of its own.
+	AdminTLSCert, AdminTLSKey string
 	// Secret is the system secret (≥ 32 bytes); generated into
 	// DataDir/secret on first run with SQLite, required with PostgreSQL.
 	Secret string
+	// SecretFile names a file holding the secret instead (one trailing
+	// newline is dropped); it sets Secret when the settings are read.
+	SecretFile string
 	// LogFormat is "text" or "json" (default: text on a terminal).
 	LogFormat string
 	// NoMigrate makes serve skip migrations.
@@ -66,9 +76,14 @@ type Config struct {
 	// before an on-demand rotation may promote it.
 	JWKSMaxAge time.Duration
 
-	// envErrs are environment values that could not be parsed (see applyEnv).
-	envErrs []error
+	// readErrs are problems met while reading the settings, kept for
+	// Validate*: environment values that do not parse (see applyEnv) and a
+	// secret file that cannot be used (see readSecretFile).
+	readErrs []error
 }
+
+// defaultPublicAddr is the default --public-addr, of serve and healthcheck.
+const defaultPublicAddr = "127.0.0.1:8080"
 
 // setting describes one flag with its environment variable.
 type setting struct {
@@ -81,7 +96,12 @@ var settings = map[string]setting{
 	"issuer":           {"issuer", "KEYWARD_ISSUER", "the issuer URL; must be the public base URL"},
 	"public-addr":      {"public-addr", "KEYWARD_PUBLIC_ADDR", "address of the OAuth2/OIDC endpoints and login pages"},
 	"admin-addr":       {"admin-addr", "KEYWARD_ADMIN_ADDR", "address of the admin API, console and metrics"},
+	"tls-cert":         {"tls-cert", "KEYWARD_TLS_CERT", "PEM certificate (chain) file: serve both listeners over TLS; re-read when it changes"},
+	"tls-key":          {"tls-key", "KEYWARD_TLS_KEY", "PEM private key file of --tls-cert"},
+	"admin-tls-cert":   {"admin-tls-cert", "KEYWARD_ADMIN_TLS_CERT", "PEM certificate file of the admin listener, instead of --tls-cert"},
+	"admin-tls-key":    {"admin-tls-key", "KEYWARD_ADMIN_TLS_KEY", "PEM private key file of --admin-tls-cert"},
 	"secret":           {"secret", "KEYWARD_SECRET", "system secret, at least 32 bytes (default: generated into <data-dir>/secret)"},
+	"secret-file":      {"secret-file", "KEYWARD_SECRET_FILE", "file holding the system secret, instead of --secret (one trailing newline is dropped)"},
 	"log-format":       {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
 	"access-token-ttl": {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
 	"key-rotation":     {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
@@ -97,6 +117,7 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", "./keyward-data", usage("data-dir"))
 	fs.StringVar(&c.DatabaseURL, "database-url", "", usage("database-url"))
 	fs.StringVar(&c.Secret, "secret", "", usage("secret"))
+	fs.StringVar(&c.SecretFile, "secret-file", "", usage("secret-file"))
 	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format"))
 	fs.StringVar(&c.APIKeyEnv, "api-key-env", keys.EnvLive, usage("api-key-env"))
 	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", signing.DefaultJWKSMaxAge, usage("jwks-max-age"))
@@ -106,8 +127,12 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 // bindServe registers the settings of serve.
 func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Issuer, "issuer", "http://127.0.0.1:8080", usage("issuer"))
-	fs.StringVar(&c.PublicAddr, "public-addr", "127.0.0.1:8080", usage("public-addr"))
+	fs.StringVar(&c.PublicAddr, "public-addr", defaultPublicAddr, usage("public-addr"))
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:8081", usage("admin-addr"))
+	fs.StringVar(&c.TLSCert, "tls-cert", "", usage("tls-cert"))
+	fs.StringVar(&c.TLSKey, "tls-key", "", usage("tls-key"))
+	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert", "", usage("admin-tls-cert"))
+	fs.StringVar(&c.AdminTLSKey, "admin-tls-key", "", usage("admin-tls-key"))
 	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", authz.DefaultAccessTokenTTL, usage("access-token-ttl"))
 	fs.DurationVar(&c.KeyRotation, "key-rotation", signing.DefaultRotationPeriod, usage("key-rotation"))
 	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 0, usage("refresh-grace"))
@@ -147,9 +172,33 @@ func (c *Config) applyEnv(fs *pflag.FlagSet) {
 			default:
 				err = fmt.Errorf("%s: %w", s.env, err)
 			}
-			c.envErrs = append(c.envErrs, err)
+			c.readErrs = append(c.readErrs, err)
 		}
 	}
+}
+
+// readSecretFile sets Secret from SecretFile, dropping one trailing
+// newline. Giving both, a file that cannot be read and a secret shorter
+// than keys.MinSecretLen are problems kept for Validate*.
+func (c *Config) readSecretFile() {
+	if c.SecretFile == "" {
+		return
+	}
+	if c.Secret != "" {
+		c.readErrs = append(c.readErrs, errors.New("--secret and --secret-file: give one of them, not both"))
+		return
+	}
+	b, err := os.ReadFile(c.SecretFile)
+	if err != nil {
+		c.readErrs = append(c.readErrs, fmt.Errorf("--secret-file: %w", err))
+		return
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if len(s) < keys.MinSecretLen {
+		c.readErrs = append(c.readErrs, fmt.Errorf("--secret-file %s: must be at least %d bytes (got %d)", c.SecretFile, keys.MinSecretLen, len(s)))
+		return
+	}
+	c.Secret = s
 }
 
 // Engine returns "sqlite" or "postgres" and the DSN for it.
@@ -183,7 +232,7 @@ func (c *Config) ValidateCommon() error { return c.validateCommon(true) }
 func (c *Config) ValidateMigrate() error { return c.validateCommon(false) }
 
 func (c *Config) validateCommon(needSecret bool) error {
-	errs := append([]error(nil), c.envErrs...)
+	errs := append([]error(nil), c.readErrs...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir: must not be empty"))
 	}
@@ -194,8 +243,9 @@ func (c *Config) validateCommon(needSecret bool) error {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		errs = append(errs, fmt.Errorf("--secret: must be at least 32 bytes (got %d)", len(c.Secret)))
 	}
-	if needSecret && engine == "postgres" && c.Secret == "" {
-		errs = append(errs, errors.New("--secret (KEYWARD_SECRET) is required with PostgreSQL, so every instance shares it; generate one with: openssl rand -hex 32"))
+	if needSecret && engine == "postgres" && c.Secret == "" && c.SecretFile == "" {
+		errs = append(errs, errors.New("--secret (KEYWARD_SECRET) is required with PostgreSQL, so every instance shares it; "+
+			"generate one with: openssl rand -hex 32 (or give a file holding it with --secret-file)"))
 	}
 	switch c.LogFormat {
 	case "", "text", "json":
@@ -233,6 +283,8 @@ func (c *Config) ValidateServe() error {
 	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" && !strings.HasSuffix(c.PublicAddr, ":0") {
 		errs = append(errs, errors.New("--public-addr and --admin-addr must differ"))
 	}
+	errs = append(errs, pairProblem("tls-cert", c.TLSCert, "tls-key", c.TLSKey),
+		pairProblem("admin-tls-cert", c.AdminTLSCert, "admin-tls-key", c.AdminTLSKey))
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--access-token-ttl: %s must be between 1m and 24h", c.AccessTokenTTL))
 	}
@@ -253,6 +305,29 @@ func (c *Config) ValidateServe() error {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
 	return errors.Join(errs...)
+}
+
+// pairProblem reports a certificate given without its key, or a key
+// without its certificate (nil when both or neither are given).
+func pairProblem(certName, cert, keyName, key string) error {
+	if (cert == "") == (key == "") {
+		return nil
+	}
+	given := certName
+	if cert == "" {
+		given = keyName
+	}
+	return fmt.Errorf("--%s and --%s (%s, %s): give both or neither; only --%s is set",
+		certName, keyName, settings[certName].env, settings[keyName].env, given)
+}
+
+// adminTLS returns the certificate and key files of the admin listener:
+// its own pair when given, else the public one ("" for plain HTTP).
+func (c *Config) adminTLS() (cert, key string) {
+	if c.AdminTLSCert != "" || c.AdminTLSKey != "" {
+		return c.AdminTLSCert, c.AdminTLSKey
+	}
+	return c.TLSCert, c.TLSKey
 }
 
 // apiKeyEnv returns APIKeyEnv with its default applied.

@@ -112,7 +112,7 @@ func (m *Main) openMigrated(ctx context.Context) (database, keys.Secret, error) 
 // fingerprint existed) records it only for a secret that opens them.
 func checkSecret(ctx context.Context, db database, secret keys.Secret) error {
 	wrong := usagef("the system secret is not the one this database was created with: " +
-		"give the same --secret (KEYWARD_SECRET, or <data-dir>/secret) to every instance and command")
+		"give the same --secret (KEYWARD_SECRET, --secret-file, or <data-dir>/secret) to every instance and command")
 	if err := signing.CheckSecret(ctx, db, secret); errors.Is(err, signing.ErrWrongSecret) {
 		return wrong
 	} else if err != nil {

@@ -41,6 +41,9 @@ type env struct {
 	dataDir string
 	dbURL   string
 	secret  string
+	// issuerScheme is the scheme of serve's issuer: "http" when "", or
+	// "https" for a server behind TLS.
+	issuerScheme string
 }
 
 func sqliteEnv(t *testing.T) *env { return &env{t: t, dataDir: t.TempDir()} }
@@ -67,9 +70,15 @@ func (e *env) args(args ...string) []string {
 // run runs one command and returns its exit code, stdout and stderr.
 func (e *env) run(stdin string, args ...string) (int, string, string) {
 	e.t.Helper()
+	return e.runContext(context.Background(), stdin, args...)
+}
+
+// runContext is run with ctx, which stops a serve.
+func (e *env) runContext(ctx context.Context, stdin string, args ...string) (int, string, string) {
+	e.t.Helper()
 	var out, errb bytes.Buffer
 	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}
-	code := m.Run(context.Background(), e.args(args...))
+	code := m.Run(ctx, e.args(args...))
 	m.Close()
 	return code, out.String(), errb.String()
 }
@@ -106,7 +115,11 @@ func (e *env) serve(extra ...string) *server {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	issuer := "http://" + pub.Addr().String()
+	scheme := e.issuerScheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	issuer := scheme + "://" + pub.Addr().String()
 	started := make(chan *Server, 1)
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: logs, Started: started,
@@ -238,21 +251,31 @@ func TestConfigProblemsReportedTogether(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, []string{"unknown command"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := e.run("", tc.args...)
-			if code != 2 {
-				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
-				t.Errorf("stack trace on stderr:\n%s", stderr)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { settingsProblem(t, e, tc.args, tc.want...) })
 	}
+}
+
+// settingsProblem runs args and checks that they are refused as settings
+// problems: exit code 2, every string of want on stderr and no stack
+// trace. It returns stderr.
+func settingsProblem(t *testing.T, e *env, args []string, want ...string) string {
+	t.Helper()
+	// A serve that starts after all is stopped, and fails with exit 0.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code, _, stderr := e.runContext(ctx, "", args...)
+	if code != 2 {
+		t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+		t.Errorf("stack trace on stderr:\n%s", stderr)
+	}
+	return stderr
 }
 
 func TestEnvironmentAndFlags(t *testing.T) {

@@ -199,6 +199,7 @@ func (m *Main) parse(fs *pflag.FlagSet, args []string) error {
 		return usageError{err}
 	}
 	m.Config.applyEnv(fs)
+	m.Config.readSecretFile()
 	if m.SetDefaultLogger {
 		slog.SetDefault(m.log())
 	}

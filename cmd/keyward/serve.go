@@ -39,10 +39,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	start := time.Now()
 	log := m.log()
 
-	// Every problem is reported together: settings, ports, database.
+	// Every problem is reported together: settings, certificates, ports, database.
 	invalid := m.Config.ValidateServe()
+	pubTLS, admTLS, tlsErr := m.loadTLS(log)
 	pubLn, admLn, lnErr := m.listen()
-	db, err := m.openValidated(ctx, errors.Join(invalid, lnErr))
+	db, err := m.openValidated(ctx, errors.Join(invalid, tlsErr, lnErr))
 	if err != nil {
 		// Free the ports we opened now; Close would, but a caller may retry at once.
 		for _, ln := range []net.Listener{pubLn, admLn} {
@@ -102,17 +103,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	adm.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	app.mountAdmin(adm)
 
-	srv := &Server{
-		PublicURL: "http://" + pubLn.Addr().String(),
-		AdminURL:  "http://" + admLn.Addr().String(),
-		public:    newHTTPServer(pub),
-		admin:     newHTTPServer(adm),
-	}
+	srv := &Server{public: newHTTPServer(pub, pubTLS), admin: newHTTPServer(adm, admTLS)}
+	srv.PublicURL, srv.AdminURL = baseURL(pubLn, pubTLS), baseURL(admLn, admTLS)
 	srv.SetupURL = app.setupURL(ctx, srv.AdminURL)
 
 	errc := make(chan error, 2)
-	go func() { errc <- srv.public.Serve(pubLn) }()
-	go func() { errc <- srv.admin.Serve(admLn) }()
+	go func() { errc <- serveOn(srv.public, pubLn) }()
+	go func() { errc <- serveOn(srv.admin, admLn) }()
 	bgctx, stopBG := context.WithCancel(context.Background())
 	bgDone := app.runBackground(bgctx)
 
@@ -123,6 +120,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  no admin user yet; create one at this one-time link:\n    %s\n", srv.SetupURL)
 	}
 	log.Info("serving", "public", srv.PublicURL, "admin", srv.AdminURL, "issuer", m.Config.Issuer)
+	warnIssuer(log, m.Config.Issuer, pubTLS != nil)
 	if m.Started != nil {
 		m.Started <- srv
 	}
@@ -176,8 +174,10 @@ func (m *Main) listen() (pub, adm net.Listener, err error) {
 	return pub, adm, errors.Join(errs...)
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
+// newHTTPServer returns the server of a listener: over TLS, with HSTS,
+// when certs is not nil.
+func newHTTPServer(h http.Handler, certs *certReloader) *http.Server {
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -185,6 +185,10 @@ func newHTTPServer(h http.Handler) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	if certs != nil {
+		srv.Handler, srv.TLSConfig = hsts(h), tlsConfig(certs)
+	}
+	return srv
 }
 
 func readyz(db database) gin.HandlerFunc {
