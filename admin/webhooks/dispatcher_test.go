@@ -50,16 +50,18 @@ func TestDispatcher(t *testing.T) {
 	t.Cleanup(func() { stop(); <-done; d.Close() })
 
 	got := recv.Wait(t)
-	if err := Verify(secret, got.Header.Get(SignatureHeader), got.Body, time.Now(), time.Minute); err != nil {
-		t.Errorf("signature %q: %v", got.Header.Get(SignatureHeader), err)
+	if err := Verify(secret, got.Header.Get(IDHeader), got.Header.Get(TimestampHeader), got.Header.Get(SignatureHeader),
+		got.Body, time.Now(), time.Minute); err != nil {
+		t.Errorf("signature %v: %v", got.Header, err)
 	}
 	var ev Event
 	if err := json.Unmarshal(got.Body, &ev); err != nil || ev.Type != "client.created" || ev.Actor != "cli" ||
 		ev.Subject != "c1" || string(ev.Data) != `{"name":"svc"}` {
 		t.Errorf("body %s: %+v, %v", got.Body, ev, err)
 	}
+	// This delivery is the retry; its webhook-id is still the event's.
 	for h, v := range map[string]string{"Content-Type": "application/json", "User-Agent": "Keyward-Webhook/1",
-		"Keyward-Event": "client.created", "Keyward-Event-Id": ev.ID} {
+		IDHeader: ev.ID, EventHeader: "client.created", "Keyward-Event-Id": ev.ID} {
 		if got.Header.Get(h) != v {
 			t.Errorf("%s = %q, want %q", h, got.Header.Get(h), v)
 		}
