@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,8 +33,13 @@ func TestAPIWebhooks(t *testing.T) {
 	var hook webhookView
 	e.call("POST", "/admin/v1/webhooks", map[string]any{"url": hookURL, "event_types": []string{"client.*"},
 		"description": "ops"}, http.StatusCreated, &hook)
-	if hook.ID == "" || len(hook.Secret) < 40 || !hook.Enabled {
+	if hook.ID == "" || !hook.Enabled {
 		t.Fatalf("created: %+v", hook)
+	}
+	// whsec_ and 32 random bytes in standard base64 (Standard Webhooks).
+	if key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(hook.Secret, "whsec_")); err != nil ||
+		len(key) != 32 || !strings.HasPrefix(hook.Secret, "whsec_") {
+		t.Fatalf("secret %q: %d bytes, %v", hook.Secret, len(key), err)
 	}
 	path := "/admin/v1/webhooks/" + hook.ID
 	var got webhookView
@@ -47,13 +54,13 @@ func TestAPIWebhooks(t *testing.T) {
 	var cl clients.View
 	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc"}, http.StatusCreated, &cl)
 	d := recv.Wait(t)
-	if err := webhooks.Verify(hook.Secret, d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now(), 5*time.Minute); err != nil {
-		t.Fatalf("signature %q: %v", d.Header.Get(webhooks.SignatureHeader), err)
+	if err := verifyDelivery(hook.Secret, d, time.Now()); err != nil {
+		t.Fatalf("signature %v: %v", d.Header, err)
 	}
-	if err := webhooks.Verify("whsec_other", d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now(), 5*time.Minute); err == nil {
+	if err := verifyDelivery("whsec_b3RoZXIgc2VjcmV0", d, time.Now()); err == nil {
 		t.Error("a wrong secret verifies")
 	}
-	if err := webhooks.Verify(hook.Secret, d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now().Add(time.Hour), 5*time.Minute); err == nil {
+	if err := verifyDelivery(hook.Secret, d, time.Now().Add(time.Hour)); err == nil {
 		t.Error("an old delivery verifies")
 	}
 	var ev webhooks.Event
@@ -61,7 +68,8 @@ func TestAPIWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ev.Type != "client.created" || ev.Subject != cl.ClientID || ev.Actor != "client:"+e.clientID ||
-		d.Header.Get("Keyward-Event") != "client.created" || d.Header.Get("Content-Type") != "application/json" {
+		d.Header.Get(webhooks.IDHeader) != ev.ID || d.Header.Get(webhooks.EventHeader) != "client.created" ||
+		d.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("delivery: %+v %v", ev, d.Header)
 	}
 	if n := recv.Attempts(); n != 2 {
@@ -76,11 +84,14 @@ func TestAPIWebhooks(t *testing.T) {
 	}
 	e.call("POST", "/admin/v1/clients/"+cl.ClientID+"/rotate-secret", nil, http.StatusOK, nil)
 	d = recv.Wait(t)
-	if err := webhooks.Verify(rotated.Secret, d.Header.Get(webhooks.SignatureHeader), d.Body, time.Now(), time.Minute); err != nil {
+	if err := verifyDelivery(rotated.Secret, d, time.Now()); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if d.Header.Get("Keyward-Event") != "client.secret_rotated" {
-		t.Errorf("event %q", d.Header.Get("Keyward-Event"))
+	if err := verifyDelivery(hook.Secret, d, time.Now()); err == nil {
+		t.Error("the old secret still verifies after rotation")
+	}
+	if d.Header.Get(webhooks.EventHeader) != "client.secret_rotated" {
+		t.Errorf("event %q", d.Header.Get(webhooks.EventHeader))
 	}
 
 	// A disabled webhook gets nothing.
@@ -108,8 +119,15 @@ func TestAPIWebhooks(t *testing.T) {
 		t.Errorf("get after delete: %d", r.Status)
 	}
 	for _, d := range recv.Got() {
-		if typ := d.Header.Get("Keyward-Event"); typ != "client.created" && typ != "client.secret_rotated" {
+		if typ := d.Header.Get(webhooks.EventHeader); typ != "client.created" && typ != "client.secret_rotated" {
 			t.Errorf("unselected event %s delivered", typ)
 		}
 	}
+}
+
+// verifyDelivery checks d's Standard Webhooks headers with secret at now,
+// with the official libraries' tolerance of 5 minutes.
+func verifyDelivery(secret string, d admintest.Delivery, now time.Time) error {
+	return webhooks.Verify(secret, d.Header.Get(webhooks.IDHeader), d.Header.Get(webhooks.TimestampHeader),
+		d.Header.Get(webhooks.SignatureHeader), d.Body, now, 5*time.Minute)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/keyward/keyward/store"
@@ -42,13 +43,24 @@ func (d *Dispatcher) attempt(ctx context.Context, e *store.AuditEvent, h *store.
 	time.AfterFunc(d.cfg.Backoff[n], func() { d.enqueue(deliveryJob{event: e, hookID: h.ID, attempt: n + 1}) })
 }
 
-// deliver POSTs e to h once; an answer other than 2xx is an error.
+// EventHeader carries the event type, the body's "type", for receivers
+// that route before they parse. It is Keyward's, beside the Standard
+// Webhooks headers, as is Keyward-Event-Id (the webhook-id again).
+const EventHeader = "Keyward-Event"
+
+// deliver POSTs e to h once, signed (Sign) with h's secret and the event
+// id as webhook-id; an answer other than 2xx is an error.
 func (d *Dispatcher) deliver(ctx context.Context, e *store.AuditEvent, h *store.Webhook) error {
 	secret, err := d.openSecret(h)
 	if err != nil {
 		return err
 	}
 	body, err := json.Marshal(NewEvent(e))
+	if err != nil {
+		return err
+	}
+	now := d.cfg.Now()
+	sig, err := Sign(secret, e.ID, now, body)
 	if err != nil {
 		return err
 	}
@@ -60,9 +72,11 @@ func (d *Dispatcher) deliver(ctx context.Context, e *store.AuditEvent, h *store.
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Keyward-Webhook/1")
-	req.Header.Set("Keyward-Event", e.Type)
+	req.Header.Set(IDHeader, e.ID)
+	req.Header.Set(TimestampHeader, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(SignatureHeader, sig)
+	req.Header.Set(EventHeader, e.Type)
 	req.Header.Set("Keyward-Event-Id", e.ID)
-	req.Header.Set(SignatureHeader, Sign(secret, d.cfg.Now(), body))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return err
