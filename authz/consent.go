@@ -34,9 +34,7 @@ func (p *Provider) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who
 // grants nothing.
 func (p *Provider) consent(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
-	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
-		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
+	if !p.parsePageForm(c) {
 		return
 	}
 	returnTo := safeReturn(r.PostForm.Get("return_to"))

@@ -63,13 +63,13 @@ func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client
 	return fc
 }
 
-// login checks the username and password (POST /login), with backoff per
-// user and per address after repeated failures (LoginGuard). A disabled
-// user cannot sign in: the answer is the same as for a wrong password.
+// login checks the username and password (POST /login), with backoff
+// after repeated failures (LoginGuard). A disabled user cannot sign in:
+// the answer is the same as for a wrong password. A form over 1 MiB is
+// refused before any password is hashed.
 func (p *Provider) login(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
-		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
+	if !p.parsePageForm(c) {
 		return
 	}
 	returnTo := safeReturn(r.PostForm.Get("return_to"))

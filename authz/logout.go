@@ -16,8 +16,7 @@ import (
 // client named by client_id or by the id_token_hint's audience.
 func (p *Provider) logout(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	if err := r.ParseForm(); err != nil || !validUTF8Form(r) {
-		p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The request could not be read."})
+	if !p.parsePageForm(c) {
 		return
 	}
 	clientID := r.Form.Get("client_id")

@@ -137,11 +137,11 @@ func (cs *Server) loginPage(c *gin.Context) {
 
 // login signs an admin user in (POST /console/login). A wrong password, an
 // unknown username and a user who is no admin get the same answer, in the
-// same time; repeated failures back off per username and per address.
+// same time; repeated failures back off (accounts.LoginGuard). A form
+// over the console's cap is refused before any password is hashed.
 func (cs *Server) login(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	if err := r.ParseForm(); err != nil {
-		cs.message(c, http.StatusBadRequest, "Bad request", "The form could not be read.")
+	if !cs.readForm(c) {
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))

@@ -14,6 +14,21 @@ import (
 // parseForm reads a POSTed form and checks its CSRF token, which is bound
 // to the path it posts to; on failure it answers and returns false.
 func (cs *Server) parseForm(c *gin.Context) bool {
+	if !cs.readForm(c) {
+		return false
+	}
+	if !cs.checkCSRF(c, c.Request.URL.Path) {
+		cs.message(c, http.StatusForbidden, "Form expired",
+			"The form was not accepted: it expired or came from another site. Go back, reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// readForm reads a POSTed form of at most maxConsoleForm bytes (common
+// caps the body) and valid UTF-8; otherwise it answers 413 or 400 with a
+// page and returns false.
+func (cs *Server) readForm(c *gin.Context) bool {
 	r := c.Request
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -35,11 +50,6 @@ func (cs *Server) parseForm(c *gin.Context) bool {
 				return false
 			}
 		}
-	}
-	if !cs.checkCSRF(c, r.URL.Path) {
-		cs.message(c, http.StatusForbidden, "Form expired",
-			"The form was not accepted: it expired or came from another site. Go back, reload the page and try again.")
-		return false
 	}
 	return true
 }
