@@ -6,11 +6,22 @@ import (
 	"time"
 )
 
-// LoginGuard slows password guessing: after a few failures for one
-// username or one client address, further attempts wait with exponential
-// backoff up to 15 minutes (OWASP Authentication Cheat Sheet, "account
-// lockout"). It lives in memory: each instance guards its own share. The
-// login page and the admin console each keep one.
+// LoginGuard slows password guessing without letting anyone lock a
+// known user out (see the package documentation for the policy). It
+// counts failures on three keys, each with its free failures and then an
+// exponential backoff up to 15 minutes:
+//
+//   - the username and the client address together (5 free): whoever
+//     guesses a user's password from one address waits, the user
+//     elsewhere does not;
+//   - the username alone (100 free): guessing spread over many addresses
+//     is slowed too, but attempts from an address the user signed in from
+//     within the last 30 days are exempt, so the user keeps their way in;
+//   - the address alone (20 free): one address cannot spray usernames.
+//
+// Failures fade an hour after the last one. It lives in memory: each
+// instance guards its own share. The login page and the admin console
+// each keep one.
 //
 // An attempt is reserved with Begin before the password is checked and
 // counts as a failure while it is in flight, so parallel requests cannot
@@ -22,6 +33,7 @@ type LoginGuard struct {
 
 	mu       sync.Mutex
 	failures map[string]*failure
+	known    map[string]time.Time // pair key → latest successful sign-in
 }
 
 type failure struct {
@@ -32,11 +44,16 @@ type failure struct {
 }
 
 const (
-	freeUserFailures = 5
+	freePairFailures = 5
+	freeUserFailures = 100
 	freeIPFailures   = 20
 	maxLockout       = 15 * time.Minute
 	failureMemory    = time.Hour
-	maxGuardEntries  = 200_000
+	// knownMemory is how long a successful sign-in exempts its address
+	// from the per-username limit.
+	knownMemory     = 30 * 24 * time.Hour
+	maxGuardEntries = 200_000
+	maxKnownEntries = 200_000
 	// inFlightWait is the wait for an attempt refused because earlier
 	// ones are still being checked.
 	inFlightWait = time.Second
@@ -44,16 +61,16 @@ const (
 
 // NewLoginGuard returns an empty guard on the clock now.
 func NewLoginGuard(now func() time.Time) *LoginGuard {
-	return &LoginGuard{now: now, failures: map[string]*failure{}}
+	return &LoginGuard{now: now, failures: map[string]*failure{}, known: map[string]time.Time{}}
 }
 
 // Attempt is one login attempt reserved by Begin. Settle it with Fail or
 // Succeed; Cancel releases it without a verdict (a server error). Only the
 // first of these counts, so a deferred Cancel is safe.
 type Attempt struct {
-	g            *LoginGuard
-	username, ip string
-	done         bool // guarded by g.mu
+	g    *LoginGuard
+	keys []guardKey // the counters the attempt reserved; keys[0] is the pair
+	done bool       // guarded by g.mu
 }
 
 type guardKey struct {
@@ -61,9 +78,19 @@ type guardKey struct {
 	free int
 }
 
-func guardKeys(username, ip string) [2]guardKey {
-	return [2]guardKey{{"u:" + username, freeUserFailures}, {"ip:" + addressKey(ip), freeIPFailures}}
+// guardKeys are the counters of an attempt for username from addr (an
+// addressKey): the pair, the address and, unless the pair is known, the
+// username.
+func guardKeys(username, addr string, known bool) []guardKey {
+	keys := []guardKey{{pairKey(username, addr), freePairFailures}, {"ip:" + addr, freeIPFailures}}
+	if !known {
+		keys = append(keys, guardKey{"u:" + username, freeUserFailures})
+	}
+	return keys
 }
+
+// pairKey names a username at an address (which holds no space).
+func pairKey(username, addr string) string { return "p:" + addr + " " + username }
 
 // addressKey is the unit an address is counted in: an IPv4 address, or
 // the /64 of an IPv6 one (one host's usual allocation, RFC 6177), so that
@@ -81,7 +108,7 @@ func addressKey(ip string) string {
 }
 
 // Begin reserves an attempt for username from ip, or returns how long the
-// user or address must wait instead (and a nil Attempt).
+// attempt must wait instead (and a nil Attempt).
 func (g *LoginGuard) Begin(username, ip string) (*Attempt, time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -89,7 +116,9 @@ func (g *LoginGuard) Begin(username, ip string) (*Attempt, time.Duration) {
 	if len(g.failures) > maxGuardEntries {
 		g.pruneLocked(now)
 	}
-	keys := guardKeys(username, ip)
+	addr := addressKey(ip)
+	at, known := g.known[pairKey(username, addr)]
+	keys := guardKeys(username, addr, known && now.Sub(at) <= knownMemory)
 	var wait time.Duration
 	for _, k := range keys {
 		f := g.failures[k.key]
@@ -115,7 +144,7 @@ func (g *LoginGuard) Begin(username, ip string) (*Attempt, time.Duration) {
 		}
 		f.pending++
 	}
-	return &Attempt{g: g, username: username, ip: ip}, 0
+	return &Attempt{g: g, keys: keys}, 0
 }
 
 // forgetStale drops settled failures older than failureMemory.
@@ -139,7 +168,7 @@ func (a *Attempt) settle(fn func(k guardKey, f *failure, now time.Time)) {
 	}
 	a.done = true
 	now := g.now()
-	for _, k := range guardKeys(a.username, a.ip) {
+	for _, k := range a.keys {
 		f := g.failures[k.key]
 		if f == nil {
 			f = &failure{}
@@ -167,14 +196,28 @@ func (a *Attempt) Fail() {
 	})
 }
 
-// Succeed records a successful sign-in: the user's failures are
-// forgotten (the address's are kept).
+// Succeed records a successful sign-in: the failures of the username at
+// this address are forgotten (the username's and the address's are kept)
+// and the address becomes known for the username, exempt from the
+// per-username limit for knownMemory.
 func (a *Attempt) Succeed() {
-	a.settle(func(k guardKey, f *failure, _ time.Time) {
-		if k.key == "u:"+a.username {
+	a.settle(func(k guardKey, f *failure, now time.Time) {
+		if k.key == a.keys[0].key {
 			f.count, f.until = 0, time.Time{}
+			a.g.remember(k.key, now)
 		}
 	})
+}
+
+// remember marks a pair known, keeping at most maxKnownEntries.
+func (g *LoginGuard) remember(pair string, now time.Time) {
+	if _, ok := g.known[pair]; !ok && len(g.known) >= maxKnownEntries {
+		g.forgetKnown(now)
+		if len(g.known) >= maxKnownEntries {
+			g.known = map[string]time.Time{} // a flood of sign-ins: start over
+		}
+	}
+	g.known[pair] = now
 }
 
 // Cancel releases the attempt without counting it.
@@ -182,14 +225,25 @@ func (a *Attempt) Cancel() {
 	a.settle(func(guardKey, *failure, time.Time) {})
 }
 
-// Prune forgets failures older than an hour.
+// Prune forgets failures older than an hour and known addresses older
+// than 30 days.
 func (g *LoginGuard) Prune() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pruneLocked(g.now())
 }
 
+// forgetKnown drops the known pairs older than knownMemory.
+func (g *LoginGuard) forgetKnown(now time.Time) {
+	for k, at := range g.known {
+		if now.Sub(at) > knownMemory {
+			delete(g.known, k)
+		}
+	}
+}
+
 func (g *LoginGuard) pruneLocked(now time.Time) {
+	g.forgetKnown(now)
 	for k, f := range g.failures {
 		if f.pending == 0 && now.Sub(f.last) > failureMemory {
 			delete(g.failures, k)

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"maps"
 	"strconv"
 	"sync"
 	"testing"
@@ -46,8 +47,8 @@ func TestLoginGuardParallel(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if len(reserved) != freeUserFailures || refused != 40-freeUserFailures {
-		t.Fatalf("40 parallel attempts: %d reserved, %d refused; want %d reserved", len(reserved), refused, freeUserFailures)
+	if len(reserved) != freePairFailures || refused != 40-freePairFailures {
+		t.Fatalf("40 parallel attempts: %d reserved, %d refused; want %d reserved", len(reserved), refused, freePairFailures)
 	}
 	for _, a := range reserved {
 		a.Fail()
@@ -197,12 +198,19 @@ func TestLoginGuardPrune(t *testing.T) {
 	fail("recent", "192.0.2.2")
 	g.Prune()
 
-	want := map[string]bool{"u:recent": true, "ip:192.0.2.2": true, "u:slow": true, "ip:192.0.2.3": true}
-	if got := keys(); len(got) != len(want) || !got["u:recent"] || !got["ip:192.0.2.2"] || !got["u:slow"] || !got["ip:192.0.2.3"] {
-		t.Errorf("entries after Prune %v; want %v", got, want)
+	recent := map[string]bool{"u:recent": true, "ip:192.0.2.2": true, pairKey("recent", "192.0.2.2"): true}
+	slow := map[string]bool{"u:slow": true, "ip:192.0.2.3": true, pairKey("slow", "192.0.2.3"): true}
+	if got := keys(); !maps.Equal(got, union(recent, slow)) {
+		t.Errorf("entries after Prune %v; want %v", got, union(recent, slow))
 	}
 	inFlight.Cancel()
-	if got := keys(); len(got) != 2 {
-		t.Errorf("entries after the in-flight attempt ended %v; want only recent's", got)
+	if got := keys(); !maps.Equal(got, recent) {
+		t.Errorf("entries after the in-flight attempt ended %v; want only recent's %v", got, recent)
 	}
+}
+
+func union(a, b map[string]bool) map[string]bool {
+	m := maps.Clone(a)
+	maps.Copy(m, b)
+	return m
 }

@@ -186,3 +186,45 @@ func loginCSRF(t *testing.T, c *http.Client, base string) string {
 	}
 	return tok
 }
+
+// TestLoginNoLockout: someone who keeps guessing bob's password from one
+// address is held back there (429), while bob signs in from his own
+// address at once: the backoff is per username and address, so knowing a
+// username is not enough to lock its owner out.
+func TestLoginNoLockout(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	if code, _, stderr := e.run("correct horse battery\n", "users", "create", "--username", "bob", "--password-stdin"); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := e.serve("--trusted-proxies", "127.0.0.1")
+	login := func(from, password string) int {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		form := url.Values{"username": {"bob"}, "password": {password}, "csrf_token": {loginCSRF(t, c, s.PublicURL)}}
+		req, _ := http.NewRequest(http.MethodPost, s.PublicURL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	limited := false
+	for range 12 {
+		if code := login("203.0.113.66", "guess"); code == http.StatusTooManyRequests {
+			limited = true
+		} else if code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", code)
+		}
+	}
+	if !limited {
+		t.Fatal("12 wrong passwords from one address were never held back")
+	}
+	if code := login("198.51.100.7", "correct horse battery"); code != http.StatusOK {
+		t.Fatalf("bob from his own address after someone else's guesses: %d, want 200", code)
+	}
+}
