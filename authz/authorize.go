@@ -22,24 +22,30 @@ import (
 // code, the state and the issuer (RFC 9207).
 func (p *Provider) authorize(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	if !parseCappedForm(c) {
+	// Until fosite has validated the client and its redirect URI, every
+	// error is a page for the person (errorPage), never a redirect.
+	switch status := capForm(c); status {
+	case 0:
+	case http.StatusRequestEntityTooLarge:
+		p.badRequestPage(c.Writer, status, "The request is larger than 1 MiB.")
+		return
+	default:
+		p.badRequestPage(c.Writer, status, "The request's parameters could not be read.")
 		return
 	}
 	if !validUTF8Form(r) {
-		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "The request is not valid UTF-8."})
+		p.badRequestPage(c.Writer, http.StatusBadRequest, "The request is not valid UTF-8.")
 		return
 	}
 	if k, ok := repeatedQuery(r); ok {
-		// Which of the values is meant is unknowable, so no redirect either.
-		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request",
-			"error_description": "The parameter " + strconv.Quote(k) + " is included more than once."})
+		// Which of the values is meant is unknowable.
+		p.badRequestPage(c.Writer, http.StatusBadRequest, "The parameter "+strconv.Quote(k)+" is included more than once.")
 		return
 	}
 	if rm := r.Form.Get("response_mode"); rm != "" && rm != "query" {
 		// Only query is advertised; form_post would render fosite's own page
 		// outside this server's Content-Security-Policy.
-		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request",
-			"error_description": "response_mode must be query (response_modes_supported)."})
+		p.badRequestPage(c.Writer, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
 		return
 	}
 	ar, err := p.newAuthorizeRequest(ctx, r)
@@ -52,7 +58,7 @@ func (p *Provider) authorize(c *gin.Context) {
 	}
 	who, err := p.currentUser(ctx, r)
 	if err != nil {
-		p.authorizeError(ctx, c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		p.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
 	prompt := strings.Fields(ar.GetRequestForm().Get("prompt"))
@@ -79,7 +85,7 @@ func (p *Provider) authorize(c *gin.Context) {
 	if !slices.Contains(prompt, "consent") {
 		granted, err := p.consented(ctx, who.user.ID, client, ar.GetRequestedScopes())
 		if err != nil {
-			p.authorizeError(ctx, c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+			p.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 			return
 		}
 		if granted {
@@ -176,10 +182,18 @@ func (p *Provider) issueCode(ctx context.Context, w http.ResponseWriter, ar fosi
 }
 
 // authorizeError writes an authorization error: to the client's redirect
-// URI (with iss, RFC 9207 §2) when fosite validated it, else as JSON.
+// URI (with iss, RFC 9207 §2) when fosite validated it, else as a page for
+// the person whose browser brought the request (errorPage; RFC 6749
+// §4.1.2.1 forbids the redirect).
 func (p *Provider) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
-	if ar == nil {
-		ar = fosite.NewAuthorizeRequest()
+	if ar == nil || !ar.IsRedirectURIValid() {
+		p.errorPage(w, err)
+		return
+	}
+	if storeFailure(err) {
+		// RFC 6749 §4.1.2.1 names the code for a server that cannot
+		// answer now.
+		err = fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}
 	p.oauth.WriteAuthorizeError(ctx, &issWriter{ResponseWriter: w, issuer: p.cfg.Issuer}, ar, err)
 }

@@ -45,7 +45,8 @@ func (p *Provider) consent(c *gin.Context) {
 	}
 	who, err := p.currentUser(ctx, r)
 	if err != nil {
-		c.Status(http.StatusInternalServerError)
+		p.cfg.Logger.Warn("consent: store unavailable", "err", err)
+		p.outagePage(c.Writer)
 		return
 	}
 	if who == nil {
@@ -55,7 +56,7 @@ func (p *Provider) consent(c *gin.Context) {
 	// Re-validate the original authorization request exactly as sent.
 	orig, err := url.Parse(returnTo)
 	if err != nil {
-		c.Status(http.StatusBadRequest)
+		p.badRequestPage(c.Writer, http.StatusBadRequest, "The authorization request could not be read.")
 		return
 	}
 	areq := r.Clone(ctx)
@@ -73,7 +74,7 @@ func (p *Provider) consent(c *gin.Context) {
 		p.authorizeError(ctx, c.Writer, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 		return
 	default:
-		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "decision must be allow or deny"})
+		p.badRequestPage(c.Writer, http.StatusBadRequest, "decision must be allow or deny.")
 		return
 	}
 	client := ar.GetClient().(*fositeClient).c
@@ -86,7 +87,7 @@ func (p *Provider) consent(c *gin.Context) {
 		}
 	}
 	if err := p.cfg.Store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
-		p.authorizeError(ctx, c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		p.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
 	if p.cfg.Auditor != nil {

@@ -97,9 +97,7 @@ func (p *Provider) login(c *gin.Context) {
 	u, err := accounts.Authenticate(ctx, p.cfg.Store, username, password)
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		p.cfg.Logger.Warn("login: store unavailable", "err", err)
-		c.Header("Retry-After", "5")
-		p.pages.render(c.Writer, http.StatusServiceUnavailable, "message.html", pageData{Title: "Temporarily unavailable",
-			Message: "Sign-in is temporarily unavailable; please try again in a moment."})
+		p.outagePage(c.Writer)
 		return
 	}
 	if err != nil {

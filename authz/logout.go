@@ -2,12 +2,15 @@ package authz
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/store"
 )
 
 // logout is the end_session_endpoint (OpenID Connect RP-Initiated Logout
@@ -23,28 +26,33 @@ func (p *Provider) logout(c *gin.Context) {
 	if hint := r.Form.Get("id_token_hint"); hint != "" {
 		aud, ok := p.hintAudience(hint)
 		if !ok {
-			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "The id_token_hint is not an ID token of this server."})
+			p.badRequestPage(c.Writer, http.StatusBadRequest, "The id_token_hint is not an ID token of this server.")
 			return
 		}
 		if clientID == "" {
 			clientID = aud
 		} else if clientID != aud {
-			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request", Message: "client_id does not match the id_token_hint."})
+			p.badRequestPage(c.Writer, http.StatusBadRequest, "client_id does not match the id_token_hint.")
 			return
 		}
 	}
 	redirect := r.Form.Get("post_logout_redirect_uri")
 	if redirect != "" {
 		fc, err := p.clientCache.Get(ctx, clientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.cfg.Logger.Warn("logout: store unavailable", "err", err)
+			p.outagePage(c.Writer)
+			return
+		}
 		if err != nil || !slices.Contains(fc.PostLogoutRedirectURIs, redirect) {
-			p.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Bad request",
-				Message: "post_logout_redirect_uri is not registered for this client."})
+			p.badRequestPage(c.Writer, http.StatusBadRequest, "post_logout_redirect_uri is not registered for this client.")
 			return
 		}
 	}
 	who, err := p.currentUser(ctx, r)
 	if err != nil {
-		c.Status(http.StatusInternalServerError)
+		p.cfg.Logger.Warn("logout: store unavailable", "err", err)
+		p.outagePage(c.Writer)
 		return
 	}
 	if r.Method == http.MethodGet && who != nil {

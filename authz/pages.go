@@ -86,6 +86,8 @@ type pageData struct {
 	ClientID    string
 	RedirectURI string
 	State       string
+	// Code is the error code of an error page (error.html).
+	Code string
 }
 
 type scopeText struct{ Name, Description string }

@@ -247,12 +247,32 @@ func browserFlow(t *testing.T, browserCtx context.Context, e *env) {
 		t.Errorf("deny: callback got %v; want error=access_denied, state %q and iss %q", q, req.state, s.PublicURL)
 	}
 
+	// 7. A redirect URI the client never registered: no redirect, but an
+	// HTML page that explains and shows the error code.
+	bad := newBrowserAuth(conf, oauth2.SetAuthURLParam("redirect_uri", "https://evil.example/"+strings.Repeat("x", 200)))
+	resp, err = chromedp.Run(tab, chromedp.NavigateResponse(bad.url))
+	if err != nil {
+		t.Fatalf("navigate with an unregistered redirect_uri: %v", err)
+	}
+	if loc := browserLocation(t, tab); loc.Host != issuer.Host || resp.Status != http.StatusBadRequest {
+		t.Fatalf("unregistered redirect_uri: %d at %s, want a 400 page on the issuer", resp.Status, loc)
+	}
+	checkPageResponse(t, "error page (browser)", resp)
+	if code, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(".error-code"))); err != nil || code != "invalid_request" {
+		t.Errorf("error page: code %q (%v), want invalid_request", code, err)
+	}
+	checkPhoneLayout(t, tab, shots, "authorize-error")
+
 	// The pages as net/http sees them, without a browser.
 	checkPageHeaders(t, s.PublicURL, newBrowserAuth(conf).url)
 
 	for _, p := range problems() {
 		// The 401 of the wrong password is meant; Chrome logs it anyway.
 		if p.source == log.EntrySourceNetwork && strings.HasSuffix(p.url, "/login") && strings.Contains(p.text, "status of 401") {
+			continue
+		}
+		// So is the 400 of the unregistered redirect URI.
+		if p.source == log.EntrySourceNetwork && strings.HasPrefix(p.url, bad.url) && strings.Contains(p.text, "status of 400") {
 			continue
 		}
 		t.Errorf("browser reported: %s", p)

@@ -88,7 +88,7 @@ func (r *rp) checkIDToken(t *testing.T, tok *oauth2.Token, a authRequest, u test
 
 // wantAuthorizeError checks that an authorization request ends in an
 // error: either a redirect to the registered URI with error (and iss), or
-// a 4xx JSON answer on the server; never a code.
+// a 4xx HTML error page on the server; never a code.
 func wantAuthorizeError(t *testing.T, b *browser, s *server, u testUser, authURL string) string {
 	t.Helper()
 	p := b.get(authURL)
@@ -111,16 +111,14 @@ func wantAuthorizeError(t *testing.T, b *browser, s *server, u testUser, authURL
 	if p.status < 400 || p.status > 499 {
 		t.Fatalf("want a 4xx or an error redirect, got %d:\n%.500s", p.status, p.body)
 	}
-	return jsonError(t, p)
+	return pageError(t, p)
 }
 
-func jsonError(t *testing.T, p page) string {
+// pageError returns the error code of the HTML error page p, which an
+// authorization error is when it may not go back to the client.
+func pageError(t *testing.T, p page) string {
 	t.Helper()
-	r := reply{status: p.status, header: p.header, raw: p.body}
-	if p.header.Get("Content-Type") == "" || !containsJSON(p.header.Get("Content-Type")) {
-		t.Fatalf("error answer %d is %q, want JSON:\n%.300s", p.status, p.header.Get("Content-Type"), p.body)
-	}
-	return mustDecode(t, r).str("error")
+	return errorPageCode(t, reply{status: p.status, header: p.header, raw: p.body})
 }
 
 func TestE2EAuthorizationCode(t *testing.T) {
@@ -222,7 +220,7 @@ func TestE2EAuthorizationCode(t *testing.T) {
 					t.Errorf("redirect_uri %s: %d Location %q; want a 4xx without a redirect", ru, p.status, p.header.Get("Location"))
 					continue
 				}
-				if code := jsonError(t, p); code == "" {
+				if code := pageError(t, p); code != "invalid_request" {
 					t.Errorf("redirect_uri %s: no error code in %s", ru, p.body)
 				}
 			}

@@ -4,8 +4,11 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -200,6 +203,14 @@ func TestE2EBadInput(t *testing.T) {
 				if r.status < 400 || r.status > 499 || (tc.status != 0 && r.status != tc.status) {
 					t.Errorf("status %d, want %v (4xx): %.300s", r.status, tc.status, r.raw)
 				}
+				if strings.HasPrefix(tc.name, "authorize:") {
+					// Before the redirect URI is validated a person reads
+					// the answer: an HTML page (CONTRACT.md).
+					if got := errorPageCode(t, r); got == "" || (tc.errCode != "" && got != tc.errCode) {
+						t.Errorf("error page shows code %q, want %q", got, tc.errCode)
+					}
+					return
+				}
 				if !containsJSON(r.header.Get("Content-Type")) {
 					t.Fatalf("answer is %q, want JSON: %.300s", r.header.Get("Content-Type"), r.raw)
 				}
@@ -223,4 +234,29 @@ func TestE2EBadInput(t *testing.T) {
 			t.Errorf("server logged a panic or a 5xx:\n%s", logs)
 		}
 	})
+}
+
+// errorPageCode checks that r is an HTML page and returns the error code
+// it shows (the text of its element of class error-code).
+func errorPageCode(t *testing.T, r reply) string {
+	t.Helper()
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("answer is %q, want an HTML page: %.300s", r.header.Get("Content-Type"), r.raw)
+	}
+	doc, err := html.Parse(strings.NewReader(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && slices.Contains(strings.Fields(attr(n, "class")), "error-code") && n.FirstChild != nil {
+			code = strings.TrimSpace(n.FirstChild.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return code
 }
