@@ -75,7 +75,14 @@ func BenchmarkClientCredentialsJWT(b *testing.B) {
 
 // BenchmarkIntrospectJWT measures introspection of a JWT access token:
 // client authentication, signature check, revocation-list lookup.
-func BenchmarkIntrospectJWT(b *testing.B) {
+func BenchmarkIntrospectJWT(b *testing.B) { benchIntrospect(b, false) }
+
+// BenchmarkIntrospectJWTWhileThrottling is BenchmarkIntrospectJWT while
+// another address is held back for failed client authentication, so each
+// successful authentication takes the throttle's slow path.
+func BenchmarkIntrospectJWTWhileThrottling(b *testing.B) { benchIntrospect(b, true) }
+
+func benchIntrospect(b *testing.B, throttling bool) {
 	e := newBenchEnv(b)
 	id, secret := e.client(b, clients.Params{Name: "bench", Scopes: []string{"read"}})
 	w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
@@ -86,6 +93,15 @@ func BenchmarkIntrospectJWT(b *testing.B) {
 	form := url.Values{"token": {tok.AccessToken}}
 	if w := e.post("/oauth2/introspect", id, secret, form); w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
 		b.Fatalf("introspect: %d %s", w.Code, w.Body)
+	}
+	for throttling {
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/introspect", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		req.SetBasicAuth(id, "wrong")
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		throttling = w.Code != http.StatusTooManyRequests
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

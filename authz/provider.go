@@ -217,7 +217,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
-	p.auth = &clientAuth{fosite: f, cache: p.clientCache}
+	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor}
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
 		apiKeys: cfg.APIKeys}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
@@ -300,6 +300,7 @@ func (p *Provider) Run(ctx context.Context) {
 			}
 			p.logins.Prune()
 			p.limits.prune()
+			p.auth.throttle.prune()
 		}
 	}
 }

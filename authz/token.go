@@ -32,6 +32,9 @@ func (p *Provider) token(c *gin.Context) {
 		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication is required: HTTP Basic, or client_id in the body.")
 		return
 	}
+	if !p.auth.admit(c, clientID) {
+		return
+	}
 	if p.limits.enabled() {
 		ok, retry, remaining := p.limits.allow(p.limitKey(c, clientID))
 		p.limits.headers(c.Writer.Header(), ok, retry, remaining)
@@ -59,6 +62,12 @@ func (p *Provider) token(c *gin.Context) {
 		}
 	} else {
 		status, body = issue()
+	}
+	if status == http.StatusUnauthorized { // invalid_client, RFC 6749 §5.2
+		if wait := p.auth.failed(c, clientID); wait > 0 {
+			slowDown(c, wait)
+			return
+		}
 	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", "application/json;charset=UTF-8")

@@ -79,7 +79,7 @@ type guardKey struct {
 }
 
 // guardKeys are the counters of an attempt for username from addr (an
-// addressKey): the pair, the address and, unless the pair is known, the
+// AddressKey): the pair, the address and, unless the pair is known, the
 // username.
 func guardKeys(username, addr string, known bool) []guardKey {
 	keys := []guardKey{{pairKey(username, addr), freePairFailures}, {"ip:" + addr, freeIPFailures}}
@@ -92,10 +92,11 @@ func guardKeys(username, addr string, known bool) []guardKey {
 // pairKey names a username at an address (which holds no space).
 func pairKey(username, addr string) string { return "p:" + addr + " " + username }
 
-// addressKey is the unit an address is counted in: an IPv4 address, or
-// the /64 of an IPv6 one (one host's usual allocation, RFC 6177), so that
+// AddressKey is the unit a client address is counted in, here and by
+// the client-authentication throttle of authz: an IPv4 address, or the
+// /64 of an IPv6 one (one host's usual allocation, RFC 6177), so that
 // walking a prefix does not give fresh attempts.
-func addressKey(ip string) string {
+func AddressKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil || a.Unmap().Is4() {
 		return ip
@@ -116,7 +117,7 @@ func (g *LoginGuard) Begin(username, ip string) (*Attempt, time.Duration) {
 	if len(g.failures) > maxGuardEntries {
 		g.pruneLocked(now)
 	}
-	addr := addressKey(ip)
+	addr := AddressKey(ip)
 	at, known := g.known[pairKey(username, addr)]
 	keys := guardKeys(username, addr, known && now.Sub(at) <= knownMemory)
 	var wait time.Duration
