@@ -124,21 +124,20 @@ type Provider struct {
 	clientCache *clients.Cache
 	cors        *corsOrigins
 	revoked     *revocationList
-	limits      *limiter
 	logins      *accounts.LoginGuard
-	refresh     *refreshGrace
 	pages       *pages
 	csrfKey     []byte
 	sessions    *accounts.BrowserSessions
 	cancel      []func()
 
 	// The endpoint families that need only a part of the above.
-	auth         *clientAuth
-	tokens       *accessTokens
-	discovery    *discovery
-	introspector *introspector
-	userInfo     *userInfo
-	apiKeys      *apiKeyEndpoint
+	auth          *clientAuth
+	tokens        *accessTokens
+	tokenEndpoint *tokenEndpoint
+	discovery     *discovery
+	introspector  *introspector
+	userInfo      *userInfo
+	apiKeys       *apiKeyEndpoint
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -229,14 +228,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now,
 		Secure: p.secureCookies}
-	p.limits = newLimiter(cfg.TokenRate, now)
 	p.logins = accounts.NewLoginGuard(now)
-	var err error
-	p.refresh, err = newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
+	refresh, err := newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
 		cfg.Secret.Derive(keys.PurposeRefreshGrace))
 	if err != nil {
 		return nil, err
 	}
+	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
+		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger}
 	if p.pages, err = newPages(); err != nil {
 		return nil, err
 	}
@@ -299,7 +298,7 @@ func (p *Provider) Run(ctx context.Context) {
 				p.cfg.Logger.Warn("prune revocation list", "err", err)
 			}
 			p.logins.Prune()
-			p.limits.prune()
+			p.tokenEndpoint.limits.prune()
 			p.auth.throttle.prune()
 		}
 	}

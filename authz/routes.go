@@ -14,7 +14,7 @@ func (p *Provider) Mount(r gin.IRouter) {
 	p.discovery.mount(r)
 	r.GET(PathAuthorize, p.authorize)
 	r.POST(PathAuthorize, p.authorize)
-	r.POST(PathToken, p.clientCORS, p.token)
+	r.POST(PathToken, p.clientCORS, p.tokenEndpoint.token)
 	r.OPTIONS(PathToken, p.clientPreflight("POST"))
 	r.POST(PathIntrospect, p.introspector.introspect)
 	r.POST(PathRevoke, p.clientCORS, p.revoke)

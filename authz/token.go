@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,11 +16,23 @@ import (
 	"github.com/keyward/keyward/authz/clients"
 )
 
+// tokenEndpoint is the token endpoint: fosite's token flow, the per-client
+// rate limit and the refresh grace window around it.
+type tokenEndpoint struct {
+	oauth   fosite.OAuth2Provider
+	auth    *clientAuth
+	limits  *limiter
+	refresh *refreshGrace
+	clients *clients.Cache
+	hasher  fosite.Hasher // the client-secret digest, for the rate-limit key
+	log     *slog.Logger
+}
+
 // token is the token endpoint (RFC 6749 §3.2): client credentials,
 // authorization code with PKCE, refresh token (rotated; reuse revokes the
 // grant) and token exchange of an API key (RFC 8693). Every client error is
 // a 4xx in RFC 6749 §5.2 form.
-func (p *Provider) token(c *gin.Context) {
+func (h *tokenEndpoint) token(c *gin.Context) {
 	r := c.Request
 	if !readForm(c) {
 		return
@@ -32,65 +45,65 @@ func (p *Provider) token(c *gin.Context) {
 		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication is required: HTTP Basic, or client_id in the body.")
 		return
 	}
-	if !p.auth.admit(c, clientID) {
+	if !h.auth.admit(c, clientID) {
 		return
 	}
-	if p.limits.enabled() {
-		ok, retry, remaining := p.limits.allow(p.limitKey(c, clientID))
-		p.limits.headers(c.Writer.Header(), ok, retry, remaining)
+	if h.limits.enabled() {
+		ok, retry, remaining := h.limits.allow(h.limitKey(c, clientID))
+		h.limits.headers(c.Writer.Header(), ok, retry, remaining)
 		if !ok {
 			oauthError(c, http.StatusTooManyRequests, "slow_down", "Too many token requests for this client; retry later.")
 			return
 		}
 	}
-	issue := func() (int, []byte) { return p.issueToken(r.Context(), r) }
+	issue := func() (int, []byte) { return h.issueToken(r.Context(), r) }
 	var (
 		status int
 		body   []byte
 	)
-	if r.PostForm.Get("grant_type") == clients.GrantRefreshToken && r.PostForm.Get("refresh_token") != "" && p.refresh.enabled() {
+	if r.PostForm.Get("grant_type") == clients.GrantRefreshToken && r.PostForm.Get("refresh_token") != "" && h.refresh.enabled() {
 		// RFC 6749 §6: the client authenticates before the grace window
 		// (or a rotation in flight) can share anything with it. Without a
 		// window, fosite's own authentication in issue is all there is.
-		if client, err := p.auth.authenticate(r.Context(), r, r.PostForm); err != nil {
-			status, body = p.accessError(r.Context(), err)
+		if client, err := h.auth.authenticate(r.Context(), r, r.PostForm); err != nil {
+			status, body = h.accessError(r.Context(), err)
 		} else {
-			status, body = p.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
+			status, body = h.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
 			if status == http.StatusOK {
-				status, body = p.checkReplayScope(r.Context(), r.PostForm.Get("scope"), body)
+				status, body = h.checkReplayScope(r.Context(), r.PostForm.Get("scope"), body)
 			}
 		}
 	} else {
 		status, body = issue()
 	}
 	if status == http.StatusUnauthorized { // invalid_client, RFC 6749 §5.2
-		if wait := p.auth.failed(c, clientID); wait > 0 {
+		if wait := h.auth.failed(c, clientID); wait > 0 {
 			slowDown(c, wait)
 			return
 		}
 	}
-	h := c.Writer.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	hdr := c.Writer.Header()
+	hdr.Set("Content-Type", "application/json;charset=UTF-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Pragma", "no-cache")
 	switch status {
 	case http.StatusUnauthorized:
-		h.Set("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
+		hdr.Set("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", retryAfter)
+		hdr.Set("Retry-After", retryAfter)
 	}
 	c.Writer.WriteHeader(status)
 	c.Writer.Write(body)
 }
 
 // issueToken runs fosite's token flow and returns the response it wrote.
-func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte) {
+func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, []byte) {
 	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 	sess := NewSession("")
-	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
-	if err != nil && p.auth.stale(r, err) {
+	ar, err := h.oauth.NewAccessRequest(ctx, r, sess)
+	if err != nil && h.auth.stale(r, err) {
 		sess = NewSession("")
-		ar, err = p.oauth.NewAccessRequest(ctx, r, sess)
+		ar, err = h.oauth.NewAccessRequest(ctx, r, sess)
 	}
 	if err != nil {
 		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
@@ -102,7 +115,7 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 			// the grant (fosite says invalid_grant for a public client).
 			err = fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the client_credentials grant.")
 		}
-		p.writeAccessError(ctx, w, ar, err)
+		h.writeAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
 	}
 	if ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) {
@@ -124,16 +137,16 @@ func (p *Provider) issueToken(ctx context.Context, r *http.Request) (int, []byte
 		// scope is answered with the grant's whole scope, which the
 		// response's scope parameter says.
 		if err := checkRefreshScope(r.PostForm.Get("scope"), ar.GetGrantedScopes()); err != nil {
-			p.writeAccessError(ctx, w, ar, err)
+			h.writeAccessError(ctx, w, ar, err)
 			return w.status, w.body.Bytes()
 		}
 	}
-	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	resp, err := h.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
-		p.writeAccessError(ctx, w, ar, err)
+		h.writeAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
 	}
-	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+	h.oauth.WriteAccessResponse(ctx, w, ar, resp)
 	return w.status, w.body.Bytes()
 }
 
@@ -147,21 +160,21 @@ func authenticated(ar fosite.AccessRequester) bool {
 // writeAccessError renders err as a token-endpoint error (RFC 6749 §5.2),
 // or as 503 temporarily_unavailable when it is a store failure: an
 // unreachable database must not look like a bad client or grant.
-func (p *Provider) writeAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+func (h *tokenEndpoint) writeAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
 	if storeFailure(err) {
-		p.cfg.Logger.Warn("token endpoint: store unavailable", "err", err)
+		h.log.Warn("token endpoint: store unavailable", "err", err)
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"The service is temporarily unavailable; retry shortly."}`))
 		return
 	}
-	p.oauth.WriteAccessError(ctx, w, ar, err)
+	h.oauth.WriteAccessError(ctx, w, ar, err)
 }
 
 // accessError renders err as a token-endpoint error (RFC 6749 §5.2).
-func (p *Provider) accessError(ctx context.Context, err error) (int, []byte) {
+func (h *tokenEndpoint) accessError(ctx context.Context, err error) (int, []byte) {
 	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
-	p.writeAccessError(ctx, w, nil, err)
+	h.writeAccessError(ctx, w, nil, err)
 	return w.status, w.body.Bytes()
 }
 
@@ -204,19 +217,19 @@ func readForm(c *gin.Context) bool {
 // database call), so nobody can spend a client's budget by naming it.
 // Public clients share a bucket per address; failed credentials are
 // counted per address.
-func (p *Provider) limitKey(c *gin.Context, clientID string) string {
+func (h *tokenEndpoint) limitKey(c *gin.Context, clientID string) string {
 	r := c.Request
 	secret := r.PostForm.Get("client_secret")
 	if _, pw, ok := basicCredentials(r); ok {
 		secret = pw
 	}
-	fc, err := p.clientCache.Get(r.Context(), clientID)
+	fc, err := h.clients.Get(r.Context(), clientID)
 	switch {
 	case err != nil:
 		return "ip:" + c.ClientIP()
 	case fc.Public:
 		return "public:" + clientID + "|" + c.ClientIP()
-	case secret != "" && p.fcfg.ClientSecretsHasher.Compare(r.Context(), fc.SecretDigest, []byte(secret)) == nil:
+	case secret != "" && h.hasher.Compare(r.Context(), fc.SecretDigest, []byte(secret)) == nil:
 		return "client:" + clientID
 	}
 	return "ip:" + c.ClientIP()
@@ -269,7 +282,7 @@ var _ http.ResponseWriter = (*bufferWriter)(nil)
 // checkReplayScope holds an answer shared from the refresh grace window to
 // RFC 6749 §6 as a fresh rotation is (checkRefreshScope), against the
 // scope the answer names.
-func (p *Provider) checkReplayScope(ctx context.Context, asked string, body []byte) (int, []byte) {
+func (h *tokenEndpoint) checkReplayScope(ctx context.Context, asked string, body []byte) (int, []byte) {
 	if asked == "" {
 		return http.StatusOK, body
 	}
@@ -280,7 +293,7 @@ func (p *Provider) checkReplayScope(ctx context.Context, asked string, body []by
 		return http.StatusOK, body
 	}
 	if err := checkRefreshScope(asked, strings.Fields(ans.Scope)); err != nil {
-		return p.accessError(ctx, err)
+		return h.accessError(ctx, err)
 	}
 	return http.StatusOK, body
 }
