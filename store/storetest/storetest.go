@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Webhooks/Pagination", testWebhooksPagination},
 		{"Idempotency", testIdempotency},
 		{"SecretFingerprint", testSecretFingerprint},
+		{"Unavailable", testUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
