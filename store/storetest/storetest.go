@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Request", testTokensRequest},
 		{"Tokens/Expiry", testTokensExpiry},
 		{"Tokens/Subject", testTokensSubject},
+		{"Tokens/Batch", testTokensBatch},
 		{"Revocation", testRevocation},
 		{"Consents", testConsents},
 		{"BrowserSessions", testBrowserSessions},

@@ -33,6 +33,9 @@ func testUnavailable(t *testing.T, s store.Store) {
 			_, err := s.DeactivateToken(ctx(), store.KindRefreshToken, "sig", now)
 			return err
 		},
+		"ApplyTokenChanges": func() error {
+			return s.ApplyTokenChanges(ctx(), []store.TokenChange{{Kind: store.KindRefreshToken, Signature: "sig", Delete: true}})
+		},
 		"ListRevokedJTIs":   func() error { _, err := s.ListRevokedJTIs(ctx(), now); return err },
 		"RevokeJTI":         func() error { return s.RevokeJTI(ctx(), "jti", now.Add(time.Hour)) },
 		"GetBrowserSession": func() error { _, err := s.GetBrowserSession(ctx(), "sess"); return err },
