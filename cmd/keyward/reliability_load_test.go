@@ -27,6 +27,7 @@ const (
 	opExchange   op = "exchange_apikey"
 	opRefresh    op = "refresh"
 	opRevoke     op = "revoke"
+	opAdmin      op = "admin_list_apikeys"
 )
 
 // mix is the traffic: each op with its weight (percent).
@@ -34,8 +35,8 @@ var mix = []struct {
 	op     op
 	weight int
 }{
-	{opToken, 25}, {opIntrospect, 25}, {opVerify, 25}, {opKeyInspect, 5},
-	{opExchange, 5}, {opRefresh, 10}, {opRevoke, 5},
+	{opToken, 23}, {opIntrospect, 25}, {opVerify, 25}, {opKeyInspect, 5},
+	{opExchange, 5}, {opRefresh, 10}, {opRevoke, 5}, {opAdmin, 2},
 }
 
 func pickOp() op {
@@ -71,6 +72,8 @@ type traffic struct {
 	rs      clientInfo // a confidential client: client credentials, introspection, verification
 	web     clientInfo // the authorization-code client of the refresh chains
 	keys    []string   // valid API keys
+	cold    []string   // valid API keys first used during the outage (never cached before)
+	admin   string     // an access token with the keyward:admin scope
 
 	// short makes every request time out after hangLimit (the outage).
 	short atomic.Bool
@@ -85,10 +88,20 @@ type traffic struct {
 // hangLimit is the longest a request may take during the outage.
 const hangLimit = 3 * time.Second
 
-func newTraffic(servers []*server, rs, web clientInfo, keys, chains []string) *traffic {
+func newTraffic(servers []*server, rs, web clientInfo, keys, cold []string, admin string, chains []string) *traffic {
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 128, IdleConnTimeout: time.Minute}
-	return &traffic{servers: servers, http: &http.Client{Transport: tr}, rs: rs, web: web, keys: keys,
-		chains: chains, recs: make([][]record, len(chains))}
+	return &traffic{servers: servers, http: &http.Client{Transport: tr}, rs: rs, web: web, keys: keys, cold: cold,
+		admin: admin, chains: chains, recs: make([][]record, len(chains))}
+}
+
+// key returns a valid API key: now and then, once the outage has begun,
+// one that no instance has cached (which must then be 503, never
+// NOT_FOUND).
+func (tf *traffic) key() string {
+	if tf.short.Load() && rand.IntN(5) == 0 {
+		return tf.cold[rand.IntN(len(tf.cold))]
+	}
+	return tf.keys[rand.IntN(len(tf.keys))]
 }
 
 // run runs every worker until stop ends; a request in flight then is
@@ -129,13 +142,6 @@ func (a answer) str(k string) string { s, _ := a.json[k].(string); return s }
 // post sends a form (or JSON when body is a []byte) to one instance at
 // random with HTTP Basic client authentication.
 func (tf *traffic) post(ctx context.Context, path string, body any, c clientInfo) answer {
-	limit := 10 * time.Second
-	if tf.short.Load() {
-		limit = hangLimit
-	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	s := tf.servers[rand.IntN(len(tf.servers))]
 	var rd io.Reader
 	ct := "application/x-www-form-urlencoded"
 	switch b := body.(type) {
@@ -144,13 +150,37 @@ func (tf *traffic) post(ctx context.Context, path string, body any, c clientInfo
 	case []byte:
 		rd, ct = bytes.NewReader(b), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.PublicURL+path, rd)
+	s := tf.servers[rand.IntN(len(tf.servers))]
+	req, err := http.NewRequest(http.MethodPost, s.PublicURL+path, rd)
 	if err != nil {
 		return answer{err: err}
 	}
 	req.Header.Set("Content-Type", ct)
 	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
-	resp, err := tf.http.Do(req)
+	return tf.send(ctx, req)
+}
+
+// adminGet reads path of the admin API of one instance at random with
+// the admin access token.
+func (tf *traffic) adminGet(ctx context.Context, path string) answer {
+	s := tf.servers[rand.IntN(len(tf.servers))]
+	req, err := http.NewRequest(http.MethodGet, s.AdminURL+path, nil)
+	if err != nil {
+		return answer{err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+tf.admin)
+	return tf.send(ctx, req)
+}
+
+// send sends req within the time limit of the phase and decodes the answer.
+func (tf *traffic) send(ctx context.Context, req *http.Request) answer {
+	limit := 10 * time.Second
+	if tf.short.Load() {
+		limit = hangLimit
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	resp, err := tf.http.Do(req.WithContext(ctx))
 	if err != nil {
 		return answer{err: err}
 	}
@@ -181,20 +211,23 @@ func (tf *traffic) do(ctx context.Context, w int, o op) record {
 		a = tf.introspect(ctx, tok)
 		r.right = a.status == 200 && a.json["active"] == true
 	case opVerify:
-		a = tf.verify(ctx, tf.keys[rand.IntN(len(tf.keys))])
+		a = tf.verify(ctx, tf.key())
 		r.right = a.status == 200 && a.json["valid"] == true && a.str("code") == "VALID"
 	case opKeyInspect:
-		a = tf.introspect(ctx, tf.keys[rand.IntN(len(tf.keys))])
+		a = tf.introspect(ctx, tf.key())
 		r.right = a.status == 200 && a.json["active"] == true && a.str("token_type") == "api_key"
 	case opExchange:
 		a = tf.post(ctx, "/oauth2/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
-			"subject_token_type": {"urn:keyward:token-type:api_key"}, "subject_token": {tf.keys[rand.IntN(len(tf.keys))]}}, tf.rs)
+			"subject_token_type": {"urn:keyward:token-type:api_key"}, "subject_token": {tf.key()}}, tf.rs)
 		r.right = a.status == 200 && a.str("access_token") != ""
 	case opRefresh:
 		a = tf.refresh(ctx, tf.chains[w])
 		if r.right = a.status == 200 && a.str("refresh_token") != ""; r.right {
 			tf.chains[w] = a.str("refresh_token") // only worker w touches chains[w]
 		}
+	case opAdmin:
+		a = tf.adminGet(ctx, "/admin/v1/apikeys?limit=5")
+		r.right = a.status == 200 && a.json["items"] != nil
 	case opRevoke:
 		// A token of its own: issued, then revoked.
 		if a = tf.token(ctx); a.status != 200 {

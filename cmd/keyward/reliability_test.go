@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"testing"
@@ -62,14 +63,16 @@ func TestReliability(t *testing.T) {
 
 	rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials",
 		"--grant-type", "urn:ietf:params:oauth:grant-type:token-exchange", "--scope", "read write")
+	ops := e.newClient("--name", "ops", "--grant-type", "client_credentials", "--scope", "keyward:admin")
 	var keys []string
-	for i := range 16 {
+	for i := range 16 + 8 {
 		var k struct {
 			Key string `json:"key"`
 		}
 		e.runJSON(&k, "", "apikeys", "create", "--name", fmt.Sprintf("key-%d", i), "--scope", "read write")
 		keys = append(keys, k.Key)
 	}
+	keys, cold := keys[:16], keys[16:]
 	serveArgs := []string{"--token-rate-limit", "-1"} // measure outages, not the rate limit
 	a := newAuthCodeSetup(t, e, serveArgs...)
 	other := e.serve(append([]string{"--issuer", a.s.PublicURL}, serveArgs...)...)
@@ -80,7 +83,8 @@ func TestReliability(t *testing.T) {
 		tok, _, _, _ := rp.codeFlow(t, b, a.s, a.alice)
 		chains[w] = tok.RefreshToken
 	}
-	tf := newTraffic([]*server{a.s, other}, rs, a.conf, keys, chains)
+	adminToken := postForm(t, a.m.TokenEndpoint, url.Values{"grant_type": {"client_credentials"}}, ops.ClientID, ops.ClientSecret).str("access_token")
+	tf := newTraffic([]*server{a.s, other}, rs, a.conf, keys, cold, adminToken, chains)
 	t.Logf("setup: PostgreSQL cluster on port %d, instances %s and %s, %d workers, load %v, outage %v, after %v",
 		pg.port, a.s.PublicURL, other.PublicURL, cfg.workers, cfg.load, cfg.outage, cfg.after)
 
@@ -130,6 +134,7 @@ func TestReliability(t *testing.T) {
 	t.Logf("outage: database down %v (pg_ctl start took %v)", restartedAt.Sub(stopAt).Round(time.Millisecond),
 		restartedAt.Sub(restartBegan).Round(time.Millisecond))
 	outage.report(t, stopAt)
+	tf.keys = append(tf.keys, tf.cold...)
 	tf.checkState(t, "after the outage", a.s, other)
 	// A new instance knows only what the database kept: nothing written
 	// before the outage (revocations, rotations) may be lost.
