@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
@@ -38,12 +41,7 @@ func TestOutageAPIKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.ContextWithFallback = true
-	st.Provider.Mount(r)
-	hs := httptest.NewServer(r)
-	t.Cleanup(hs.Close)
+	hs := serveProvider(t, st)
 
 	post := func(path, contentType, body string) (int, http.Header, map[string]any) {
 		t.Helper()
@@ -96,4 +94,68 @@ func TestOutageAPIKeys(t *testing.T) {
 				name, code, body, h.Get("Retry-After"))
 		}
 	}
+}
+
+// TestOutagePages: with the database gone, a signed-in browser's logout
+// page is 503 with Retry-After (its session cannot be read), not a 500
+// and not the page of a signed-out browser.
+func TestOutagePages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := authztest.New(t, authztest.Options{})
+	if _, err := st.Users.Create(ctx, accounts.UserParams{Username: "alice", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	hs := serveProvider(t, st)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(method, path string, form url.Values) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, hs.URL+path, strings.NewReader(form.Encode()))
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	page, err := browser.Get(hs.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf_token on the login page:\n%s", body)
+	}
+	login := send(http.MethodPost, "/login", url.Values{"csrf_token": {string(m[1])}, "username": {"alice"},
+		"password": {"correct horse battery"}})
+	if login.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d", login.StatusCode)
+	}
+	if resp := send(http.MethodGet, "/oauth2/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout page before the outage: %d", resp.StatusCode)
+	}
+
+	st.DB.Close()
+	resp := send(http.MethodGet, "/oauth2/logout", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("logout page during the outage: %d (Retry-After %q), want 503 with Retry-After",
+			resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// serveProvider serves the stack's public endpoints on loopback.
+func serveProvider(t *testing.T, st *authztest.Stack) *httptest.Server {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	st.Provider.Mount(r)
+	hs := httptest.NewServer(r)
+	t.Cleanup(hs.Close)
+	return hs
 }
