@@ -4,7 +4,7 @@
 GO ?= go
 GOTEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: test deps lint unit build bench fuzz clean
+.PHONY: test deps lint unit reliability build bench fuzz clean
 
 test: deps lint unit
 
@@ -18,6 +18,14 @@ lint:
 
 unit:
 	$(GO) test $(GOTEST_FLAGS) ./...
+
+# The reliability suite (CI runs it after test): two instances on a
+# throwaway PostgreSQL cluster under mixed load for 60 s, then the database
+# stopped for 10 s under load. About three minutes; KEYWARD_RELIABILITY_LOAD,
+# _OUTAGE, _AFTER and _WORKERS change it for a local run.
+reliability:
+	$(GO) vet -tags reliability ./cmd/keyward/
+	$(GO) test -tags reliability -run '^TestReliability$$' -count=1 -timeout 15m -v ./cmd/keyward/
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/keyward ./cmd/keyward

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,31 +41,43 @@ type principal struct {
 }
 
 // authenticate identifies the caller from a bearer access token with the
-// admin scope, or from a console session cookie of an admin user.
-func (s *Server) authenticate(c *gin.Context) (*principal, bool) {
+// admin scope, or from a console session cookie of an admin user: nil for
+// anyone else, and an error when the store could not tell (an outage is
+// not a failed authentication).
+func (s *Server) authenticate(c *gin.Context) (*principal, error) {
 	ctx, r := c.Request.Context(), c.Request
 	if h := r.Header.Get("Authorization"); h != "" {
 		if len(h) < 8 || !strings.EqualFold(h[:7], "Bearer ") {
-			return nil, false
+			return nil, nil
 		}
 		info, err := s.cfg.Tokens.VerifyAccessToken(ctx, strings.TrimSpace(h[7:]))
-		if err != nil || !slices.Contains(info.Scopes, AdminScope) {
-			return nil, false
+		switch {
+		case errors.Is(err, authz.ErrInvalidToken):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		case !slices.Contains(info.Scopes, AdminScope):
+			return nil, nil
 		}
-		return &principal{Actor: "client:" + info.ClientID, ClientID: info.ClientID}, true
+		return &principal{Actor: "client:" + info.ClientID, ClientID: info.ClientID}, nil
 	}
 	u, err := s.cfg.Sessions.AdminUser(ctx, r)
 	if err != nil || u == nil {
-		return nil, false
+		return nil, err
 	}
-	return &principal{Actor: "user:" + u.ID, User: u}, true
+	return &principal{Actor: "user:" + u.ID, User: u}, nil
 }
 
 // requireAdmin is the API's authentication middleware: 401 problem JSON
-// for anyone else. It puts the actor in the request context for auditing.
+// for anyone else, 503 when the store could not say who is calling. It
+// puts the actor in the request context for auditing.
 func (s *Server) requireAdmin(c *gin.Context) {
-	p, ok := s.authenticate(c)
-	if !ok {
+	p, err := s.authenticate(c)
+	if err != nil {
+		s.unavailable(c, err)
+		return
+	}
+	if p == nil {
 		c.Header("WWW-Authenticate", `Bearer realm="keyward-admin", scope="`+AdminScope+`"`)
 		problem(c, http.StatusUnauthorized, "unauthorized",
 			"A bearer access token with the keyward:admin scope, or a console session, is required.")

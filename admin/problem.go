@@ -51,11 +51,14 @@ func problem(c *gin.Context, status int, kind, detail string, errs ...string) {
 }
 
 // fail maps a domain error to its problem: the one table of the admin
-// surface. Unknown errors are logged and answered 500 without detail.
+// surface. A store failure is 503 (unavailable); unknown errors are
+// logged and answered 500 without detail.
 func (s *Server) fail(c *gin.Context, err error) {
 	var ve *store.ValidationError
 	var early *signing.TooEarlyError
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		s.unavailable(c, err)
 	case errors.As(err, &early):
 		problem(c, http.StatusConflict, "key-not-ready", errmsg.Readable(early))
 	case errors.As(err, &ve):
@@ -70,6 +73,18 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.cfg.Logger.Error("admin request failed", "err", err, "path", c.Request.URL.Path)
 		problem(c, http.StatusInternalServerError, "internal", "")
 	}
+}
+
+// retryAfter is the Retry-After, in seconds, of a 503 during an outage.
+const retryAfter = "2"
+
+// unavailable answers 503 problem JSON with Retry-After and logs err: the
+// database could not be reached, so the answer is unknown, and an outage
+// is never a 401, 404 or 500 (DESIGN.md).
+func (s *Server) unavailable(c *gin.Context, err error) {
+	s.cfg.Logger.Warn("admin request: store unavailable", "err", err, "path", c.Request.URL.Path)
+	c.Header("Retry-After", retryAfter)
+	problem(c, http.StatusServiceUnavailable, "unavailable", "The database is unavailable; retry shortly.")
 }
 
 type problemRender struct{ p Problem }

@@ -112,11 +112,15 @@ func (s *fositeStore) create(ctx context.Context, kind store.TokenKind, tokenTyp
 		// No expiry set: keep the record for the longest lifetime we issue.
 		exp = s.now().Add(90 * 24 * time.Hour)
 	}
-	return fositeErr(s.tokens.CreateToken(ctx, &store.TokenRecord{
+	rec := &store.TokenRecord{
 		Kind: kind, Signature: sig, RequestID: r.GetID(), ClientID: r.GetClient().GetID(),
 		Subject: r.GetSession().GetSubject(), Active: true, AccessSignature: accessSig, Data: data,
 		RequestedAt: store.Truncate(r.GetRequestedAt()), ExpiresAt: store.Truncate(exp),
-	}))
+	}
+	if deferred(ctx, store.TokenChange{Create: rec}, nil) {
+		return nil
+	}
+	return fositeErr(s.tokens.CreateToken(ctx, rec))
 }
 
 // get loads a record; an inactive one comes back with inactiveErr.
@@ -136,7 +140,33 @@ func (s *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string,
 }
 
 func (s *fositeStore) del(ctx context.Context, kind store.TokenKind, sig string) error {
-	return fositeErr(s.tokens.DeleteToken(ctx, kind, sig))
+	return fositeErr(s.deleteToken(ctx, kind, sig))
+}
+
+// deleteToken deletes one record, at once or at the Commit of the
+// context's transaction (where a missing record is no error).
+func (s *fositeStore) deleteToken(ctx context.Context, kind store.TokenKind, sig string) error {
+	if deferred(ctx, store.TokenChange{Kind: kind, Signature: sig, Delete: true}, nil) {
+		return nil
+	}
+	return s.tokens.DeleteToken(ctx, kind, sig)
+}
+
+// deactivate marks one record inactive, at once or at the Commit of the
+// context's transaction; inactiveErr is the answer when another request
+// deactivated it first.
+func (s *fositeStore) deactivate(ctx context.Context, kind store.TokenKind, sig string, inactiveErr error) error {
+	if deferred(ctx, store.TokenChange{Kind: kind, Signature: sig, Deactivate: true, At: s.now()}, inactiveErr) {
+		return nil
+	}
+	first, err := s.tokens.DeactivateToken(ctx, kind, sig, s.now())
+	if err != nil {
+		return fositeErr(err)
+	}
+	if !first {
+		return inactiveErr
+	}
+	return nil
 }
 
 // fositeErr maps store errors to fosite's.
@@ -190,15 +220,8 @@ func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, s
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
 func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
-	first, err := s.tokens.DeactivateToken(ctx, store.KindAuthorizeCode, sig, s.now())
-	if err != nil {
-		return fositeErr(err)
-	}
-	if !first {
-		// Two redemptions raced: only one may win.
-		return fosite.ErrInvalidatedAuthorizeCode
-	}
-	return nil
+	// Two redemptions racing: only one may win.
+	return s.deactivate(ctx, store.KindAuthorizeCode, sig, fosite.ErrInvalidatedAuthorizeCode)
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage. JWT access
@@ -286,14 +309,7 @@ func (s *fositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the used
 // refresh token becomes inactive (kept, so a later reuse is detected).
 func (s *fositeStore) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
-	first, err := s.tokens.DeactivateToken(ctx, store.KindRefreshToken, sig, s.now())
-	if err != nil {
-		return fositeErr(err)
-	}
-	if !first {
-		return fosite.ErrInactiveToken
-	}
-	return nil
+	return s.deactivate(ctx, store.KindRefreshToken, sig, fosite.ErrInactiveToken)
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage (RFC 7009
@@ -304,7 +320,7 @@ func (s *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) 
 		return fositeErr(err)
 	}
 	for _, r := range recs {
-		if err := s.tokens.DeleteToken(ctx, r.Kind, r.Signature); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.deleteToken(ctx, r.Kind, r.Signature); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}
@@ -330,7 +346,7 @@ func (s *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) e
 				return err
 			}
 		}
-		if err := s.tokens.DeleteToken(ctx, r.Kind, r.Signature); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.deleteToken(ctx, r.Kind, r.Signature); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}

@@ -68,7 +68,7 @@ func (h *introspector) introspect(c *gin.Context) {
 func (h *introspector) introspection(ctx context.Context, token, hint string) ([]byte, error) {
 	switch {
 	case keys.LooksLikeKey(token):
-		return h.introspectAPIKey(ctx, token), nil
+		return h.introspectAPIKey(ctx, token)
 	case isJWT(token):
 		info, err := h.tokens.check(ctx, token)
 		if err != nil {
@@ -139,14 +139,18 @@ func setAudience(out map[string]any, aud []string) {
 // key's rate limit. A key over its limit is still active (it exists and is
 // valid; only its use is throttled). There is no iat: the key's creation
 // time is not when its current secret was issued (a roll keeps the id),
-// and RFC 7662 §2.2 defines iat as the latter.
-func (h *introspector) introspectAPIKey(ctx context.Context, raw string) []byte {
+// and RFC 7662 §2.2 defines iat as the latter. A key the store could not
+// be asked about is the store's error, never inactive.
+func (h *introspector) introspectAPIKey(ctx context.Context, raw string) ([]byte, error) {
 	if h.apiKeys == nil {
-		return inactive
+		return inactive, nil
 	}
 	res, err := h.apiKeys.Inspect(ctx, raw)
-	if err != nil || res.Key == nil || !(res.Valid || res.Code == keys.CodeRateLimited) {
-		return inactive
+	if err != nil {
+		return nil, err
+	}
+	if res.Key == nil || !(res.Valid || res.Code == keys.CodeRateLimited) {
+		return inactive, nil
 	}
 	k := res.Key
 	out := map[string]any{
@@ -156,7 +160,7 @@ func (h *introspector) introspectAPIKey(ctx context.Context, raw string) []byte 
 	if !k.ExpiresAt.IsZero() {
 		out["exp"] = k.ExpiresAt.Unix()
 	}
-	return mustJSON(out)
+	return mustJSON(out), nil
 }
 
 // apiKeySubject is the owner of an API key, or the key itself when it

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/store"
 )
 
 // unavailableError marks a failure of the store (an unreachable database,
@@ -17,10 +19,12 @@ func (e *unavailableError) Error() string { return "store unavailable: " + e.err
 func (e *unavailableError) Unwrap() error { return e.err }
 
 // storeFailure reports whether err (possibly wrapped by fosite) is a store
-// failure rather than a protocol answer.
+// failure rather than a protocol answer: marked on its way into fosite,
+// or classified by the store itself (store.ErrUnavailable, e.g. from an
+// API-key lookup that a grant handler wrapped as a server error).
 func storeFailure(err error) bool {
 	var u *unavailableError
-	return errors.As(err, &u)
+	return errors.As(err, &u) || errors.Is(err, store.ErrUnavailable)
 }
 
 // retryAfter is the Retry-After, in seconds, of a 503 during an outage.

@@ -39,7 +39,7 @@ func (p *Provider) revoke(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "unauthorized_client", "The token was issued to another client.")
 	default:
 		p.cfg.Logger.Error("revocation failed", "err", err)
-		oauthError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Revocation failed; retry.")
+		unavailable(c)
 	}
 }
 

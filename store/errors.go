@@ -19,6 +19,13 @@ var (
 	// ErrInvalid: the caller's parameters fail validation. A
 	// *ValidationError matches it and lists every problem.
 	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: the database could not be reached or did not answer
+	// in time (a refused or lost connection, a timeout, a server shutting
+	// down, a lock held beyond the busy timeout, an I/O error). The answer
+	// is unknown, not negative: the surfaces answer 503 with Retry-After,
+	// never "not found" or "invalid" (DESIGN.md). The engine's own error
+	// is wrapped beside it, for the log.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // ValidationError reports every problem of a create or update request at

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -42,8 +43,9 @@ type TokenRecord struct {
 	InactiveAt time.Time
 }
 
-// TokenStore persists OAuth2 grants. Writes are single statements, so no
-// transaction is held open across calls.
+// TokenStore persists OAuth2 grants. Writes are single statements, or one
+// short transaction inside ApplyTokenChanges, so no transaction is held
+// open across calls.
 type TokenStore interface {
 	// CreateToken stores r; ErrConflict if (Kind, Signature) exists.
 	CreateToken(ctx context.Context, r *TokenRecord) error
@@ -66,7 +68,40 @@ type TokenStore interface {
 	SubjectRequests(ctx context.Context, subject string) ([]string, error)
 	// DeleteExpiredTokens removes records that expired before t.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
+	// ApplyTokenChanges applies changes in order in one short transaction:
+	// all of them or none (a refresh-token rotation must not be left half
+	// done by a database that goes away in the middle of it). A Deactivate
+	// fails the batch with ErrConflict when the record is no longer active
+	// (another request used it first) and ErrNotFound when there is none;
+	// a Delete of a missing record is not an error; a Create of a taken
+	// signature is ErrConflict. The failure of a change comes back as a
+	// *TokenChangeError naming it.
+	ApplyTokenChanges(ctx context.Context, changes []TokenChange) error
 }
+
+// TokenChange is one write of ApplyTokenChanges: Create inserts a record;
+// otherwise the record of Kind and Signature is deactivated at At
+// (Deactivate) or deleted (Delete).
+type TokenChange struct {
+	Create     *TokenRecord
+	Kind       TokenKind
+	Signature  string
+	Deactivate bool
+	At         time.Time
+	Delete     bool
+}
+
+// TokenChangeError is the failure of the change at Index of a batch; it
+// matches the change's own error (errors.Is).
+type TokenChangeError struct {
+	Index int
+	Err   error
+}
+
+func (e *TokenChangeError) Error() string { return fmt.Sprintf("token change %d: %v", e.Index, e.Err) }
+
+// Unwrap returns the change's error.
+func (e *TokenChangeError) Unwrap() error { return e.Err }
 
 // RevokedToken is the jti of a revoked stateless (JWT) access token, kept
 // until the token's own expiry.

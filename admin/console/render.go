@@ -101,11 +101,17 @@ func see(c *gin.Context, path string) {
 }
 
 // fail answers a domain error with a page: the console's side of the one
-// error table (admin/problem.go). Client errors are never a 500.
+// error table (admin/problem.go). Client errors are never a 500, and a
+// store failure is a 503 page with Retry-After.
 func (cs *Server) fail(c *gin.Context, err error) {
 	var ve *store.ValidationError
 	var early *signing.TooEarlyError
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		cs.cfg.Logger.Warn("console request: store unavailable", "err", err, "path", c.Request.URL.Path)
+		c.Header("Retry-After", "2")
+		cs.message(c, http.StatusServiceUnavailable, "Temporarily unavailable",
+			"The database cannot be reached right now. Nothing was changed; please try again in a moment.")
 	case errors.As(err, &early):
 		cs.message(c, http.StatusConflict, "Not rotated yet", errmsg.Readable(early))
 	case errors.As(err, &ve):

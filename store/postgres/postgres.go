@@ -131,13 +131,19 @@ func (d *DB) Close() error {
 
 func (d *DB) now() time.Time { return store.Truncate(d.Now()) }
 
-// mapErr turns driver errors into the store's sentinel errors.
+// mapErr turns driver errors into the store's sentinel errors: a missing
+// row is store.ErrNotFound, a unique violation store.ErrConflict, and an
+// unreachable or unresponsive database store.ErrUnavailable (wrapping the
+// driver's error, for the log).
 func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
+	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -9,7 +9,11 @@ import (
 
 // CreateToken implements store.TokenStore.
 func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
+	return insertToken(ctx, d.pool, r)
+}
+
+func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
+	_, err := db.Exec(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
 		subject, active, access_signature, data, requested_at, expires_at, inactive_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,

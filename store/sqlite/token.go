@@ -10,7 +10,11 @@ import (
 
 // CreateToken implements store.TokenStore.
 func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
+	return insertToken(ctx, d.db, r)
+}
+
+func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
 		subject, active, access_signature, data, requested_at, expires_at, inactive_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Request", testTokensRequest},
 		{"Tokens/Expiry", testTokensExpiry},
 		{"Tokens/Subject", testTokensSubject},
+		{"Tokens/Batch", testTokensBatch},
 		{"Revocation", testRevocation},
 		{"Consents", testConsents},
 		{"BrowserSessions", testBrowserSessions},
@@ -45,6 +46,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Webhooks/Pagination", testWebhooksPagination},
 		{"Idempotency", testIdempotency},
 		{"SecretFingerprint", testSecretFingerprint},
+		{"Unavailable", testUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

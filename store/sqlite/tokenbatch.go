@@ -1,0 +1,60 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/keyward/keyward/store"
+)
+
+// execer is what the database and a transaction have in common for writes.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// ApplyTokenChanges implements store.TokenStore in one transaction (BEGIN
+// IMMEDIATE: it holds the write lock from the start, so nothing else can
+// change a record between its check and its write).
+func (d *DB) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer tx.Rollback()
+	for i, c := range changes {
+		if err := applyTokenChange(ctx, tx, c); err != nil {
+			return &store.TokenChangeError{Index: i, Err: err}
+		}
+	}
+	return mapErr(tx.Commit())
+}
+
+func applyTokenChange(ctx context.Context, tx *sql.Tx, c store.TokenChange) error {
+	switch {
+	case c.Create != nil:
+		return insertToken(ctx, tx, c.Create)
+	case c.Deactivate:
+		res, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
+			WHERE kind = ? AND signature = ? AND active`, micros(c.At), string(c.Kind), c.Signature)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM oauth_tokens WHERE kind = ? AND signature = ?`,
+			string(c.Kind), c.Signature).Scan(&one); err != nil {
+			return mapErr(err)
+		}
+		return fmt.Errorf("%w: the token is no longer active", store.ErrConflict)
+	case c.Delete:
+		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(c.Kind), c.Signature)
+		return mapErr(err)
+	}
+	return store.Invalid("a token change must create, deactivate or delete")
+}
