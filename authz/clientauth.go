@@ -31,12 +31,12 @@ type clientAuth struct {
 
 // authenticate is fosite's client authentication, tried once more with the
 // client read afresh when it fails for a client cached a while ago
-// (clients.Cache.DropStale): a secret rotated by another process (a
+// (clients.Cache.Reread): a secret rotated by another process (a
 // management command on the same SQLite file, heard of only at the next
 // change poll) is honoured at once.
 func (a *clientAuth) authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	client, err := a.fosite.AuthenticateClient(ctx, r, form)
-	if err != nil && !storeFailure(err) && a.cache.DropStale(claimedClient(r)) {
+	if err != nil && !storeFailure(err) && a.cache.Reread(ctx, claimedClient(r)) {
 		client, err = a.fosite.AuthenticateClient(ctx, r, form)
 	}
 	return client, err
@@ -46,7 +46,7 @@ func (a *clientAuth) authenticate(ctx context.Context, r *http.Request, form url
 // client cached a while ago (and now dropped), so the request deserves
 // one more try.
 func (a *clientAuth) stale(r *http.Request, err error) bool {
-	return errors.Is(err, fosite.ErrInvalidClient) && !storeFailure(err) && a.cache.DropStale(claimedClient(r))
+	return errors.Is(err, fosite.ErrInvalidClient) && !storeFailure(err) && a.cache.Reread(r.Context(), claimedClient(r))
 }
 
 // require authenticates the calling client from form (client_secret_post)

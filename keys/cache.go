@@ -30,6 +30,7 @@ type cache struct {
 type entry struct {
 	key   *APIKey
 	until time.Time
+	tried time.Time // the last re-read (reread), even a failed one
 }
 
 type load struct {
@@ -110,21 +111,45 @@ func (c *cache) invalidate(id string) {
 // re-reads it once (the key may have been rolled on another instance).
 const staleAfter = time.Second
 
-// dropStale drops id's record when it was loaded staleAfter or longer ago
-// and reports whether it was that old, so the caller reads it afresh
-// (concurrent callers share that read through get). A record loaded more
-// recently stays, so repeated wrong secrets cost at most one read per key
-// per staleAfter, and unknown ids none (they are negatively cached).
-func (c *cache) dropStale(id string) bool {
+// reread reads id afresh through fetch when its cached record was loaded,
+// or last re-read, staleAfter or longer ago, replacing the record, and
+// reports whether it read. Concurrent callers may each read once. A store
+// failure keeps the record (still what the cache positively knows) and
+// comes back as err, as does store.ErrNotFound, which drops it.
+func (c *cache) reread(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, bool, error) {
 	v, ok := c.entries.Load(id)
 	if !ok {
-		return false
+		return nil, false, nil
 	}
-	if c.now().Sub(v.(*entry).until.Add(-c.ttl)) < staleAfter {
-		return false
+	e, now := v.(*entry), c.now()
+	last := e.until.Add(-c.ttl) // when it was loaded
+	if e.tried.After(last) {
+		last = e.tried
 	}
-	c.entries.CompareAndDelete(id, v)
-	return true
+	if now.Sub(last) < staleAfter {
+		return nil, false, nil
+	}
+	tried := *e
+	tried.tried = now
+	if !c.entries.CompareAndSwap(id, v, &tried) {
+		return nil, false, nil // another caller is re-reading it
+	}
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	k, err := fetch(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		c.invalidate(id)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.entries.Store(id, &entry{key: k, until: now.Add(c.ttl)})
+	}
+	c.mu.Unlock()
+	return k, true, nil
 }
 
 // sweep drops expired entries.

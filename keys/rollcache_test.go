@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,10 +13,14 @@ import (
 type countingStore struct {
 	*memStore
 	reads atomic.Int64
+	down  atomic.Bool // reads fail as an unreachable database's do
 }
 
 func (c *countingStore) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
 	c.reads.Add(1)
+	if c.down.Load() {
+		return nil, errors.New("database is down")
+	}
 	return c.memStore.GetAPIKey(ctx, id)
 }
 
@@ -59,5 +64,26 @@ func TestRolledKeyOnOtherInstance(t *testing.T) {
 	wantCode(t, a.verify(t, wrong, ""), CodeNotFound)
 	if n := st.reads.Load() - reads; n != 1 {
 		t.Errorf("%d store reads for wrong secrets after staleAfter; want 1", n)
+	}
+}
+
+// TestRereadDuringOutage: a wrong secret for a cached key while the store
+// is down is an error (the answer is unknown), and the cached record stays:
+// the key's own secret still verifies from the cache.
+func TestRereadDuringOutage(t *testing.T) {
+	st := &countingStore{memStore: newMemStore()}
+	clock := newClock()
+	f := newFixture(t, func(c *Config) { c.Store, c.Now = st, clock.Now })
+	_, raw := f.create(t, CreateParams{Name: "k"})
+	wantCode(t, f.verify(t, raw, ""), CodeValid)
+	clock.Add(2 * staleAfter)
+	st.down.Store(true)
+	p, _ := Parse(raw)
+	wrong := format(p.Env, p.ID, strings.Repeat("A", SecretLen))
+	if _, err := f.svc.Verify(context.Background(), wrong, ""); err == nil {
+		t.Error("a wrong secret during an outage answered instead of failing")
+	}
+	for range 3 {
+		wantCode(t, f.verify(t, raw, ""), CodeValid)
 	}
 }

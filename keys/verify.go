@@ -110,17 +110,18 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 		return Result{}, err
 	}
 	i := s.digests.matches(raw, k.Secrets)
-	if i < 0 && s.cache.dropStale(p.ID) {
-		// Rolled on another instance after this one cached it: its new
-		// secret is not in the cached record yet.
-		k, err = s.cache.get(ctx, p.ID, s.store.GetAPIKey)
-		if errors.Is(err, store.ErrNotFound) {
+	if i < 0 {
+		// Perhaps rolled on another instance after this one cached it: its
+		// new secret would not be in the cached record yet.
+		fresh, read, err := s.cache.reread(ctx, p.ID, s.store.GetAPIKey)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return notFound, nil
-		}
-		if err != nil {
+		case err != nil:
 			return Result{}, err
+		case read:
+			k, i = fresh, s.digests.matches(raw, fresh.Secrets)
 		}
-		i = s.digests.matches(raw, k.Secrets)
 	}
 	now := s.now()
 	switch {

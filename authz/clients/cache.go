@@ -30,10 +30,9 @@ type Cache struct {
 	max    int
 	now    func() time.Time
 
-	mu        sync.RWMutex
-	gen       uint64 // bumped by every Invalidate
-	entries   map[string]cacheEntry
-	refreshed map[string]time.Time // ids DropStale dropped, until reloaded
+	mu      sync.RWMutex
+	gen     uint64 // bumped by every Invalidate
+	entries map[string]cacheEntry
 }
 
 type cacheEntry struct {
@@ -41,7 +40,7 @@ type cacheEntry struct {
 	err     error
 	expires time.Time
 	// noRefreshBefore is when a failed authentication may next re-read
-	// the client (DropStale).
+	// the client (Reread).
 	noRefreshBefore time.Time
 }
 
@@ -58,7 +57,7 @@ const (
 // NewCache returns an empty cache over s; now is the clock.
 func NewCache(s Getter, now func() time.Time) *Cache {
 	return &Cache{store: s, ttl: CacheTTL, negTTL: NegativeTTL, max: cacheMax, now: now,
-		entries: map[string]cacheEntry{}, refreshed: map[string]time.Time{}}
+		entries: map[string]cacheEntry{}}
 }
 
 // Get returns the client, store.ErrNotFound, or the store's failure.
@@ -87,11 +86,7 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	}
 	c.mu.Lock()
 	if len(c.entries) >= c.max {
-		c.entries, c.refreshed = map[string]cacheEntry{}, map[string]time.Time{}
-	}
-	if at, ok := c.refreshed[id]; ok {
-		e.noRefreshBefore = at.Add(RefreshAge)
-		delete(c.refreshed, id)
+		c.entries = map[string]cacheEntry{}
 	}
 	// An invalidation while the store was read may have made the read
 	// stale: answer it, but do not keep it.
@@ -108,26 +103,44 @@ func (c *Cache) Invalidate(id string) {
 	defer c.mu.Unlock()
 	c.gen++
 	if id == store.Resync {
-		c.entries, c.refreshed = map[string]cacheEntry{}, map[string]time.Time{}
+		c.entries = map[string]cacheEntry{}
 		return
 	}
 	delete(c.entries, id)
 }
 
-// DropStale removes id's entry when it is a known client not re-read by
-// this path in the last RefreshAge, and reports whether it did: a failed
-// authentication against it may be a secret rotated by another process.
-// Unknown ids stay negatively cached and a client is re-read at most once
-// per RefreshAge, so repeated failures cannot cost a database read each.
-func (c *Cache) DropStale(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
+// Reread reads a known client afresh, when this path has not in the last
+// RefreshAge, and reports whether it did: a failed authentication against
+// it may be a secret rotated by another process, worth one more try. A
+// store failure keeps the entry (still what the cache positively knows)
+// and reports false. Unknown ids stay negatively cached and a client is
+// re-read at most once per RefreshAge, so repeated failures cannot cost a
+// database read each.
+func (c *Cache) Reread(ctx context.Context, id string) bool {
 	now := c.now()
+	c.mu.Lock()
+	e, ok := c.entries[id]
 	if !ok || e.client == nil || now.Before(e.noRefreshBefore) {
+		c.mu.Unlock()
 		return false
 	}
-	delete(c.entries, id)
-	c.refreshed[id] = now
+	e.noRefreshBefore = now.Add(RefreshAge)
+	c.entries[id] = e
+	gen := c.gen
+	c.mu.Unlock()
+	sc, err := c.store.GetClient(ctx, id)
+	switch {
+	case err == nil:
+		e = cacheEntry{client: sc, expires: now.Add(c.ttl), noRefreshBefore: now.Add(RefreshAge)}
+	case errors.Is(err, store.ErrNotFound):
+		e = cacheEntry{err: store.ErrNotFound, expires: now.Add(c.negTTL)}
+	default:
+		return false
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.entries[id] = e
+	}
+	c.mu.Unlock()
 	return true
 }

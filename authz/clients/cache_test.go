@@ -24,10 +24,10 @@ func (c *countingClients) GetClient(ctx context.Context, id string) (*store.Clie
 	return c.ClientStore.GetClient(ctx, id)
 }
 
-// TestClientCacheDropStale: a failed authentication re-reads a known
-// client at most once per RefreshAge, and never an unknown one, so
-// repeated failures do not become a database read each.
-func TestClientCacheDropStale(t *testing.T) {
+// TestClientCacheReread: a failed authentication re-reads a known client
+// at most once per RefreshAge, and never an unknown one, so repeated
+// failures do not become a database read each.
+func TestClientCacheReread(t *testing.T) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
 	if err != nil {
@@ -47,27 +47,27 @@ func TestClientCacheDropStale(t *testing.T) {
 	if _, err := c.Get(ctx, "unknown"); err == nil {
 		t.Fatal("unknown client found")
 	}
-	if c.DropStale("unknown") {
-		t.Error("an unknown (negatively cached) id was dropped")
+	if c.Reread(ctx, "unknown") {
+		t.Error("an unknown (negatively cached) id was re-read")
 	}
 	if _, err := c.Get(ctx, "known"); err != nil {
 		t.Fatal(err)
 	}
-	if !c.DropStale("known") {
+	if !c.Reread(ctx, "known") {
 		t.Fatal("the first failure did not re-read the client")
 	}
 	if _, err := c.Get(ctx, "known"); err != nil {
 		t.Fatal(err)
 	}
-	if c.DropStale("known") {
+	if c.Reread(ctx, "known") {
 		t.Error("a second failure within RefreshAge re-read the client")
 	}
 	clock = clock.Add(RefreshAge)
-	if !c.DropStale("known") {
+	if !c.Reread(ctx, "known") {
 		t.Error("a failure after RefreshAge did not re-read the client")
 	}
-	if n := cs.reads.Load(); n != 3 {
-		t.Errorf("%d store reads; want 3: the unknown id once, the known client twice", n)
+	if n := cs.reads.Load(); n != 4 {
+		t.Errorf("%d store reads; want 4: the unknown id once, the known client three times", n)
 	}
 }
 
@@ -273,27 +273,37 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
-// TestCacheDropStaleAfterRefreshAge: an entry re-read by DropStale may be
-// dropped again once RefreshAge has passed since that re-read.
-func TestCacheDropStaleAfterRefreshAge(t *testing.T) {
+// TestCacheRereadAfterRefreshAge: a client re-read by Reread may be
+// re-read again once RefreshAge has passed since; a store failure during
+// the re-read keeps the cached client, which still answers.
+func TestCacheRereadAfterRefreshAge(t *testing.T) {
 	t.Parallel()
-	c, _, _, clock := newCacheFixture(t)
-	if c.DropStale("a") {
-		t.Error("DropStale dropped an id that was never cached")
+	c, bs, _, clock := newCacheFixture(t)
+	ctx := context.Background()
+	if c.Reread(ctx, "a") {
+		t.Error("Reread read an id that was never cached")
 	}
 	getName(t, c, "a")
-	if !c.DropStale("a") {
-		t.Fatal("first DropStale kept the entry")
+	if !c.Reread(ctx, "a") {
+		t.Fatal("first Reread did not read")
 	}
-	clock.add(RefreshAge / 2)
-	getName(t, c, "a")
-	clock.add(RefreshAge/2 - time.Nanosecond)
-	if c.DropStale("a") {
-		t.Error("DropStale within RefreshAge of the last re-read")
+	clock.add(RefreshAge - time.Nanosecond)
+	if c.Reread(ctx, "a") {
+		t.Error("Reread within RefreshAge of the last re-read")
 	}
 	clock.add(time.Nanosecond)
-	if !c.DropStale("a") {
-		t.Error("DropStale at RefreshAge kept the entry")
+	bs.down.Store(true)
+	if c.Reread(ctx, "a") {
+		t.Error("Reread reported a read that failed")
+	}
+	getName(t, c, "a") // still cached through the outage
+	bs.down.Store(false)
+	if c.Reread(ctx, "a") {
+		t.Error("Reread again within RefreshAge of the failed attempt")
+	}
+	clock.add(RefreshAge)
+	if !c.Reread(ctx, "a") {
+		t.Error("Reread after RefreshAge did not read")
 	}
 }
 
