@@ -20,60 +20,60 @@ import (
 // it validates the request with fosite, sends an unauthenticated browser to
 // the login page, asks for consent when needed, and redirects back with a
 // code, the state and the issuer (RFC 9207).
-func (p *Provider) authorize(c *gin.Context) {
+func (b *browserFlow) authorize(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	// Until fosite has validated the client and its redirect URI, every
 	// error is a page for the person (errorPage), never a redirect.
 	switch status := capForm(c); status {
 	case 0:
 	case http.StatusRequestEntityTooLarge:
-		p.badRequestPage(c.Writer, status, "The request is larger than 1 MiB.")
+		b.badRequestPage(c.Writer, status, "The request is larger than 1 MiB.")
 		return
 	default:
-		p.badRequestPage(c.Writer, status, "The request's parameters could not be read.")
+		b.badRequestPage(c.Writer, status, "The request's parameters could not be read.")
 		return
 	}
 	if !validUTF8Form(r) {
-		p.badRequestPage(c.Writer, http.StatusBadRequest, "The request is not valid UTF-8.")
+		b.badRequestPage(c.Writer, http.StatusBadRequest, "The request is not valid UTF-8.")
 		return
 	}
 	if k, ok := repeatedQuery(r); ok {
 		// Which of the values is meant is unknowable.
-		p.badRequestPage(c.Writer, http.StatusBadRequest, "The parameter "+strconv.Quote(k)+" is included more than once.")
+		b.badRequestPage(c.Writer, http.StatusBadRequest, "The parameter "+strconv.Quote(k)+" is included more than once.")
 		return
 	}
 	if rm := r.Form.Get("response_mode"); rm != "" && rm != "query" {
 		// Only query is advertised; form_post would render fosite's own page
 		// outside this server's Content-Security-Policy.
-		p.badRequestPage(c.Writer, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
+		b.badRequestPage(c.Writer, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
 		return
 	}
-	ar, err := p.newAuthorizeRequest(ctx, r)
+	ar, err := b.newAuthorizeRequest(ctx, r)
 	if err == nil {
 		err = checkPKCE(ar)
 	}
 	if err != nil {
-		p.authorizeError(ctx, c.Writer, ar, err)
+		b.authorizeError(ctx, c.Writer, ar, err)
 		return
 	}
-	who, err := p.currentUser(ctx, r)
+	who, err := b.currentUser(ctx, r)
 	if err != nil {
-		p.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
 	prompt := strings.Fields(ar.GetRequestForm().Get("prompt"))
 	needLogin := who == nil
-	if who != nil && slices.Contains(prompt, "login") && p.cfg.Now().Sub(who.session.CreatedAt) > freshLogin {
+	if who != nil && slices.Contains(prompt, "login") && b.now().Sub(who.session.CreatedAt) > freshLogin {
 		needLogin = true
 	}
 	if who != nil && ar.GetRequestForm().Get("max_age") != "" {
-		if age, ok := parseMaxAge(ar.GetRequestForm().Get("max_age")); ok && p.cfg.Now().Sub(who.session.CreatedAt) > age {
+		if age, ok := parseMaxAge(ar.GetRequestForm().Get("max_age")); ok && b.now().Sub(who.session.CreatedAt) > age {
 			needLogin = true
 		}
 	}
 	if needLogin {
 		if slices.Contains(prompt, "none") {
-			p.authorizeError(ctx, c.Writer, ar, fosite.ErrLoginRequired)
+			b.authorizeError(ctx, c.Writer, ar, fosite.ErrLoginRequired)
 			return
 		}
 		// RFC 6749 §3.1 allows GET and POST; the login page returns with GET.
@@ -83,21 +83,21 @@ func (p *Provider) authorize(c *gin.Context) {
 	}
 	client := ar.GetClient().(*fositeClient).c
 	if !slices.Contains(prompt, "consent") {
-		granted, err := p.consented(ctx, who.user.ID, client, ar.GetRequestedScopes())
+		granted, err := b.consented(ctx, who.user.ID, client, ar.GetRequestedScopes())
 		if err != nil {
-			p.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+			b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 			return
 		}
 		if granted {
-			p.issueCode(ctx, c.Writer, ar, who)
+			b.issueCode(ctx, c.Writer, ar, who)
 			return
 		}
 	}
 	if slices.Contains(prompt, "none") {
-		p.authorizeError(ctx, c.Writer, ar, fosite.ErrConsentRequired)
+		b.authorizeError(ctx, c.Writer, ar, fosite.ErrConsentRequired)
 		return
 	}
-	p.showConsent(c, ar, who, "/oauth2/auth?"+r.Form.Encode())
+	b.showConsent(c, ar, who, "/oauth2/auth?"+r.Form.Encode())
 }
 
 // newAuthorizeRequest is fosite's NewAuthorizeRequest without its demand
@@ -106,8 +106,8 @@ func (p *Provider) authorize(c *gin.Context) {
 // length last, after every other validation, so its ErrInvalidState for
 // a missing state comes with a fully validated request; with
 // MinParameterEntropy 1 (see New) that is the only case it can arise.
-func (p *Provider) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+func (b *browserFlow) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+	ar, err := b.oauth.NewAuthorizeRequest(ctx, r)
 	if err != nil && ar != nil && ar.GetState() == "" && errors.Is(err, fosite.ErrInvalidState) {
 		return ar, nil
 	}
@@ -130,11 +130,11 @@ func parseMaxAge(s string) (time.Duration, bool) {
 
 // consented reports whether the user already granted every requested
 // scope to the client, or the client skips consent.
-func (p *Provider) consented(ctx context.Context, userID string, client *store.Client, scopes []string) (bool, error) {
+func (b *browserFlow) consented(ctx context.Context, userID string, client *store.Client, scopes []string) (bool, error) {
 	if client.SkipConsent {
 		return true, nil
 	}
-	cons, err := p.cfg.Store.GetConsent(ctx, userID, client.ID)
+	cons, err := b.store.GetConsent(ctx, userID, client.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -151,7 +151,7 @@ func (p *Provider) consented(ctx context.Context, userID string, client *store.C
 
 // issueCode grants the requested scopes and audience and redirects back
 // with an authorization code.
-func (p *Provider) issueCode(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, who *signedIn) {
+func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, who *signedIn) {
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
@@ -161,7 +161,7 @@ func (p *Provider) issueCode(ctx context.Context, w http.ResponseWriter, ar fosi
 	sess.UserID = who.user.ID
 	claims := sess.IDTokenClaims()
 	claims.Subject = who.user.ID
-	claims.Issuer = p.cfg.Issuer
+	claims.Issuer = b.issuer
 	claims.AuthTime = who.session.CreatedAt.UTC().Truncate(time.Second)
 	claims.RequestedAt = ar.GetRequestedAt().UTC()
 	if claims.AuthTime.After(claims.RequestedAt) {
@@ -172,22 +172,22 @@ func (p *Provider) issueCode(ctx context.Context, w http.ResponseWriter, ar fosi
 		alg = DefaultIDTokenAlg
 	}
 	sess.IDTokenHeaders().Add("alg", alg)
-	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
+	resp, err := b.oauth.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
-		p.authorizeError(ctx, w, ar, err)
+		b.authorizeError(ctx, w, ar, err)
 		return
 	}
-	resp.AddParameter("iss", p.cfg.Issuer)
-	p.oauth.WriteAuthorizeResponse(ctx, &issWriter{ResponseWriter: w, issuer: p.cfg.Issuer}, ar, resp)
+	resp.AddParameter("iss", b.issuer)
+	b.oauth.WriteAuthorizeResponse(ctx, &issWriter{ResponseWriter: w, issuer: b.issuer}, ar, resp)
 }
 
 // authorizeError writes an authorization error: to the client's redirect
 // URI (with iss, RFC 9207 §2) when fosite validated it, else as a page for
 // the person whose browser brought the request (errorPage; RFC 6749
 // §4.1.2.1 forbids the redirect).
-func (p *Provider) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+func (b *browserFlow) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	if ar == nil || !ar.IsRedirectURIValid() {
-		p.errorPage(w, err)
+		b.errorPage(w, err)
 		return
 	}
 	if storeFailure(err) {
@@ -195,7 +195,7 @@ func (p *Provider) authorizeError(ctx context.Context, w http.ResponseWriter, ar
 		// answer now.
 		err = fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}
-	p.oauth.WriteAuthorizeError(ctx, &issWriter{ResponseWriter: w, issuer: p.cfg.Issuer}, ar, err)
+	b.oauth.WriteAuthorizeError(ctx, &issWriter{ResponseWriter: w, issuer: b.issuer}, ar, err)
 }
 
 // issWriter adds the iss parameter to the Location of a redirect, in the

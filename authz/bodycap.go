@@ -46,7 +46,7 @@ func parseCappedForm(c *gin.Context) bool {
 // (login, consent, logout): it also refuses a form that is not UTF-8,
 // and answers with an HTML page, returning false, when it cannot read the
 // form.
-func (p *Provider) parsePageForm(c *gin.Context) bool {
+func (b *browserFlow) parsePageForm(c *gin.Context) bool {
 	status := capForm(c)
 	if status == 0 && !validUTF8Form(c.Request) {
 		status = http.StatusBadRequest
@@ -55,10 +55,10 @@ func (p *Provider) parsePageForm(c *gin.Context) bool {
 	case 0:
 		return true
 	case http.StatusRequestEntityTooLarge:
-		p.pages.render(c.Writer, status, "message.html", pageData{Title: "Request too large",
+		b.pages.render(c.Writer, status, "message.html", pageData{Title: "Request too large",
 			Message: "The form is larger than 1 MiB, so it was not read."})
 	default:
-		p.pages.render(c.Writer, status, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
+		b.pages.render(c.Writer, status, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
 	}
 	return false
 }

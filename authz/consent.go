@@ -12,16 +12,16 @@ import (
 )
 
 // showConsent renders the consent page for an authorization request.
-func (p *Provider) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who *signedIn, returnTo string) {
+func (b *browserFlow) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who *signedIn, returnTo string) {
 	// The token approves this request only: a token of another consent
 	// page cannot approve a request whose scopes the user never saw.
-	csrf, err := p.csrfToken(c.Writer, c.Request, "consent", returnTo)
+	csrf, err := b.csrfToken(c.Writer, c.Request, "consent", returnTo)
 	if err != nil {
-		p.authorizeError(c.Request.Context(), c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		b.authorizeError(c.Request.Context(), c.Writer, ar, fosite.ErrServerError.WithWrap(err))
 		return
 	}
 	client := ar.GetClient().(*fositeClient).c
-	p.pages.render(c.Writer, http.StatusOK, "consent.html", pageData{
+	b.pages.render(c.Writer, http.StatusOK, "consent.html", pageData{
 		Title: "Allow access?", Client: client.Name, Username: who.user.Username, CSRF: csrf,
 		ReturnTo: returnTo, Scopes: describeScopes(ar.GetRequestedScopes()),
 	}, client.RedirectURIs...)
@@ -32,21 +32,21 @@ func (p *Provider) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, who
 // The CSRF token must be the one the consent page issued for this very
 // return_to (the authorization request shown); any other answers 403 and
 // grants nothing.
-func (p *Provider) consent(c *gin.Context) {
+func (b *browserFlow) consent(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	if !p.parsePageForm(c) {
+	if !b.parsePageForm(c) {
 		return
 	}
 	returnTo := safeReturn(r.PostForm.Get("return_to"))
-	if returnTo == "" || !p.checkCSRF(r, "consent", returnTo) {
-		p.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired",
+	if returnTo == "" || !b.checkCSRF(r, "consent", returnTo) {
+		b.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired",
 			Message: "This consent form expired. Go back to the application and sign in again."})
 		return
 	}
-	who, err := p.currentUser(ctx, r)
+	who, err := b.currentUser(ctx, r)
 	if err != nil {
-		p.cfg.Logger.Warn("consent: store unavailable", "err", err)
-		p.outagePage(c.Writer)
+		b.log.Warn("consent: store unavailable", "err", err)
+		b.outagePage(c.Writer)
 		return
 	}
 	if who == nil {
@@ -56,43 +56,43 @@ func (p *Provider) consent(c *gin.Context) {
 	// Re-validate the original authorization request exactly as sent.
 	orig, err := url.Parse(returnTo)
 	if err != nil {
-		p.badRequestPage(c.Writer, http.StatusBadRequest, "The authorization request could not be read.")
+		b.badRequestPage(c.Writer, http.StatusBadRequest, "The authorization request could not be read.")
 		return
 	}
 	areq := r.Clone(ctx)
 	areq.Method = http.MethodGet
 	areq.URL = &url.URL{Path: "/oauth2/auth", RawQuery: orig.RawQuery}
 	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
-	ar, err := p.newAuthorizeRequest(ctx, areq)
+	ar, err := b.newAuthorizeRequest(ctx, areq)
 	if err != nil {
-		p.authorizeError(ctx, c.Writer, ar, err)
+		b.authorizeError(ctx, c.Writer, ar, err)
 		return
 	}
 	switch r.PostForm.Get("decision") {
 	case "allow":
 	case "deny":
-		p.authorizeError(ctx, c.Writer, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+		b.authorizeError(ctx, c.Writer, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 		return
 	default:
-		p.badRequestPage(c.Writer, http.StatusBadRequest, "decision must be allow or deny.")
+		b.badRequestPage(c.Writer, http.StatusBadRequest, "decision must be allow or deny.")
 		return
 	}
 	client := ar.GetClient().(*fositeClient).c
 	scopes := []string(ar.GetRequestedScopes())
-	if prev, err := p.cfg.Store.GetConsent(ctx, who.user.ID, client.ID); err == nil {
+	if prev, err := b.store.GetConsent(ctx, who.user.ID, client.ID); err == nil {
 		for _, s := range prev.Scopes {
 			if !slices.Contains(scopes, s) {
 				scopes = append(scopes, s)
 			}
 		}
 	}
-	if err := p.cfg.Store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
-		p.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+	if err := b.store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
+		b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
-	if p.cfg.Auditor != nil {
-		_ = p.cfg.Auditor.Record(store.WithActor(ctx, "user:"+who.user.ID), "consent.granted", client.ID,
+	if b.auditor != nil {
+		_ = b.auditor.Record(store.WithActor(ctx, "user:"+who.user.ID), "consent.granted", client.ID,
 			map[string]any{"scopes": scopes})
 	}
-	p.issueCode(ctx, c.Writer, ar, who)
+	b.issueCode(ctx, c.Writer, ar, who)
 }

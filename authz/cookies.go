@@ -21,13 +21,13 @@ const (
 
 // secureCookies reports whether the cookies of r's answer are Secure: the
 // request came over TLS, or the issuer is https (TLS ends at a proxy).
-func (p *Provider) secureCookies(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(p.cfg.Issuer, "https://")
+func (b *browserFlow) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(b.issuer, "https://")
 }
 
-func (p *Provider) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+func (b *browserFlow) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: p.secureCookies(r),
+		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: b.secureCookies(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(maxAge.Seconds()),
 	})
 }
@@ -40,7 +40,7 @@ func randomToken(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (p *Provider) mac(key []byte, parts ...string) string {
+func (b *browserFlow) mac(key []byte, parts ...string) string {
 	m := hmac.New(sha256.New, key)
 	for _, s := range parts {
 		m.Write([]byte(s))
@@ -53,7 +53,7 @@ func (p *Provider) mac(key []byte, parts ...string) string {
 // (set here when missing), to the form's purpose and to the values in
 // bound (e.g. the exact request a consent form approves): a synchronizer
 // token derived with HMAC, so nothing is stored server-side.
-func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request, purpose string, bound ...string) (string, error) {
+func (b *browserFlow) csrfToken(w http.ResponseWriter, r *http.Request, purpose string, bound ...string) (string, error) {
 	binding := ""
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 22 && len(c.Value) <= 64 {
 		binding = c.Value
@@ -62,31 +62,31 @@ func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request, purpose str
 		if binding, err = randomToken(18); err != nil {
 			return "", err
 		}
-		p.setCookie(w, r, csrfCookie, binding, 12*time.Hour)
+		b.setCookie(w, r, csrfCookie, binding, 12*time.Hour)
 	}
-	return p.csrfMAC(purpose, binding, bound), nil
+	return b.csrfMAC(purpose, binding, bound), nil
 }
 
 // checkCSRF reports whether the posted token matches the cookie, the
 // purpose and the bound values the token was made for.
-func (p *Provider) checkCSRF(r *http.Request, purpose string, bound ...string) bool {
+func (b *browserFlow) checkCSRF(r *http.Request, purpose string, bound ...string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || c.Value == "" {
 		return false
 	}
-	want := p.csrfMAC(purpose, c.Value, bound)
+	want := b.csrfMAC(purpose, c.Value, bound)
 	return hmac.Equal([]byte(r.PostForm.Get("csrf_token")), []byte(want))
 }
 
 // csrfMAC is the token for purpose, cookie value and bound values. Their
 // count is part of the input, so a token made with bound values never
 // passes for one made without.
-func (p *Provider) csrfMAC(purpose, cookie string, bound []string) string {
+func (b *browserFlow) csrfMAC(purpose, cookie string, bound []string) string {
 	if len(bound) == 0 {
-		return p.mac(p.csrfKey, "csrf", purpose, cookie)
+		return b.mac(b.csrfKey, "csrf", purpose, cookie)
 	}
 	parts := append([]string{"csrf-bound", purpose, cookie, strconv.Itoa(len(bound))}, bound...)
-	return p.mac(p.csrfKey, parts...)
+	return b.mac(b.csrfKey, parts...)
 }
 
 // signedIn is the browser's signed-in user, if any.
@@ -96,8 +96,8 @@ type signedIn struct {
 }
 
 // currentUser returns the signed-in user of the request, or nil.
-func (p *Provider) currentUser(ctx context.Context, r *http.Request) (*signedIn, error) {
-	u, bs, err := p.sessions.Current(ctx, r)
+func (b *browserFlow) currentUser(ctx context.Context, r *http.Request) (*signedIn, error) {
+	u, bs, err := b.sessions.Current(ctx, r)
 	if err != nil || u == nil {
 		return nil, err
 	}
@@ -105,11 +105,11 @@ func (p *Provider) currentUser(ctx context.Context, r *http.Request) (*signedIn,
 }
 
 // startSession signs the browser in as u.
-func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) error {
-	return p.sessions.Start(ctx, w, r, u)
+func (b *browserFlow) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) error {
+	return b.sessions.Start(ctx, w, r, u)
 }
 
 // endSession signs the browser out.
-func (p *Provider) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	p.sessions.End(ctx, w, r)
+func (b *browserFlow) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	b.sessions.End(ctx, w, r)
 }

@@ -3,11 +3,14 @@
 // package imports.
 //
 // Provider composes fosite from an explicit handler list and mounts one
-// route table; small handler types (discovery, clientAuth, accessTokens,
-// introspector, userInfo, apiKeyEndpoint) hold only what their endpoints
-// use. The domain it serves lives beside it without fosite: clients in
-// authz/clients, people and their sessions in authz/accounts. authz
-// declares the narrow Store it needs (store.Store satisfies it).
+// route table; small handler types hold only what their endpoints use:
+// browserFlow (authorization endpoint, login, consent, logout pages),
+// tokenEndpoint, introspector, userInfo, apiKeyEndpoint and discovery, on
+// top of clientAuth (client authentication) and accessTokens (the one
+// access-token check). The domain it serves lives beside it without
+// fosite: clients in authz/clients, people and their sessions in
+// authz/accounts. authz declares the narrow Store it needs (store.Store
+// satisfies it).
 //
 // Lifecycle: New validates and reads nothing (the JWT revocation list
 // loads on first use); Run keeps caches fresh and prunes; Close

@@ -14,10 +14,10 @@ import (
 // wrong, with the error code and fosite's hint for the developer. A store
 // failure is 503 temporarily_unavailable with Retry-After (outagePage),
 // never "unknown client".
-func (p *Provider) errorPage(w http.ResponseWriter, err error) {
+func (b *browserFlow) errorPage(w http.ResponseWriter, err error) {
 	if storeFailure(err) {
-		p.cfg.Logger.Warn("authorization request: store unavailable", "err", err)
-		p.outagePage(w)
+		b.log.Warn("authorization request: store unavailable", "err", err)
+		b.outagePage(w)
 		return
 	}
 	e := fosite.ErrorToRFC6749Error(err)
@@ -35,7 +35,7 @@ func (p *Provider) errorPage(w http.ResponseWriter, err error) {
 		d.Message = "The application that sent you here is not registered with this server, or has been disabled, so you cannot sign in to it here. " +
 			"If you followed a link or a bookmark, it may be out of date."
 	case status >= 500:
-		p.cfg.Logger.Error("authorization request failed", "err", err)
+		b.log.Error("authorization request failed", "err", err)
 		d.Title = "Something went wrong"
 		d.Message = "This sign-in request could not be handled. Please try again later."
 		d.Detail = ""
@@ -47,23 +47,23 @@ func (p *Provider) errorPage(w http.ResponseWriter, err error) {
 		d.Message = "The application that sent you here made a request this server cannot accept, so you cannot be sent back to it. " +
 			"Go back to the application and try again; if it keeps happening, tell its developers."
 	}
-	p.pages.render(w, status, "error.html", d)
+	b.pages.render(w, status, "error.html", d)
 }
 
 // badRequestPage is errorPage for a request refused before fosite read
 // it: invalid_request with hint, answered with status (400 or 413).
-func (p *Provider) badRequestPage(w http.ResponseWriter, status int, hint string) {
+func (b *browserFlow) badRequestPage(w http.ResponseWriter, status int, hint string) {
 	e := fosite.ErrInvalidRequest.WithHint(hint)
 	e.CodeField = status
-	p.errorPage(w, e)
+	b.errorPage(w, e)
 }
 
 // outagePage answers 503 temporarily_unavailable with Retry-After
 // (RFC 9110 §10.2.3): the store cannot be read, so whether the request is
 // good cannot be told yet.
-func (p *Provider) outagePage(w http.ResponseWriter) {
+func (b *browserFlow) outagePage(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", retryAfter)
-	p.pages.render(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "Temporarily unavailable",
+	b.pages.render(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "Temporarily unavailable",
 		Code:    fosite.ErrTemporarilyUnavailable.ErrorField,
 		Message: "Sign-in is temporarily unavailable. Please try again in a moment."})
 }

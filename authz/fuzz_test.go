@@ -99,7 +99,7 @@ func newFuzzEnv(tb testing.TB) *fuzzEnv {
 		tb.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	if err := p.startSession(ctx, w, httptest.NewRequest(http.MethodGet, "/", nil), u); err != nil {
+	if err := p.browser.startSession(ctx, w, httptest.NewRequest(http.MethodGet, "/", nil), u); err != nil {
 		tb.Fatal(err)
 	}
 	for _, c := range w.Result().Cookies() {

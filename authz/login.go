@@ -27,28 +27,28 @@ func safeReturn(s string) string {
 }
 
 // loginPage shows the login form (GET /login).
-func (p *Provider) loginPage(c *gin.Context) {
+func (b *browserFlow) loginPage(c *gin.Context) {
 	returnTo := safeReturn(c.Query("return_to"))
-	p.renderLogin(c, http.StatusOK, returnTo, "", "")
+	b.renderLogin(c, http.StatusOK, returnTo, "", "")
 }
 
-func (p *Provider) renderLogin(c *gin.Context, status int, returnTo, username, msg string) {
-	csrf, err := p.csrfToken(c.Writer, c.Request, "login")
+func (b *browserFlow) renderLogin(c *gin.Context, status int, returnTo, username, msg string) {
+	csrf, err := b.csrfToken(c.Writer, c.Request, "login")
 	if err != nil {
 		c.Status(http.StatusInternalServerError)
 		return
 	}
 	d := pageData{Title: "Sign in", CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg}
 	var targets []string
-	if client := p.clientOfReturn(c, returnTo); client != nil {
+	if client := b.clientOfReturn(c, returnTo); client != nil {
 		d.Client = client.Name
 		targets = client.RedirectURIs
 	}
-	p.pages.render(c.Writer, status, "login.html", d, targets...)
+	b.pages.render(c.Writer, status, "login.html", d, targets...)
 }
 
 // clientOfReturn finds the client named in an authorization return address.
-func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client {
+func (b *browserFlow) clientOfReturn(c *gin.Context, returnTo string) *store.Client {
 	if returnTo == "" {
 		return nil
 	}
@@ -56,7 +56,7 @@ func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client
 	if err != nil {
 		return nil
 	}
-	fc, err := p.clientCache.Get(c.Request.Context(), u.Query().Get("client_id"))
+	fc, err := b.clients.Get(c.Request.Context(), u.Query().Get("client_id"))
 	if err != nil {
 		return nil
 	}
@@ -67,9 +67,9 @@ func (p *Provider) clientOfReturn(c *gin.Context, returnTo string) *store.Client
 // after repeated failures (LoginGuard). A disabled user cannot sign in:
 // the answer is the same as for a wrong password. A form over 1 MiB is
 // refused before any password is hashed.
-func (p *Provider) login(c *gin.Context) {
+func (b *browserFlow) login(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
-	if !p.parsePageForm(c) {
+	if !b.parsePageForm(c) {
 		return
 	}
 	returnTo := safeReturn(r.PostForm.Get("return_to"))
@@ -77,45 +77,47 @@ func (p *Provider) login(c *gin.Context) {
 	if len(username) > 128 {
 		username = username[:128]
 	}
-	if !p.checkCSRF(r, "login") {
-		p.renderLogin(c, http.StatusForbidden, returnTo, username, "Your session expired. Please try again.")
+	if !b.checkCSRF(r, "login") {
+		b.renderLogin(c, http.StatusForbidden, returnTo, username, "Your session expired. Please try again.")
 		return
 	}
 	ip := c.ClientIP()
 	// The attempt is reserved before the password is hashed, so parallel
 	// guesses are counted before any of them is checked.
-	attempt, wait := p.logins.Begin(username, ip)
+	attempt, wait := b.logins.Begin(username, ip)
 	if wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
-		p.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
+		b.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
 			"Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
 		return
 	}
 	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
-	u, err := accounts.Authenticate(ctx, p.cfg.Store, username, password)
+	u, err := accounts.Authenticate(ctx, b.store, username, password)
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
-		p.cfg.Logger.Warn("login: store unavailable", "err", err)
-		p.outagePage(c.Writer)
+		b.log.Warn("login: store unavailable", "err", err)
+		b.outagePage(c.Writer)
 		return
 	}
 	if err != nil {
 		attempt.Fail()
-		p.cfg.Logger.Info("login failed", "username_len", len(username), "remote", ip)
-		p.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
+		b.log.Info("login failed", "username_len", len(username), "remote", ip)
+		b.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
 		return
 	}
 	attempt.Succeed()
-	if err := p.startSession(ctx, c.Writer, r, u); err != nil {
-		p.pages.render(c.Writer, http.StatusInternalServerError, "message.html", pageData{Title: "Error", Message: "Sign-in failed; please try again."})
+	if err := b.startSession(ctx, c.Writer, r, u); err != nil {
+		// The session could not be stored: the database, not the person.
+		b.log.Warn("login: store unavailable", "err", err)
+		b.outagePage(c.Writer)
 		return
 	}
-	if p.cfg.Auditor != nil {
-		_ = p.cfg.Auditor.Record(store.WithActor(ctx, "user:"+u.ID), "user.signed_in", u.ID, nil)
+	if b.auditor != nil {
+		_ = b.auditor.Record(store.WithActor(ctx, "user:"+u.ID), "user.signed_in", u.ID, nil)
 	}
 	if returnTo == "" {
-		p.pages.render(c.Writer, http.StatusOK, "message.html", pageData{Title: "Signed in", Message: "You are signed in as " + u.Username + "."})
+		b.pages.render(c.Writer, http.StatusOK, "message.html", pageData{Title: "Signed in", Message: "You are signed in as " + u.Username + "."})
 		return
 	}
 	http.Redirect(c.Writer, r, returnTo, http.StatusSeeOther)

@@ -124,16 +124,13 @@ type Provider struct {
 	clientCache *clients.Cache
 	cors        *corsOrigins
 	revoked     *revocationList
-	logins      *accounts.LoginGuard
-	pages       *pages
-	csrfKey     []byte
-	sessions    *accounts.BrowserSessions
 	cancel      []func()
 
 	// The endpoint families that need only a part of the above.
 	auth          *clientAuth
 	tokens        *accessTokens
 	tokenEndpoint *tokenEndpoint
+	browser       *browserFlow
 	discovery     *discovery
 	introspector  *introspector
 	userInfo      *userInfo
@@ -224,11 +221,16 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
-	p.csrfKey = cfg.Secret.Derive(keys.PurposeCSRF)
-	p.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
-		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now,
-		Secure: p.secureCookies}
-	p.logins = accounts.NewLoginGuard(now)
+	pg, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
+		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger}
+	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
+		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
+	p.browser = b
 	refresh, err := newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
 		cfg.Secret.Derive(keys.PurposeRefreshGrace))
 	if err != nil {
@@ -236,9 +238,6 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
 		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger}
-	if p.pages, err = newPages(); err != nil {
-		return nil, err
-	}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
 		return nil, err
 	}
@@ -297,7 +296,7 @@ func (p *Provider) Run(ctx context.Context) {
 			if _, err := p.cfg.Store.DeleteExpiredJTIs(ctx, now); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune revocation list", "err", err)
 			}
-			p.logins.Prune()
+			p.browser.logins.Prune()
 			p.tokenEndpoint.limits.prune()
 			p.auth.throttle.prune()
 		}

@@ -12,8 +12,8 @@ import (
 func (p *Provider) Mount(r gin.IRouter) {
 	// CORS: see cors.go for the two policies.
 	p.discovery.mount(r)
-	r.GET(PathAuthorize, p.authorize)
-	r.POST(PathAuthorize, p.authorize)
+	r.GET(PathAuthorize, p.browser.authorize)
+	r.POST(PathAuthorize, p.browser.authorize)
 	r.POST(PathToken, p.clientCORS, p.tokenEndpoint.token)
 	r.OPTIONS(PathToken, p.clientPreflight("POST"))
 	r.POST(PathIntrospect, p.introspector.introspect)
@@ -22,11 +22,11 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.GET(PathUserinfo, p.clientCORS, p.userInfo.serve)
 	r.POST(PathUserinfo, p.clientCORS, p.userInfo.serve)
 	r.OPTIONS(PathUserinfo, p.clientPreflight("GET, POST"))
-	r.GET(PathEndSession, p.logout)
-	r.POST(PathEndSession, p.logout)
-	r.GET(PathLogin, p.loginPage)
-	r.POST(PathLogin, p.login)
-	r.POST(PathConsent, p.consent)
+	r.GET(PathEndSession, p.browser.logout)
+	r.POST(PathEndSession, p.browser.logout)
+	r.GET(PathLogin, p.browser.loginPage)
+	r.POST(PathLogin, p.browser.login)
+	r.POST(PathConsent, p.browser.consent)
 	r.POST(PathVerifyKey, p.apiKeys.verify)
 	r.StaticFS("/static", http.FS(web.Static()))
 	for _, path := range []string{PathToken, PathIntrospect, PathRevoke, PathVerifyKey} {

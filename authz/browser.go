@@ -1,0 +1,31 @@
+package authz
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/store"
+)
+
+// browserFlow is the part of the provider a person's browser meets: the
+// authorization endpoint, the login, consent and logout pages, their
+// cookies and CSRF tokens, and the error pages shown before a redirect is
+// allowed.
+type browserFlow struct {
+	issuer   string
+	now      func() time.Time
+	store    Store
+	signer   Signer // verifies id_token_hint at logout
+	oauth    fosite.OAuth2Provider
+	clients  *clients.Cache
+	sessions *accounts.BrowserSessions
+	logins   *accounts.LoginGuard
+	csrfKey  []byte
+	pages    *pages
+	auditor  *store.Auditor // nil: sign-ins are not audited
+	log      *slog.Logger
+}
