@@ -52,7 +52,7 @@ type Auditor struct {
 	NewID func() string
 	Now   func() time.Time
 	// OnEvent, when set, is called with each event after it was stored
-	// (the admin package delivers it to webhooks). It must not block.
+	// (admin/webhooks delivers it to webhooks). It must not block.
 	OnEvent func(*AuditEvent)
 }
 
