@@ -24,8 +24,11 @@ type AuditEvent struct {
 type AuditStore interface {
 	// AppendAudit stores e; its ID must be new.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
-	// ListAudit returns one page ordered by ID and the next cursor.
-	ListAudit(ctx context.Context, p Page) ([]*AuditEvent, string, error)
+	// ListAudit returns one page of the events f selects, ordered by ID
+	// (ascending, or descending when f.Desc), and the next cursor: the
+	// last ID of the page, which the next call passes back in p.Cursor
+	// with the same f. An f that fails Check is a *ValidationError.
+	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]*AuditEvent, string, error)
 }
 
 type actorKey struct{}

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/store"
@@ -21,11 +23,67 @@ func (d *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	return mapErr(err)
 }
 
-// ListAudit implements store.AuditStore.
-func (d *DB) ListAudit(ctx context.Context, p store.Page) ([]*store.AuditEvent, string, error) {
+// ListAudit implements store.AuditStore. Each condition of f has an
+// index (migration 00013): (type COLLATE "C", id), (actor, id),
+// (subject, id) and (created_at, id), beside the primary key that orders
+// the pages.
+func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) ([]*store.AuditEvent, string, error) {
+	if err := f.Check(); err != nil {
+		return nil, "", err
+	}
 	p = p.Normalize()
-	rows, err := d.pool.Query(ctx, `SELECT id, type, actor, subject, data, created_at
-		FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	cond := func(c string, a any) {
+		args = append(args, a)
+		where = append(where, strings.ReplaceAll(c, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if p.Cursor != "" {
+		if f.Desc {
+			cond("id < ?", p.Cursor)
+		} else {
+			cond("id > ?", p.Cursor)
+		}
+	}
+	switch prefix, ok := f.TypePrefix(); {
+	case f.AnyType():
+	case ok:
+		// Byte order (COLLATE "C"): the prefix ends in "." and "/" is
+		// the byte after it, so the range holds exactly the types that
+		// start with the prefix, and uses the index.
+		cond(`type COLLATE "C" >= ?`, prefix)
+		cond(`type COLLATE "C" < ?`, strings.TrimSuffix(prefix, ".")+"/")
+	default:
+		// Equality is byte equality in any deterministic collation;
+		// COLLATE "C" lets it use the same index.
+		cond(`type COLLATE "C" = ?`, f.Type)
+	}
+	if f.Actor != "" {
+		cond("actor = ?", f.Actor)
+	}
+	if f.Subject != "" {
+		cond("subject = ?", f.Subject)
+	}
+	since, until := f.Range()
+	if !since.IsZero() {
+		cond("created_at >= ?", since)
+	}
+	if !until.IsZero() {
+		cond("created_at < ?", until)
+	}
+	q := "SELECT id, type, actor, subject, data, created_at FROM audit_events"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, p.Limit)
+	if f.Desc {
+		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	} else {
+		q += " ORDER BY id LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := d.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strings"
 
 	"github.com/keyward/keyward/store"
 )
@@ -20,11 +21,58 @@ func (d *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	return mapErr(err)
 }
 
-// ListAudit implements store.AuditStore.
-func (d *DB) ListAudit(ctx context.Context, p store.Page) ([]*store.AuditEvent, string, error) {
+// ListAudit implements store.AuditStore. Each condition of f has an
+// index (migration 00013): (type, id), (actor, id), (subject, id) and
+// (created_at, id), beside the primary key that orders the pages.
+func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) ([]*store.AuditEvent, string, error) {
+	if err := f.Check(); err != nil {
+		return nil, "", err
+	}
 	p = p.Normalize()
-	rows, err := d.db.QueryContext(ctx, `SELECT id, type, actor, subject, data, created_at
-		FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	cond := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
+	if p.Cursor != "" {
+		if f.Desc {
+			cond("id < ?", p.Cursor)
+		} else {
+			cond("id > ?", p.Cursor)
+		}
+	}
+	switch prefix, ok := f.TypePrefix(); {
+	case f.AnyType():
+	case ok:
+		// The prefix ends in "."; "/" is the byte after ".", so the range
+		// holds exactly the types that start with it, and uses the index.
+		cond("type >= ? AND type < ?", prefix, strings.TrimSuffix(prefix, ".")+"/")
+	default:
+		cond("type = ?", f.Type)
+	}
+	if f.Actor != "" {
+		cond("actor = ?", f.Actor)
+	}
+	if f.Subject != "" {
+		cond("subject = ?", f.Subject)
+	}
+	since, until := f.Range()
+	if !since.IsZero() {
+		cond("created_at >= ?", micros(since))
+	}
+	if !until.IsZero() {
+		cond("created_at < ?", micros(until))
+	}
+	q := "SELECT id, type, actor, subject, data, created_at FROM audit_events"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Desc {
+		q += " ORDER BY id DESC LIMIT ?"
+	} else {
+		q += " ORDER BY id LIMIT ?"
+	}
+	rows, err := d.db.QueryContext(ctx, q, append(args, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -78,7 +78,7 @@ func testAudit(t *testing.T, s store.Store) {
 	if err := s.AppendAudit(ctx(), &store.AuditEvent{ID: "e1", Type: "x", Actor: "cli"}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate audit id: %v", err)
 	}
-	page, next, err := s.ListAudit(ctx(), store.Page{Limit: 2})
+	page, next, err := s.ListAudit(ctx(), store.AuditFilter{}, store.Page{Limit: 2})
 	if err != nil || len(page) != 2 || next != "e2" {
 		t.Fatalf("ListAudit = %d, %q, %v", len(page), next, err)
 	}

@@ -40,7 +40,11 @@ func testUnavailable(t *testing.T, s store.Store) {
 		"RevokeJTI":         func() error { return s.RevokeJTI(ctx(), "jti", now.Add(time.Hour)) },
 		"GetBrowserSession": func() error { _, err := s.GetBrowserSession(ctx(), "sess"); return err },
 		"GetConsent":        func() error { _, err := s.GetConsent(ctx(), "u1", "c1"); return err },
-		"ListAudit":         func() error { _, _, err := s.ListAudit(ctx(), store.Page{}); return err },
+		"ListAudit":         func() error { _, _, err := s.ListAudit(ctx(), store.AuditFilter{}, store.Page{}); return err },
+		"ListAudit/filtered": func() error {
+			_, _, err := s.ListAudit(ctx(), store.AuditFilter{Desc: true, Type: "client.*", Actor: "cli", Since: now}, store.Page{Cursor: "x"})
+			return err
+		},
 	}
 	for name, call := range calls {
 		err := call()
