@@ -116,7 +116,7 @@ func TestClientAuthThrottle(t *testing.T) {
 	}
 
 	// Failures for one client id: audited once per window, not each time.
-	events, _, err := s.st.DB.ListAudit(context.Background(), store.Page{Limit: 500})
+	events, _, err := s.st.DB.ListAudit(context.Background(), store.AuditFilter{}, store.Page{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestClientAuthThrottleAddress(t *testing.T) {
 	if a := token(s, "198.51.100.2", id, secret); a.status != http.StatusOK {
 		t.Fatalf("the real client from elsewhere: %d %s", a.status, a.body)
 	}
-	events, _, err := s.st.DB.ListAudit(context.Background(), store.Page{Limit: 500})
+	events, _, err := s.st.DB.ListAudit(context.Background(), store.AuditFilter{}, store.Page{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func (f *usersFixture) revocations() ([]string, []bool) {
 
 func (f *usersFixture) audit(t *testing.T) []*store.AuditEvent {
 	t.Helper()
-	evs, _, err := f.db.ListAudit(context.Background(), store.Page{Limit: 100})
+	evs, _, err := f.db.ListAudit(context.Background(), store.AuditFilter{}, store.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

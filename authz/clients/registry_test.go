@@ -62,7 +62,7 @@ func (f *registryFixture) changed() []string {
 // audit returns the recorded events as "type subject" lines.
 func (f *registryFixture) audit(t *testing.T) ([]string, []*store.AuditEvent) {
 	t.Helper()
-	evs, _, err := f.db.ListAudit(context.Background(), store.Page{Limit: 100})
+	evs, _, err := f.db.ListAudit(context.Background(), store.AuditFilter{}, store.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
