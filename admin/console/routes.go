@@ -55,6 +55,7 @@ func (cs *Server) Mount(r gin.IRouter) {
 	a.POST("/users/:id/delete", cs.deleteUser)
 
 	a.GET("/audit", cs.auditLog)
+	a.GET("/audit/export", cs.exportAudit)
 }
 
 // static serves the console's stylesheet and icon.
