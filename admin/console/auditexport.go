@@ -106,13 +106,23 @@ func (cs *Server) exportAudit(c *gin.Context) {
 
 // abortExport ends an export that failed after its first byte: the
 // connection is cut (on HTTP/1.1), so the client sees a failed download
-// rather than a short file that looks whole.
+// rather than a short file that looks whole. gin refuses to hand over a
+// connection once a body was written, so the cut is made on the server's
+// own ResponseWriter beneath gin's (and any middleware's) wrapper.
 func (cs *Server) abortExport(c *gin.Context, err error) {
-	if errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil {
+	if ctxErr := c.Request.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 		return // the client went away
 	}
 	cs.cfg.Logger.Warn("console: audit export cut short", "err", err, "path", c.Request.URL.Path)
-	if conn, _, herr := http.NewResponseController(c.Writer).Hijack(); herr == nil {
+	var w http.ResponseWriter = c.Writer
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	if conn, _, herr := http.NewResponseController(w).Hijack(); herr == nil {
 		conn.Close()
 	}
 }
