@@ -108,11 +108,11 @@ func TestConsoleAuditFilter(t *testing.T) {
 	b := e.setup("root", adminPassword)
 	appendAudit(t, e.db,
 		auditSpec{"client.created", "cli", "c1", `{"name":"Acme","grant_types":["client_credentials"],"public":false}`}, // z0000 at 00:00
-		auditSpec{"client.secret_rotated", "user:u1", "c1", ""},                                                          // z0001 at 00:01
-		auditSpec{"clients.imported", "cli", "c2", ""},                                                                   // z0002
-		auditSpec{"api_key.created", "user:u1", "k1", `{"name":"ci <b>bot</b>","nested":{"a":1}}`},                       // z0003
-		auditSpec{"client.deleted", "user:u2", "c1", ""},                                                                 // z0004
-		auditSpec{"user.created", "cli", "u9", `{"username":"eve","admin":true}`},                                        // z0005
+		auditSpec{"client.secret_rotated", "user:u1", "c1", ""},                                                         // z0001 at 00:01
+		auditSpec{"clients.imported", "cli", "c2", ""},                                                                  // z0002
+		auditSpec{"api_key.created", "user:u1", "k1", `{"name":"ci <b>bot</b>","nested":{"a":1}}`},                      // z0003
+		auditSpec{"client.deleted", "user:u2", "c1", ""},                                                                // z0004
+		auditSpec{"user.created", "cli", "u9", `{"username":"eve","admin":true}`},                                       // z0005
 	)
 	p := b.get("/console/audit")
 	p.want(http.StatusOK, "/console/audit")
