@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -10,8 +11,8 @@ import (
 	"github.com/keyward/keyward/store"
 )
 
-// listAuditEvents is GET /audit-events: oldest first (ids are
-// time-ordered), or newest first with order=desc; type (exact, or a
+// listAuditEvents is GET /audit-events: oldest first (by created_at,
+// then id), or newest first with order=desc; type (exact, or a
 // "prefix.*"), actor, subject, since and until (RFC 3339; since ≤
 // created_at < until) select the events. Follow next_cursor, with the
 // same parameters, to read on. Each item is in the form webhooks deliver
@@ -21,6 +22,12 @@ func (s *Server) listAuditEvents(c *gin.Context) {
 	p, ok := listPage(c)
 	if !ok {
 		return
+	}
+	if p.Cursor != "" {
+		if _, _, err := store.ParseAuditCursor(p.Cursor); err != nil {
+			problem(c, http.StatusBadRequest, "bad-request", "cursor is not one this API returned.")
+			return
+		}
 	}
 	f, probs := auditFilter(c)
 	if probs != nil {

@@ -163,7 +163,7 @@ func TestAPIAuditEventFiltersInvalid(t *testing.T) {
 			}
 		}
 	}
-	for _, q := range []string{"limit=0", "limit=x", "cursor=!!"} {
+	for _, q := range []string{"limit=0", "limit=x", "cursor=!!", "cursor=" + b64([]byte("an-id-not-a-cursor"))} {
 		if r := e.do(req{method: "GET", path: "/admin/v1/audit-events?order=desc&" + q}); r.Status != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", q, r.Status)
 		}

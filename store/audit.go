@@ -24,10 +24,12 @@ type AuditEvent struct {
 type AuditStore interface {
 	// AppendAudit stores e; its ID must be new.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
-	// ListAudit returns one page of the events f selects, ordered by ID
-	// (ascending, or descending when f.Desc), and the next cursor: the
-	// last ID of the page, which the next call passes back in p.Cursor
-	// with the same f. An f that fails Check is a *ValidationError.
+	// ListAudit returns one page of the events f selects, ordered by
+	// CreatedAt and then ID (oldest first, or newest first when f.Desc),
+	// and the cursor of the next page ("" on the last): AuditCursor of
+	// the page's last event, which the next call passes back in p.Cursor
+	// with the same f. An f that fails Check, or a cursor that
+	// ParseAuditCursor refuses, is a *ValidationError.
 	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]*AuditEvent, string, error)
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -11,7 +12,7 @@ import (
 // AuditFilter selects and orders audit events for ListAudit. The zero
 // value selects every event, oldest first.
 type AuditFilter struct {
-	// Desc lists newest first (IDs descending; IDs are time-ordered).
+	// Desc lists newest first (CreatedAt, then ID, descending).
 	Desc bool
 	// Type selects one event type ("client.created"), or, ending in
 	// ".*", every type under a prefix ("client.*" selects
@@ -99,4 +100,21 @@ func ceilMicro(t time.Time) time.Time {
 		u = u.Add(time.Microsecond)
 	}
 	return u
+}
+
+// AuditCursor returns the cursor of the page after e in ListAudit: the
+// position of e in (CreatedAt, ID) order, as "<unix microseconds>:<id>".
+func AuditCursor(e *AuditEvent) string {
+	return strconv.FormatInt(e.CreatedAt.UnixMicro(), 10) + ":" + e.ID
+}
+
+// ParseAuditCursor returns the position an AuditCursor names; any other
+// string is a *ValidationError.
+func ParseAuditCursor(cursor string) (createdAt time.Time, id string, err error) {
+	micros, id, ok := strings.Cut(cursor, ":")
+	n, perr := strconv.ParseInt(micros, 10, 64)
+	if !ok || perr != nil || n < 0 || id == "" || micros != strconv.FormatInt(n, 10) {
+		return time.Time{}, "", Invalid("cursor: not one that ListAudit returned")
+	}
+	return time.UnixMicro(n).UTC(), id, nil
 }

@@ -128,13 +128,20 @@ type auditData struct {
 	ExportJSONL, ExportCSV string
 }
 
-// auditLog lists the audit log, newest first unless asked otherwise,
-// filtered by event type, actor, subject and time, a page at a time
-// (GET /console/audit). A bad filter is a 422 page with the form.
+// auditLog lists the audit log, newest first (by time, then id) unless
+// asked otherwise, filtered by event type, actor, subject and time, a
+// page at a time (GET /console/audit). A bad filter is a 422 page with
+// the form.
 func (cs *Server) auditLog(c *gin.Context) {
 	cur, ok := cs.cursorParam(c)
 	if !ok {
 		return
+	}
+	if cur != "" {
+		if _, _, err := store.ParseAuditCursor(cur); err != nil {
+			cs.message(c, http.StatusBadRequest, "Bad request", "The page cursor is not valid.")
+			return
+		}
 	}
 	q, f, problems := auditFilter(c)
 	d := auditData{Q: q, Filtered: q.Type != "" || q.Actor != "" || q.Subject != "" || q.Since != "" || q.Until != ""}

@@ -215,6 +215,7 @@ func TestConsolePages(t *testing.T) {
 		{"/console/signing-keys/nope/revoke", http.StatusNotFound},
 		{"/console/apikeys/" + long, http.StatusNotFound},
 		{"/console/audit?cursor=" + long, http.StatusBadRequest},
+		{"/console/audit?cursor=some-id", http.StatusBadRequest},
 		{"/console/reveal", http.StatusGone},
 	} {
 		p := b.get(c.path)

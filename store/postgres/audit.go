@@ -23,10 +23,11 @@ func (d *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	return mapErr(err)
 }
 
-// ListAudit implements store.AuditStore. Each condition of f has an
-// index (migration 00013): (type COLLATE "C", id), (actor, id),
-// (subject, id) and (created_at, id), beside the primary key that orders
-// the pages.
+// ListAudit implements store.AuditStore. Pages are read in
+// (created_at, id) order through the indexes of migration 00013:
+// (created_at, id), and (type|actor|subject, created_at, id) for an
+// exact match, so a filtered page reads about as many index entries as
+// it returns.
 func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) ([]*store.AuditEvent, string, error) {
 	if err := f.Check(); err != nil {
 		return nil, "", err
@@ -36,15 +37,23 @@ func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) (
 		where []string
 		args  []any
 	)
-	cond := func(c string, a any) {
-		args = append(args, a)
-		where = append(where, strings.ReplaceAll(c, "?", "$"+strconv.Itoa(len(args))))
+	// cond adds a condition whose ? placeholders take a, in order.
+	cond := func(c string, a ...any) {
+		for _, v := range a {
+			args = append(args, v)
+			c = strings.Replace(c, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		where = append(where, c)
 	}
 	if p.Cursor != "" {
+		at, id, err := store.ParseAuditCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
 		if f.Desc {
-			cond("id < ?", p.Cursor)
+			cond("(created_at, id) < (?, ?)", at, id)
 		} else {
-			cond("id > ?", p.Cursor)
+			cond("(created_at, id) > (?, ?)", at, id)
 		}
 	}
 	switch prefix, ok := f.TypePrefix(); {
@@ -52,9 +61,8 @@ func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) (
 	case ok:
 		// Byte order (COLLATE "C"): the prefix ends in "." and "/" is
 		// the byte after it, so the range holds exactly the types that
-		// start with the prefix, and uses the index.
-		cond(`type COLLATE "C" >= ?`, prefix)
-		cond(`type COLLATE "C" < ?`, strings.TrimSuffix(prefix, ".")+"/")
+		// start with the prefix.
+		cond(`type COLLATE "C" >= ? AND type COLLATE "C" < ?`, prefix, strings.TrimSuffix(prefix, ".")+"/")
 	default:
 		// Equality is byte equality in any deterministic collation;
 		// COLLATE "C" lets it use the same index.
@@ -79,9 +87,9 @@ func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) (
 	}
 	args = append(args, p.Limit)
 	if f.Desc {
-		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+		q += " ORDER BY created_at DESC, id DESC LIMIT $" + strconv.Itoa(len(args))
 	} else {
-		q += " ORDER BY id LIMIT $" + strconv.Itoa(len(args))
+		q += " ORDER BY created_at, id LIMIT $" + strconv.Itoa(len(args))
 	}
 	rows, err := d.pool.Query(ctx, q, args...)
 	if err != nil {
@@ -91,7 +99,7 @@ func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) (
 	if err != nil {
 		return nil, "", err
 	}
-	items, next := store.PageOf(p, items, func(e *store.AuditEvent) string { return e.ID })
+	items, next := store.PageOf(p, items, store.AuditCursor)
 	return items, next, nil
 }
 

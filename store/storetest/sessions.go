@@ -79,7 +79,7 @@ func testAudit(t *testing.T, s store.Store) {
 		t.Fatalf("duplicate audit id: %v", err)
 	}
 	page, next, err := s.ListAudit(ctx(), store.AuditFilter{}, store.Page{Limit: 2})
-	if err != nil || len(page) != 2 || next != "e2" {
+	if err != nil || len(page) != 2 || page[1].ID != "e2" || next != store.AuditCursor(page[1]) {
 		t.Fatalf("ListAudit = %d, %q, %v", len(page), next, err)
 	}
 	if page[0].Type != "client.created" || page[0].CreatedAt.IsZero() {

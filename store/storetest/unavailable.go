@@ -42,7 +42,7 @@ func testUnavailable(t *testing.T, s store.Store) {
 		"GetConsent":        func() error { _, err := s.GetConsent(ctx(), "u1", "c1"); return err },
 		"ListAudit":         func() error { _, _, err := s.ListAudit(ctx(), store.AuditFilter{}, store.Page{}); return err },
 		"ListAudit/filtered": func() error {
-			_, _, err := s.ListAudit(ctx(), store.AuditFilter{Desc: true, Type: "client.*", Actor: "cli", Since: now}, store.Page{Cursor: "x"})
+			_, _, err := s.ListAudit(ctx(), store.AuditFilter{Desc: true, Type: "client.*", Actor: "cli", Since: now}, store.Page{Cursor: "1700000000000000:x"})
 			return err
 		},
 	}
