@@ -82,6 +82,10 @@ func (s *Server) apiEngine() *gin.Engine {
 	a.PATCH("/webhooks/:id", s.patchWebhook)
 	a.DELETE("/webhooks/:id", s.deleteWebhook)
 	post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	a.GET("/webhooks/:id/deliveries", s.listDeliveries)
+	a.GET("/webhooks/:id/deliveries/:delivery", s.getDelivery)
+	post("/webhooks/:id/redeliver", s.redeliver)
+	post("/webhooks/:id/test", s.testWebhook)
 	return e
 }
 

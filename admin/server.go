@@ -49,8 +49,8 @@ type Server struct {
 // New checks cfg and returns the admin server.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Clients == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Signing == nil || cfg.Tokens == nil ||
-		cfg.Sessions == nil || cfg.Webhooks == nil {
-		return nil, errors.New("admin: Store, Clients, Users, APIKeys, Signing, Tokens, Sessions and Webhooks are required")
+		cfg.Sessions == nil || cfg.Webhooks == nil || cfg.Auditor == nil {
+		return nil, errors.New("admin: Store, Clients, Users, APIKeys, Signing, Tokens, Sessions, Webhooks and Auditor are required")
 	}
 	if err := cfg.Secret.Validate(); err != nil {
 		return nil, err

@@ -40,8 +40,8 @@ func newStack(t *testing.T, tokenRate float64) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Events: st.DB, Secret: st.Secret, Logger: st.Logger,
-		Backoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Events: st.DB, Secret: st.Secret,
+		Logger: st.Logger, PollInterval: 20 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,9 @@ type app struct {
 	console  *console.Server
 	webhooks *webhooks.Dispatcher
 	log      *slog.Logger
+	// webhookRetryFor and webhookDisableAfter tune the dispatcher
+	// (--webhook-retry-for, --webhook-disable-after; 0 never disables).
+	webhookRetryFor, webhookDisableAfter time.Duration
 }
 
 // build wires the services of serve through their constructors.
@@ -69,7 +72,11 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 		apik.Close()
 		return nil, err
 	}
-	a := &app{signing: sig, apikeys: apik, provider: prov, log: log}
+	a := &app{signing: sig, apikeys: apik, provider: prov, log: log,
+		webhookRetryFor: m.Config.WebhookRetryFor, webhookDisableAfter: m.Config.WebhookDisableAfter}
+	if a.webhookDisableAfter == 0 {
+		a.webhookDisableAfter = -1 // never
+	}
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log,
@@ -103,7 +110,8 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string) e
 	if err != nil {
 		return err
 	}
-	a.webhooks, err = webhooks.New(webhooks.Config{Store: cfg.Store, Events: events, Secret: cfg.Secret, Logger: cfg.Logger})
+	a.webhooks, err = webhooks.New(webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
+		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
