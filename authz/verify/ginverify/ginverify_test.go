@@ -41,7 +41,7 @@ func TestRequireToken(t *testing.T) {
 		{"ok", "/read", "Bearer " + readTok, 200, ""},
 		{"scheme case-insensitive", "/read", "bearer " + readTok, 200, ""},
 		{"two scopes", "/write", "Bearer " + both, 200, ""},
-		{"missing scope", "/write", "Bearer " + readTok, 403, `Bearer error="insufficient_scope", scope="read write"`},
+		{"missing scope", "/write", "Bearer " + readTok, 403, `Bearer error="insufficient_scope", error_description="The access token lacks a required scope.", scope="read write"`},
 		{"no header", "/read", "", 401, "Bearer"},
 		{"basic", "/read", "Basic dXNlcjpwYXNz", 401, "Bearer"},
 		{"tampered", "/read", "Bearer " + tampered, 401, `Bearer error="invalid_token"`},
