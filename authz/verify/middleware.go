@@ -190,4 +190,3 @@ func bearer(h string) (string, bool) {
 	token = strings.TrimSpace(token)
 	return token, token != ""
 }
-
