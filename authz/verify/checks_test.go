@@ -28,7 +28,7 @@ type checkCase struct {
 // checkCases covers every check VerifyAccessToken and the middlewares make.
 func checkCases() []checkCase {
 	tok := func(c verifytest.Claims) func(*testing.T, *verifytest.Issuer) string {
-		return func(t *testing.T, iss *verifytest.Issuer) string { return iss.Token(t, c) }
+		return func(t *testing.T, iss *verifytest.Issuer) string { return iss.Token(c) }
 	}
 	invalid := func(desc string) string {
 		return `Bearer error="invalid_token", error_description="` + desc + `"`
@@ -47,13 +47,13 @@ func checkCases() []checkCase {
 		{"type", tok(verifytest.Claims{Type: "JWT"}), verify.ErrTokenType, 401,
 			invalid("The token is not an access token."), false},
 		{"signature", func(t *testing.T, iss *verifytest.Issuer) string {
-			parts := strings.Split(iss.Token(t, verifytest.Claims{}), ".")
-			other := strings.Split(iss.Token(t, verifytest.Claims{Scopes: []string{"admin"}}), ".")
+			parts := strings.Split(iss.Token(verifytest.Claims{}), ".")
+			other := strings.Split(iss.Token(verifytest.Claims{Scopes: []string{"admin"}}), ".")
 			return parts[0] + "." + other[1] + "." + parts[2] // another payload under this signature
 		}, verify.ErrSignature, 401, invalid("The access token signature is not valid."), false},
 		{"unknown key", func(t *testing.T, iss *verifytest.Issuer) string {
 			// Another issuer's key, this issuer's claims.
-			return verifytest.New(t).Token(t, verifytest.Claims{Issuer: iss.URL, Audience: []string{"https://api.example"}})
+			return verifytest.New(t).Token(verifytest.Claims{Issuer: iss.URL, Audience: []string{"https://api.example"}})
 		}, verify.ErrUnknownKey, 401, invalid("The access token signature is not valid."), false},
 		{"malformed", func(*testing.T, *verifytest.Issuer) string { return "not.a.jwt" }, verify.ErrMalformed, 401,
 			invalid("The access token is malformed."), false},
@@ -84,7 +84,7 @@ func TestMiddlewareNamesTheFailedCheck(t *testing.T) {
 		return w
 	}
 
-	ok := iss.Token(t, verifytest.Claims{Subject: "alice", Scopes: []string{"orders:read", "orders:write"}})
+	ok := iss.Token(verifytest.Claims{Subject: "alice", Scopes: []string{"orders:read", "orders:write"}})
 	if w := serve("Bearer " + ok); w.Code != 200 || w.Body.String() != "alice" || hooked != nil {
 		t.Fatalf("valid token: %d %q %v", w.Code, w.Body, hooked)
 	}
@@ -126,7 +126,7 @@ func TestMiddlewareNamesTheFailedCheck(t *testing.T) {
 	}
 
 	t.Run("insufficient scope", func(t *testing.T) {
-		w := serve("Bearer " + iss.Token(t, verifytest.Claims{Scopes: []string{"orders:write"}}))
+		w := serve("Bearer " + iss.Token(verifytest.Claims{Scopes: []string{"orders:write"}}))
 		want := `Bearer error="insufficient_scope", error_description="The access token lacks a required scope.", scope="orders:read"`
 		if w.Code != 403 || w.Header().Get("WWW-Authenticate") != want {
 			t.Fatalf("%d %q", w.Code, w.Header().Get("WWW-Authenticate"))
@@ -165,7 +165,7 @@ func TestMiddlewareRealmAndUnavailable(t *testing.T) {
 	}
 	// The issuer goes away: a valid token cannot be introspected.
 	down.fail.Store(true)
-	req.Header.Set("Authorization", "Bearer "+iss.Token(t, verifytest.Claims{}))
+	req.Header.Set("Authorization", "Bearer "+iss.Token(verifytest.Claims{}))
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	if w.Code != 503 || w.Header().Get("Retry-After") == "" || w.Header().Get("WWW-Authenticate") != "" ||

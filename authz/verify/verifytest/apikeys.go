@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -44,8 +43,7 @@ type apiKey struct {
 }
 
 // APIKey creates an API key in Keyward's format, with a valid checksum.
-func (i *Issuer) APIKey(t testing.TB, o APIKeyOptions) APIKey {
-	t.Helper()
+func (i *Issuer) APIKey(o APIKeyOptions) APIKey {
 	if o.RateLimit > 0 && o.RateLimitPeriod <= 0 {
 		o.RateLimitPeriod = time.Minute
 	}

@@ -66,7 +66,7 @@ type Issuer struct {
 	ClientSecret string
 
 	opts Options
-	mux  *http.ServeMux
+	srv  *httptest.Server
 
 	mu      sync.Mutex
 	keys    []*signingKey // published; the last one signs
@@ -82,9 +82,33 @@ type signingKey struct {
 	priv crypto.Signer
 }
 
-// New starts an issuer on a loopback port and stops it when the test ends.
+// New starts an issuer on a loopback port and stops it when the test
+// ends. It fails the test when Options are invalid.
 func New(t testing.TB, opts ...Options) *Issuer {
 	t.Helper()
+	i, err := start(opts)
+	if err != nil {
+		t.Fatalf("verifytest: %v", err)
+	}
+	t.Cleanup(i.Close)
+	return i
+}
+
+// Start is New for code without a testing.TB (examples, TestMain): the
+// caller must Close the issuer. It panics when Options are invalid, as
+// httptest.NewServer does when it cannot listen.
+func Start(opts ...Options) *Issuer {
+	i, err := start(opts)
+	if err != nil {
+		panic("verifytest: " + err.Error())
+	}
+	return i
+}
+
+// Close stops the issuer's server.
+func (i *Issuer) Close() { i.srv.Close() }
+
+func start(opts []Options) (*Issuer, error) {
 	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
@@ -104,18 +128,17 @@ func New(t testing.TB, opts ...Options) *Issuer {
 	i := &Issuer{opts: o, ClientID: "resource-server", ClientSecret: randomString(32),
 		opaque: map[string]map[string]any{}, revoked: map[string]bool{}, apiKeys: map[string]*apiKey{}}
 	if _, err := i.newKey(); err != nil {
-		t.Fatalf("verifytest: %v", err)
+		return nil, err
 	}
-	i.mux = http.NewServeMux()
-	i.mux.HandleFunc("GET "+PathDiscovery, i.discovery)
-	i.mux.HandleFunc("GET "+PathMetadata, i.discovery)
-	i.mux.HandleFunc("GET "+PathJWKS, i.jwks)
-	i.mux.HandleFunc("POST "+PathIntrospect, i.introspect)
-	i.mux.HandleFunc("POST "+PathVerifyKey, i.verifyKey)
-	srv := httptest.NewServer(i.mux)
-	t.Cleanup(srv.Close)
-	i.URL = srv.URL
-	return i
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+PathDiscovery, i.discovery)
+	mux.HandleFunc("GET "+PathMetadata, i.discovery)
+	mux.HandleFunc("GET "+PathJWKS, i.jwks)
+	mux.HandleFunc("POST "+PathIntrospect, i.introspect)
+	mux.HandleFunc("POST "+PathVerifyKey, i.verifyKey)
+	i.srv = httptest.NewServer(mux)
+	i.URL = i.srv.URL
+	return i, nil
 }
 
 // Config is a verify.Config for this issuer: its URL, Options.Audience,
@@ -148,27 +171,26 @@ func (i *Issuer) APIKeys(t testing.TB) *verify.APIKeys {
 // Rotate makes a new signing key, publishes it and signs with it from now
 // on; the previous keys stay published (so their tokens still verify)
 // until Unpublish. It returns the new key's kid.
-func (i *Issuer) Rotate(t testing.TB) string {
-	t.Helper()
+func (i *Issuer) Rotate() string {
 	kid, err := i.newKey()
 	if err != nil {
-		t.Fatalf("verifytest: %v", err)
+		panic("verifytest: " + err.Error()) // the algorithm was checked by New
 	}
 	return kid
 }
 
 // Unpublish removes the key kid from the JWKS: tokens it signed no longer
-// verify once a Verifier refetches. The signing key cannot be removed.
-func (i *Issuer) Unpublish(t testing.TB, kid string) {
-	t.Helper()
+// verify once a Verifier refetches. It panics for an unknown kid or the
+// signing key (Rotate first).
+func (i *Issuer) Unpublish(kid string) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	n := slices.IndexFunc(i.keys, func(k *signingKey) bool { return k.kid == kid })
 	switch {
 	case n < 0:
-		t.Fatalf("verifytest: Unpublish: no key %q", kid)
+		panic(fmt.Sprintf("verifytest: Unpublish: no key %q", kid))
 	case n == len(i.keys)-1:
-		t.Fatalf("verifytest: Unpublish: %q is the signing key; Rotate first", kid)
+		panic(fmt.Sprintf("verifytest: Unpublish: %q is the signing key; Rotate first", kid))
 	}
 	i.keys = slices.Delete(i.keys, n, n+1)
 }

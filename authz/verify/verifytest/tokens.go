@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"strings"
-	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -42,9 +41,9 @@ type Claims struct {
 	Opaque bool
 }
 
-// Token mints an access token signed by the current key.
-func (i *Issuer) Token(t testing.TB, c Claims) string {
-	t.Helper()
+// Token mints an access token signed by the current key. It panics when
+// Extra holds a value encoding/json cannot encode.
+func (i *Issuer) Token(c Claims) string {
 	if c.ClientID == "" {
 		c.ClientID = "test-client"
 	}
@@ -88,15 +87,14 @@ func (i *Issuer) Token(t testing.TB, c Claims) string {
 		i.mu.Unlock()
 		return token
 	}
-	return i.Sign(t, claims, map[string]any{"typ": c.Type})
+	return i.Sign(claims, map[string]any{"typ": c.Type})
 }
 
 // Sign signs any claims with the current key: a token the issuer's keys
 // did sign but that it never issued, for tests of odd claims. The header
 // has alg, kid and typ "at+jwt" unless header replaces them; a nil value
-// removes a member.
-func (i *Issuer) Sign(t testing.TB, claims, header map[string]any) string {
-	t.Helper()
+// removes a member. It panics when claims or header cannot be encoded.
+func (i *Issuer) Sign(claims, header map[string]any) string {
 	i.mu.Lock()
 	k := i.keys[len(i.keys)-1]
 	i.mu.Unlock()
@@ -108,31 +106,35 @@ func (i *Issuer) Sign(t testing.TB, claims, header map[string]any) string {
 			opts.WithHeader(jose.HeaderKey(name), v)
 		}
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(i.opts.Algorithm), Key: k.priv}, opts)
+	s, err := sign(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(i.opts.Algorithm), Key: k.priv}, opts, claims)
 	if err != nil {
-		t.Fatalf("verifytest: %v", err)
+		panic("verifytest: Sign: " + err.Error())
+	}
+	return s
+}
+
+func sign(key jose.SigningKey, opts *jose.SignerOptions, claims map[string]any) (string, error) {
+	signer, err := jose.NewSigner(key, opts)
+	if err != nil {
+		return "", err
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
-		t.Fatalf("verifytest: %v", err)
+		return "", err
 	}
 	jws, err := signer.Sign(payload)
 	if err != nil {
-		t.Fatalf("verifytest: %v", err)
+		return "", err
 	}
-	s, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatalf("verifytest: %v", err)
-	}
-	return s
+	return jws.CompactSerialize()
 }
 
 // Revoke revokes an access token (JWT or opaque) or an API key:
 // introspection then answers {"active": false}, and the API-key endpoint
 // REVOKED. Local JWT verification cannot see it (that is what
-// introspection is for).
-func (i *Issuer) Revoke(t testing.TB, token string) {
-	t.Helper()
+// introspection is for). It panics for a string that is none of this
+// issuer's tokens or keys.
+func (i *Issuer) Revoke(token string) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if k := i.apiKeyLocked(token); k != nil {
@@ -153,7 +155,7 @@ func (i *Issuer) Revoke(t testing.TB, token string) {
 			return
 		}
 	}
-	t.Fatalf("verifytest: Revoke: not a token or API key of this issuer")
+	panic("verifytest: Revoke: not a token or API key of this issuer")
 }
 
 // introspect is the introspection endpoint (RFC 7662), answering like
