@@ -29,9 +29,13 @@ func TestSameAsNetHTTP(t *testing.T) {
 	}
 	std := http.NewServeMux()
 	std.Handle("/token", verify.Middleware(v, verify.WithScopes("read"), hook(&hookHTTP))(http.HandlerFunc(
-		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(verify.ClaimsFromContext(r.Context()).Subject)) })))
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(verify.ClaimsFromContext(r.Context()).Subject))
+		})))
 	std.Handle("/key", verify.APIKeyMiddleware(keys, verify.WithScopes("read"), hook(&hookHTTP))(http.HandlerFunc(
-		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(verify.APIKeyFromContext(r.Context()).KeyID)) })))
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(verify.APIKeyFromContext(r.Context()).KeyID))
+		})))
 	g := gin.New()
 	g.GET("/token", ginverify.Middleware(v, verify.WithScopes("read"), hook(&hookGin)), func(c *gin.Context) {
 		if ginverify.Claims(c) != verify.ClaimsFromContext(c.Request.Context()) {
