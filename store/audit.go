@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"time"
 )
 
@@ -54,6 +55,9 @@ type Auditor struct {
 	// OnEvent, when set, is called with each event after it was stored
 	// (admin/webhooks delivers it to webhooks). It must not block.
 	OnEvent func(*AuditEvent)
+	// Logger, when set, receives one "audit" line per event stored: its
+	// type, actor, subject, id and data (which holds no secret).
+	Logger *slog.Logger
 }
 
 // Record appends one event of eventType about subject; data must hold no secret.
@@ -74,6 +78,10 @@ func (a *Auditor) Record(ctx context.Context, eventType, subject string, data ma
 	}
 	if a.OnEvent != nil {
 		a.OnEvent(e)
+	}
+	if a.Logger != nil {
+		a.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("event", e.Type), slog.String("actor", e.Actor),
+			slog.String("subject", e.Subject), slog.String("event_id", e.ID), slog.Any("data", e.Data))
 	}
 	return nil
 }
