@@ -126,8 +126,16 @@ func newMetrics() *metrics {
 	return m
 }
 
+// Commit is set at build time with -ldflags "-X main.Commit=…"; when it is
+// empty, keyward_build_info takes the VCS revision Go stamped into the
+// binary, if any.
+var Commit = ""
+
 // buildCommit is the VCS revision the binary was built from, or "unknown".
 func buildCommit() string {
+	if Commit != "" {
+		return Commit
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
