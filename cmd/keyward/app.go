@@ -75,7 +75,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log,
-	}, db, m.Config.Issuer, consoleLogins{obs})
+	}, db, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()
 		apik.Close()
@@ -92,7 +92,8 @@ var _ admin.Sessions = (*console.Sessions)(nil)
 // buildAdmin wires the services of the admin listener: the console and
 // its sessions, the webhook dispatcher (told of changes through events),
 // and the REST API, which takes cfg with the sessions and the dispatcher.
-func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, logins accounts.LoginObserver) error {
+// obs observes them for the metrics (obs.webhooks is the webhook hook).
+func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, obs *metrics) error {
 	sessions, err := console.NewSessions(console.SessionsConfig{Store: cfg.Store, Secret: cfg.Secret,
 		SecureCookies: strings.HasPrefix(issuer, "https://")})
 	if err != nil {
@@ -101,7 +102,7 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, l
 	a.console, err = console.New(console.Config{
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
-		Logins: logins,
+		Logins: consoleLogins{obs},
 	})
 	if err != nil {
 		return err
