@@ -26,6 +26,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	e.RedirectTrailingSlash, e.RedirectFixedPath = false, false
 	e.UseRawPath, e.UnescapePathValues = true, true
 	e.ContextWithFallback = true
+	e.Use(noteRoute)
 	e.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
 		s.cfg.Logger.Error("admin API panic", "err", err, "path", c.Request.URL.Path)
 		problem(c, http.StatusInternalServerError, "internal", "")

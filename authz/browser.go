@@ -28,4 +28,5 @@ type browserFlow struct {
 	pages    *pages
 	auditor  *store.Auditor // nil: sign-ins are not audited
 	log      *slog.Logger
+	obs      Observer
 }

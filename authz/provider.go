@@ -56,7 +56,10 @@ type Config struct {
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
-	Now     func() time.Time
+	// Observer is told what the endpoints did, for metrics (nil: nothing
+	// is observed).
+	Observer Observer
+	Now      func() time.Time
 }
 
 // Defaults of Config, declared once: cmd/keyward's flags use them too.
@@ -93,6 +96,9 @@ func (c *Config) withDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	var errs []error
 	u, err := url.Parse(c.Issuer)
@@ -147,6 +153,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
 	p.clientCache = clients.NewCache(cfg.Store, now)
+	if _, off := cfg.Observer.(noObserver); !off {
+		p.clientCache.OnLookup = func(hit bool) { cfg.Observer.CacheLookup(CacheClients, hit) }
+	}
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
 	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, revoked: p.revoked, now: now,
@@ -186,6 +195,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		now:    now,
 		cache:  newVerifyCache(now),
 	}
+	p.strategy.cache.obs = cfg.Observer
 	idSigner := &idTokenSigner{signer: cfg.Signer, now: now}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               p.strategy,
@@ -213,11 +223,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
-	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor}
+	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor,
+		obs: cfg.Observer}
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
 		apiKeys: cfg.APIKeys}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
-		issuer: cfg.Issuer, log: cfg.Logger}
+		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer}
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
@@ -227,7 +238,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
-		pages: pg, auditor: cfg.Auditor, log: cfg.Logger}
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b
@@ -237,7 +248,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
-		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger}
+		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger,
+		obs: cfg.Observer}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func (h *userInfo) serve(c *gin.Context) {
 		}
 	}
 	if !ok {
+		noteError(c, "invalid_request")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_request", "error_description": "A bearer access token is required."})
 		return
@@ -49,6 +50,7 @@ func (h *userInfo) serve(c *gin.Context) {
 		return
 	}
 	if err != nil || !slices.Contains(info.Scopes, "openid") {
+		noteError(c, "invalid_token")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The access token is not valid for UserInfo."})
 		return
@@ -56,6 +58,7 @@ func (h *userInfo) serve(c *gin.Context) {
 	sub, scopes := info.Subject, info.Scopes
 	u, err := h.users.GetUser(ctx, sub)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		noteError(c, "invalid_token")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The user no longer exists."})
 		return

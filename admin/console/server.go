@@ -39,6 +39,9 @@ type Config struct {
 	PublicURL string
 	// Logger receives failed sign-ins and server errors (nil: not logged).
 	Logger *slog.Logger
+	// Logins is told the outcome of each sign-in, surface "console", for
+	// metrics (optional).
+	Logins accounts.LoginObserver
 	Now    func() time.Time // default time.Now
 }
 
