@@ -28,4 +28,6 @@ type browserFlow struct {
 	pages    *pages
 	auditor  *store.Auditor // nil: sign-ins are not audited
 	log      *slog.Logger
+	// resources checks RFC 8707 resource parameters.
+	resources *resourceIndicators
 }
