@@ -82,6 +82,8 @@ func (s *Server) apiEngine() *gin.Engine {
 	a.PATCH("/webhooks/:id", s.patchWebhook)
 	a.DELETE("/webhooks/:id", s.deleteWebhook)
 	post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+
+	s.mountResources(a, post)
 	return e
 }
 
