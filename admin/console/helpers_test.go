@@ -43,7 +43,8 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 		t.Fatal(err)
 	}
 	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
-		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, PublicURL: "https://issuer.example", Logger: st.Logger})
+		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, PublicURL: "https://issuer.example", Logger: st.Logger,
+		Resources: st.Resources})
 	if err != nil {
 		t.Fatal(err)
 	}

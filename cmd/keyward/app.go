@@ -69,10 +69,16 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 		apik.Close()
 		return nil, err
 	}
+	res, err := newResources(db, auditor, prov.ResourcesChanged)
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
 	a := &app{signing: sig, apikeys: apik, provider: prov, log: log}
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, Logger: log,
+		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
 	}, db, m.Config.Issuer)
 	if err != nil {
 		prov.Close()
@@ -99,6 +105,7 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string) e
 	a.console, err = console.New(console.Config{
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
+		Resources: cfg.Resources,
 	})
 	if err != nil {
 		return err
