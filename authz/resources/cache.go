@@ -59,7 +59,7 @@ type Cache struct {
 	ttl   time.Duration
 	now   func() time.Time
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	set     *Set
 	gen     uint64 // bumped by Invalidate
 	expires time.Time
@@ -81,9 +81,15 @@ func NewCache(l Lister, now func() time.Time) *Cache {
 // an error that matches store.ErrUnavailable: what the snapshot holds is
 // still positively known, what it lacks is not known to be absent.
 func (c *Cache) Current(ctx context.Context) (*Set, error) {
+	now := c.now()
+	c.mu.RLock()
+	set, fresh := c.set, c.set != nil && now.Before(c.expires)
+	c.mu.RUnlock()
+	if fresh {
+		return set, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
 	if c.set != nil && now.Before(c.expires) {
 		return c.set, nil
 	}
