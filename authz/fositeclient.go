@@ -35,16 +35,17 @@ func (f *fositeClient) GetResponseTypes() fosite.Arguments {
 	}
 	return fosite.Arguments{}
 }
-func (f *fositeClient) GetScopes() fosite.Arguments { return fosite.Arguments(f.c.Scopes) }
-func (f *fositeClient) IsPublic() bool              { return f.c.Public }
+func (f *fositeClient) GetScopes() fosite.Arguments   { return fosite.Arguments(f.c.Scopes) }
+func (f *fositeClient) IsPublic() bool                { return f.c.Public }
+func (f *fositeClient) GetAudience() fosite.Arguments { return f.audience() }
 
-// GetAudience implements fosite.Client: the client's --audience values
+// audience is GetAudience (fosite.Client): the client's --audience values
 // and the resources it may ask for, so that fosite's refresh handler
 // accepts a grant for resources only while the client may still use
 // them. The audience parameter is held to --audience alone
 // (checkAudienceParam), and a default audience is --audience alone
 // (grantAudience).
-func (f *fositeClient) GetAudience() fosite.Arguments {
+func (f *fositeClient) audience() fosite.Arguments {
 	if len(f.resources) == 0 {
 		return fosite.Arguments(f.c.Audience)
 	}

@@ -30,11 +30,11 @@ type Client struct {
 	// PKCEOptional lets a (legacy, confidential) client use the
 	// authorization code grant without PKCE; PKCE is required otherwise.
 	PKCEOptional bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string
-	CreatedAt time.Time
-	UpdatedAt time.Time
 }
 
 // ClientStore persists clients.
