@@ -87,6 +87,8 @@ func (s *Server) apiEngine() *gin.Engine {
 	a.GET("/webhooks/:id/deliveries/:delivery", s.getDelivery)
 	post("/webhooks/:id/redeliver", s.redeliver)
 	post("/webhooks/:id/test", s.testWebhook)
+
+	s.mountResources(a, post)
 	return e
 }
 

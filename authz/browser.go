@@ -29,4 +29,6 @@ type browserFlow struct {
 	auditor  *store.Auditor // nil: sign-ins are not audited
 	log      *slog.Logger
 	obs      Observer
+	// resources checks RFC 8707 resource parameters.
+	resources *resourceIndicators
 }

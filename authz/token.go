@@ -27,6 +27,8 @@ type tokenEndpoint struct {
 	hasher  fosite.Hasher // the client-secret digest, for the rate-limit key
 	log     *slog.Logger
 	obs     Observer
+	// resources applies RFC 8707 resource parameters.
+	resources *resourceIndicators
 }
 
 // token is the token endpoint (RFC 6749 §3.2): client credentials,
@@ -131,6 +133,8 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 			// RFC 6749 §5.2: the client is authenticated but not allowed
 			// the grant (fosite says invalid_grant for a public client).
 			err = fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the client_credentials grant.")
+		} else {
+			err = refreshTargetError(ar, err)
 		}
 		h.writeAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
@@ -157,6 +161,10 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 			h.writeAccessError(ctx, w, ar, err)
 			return w.status, w.body.Bytes()
 		}
+	}
+	if err := h.resources.token(ctx, ar, r.PostForm.Get("scope") != ""); err != nil {
+		h.writeAccessError(ctx, w, ar, err)
+		return w.status, w.body.Bytes()
 	}
 	resp, err := h.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {

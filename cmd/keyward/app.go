@@ -74,6 +74,12 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		apik.Close()
 		return nil, err
 	}
+	res, err := newResources(db, auditor, prov.ResourcesChanged)
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
 	a := &app{signing: sig, apikeys: apik, provider: prov, log: log,
 		webhookRetryFor: m.Config.WebhookRetryFor, webhookDisableAfter: m.Config.WebhookDisableAfter}
 	if a.webhookDisableAfter == 0 {
@@ -81,7 +87,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	}
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, Logger: log,
+		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
 	}, db, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()
@@ -110,6 +116,7 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
 		Logins: consoleLogins{obs},
+		Resources: cfg.Resources,
 	})
 	if err != nil {
 		return err
