@@ -41,6 +41,13 @@ func testUnavailable(t *testing.T, s store.Store) {
 		"GetBrowserSession": func() error { _, err := s.GetBrowserSession(ctx(), "sess"); return err },
 		"GetConsent":        func() error { _, err := s.GetConsent(ctx(), "u1", "c1"); return err },
 		"ListAudit":         func() error { _, _, err := s.ListAudit(ctx(), store.Page{}); return err },
+		"PollDeviceGrant": func() error {
+			_, _, err := s.PollDeviceGrant(ctx(), "dev", now, time.Second)
+			return err
+		},
+		"DecideDeviceGrant": func() error {
+			return s.DecideDeviceGrant(ctx(), "user", store.DeviceDecision{Approved: true, UserID: "u1", At: now})
+		},
 	}
 	for name, call := range calls {
 		err := call()
