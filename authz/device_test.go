@@ -496,3 +496,37 @@ func TestDevicePageGuard(t *testing.T) {
 		t.Fatalf("after the wait: %d, want 303", a.status)
 	}
 }
+
+// TestDeviceGrantDisabledUser: a grant approved by a user who is disabled
+// before the device redeems it issues nothing, and the tokens of an
+// earlier grant stop working.
+func TestDeviceGrantDisabledUser(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	public, _ := f.client(clients.Params{Name: "Device app", Public: true,
+		GrantTypes: []string{grantDevice, clients.GrantRefreshToken}, Scopes: []string{"openid"}})
+	conf, confSecret := f.client(clients.Params{Name: "Resource server", GrantTypes: []string{clients.GrantClientCredentials}})
+	b := f.browser("")
+	b.login("alice", "correct horse battery")
+	first, second := f.deviceAuth(public, "", "openid"), f.deviceAuth(public, "", "openid")
+	f.decide(b, first.str("user_code"), "allow")
+	f.decide(b, second.str("user_code"), "allow")
+	tok := f.poll(public, "", first.str("device_code"))
+	if tok.status != http.StatusOK {
+		t.Fatalf("tokens: %d %v", tok.status, tok.body)
+	}
+	u, err := f.st.DB.GetUser(context.Background(), f.userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := f.st.Users.Update(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	wantOAuthError(t, "a grant of a disabled user", f.poll(public, "", second.str("device_code")), http.StatusBadRequest, "invalid_grant")
+	if in := f.postJSON("/oauth2/introspect", url.Values{"token": {tok.str("access_token")}}, conf, confSecret); in.body["active"] != false {
+		t.Errorf("a disabled user's device token: %v", in.body)
+	}
+	ref := f.postJSON("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.str("refresh_token")}}, public, "")
+	wantOAuthError(t, "a disabled user's refresh token", ref, http.StatusBadRequest, "invalid_grant")
+}
