@@ -441,7 +441,8 @@ func TestDevicePageEntry(t *testing.T) {
 // TestDevicePageGuard: wrong codes hold a browser back at its address
 // after 5 free misses, and the address after 20, even for the right code
 // (then longer after each further miss, up to 15 minutes: the login
-// page's policy); another address is not held back.
+// page's policy); a right code in between clears nothing; another address
+// is not held back.
 func TestDevicePageGuard(t *testing.T) {
 	t.Parallel()
 	f := newDeviceFixture(t)
@@ -459,6 +460,12 @@ func TestDevicePageGuard(t *testing.T) {
 	const attacker = "203.0.113.7"
 	b := f.browser(attacker)
 	for i := range 6 {
+		if i == 3 {
+			// A right code in between does not clear the misses.
+			if a := submit(b, userCode); a.status != http.StatusSeeOther {
+				t.Fatalf("right code after 3 misses: %d", a.status)
+			}
+		}
 		if a := submit(b, wrong); a.status != http.StatusBadRequest {
 			t.Fatalf("wrong code %d: %d", i+1, a.status)
 		}

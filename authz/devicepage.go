@@ -20,9 +20,10 @@ import (
 //  2. POST /device checks the code, behind the entry guard: each browser
 //     (its CSRF cookie) at an address, and each address, has a few free
 //     misses, then waits longer after each (accounts.LoginGuard, the
-//     login page's policy: 5 and 20 free misses, up to 15 minutes). A
-//     good code redirects to GET /device with a ticket, an HMAC binding
-//     the code to this browser's CSRF cookie.
+//     login page's policy: 5 and 20 free misses, up to 15 minutes); a
+//     right code does not clear the misses. A good code redirects to
+//     GET /device with a ticket, an HMAC binding the code to this
+//     browser's CSRF cookie.
 //  3. GET /device with a valid ticket sends a browser that is not signed
 //     in to the login page, which returns there; a signed-in one sees the
 //     consent page: the client's name, the scopes, and the code again, to
@@ -119,7 +120,9 @@ func (d *deviceFlow) enter(c *gin.Context) {
 		d.browser.outagePage(c.Writer)
 		return
 	}
-	attempt.Succeed()
+	// A right code settles nothing (the deferred Cancel): it does not
+	// clear earlier misses, or codes of one's own device grants would
+	// buy fresh guesses.
 	if !d.open(g) {
 		d.closedPage(c)
 		return
