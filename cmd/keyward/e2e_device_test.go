@@ -29,8 +29,9 @@ const (
 
 func TestE2EDeviceGrantBrowser(t *testing.T) {
 	t.Parallel()
-	browserCtx := startChromium(t)
-	engines(t, func(t *testing.T, e *env) { deviceBrowserFlow(t, browserCtx, e) })
+	// One browser per engine: startChromium's browser lives two minutes,
+	// and each engine's run waits for the device's polls (5 s apart).
+	engines(t, func(t *testing.T, e *env) { deviceBrowserFlow(t, startChromium(t), e) })
 }
 
 // deviceResult is what DeviceAccessToken returned.
@@ -69,7 +70,7 @@ func deviceBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 	rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
 	s := e.serve()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 110*time.Second)
 	defer cancel()
 	// Discovery advertises the endpoint and the grant; go-oidc reads it.
 	code, body := get(t, s.PublicURL+"/.well-known/oauth-authorization-server")
@@ -99,7 +100,7 @@ func deviceBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 	polling := pollDevice(ctx, conf, da)
 
 	tab, problems := openTab(t, browserCtx)
-	tab, cancelTab := context.WithTimeout(tab, 60*time.Second)
+	tab, cancelTab := context.WithTimeout(tab, 100*time.Second)
 	defer cancelTab()
 	shots := screenshotDir(t)
 	if err := chromedp.Do(tab, chromedp.EmulateViewport(phoneWidth, phoneHeight,
