@@ -18,9 +18,11 @@ import (
 const maxReturnLen = 40 << 10
 
 // safeReturn accepts only a return address on this server's authorization
-// endpoint, so the login page cannot be used as an open redirect.
+// endpoint or device verification page, so the login page cannot be used
+// as an open redirect.
 func safeReturn(s string) string {
-	if !strings.HasPrefix(s, "/oauth2/auth?") || strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
+	if !(strings.HasPrefix(s, "/oauth2/auth?") || strings.HasPrefix(s, PathDevice+"?")) ||
+		strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
 		return ""
 	}
 	return s
