@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"time"
 )
 
@@ -22,7 +23,9 @@ type AuditEvent struct {
 
 // AuditStore appends to and reads the audit log. Events are never updated.
 type AuditStore interface {
-	// AppendAudit stores e; its ID must be new.
+	// AppendAudit stores e (its ID must be new) and, in the same
+	// transaction, a pending delivery of it to every enabled webhook that
+	// Selects it.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns one page of the events f selects, ordered by
 	// CreatedAt and then ID (oldest first, or newest first when f.Desc),
@@ -56,9 +59,12 @@ type Auditor struct {
 	// NewID returns a new, time-ordered event id.
 	NewID func() string
 	Now   func() time.Time
-	// OnEvent, when set, is called with each event after it was stored
-	// (admin/webhooks delivers it to webhooks). It must not block.
+	// OnEvent, when set, is called with each event once it is committed
+	// (admin/webhooks wakes its deliveries). It must not block.
 	OnEvent func(*AuditEvent)
+	// Logger, when set, receives one "audit" line per event committed:
+	// its type, actor, subject, id and data (which holds no secret).
+	Logger *slog.Logger
 }
 
 // Record appends one event of eventType about subject; data must hold no secret.
@@ -77,8 +83,25 @@ func (a *Auditor) Record(ctx context.Context, eventType, subject string, data ma
 	if err := a.Store.AppendAudit(ctx, e); err != nil {
 		return err
 	}
-	if a.OnEvent != nil {
-		a.OnEvent(e)
+	if a.OnEvent != nil || a.Logger != nil {
+		// Once committed: an event rolled back with its change is neither
+		// logged nor delivered.
+		AfterCommit(ctx, a.Store, func() {
+			if a.Logger != nil {
+				a.Logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "audit", slog.String("event", e.Type), slog.String("actor", e.Actor),
+					slog.String("subject", e.Subject), slog.String("event_id", e.ID), slog.Any("data", e.Data))
+			}
+			if a.OnEvent != nil {
+				a.OnEvent(e)
+			}
+		})
 	}
 	return nil
+}
+
+// Atomic runs fn in one transaction of the audit store (see Transactor):
+// a change made in fn and the events fn records are committed together,
+// or neither is.
+func (a *Auditor) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	return Atomic(ctx, a.Store, fn)
 }

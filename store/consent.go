@@ -50,6 +50,9 @@ type Store interface {
 	AuditStore
 	WebhookStore
 	IdempotencyStore
+	Transactor
+	ResourceStore
+	DeviceStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

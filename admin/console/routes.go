@@ -56,6 +56,13 @@ func (cs *Server) Mount(r gin.IRouter) {
 
 	a.GET("/audit", cs.auditLog)
 	a.GET("/audit/export", cs.exportAudit)
+
+	if cs.cfg.Resources != nil {
+		a.GET("/resources", cs.resourceList)
+		a.POST("/resources", cs.createResource)
+		a.GET("/resources/:id/delete", cs.confirmDeleteResource)
+		a.POST("/resources/:id/delete", cs.deleteResource)
+	}
 }
 
 // static serves the console's stylesheet and icon.

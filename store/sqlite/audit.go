@@ -7,7 +7,8 @@ import (
 	"github.com/keyward/keyward/store"
 )
 
-// AppendAudit implements store.AuditStore.
+// AppendAudit implements store.AuditStore: the event and its webhook
+// deliveries in one transaction (a savepoint inside the caller's).
 func (d *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = d.now()
@@ -16,9 +17,52 @@ func (d *DB) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if data == "" {
 		data = "{}"
 	}
-	_, err := d.db.ExecContext(ctx, `INSERT INTO audit_events (id, type, actor, subject, data, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, e.ID, e.Type, e.Actor, e.Subject, data, micros(e.CreatedAt))
-	return mapErr(err)
+	tx, err := d.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (id, type, actor, subject, data, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, e.ID, e.Type, e.Actor, e.Subject, data, micros(e.CreatedAt)); err != nil {
+		return mapErr(err)
+	}
+	hooks, err := selecting(ctx, tx, e)
+	if err != nil {
+		return err
+	}
+	for _, id := range hooks {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?)`, id, e.ID, micros(e.CreatedAt), micros(e.CreatedAt)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return tx.Commit()
+}
+
+// selecting returns the enabled webhooks that select e.
+func selecting(ctx context.Context, q conn, e *store.AuditEvent) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, event_types FROM webhooks WHERE enabled = 1 ORDER BY id`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var (
+			w     store.Webhook
+			types string
+		)
+		if err := rows.Scan(&w.ID, &types); err != nil {
+			return nil, mapErr(err)
+		}
+		if err := parseList(types, &w.EventTypes); err != nil {
+			return nil, err
+		}
+		if w.Selects(e) {
+			ids = append(ids, w.ID)
+		}
+	}
+	return ids, mapErr(rows.Err())
 }
 
 // ListAudit implements store.AuditStore. Pages are read in
@@ -81,7 +125,7 @@ func (d *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) (
 	} else {
 		q += " ORDER BY created_at, id LIMIT ?"
 	}
-	rows, err := d.db.QueryContext(ctx, q, append(args, p.Limit)...)
+	rows, err := d.q(ctx).QueryContext(ctx, q, append(args, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
