@@ -76,7 +76,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := newRequestMetrics(reg)
 
-	app, err := m.build(ctx, db, secret)
+	if m.tracing, err = m.startTracing(ctx, log); err != nil {
+		return err
+	}
+	app, err := m.build(ctx, m.tracing.database(db), secret)
 	if err != nil {
 		return err
 	}
@@ -86,6 +89,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := pub.SetTrustedProxies(m.Config.proxies()); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
+	pub.Use(m.tracing.middleware("public")...)
 	pub.Use(accessLog(log, "public", metrics), gin.CustomRecovery(recovered(log)))
 	pub.ContextWithFallback = true
 	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -96,6 +100,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := adm.SetTrustedProxies(m.Config.proxies()); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
+	adm.Use(m.tracing.middleware("admin")...)
 	adm.Use(accessLog(log, "admin", metrics), gin.CustomRecovery(recovered(log)))
 	adm.ContextWithFallback = true
 	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -137,6 +142,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	stopBG()
 	<-bgDone
 	app.close()
+	if err := m.tracing.close(); err != nil {
+		log.Warn(err.Error())
+	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
