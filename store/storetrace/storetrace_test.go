@@ -216,3 +216,42 @@ func TestEveryMethodTraced(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGetClient reads one client from SQLite: from the engine, and
+// through the decorator outside a trace (a background job) and within one.
+func BenchmarkGetClient(b *testing.B) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "keyward.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.CreateClient(context.Background(), &store.Client{ID: "c1", Name: "one", SecretDigest: []byte("d")}); err != nil {
+		b.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	defer tp.Shutdown(context.Background())
+	traced := storetrace.Wrap(db, tp, storetrace.SQLite)
+	inTrace, span := tp.Tracer("bench").Start(context.Background(), "request")
+	defer span.End()
+	for _, bc := range []struct {
+		name string
+		s    store.ClientStore
+		ctx  context.Context
+	}{
+		{"engine", db, context.Background()},
+		{"decorator-outside-trace", traced, context.Background()},
+		{"decorator-in-trace", traced, inTrace},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.s.GetClient(bc.ctx, "c1"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
