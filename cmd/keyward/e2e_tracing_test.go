@@ -78,6 +78,10 @@ func TestTracing(t *testing.T) {
 		if code, _ := get(t, s.PublicURL+"/no/such/"+app.ClientID); code != http.StatusNotFound {
 			t.Fatalf("unknown path: %d", code)
 		}
+		odd, _ := http.NewRequest("FROB", s.PublicURL+"/oauth2/token", nil)
+		if r := do(t, odd); r.status < 400 {
+			t.Fatalf("FROB: %d", r.status)
+		}
 		// Failures too: a wrong secret, and introspection of a made-up token.
 		wrong := "wrong-" + randString(t, 24)
 		form := url.Values{"grant_type": {"client_credentials"}}
@@ -163,6 +167,14 @@ func TestTracing(t *testing.T) {
 		}
 		if !slices.Contains(all, "GET") {
 			t.Errorf("an unmatched request is named by its method alone; spans: %v", all)
+		}
+		for _, sp := range spans {
+			if a := attrMap(sp.Attributes); sp.Name == "HTTP" && a["http.request.method"] != "_OTHER" {
+				t.Errorf("span of an unknown method: method %q", a["http.request.method"])
+			}
+		}
+		if !slices.Contains(all, "HTTP") {
+			t.Errorf("a request with an unknown method is named HTTP; spans: %v", all)
 		}
 		for _, n := range all {
 			if strings.Contains(n, app.ClientID) {

@@ -44,12 +44,11 @@ func (t *tracing) middleware(listener string) []gin.HandlerFunc {
 	return []gin.HandlerFunc{func(c *gin.Context) {
 		r := c.Request
 		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		method, known := httpMethods[r.Method]
-		route := c.FullPath()
+		method, route := r.Method, c.FullPath()
 		name := method
 		switch {
-		case !known:
-			name = "HTTP"
+		case !httpMethods[method]:
+			method, name = "_OTHER", "HTTP"
 		case route != "":
 			name = method + " " + route
 		}
@@ -82,15 +81,12 @@ func (t *tracing) middleware(listener string) []gin.HandlerFunc {
 }
 
 // httpMethods are the methods named as themselves in span names and
-// attributes; any other (a client may send anything) is "_OTHER".
-var httpMethods = func() map[string]string {
-	m := map[string]string{}
-	for _, v := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace} {
-		m[v] = v
-	}
-	return m
-}()
+// attributes; any other (a client may send anything) is "_OTHER", and its
+// span is named "HTTP".
+var httpMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true, http.MethodTrace: true,
+}
 
 // client returns a copy of c whose requests are traced: each is a client
 // span named "<METHOD> <operation>" (e.g. "POST webhook"), the child of
