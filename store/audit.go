@@ -22,7 +22,9 @@ type AuditEvent struct {
 
 // AuditStore appends to and reads the audit log. Events are never updated.
 type AuditStore interface {
-	// AppendAudit stores e; its ID must be new.
+	// AppendAudit stores e (its ID must be new) and, in the same
+	// transaction, a pending delivery of it to every enabled webhook that
+	// Selects it.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns one page ordered by ID and the next cursor.
 	ListAudit(ctx context.Context, p Page) ([]*AuditEvent, string, error)
@@ -51,8 +53,8 @@ type Auditor struct {
 	// NewID returns a new, time-ordered event id.
 	NewID func() string
 	Now   func() time.Time
-	// OnEvent, when set, is called with each event after it was stored
-	// (admin/webhooks delivers it to webhooks). It must not block.
+	// OnEvent, when set, is called with each event once it is committed
+	// (admin/webhooks wakes its deliveries). It must not block.
 	OnEvent func(*AuditEvent)
 }
 
@@ -73,7 +75,14 @@ func (a *Auditor) Record(ctx context.Context, eventType, subject string, data ma
 		return err
 	}
 	if a.OnEvent != nil {
-		a.OnEvent(e)
+		AfterCommit(ctx, a.Store, func() { a.OnEvent(e) })
 	}
 	return nil
+}
+
+// Atomic runs fn in one transaction of the audit store (see Transactor):
+// a change made in fn and the events fn records are committed together,
+// or neither is.
+func (a *Auditor) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	return Atomic(ctx, a.Store, fn)
 }

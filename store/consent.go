@@ -50,6 +50,7 @@ type Store interface {
 	AuditStore
 	WebhookStore
 	IdempotencyStore
+	Transactor
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

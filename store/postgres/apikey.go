@@ -40,16 +40,16 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 			VALUES ($1, $2, $3, $4)`, k.Secrets[i].Digest, k.ID, nullTime(k.Secrets[i].ValidUntil), now)
 	}
 	// A batch runs as one implicit transaction.
-	return mapErr(d.pool.SendBatch(ctx, b).Close())
+	return mapErr(d.q(ctx).SendBatch(ctx, b).Close())
 }
 
 // GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
-	k, err := scanAPIKey(d.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
+	k, err := scanAPIKey(d.q(ctx).QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	rows, err := d.pool.Query(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
+	rows, err := d.q(ctx).Query(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
 		WHERE key_id = $1 ORDER BY valid_until DESC NULLS FIRST, created_at DESC`, id)
 	if err != nil {
 		return nil, mapErr(err)
@@ -73,7 +73,7 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 // order is byte order, as on SQLite.
 func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
-	rows, err := d.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -100,7 +100,7 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 // UpdateAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	k.UpdatedAt = d.now()
-	return mapErr(affected(d.pool.Exec(ctx, `UPDATE api_keys SET name = $1, scopes = $2,
+	return mapErr(affected(d.q(ctx).Exec(ctx, `UPDATE api_keys SET name = $1, scopes = $2,
 		metadata = $3, rate_limit = $4, rate_period_ms = $5, expires_at = $6, updated_at = $7
 		WHERE id = $8`,
 		k.Name, list(k.Scopes), metadata(k.Metadata), k.RateLimit.Limit,
@@ -109,13 +109,13 @@ func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 
 // SetAPIKeyDisabled implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) SetAPIKeyDisabled(ctx context.Context, id string, disabled bool) error {
-	return mapErr(affected(d.pool.Exec(ctx,
+	return mapErr(affected(d.q(ctx).Exec(ctx,
 		`UPDATE api_keys SET disabled = $1, updated_at = $2 WHERE id = $3`, disabled, d.now(), id)))
 }
 
 // RevokeAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	return mapErr(affected(d.pool.Exec(ctx, `UPDATE api_keys
+	return mapErr(affected(d.q(ctx).Exec(ctx, `UPDATE api_keys
 		SET revoked_at = COALESCE(revoked_at, $1), updated_at = $2 WHERE id = $3`, at, d.now(), id)))
 }
 
@@ -124,7 +124,7 @@ func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 // locked first (FOR UPDATE), which serializes concurrent rolls.
 func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint string, graceUntil time.Time) error {
 	now := d.now()
-	tx, err := d.pool.Begin(ctx)
+	tx, err := d.q(ctx).Begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -153,7 +153,7 @@ func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint stri
 
 // DeleteAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	return mapErr(affected(d.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)))
+	return mapErr(affected(d.q(ctx).Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)))
 }
 
 // RecordAPIKeyUsage implements keys.Store in one round trip. Rows are
@@ -168,7 +168,7 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 		b.Queue(`UPDATE api_keys SET usage_count = usage_count + $1,
 			last_used_at = GREATEST(last_used_at, $2) WHERE id = $3`, u.Count, nullTime(u.LastUsedAt), u.ID)
 	}
-	return mapErr(d.pool.SendBatch(ctx, b).Close())
+	return mapErr(d.q(ctx).SendBatch(ctx, b).Close())
 }
 
 func scanAPIKey(s scanner) (*keys.APIKey, error) {

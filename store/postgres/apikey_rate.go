@@ -45,7 +45,7 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 			ON CONFLICT (key_id, window_start, window_end) DO UPDATE SET hits = api_key_rate_windows.hits + EXCLUDED.hits
 			RETURNING hits`, h.KeyID, h.Start.UTC(), h.End.UTC(), h.Count)
 	}
-	tx, err := d.pool.Begin(ctx)
+	tx, err := d.q(ctx).Begin(ctx)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -69,6 +69,6 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 
 // PruneAPIKeyHits implements keys.RateCounter.
 func (d *DB) PruneAPIKeyHits(ctx context.Context, t time.Time) error {
-	_, err := d.pool.Exec(ctx, `DELETE FROM api_key_rate_windows WHERE window_end <= $1`, t.UTC())
+	_, err := d.q(ctx).Exec(ctx, `DELETE FROM api_key_rate_windows WHERE window_end <= $1`, t.UTC())
 	return mapErr(err)
 }

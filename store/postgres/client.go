@@ -15,7 +15,7 @@ const clientColumns = `id, name, secret_digest, public, grant_types, scopes, red
 func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 	now := d.now()
 	c.CreatedAt, c.UpdatedAt = now, now
-	_, err := d.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
 		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
@@ -25,13 +25,13 @@ func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 
 // GetClient implements store.ClientStore.
 func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
-	return scanClient(d.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	return scanClient(d.q(ctx).QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
 }
 
 // ListClients implements store.ClientStore.
 func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
 	p = p.Normalize()
-	rows, err := d.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+clientColumns+` FROM clients
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -47,7 +47,7 @@ func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, st
 // UpdateClient implements store.ClientStore.
 func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 	c.UpdatedAt = d.now()
-	return affected(d.pool.Exec(ctx, `UPDATE clients SET name = $1, secret_digest = $2, public = $3,
+	return affected(d.q(ctx).Exec(ctx, `UPDATE clients SET name = $1, secret_digest = $2, public = $3,
 		grant_types = $4, scopes = $5, redirect_uris = $6, post_logout_redirect_uris = $7, audience = $8,
 		skip_consent = $9, access_token_format = $10, id_token_alg = $11, disabled = $12,
 		pkce_optional = $13, updated_at = $14 WHERE id = $15`,
@@ -58,7 +58,7 @@ func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 
 // DeleteClient implements store.ClientStore.
 func (d *DB) DeleteClient(ctx context.Context, id string) error {
-	return affected(d.pool.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id))
+	return affected(d.q(ctx).Exec(ctx, `DELETE FROM clients WHERE id = $1`, id))
 }
 
 func scanClient(s scanner) (*store.Client, error) {

@@ -19,7 +19,7 @@ import (
 // Notify implements store.Events with pg_notify: every instance listening
 // on the database gets payload, this one included.
 func (d *DB) Notify(ctx context.Context, channel, payload string) error {
-	_, err := d.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, d.channel(channel), payload)
+	_, err := d.q(ctx).Exec(ctx, `SELECT pg_notify($1, $2)`, d.channel(channel), payload)
 	return mapErr(err)
 }
 

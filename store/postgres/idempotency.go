@@ -12,7 +12,7 @@ func (d *DB) CreateIdempotencyRecord(ctx context.Context, r *store.IdempotencyRe
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = d.now()
 	}
-	_, err := d.pool.Exec(ctx, `INSERT INTO idempotency_keys
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO idempotency_keys
 		(principal, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		r.Principal, r.Key, r.RequestHash, r.Status, r.Body, r.CreatedAt)
 	return mapErr(err)
@@ -21,7 +21,7 @@ func (d *DB) CreateIdempotencyRecord(ctx context.Context, r *store.IdempotencyRe
 // GetIdempotencyRecord implements store.IdempotencyStore.
 func (d *DB) GetIdempotencyRecord(ctx context.Context, principal, key string) (*store.IdempotencyRecord, error) {
 	r := store.IdempotencyRecord{Principal: principal, Key: key}
-	err := d.pool.QueryRow(ctx, `SELECT request_hash, status, body, created_at FROM idempotency_keys
+	err := d.q(ctx).QueryRow(ctx, `SELECT request_hash, status, body, created_at FROM idempotency_keys
 		WHERE principal = $1 AND key = $2`, principal, key).Scan(&r.RequestHash, &r.Status, &r.Body, &r.CreatedAt)
 	if err != nil {
 		return nil, mapErr(err)
@@ -32,19 +32,19 @@ func (d *DB) GetIdempotencyRecord(ctx context.Context, principal, key string) (*
 
 // CompleteIdempotencyRecord implements store.IdempotencyStore.
 func (d *DB) CompleteIdempotencyRecord(ctx context.Context, principal, key string, status int, body []byte) error {
-	return affected(d.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $1, body = $2
+	return affected(d.q(ctx).Exec(ctx, `UPDATE idempotency_keys SET status = $1, body = $2
 		WHERE principal = $3 AND key = $4`, status, body, principal, key))
 }
 
 // DeleteIdempotencyRecord implements store.IdempotencyStore.
 func (d *DB) DeleteIdempotencyRecord(ctx context.Context, principal, key string) error {
-	return affected(d.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2`,
+	return affected(d.q(ctx).Exec(ctx, `DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2`,
 		principal, key))
 }
 
 // PruneIdempotencyRecords implements store.IdempotencyStore.
 func (d *DB) PruneIdempotencyRecords(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := d.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before)
+	tag, err := d.q(ctx).Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before)
 	if err != nil {
 		return 0, mapErr(err)
 	}

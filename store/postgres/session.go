@@ -14,7 +14,7 @@ func (d *DB) SaveConsent(ctx context.Context, c *store.Consent) error {
 		c.CreatedAt = now
 	}
 	c.UpdatedAt = now
-	_, err := d.pool.Exec(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id)
 		DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
 		c.UserID, c.ClientID, list(c.Scopes), c.CreatedAt, now)
@@ -27,7 +27,7 @@ func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Co
 		c      store.Consent
 		scopes []byte
 	)
-	err := d.pool.QueryRow(ctx, `SELECT user_id, client_id, scopes, created_at, updated_at
+	err := d.q(ctx).QueryRow(ctx, `SELECT user_id, client_id, scopes, created_at, updated_at
 		FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID).Scan(
 		&c.UserID, &c.ClientID, &scopes, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
@@ -42,7 +42,7 @@ func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Co
 
 // DeleteConsent implements store.SessionStore.
 func (d *DB) DeleteConsent(ctx context.Context, userID, clientID string) error {
-	return affected(d.pool.Exec(ctx, `DELETE FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID))
+	return affected(d.q(ctx).Exec(ctx, `DELETE FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID))
 }
 
 // CreateBrowserSession implements store.SessionStore.
@@ -50,7 +50,7 @@ func (d *DB) CreateBrowserSession(ctx context.Context, s *store.BrowserSession) 
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = d.now()
 	}
-	_, err := d.pool.Exec(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at)
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at)
 		VALUES ($1, $2, $3, $4)`, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt)
 	return mapErr(err)
 }
@@ -61,7 +61,7 @@ func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSe
 		s                store.BrowserSession
 		created, expires time.Time
 	)
-	err := d.pool.QueryRow(ctx, `SELECT id, user_id, created_at, expires_at FROM browser_sessions
+	err := d.q(ctx).QueryRow(ctx, `SELECT id, user_id, created_at, expires_at FROM browser_sessions
 		WHERE id = $1`, id).Scan(&s.ID, &s.UserID, &created, &expires)
 	if err != nil {
 		return nil, mapErr(err)
@@ -72,5 +72,5 @@ func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSe
 
 // DeleteBrowserSession implements store.SessionStore.
 func (d *DB) DeleteBrowserSession(ctx context.Context, id string) error {
-	return affected(d.pool.Exec(ctx, `DELETE FROM browser_sessions WHERE id = $1`, id))
+	return affected(d.q(ctx).Exec(ctx, `DELETE FROM browser_sessions WHERE id = $1`, id))
 }

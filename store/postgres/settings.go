@@ -14,12 +14,12 @@ var _ store.SecretChecker = (*DB)(nil)
 // the SELECT's snapshot then holds a row another instance committed while
 // this INSERT waited on it.)
 func (d *DB) CheckSecretFingerprint(ctx context.Context, fp []byte) error {
-	if _, err := d.pool.Exec(ctx, `INSERT INTO settings (name, value, created_at) VALUES ('secret_fingerprint', $1, $2)
+	if _, err := d.q(ctx).Exec(ctx, `INSERT INTO settings (name, value, created_at) VALUES ('secret_fingerprint', $1, $2)
 		ON CONFLICT (name) DO NOTHING`, fp, d.now()); err != nil {
 		return mapErr(err)
 	}
 	var have []byte
-	if err := d.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'secret_fingerprint'`).Scan(&have); err != nil {
+	if err := d.q(ctx).QueryRow(ctx, `SELECT value FROM settings WHERE name = 'secret_fingerprint'`).Scan(&have); err != nil {
 		return mapErr(err)
 	}
 	if subtle.ConstantTimeCompare(have, fp) != 1 {

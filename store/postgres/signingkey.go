@@ -23,7 +23,7 @@ const signingLockClass = 0x6b77736b
 
 // SigningKeys implements signing.Store.
 func (d *DB) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
-	rows, err := d.pool.Query(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys ORDER BY created_at, kid`)
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -32,7 +32,7 @@ func (d *DB) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
 
 // SigningKey implements signing.Store; it returns store.ErrNotFound.
 func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error) {
-	row := d.pool.QueryRow(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = $1`, kid)
+	row := d.q(ctx).QueryRow(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = $1`, kid)
 	r, err := scanSigningKey(row)
 	return r, mapErr(err)
 }
@@ -43,7 +43,7 @@ func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error
 // yet, then locks the algorithm's rows (FOR UPDATE). The lock ends with
 // the transaction, also when the connection dies mid-way.
 func (d *DB) UpdateSigningKeys(ctx context.Context, alg string, fn func([]*signing.Record) ([]*signing.Record, error)) error {
-	tx, err := d.pool.Begin(ctx)
+	tx, err := d.q(ctx).Begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}

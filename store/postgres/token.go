@@ -23,13 +23,13 @@ func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
 
 // GetToken implements store.TokenStore.
 func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
-	return scanToken(d.pool.QueryRow(ctx, `SELECT `+tokenColumns+`
+	return scanToken(d.q(ctx).QueryRow(ctx, `SELECT `+tokenColumns+`
 		FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(kind), signature))
 }
 
 // ListRequest implements store.TokenStore.
 func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {
-	rows, err := d.pool.Query(ctx, `SELECT `+tokenColumns+`
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+tokenColumns+`
 		FROM oauth_tokens WHERE kind = $1 AND request_id = $2 ORDER BY requested_at`, string(kind), requestID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -58,13 +58,13 @@ func scanToken(s scanner) (*store.TokenRecord, error) {
 
 // DeleteToken implements store.TokenStore.
 func (d *DB) DeleteToken(ctx context.Context, kind store.TokenKind, signature string) error {
-	return affected(d.pool.Exec(ctx, `DELETE FROM oauth_tokens WHERE kind = $1 AND signature = $2`,
+	return affected(d.q(ctx).Exec(ctx, `DELETE FROM oauth_tokens WHERE kind = $1 AND signature = $2`,
 		string(kind), signature))
 }
 
 // DeactivateToken implements store.TokenStore.
 func (d *DB) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string, at time.Time) (bool, error) {
-	tag, err := d.pool.Exec(ctx, `UPDATE oauth_tokens SET active = FALSE, inactive_at = $1
+	tag, err := d.q(ctx).Exec(ctx, `UPDATE oauth_tokens SET active = FALSE, inactive_at = $1
 		WHERE kind = $2 AND signature = $3 AND active`, at, string(kind), signature)
 	if err != nil {
 		return false, mapErr(err)
@@ -80,20 +80,20 @@ func (d *DB) DeactivateToken(ctx context.Context, kind store.TokenKind, signatur
 
 // DeactivateRequest implements store.TokenStore.
 func (d *DB) DeactivateRequest(ctx context.Context, kind store.TokenKind, requestID string, at time.Time) error {
-	_, err := d.pool.Exec(ctx, `UPDATE oauth_tokens SET active = FALSE, inactive_at = $1
+	_, err := d.q(ctx).Exec(ctx, `UPDATE oauth_tokens SET active = FALSE, inactive_at = $1
 		WHERE kind = $2 AND request_id = $3 AND active`, at, string(kind), requestID)
 	return mapErr(err)
 }
 
 // DeleteRequest implements store.TokenStore.
 func (d *DB) DeleteRequest(ctx context.Context, requestID string) error {
-	_, err := d.pool.Exec(ctx, `DELETE FROM oauth_tokens WHERE request_id = $1`, requestID)
+	_, err := d.q(ctx).Exec(ctx, `DELETE FROM oauth_tokens WHERE request_id = $1`, requestID)
 	return mapErr(err)
 }
 
 // SubjectRequests implements store.TokenStore.
 func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]string, error) {
-	rows, err := d.pool.Query(ctx, `SELECT DISTINCT request_id FROM oauth_tokens
+	rows, err := d.q(ctx).Query(ctx, `SELECT DISTINCT request_id FROM oauth_tokens
 		WHERE subject = $1 ORDER BY request_id`, subject)
 	if err != nil {
 		return nil, mapErr(err)
@@ -103,7 +103,7 @@ func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]string, err
 
 // DeleteExpiredTokens implements store.TokenStore.
 func (d *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := d.pool.Exec(ctx, `DELETE FROM oauth_tokens WHERE expires_at < $1`, before)
+	tag, err := d.q(ctx).Exec(ctx, `DELETE FROM oauth_tokens WHERE expires_at < $1`, before)
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -112,14 +112,14 @@ func (d *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, 
 
 // RevokeJTI implements store.RevocationStore.
 func (d *DB) RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2)
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2)
 		ON CONFLICT (jti) DO NOTHING`, jti, expiresAt)
 	return mapErr(err)
 }
 
 // ListRevokedJTIs implements store.RevocationStore.
 func (d *DB) ListRevokedJTIs(ctx context.Context, now time.Time) ([]store.RevokedToken, error) {
-	rows, err := d.pool.Query(ctx, `SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > $1`, now)
+	rows, err := d.q(ctx).Query(ctx, `SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > $1`, now)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -138,7 +138,7 @@ func (d *DB) ListRevokedJTIs(ctx context.Context, now time.Time) ([]store.Revoke
 
 // DeleteExpiredJTIs implements store.RevocationStore.
 func (d *DB) DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := d.pool.Exec(ctx, `DELETE FROM revoked_jtis WHERE expires_at < $1`, before)
+	tag, err := d.q(ctx).Exec(ctx, `DELETE FROM revoked_jtis WHERE expires_at < $1`, before)
 	if err != nil {
 		return 0, mapErr(err)
 	}

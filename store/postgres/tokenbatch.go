@@ -21,7 +21,7 @@ func (d *DB) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange)
 	if len(changes) == 0 {
 		return nil
 	}
-	tx, err := d.pool.Begin(ctx)
+	tx, err := d.q(ctx).Begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}

@@ -14,7 +14,7 @@ const userColumns = `id, username, password_hash, email, email_verified, name, a
 func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
 	now := d.now()
 	u.CreatedAt, u.UpdatedAt = now, now
-	_, err := d.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`)
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name, u.Admin, u.Disabled, now, now)
 	return mapErr(err)
@@ -22,18 +22,18 @@ func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
 
 // GetUser implements store.UserStore.
 func (d *DB) GetUser(ctx context.Context, id string) (*store.User, error) {
-	return scanUser(d.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	return scanUser(d.q(ctx).QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 }
 
 // GetUserByUsername implements store.UserStore.
 func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.User, error) {
-	return scanUser(d.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	return scanUser(d.q(ctx).QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 }
 
 // ListUsers implements store.UserStore.
 func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string, error) {
 	p = p.Normalize()
-	rows, err := d.pool.Query(ctx, `SELECT `+userColumns+` FROM users
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+userColumns+` FROM users
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -49,20 +49,20 @@ func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string
 // UpdateUser implements store.UserStore.
 func (d *DB) UpdateUser(ctx context.Context, u *store.User) error {
 	u.UpdatedAt = d.now()
-	return affected(d.pool.Exec(ctx, `UPDATE users SET username = $1, password_hash = $2, email = $3,
+	return affected(d.q(ctx).Exec(ctx, `UPDATE users SET username = $1, password_hash = $2, email = $3,
 		email_verified = $4, name = $5, admin = $6, disabled = $7, updated_at = $8 WHERE id = $9`,
 		u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name, u.Admin, u.Disabled, u.UpdatedAt, u.ID))
 }
 
 // DeleteUser implements store.UserStore.
 func (d *DB) DeleteUser(ctx context.Context, id string) error {
-	return affected(d.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id))
+	return affected(d.q(ctx).Exec(ctx, `DELETE FROM users WHERE id = $1`, id))
 }
 
 // CountAdmins implements store.UserStore.
 func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := d.pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE admin`).Scan(&n)
+	err := d.q(ctx).QueryRow(ctx, `SELECT count(*) FROM users WHERE admin`).Scan(&n)
 	return n, mapErr(err)
 }
 

@@ -25,7 +25,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	}
 	now := d.now()
 	k.CreatedAt, k.UpdatedAt = now, now
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -51,11 +51,11 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 
 // GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
-	k, err := scanAPIKey(d.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	k, err := scanAPIKey(d.q(ctx).QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
 		WHERE key_id = ? ORDER BY valid_until IS NOT NULL, valid_until DESC, created_at DESC`, id)
 	if err != nil {
 		return nil, mapErr(err)
@@ -79,7 +79,7 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 // ListAPIKeys implements keys.Store.
 func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
-	rows, err := d.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -106,7 +106,7 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 // UpdateAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	k.UpdatedAt = d.now()
-	res, err := d.db.ExecContext(ctx, `UPDATE api_keys SET name = ?, scopes = ?, metadata = ?,
+	res, err := d.q(ctx).ExecContext(ctx, `UPDATE api_keys SET name = ?, scopes = ?, metadata = ?,
 		rate_limit = ?, rate_period_ms = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
 		k.Name, list(k.Scopes), metadata(k.Metadata), k.RateLimit.Limit,
 		k.RateLimit.Period.Milliseconds(), nullMicros(k.ExpiresAt), micros(k.UpdatedAt), k.ID)
@@ -115,13 +115,13 @@ func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 
 // SetAPIKeyDisabled implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) SetAPIKeyDisabled(ctx context.Context, id string, disabled bool) error {
-	return mapErr(affected(d.db.ExecContext(ctx,
+	return mapErr(affected(d.q(ctx).ExecContext(ctx,
 		`UPDATE api_keys SET disabled = ?, updated_at = ? WHERE id = ?`, disabled, micros(d.now()), id)))
 }
 
 // RevokeAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	return mapErr(affected(d.db.ExecContext(ctx, `UPDATE api_keys
+	return mapErr(affected(d.q(ctx).ExecContext(ctx, `UPDATE api_keys
 		SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? WHERE id = ?`,
 		micros(at), micros(d.now()), id)))
 }
@@ -131,7 +131,7 @@ func (d *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 // serializes concurrent rolls.
 func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint string, graceUntil time.Time) error {
 	now := d.now()
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -165,7 +165,7 @@ func (d *DB) RollAPIKey(ctx context.Context, id string, digest []byte, hint stri
 
 // DeleteAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	return mapErr(affected(d.db.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)))
+	return mapErr(affected(d.q(ctx).ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)))
 }
 
 // RecordAPIKeyUsage implements keys.Store in one transaction.
@@ -173,7 +173,7 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 	if len(usage) == 0 {
 		return nil
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}

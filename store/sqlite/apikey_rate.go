@@ -14,7 +14,7 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 	if len(hits) == 0 {
 		return nil, nil
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -45,6 +45,6 @@ func (d *DB) AddAPIKeyHits(ctx context.Context, hits []keys.Hits) ([]int64, erro
 
 // PruneAPIKeyHits implements keys.RateCounter.
 func (d *DB) PruneAPIKeyHits(ctx context.Context, t time.Time) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM api_key_rate_windows WHERE window_end <= ?`, micros(t))
+	_, err := d.q(ctx).ExecContext(ctx, `DELETE FROM api_key_rate_windows WHERE window_end <= ?`, micros(t))
 	return mapErr(err)
 }

@@ -14,7 +14,7 @@ const clientColumns = `id, name, secret_digest, public, grant_types, scopes, red
 func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 	now := d.now()
 	c.CreatedAt, c.UpdatedAt = now, now
-	_, err := d.db.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
+	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
 		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
@@ -24,14 +24,14 @@ func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 
 // GetClient implements store.ClientStore.
 func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
-	row := d.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id)
+	row := d.q(ctx).QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id)
 	return scanClient(row)
 }
 
 // ListClients implements store.ClientStore.
 func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
 	p = p.Normalize()
-	rows, err := d.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
 		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -47,7 +47,7 @@ func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, st
 // UpdateClient implements store.ClientStore.
 func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 	c.UpdatedAt = d.now()
-	res, err := d.db.ExecContext(ctx, `UPDATE clients SET name = ?, secret_digest = ?, public = ?,
+	res, err := d.q(ctx).ExecContext(ctx, `UPDATE clients SET name = ?, secret_digest = ?, public = ?,
 		grant_types = ?, scopes = ?, redirect_uris = ?, post_logout_redirect_uris = ?, audience = ?,
 		skip_consent = ?, access_token_format = ?, id_token_alg = ?, disabled = ?, pkce_optional = ?,
 		updated_at = ? WHERE id = ?`,
@@ -59,7 +59,7 @@ func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 
 // DeleteClient implements store.ClientStore.
 func (d *DB) DeleteClient(ctx context.Context, id string) error {
-	return affected(d.db.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id))
+	return affected(d.q(ctx).ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id))
 }
 
 func scanClient(s scanner) (*store.Client, error) {

@@ -14,14 +14,18 @@ import (
 // at once, and it is appended to the events table for the other processes
 // sharing the file (a management command beside a running server), whose
 // watchers dispatch it within PollInterval.
+//
+// Inside a transaction (InTx) both wait for the commit: the row is
+// written by the transaction, and this process's subscribers are called
+// once it has committed, so none rereads what is not there yet.
 func (d *DB) Notify(ctx context.Context, channel, payload string) error {
-	d.events.Dispatch(channel, payload)
+	d.afterCommit(ctx, func() { d.events.Dispatch(channel, payload) })
 	now := d.now()
-	if _, err := d.db.ExecContext(ctx, `INSERT INTO events (origin, channel, payload, created_at) VALUES (?, ?, ?, ?)`,
+	if _, err := d.q(ctx).ExecContext(ctx, `INSERT INTO events (origin, channel, payload, created_at) VALUES (?, ?, ?, ?)`,
 		d.origin, channel, payload, micros(now)); err != nil {
 		return mapErr(err)
 	}
-	_, err := d.db.ExecContext(ctx, `DELETE FROM events WHERE created_at < ?`, micros(now.Add(-eventsKept)))
+	_, err := d.q(ctx).ExecContext(ctx, `DELETE FROM events WHERE created_at < ?`, micros(now.Add(-eventsKept)))
 	return mapErr(err)
 }
 

@@ -13,7 +13,7 @@ func (d *DB) SaveConsent(ctx context.Context, c *store.Consent) error {
 		c.CreatedAt = now
 	}
 	c.UpdatedAt = now
-	_, err := d.db.ExecContext(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
+	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, client_id)
 		DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
 		c.UserID, c.ClientID, list(c.Scopes), micros(c.CreatedAt), micros(now))
@@ -27,7 +27,7 @@ func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Co
 		scopes           string
 		created, updated int64
 	)
-	err := d.db.QueryRowContext(ctx, `SELECT user_id, client_id, scopes, created_at, updated_at
+	err := d.q(ctx).QueryRowContext(ctx, `SELECT user_id, client_id, scopes, created_at, updated_at
 		FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID).Scan(
 		&c.UserID, &c.ClientID, &scopes, &created, &updated)
 	if err != nil {
@@ -42,7 +42,7 @@ func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Co
 
 // DeleteConsent implements store.SessionStore.
 func (d *DB) DeleteConsent(ctx context.Context, userID, clientID string) error {
-	return affected(d.db.ExecContext(ctx, `DELETE FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID))
+	return affected(d.q(ctx).ExecContext(ctx, `DELETE FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID))
 }
 
 // CreateBrowserSession implements store.SessionStore.
@@ -50,7 +50,7 @@ func (d *DB) CreateBrowserSession(ctx context.Context, s *store.BrowserSession) 
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = d.now()
 	}
-	_, err := d.db.ExecContext(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at)
+	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?)`, s.ID, s.UserID, micros(s.CreatedAt), micros(s.ExpiresAt))
 	return mapErr(err)
 }
@@ -61,7 +61,7 @@ func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSe
 		s                store.BrowserSession
 		created, expires int64
 	)
-	err := d.db.QueryRowContext(ctx, `SELECT id, user_id, created_at, expires_at FROM browser_sessions
+	err := d.q(ctx).QueryRowContext(ctx, `SELECT id, user_id, created_at, expires_at FROM browser_sessions
 		WHERE id = ?`, id).Scan(&s.ID, &s.UserID, &created, &expires)
 	if err != nil {
 		return nil, mapErr(err)
@@ -72,5 +72,5 @@ func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSe
 
 // DeleteBrowserSession implements store.SessionStore.
 func (d *DB) DeleteBrowserSession(ctx context.Context, id string) error {
-	return affected(d.db.ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, id))
+	return affected(d.q(ctx).ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, id))
 }

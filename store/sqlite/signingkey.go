@@ -21,7 +21,7 @@ func (d *DB) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
 
 // SigningKey implements signing.Store; it returns store.ErrNotFound.
 func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error) {
-	row := d.db.QueryRowContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = ?`, kid)
+	row := d.q(ctx).QueryRowContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = ?`, kid)
 	r, err := scanSigningKey(row)
 	return r, mapErr(err)
 }
@@ -31,7 +31,7 @@ func (d *DB) SigningKey(ctx context.Context, kid string) (*signing.Record, error
 // lock at once: transitions of every algorithm are serialized, and a
 // reader never sees half of one.
 func (d *DB) UpdateSigningKeys(ctx context.Context, alg string, fn func([]*signing.Record) ([]*signing.Record, error)) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}

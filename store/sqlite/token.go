@@ -24,13 +24,13 @@ func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
 
 // GetToken implements store.TokenStore.
 func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
-	return scanToken(d.db.QueryRowContext(ctx, `SELECT `+tokenColumns+`
+	return scanToken(d.q(ctx).QueryRowContext(ctx, `SELECT `+tokenColumns+`
 		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature))
 }
 
 // ListRequest implements store.TokenStore.
 func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+tokenColumns+`
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+tokenColumns+`
 		FROM oauth_tokens WHERE kind = ? AND request_id = ? ORDER BY requested_at`, string(kind), requestID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -60,13 +60,13 @@ func scanToken(s scanner) (*store.TokenRecord, error) {
 
 // DeleteToken implements store.TokenStore.
 func (d *DB) DeleteToken(ctx context.Context, kind store.TokenKind, signature string) error {
-	return affected(d.db.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE kind = ? AND signature = ?`,
+	return affected(d.q(ctx).ExecContext(ctx, `DELETE FROM oauth_tokens WHERE kind = ? AND signature = ?`,
 		string(kind), signature))
 }
 
 // DeactivateToken implements store.TokenStore.
 func (d *DB) DeactivateToken(ctx context.Context, kind store.TokenKind, signature string, at time.Time) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
+	res, err := d.q(ctx).ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
 		WHERE kind = ? AND signature = ? AND active`, micros(at), string(kind), signature)
 	if err != nil {
 		return false, mapErr(err)
@@ -83,20 +83,20 @@ func (d *DB) DeactivateToken(ctx context.Context, kind store.TokenKind, signatur
 
 // DeactivateRequest implements store.TokenStore.
 func (d *DB) DeactivateRequest(ctx context.Context, kind store.TokenKind, requestID string, at time.Time) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
+	_, err := d.q(ctx).ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
 		WHERE kind = ? AND request_id = ? AND active`, micros(at), string(kind), requestID)
 	return mapErr(err)
 }
 
 // DeleteRequest implements store.TokenStore.
 func (d *DB) DeleteRequest(ctx context.Context, requestID string) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE request_id = ?`, requestID)
+	_, err := d.q(ctx).ExecContext(ctx, `DELETE FROM oauth_tokens WHERE request_id = ?`, requestID)
 	return mapErr(err)
 }
 
 // SubjectRequests implements store.TokenStore.
 func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT request_id FROM oauth_tokens
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT DISTINCT request_id FROM oauth_tokens
 		WHERE subject = ? ORDER BY request_id`, subject)
 	if err != nil {
 		return nil, mapErr(err)
@@ -106,7 +106,7 @@ func (d *DB) SubjectRequests(ctx context.Context, subject string) ([]string, err
 
 // DeleteExpiredTokens implements store.TokenStore.
 func (d *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE expires_at < ?`, micros(before))
+	res, err := d.q(ctx).ExecContext(ctx, `DELETE FROM oauth_tokens WHERE expires_at < ?`, micros(before))
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -115,14 +115,14 @@ func (d *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, 
 
 // RevokeJTI implements store.RevocationStore.
 func (d *DB) RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO revoked_jtis (jti, expires_at) VALUES (?, ?)
+	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO revoked_jtis (jti, expires_at) VALUES (?, ?)
 		ON CONFLICT (jti) DO NOTHING`, jti, micros(expiresAt))
 	return mapErr(err)
 }
 
 // ListRevokedJTIs implements store.RevocationStore.
 func (d *DB) ListRevokedJTIs(ctx context.Context, now time.Time) ([]store.RevokedToken, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > ?`, micros(now))
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > ?`, micros(now))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -144,7 +144,7 @@ func (d *DB) ListRevokedJTIs(ctx context.Context, now time.Time) ([]store.Revoke
 
 // DeleteExpiredJTIs implements store.RevocationStore.
 func (d *DB) DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error) {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM revoked_jtis WHERE expires_at < ?`, micros(before))
+	res, err := d.q(ctx).ExecContext(ctx, `DELETE FROM revoked_jtis WHERE expires_at < ?`, micros(before))
 	if err != nil {
 		return 0, mapErr(err)
 	}

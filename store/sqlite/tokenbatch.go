@@ -20,7 +20,7 @@ func (d *DB) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange)
 	if len(changes) == 0 {
 		return nil
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -33,7 +33,7 @@ func (d *DB) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange)
 	return mapErr(tx.Commit())
 }
 
-func applyTokenChange(ctx context.Context, tx *sql.Tx, c store.TokenChange) error {
+func applyTokenChange(ctx context.Context, tx conn, c store.TokenChange) error {
 	switch {
 	case c.Create != nil:
 		return insertToken(ctx, tx, c.Create)

@@ -13,7 +13,7 @@ const userColumns = `id, username, password_hash, email, email_verified, name, a
 func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
 	now := d.now()
 	u.CreatedAt, u.UpdatedAt = now, now
-	_, err := d.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name, u.Admin, u.Disabled,
 		micros(now), micros(now))
@@ -22,18 +22,18 @@ func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
 
 // GetUser implements store.UserStore.
 func (d *DB) GetUser(ctx context.Context, id string) (*store.User, error) {
-	return scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return scanUser(d.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
 // GetUserByUsername implements store.UserStore.
 func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.User, error) {
-	return scanUser(d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	return scanUser(d.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
 }
 
 // ListUsers implements store.UserStore.
 func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string, error) {
 	p = p.Normalize()
-	rows, err := d.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+userColumns+` FROM users
 		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", mapErr(err)
@@ -49,7 +49,7 @@ func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string
 // UpdateUser implements store.UserStore.
 func (d *DB) UpdateUser(ctx context.Context, u *store.User) error {
 	u.UpdatedAt = d.now()
-	res, err := d.db.ExecContext(ctx, `UPDATE users SET username = ?, password_hash = ?, email = ?,
+	res, err := d.q(ctx).ExecContext(ctx, `UPDATE users SET username = ?, password_hash = ?, email = ?,
 		email_verified = ?, name = ?, admin = ?, disabled = ?, updated_at = ? WHERE id = ?`,
 		u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name, u.Admin, u.Disabled,
 		micros(u.UpdatedAt), u.ID)
@@ -58,13 +58,13 @@ func (d *DB) UpdateUser(ctx context.Context, u *store.User) error {
 
 // DeleteUser implements store.UserStore.
 func (d *DB) DeleteUser(ctx context.Context, id string) error {
-	return affected(d.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
+	return affected(d.q(ctx).ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
 }
 
 // CountAdmins implements store.UserStore.
 func (d *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE admin`).Scan(&n)
+	err := d.q(ctx).QueryRowContext(ctx, `SELECT count(*) FROM users WHERE admin`).Scan(&n)
 	return n, mapErr(err)
 }
 

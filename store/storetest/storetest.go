@@ -45,6 +45,9 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Webhooks/CRUD", testWebhooksCRUD},
 		{"Webhooks/Pagination", testWebhooksPagination},
 		{"Idempotency", testIdempotency},
+		{"Transactions", testTransactions},
+		{"Outbox", testOutbox},
+		{"Outbox/Atomic", testOutboxAtomic},
 		{"SecretFingerprint", testSecretFingerprint},
 		{"Unavailable", testUnavailable},
 	}
