@@ -287,6 +287,13 @@ func (d *DB) DeleteWebhook(ctx context.Context, id string) error {
 	return tr.end(d.Inner.DeleteWebhook(ctx, id))
 }
 
+// InTx traces store.Transactor.InTx: the calls fn makes with the context
+// it receives are children of the transaction's span.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx, tr := d.start(ctx, "InTx")
+	return tr.end(d.Inner.InTx(ctx, fn))
+}
+
 // Ping traces store.Store.Ping.
 func (d *DB) Ping(ctx context.Context) error {
 	ctx, tr := d.start(ctx, "Ping")

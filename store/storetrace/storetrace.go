@@ -37,7 +37,7 @@ const instrumentation = "github.com/keyward/keyward/store/storetrace"
 
 // DB is a store whose calls are traced. Every method of Inner is
 // overridden with a traced one (TestEveryMethodTraced checks it), except
-// Subscribe and Close, which are not calls to the database.
+// Subscribe, AfterCommit and Close, which are not calls to the database.
 type DB struct {
 	Inner
 	// Roots makes calls outside any trace start spans of their own (the
