@@ -26,6 +26,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	e.RedirectTrailingSlash, e.RedirectFixedPath = false, false
 	e.UseRawPath, e.UnescapePathValues = true, true
 	e.ContextWithFallback = true
+	e.Use(noteRoute)
 	e.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
 		s.cfg.Logger.Error("admin API panic", "err", err, "path", c.Request.URL.Path)
 		problem(c, http.StatusInternalServerError, "internal", "")
@@ -82,6 +83,12 @@ func (s *Server) apiEngine() *gin.Engine {
 	a.PATCH("/webhooks/:id", s.patchWebhook)
 	a.DELETE("/webhooks/:id", s.deleteWebhook)
 	post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	a.GET("/webhooks/:id/deliveries", s.listDeliveries)
+	a.GET("/webhooks/:id/deliveries/:delivery", s.getDelivery)
+	post("/webhooks/:id/redeliver", s.redeliver)
+	post("/webhooks/:id/test", s.testWebhook)
+
+	s.mountResources(a, post)
 	return e
 }
 

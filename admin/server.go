@@ -12,6 +12,7 @@ import (
 	"github.com/keyward/keyward/admin/internal/seal"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -33,6 +34,9 @@ type Config struct {
 	Sessions Sessions
 	// Webhooks seals the webhooks' secrets and learns of their changes.
 	Webhooks Webhooks
+	// Resources manages the RFC 8707 resource servers (nil: no
+	// /resources routes).
+	Resources *resources.Registry
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
@@ -49,8 +53,8 @@ type Server struct {
 // New checks cfg and returns the admin server.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Clients == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Signing == nil || cfg.Tokens == nil ||
-		cfg.Sessions == nil || cfg.Webhooks == nil {
-		return nil, errors.New("admin: Store, Clients, Users, APIKeys, Signing, Tokens, Sessions and Webhooks are required")
+		cfg.Sessions == nil || cfg.Webhooks == nil || cfg.Auditor == nil {
+		return nil, errors.New("admin: Store, Clients, Users, APIKeys, Signing, Tokens, Sessions, Webhooks and Auditor are required")
 	}
 	if err := cfg.Secret.Validate(); err != nil {
 		return nil, err

@@ -40,14 +40,14 @@ func newStack(t *testing.T, tokenRate float64) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Events: st.DB, Secret: st.Secret, Logger: st.Logger,
-		Backoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}})
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Events: st.DB, Secret: st.Secret,
+		Logger: st.Logger, PollInterval: 20 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys,
 		Signing: st.Signing, Tokens: st.Provider, Sessions: sessions, Webhooks: hooks, Secret: st.Secret, Auditor: st.Auditor,
-		Logger: st.Logger})
+		Resources: st.Resources, Logger: st.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,11 +123,12 @@ func (s *Server) patchUser(c *gin.Context) {
 	}
 	// A disabled user's tokens stop working now, not when they expire; a
 	// failure to revoke them is a 500, and repeating the PATCH retries it.
-	if err := s.cfg.Users.Update(ctx, u); err != nil {
+	if err := s.recorded(ctx, "user.updated", u.ID, changed, func(ctx context.Context) error {
+		return s.cfg.Users.Update(ctx, u)
+	}); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, "user.updated", u.ID, changed)
 	c.JSON(http.StatusOK, accounts.NewUserView(u))
 }
 
@@ -161,11 +162,12 @@ func (s *Server) deleteUser(c *gin.Context) {
 	if u.Admin && !u.Disabled && !s.otherAdmins(c, id) {
 		return
 	}
-	if err := s.cfg.Users.Delete(ctx, id); err != nil {
+	if err := s.recorded(ctx, "user.deleted", id, map[string]any{"username": u.Username}, func(ctx context.Context) error {
+		return s.cfg.Users.Delete(ctx, id)
+	}); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(ctx, "user.deleted", id, map[string]any{"username": u.Username})
 	c.Status(http.StatusNoContent)
 }
 
@@ -194,12 +196,13 @@ func (s *Server) otherAdmins(c *gin.Context, id string) bool {
 	}
 }
 
-// audit records an event of the API itself (the services record their own).
-func (s *Server) audit(ctx context.Context, typ, subject string, data map[string]any) {
-	if s.cfg.Auditor == nil {
-		return
-	}
-	if err := s.cfg.Auditor.Record(ctx, typ, subject, data); err != nil {
-		s.cfg.Logger.Warn("audit event not recorded", "type", typ, "err", err)
-	}
+// recorded makes change and records its audit event in one transaction:
+// neither happens without the other. The services record their own.
+func (s *Server) recorded(ctx context.Context, typ, subject string, data map[string]any, change func(ctx context.Context) error) error {
+	return s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+		if err := change(ctx); err != nil {
+			return err
+		}
+		return s.cfg.Auditor.Record(ctx, typ, subject, data)
+	})
 }

@@ -2,7 +2,11 @@ package admin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -57,14 +61,19 @@ func (s *Server) createWebhook(c *gin.Context) {
 	secret, sealed := s.cfg.Webhooks.NewSecret(w.ID)
 	w.Secret = sealed
 	ctx := c.Request.Context()
-	if err := s.cfg.Store.CreateWebhook(ctx, w); err != nil {
+	if err := s.recorded(ctx, "webhook.created", w.ID, webhookData(w), func(ctx context.Context) error {
+		return s.cfg.Store.CreateWebhook(ctx, w)
+	}); err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.cfg.Webhooks.Changed(ctx)
-	s.audit(ctx, "webhook.created", w.ID, map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled})
 	c.Header("Location", c.Request.URL.Path+"/"+w.ID)
 	c.JSON(http.StatusCreated, newWebhookView(w, secret))
+}
+
+func webhookData(w *store.Webhook) map[string]any {
+	return map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled}
 }
 
 // getWebhook is GET /webhooks/{id}.
@@ -84,56 +93,216 @@ func (s *Server) patchWebhook(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	w, err := s.cfg.Store.GetWebhook(ctx, c.Param("id"))
+	var w *store.Webhook
+	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if w, err = s.cfg.Store.GetWebhook(ctx, c.Param("id")); err != nil {
+			return err
+		}
+		in.apply(w)
+		if probs := validateWebhook(w); len(probs) > 0 {
+			return &store.ValidationError{Problems: probs}
+		}
+		if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
+			return err
+		}
+		return s.cfg.Auditor.Record(ctx, "webhook.updated", w.ID, webhookData(w))
+	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	in.apply(w)
-	if probs := validateWebhook(w); len(probs) > 0 {
-		invalid(c, probs...)
-		return
-	}
-	if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
-		s.fail(c, err)
-		return
-	}
 	s.cfg.Webhooks.Changed(ctx)
-	s.audit(ctx, "webhook.updated", w.ID, map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled})
 	c.JSON(http.StatusOK, newWebhookView(w, ""))
 }
 
-// deleteWebhook is DELETE /webhooks/{id}: 204.
+// deleteWebhook is DELETE /webhooks/{id}: 204. Its deliveries and their
+// log go with it.
 func (s *Server) deleteWebhook(c *gin.Context) {
 	ctx, id := c.Request.Context(), c.Param("id")
-	if err := s.cfg.Store.DeleteWebhook(ctx, id); err != nil {
+	if err := s.recorded(ctx, "webhook.deleted", id, nil, func(ctx context.Context) error {
+		return s.cfg.Store.DeleteWebhook(ctx, id)
+	}); err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.cfg.Webhooks.Changed(ctx)
-	s.audit(ctx, "webhook.deleted", id, nil)
 	c.Status(http.StatusNoContent)
 }
 
-// rotateWebhookSecret is POST /webhooks/{id}/rotate-secret: a new signing
-// secret, shown this once; deliveries use it from now on.
+// DefaultSecretOverlap is how long a rotated webhook secret keeps signing
+// beside the new one when the rotation does not say.
+const DefaultSecretOverlap = 24 * time.Hour
+
+// maxSecretOverlap caps the overlap a rotation may ask for.
+const maxSecretOverlap = 30 * 24 * time.Hour
+
+// rotateWebhookSecret is POST /webhooks/{id}/rotate-secret, body
+// {"overlap": "24h"} (optional): a new signing secret, shown this once.
+// Deliveries carry signatures with both the new and the previous secret
+// for the overlap ("0s": none), so receivers can switch without missing
+// one.
 func (s *Server) rotateWebhookSecret(c *gin.Context) {
-	if !bind(c, &struct{}{}) {
+	var in struct {
+		Overlap *duration `json:"overlap"`
+	}
+	if !bind(c, &in) {
+		return
+	}
+	overlap := DefaultSecretOverlap
+	if in.Overlap != nil {
+		overlap = time.Duration(*in.Overlap)
+	}
+	if overlap < 0 || overlap > maxSecretOverlap {
+		invalid(c, "overlap: between 0s and 30d")
 		return
 	}
 	ctx := c.Request.Context()
-	w, err := s.cfg.Store.GetWebhook(ctx, c.Param("id"))
+	var (
+		w      *store.Webhook
+		secret string
+	)
+	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if w, err = s.cfg.Store.GetWebhook(ctx, c.Param("id")); err != nil {
+			return err
+		}
+		var sealed []byte
+		secret, sealed = s.cfg.Webhooks.NewSecret(w.ID)
+		w.PreviousSecret, w.PreviousSecretUntil = nil, time.Time{}
+		if overlap > 0 {
+			w.PreviousSecret, w.PreviousSecretUntil = w.Secret, store.Truncate(time.Now().Add(overlap))
+		}
+		w.Secret = sealed
+		if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
+			return err
+		}
+		return s.cfg.Auditor.Record(ctx, "webhook.secret_rotated", w.ID, map[string]any{"overlap": overlap.String()})
+	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	secret, sealed := s.cfg.Webhooks.NewSecret(w.ID)
-	w.Secret = sealed
-	if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
+	s.cfg.Webhooks.Changed(ctx)
+	c.JSON(http.StatusOK, newWebhookView(w, secret))
+}
+
+// listDeliveries is GET /webhooks/{id}/deliveries: the delivery log,
+// newest first, in pages.
+func (s *Server) listDeliveries(c *gin.Context) {
+	p, ok := listPage(c)
+	if !ok {
+		return
+	}
+	ctx, id := c.Request.Context(), c.Param("id")
+	if _, err := s.cfg.Store.GetWebhook(ctx, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, next, err := s.cfg.Store.ListDeliveries(ctx, id, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	renderList(c, mapItems(items, newDeliveryView), next)
+}
+
+// getDelivery is GET /webhooks/{id}/deliveries/{delivery}: one delivery
+// with every attempt.
+func (s *Server) getDelivery(c *gin.Context) {
+	ctx := c.Request.Context()
+	n, err := strconv.ParseInt(c.Param("delivery"), 10, 64)
+	if err != nil || n <= 0 {
+		s.fail(c, store.ErrNotFound)
+		return
+	}
+	d, err := s.cfg.Store.GetDelivery(ctx, c.Param("id"), n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	atts, err := s.cfg.Store.ListAttempts(ctx, d.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := newDeliveryView(d)
+	v.AttemptsLog = mapItems(atts, newAttemptView)
+	c.JSON(http.StatusOK, v)
+}
+
+// redeliver is POST /webhooks/{id}/redeliver, body {"event_id": "…"} or
+// {"since": "<RFC 3339>"}: queues the event, or every event since then
+// that the webhook selects, again (the same webhook-id each), and
+// answers 202 with how many.
+func (s *Server) redeliver(c *gin.Context) {
+	var in struct {
+		EventID *string    `json:"event_id"`
+		Since   *time.Time `json:"since"`
+	}
+	if !bind(c, &in) {
+		return
+	}
+	if (in.EventID == nil) == (in.Since == nil) || in.EventID != nil && *in.EventID == "" {
+		invalid(c, "give either event_id or since")
+		return
+	}
+	ctx, id := c.Request.Context(), c.Param("id")
+	var (
+		eventID string
+		since   time.Time
+		n       int
+	)
+	data := map[string]any{}
+	if in.EventID != nil {
+		eventID, data["event_id"] = *in.EventID, *in.EventID
+	} else {
+		since, data["since"] = *in.Since, *in.Since
+	}
+	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if n, err = s.cfg.Store.Redeliver(ctx, id, eventID, since); err != nil {
+			return err
+		}
+		data["queued"] = n
+		return s.cfg.Auditor.Record(ctx, "webhook.redelivery_requested", id, data)
+	})
+	if errors.Is(err, store.ErrNotFound) && eventID != "" {
+		if _, werr := s.cfg.Store.GetWebhook(ctx, id); werr == nil {
+			invalid(c, fmt.Sprintf("event_id %q: no such event", eventID))
+			return
+		}
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.cfg.Webhooks.Changed(ctx)
-	s.audit(ctx, "webhook.secret_rotated", w.ID, nil)
-	c.JSON(http.StatusOK, newWebhookView(w, secret))
+	c.JSON(http.StatusAccepted, gin.H{"queued": n})
+}
+
+// testWebhook is POST /webhooks/{id}/test: records a webhook.test event,
+// delivered to this webhook only (whatever its event types), and answers
+// 202 with the event's id; its delivery shows in the log.
+func (s *Server) testWebhook(c *gin.Context) {
+	if !bind(c, &struct{}{}) {
+		return
+	}
+	ctx, id := c.Request.Context(), c.Param("id")
+	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+		w, err := s.cfg.Store.GetWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !w.Enabled {
+			return store.Invalid("the webhook is disabled: enable it to send a test event")
+		}
+		return s.cfg.Auditor.Record(ctx, store.WebhookTestEvent, id, map[string]any{"url": w.URL})
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.cfg.Webhooks.Changed(ctx)
+	c.JSON(http.StatusAccepted, gin.H{"sent": true})
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -76,10 +77,12 @@ func TestAPIWebhooks(t *testing.T) {
 		t.Errorf("%d attempts, want 2 (one refused, one retry)", n)
 	}
 
-	// A new secret signs from now on.
+	// A new secret signs from now on; the old one too for the overlap
+	// (24h by default), so receivers switch without missing a delivery.
 	var rotated webhookView
 	e.call("POST", path+"/rotate-secret", nil, http.StatusOK, &rotated)
-	if rotated.Secret == "" || rotated.Secret == hook.Secret {
+	if rotated.Secret == "" || rotated.Secret == hook.Secret || rotated.PreviousSecretUntil == nil ||
+		time.Until(*rotated.PreviousSecretUntil) < 23*time.Hour {
 		t.Fatalf("rotate: %+v", rotated)
 	}
 	e.call("POST", "/admin/v1/clients/"+cl.ClientID+"/rotate-secret", nil, http.StatusOK, nil)
@@ -87,11 +90,91 @@ func TestAPIWebhooks(t *testing.T) {
 	if err := verifyDelivery(rotated.Secret, d, time.Now()); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if err := verifyDelivery(hook.Secret, d, time.Now()); err == nil {
-		t.Error("the old secret still verifies after rotation")
+	if err := verifyDelivery(hook.Secret, d, time.Now()); err != nil {
+		t.Errorf("the old secret does not verify during the overlap: %v", err)
 	}
 	if d.Header.Get(webhooks.EventHeader) != "client.secret_rotated" {
 		t.Errorf("event %q", d.Header.Get(webhooks.EventHeader))
+	}
+	// Without an overlap, the old secret stops at once.
+	for _, bad := range []any{map[string]any{"overlap": "-1h"}, map[string]any{"overlap": "90d"}, map[string]any{"overlap": "soon"}} {
+		if r := e.do(req{method: "POST", path: path + "/rotate-secret", body: bad}); r.Status/100 != 4 {
+			t.Errorf("rotate with %v: %d", bad, r.Status)
+		}
+	}
+	var again webhookView
+	e.call("POST", path+"/rotate-secret", map[string]any{"overlap": "0s"}, http.StatusOK, &again)
+	if again.PreviousSecretUntil != nil {
+		t.Errorf("previous_secret_until after a rotation without overlap: %v", again.PreviousSecretUntil)
+	}
+	e.call("POST", "/admin/v1/clients/"+cl.ClientID+"/rotate-secret", nil, http.StatusOK, nil)
+	d = recv.Wait(t)
+	if err := verifyDelivery(again.Secret, d, time.Now()); err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if err := verifyDelivery(rotated.Secret, d, time.Now()); err == nil {
+		t.Error("the old secret still verifies after a rotation without overlap")
+	}
+
+	// The delivery log: newest first, each attempt with its answer.
+	var log listBody[deliveryView]
+	e.call("GET", path+"/deliveries?limit=2", nil, http.StatusOK, &log)
+	if len(log.Items) != 2 || log.NextCursor == "" || log.Items[0].ID < log.Items[1].ID {
+		t.Fatalf("delivery log: %+v", log)
+	}
+	var oldest listBody[deliveryView]
+	e.call("GET", path+"/deliveries?limit=2&cursor="+log.NextCursor, nil, http.StatusOK, &oldest)
+	if len(oldest.Items) != 1 || oldest.Items[0].Status != "delivered" || oldest.Items[0].Attempts != 2 || oldest.Items[0].LastStatus != 200 {
+		t.Fatalf("first delivery: %+v", oldest)
+	}
+	var one deliveryView
+	e.call("GET", fmt.Sprintf("%s/deliveries/%d", path, oldest.Items[0].ID), nil, http.StatusOK, &one)
+	if len(one.AttemptsLog) != 2 || one.AttemptsLog[0].StatusCode != 503 || one.AttemptsLog[0].Error != "status 503" ||
+		one.AttemptsLog[1].StatusCode != 200 || one.AttemptsLog[1].LatencyMS <= 0 {
+		t.Fatalf("attempts: %+v", one.AttemptsLog)
+	}
+	for _, p := range []string{path + "/deliveries/x", path + "/deliveries/999999", "/admin/v1/webhooks/nope/deliveries"} {
+		if r := e.do(req{method: "GET", path: p}); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, r.Status)
+		}
+	}
+
+	// Redeliver one event (the same webhook-id), or everything since a time.
+	var queued struct{ Queued int }
+	e.call("POST", path+"/redeliver", map[string]any{"event_id": one.EventID}, http.StatusAccepted, &queued)
+	d = recv.Wait(t)
+	if queued.Queued != 1 || d.Header.Get(webhooks.IDHeader) != one.EventID {
+		t.Fatalf("redelivery: %+v, webhook-id %q", queued, d.Header.Get(webhooks.IDHeader))
+	}
+	e.call("POST", path+"/redeliver", map[string]any{"since": time.Now().Add(-time.Hour)}, http.StatusAccepted, &queued)
+	// client.created, client.secret_rotated twice, and more client.* events
+	// the client's calls caused.
+	if queued.Queued < 3 {
+		t.Fatalf("redelivery since an hour ago queued %d, want every client.* event", queued.Queued)
+	}
+	for range queued.Queued {
+		if d := recv.Wait(t); !strings.HasPrefix(d.Header.Get(webhooks.EventHeader), "client.") {
+			t.Fatalf("redelivered an unselected event %q", d.Header.Get(webhooks.EventHeader))
+		}
+	}
+	for _, bad := range []any{map[string]any{}, map[string]any{"event_id": ""}, map[string]any{"event_id": "nope"},
+		map[string]any{"event_id": one.EventID, "since": time.Now()}} {
+		if r := e.do(req{method: "POST", path: path + "/redeliver", body: bad}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("redeliver %v: %d", bad, r.Status)
+		}
+	}
+	if r := e.do(req{method: "POST", path: path + "/redeliver", body: map[string]any{"since": "yesterday"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("redeliver since a bad time: %d", r.Status)
+	}
+	if r := e.do(req{method: "POST", path: "/admin/v1/webhooks/nope/redeliver", body: map[string]any{"event_id": one.EventID}}); r.Status != http.StatusNotFound {
+		t.Errorf("redeliver to a missing webhook: %d", r.Status)
+	}
+
+	// A test event goes to this webhook, whatever its event types.
+	e.call("POST", path+"/test", nil, http.StatusAccepted, nil)
+	d = recv.Wait(t)
+	if d.Header.Get(webhooks.EventHeader) != "webhook.test" {
+		t.Fatalf("test event: %q", d.Header.Get(webhooks.EventHeader))
 	}
 
 	// A disabled webhook gets nothing.
@@ -119,7 +202,7 @@ func TestAPIWebhooks(t *testing.T) {
 		t.Errorf("get after delete: %d", r.Status)
 	}
 	for _, d := range recv.Got() {
-		if typ := d.Header.Get(webhooks.EventHeader); typ != "client.created" && typ != "client.secret_rotated" {
+		if typ := d.Header.Get(webhooks.EventHeader); !strings.HasPrefix(typ, "client.") && typ != "webhook.test" {
 			t.Errorf("unselected event %s delivered", typ)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/store"
 )
 
@@ -25,6 +26,7 @@ import (
 type fositeStore struct {
 	tokens      store.TokenStore
 	clientCache *clients.Cache
+	resources   *resources.Cache
 	revoked     *revocationList
 	now         func() time.Time
 	// grace is the refresh grace window (0: none).
@@ -193,7 +195,11 @@ func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, 
 	if err != nil {
 		return nil, fositeErr(err)
 	}
-	return &fositeClient{c: c}, nil
+	set, err := s.resources.Current(ctx)
+	if set == nil && err != nil {
+		return nil, &unavailableError{err}
+	}
+	return &fositeClient{c: c, resources: resources.AllowedURIs(c, set)}, nil
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager. Keyward does not

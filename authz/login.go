@@ -86,6 +86,8 @@ func (b *browserFlow) login(c *gin.Context) {
 	// guesses are counted before any of them is checked.
 	attempt, wait := b.logins.Begin(username, ip)
 	if wait > 0 {
+		b.obs.RateLimited(LimiterLogin)
+		b.obs.Login(SurfaceLoginPage, accounts.LoginLockedOut)
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		b.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
@@ -102,11 +104,13 @@ func (b *browserFlow) login(c *gin.Context) {
 	}
 	if err != nil {
 		attempt.Fail()
+		b.obs.Login(SurfaceLoginPage, accounts.LoginFailed)
 		b.log.Info("login failed", "username_len", len(username), "remote", ip)
 		b.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
 		return
 	}
 	attempt.Succeed()
+	b.obs.Login(SurfaceLoginPage, accounts.LoginSucceeded)
 	if err := b.startSession(ctx, c.Writer, r, u); err != nil {
 		// The session could not be stored: the database, not the person.
 		b.log.Warn("login: store unavailable", "err", err)

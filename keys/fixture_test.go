@@ -59,6 +59,8 @@ type auditLog struct {
 	events []recordedEvent
 }
 
+func (a *auditLog) Atomic(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+
 func (a *auditLog) Record(_ context.Context, typ, subject string, data map[string]any) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

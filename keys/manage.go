@@ -33,14 +33,14 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (*APIKey, string, 
 		Scopes: dedupe(p.Scopes), Metadata: p.Metadata, RateLimit: p.RateLimit, ExpiresAt: exp,
 		Secrets: []SecretDigest{{Digest: s.digests.digest(raw)}},
 	}
-	if err := s.store.CreateAPIKey(ctx, k); err != nil {
-		return nil, "", err
-	}
-	s.invalidate(ctx, id) // in case an instance remembers the id as unknown
-	s.audit(ctx, EventCreated, id, map[string]any{
+	// The cache is told too, in case an instance remembers the id as unknown.
+	err = s.commit(ctx, EventCreated, id, map[string]any{
 		"name": k.Name, "hint": k.Hint, "scopes": k.Scopes, "owner_type": k.OwnerType,
 		"owner_id": k.OwnerID, "expires_at": timeOrNil(exp), "rate_limit": k.RateLimit.String(),
-	})
+	}, func(ctx context.Context) error { return s.store.CreateAPIKey(ctx, k) })
+	if err != nil {
+		return nil, "", err
+	}
 	return k, raw, nil
 }
 
@@ -100,11 +100,11 @@ func (s *Service) Update(ctx context.Context, id string, p UpdateParams) (*APIKe
 	if p.ExpiresAt != nil {
 		k.ExpiresAt, changed["expires_at"] = truncate(*p.ExpiresAt), timeOrNil(*p.ExpiresAt)
 	}
-	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+	if err := s.commit(ctx, EventUpdated, id, changed, func(ctx context.Context) error {
+		return s.store.UpdateAPIKey(ctx, k)
+	}); err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, id)
-	s.audit(ctx, EventUpdated, id, changed)
 	return k, nil
 }
 
@@ -119,24 +119,18 @@ func (s *Service) Enable(ctx context.Context, id string) error {
 }
 
 func (s *Service) setDisabled(ctx context.Context, id string, disabled bool, event string) error {
-	if err := s.store.SetAPIKeyDisabled(ctx, id, disabled); err != nil {
-		return err
-	}
-	s.invalidate(ctx, id)
-	s.audit(ctx, event, id, nil)
-	return nil
+	return s.commit(ctx, event, id, nil, func(ctx context.Context) error {
+		return s.store.SetAPIKeyDisabled(ctx, id, disabled)
+	})
 }
 
 // Revoke ends the key for good: its current secret and any earlier one
 // still in a roll's grace period. Every instance refuses it before Revoke
 // returns (when Events are configured). It returns store.ErrNotFound.
 func (s *Service) Revoke(ctx context.Context, id string) error {
-	if err := s.store.RevokeAPIKey(ctx, id, truncate(s.now())); err != nil {
-		return err
-	}
-	s.invalidate(ctx, id)
-	s.audit(ctx, EventRevoked, id, nil)
-	return nil
+	return s.commit(ctx, EventRevoked, id, nil, func(ctx context.Context) error {
+		return s.store.RevokeAPIKey(ctx, id, truncate(s.now()))
+	})
 }
 
 // Roll replaces the key's secret, keeping its id, and returns the updated
@@ -160,11 +154,12 @@ func (s *Service) Roll(ctx context.Context, id string, grace time.Duration) (*AP
 		return nil, "", err
 	}
 	graceUntil := truncate(s.now().Add(grace))
-	if err := s.store.RollAPIKey(ctx, id, s.digests.digest(raw), hint(raw), graceUntil); err != nil {
+	if err := s.commit(ctx, EventRolled, id, map[string]any{"hint": hint(raw), "grace_until": graceUntil},
+		func(ctx context.Context) error {
+			return s.store.RollAPIKey(ctx, id, s.digests.digest(raw), hint(raw), graceUntil)
+		}); err != nil {
 		return nil, "", err
 	}
-	s.invalidate(ctx, id)
-	s.audit(ctx, EventRolled, id, map[string]any{"hint": hint(raw), "grace_until": graceUntil})
 	if k, err = s.store.GetAPIKey(ctx, id); err != nil {
 		return nil, "", err
 	}
@@ -173,12 +168,12 @@ func (s *Service) Roll(ctx context.Context, id string, grace time.Duration) (*AP
 
 // Delete removes the key and its history; store.ErrNotFound.
 func (s *Service) Delete(ctx context.Context, id string) error {
-	if err := s.store.DeleteAPIKey(ctx, id); err != nil {
+	if err := s.commit(ctx, EventDeleted, id, nil, func(ctx context.Context) error {
+		return s.store.DeleteAPIKey(ctx, id)
+	}); err != nil {
 		return err
 	}
-	s.invalidate(ctx, id)
 	s.usage.forget(id)
-	s.audit(ctx, EventDeleted, id, nil)
 	return nil
 }
 

@@ -24,6 +24,7 @@ type Service struct {
 	counter RateCounter
 	rsync   time.Duration
 
+	obs     Observer
 	digests *digester
 	cache   *cache
 	limits  limiter
@@ -58,6 +59,7 @@ func New(cfg Config) (*Service, error) {
 		digests: newDigester(cfg.Secret),
 	}
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now)
+	s.cache.obs, s.obs = cfg.Observer, cfg.Observer
 	origin := make([]byte, 6)
 	if _, err := io.ReadFull(s.rand, origin); err != nil {
 		return nil, err
@@ -180,14 +182,26 @@ func (s *Service) invalidate(ctx context.Context, id string) {
 	}
 }
 
-// audit records an event; a failure is logged, since the change is made.
-func (s *Service) audit(ctx context.Context, event, id string, data map[string]any) {
-	if s.auditor == nil {
-		return
+// commit makes write and records event about key id in one transaction
+// (neither happens without the other), then drops the key from every
+// instance's cache.
+func (s *Service) commit(ctx context.Context, event, id string, data map[string]any, write func(ctx context.Context) error) error {
+	run := write
+	if s.auditor != nil {
+		run = func(ctx context.Context) error {
+			return s.auditor.Atomic(ctx, func(ctx context.Context) error {
+				if err := write(ctx); err != nil {
+					return err
+				}
+				return s.auditor.Record(ctx, event, id, data)
+			})
+		}
 	}
-	if err := s.auditor.Record(ctx, event, id, data); err != nil {
-		s.log.Warn("api keys: audit event not recorded", "event", event, "key_id", id, "err", err)
+	if err := run(ctx); err != nil {
+		return err
 	}
+	s.invalidate(ctx, id)
+	return nil
 }
 
 // random returns n random base62 characters.

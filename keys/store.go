@@ -85,6 +85,9 @@ type Events interface {
 // Auditor records what happened to API keys. data never holds a key.
 type Auditor interface {
 	Record(ctx context.Context, eventType, subject string, data map[string]any) error
+	// Atomic runs fn in one store transaction (store.Auditor.Atomic), so
+	// that a change and its event are committed together.
+	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // Audit event types written by Service.

@@ -51,6 +51,7 @@ type Store interface {
 	WebhookStore
 	IdempotencyStore
 	Transactor
+	ResourceStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

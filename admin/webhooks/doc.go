@@ -3,9 +3,16 @@
 // own secret as Standard Webhooks 1.0 (standardwebhooks.com) specifies,
 // so that its official verifiers check Keyward's deliveries.
 //
-// A Dispatcher gets each audit event this instance records
-// (store.Auditor.OnEvent → OnAuditEvent) and POSTs it as JSON (Event) to
-// every enabled webhook whose event_types select it, with the headers
+// Delivery is durable and at least once, through an outbox in the
+// database: store.AuditStore.AppendAudit writes one pending delivery per
+// enabled webhook that selects the event, in the transaction of the change
+// the event records (store.Auditor.Atomic), whoever makes it: the server,
+// or a management command with no server running. A Dispatcher on every
+// instance polls the outbox (and is woken at once by its own events and,
+// through store.Events, by the other instances'); it takes a lease on a
+// webhook before delivering to it, so that one instance at a time delivers
+// a webhook's deliveries, one by one, in order. The body is the event's
+// JSON (Event), with the headers
 //
 //	webhook-id:        <event id, the same in every retry of the event>
 //	webhook-timestamp: <Unix seconds of this attempt>
@@ -15,15 +22,17 @@
 // where key is the webhook's secret, "whsec_" and 32 random bytes in
 // standard base64, decoded (secrets made before Keyward followed the
 // standard are base64url without padding; they still sign, but the
-// official verifiers need them rotated). Receivers check a delivery with
-// Verify or any Standard Webhooks library, and drop a webhook-id they
-// have already processed.
+// official verifiers need them rotated). After a rotation with an overlap
+// the previous secret signs too: webhook-signature holds both. Receivers
+// check a delivery with Verify or any Standard Webhooks library, and drop
+// a webhook-id they have already processed.
 //
-// Delivery is asynchronous and at least once: a bounded queue (an event
-// that finds it full is dropped and logged, never blocking the request
-// that caused it), and a failed attempt (no 2xx within 10s) is retried
-// after 1s, 10s and 1m. Events recorded by the CLI or another instance
-// are delivered by whoever recorded them (the CLI: never).
+// Each attempt (no 2xx within Config.Timeout fails) is recorded in the
+// delivery log; a failed one waits, with exponential backoff and jitter,
+// and the webhook's later deliveries wait behind it. A delivery retried
+// for Config.RetryFor is marked failed and the next one goes; a webhook
+// whose attempts have all failed for Config.DisableAfter is disabled, with
+// a webhook.disabled audit event.
 //
 // Signing secrets are kept sealed (AES-256-GCM, key derived from the
 // system secret); NewSecret makes one for the API to store.

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-
-	"github.com/keyward/keyward/store"
 )
 
 // secretPrefix marks a symmetric signing secret (Standard Webhooks 1.0,
@@ -25,9 +23,10 @@ func (d *Dispatcher) NewSecret(id string) (secret string, sealed []byte) {
 	return secret, d.secret.Seal([]byte(secret), []byte(id))
 }
 
-// openSecret returns the signing secret of h.
-func (d *Dispatcher) openSecret(h *store.Webhook) (string, error) {
-	b, err := d.secret.Open(h.Secret, []byte(h.ID))
+// openSecret returns a signing secret of the webhook id from its sealed
+// form.
+func (d *Dispatcher) openSecret(id string, sealed []byte) (string, error) {
+	b, err := d.secret.Open(sealed, []byte(id))
 	return string(b), err
 }
 

@@ -27,10 +27,11 @@ const standardWebhooksVersion = "1.3.0"
 func TestOfficialVerifier(t *testing.T) {
 	t.Parallel()
 	node, modules := officialVerifier(t)
-	f := newHookFixture(t, "client.*")
-	f.run(t)
+	f := newFixture(t, "client.*")
+	d := f.newDispatcher(t, Config{})
+	run(t, d)
 	f.record(t, "client.created", "c1")
-	got := f.recv.Wait(t)
+	got := f.recv.waitOK(t, 1)[0]
 
 	headers := make(map[string]string)
 	for name := range got.Header {
@@ -40,7 +41,7 @@ func TestOfficialVerifier(t *testing.T) {
 	if bytes.Equal(tampered, got.Body) {
 		t.Fatalf("nothing to tamper with in %s", got.Body)
 	}
-	other, _ := f.d.NewSecret("hook-2")
+	other, _ := d.NewSecret("hook-2")
 	cases := []struct {
 		name string
 		in   verifierInput

@@ -134,11 +134,19 @@ func (u *Users) Create(ctx context.Context, p UserParams) (*store.User, error) {
 		return nil, err
 	}
 	user := &store.User{ID: u.cfg.NewID(), Username: p.Username, PasswordHash: hash, Email: p.Email, Name: p.Name, Admin: p.Admin}
-	if err := u.cfg.Store.CreateUser(ctx, user); err != nil {
-		return nil, err
-	}
+	create := func(ctx context.Context) error { return u.cfg.Store.CreateUser(ctx, user) }
 	if u.cfg.Auditor != nil {
-		_ = u.cfg.Auditor.Record(ctx, "user.created", user.ID, map[string]any{"username": user.Username, "admin": user.Admin})
+		err = u.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+			if err := create(ctx); err != nil {
+				return err
+			}
+			return u.cfg.Auditor.Record(ctx, "user.created", user.ID, map[string]any{"username": user.Username, "admin": user.Admin})
+		})
+	} else {
+		err = create(ctx)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return user, nil
 }

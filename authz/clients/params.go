@@ -24,6 +24,9 @@ type Params struct {
 	// code grant without PKCE (OAuth 2.1 and RFC 9700 §2.1.1 require it by
 	// default); a public client always needs PKCE.
 	PKCEOptional bool
+	// Resources are the RFC 8707 resources (absolute URIs without a
+	// fragment) the client may ask for; empty: any registered resource.
+	Resources []string
 }
 
 func (p Params) withDefaults() Params {
@@ -42,6 +45,7 @@ func (p Params) withDefaults() Params {
 	p.RedirectURIs = dedupe(p.RedirectURIs)
 	p.PostLogoutRedirectURIs = dedupe(p.PostLogoutRedirectURIs)
 	p.Audience = dedupe(p.Audience)
+	p.Resources = dedupe(p.Resources)
 	return p
 }
 
@@ -90,6 +94,11 @@ func (p Params) Validate() error {
 	for _, a := range p.Audience {
 		if a == "" || len(a) > 2048 || strings.ContainsAny(a, " \t\r\n") {
 			add("audience %q: must be a non-empty string without spaces", a)
+		}
+	}
+	for _, r := range p.Resources {
+		if err := ValidateResourceURI(r); err != nil {
+			add("resource %q: %v", r, err)
 		}
 	}
 	switch p.AccessTokenFormat {

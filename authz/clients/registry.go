@@ -56,7 +56,7 @@ func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string,
 		ID: r.cfg.NewID(), Name: p.Name, Public: p.Public, GrantTypes: p.GrantTypes, Scopes: p.Scopes,
 		RedirectURIs: p.RedirectURIs, PostLogoutRedirectURIs: p.PostLogoutRedirectURIs,
 		Audience: p.Audience, SkipConsent: p.SkipConsent, AccessTokenFormat: p.AccessTokenFormat,
-		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional,
+		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources,
 	}
 	var secret string
 	if !p.Public {
@@ -66,10 +66,11 @@ func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string,
 		}
 		cl.SecretDigest = r.cfg.Hasher.Digest([]byte(secret))
 	}
-	if err := r.cfg.Store.CreateClient(ctx, cl); err != nil {
+	if err := r.commit(ctx, "client.created", cl.ID,
+		map[string]any{"name": cl.Name, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " ")},
+		func(ctx context.Context) error { return r.cfg.Store.CreateClient(ctx, cl) }); err != nil {
 		return nil, "", err
 	}
-	r.audit(ctx, "client.created", cl.ID, map[string]any{"name": cl.Name, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " ")})
 	// A new client's redirect URIs add CORS origins (and a lookup of its
 	// id may be negatively cached).
 	r.changed(ctx, cl.ID)
@@ -92,11 +93,11 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (*store.Client, 
 		return nil, "", err
 	}
 	cl.SecretDigest = r.cfg.Hasher.Digest([]byte(secret))
-	if err := r.cfg.Store.UpdateClient(ctx, cl); err != nil {
+	if err := r.commit(ctx, "client.secret_rotated", id, nil,
+		func(ctx context.Context) error { return r.cfg.Store.UpdateClient(ctx, cl) }); err != nil {
 		return nil, "", err
 	}
 	r.changed(ctx, id)
-	r.audit(ctx, "client.secret_rotated", id, nil)
 	return cl, secret, nil
 }
 
@@ -116,11 +117,12 @@ func (r *Registry) Update(ctx context.Context, id string, p Params) (*store.Clie
 	cl.Name, cl.GrantTypes, cl.Scopes, cl.RedirectURIs = p.Name, p.GrantTypes, p.Scopes, p.RedirectURIs
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
-	if err := r.cfg.Store.UpdateClient(ctx, cl); err != nil {
+	cl.Resources = p.Resources
+	if err := r.commit(ctx, "client.updated", id, map[string]any{"name": cl.Name},
+		func(ctx context.Context) error { return r.cfg.Store.UpdateClient(ctx, cl) }); err != nil {
 		return nil, err
 	}
 	r.changed(ctx, id)
-	r.audit(ctx, "client.updated", id, map[string]any{"name": cl.Name})
 	return cl, nil
 }
 
@@ -133,28 +135,30 @@ func (r *Registry) SetDisabled(ctx context.Context, id string, disabled bool) (*
 	if err != nil {
 		return nil, err
 	}
-	if cl.Disabled != disabled {
-		cl.Disabled = disabled
-		if err := r.cfg.Store.UpdateClient(ctx, cl); err != nil {
-			return nil, err
-		}
-	}
-	r.changed(ctx, id)
 	typ := "client.enabled"
 	if disabled {
 		typ = "client.disabled"
 	}
-	r.audit(ctx, typ, id, nil)
+	if err := r.commit(ctx, typ, id, nil, func(ctx context.Context) error {
+		if cl.Disabled == disabled {
+			return nil
+		}
+		cl.Disabled = disabled
+		return r.cfg.Store.UpdateClient(ctx, cl)
+	}); err != nil {
+		return nil, err
+	}
+	r.changed(ctx, id)
 	return cl, nil
 }
 
 // Delete removes a client.
 func (r *Registry) Delete(ctx context.Context, id string) error {
-	if err := r.cfg.Store.DeleteClient(ctx, id); err != nil {
+	if err := r.commit(ctx, "client.deleted", id, nil,
+		func(ctx context.Context) error { return r.cfg.Store.DeleteClient(ctx, id) }); err != nil {
 		return err
 	}
 	r.changed(ctx, id)
-	r.audit(ctx, "client.deleted", id, nil)
 	return nil
 }
 
@@ -172,8 +176,16 @@ func (r *Registry) changed(ctx context.Context, id string) {
 	}
 }
 
-func (r *Registry) audit(ctx context.Context, typ, subject string, data map[string]any) {
-	if r.cfg.Auditor != nil {
-		_ = r.cfg.Auditor.Record(ctx, typ, subject, data)
+// commit makes write and records its event in one transaction: neither
+// happens without the other.
+func (r *Registry) commit(ctx context.Context, typ, subject string, data map[string]any, write func(ctx context.Context) error) error {
+	if r.cfg.Auditor == nil {
+		return write(ctx)
 	}
+	return r.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
+		if err := write(ctx); err != nil {
+			return err
+		}
+		return r.cfg.Auditor.Record(ctx, typ, subject, data)
+	})
 }

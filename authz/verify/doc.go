@@ -1,26 +1,36 @@
 // Package verify is Keyward's resource-server SDK: it verifies Keyward's
-// JWT access tokens (RFC 9068) locally against the issuer's JWKS, and calls
-// the API-key verification and token introspection (RFC 7662) endpoints.
+// JWT access tokens (RFC 9068) locally against the issuer's JWKS, asks
+// the introspection endpoint (RFC 7662) and the API-key verification
+// endpoint, and wraps all of it in net/http middleware.
 //
 // It depends only on the standard library and go-jose, nothing else from
-// Keyward, so a resource server can import it alone.
+// Keyward, so a resource server can import it alone. Package ginverify
+// runs the same middlewares in gin; package verifytest is an in-process
+// issuer for tests.
 //
 //	v, err := verify.New(ctx, verify.Config{
 //		Issuer:   "https://auth.example.com",
-//		Audience: "https://api.example.com", // optional
+//		Audience: "https://api.example.com", // optional: tokens must name it in aud
 //	})
 //	if err != nil {
 //		return err
 //	}
-//	claims, err := v.VerifyAccessToken(ctx, bearerToken)
-//	switch {
-//	case errors.Is(err, verify.ErrInvalidToken):
-//		// 401: expired, forged, wrong issuer or audience, ...
-//	case err != nil:
-//		// 503: the issuer's JWKS could not be fetched (verify.ErrUnavailable)
-//	case !claims.HasScope("orders:read"):
-//		// 403
-//	}
+//	mux.Handle("/orders", verify.RequireToken(v, "orders:read")(orders))
+//	// in orders: verify.ClaimsFromContext(r.Context()).Subject
+//
+// # Errors
+//
+// Every rejected token is a *TokenError whose Check names the check that
+// failed (ErrMalformed, ErrTokenType, ErrSignature, ErrUnknownKey,
+// ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrRevoked); each
+// matches ErrInvalidToken with errors.Is. A missing scope is a
+// *ScopeError (ErrInsufficientScope), a refused API key an *APIKeyError;
+// ErrUnavailable means the issuer could not be asked. The middlewares
+// hand these to WithErrorHandler's hook, and by default answer as RFC
+// 6750 §3 says (WriteError), naming the failed check in a fixed
+// error_description and nothing more.
+//
+// # Keys
 //
 // New reads the discovery document at Issuer + "/.well-known/openid-configuration"
 // and fetches the JWKS, which is cached for its Cache-Control max-age
@@ -32,15 +42,22 @@
 // # Revocation
 //
 // A JWT cannot say it was revoked: VerifyAccessToken accepts a revoked
-// token until it expires. Callers that must honour revocation promptly
-// (sign-out, compromised credentials, sensitive operations) call
-// Introspect, which asks the issuer:
+// token until it expires. Where revocation must count at once (sign-out,
+// compromised credentials, sensitive operations) give the Verifier the
+// resource server's own client (Config.ClientID, ClientSecret) and use
+// IntrospectAccessToken, or WithIntrospection on the middleware, which
+// ask the issuer about every token (and accept opaque tokens too):
 //
-//	info, err := v.Introspect(ctx, clientID, clientSecret, bearerToken)
-//	if err == nil && info["active"] == true { ... }
+//	mux.Handle("/payouts", verify.Middleware(v, verify.WithScopes("payouts:write"), verify.WithIntrospection())(payouts))
 //
-// API keys are always checked by the issuer:
+// # API keys
 //
-//	res, err := v.VerifyAPIKey(ctx, clientID, clientSecret, apiKey, "orders:read")
-//	if err == nil && res.Valid { ... }
+// API keys are always checked by the issuer (POST /v1/apikeys/verify).
+// APIKeys puts a short cache in front of it: valid keys for 10 s,
+// refusals for at most 1 s, one call for concurrent requests with the
+// same key, and never a cached answer for a key with a rate limit, whose
+// every use must count at the issuer:
+//
+//	keys, err := verify.NewAPIKeys(v, verify.APIKeyConfig{})
+//	mux.Handle("/invoices", verify.RequireAPIKey(keys, "invoices:read")(invoices))
 package verify

@@ -14,36 +14,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// Errors. Every rejection of a token matches ErrInvalidToken with
-// errors.Is, and the more specific sentinel where there is one; ErrUnavailable
-// means the issuer could not be reached, not that the token is bad.
-var (
-	ErrInvalidToken = errors.New("verify: invalid token")
-	ErrExpired      = errors.New("verify: token expired")
-	ErrNotYetValid  = errors.New("verify: token not yet valid")
-	ErrIssuer       = errors.New("verify: wrong issuer")
-	ErrAudience     = errors.New("verify: wrong audience")
-	ErrUnknownKey   = errors.New("verify: unknown signing key")
-	ErrSignature    = errors.New("verify: bad signature")
-	ErrUnavailable  = errors.New("verify: issuer unavailable")
-)
-
-// tokenError is a token rejection: kind, ErrInvalidToken and a detail.
-type tokenError struct {
-	kind   error
-	detail string
-}
-
-func newTokenError(kind error, detail string) error { return &tokenError{kind, detail} }
-
-func (e *tokenError) Error() string { return e.kind.Error() + ": " + e.detail }
-
-func (e *tokenError) Is(target error) bool { return target == e.kind || target == ErrInvalidToken }
-
-func invalid(format string, args ...any) error {
-	return newTokenError(ErrInvalidToken, fmt.Sprintf(format, args...))
-}
-
 // allowedAlgs are the only JWS algorithms accepted; never "none" or HS*.
 var allowedAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA}
 
@@ -58,12 +28,44 @@ type Claims struct {
 	IssuedAt  time.Time
 	NotBefore time.Time // zero when absent
 	JTI       string
-	// Raw holds every claim as encoding/json decodes it into any.
+	// JKT is the cnf.jkt claim of a DPoP-bound token (RFC 9449 §6.1):
+	// the thumbprint of the key whose proofs must accompany the token.
+	// Empty for a bearer token.
+	JKT string
+	// Raw holds every claim as encoding/json decodes it into any; Claim
+	// decodes one into a type of the caller's choice.
 	Raw map[string]any
+
+	raw map[string]json.RawMessage
 }
 
 // HasScope reports whether the token was granted scope s.
 func (c *Claims) HasScope(s string) bool { return c != nil && slices.Contains(c.Scopes, s) }
+
+// Claim decodes the claim called name into out (a pointer, as for
+// json.Unmarshal), so private claims keep their types:
+//
+//	var tenant string
+//	err := claims.Claim("tenant", &tenant)
+//
+// It returns an error matching ErrClaimNotFound when the token has no
+// such claim.
+func (c *Claims) Claim(name string, out any) error { return decodeMember(c.raw, name, out) }
+
+// ErrClaimNotFound is returned by Claims.Claim and Introspection.Claim for
+// a member the token or answer does not have.
+var ErrClaimNotFound = errors.New("verify: claim not present")
+
+func decodeMember(raw map[string]json.RawMessage, name string, out any) error {
+	b, ok := raw[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrClaimNotFound, name)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("verify: claim %s: %w", name, err)
+	}
+	return nil
+}
 
 // VerifyAccessToken verifies a JWT access token (RFC 9068) locally: a
 // compact JWS signed with ES256, RS256 or EdDSA by a key of the issuer's
@@ -77,25 +79,25 @@ func (c *Claims) HasScope(s string) bool { return c != nil && slices.Contains(c.
 func (v *Verifier) VerifyAccessToken(ctx context.Context, token string) (*Claims, error) {
 	jws, err := jose.ParseSignedCompact(token, allowedAlgs)
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, malformed("%v", err)
 	}
 	if len(jws.Signatures) != 1 {
-		return nil, invalid("want exactly one signature")
+		return nil, malformed("want exactly one signature")
 	}
 	h := jws.Signatures[0].Protected
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
 	if t := strings.ToLower(typ); t != "at+jwt" && t != "application/at+jwt" {
-		return nil, invalid("header typ %q, want at+jwt", typ)
+		return nil, newTokenError(ErrTokenType, fmt.Sprintf("header typ %q, want at+jwt", typ))
 	}
 	if h.KeyID == "" {
-		return nil, invalid("header has no kid")
+		return nil, malformed("header has no kid")
 	}
 	key, err := v.key(ctx, h.KeyID)
 	if err != nil {
 		return nil, err
 	}
 	if key.Algorithm != "" && key.Algorithm != h.Algorithm {
-		return nil, invalid("alg %q does not match key %q (%s)", h.Algorithm, h.KeyID, key.Algorithm)
+		return nil, newTokenError(ErrSignature, fmt.Sprintf("alg %q does not match key %q (%s)", h.Algorithm, h.KeyID, key.Algorithm))
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
@@ -115,6 +117,9 @@ type rawClaims struct {
 	JTI       *string         `json:"jti"`
 	ClientID  *string         `json:"client_id"`
 	Scope     *string         `json:"scope"`
+	Cnf       *struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 func (v *Verifier) checkClaims(payload []byte) (*Claims, error) {
@@ -122,18 +127,25 @@ func (v *Verifier) checkClaims(payload []byte) (*Claims, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&rc); err != nil {
-		return nil, invalid("claims: %v", err)
+		return nil, malformed("claims: %v", err)
 	}
 	var raw map[string]any
+	var rawJSON map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &raw); err != nil {
-		return nil, invalid("claims: %v", err)
+		return nil, malformed("claims: %v", err)
+	}
+	if err := json.Unmarshal(payload, &rawJSON); err != nil {
+		return nil, malformed("claims: %v", err)
 	}
 	for name, p := range map[string]*string{"iss": rc.Issuer, "sub": rc.Subject, "jti": rc.JTI, "client_id": rc.ClientID} {
 		if p == nil || *p == "" {
-			return nil, invalid("claim %s missing", name)
+			return nil, malformed("claim %s missing", name)
 		}
 	}
-	c := &Claims{Issuer: *rc.Issuer, Subject: *rc.Subject, JTI: *rc.JTI, ClientID: *rc.ClientID, Raw: raw}
+	c := &Claims{Issuer: *rc.Issuer, Subject: *rc.Subject, JTI: *rc.JTI, ClientID: *rc.ClientID, Raw: raw, raw: rawJSON}
+	if rc.Cnf != nil {
+		c.JKT = rc.Cnf.JKT
+	}
 	if rc.Scope != nil {
 		c.Scopes = strings.Fields(*rc.Scope)
 	}
@@ -151,40 +163,49 @@ func (v *Verifier) checkClaims(payload []byte) (*Claims, error) {
 		return nil, err
 	}
 
-	if c.Issuer != v.cfg.Issuer {
-		return nil, newTokenError(ErrIssuer, fmt.Sprintf("iss %q, want %q", c.Issuer, v.cfg.Issuer))
-	}
-	now, leeway := v.cfg.Now(), v.cfg.Leeway
-	if !now.Before(c.ExpiresAt.Add(leeway)) {
-		return nil, newTokenError(ErrExpired, "exp "+c.ExpiresAt.UTC().Format(time.RFC3339))
-	}
-	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
-		return nil, newTokenError(ErrNotYetValid, "nbf "+c.NotBefore.UTC().Format(time.RFC3339))
-	}
-	if now.Add(leeway).Before(c.IssuedAt) {
-		return nil, newTokenError(ErrNotYetValid, "iat "+c.IssuedAt.UTC().Format(time.RFC3339))
-	}
-	if v.cfg.Audience != "" && !slices.Contains(c.Audience, v.cfg.Audience) {
-		return nil, newTokenError(ErrAudience, fmt.Sprintf("aud %q does not contain %q", c.Audience, v.cfg.Audience))
+	if err := v.checkClaimValues(c); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// checkClaimValues checks iss, exp, nbf, iat and aud against the
+// configuration and the clock; zero times are absent claims.
+func (v *Verifier) checkClaimValues(c *Claims) error {
+	if c.Issuer != v.cfg.Issuer {
+		return newTokenError(ErrIssuer, fmt.Sprintf("iss %q, want %q", c.Issuer, v.cfg.Issuer))
+	}
+	now, leeway := v.cfg.Now(), v.cfg.Leeway
+	if !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt.Add(leeway)) {
+		return newTokenError(ErrExpired, "exp "+c.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
+		return newTokenError(ErrNotYetValid, "nbf "+c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if !c.IssuedAt.IsZero() && now.Add(leeway).Before(c.IssuedAt) {
+		return newTokenError(ErrNotYetValid, "iat "+c.IssuedAt.UTC().Format(time.RFC3339))
+	}
+	if v.cfg.Audience != "" && !slices.Contains(c.Audience, v.cfg.Audience) {
+		return newTokenError(ErrAudience, fmt.Sprintf("aud %q does not contain %q", c.Audience, v.cfg.Audience))
+	}
+	return nil
 }
 
 // audience decodes aud, a string or an array of strings; it is required.
 func audience(b json.RawMessage) ([]string, error) {
 	if len(b) == 0 || string(b) == "null" {
-		return nil, invalid("claim aud missing")
+		return nil, malformed("claim aud missing")
 	}
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
 		if one == "" {
-			return nil, invalid("claim aud empty")
+			return nil, malformed("claim aud empty")
 		}
 		return []string{one}, nil
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil || len(many) == 0 {
-		return nil, invalid("claim aud is not a string or a non-empty array of strings")
+		return nil, malformed("claim aud is not a string or a non-empty array of strings")
 	}
 	return many, nil
 }
@@ -193,13 +214,13 @@ func audience(b json.RawMessage) ([]string, error) {
 func numericDate(name string, n *json.Number, required bool) (time.Time, error) {
 	if n == nil {
 		if required {
-			return time.Time{}, invalid("claim %s missing", name)
+			return time.Time{}, malformed("claim %s missing", name)
 		}
 		return time.Time{}, nil
 	}
 	f, err := n.Float64()
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-		return time.Time{}, invalid("claim %s is not a NumericDate", name)
+		return time.Time{}, malformed("claim %s is not a NumericDate", name)
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), nil

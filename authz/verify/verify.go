@@ -42,6 +42,12 @@ type Config struct {
 	// Leeway is the clock skew allowed for exp, nbf and iat (default 30 s;
 	// a negative value means none).
 	Leeway time.Duration
+	// ClientID and ClientSecret are the resource server's own confidential
+	// client at the issuer, for the calls that ask the issuer:
+	// IntrospectToken, IntrospectAccessToken (and so WithIntrospection)
+	// and APIKeys. Local verification of JWTs needs neither.
+	ClientID     string
+	ClientSecret string
 }
 
 // Verifier verifies Keyward access tokens locally against the issuer's

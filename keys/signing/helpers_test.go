@@ -48,6 +48,8 @@ type auditLog struct {
 	data   []map[string]any
 }
 
+func (a *auditLog) Atomic(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+
 func (a *auditLog) Record(_ context.Context, typ, subject string, data map[string]any) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -46,6 +46,9 @@ const Channel = "keyward_signing_keys"
 // is logged and does not undo the transition.
 type Auditor interface {
 	Record(ctx context.Context, eventType, subject string, data map[string]any) error
+	// Atomic runs fn in one store transaction (store.Auditor.Atomic), so
+	// that a transition and its events are committed together.
+	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // Audit event types, one per transition; the subject is the kid.

@@ -14,8 +14,9 @@ const maxAttempts = 4
 // transition runs fn as one atomic transition of alg. Keys are generated
 // before the transaction (an RSA key takes a while), as many as a dry run
 // of fn on the unlocked state asks for; the store then runs fn again under
-// its lock. Once committed, the transition is reported (log and audit),
-// announced on Channel, and the snapshot reloaded.
+// its lock, and records the transition's audit events in the same
+// transaction. Once committed, the transition is logged, announced on
+// Channel, and the snapshot reloaded.
 func (s *Service) transition(ctx context.Context, alg string, fn func(*plan) error) (*plan, error) {
 	need := s.estimate(ctx, alg, fn)
 	var done *plan
@@ -24,13 +25,19 @@ func (s *Service) transition(ctx context.Context, alg string, fn func(*plan) err
 		if err != nil {
 			return nil, err
 		}
-		err = s.store.UpdateSigningKeys(ctx, alg, func(keys []*Record) ([]*Record, error) {
-			p := newPlan(&s.cfg, alg, s.now(), keys, fresh)
-			if err := fn(p); err != nil {
-				return nil, err
+		err = s.atomic(ctx, func(ctx context.Context) error {
+			err := s.store.UpdateSigningKeys(ctx, alg, func(keys []*Record) ([]*Record, error) {
+				p := newPlan(&s.cfg, alg, s.now(), keys, fresh)
+				if err := fn(p); err != nil {
+					return nil, err
+				}
+				done = p
+				return p.writes, nil
+			})
+			if err != nil {
+				return err
 			}
-			done = p
-			return p.writes, nil
+			return s.audit(ctx, done)
 		})
 		if errors.Is(err, errNeedKey) && attempt < maxAttempts {
 			need++
@@ -44,7 +51,7 @@ func (s *Service) transition(ctx context.Context, alg string, fn func(*plan) err
 	if len(done.writes) == 0 {
 		return done, nil
 	}
-	s.report(ctx, done)
+	s.report(done)
 	if s.events != nil {
 		if err := s.events.Notify(ctx, Channel, alg); err != nil {
 			s.cfg.Logger.Warn("signing keys changed but other instances were not notified; they reload within the reload interval",
@@ -115,19 +122,35 @@ func (s *Service) seal(alg string, priv any, kid, origin string) (*Record, error
 	return &Record{KID: kid, Alg: alg, Origin: origin, Sealed: s.sealer.seal(kid, alg, der)}, nil
 }
 
-// report logs and audits each event of a committed plan.
-func (s *Service) report(ctx context.Context, p *plan) {
+// atomic runs fn in one store transaction when an Auditor is set: a
+// transition and its audit events are committed together.
+func (s *Service) atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.cfg.Auditor == nil {
+		return fn(ctx)
+	}
+	return s.cfg.Auditor.Atomic(ctx, fn)
+}
+
+// audit records each event of a plan, in the plan's transaction.
+func (s *Service) audit(ctx context.Context, p *plan) error {
+	if s.cfg.Auditor == nil {
+		return nil
+	}
 	for _, e := range p.events {
-		s.cfg.Logger.Info("signing key "+e.typ[len("signing_key."):], "event", e.typ, "kid", e.rec.KID, "alg", e.rec.Alg, "state", string(e.rec.State))
-		if s.cfg.Auditor == nil {
-			continue
-		}
 		data := map[string]any{"state": string(e.rec.State)}
 		for k, v := range e.data {
 			data[k] = v
 		}
 		if err := s.cfg.Auditor.Record(ctx, e.typ, e.rec.KID, data); err != nil {
-			s.cfg.Logger.Error("audit event lost", "event", e.typ, "kid", e.rec.KID, "err", err)
+			return err
 		}
+	}
+	return nil
+}
+
+// report logs each event of a committed plan.
+func (s *Service) report(p *plan) {
+	for _, e := range p.events {
+		s.cfg.Logger.Info("signing key "+e.typ[len("signing_key."):], "event", e.typ, "kid", e.rec.KID, "alg", e.rec.Alg, "state", string(e.rec.State))
 	}
 }

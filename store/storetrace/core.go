@@ -311,3 +311,42 @@ func (d *DB) CheckSecretFingerprint(ctx context.Context, fp []byte) error {
 	ctx, tr := d.start(ctx, "CheckSecretFingerprint")
 	return tr.end(d.Inner.CheckSecretFingerprint(ctx, fp))
 }
+
+// CreateResource traces store.ResourceStore.CreateResource.
+func (d *DB) CreateResource(ctx context.Context, r *store.Resource) error {
+	ctx, tr := d.start(ctx, "CreateResource")
+	return tr.end(d.Inner.CreateResource(ctx, r))
+}
+
+// GetResource traces store.ResourceStore.GetResource.
+func (d *DB) GetResource(ctx context.Context, id string) (*store.Resource, error) {
+	ctx, tr := d.start(ctx, "GetResource")
+	v, err := d.Inner.GetResource(ctx, id)
+	return v, tr.end(err)
+}
+
+// GetResourceByURI traces store.ResourceStore.GetResourceByURI.
+func (d *DB) GetResourceByURI(ctx context.Context, uri string) (*store.Resource, error) {
+	ctx, tr := d.start(ctx, "GetResourceByURI")
+	v, err := d.Inner.GetResourceByURI(ctx, uri)
+	return v, tr.end(err)
+}
+
+// ListResources traces store.ResourceStore.ListResources.
+func (d *DB) ListResources(ctx context.Context, p store.Page) ([]*store.Resource, string, error) {
+	ctx, tr := d.start(ctx, "ListResources")
+	v, next, err := d.Inner.ListResources(ctx, p)
+	return v, next, tr.end(err)
+}
+
+// UpdateResource traces store.ResourceStore.UpdateResource.
+func (d *DB) UpdateResource(ctx context.Context, r *store.Resource) error {
+	ctx, tr := d.start(ctx, "UpdateResource")
+	return tr.end(d.Inner.UpdateResource(ctx, r))
+}
+
+// DeleteResource traces store.ResourceStore.DeleteResource.
+func (d *DB) DeleteResource(ctx context.Context, id string) error {
+	ctx, tr := d.start(ctx, "DeleteResource")
+	return tr.end(d.Inner.DeleteResource(ctx, id))
+}

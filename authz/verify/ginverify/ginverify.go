@@ -1,79 +1,89 @@
 package ginverify
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/authz/verify"
 )
 
-// claimsKey is the gin context key of the verified claims.
-const claimsKey = "github.com/keyward/keyward/authz/verify/ginverify.claims"
+// Context keys of the verified credentials.
+const (
+	claimsKey = "github.com/keyward/keyward/authz/verify/ginverify.claims"
+	apiKeyKey = "github.com/keyward/keyward/authz/verify/ginverify.apikey"
+)
 
 // RequireToken returns middleware that admits a request only with a valid
 // access token in "Authorization: Bearer" (RFC 6750 §2.1) granting every
 // one of scopes. It answers, with WWW-Authenticate (RFC 6750 §3):
 //
 //   - 401 with no error code when there is no bearer token,
-//   - 401 error="invalid_token" when the token does not verify,
+//   - 401 error="invalid_token" when the token does not verify, with an
+//     error_description naming the check that failed,
 //   - 403 error="insufficient_scope" when a scope is missing,
 //   - 503 when the issuer's keys cannot be fetched.
 //
 // On success the claims are available to later handlers through Claims.
+// It is Middleware(v, verify.WithScopes(scopes...)).
 func RequireToken(v *verify.Verifier, scopes ...string) gin.HandlerFunc {
-	scope := strings.Join(scopes, " ")
+	return Middleware(v, verify.WithScopes(scopes...))
+}
+
+// Middleware is verify.Middleware for gin: the same options, checks and
+// answers. The claims are available through Claims, and through
+// verify.ClaimsFromContext(c.Request.Context()).
+func Middleware(v *verify.Verifier, opts ...verify.Option) gin.HandlerFunc {
+	return wrap(verify.Middleware(v, opts...), func(c *gin.Context) {
+		c.Set(claimsKey, verify.ClaimsFromContext(c.Request.Context()))
+	})
+}
+
+// RequireAPIKey returns middleware that admits a request only with a
+// valid API key (X-API-Key, or "Authorization: Bearer") holding every one
+// of scopes, verified by k; see verify.APIKeyMiddleware. Later handlers
+// find the key with APIKey.
+func RequireAPIKey(k *verify.APIKeys, scopes ...string) gin.HandlerFunc {
+	return APIKeyMiddleware(k, verify.WithScopes(scopes...))
+}
+
+// APIKeyMiddleware is verify.APIKeyMiddleware for gin: the same options,
+// checks and answers.
+func APIKeyMiddleware(k *verify.APIKeys, opts ...verify.Option) gin.HandlerFunc {
+	return wrap(verify.APIKeyMiddleware(k, opts...), func(c *gin.Context) {
+		c.Set(apiKeyKey, verify.APIKeyFromContext(c.Request.Context()))
+	})
+}
+
+// wrap runs a net/http middleware as a gin handler: when it admits the
+// request, c continues (with the request it passed on, which carries the
+// verified credential) after admitted; when it answers, c is aborted.
+func wrap(mw func(http.Handler) http.Handler, admitted func(*gin.Context)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		token, ok := bearer(c.GetHeader("Authorization"))
-		if !ok {
-			c.Header("WWW-Authenticate", `Bearer`)
-			abort(c, http.StatusUnauthorized, "invalid_request", "A bearer token is required.")
-			return
+		passed := false
+		mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			passed = true
+			c.Request = r
+			admitted(c)
+			c.Next()
+		})).ServeHTTP(c.Writer, c.Request)
+		if !passed {
+			c.Abort()
 		}
-		claims, err := v.VerifyAccessToken(c.Request.Context(), token)
-		if err != nil {
-			if !errors.Is(err, verify.ErrInvalidToken) {
-				c.Header("Retry-After", "5")
-				abort(c, http.StatusServiceUnavailable, "temporarily_unavailable", "The token cannot be verified now.")
-				return
-			}
-			c.Header("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is invalid or expired."`)
-			abort(c, http.StatusUnauthorized, "invalid_token", "The access token is invalid or expired.")
-			return
-		}
-		for _, s := range scopes {
-			if !claims.HasScope(s) {
-				c.Header("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+scope+`"`)
-				abort(c, http.StatusForbidden, "insufficient_scope", "The access token lacks a required scope.")
-				return
-			}
-		}
-		c.Set(claimsKey, claims)
-		c.Next()
 	}
 }
 
-// Claims returns the claims RequireToken put in c, or nil.
+// Claims returns the claims RequireToken or Middleware put in c, or nil.
 func Claims(c *gin.Context) *verify.Claims {
 	v, _ := c.Get(claimsKey)
 	claims, _ := v.(*verify.Claims)
 	return claims
 }
 
-// bearer extracts the token of an "Authorization: Bearer" header; the
-// scheme is case-insensitive (RFC 9110 §11.1).
-func bearer(h string) (string, bool) {
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
-}
-
-func abort(c *gin.Context, status int, code, desc string) {
-	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(status, gin.H{"error": code, "error_description": desc})
+// APIKey returns the API key RequireAPIKey or APIKeyMiddleware verified
+// for c, or nil.
+func APIKey(c *gin.Context) *verify.APIKeyResult {
+	v, _ := c.Get(apiKeyKey)
+	res, _ := v.(*verify.APIKeyResult)
+	return res
 }

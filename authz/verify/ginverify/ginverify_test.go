@@ -12,12 +12,27 @@ import (
 	"github.com/keyward/keyward/authz/verify"
 	"github.com/keyward/keyward/authz/verify/ginverify"
 	"github.com/keyward/keyward/authz/verify/internal/keywardtest"
+	"github.com/keyward/keyward/authz/verify/verifytest"
 )
 
+// TestRequireToken runs against a real Keyward server and against
+// verifytest: the same requests, the same answers.
 func TestRequireToken(t *testing.T) {
 	srv := keywardtest.Start(t)
 	id, secret := srv.NewClient(t, []string{"read", "write"}, nil)
-	v, err := verify.New(context.Background(), verify.Config{Issuer: srv.URL})
+	t.Run("Keyward", func(t *testing.T) {
+		testRequireToken(t, srv.URL, id, func(scope string) string { return srv.Token(t, id, secret, scope, "") })
+	})
+	iss := verifytest.New(t)
+	t.Run("verifytest", func(t *testing.T) {
+		testRequireToken(t, iss.URL, "svc", func(scope string) string {
+			return iss.Token(verifytest.Claims{ClientID: "svc", Scopes: strings.Fields(scope)})
+		})
+	})
+}
+
+func testRequireToken(t *testing.T, issuer, id string, token func(scope string) string) {
+	v, err := verify.New(context.Background(), verify.Config{Issuer: issuer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +43,8 @@ func TestRequireToken(t *testing.T) {
 	})
 	r.GET("/write", ginverify.RequireToken(v, "read", "write"), func(c *gin.Context) { c.Status(http.StatusOK) })
 
-	readTok := srv.Token(t, id, secret, "read", "")
-	both := srv.Token(t, id, secret, "read write", "")
+	readTok := token("read")
+	both := token("read write")
 	parts := strings.Split(readTok, ".")
 	tampered := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 
@@ -41,7 +56,7 @@ func TestRequireToken(t *testing.T) {
 		{"ok", "/read", "Bearer " + readTok, 200, ""},
 		{"scheme case-insensitive", "/read", "bearer " + readTok, 200, ""},
 		{"two scopes", "/write", "Bearer " + both, 200, ""},
-		{"missing scope", "/write", "Bearer " + readTok, 403, `Bearer error="insufficient_scope", scope="read write"`},
+		{"missing scope", "/write", "Bearer " + readTok, 403, `Bearer error="insufficient_scope", error_description="The access token lacks a required scope.", scope="read write"`},
 		{"no header", "/read", "", 401, "Bearer"},
 		{"basic", "/read", "Basic dXNlcjpwYXNz", 401, "Bearer"},
 		{"tampered", "/read", "Bearer " + tampered, 401, `Bearer error="invalid_token"`},
