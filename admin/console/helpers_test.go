@@ -65,7 +65,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	logins := &loginCounts{n: map[string]int{}}
 	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
 		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, PublicURL: "https://issuer.example", Logger: st.Logger,
-		Logins: logins,
+		Logins:    logins,
 		Resources: st.Resources})
 	if err != nil {
 		t.Fatal(err)

@@ -115,7 +115,7 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 	a.console, err = console.New(console.Config{
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
-		Logins: consoleLogins{obs},
+		Logins:    consoleLogins{obs},
 		Resources: cfg.Resources,
 	})
 	if err != nil {
