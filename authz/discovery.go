@@ -40,6 +40,7 @@ type discoveryDoc struct {
 	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
 	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint"`
 	EndSessionEndpoint                         string   `json:"end_session_endpoint"`
 	ScopesSupported                            []string `json:"scopes_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
@@ -94,11 +95,12 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler) (*disc
 		UserinfoEndpoint:                          iss + PathUserinfo,
 		IntrospectionEndpoint:                     iss + PathIntrospect,
 		RevocationEndpoint:                        iss + PathRevoke,
+		DeviceAuthorizationEndpoint:               iss + PathDeviceAuthorization,
 		EndSessionEndpoint:                        iss + PathEndSession,
 		ScopesSupported:                           []string{"openid", "profile", "email"},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query"},
-		GrantTypesSupported:                       []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange},
+		GrantTypesSupported:                       []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange, clients.GrantDeviceCode},
 		SubjectTypesSupported:                     []string{"public"},
 		IDTokenSigningAlgValuesSupported:          algs,
 		TokenEndpointAuthMethodsSupported:         append(slices.Clone(auth), "none"),

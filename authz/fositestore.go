@@ -58,7 +58,7 @@ type storedRequest struct {
 
 // sensitiveForm lists form fields that never reach the database.
 var sensitiveForm = []string{"client_secret", "password", "code_verifier", "refresh_token", "code",
-	"subject_token", "actor_token", "client_assertion", "token", "username"}
+	"subject_token", "actor_token", "client_assertion", "token", "username", "device_code"}
 
 func (s *fositeStore) encode(r fosite.Requester) ([]byte, error) {
 	form := url.Values{}

@@ -18,9 +18,11 @@ import (
 const maxReturnLen = 40 << 10
 
 // safeReturn accepts only a return address on this server's authorization
-// endpoint, so the login page cannot be used as an open redirect.
+// endpoint or device verification page, so the login page cannot be used
+// as an open redirect.
 func safeReturn(s string) string {
-	if !strings.HasPrefix(s, "/oauth2/auth?") || strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
+	if !(strings.HasPrefix(s, "/oauth2/auth?") || strings.HasPrefix(s, PathDevice+"?")) ||
+		strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
 		return ""
 	}
 	return s
@@ -97,6 +99,10 @@ func (b *browserFlow) login(c *gin.Context) {
 	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
 	u, err := accounts.Authenticate(ctx, b.store, username, password)
+	if errors.Is(err, accounts.ErrBusy) {
+		b.busyPage(c.Writer)
+		return
+	}
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		b.log.Warn("login: store unavailable", "err", err)
 		b.outagePage(c.Writer)

@@ -54,6 +54,10 @@ type Config struct {
 	// TokenRate is the per-client token-endpoint limit per second (burst
 	// 2×); zero takes DefaultTokenRate, negative turns the limit off.
 	TokenRate float64
+	// DeviceCodeTTL is the life of a device code and its user code, and
+	// DevicePollInterval the least time between a device's polls (RFC
+	// 8628 §3.2; whole seconds).
+	DeviceCodeTTL, DevicePollInterval time.Duration
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -72,6 +76,9 @@ const (
 	DefaultExchangeTTL     = 15 * time.Minute
 	DefaultSessionTTL      = 24 * time.Hour
 	DefaultTokenRate       = 1000
+	DefaultDeviceCodeTTL   = 10 * time.Minute
+	// DefaultDevicePollInterval is RFC 8628 §3.2's default.
+	DefaultDevicePollInterval = 5 * time.Second
 )
 
 func (c *Config) withDefaults() error {
@@ -86,6 +93,8 @@ func (c *Config) withDefaults() error {
 	def(&c.IDTokenTTL, DefaultIDTokenTTL)
 	def(&c.ExchangeTTL, DefaultExchangeTTL)
 	def(&c.SessionTTL, DefaultSessionTTL)
+	def(&c.DeviceCodeTTL, DefaultDeviceCodeTTL)
+	def(&c.DevicePollInterval, DefaultDevicePollInterval)
 	if c.TokenRate == 0 {
 		c.TokenRate = DefaultTokenRate
 	}
@@ -107,6 +116,10 @@ func (c *Config) withDefaults() error {
 		errs = append(errs, fmt.Errorf("authz: issuer %q is not an http(s) URL", c.Issuer))
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.DeviceCodeTTL < time.Minute || c.DevicePollInterval < time.Second || c.DevicePollInterval%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("authz: DeviceCodeTTL %s must be at least 1m and DevicePollInterval %s whole seconds",
+			c.DeviceCodeTTL, c.DevicePollInterval))
+	}
 	if c.RefreshGrace < 0 {
 		errs = append(errs, fmt.Errorf("authz: RefreshGrace %s is negative (zero turns it off)", c.RefreshGrace))
 	}
@@ -139,6 +152,7 @@ type Provider struct {
 	tokens        *accessTokens
 	tokenEndpoint *tokenEndpoint
 	browser       *browserFlow
+	device        *deviceFlow
 	discovery     *discovery
 	introspector  *introspector
 	userInfo      *userInfo
@@ -219,7 +233,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 	)
 	p.fcfg.TokenEndpointHandlers.Append(&tokenExchangeHandler{p: p})
-	// After the code and refresh handlers, which load the grant's session.
+	codes := deviceCodes{key: cfg.Secret.Derive(keys.PurposeDeviceCode)}
+	p.fcfg.TokenEndpointHandlers.Append(&deviceGrantHandler{store: cfg.Store, codes: codes, now: now,
+		issuer: cfg.Issuer, strategy: p.strategy, storage: p.store, config: p.fcfg,
+		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
+	// After the code, refresh and device handlers, which load the grant's session.
 	p.fcfg.TokenEndpointHandlers.Append(&userGrantHandler{users: cfg.Store})
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)
 	f, ok := p.oauth.(*fosite.Fosite)
@@ -254,6 +272,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
 		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger,
 		obs: cfg.Observer, resources: ri}
+	p.device = &deviceFlow{issuer: cfg.Issuer, now: now, store: cfg.Store, auth: p.auth,
+		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
+		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
+		auditor: cfg.Auditor, log: cfg.Logger}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
 		return nil, err
 	}
@@ -325,7 +347,11 @@ func (p *Provider) Run(ctx context.Context) {
 			if _, err := p.cfg.Store.DeleteExpiredJTIs(ctx, now); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune revocation list", "err", err)
 			}
+			if _, err := p.cfg.Store.DeleteExpiredDeviceGrants(ctx, now.Add(-time.Hour)); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune device grants", "err", err)
+			}
 			p.browser.logins.Prune()
+			p.device.guard.Prune()
 			p.tokenEndpoint.limits.prune()
 			p.auth.throttle.prune()
 		}

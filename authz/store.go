@@ -20,6 +20,7 @@ type Store interface {
 	store.TokenStore
 	store.RevocationStore
 	store.SessionStore
+	store.DeviceStore
 }
 
 var _ Store = store.Store(nil)

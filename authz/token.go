@@ -127,7 +127,7 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 	if err != nil {
 		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
 			// fosite says invalid_request when no handler takes the grant.
-			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange.")
+			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange, device_code.")
 		} else if ar != nil && authenticated(ar) && ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) &&
 			!ar.GetClient().GetGrantTypes().Has(clients.GrantClientCredentials) {
 			// RFC 6749 §5.2: the client is authenticated but not allowed

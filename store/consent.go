@@ -52,6 +52,7 @@ type Store interface {
 	IdempotencyStore
 	Transactor
 	ResourceStore
+	DeviceStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -74,6 +74,7 @@ func newClientForm(grants []string, format, alg string) clientForm {
 		{clients.GrantAuthorizationCode, "Authorization code (sign in users)"},
 		{clients.GrantRefreshToken, "Refresh token"},
 		{clients.GrantTokenExchange, "Token exchange (RFC 8693)"},
+		{clients.GrantDeviceCode, "Device authorization (RFC 8628: TVs, CLIs)"},
 	} {
 		f.Grants = append(f.Grants, option{Value: g.v, Label: g.l, On: slices.Contains(grants, g.v)})
 	}

@@ -34,6 +34,8 @@ type Options struct {
 	TokenRate float64
 	// Observer is authz.Config.Observer (nil: none).
 	Observer authz.Observer
+	// Now is the provider's clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Stack is the wired services; everything is closed when the test ends.
@@ -86,7 +88,7 @@ func New(t testing.TB, o Options) *Stack {
 	t.Cleanup(func() { apik.Close() })
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, Logger: quiet, Observer: o.Observer})
+		TokenRate: o.TokenRate, Now: o.Now, Logger: quiet, Observer: o.Observer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,9 +58,9 @@ func (p Params) Validate() error {
 	}
 	for _, g := range p.GrantTypes {
 		switch g {
-		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange:
+		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange, GrantDeviceCode:
 		default:
-			add("grant type %q: not one of client_credentials, authorization_code, refresh_token, %s", g, GrantTokenExchange)
+			add("grant type %q: not one of client_credentials, authorization_code, refresh_token, %s, %s", g, GrantTokenExchange, GrantDeviceCode)
 		}
 	}
 	has := func(g string) bool { return slices.Contains(p.GrantTypes, g) }
@@ -73,8 +73,8 @@ func (p Params) Validate() error {
 	if p.Public && p.PKCEOptional {
 		add("a public client cannot opt out of PKCE (RFC 9700 §2.1.1)")
 	}
-	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) {
-		add("refresh_token needs authorization_code")
+	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) && !has(GrantDeviceCode) {
+		add("refresh_token needs authorization_code or %s", GrantDeviceCode)
 	}
 	for _, s := range p.Scopes {
 		if !ValidScopeToken(s) {

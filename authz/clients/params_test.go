@@ -110,6 +110,10 @@ func TestParamsValidate(t *testing.T) {
 			p.GrantTypes, p.RedirectURIs = []string{GrantAuthorizationCode}, []string{"https://a.example/cb"}
 		}, want: []string{"a public client cannot opt out of PKCE"}},
 		{name: "token exchange", change: func(p *Params) { p.GrantTypes = []string{GrantTokenExchange} }},
+		{name: "public device client with refresh tokens", change: func(p *Params) {
+			p.Public, p.GrantTypes = true, []string{GrantDeviceCode, GrantRefreshToken}
+		}},
+		{name: "confidential device client", change: func(p *Params) { p.GrantTypes = []string{GrantDeviceCode} }},
 		{name: "ES256 and RS256 id tokens", change: func(p *Params) { p.IDTokenAlg = "ES256" }},
 		{name: "name of 200 bytes", change: func(p *Params) { p.Name = strings.Repeat("n", 200) }},
 		{name: "blank name", change: func(p *Params) { p.Name = " \t" }, want: []string{"name: required"}},

@@ -56,7 +56,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	switch sub {
 	case "create":
 		fs.StringVar(&p.Name, "name", "", "display name (required)")
-		fs.StringArrayVar(&p.GrantTypes, "grant-type", nil, "client_credentials, authorization_code or refresh_token (repeatable)")
+		fs.StringArrayVar(&p.GrantTypes, "grant-type", nil, "client_credentials, authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange or urn:ietf:params:oauth:grant-type:device_code (repeatable)")
 		fs.StringVar(&scope, "scope", "", "space-separated scopes the client may request")
 		fs.StringArrayVar(&p.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
 		fs.StringArrayVar(&p.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "URI allowed after logout (repeatable)")
