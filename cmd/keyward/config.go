@@ -81,6 +81,10 @@ type Config struct {
 	// Cache-Control max-age), and so how long a next key is published
 	// before an on-demand rotation may promote it.
 	JWKSMaxAge time.Duration
+	// OTLPEndpoint is the base URL of an OTLP/HTTP collector that serve
+	// sends traces to (<URL>/v1/traces); "" exports nothing unless the
+	// standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables are set.
+	OTLPEndpoint string
 
 	// readErrs are problems met while reading the settings, kept for
 	// Validate*: environment values that do not parse (see applyEnv) and a
@@ -118,6 +122,7 @@ var settings = map[string]setting{
 	"trusted-proxies":       {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":           {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
 	"jwks-max-age":          {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
+	"otlp-endpoint":         {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -149,6 +154,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 }
 
 // usage is the help text of a setting, naming its variable.
@@ -320,6 +326,7 @@ func (c *Config) ValidateServe() error {
 	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
+	errs = append(errs, c.validateTracing())
 	return errors.Join(errs...)
 }
 
