@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type app struct {
 	// webhookRetryFor and webhookDisableAfter tune the dispatcher
 	// (--webhook-retry-for, --webhook-disable-after; 0 never disables).
 	webhookRetryFor, webhookDisableAfter time.Duration
+	// webhookClient delivers webhooks (traced when tracing is on).
+	webhookClient *http.Client
 }
 
 // build wires the services of serve through their constructors; obs
@@ -85,6 +88,9 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if a.webhookDisableAfter == 0 {
 		a.webhookDisableAfter = -1 // never
 	}
+	a.webhookClient = m.tracing.client(&http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, "webhook")
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
@@ -122,7 +128,8 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 		return err
 	}
 	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
-		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger}
+		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Client: a.webhookClient,
+		Logger: cfg.Logger}
 	if obs != nil {
 		hooks.Observer = obs.webhooks
 		obs.webhooks.Outbox(func(ctx context.Context) (int, time.Duration, error) {
