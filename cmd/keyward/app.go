@@ -103,15 +103,15 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string) e
 	if err != nil {
 		return err
 	}
-	a.console, err = console.New(console.Config{
-		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
-		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
-	})
+	a.webhooks, err = webhooks.New(webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
+		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
-	a.webhooks, err = webhooks.New(webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
-		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger})
+	a.console, err = console.New(console.Config{
+		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
+		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
+	})
 	if err != nil {
 		return err
 	}
