@@ -169,9 +169,9 @@ func (cs *Server) createWebhook(c *gin.Context) {
 type deliveryRow struct {
 	ID                                                     string
 	EventID, Status, Created, First, Last, Next, LastError string
-	Attempts, LastStatus                                              int
-	Log                                                               []attemptRow
-	More                                                              bool // more attempts than Log lists
+	Attempts, LastStatus                                   int
+	Log                                                    []attemptRow
+	More                                                   bool // more attempts than Log lists
 }
 
 type attemptRow struct {
