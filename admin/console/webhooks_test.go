@@ -248,7 +248,7 @@ func TestConsoleWebhooks(t *testing.T) {
 		t.Errorf("delivery page:\n%s", dp.body)
 	}
 	for _, bad := range []string{"x", "0", "-1", "99999999"} {
-		b.get(path + "/deliveries/" + bad).want(http.StatusNotFound, "")
+		b.get(path+"/deliveries/"+bad).want(http.StatusNotFound, "")
 	}
 
 	// The receiver recovers; that event is redelivered on request, with
@@ -451,5 +451,5 @@ func TestConsoleWebhookDeliveryLogPages(t *testing.T) {
 	if len(rest) != n+1-deliveryPageSize || id(rest[0]) >= id(ds[len(ds)-1]) {
 		t.Fatalf("second page: %+v", rest)
 	}
-	b.get(path + "?cursor=" + url.QueryEscape("\x00bad")).want(http.StatusBadRequest, "")
+	b.get(path+"?cursor="+url.QueryEscape("\x00bad")).want(http.StatusBadRequest, "")
 }
