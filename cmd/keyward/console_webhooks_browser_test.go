@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -219,6 +221,10 @@ func TestBrowserConsoleWebhooks(t *testing.T) {
 		t.Errorf("failing since: %q", text)
 	}
 	checkPhoneLayout(t, tab, shots, "console-webhook-failing")
+	// The whole page too, for a person to look at.
+	if png, err := chromedp.Run(tab, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(shots, "console-webhook-failing-full.png"), png, 0o644)
+	}
 
 	// 4. It comes back; the failed event is redelivered on request.
 	recv.answer(http.StatusOK, "ok")
