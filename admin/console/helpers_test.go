@@ -47,7 +47,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	// The webhook dispatcher runs, polling and retrying fast, so the
 	// delivery log fills as in a server.
 	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Events: st.DB, Secret: st.Secret,
-		Logger: st.Logger, PollInterval: 20 * time.Millisecond, MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+		Logger: st.Logger, PollInterval: 100 * time.Millisecond, MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
