@@ -39,6 +39,18 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
   fi
 fi
 
+# promtool (Debian's prometheus package) checks the /metrics scrape in TestE2EMetrics.
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's prometheus for promtool (the metrics test)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >/dev/null 2>&1 ||
+      { say "apt-get install prometheus failed"; missing=1; }
+  else
+    say "promtool is not installed: sudo apt-get install -y prometheus (the metrics test needs it)"
+    missing=1
+  fi
+fi
+
 if [ "$missing" = 1 ] && [ "${CI:-}" = true ]; then
   say "missing dependencies (CI=true: failing instead of skipping)"
   exit 1

@@ -26,6 +26,9 @@ type clientInput struct {
 	IDTokenAlg             *string   `json:"id_token_signed_response_alg"`
 	// PKCERequired false lets a legacy confidential client skip PKCE.
 	PKCERequired *bool `json:"pkce_required"`
+	// Resources are the RFC 8707 resources the client may ask for (empty:
+	// any registered resource).
+	Resources *[]string `json:"resources"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -46,6 +49,7 @@ func (in clientInput) apply(p *clients.Params) {
 	if in.PKCERequired != nil {
 		p.PKCEOptional = !*in.PKCERequired
 	}
+	setIf(&p.Resources, in.Resources)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -59,7 +63,8 @@ func clientParamsOf(cl *store.Client) clients.Params {
 	return clients.Params{Name: cl.Name, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes,
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
-		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional}
+		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
+		Resources: cl.Resources}
 }
 
 // listClients is GET /clients.

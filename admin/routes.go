@@ -26,6 +26,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	e.RedirectTrailingSlash, e.RedirectFixedPath = false, false
 	e.UseRawPath, e.UnescapePathValues = true, true
 	e.ContextWithFallback = true
+	e.Use(noteRoute)
 	e.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
 		s.cfg.Logger.Error("admin API panic", "err", err, "path", c.Request.URL.Path)
 		problem(c, http.StatusInternalServerError, "internal", "")
@@ -86,6 +87,8 @@ func (s *Server) apiEngine() *gin.Engine {
 	a.GET("/webhooks/:id/deliveries/:delivery", s.getDelivery)
 	post("/webhooks/:id/redeliver", s.redeliver)
 	post("/webhooks/:id/test", s.testWebhook)
+
+	s.mountResources(a, post)
 	return e
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/keyward/keyward/admin/internal/seal"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -33,6 +34,9 @@ type Config struct {
 	Sessions Sessions
 	// Webhooks seals the webhooks' secrets and learns of their changes.
 	Webhooks Webhooks
+	// Resources manages the RFC 8707 resource servers (nil: no
+	// /resources routes).
+	Resources *resources.Registry
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now

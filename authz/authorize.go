@@ -101,7 +101,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 }
 
 // newAuthorizeRequest is fosite's NewAuthorizeRequest without its demand
-// for a state. RFC 6749 §4.1.1 only recommends state, and a client using
+// for a state, followed by the checks of resource indicators. RFC 6749 §4.1.1 only recommends state, and a client using
 // PKCE may rely on it instead (RFC 9700 §2.1). fosite checks the state's
 // length last, after every other validation, so its ErrInvalidState for
 // a missing state comes with a fully validated request; with
@@ -109,7 +109,12 @@ func (b *browserFlow) authorize(c *gin.Context) {
 func (b *browserFlow) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
 	ar, err := b.oauth.NewAuthorizeRequest(ctx, r)
 	if err != nil && ar != nil && ar.GetState() == "" && errors.Is(err, fosite.ErrInvalidState) {
-		return ar, nil
+		err = nil
+	}
+	if err == nil {
+		// RFC 8707 resource indicators, after fosite validated the client
+		// and its redirect URI (an error goes back to the client).
+		err = b.resources.authorize(ctx, ar)
 	}
 	return ar, err
 }
@@ -155,9 +160,9 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
-	grantAudience(ar)
 	client := ar.GetClient().(*fositeClient).c
 	sess := NewSession(who.user.ID)
+	grantAuthorized(ar, sess)
 	sess.UserID = who.user.ID
 	claims := sess.IDTokenClaims()
 	claims.Subject = who.user.ID

@@ -28,4 +28,7 @@ type browserFlow struct {
 	pages    *pages
 	auditor  *store.Auditor // nil: sign-ins are not audited
 	log      *slog.Logger
+	obs      Observer
+	// resources checks RFC 8707 resource parameters.
+	resources *resourceIndicators
 }

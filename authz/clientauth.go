@@ -27,6 +27,7 @@ type clientAuth struct {
 	cache    *clients.Cache
 	throttle *authThrottle
 	auditor  *store.Auditor // nil: failures are not audited
+	obs      Observer
 }
 
 // authenticate is fosite's client authentication, tried once more with the
@@ -67,7 +68,7 @@ func (a *clientAuth) require(c *gin.Context, form url.Values, confidential bool)
 		return nil, false
 	case err != nil || (confidential && client.IsPublic()):
 		if wait := a.failed(c, claimedClient(r)); wait > 0 {
-			slowDown(c, wait)
+			a.slowDown(c, wait)
 			return nil, false
 		}
 		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
@@ -86,7 +87,7 @@ func (a *clientAuth) admit(c *gin.Context, clientID string) bool {
 		return true
 	}
 	if wait := a.throttle.hold(clientID, accounts.AddressKey(c.ClientIP())); wait > 0 {
-		slowDown(c, wait)
+		a.slowDown(c, wait)
 		return false
 	}
 	return true
@@ -127,7 +128,8 @@ func (a *clientAuth) failed(c *gin.Context, clientID string) time.Duration {
 // §5.2 error body, for a caller whose client authentication failed too
 // often: slow_down, the code a client already honours at the token
 // endpoint (RFC 8628 §3.5, and Keyward's per-client rate limit).
-func slowDown(c *gin.Context, wait time.Duration) {
+func (a *clientAuth) slowDown(c *gin.Context, wait time.Duration) {
+	a.obs.RateLimited(LimiterClientAuth)
 	secs := strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
 	c.Header("Retry-After", secs)
 	oauthError(c, http.StatusTooManyRequests, "slow_down",

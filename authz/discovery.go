@@ -1,13 +1,17 @@
 package authz
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 )
 
 // Endpoint paths, all advertised by discovery.
@@ -36,6 +40,7 @@ type discoveryDoc struct {
 	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
 	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint"`
 	EndSessionEndpoint                         string   `json:"end_session_endpoint"`
 	ScopesSupported                            []string `json:"scopes_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
@@ -64,6 +69,13 @@ type discoveryDoc struct {
 type discovery struct {
 	doc  []byte       // one document for both well-known paths
 	jwks http.Handler // nil: no JWKS route
+	// resources, when set, adds protected_resources (RFC 9728 §4): the
+	// registered resources, which change while the server runs.
+	resources *resources.Cache
+
+	mu      sync.Mutex
+	withSet *resources.Set // the snapshot withRes was rendered from
+	withRes []byte
 }
 
 // newDiscovery renders the metadata of issuer once; idTokenAlgs are the
@@ -83,11 +95,12 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler) (*disc
 		UserinfoEndpoint:                          iss + PathUserinfo,
 		IntrospectionEndpoint:                     iss + PathIntrospect,
 		RevocationEndpoint:                        iss + PathRevoke,
+		DeviceAuthorizationEndpoint:               iss + PathDeviceAuthorization,
 		EndSessionEndpoint:                        iss + PathEndSession,
 		ScopesSupported:                           []string{"openid", "profile", "email"},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query"},
-		GrantTypesSupported:                       []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange},
+		GrantTypesSupported:                       []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange, clients.GrantDeviceCode},
 		SubjectTypesSupported:                     []string{"public"},
 		IDTokenSigningAlgValuesSupported:          algs,
 		TokenEndpointAuthMethodsSupported:         append(slices.Clone(auth), "none"),
@@ -126,5 +139,47 @@ func (d *discovery) mount(r gin.IRouter) {
 
 func (d *discovery) serve(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=3600")
-	c.Data(http.StatusOK, "application/json", d.doc)
+	c.Data(http.StatusOK, "application/json", d.document(c.Request.Context()))
+}
+
+// document returns the metadata with protected_resources (RFC 9728 §4:
+// the resource identifiers of the protected resources this server issues
+// tokens for) when any resource is registered. A store failure serves
+// the last snapshot, or the document without the member.
+func (d *discovery) document(ctx context.Context) []byte {
+	if d.resources == nil {
+		return d.doc
+	}
+	set, _ := d.resources.Current(ctx)
+	if len(set.URIs()) == 0 {
+		return d.doc
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.withSet != set {
+		d.withSet, d.withRes = set, withMember(d.doc, "protected_resources", set.URIs())
+	}
+	return d.withRes
+}
+
+// withMember returns the indented JSON object doc with one more member,
+// last, keeping the order of the others.
+func withMember(doc []byte, name string, value any) []byte {
+	v, err := json.MarshalIndent(value, "  ", "  ")
+	if err != nil {
+		return doc
+	}
+	end := bytes.LastIndexByte(doc, '}')
+	if end < 0 {
+		return doc
+	}
+	body := bytes.TrimRight(doc[:end], " \n")
+	out := make([]byte, 0, len(doc)+len(name)+len(v)+16)
+	out = append(out, body...)
+	out = append(out, ",\n  "...)
+	k, _ := json.Marshal(name)
+	out = append(out, k...)
+	out = append(out, ": "...)
+	out = append(out, v...)
+	return append(out, "\n}"...)
 }

@@ -12,6 +12,12 @@
 // authz/accounts. authz declares the narrow Store it needs (store.Store
 // satisfies it).
 //
+// Config.Observer is told what the endpoints did (tokens issued and
+// refused, introspections, rate-limit rejections, sign-ins, cache
+// lookups), with label values from fixed sets, for metrics; authz imports
+// no metrics library. Error answers leave their OAuth error code under
+// LogErrorKey for the access log.
+//
 // Lifecycle: New validates and reads nothing (the JWT revocation list
 // loads on first use); Run keeps caches fresh and prunes; Close
 // unsubscribes. A store failure is answered 503 with Retry-After, never as

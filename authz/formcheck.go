@@ -73,7 +73,8 @@ func repeatedQuery(r *http.Request) (string, bool) {
 // (RFC 6749 §5.2 unsupported_grant_type otherwise).
 func supportedGrant(g string) bool {
 	switch g {
-	case clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange:
+	case clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange,
+		clients.GrantDeviceCode:
 		return true
 	}
 	return false

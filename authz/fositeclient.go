@@ -15,6 +15,9 @@ import (
 // client_secret_post from every confidential client.
 type fositeClient struct {
 	c *store.Client
+	// resources are the RFC 8707 resources the client may ask for now
+	// (resources.AllowedURIs), set by fositeStore.GetClient.
+	resources []string
 }
 
 var (
@@ -34,7 +37,20 @@ func (f *fositeClient) GetResponseTypes() fosite.Arguments {
 }
 func (f *fositeClient) GetScopes() fosite.Arguments   { return fosite.Arguments(f.c.Scopes) }
 func (f *fositeClient) IsPublic() bool                { return f.c.Public }
-func (f *fositeClient) GetAudience() fosite.Arguments { return fosite.Arguments(f.c.Audience) }
+func (f *fositeClient) GetAudience() fosite.Arguments { return f.audience() }
+
+// audience is GetAudience (fosite.Client): the client's --audience values
+// and the resources it may ask for, so that fosite's refresh handler
+// accepts a grant for resources only while the client may still use
+// them. The audience parameter is held to --audience alone
+// (checkAudienceParam), and a default audience is --audience alone
+// (grantAudience).
+func (f *fositeClient) audience() fosite.Arguments {
+	if len(f.resources) == 0 {
+		return fosite.Arguments(f.c.Audience)
+	}
+	return fosite.Arguments(union(f.c.Audience, f.resources))
+}
 
 // GetResponseModes implements fosite.ResponseModeClient: query only, as
 // response_modes_supported says (OAuth 2.0 Multiple Response Type Encoding

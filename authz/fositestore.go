@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/store"
 )
 
@@ -25,6 +26,7 @@ import (
 type fositeStore struct {
 	tokens      store.TokenStore
 	clientCache *clients.Cache
+	resources   *resources.Cache
 	revoked     *revocationList
 	now         func() time.Time
 	// grace is the refresh grace window (0: none).
@@ -56,7 +58,7 @@ type storedRequest struct {
 
 // sensitiveForm lists form fields that never reach the database.
 var sensitiveForm = []string{"client_secret", "password", "code_verifier", "refresh_token", "code",
-	"subject_token", "actor_token", "client_assertion", "token", "username"}
+	"subject_token", "actor_token", "client_assertion", "token", "username", "device_code"}
 
 func (s *fositeStore) encode(r fosite.Requester) ([]byte, error) {
 	form := url.Values{}
@@ -193,7 +195,11 @@ func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, 
 	if err != nil {
 		return nil, fositeErr(err)
 	}
-	return &fositeClient{c: c}, nil
+	set, err := s.resources.Current(ctx)
+	if set == nil && err != nil {
+		return nil, &unavailableError{err}
+	}
+	return &fositeClient{c: c, resources: resources.AllowedURIs(c, set)}, nil
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager. Keyward does not

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,7 @@ type introspector struct {
 	apiKeys APIKeyVerifier // nil: API keys are never active
 	issuer  string
 	log     *slog.Logger
+	obs     Observer
 }
 
 // introspect is the introspection endpoint (RFC 7662) for access tokens,
@@ -53,12 +55,19 @@ func (h *introspector) introspect(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
 		return
 	}
-	body, err := h.introspection(c.Request.Context(), token, c.Request.PostForm.Get("token_type_hint"))
+	hint := c.Request.PostForm.Get("token_type_hint")
+	body, err := h.introspection(c.Request.Context(), token, hint)
 	if err != nil {
+		h.obs.Introspected(tokenTypeLabel(token), IntrospectionUnavailable)
 		h.log.Warn("introspection: store unavailable", "err", err)
 		unavailable(c)
 		return
 	}
+	result := IntrospectionActive
+	if bytes.Equal(body, inactive) {
+		result = IntrospectionInactive
+	}
+	h.obs.Introspected(tokenTypeLabel(token), result)
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/json;charset=UTF-8", body)
 }
@@ -115,6 +124,22 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		return mustJSON(out), nil
 	}
 	return inactive, nil
+}
+
+// tokenTypeLabel is the token type label of Observer.Introspected: what
+// token looks like (the hint does not change it).
+func tokenTypeLabel(token string) string {
+	switch {
+	case keys.LooksLikeKey(token):
+		return TokenTypeLabelAPIKey
+	case isJWT(token):
+		return TokenTypeLabelAccessToken
+	case strings.HasPrefix(token, prefixRefresh):
+		return TokenTypeLabelRefreshToken
+	case strings.HasPrefix(token, prefixAccess):
+		return TokenTypeLabelAccessToken
+	}
+	return TokenTypeLabelUnknown
 }
 
 // inactiveOr is the inactive answer for an invalid token and the error

@@ -18,9 +18,11 @@ import (
 const maxReturnLen = 40 << 10
 
 // safeReturn accepts only a return address on this server's authorization
-// endpoint, so the login page cannot be used as an open redirect.
+// endpoint or device verification page, so the login page cannot be used
+// as an open redirect.
 func safeReturn(s string) string {
-	if !strings.HasPrefix(s, "/oauth2/auth?") || strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
+	if !(strings.HasPrefix(s, "/oauth2/auth?") || strings.HasPrefix(s, PathDevice+"?")) ||
+		strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
 		return ""
 	}
 	return s
@@ -86,6 +88,8 @@ func (b *browserFlow) login(c *gin.Context) {
 	// guesses are counted before any of them is checked.
 	attempt, wait := b.logins.Begin(username, ip)
 	if wait > 0 {
+		b.obs.RateLimited(LimiterLogin)
+		b.obs.Login(SurfaceLoginPage, accounts.LoginLockedOut)
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		b.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
@@ -95,6 +99,10 @@ func (b *browserFlow) login(c *gin.Context) {
 	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
 	u, err := accounts.Authenticate(ctx, b.store, username, password)
+	if errors.Is(err, accounts.ErrBusy) {
+		b.busyPage(c.Writer)
+		return
+	}
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		b.log.Warn("login: store unavailable", "err", err)
 		b.outagePage(c.Writer)
@@ -102,11 +110,13 @@ func (b *browserFlow) login(c *gin.Context) {
 	}
 	if err != nil {
 		attempt.Fail()
+		b.obs.Login(SurfaceLoginPage, accounts.LoginFailed)
 		b.log.Info("login failed", "username_len", len(username), "remote", ip)
 		b.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
 		return
 	}
 	attempt.Succeed()
+	b.obs.Login(SurfaceLoginPage, accounts.LoginSucceeded)
 	if err := b.startSession(ctx, c.Writer, r, u); err != nil {
 		// The session could not be stored: the database, not the person.
 		b.log.Warn("login: store unavailable", "err", err)

@@ -34,6 +34,7 @@ const retryAfter = "2"
 // the code; the token, introspection and revocation endpoints use it too)
 // with Retry-After, and aborts.
 func unavailable(c *gin.Context) {
+	noteError(c, "temporarily_unavailable")
 	c.Header("Retry-After", retryAfter)
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable",

@@ -88,6 +88,9 @@ type pageData struct {
 	State       string
 	// Code is the error code of an error page (error.html).
 	Code string
+	// UserCode and Ticket are the device verification page's (RFC 8628).
+	UserCode string
+	Ticket   string
 }
 
 type scopeText struct{ Name, Description string }

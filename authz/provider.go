@@ -18,6 +18,7 @@ import (
 
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -53,10 +54,17 @@ type Config struct {
 	// TokenRate is the per-client token-endpoint limit per second (burst
 	// 2×); zero takes DefaultTokenRate, negative turns the limit off.
 	TokenRate float64
+	// DeviceCodeTTL is the life of a device code and its user code, and
+	// DevicePollInterval the least time between a device's polls (RFC
+	// 8628 §3.2; whole seconds).
+	DeviceCodeTTL, DevicePollInterval time.Duration
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
-	Now     func() time.Time
+	// Observer is told what the endpoints did, for metrics (nil: nothing
+	// is observed).
+	Observer Observer
+	Now      func() time.Time
 }
 
 // Defaults of Config, declared once: cmd/keyward's flags use them too.
@@ -68,6 +76,9 @@ const (
 	DefaultExchangeTTL     = 15 * time.Minute
 	DefaultSessionTTL      = 24 * time.Hour
 	DefaultTokenRate       = 1000
+	DefaultDeviceCodeTTL   = 10 * time.Minute
+	// DefaultDevicePollInterval is RFC 8628 §3.2's default.
+	DefaultDevicePollInterval = 5 * time.Second
 )
 
 func (c *Config) withDefaults() error {
@@ -82,6 +93,8 @@ func (c *Config) withDefaults() error {
 	def(&c.IDTokenTTL, DefaultIDTokenTTL)
 	def(&c.ExchangeTTL, DefaultExchangeTTL)
 	def(&c.SessionTTL, DefaultSessionTTL)
+	def(&c.DeviceCodeTTL, DefaultDeviceCodeTTL)
+	def(&c.DevicePollInterval, DefaultDevicePollInterval)
 	if c.TokenRate == 0 {
 		c.TokenRate = DefaultTokenRate
 	}
@@ -94,12 +107,19 @@ func (c *Config) withDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
+	}
 	var errs []error
 	u, err := url.Parse(c.Issuer)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("authz: issuer %q is not an http(s) URL", c.Issuer))
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.DeviceCodeTTL < time.Minute || c.DevicePollInterval < time.Second || c.DevicePollInterval%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("authz: DeviceCodeTTL %s must be at least 1m and DevicePollInterval %s whole seconds",
+			c.DeviceCodeTTL, c.DevicePollInterval))
+	}
 	if c.RefreshGrace < 0 {
 		errs = append(errs, fmt.Errorf("authz: RefreshGrace %s is negative (zero turns it off)", c.RefreshGrace))
 	}
@@ -122,6 +142,7 @@ type Provider struct {
 	strategy    *tokenStrategy
 	store       *fositeStore
 	clientCache *clients.Cache
+	resources   *resources.Cache
 	cors        *corsOrigins
 	revoked     *revocationList
 	cancel      []func()
@@ -131,6 +152,7 @@ type Provider struct {
 	tokens        *accessTokens
 	tokenEndpoint *tokenEndpoint
 	browser       *browserFlow
+	device        *deviceFlow
 	discovery     *discovery
 	introspector  *introspector
 	userInfo      *userInfo
@@ -147,9 +169,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
 	p.clientCache = clients.NewCache(cfg.Store, now)
+	if _, off := cfg.Observer.(noObserver); !off {
+		p.clientCache.OnLookup = func(hit bool) { cfg.Observer.CacheLookup(CacheClients, hit) }
+	}
+	p.resources = resources.NewCache(cfg.Store, now)
+	ri := &resourceIndicators{cache: p.resources}
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
-	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, revoked: p.revoked, now: now,
+	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, resources: p.resources, revoked: p.revoked, now: now,
 		grace: cfg.RefreshGrace}
 
 	p.fcfg = &fosite.Config{
@@ -161,7 +188,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		AccessTokenIssuer:              cfg.Issuer,
 		TokenURL:                       cfg.Issuer + "/oauth2/token",
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy:       matchAudience,
 		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
@@ -186,6 +213,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		now:    now,
 		cache:  newVerifyCache(now),
 	}
+	p.strategy.cache.obs = cfg.Observer
 	idSigner := &idTokenSigner{signer: cfg.Signer, now: now}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               p.strategy,
@@ -205,7 +233,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 	)
 	p.fcfg.TokenEndpointHandlers.Append(&tokenExchangeHandler{p: p})
-	// After the code and refresh handlers, which load the grant's session.
+	codes := deviceCodes{key: cfg.Secret.Derive(keys.PurposeDeviceCode)}
+	p.fcfg.TokenEndpointHandlers.Append(&deviceGrantHandler{store: cfg.Store, codes: codes, now: now,
+		issuer: cfg.Issuer, strategy: p.strategy, storage: p.store, config: p.fcfg,
+		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
+	// After the code, refresh and device handlers, which load the grant's session.
 	p.fcfg.TokenEndpointHandlers.Append(&userGrantHandler{users: cfg.Store})
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)
 	f, ok := p.oauth.(*fosite.Fosite)
@@ -213,11 +245,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
-	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor}
+	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor,
+		obs: cfg.Observer}
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
 		apiKeys: cfg.APIKeys}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
-		issuer: cfg.Issuer, log: cfg.Logger}
+		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer}
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
@@ -227,7 +260,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
-		pages: pg, auditor: cfg.Auditor, log: cfg.Logger}
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b
@@ -237,15 +270,22 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
-		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger}
+		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger,
+		obs: cfg.Observer, resources: ri}
+	p.device = &deviceFlow{issuer: cfg.Issuer, now: now, store: cfg.Store, auth: p.auth,
+		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
+		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
+		auditor: cfg.Auditor, log: cfg.Logger}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
 		return nil, err
 	}
+	p.discovery.resources = p.resources
 	if cfg.Events != nil {
 		p.cancel = append(p.cancel,
 			cfg.Events.Subscribe(clients.Channel, p.clientChanged),
 			cfg.Events.Subscribe(RevocationsChannel, p.revoked.onEvent),
 			cfg.Events.Subscribe(signing.Channel, p.strategy.cache.reset),
+			cfg.Events.Subscribe(resources.Channel, func(string) { p.resources.Invalidate() }),
 		)
 	}
 	return p, nil
@@ -258,6 +298,17 @@ func (p *Provider) ClientChanged(ctx context.Context, id string) {
 	if p.cfg.Events != nil {
 		if err := p.cfg.Events.Notify(ctx, clients.Channel, id); err != nil {
 			p.cfg.Logger.Warn("announce client change", "err", err)
+		}
+	}
+}
+
+// ResourcesChanged makes every instance reload the registered resources;
+// the resource registry calls it after each change.
+func (p *Provider) ResourcesChanged(ctx context.Context) {
+	p.resources.Invalidate()
+	if p.cfg.Events != nil {
+		if err := p.cfg.Events.Notify(ctx, resources.Channel, "changed"); err != nil {
+			p.cfg.Logger.Warn("announce resource change", "err", err)
 		}
 	}
 }
@@ -296,7 +347,11 @@ func (p *Provider) Run(ctx context.Context) {
 			if _, err := p.cfg.Store.DeleteExpiredJTIs(ctx, now); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune revocation list", "err", err)
 			}
+			if _, err := p.cfg.Store.DeleteExpiredDeviceGrants(ctx, now.Add(-time.Hour)); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune device grants", "err", err)
+			}
 			p.browser.logins.Prune()
+			p.device.guard.Prune()
 			p.tokenEndpoint.limits.prune()
 			p.auth.throttle.prune()
 		}

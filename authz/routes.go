@@ -28,8 +28,12 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.POST(PathLogin, p.browser.login)
 	r.POST(PathConsent, p.browser.consent)
 	r.POST(PathVerifyKey, p.apiKeys.verify)
+	r.POST(PathDeviceAuthorization, p.device.authorize)
+	r.GET(PathDevice, p.device.page)
+	r.POST(PathDevice, p.device.enter)
+	r.POST(PathDeviceConsent, p.device.decide)
 	r.StaticFS("/static", http.FS(web.Static()))
-	for _, path := range []string{PathToken, PathIntrospect, PathRevoke, PathVerifyKey} {
+	for _, path := range []string{PathToken, PathIntrospect, PathRevoke, PathVerifyKey, PathDeviceAuthorization} {
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			r.Handle(m, path, methodNotAllowed)
 		}

@@ -27,6 +27,10 @@ type Session struct {
 	// APIKey is, for token exchange, the key and secret the token was
 	// exchanged for: the token is active only while they hold.
 	APIKey keys.Binding `json:"api_key,omitzero"`
+	// GrantResources are the RFC 8707 resources granted at authorization:
+	// every token request of the grant may ask for them or a subset
+	// (resourceIndicators).
+	GrantResources []string `json:"grant_resources,omitempty"`
 	// stateless is set when the access token just generated is a JWT of a
 	// grant with nothing to revoke (client credentials): fosite hands the
 	// storage a sanitized request without grant types, so the strategy

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/store"
 )
 
@@ -12,12 +13,14 @@ import (
 // store.Store satisfy it.
 type Store interface {
 	clientLister
+	resources.Lister
 	GetClient(ctx context.Context, id string) (*store.Client, error)
 	GetUser(ctx context.Context, id string) (*store.User, error)
 	GetUserByUsername(ctx context.Context, username string) (*store.User, error)
 	store.TokenStore
 	store.RevocationStore
 	store.SessionStore
+	store.DeviceStore
 }
 
 var _ Store = store.Store(nil)

@@ -26,13 +26,28 @@ type tokenEndpoint struct {
 	clients *clients.Cache
 	hasher  fosite.Hasher // the client-secret digest, for the rate-limit key
 	log     *slog.Logger
+	obs     Observer
+	// resources applies RFC 8707 resource parameters.
+	resources *resourceIndicators
 }
 
 // token is the token endpoint (RFC 6749 §3.2): client credentials,
 // authorization code with PKCE, refresh token (rotated; reuse revokes the
 // grant) and token exchange of an API key (RFC 8693). Every client error is
-// a 4xx in RFC 6749 §5.2 form.
+// a 4xx in RFC 6749 §5.2 form. Each answer is counted by the Observer,
+// by grant type and error code.
 func (h *tokenEndpoint) token(c *gin.Context) {
+	h.respond(c)
+	grant := grantLabel(c.Request.PostForm.Get("grant_type"))
+	if c.Writer.Status() == http.StatusOK {
+		h.obs.TokenIssued(grant)
+		return
+	}
+	h.obs.TokenRefused(grant, errorLabel(c.GetString(LogErrorKey)))
+}
+
+// respond answers one token request.
+func (h *tokenEndpoint) respond(c *gin.Context) {
 	r := c.Request
 	if !readForm(c) {
 		return
@@ -52,6 +67,7 @@ func (h *tokenEndpoint) token(c *gin.Context) {
 		ok, retry, remaining := h.limits.allow(h.limitKey(c, clientID))
 		h.limits.headers(c.Writer.Header(), ok, retry, remaining)
 		if !ok {
+			h.obs.RateLimited(LimiterTokenEndpoint)
 			oauthError(c, http.StatusTooManyRequests, "slow_down", "Too many token requests for this client; retry later.")
 			return
 		}
@@ -78,9 +94,12 @@ func (h *tokenEndpoint) token(c *gin.Context) {
 	}
 	if status == http.StatusUnauthorized { // invalid_client, RFC 6749 §5.2
 		if wait := h.auth.failed(c, clientID); wait > 0 {
-			slowDown(c, wait)
+			h.auth.slowDown(c, wait)
 			return
 		}
+	}
+	if status != http.StatusOK {
+		noteError(c, errorCode(body))
 	}
 	hdr := c.Writer.Header()
 	hdr.Set("Content-Type", "application/json;charset=UTF-8")
@@ -108,12 +127,14 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 	if err != nil {
 		if g := r.PostForm.Get("grant_type"); g != "" && !supportedGrant(g) && errors.Is(err, fosite.ErrInvalidRequest) {
 			// fosite says invalid_request when no handler takes the grant.
-			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange.")
+			err = fosite.ErrUnsupportedGrantType.WithHint("Supported grant types: authorization_code, client_credentials, refresh_token, token exchange, device_code.")
 		} else if ar != nil && authenticated(ar) && ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) &&
 			!ar.GetClient().GetGrantTypes().Has(clients.GrantClientCredentials) {
 			// RFC 6749 §5.2: the client is authenticated but not allowed
 			// the grant (fosite says invalid_grant for a public client).
 			err = fosite.ErrUnauthorizedClient.WithHint("The client is not allowed to use the client_credentials grant.")
+		} else {
+			err = refreshTargetError(ar, err)
 		}
 		h.writeAccessError(ctx, w, ar, err)
 		return w.status, w.body.Bytes()
@@ -140,6 +161,10 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 			h.writeAccessError(ctx, w, ar, err)
 			return w.status, w.body.Bytes()
 		}
+	}
+	if err := h.resources.token(ctx, ar, r.PostForm.Get("scope") != ""); err != nil {
+		h.writeAccessError(ctx, w, ar, err)
+		return w.status, w.body.Bytes()
 	}
 	resp, err := h.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
@@ -262,6 +287,7 @@ func basicCredentials(r *http.Request) (id, secret string, ok bool) {
 
 // oauthError writes an RFC 6749 §5.2 error.
 func oauthError(c *gin.Context, status int, code, desc string) {
+	noteError(c, code)
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(status, gin.H{"error": code, "error_description": desc})
 }

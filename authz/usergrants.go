@@ -15,7 +15,7 @@ import (
 // been disabled or deleted since it was granted: invalid_grant (RFC 6749
 // §5.2, "the authorization grant … is invalid … or was issued to another
 // client"). It runs after fosite's authorization-code and refresh-token
-// handlers have loaded the grant's session, and reads the user from the
+// handlers and the device-code handler have loaded the grant's session, and reads the user from the
 // store every time, so disabling a user stops their refreshes at once on
 // every instance.
 type userGrantHandler struct {
@@ -34,7 +34,8 @@ func (h *userGrantHandler) CanSkipClientAuth(context.Context, fosite.AccessReque
 // CanHandleTokenEndpointRequest implements fosite.TokenEndpointHandler:
 // the grants that carry a user.
 func (h *userGrantHandler) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
-	return r.GetGrantTypes().ExactOne(clients.GrantRefreshToken) || r.GetGrantTypes().ExactOne(clients.GrantAuthorizationCode)
+	gt := r.GetGrantTypes()
+	return gt.ExactOne(clients.GrantRefreshToken) || gt.ExactOne(clients.GrantAuthorizationCode) || gt.ExactOne(clients.GrantDeviceCode)
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.

@@ -38,6 +38,7 @@ func (h *userInfo) serve(c *gin.Context) {
 		}
 	}
 	if !ok {
+		noteError(c, "invalid_request")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_request", "error_description": "A bearer access token is required."})
 		return
@@ -48,14 +49,26 @@ func (h *userInfo) serve(c *gin.Context) {
 		unavailable(c)
 		return
 	}
-	if err != nil || !slices.Contains(info.Scopes, "openid") {
+	if err != nil {
+		noteError(c, "invalid_token")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The access token is not valid for UserInfo."})
+		return
+	}
+	if !slices.Contains(info.Scopes, "openid") {
+		// RFC 6750 §3.1 (OIDC Core §5.3.3): a valid token without the
+		// scope UserInfo needs; the scope attribute names it, so the
+		// client can ask for it (step-up).
+		noteError(c, "insufficient_scope")
+		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="insufficient_scope", scope="openid"`)
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "insufficient_scope",
+			"error_description": "UserInfo needs an access token with the openid scope.", "scope": "openid"})
 		return
 	}
 	sub, scopes := info.Subject, info.Scopes
 	u, err := h.users.GetUser(ctx, sub)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		noteError(c, "invalid_token")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The user no longer exists."})
 		return

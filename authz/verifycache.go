@@ -15,6 +15,7 @@ type verifyCache struct {
 	ttl time.Duration
 	max int
 	now func() time.Time
+	obs Observer
 
 	mu      sync.RWMutex
 	entries map[string]verified
@@ -26,7 +27,7 @@ type verified struct {
 }
 
 func newVerifyCache(now func() time.Time) *verifyCache {
-	return &verifyCache{ttl: time.Minute, max: 50_000, now: now, entries: map[string]verified{}}
+	return &verifyCache{ttl: time.Minute, max: 50_000, now: now, obs: noObserver{}, entries: map[string]verified{}}
 }
 
 func (c *verifyCache) get(token string) (*AccessClaims, bool) {
@@ -34,8 +35,10 @@ func (c *verifyCache) get(token string) (*AccessClaims, bool) {
 	v, ok := c.entries[token]
 	c.mu.RUnlock()
 	if !ok || !c.now().Before(v.until) {
+		c.obs.CacheLookup(CacheJWTVerify, false)
 		return nil, false
 	}
+	c.obs.CacheLookup(CacheJWTVerify, true)
 	return v.claims, true
 }
 

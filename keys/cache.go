@@ -18,6 +18,7 @@ type cache struct {
 	ttl, negTTL time.Duration
 	now         func() time.Time
 	maxNegative int
+	obs         Observer // told of each get: hit or miss
 
 	entries sync.Map // id → *entry
 
@@ -40,7 +41,7 @@ type load struct {
 }
 
 func newCache(ttl, negTTL time.Duration, now func() time.Time) *cache {
-	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000,
+	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000, obs: noObserver{},
 		negative: map[string]time.Time{}, loading: map[string]*load{}}
 }
 
@@ -50,6 +51,7 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	now := c.now()
 	if v, ok := c.entries.Load(id); ok {
 		if e := v.(*entry); now.Before(e.until) {
+			c.obs.CacheLookup(true)
 			return e.key, nil
 		}
 	}
@@ -57,10 +59,12 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	if until, ok := c.negative[id]; ok {
 		if now.Before(until) {
 			c.mu.Unlock()
+			c.obs.CacheLookup(true)
 			return nil, store.ErrNotFound
 		}
 		delete(c.negative, id)
 	}
+	c.obs.CacheLookup(false)
 	if l, ok := c.loading[id]; ok {
 		c.mu.Unlock()
 		select {

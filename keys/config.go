@@ -27,6 +27,9 @@ type Config struct {
 	Auditor Auditor
 	// Logger receives warnings (never a key). nil: discarded.
 	Logger *slog.Logger
+	// Observer is told verification outcomes and cache lookups, for
+	// metrics. nil: nothing is observed.
+	Observer Observer
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 	// Rand is the source of key material. Default: crypto/rand.Reader.
@@ -66,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	if c.RateCounter == nil {
 		c.RateCounter, _ = c.Store.(RateCounter)

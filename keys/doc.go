@@ -7,6 +7,8 @@
 // results too) is invalidated on every instance through Events; usage counts
 // are batched (Flush), and rate-limit counts are shared between instances
 // through a RateCounter every RateSyncInterval, never written per request.
+// Config.Observer is told each verification's code and each cache lookup,
+// for metrics, without keys importing a metrics library.
 //
 // keys imports nothing from this repository but keys/signing.
 package keys

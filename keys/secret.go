@@ -26,6 +26,7 @@ const (
 	PurposeCSRF         = "keyward csrf v1"                   // authz.New: login and consent forms
 	PurposeOpaqueToken  = "keyward opaque-token hmac v1"      // authz.New: fosite's HMAC strategy
 	PurposeRefreshGrace = "keyward refresh-grace seal v1"     // authz.New: sealed grace answers
+	PurposeDeviceCode   = "keyward device-code digest v1"     // authz.New: device and user code digests (RFC 8628)
 	PurposeFingerprint  = "keyward secret fingerprint v1"     // cmd/keyward: the database's secret check
 
 	PurposeConsoleSession = "keyward console-session v1"     // the console's sessions

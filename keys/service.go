@@ -24,6 +24,7 @@ type Service struct {
 	counter RateCounter
 	rsync   time.Duration
 
+	obs     Observer
 	digests *digester
 	cache   *cache
 	limits  limiter
@@ -58,6 +59,7 @@ func New(cfg Config) (*Service, error) {
 		digests: newDigester(cfg.Secret),
 	}
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now)
+	s.cache.obs, s.obs = cfg.Observer, cfg.Observer
 	origin := make([]byte, 6)
 	if _, err := io.ReadFull(s.rand, origin); err != nil {
 		return nil, err

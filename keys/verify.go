@@ -85,7 +85,9 @@ func (s *Service) Bound(ctx context.Context, b Binding) (bool, error) {
 // Checks apply in order: found, revoked or disabled, expired, rate limit
 // (every such call counts), scope.
 func (s *Service) Verify(ctx context.Context, raw, requiredScope string) (Result, error) {
-	return s.check(ctx, raw, requiredScope, true)
+	r, err := s.check(ctx, raw, requiredScope, true)
+	s.obs.Verified(r.Code)
+	return r, err
 }
 
 // Inspect answers like Verify without a scope requirement, for token

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"time"
 )
 
@@ -56,6 +57,9 @@ type Auditor struct {
 	// OnEvent, when set, is called with each event once it is committed
 	// (admin/webhooks wakes its deliveries). It must not block.
 	OnEvent func(*AuditEvent)
+	// Logger, when set, receives one "audit" line per event committed:
+	// its type, actor, subject, id and data (which holds no secret).
+	Logger *slog.Logger
 }
 
 // Record appends one event of eventType about subject; data must hold no secret.
@@ -74,8 +78,18 @@ func (a *Auditor) Record(ctx context.Context, eventType, subject string, data ma
 	if err := a.Store.AppendAudit(ctx, e); err != nil {
 		return err
 	}
-	if a.OnEvent != nil {
-		AfterCommit(ctx, a.Store, func() { a.OnEvent(e) })
+	if a.OnEvent != nil || a.Logger != nil {
+		// Once committed: an event rolled back with its change is neither
+		// logged nor delivered.
+		AfterCommit(ctx, a.Store, func() {
+			if a.Logger != nil {
+				a.Logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "audit", slog.String("event", e.Type), slog.String("actor", e.Actor),
+					slog.String("subject", e.Subject), slog.String("event_id", e.ID), slog.Any("data", e.Data))
+			}
+			if a.OnEvent != nil {
+				a.OnEvent(e)
+			}
+		})
 	}
 	return nil
 }

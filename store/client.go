@@ -32,6 +32,9 @@ type Client struct {
 	PKCEOptional bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Resources are the RFC 8707 resources the client may ask for; when
+	// empty it may ask for any registered resource (CONTRACT.md).
+	Resources []string
 }
 
 // ClientStore persists clients.

@@ -51,6 +51,8 @@ type Store interface {
 	WebhookStore
 	IdempotencyStore
 	Transactor
+	ResourceStore
+	DeviceStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

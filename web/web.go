@@ -1,7 +1,8 @@
 // Package web embeds the HTML templates and static files of Keyward's
-// pages: login, consent, logout and error pages on the public listener,
-// and the admin console. The pages use no inline script and one
-// stylesheet, so a strict Content-Security-Policy holds.
+// pages: login, consent, logout, device verification (RFC 8628) and error
+// pages on the public listener, and the admin console. The pages use no
+// inline script and one stylesheet, so a strict Content-Security-Policy
+// holds.
 package web
 
 import (

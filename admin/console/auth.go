@@ -159,6 +159,7 @@ func (cs *Server) login(c *gin.Context) {
 	ip := c.ClientIP()
 	attempt, wait := cs.guard.Begin(username, ip)
 	if wait > 0 {
+		cs.observeLogin(accounts.LoginLockedOut)
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		again(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
@@ -166,23 +167,37 @@ func (cs *Server) login(c *gin.Context) {
 	}
 	defer attempt.Cancel()
 	u, err := accounts.Authenticate(ctx, cs.cfg.Store, username, r.PostForm.Get("password"))
+	if errors.Is(err, accounts.ErrBusy) {
+		c.Header("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
+		again(http.StatusServiceUnavailable, "Too many sign-ins at once. Try again in a moment.")
+		return
+	}
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		cs.fail(c, err)
 		return
 	}
 	if err != nil || !u.Admin {
 		attempt.Fail()
+		cs.observeLogin(accounts.LoginFailed)
 		cs.cfg.Logger.Info("console sign-in failed", "username_len", len(username), "remote", ip)
 		again(http.StatusUnauthorized, "Wrong username or password.")
 		return
 	}
 	attempt.Succeed()
+	cs.observeLogin(accounts.LoginSucceeded)
 	if err := cs.cfg.Sessions.Start(ctx, c.Writer, r, u); err != nil {
 		cs.fail(c, err)
 		return
 	}
 	cs.audit(store.WithActor(ctx, "user:"+u.ID), "console.signed_in", u.ID, nil)
 	see(c, "/console/")
+}
+
+// observeLogin tells the Logins observer, if any, of a sign-in's outcome.
+func (cs *Server) observeLogin(outcome string) {
+	if cs.cfg.Logins != nil {
+		cs.cfg.Logins.Login("console", outcome)
+	}
 }
 
 // logout ends the console session (POST /console/logout).

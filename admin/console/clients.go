@@ -14,6 +14,7 @@ import (
 
 type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
+	Resources                                                                                    string
 	Public, SkipConsent, Disabled, PKCERequired                                                  bool
 }
 
@@ -21,7 +22,7 @@ func clientRowOf(cl *store.Client) clientRow {
 	row := clientRow{ID: cl.ID, Name: cl.Name, Type: "confidential", Grants: strings.Join(cl.GrantTypes, " "),
 		Scopes: strings.Join(cl.Scopes, " "), Redirects: strings.Join(cl.RedirectURIs, " "),
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
-		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt),
+		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional}
 	if cl.Public {
 		row.Type = "public"
@@ -61,6 +62,7 @@ type option struct {
 // clientForm is the create form, kept as typed when it comes back with errors.
 type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
+	Resources                                        string
 	Public, SkipConsent, PKCEOptional                bool
 	Grants, Formats, IDTokenAlgs                     []option
 }
@@ -72,6 +74,7 @@ func newClientForm(grants []string, format, alg string) clientForm {
 		{clients.GrantAuthorizationCode, "Authorization code (sign in users)"},
 		{clients.GrantRefreshToken, "Refresh token"},
 		{clients.GrantTokenExchange, "Token exchange (RFC 8693)"},
+		{clients.GrantDeviceCode, "Device authorization (RFC 8628: TVs, CLIs)"},
 	} {
 		f.Grants = append(f.Grants, option{Value: g.v, Label: g.l, On: slices.Contains(grants, g.v)})
 	}
@@ -99,13 +102,13 @@ func (cs *Server) createClient(c *gin.Context) {
 		return
 	}
 	pf := c.Request.PostForm
-	var name, scopes, redirects, postLogout, audience string
+	var name, scopes, redirects, postLogout, audience, res string
 	for _, fv := range []struct {
 		dst  *string
 		name string
 		max  int
 	}{{&name, "name", 200}, {&scopes, "scope", 8192}, {&redirects, "redirect_uris", 16384},
-		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}} {
+		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}, {&res, "resources", 16384}} {
 		v, ok := cs.field(c, fv.name, fv.max)
 		if !ok {
 			return
@@ -121,13 +124,13 @@ func (cs *Server) createClient(c *gin.Context) {
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
-		PKCEOptional: pf.Get("pkce_optional") == "on"}
+		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res)}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
-		f.Public, f.SkipConsent, f.PKCEOptional = p.Public, p.SkipConsent, p.PKCEOptional
+		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources = p.Public, p.SkipConsent, p.PKCEOptional, res
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,26 @@ type consoleEnv struct {
 	apikeys *keys.Service
 	clients *clients.Registry
 	users   *accounts.Users
+	logins  *loginCounts
 	url     string
+}
+
+// loginCounts is an accounts.LoginObserver counting "surface outcome".
+type loginCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (l *loginCounts) Login(surface, outcome string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n[surface+" "+outcome]++
+}
+
+func (l *loginCounts) count(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n[key]
 }
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
@@ -56,8 +76,11 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	hooksDone := make(chan struct{})
 	go func() { hooks.Run(runCtx); close(hooksDone) }()
 	t.Cleanup(func() { stopHooks(); <-hooksDone; hooks.Close() })
+	logins := &loginCounts{n: map[string]int{}}
 	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
-		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, Webhooks: hooks, PublicURL: "https://issuer.example", Logger: st.Logger})
+		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, Webhooks: hooks, PublicURL: "https://issuer.example", Logger: st.Logger,
+		Logins:    logins,
+		Resources: st.Resources})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +91,8 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	srv.Mount(r)
 	hs := httptest.NewServer(r)
 	t.Cleanup(hs.Close)
-	return &consoleEnv{t: t, db: db, srv: srv, signing: sig, apikeys: apik, clients: clients, users: users, url: hs.URL}
+	return &consoleEnv{t: t, db: db, srv: srv, signing: sig, apikeys: apik, clients: clients, users: users,
+		logins: logins, url: hs.URL}
 }
 
 // admin creates an admin user directly (not through the console).

@@ -108,6 +108,14 @@ func TestConsoleLoginLogout(t *testing.T) {
 	if last.header.Get("Retry-After") == "" {
 		t.Errorf("backoff without Retry-After")
 	}
+	// The Logins observer was told each outcome.
+	if n := e.logins.count("console success"); n != 1 {
+		t.Errorf("%d successes observed, want 1", n)
+	}
+	failed, locked := e.logins.count("console failure"), e.logins.count("console locked_out")
+	if failed+locked != 3+5+2 || locked < 1 {
+		t.Errorf("%d failures and %d lockouts observed, want 10 together, at least one lockout", failed, locked)
+	}
 }
 
 func TestConsoleCSRF(t *testing.T) {

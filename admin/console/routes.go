@@ -66,6 +66,13 @@ func (cs *Server) Mount(r gin.IRouter) {
 	a.POST("/users/:id/delete", cs.deleteUser)
 
 	a.GET("/audit", cs.auditLog)
+
+	if cs.cfg.Resources != nil {
+		a.GET("/resources", cs.resourceList)
+		a.POST("/resources", cs.createResource)
+		a.GET("/resources/:id/delete", cs.confirmDeleteResource)
+		a.POST("/resources/:id/delete", cs.deleteResource)
+	}
 }
 
 // static serves the console's stylesheet and icon.

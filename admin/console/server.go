@@ -14,6 +14,7 @@ import (
 	"github.com/keyward/keyward/admin/internal/seal"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -41,8 +42,14 @@ type Config struct {
 	Webhooks Webhooks
 	// PublicURL is the issuer, shown on every page.
 	PublicURL string
+	// Resources manages the RFC 8707 resource servers (nil: no resources
+	// page).
+	Resources *resources.Registry
 	// Logger receives failed sign-ins and server errors (nil: not logged).
 	Logger *slog.Logger
+	// Logins is told the outcome of each sign-in, surface "console", for
+	// metrics (optional).
+	Logins accounts.LoginObserver
 	Now    func() time.Time // default time.Now
 }
 

@@ -54,7 +54,7 @@ func (d *Dispatcher) attempt(ctx context.Context, w *store.Webhook, dl *store.De
 		return false
 	}
 	if d.cfg.Observer != nil {
-		d.cfg.Observer.Attempted(outcome, a.Latency)
+		d.cfg.Observer.Delivered(outcome)
 	}
 	if err == nil {
 		return true

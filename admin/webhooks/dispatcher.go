@@ -52,7 +52,7 @@ type Auditor interface {
 // Observer is told of every attempt, for metrics: outcome is "delivered",
 // "retrying" (failed, will be retried) or "failed" (out of retries).
 type Observer interface {
-	Attempted(outcome string, latency time.Duration)
+	Delivered(outcome string)
 }
 
 // Config is what a Dispatcher needs; Store, Auditor and Secret are

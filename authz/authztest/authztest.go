@@ -19,6 +19,7 @@ import (
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -31,6 +32,10 @@ type Options struct {
 	Issuer string
 	// TokenRate is authz.Config.TokenRate (0: its default; -1: off).
 	TokenRate float64
+	// Observer is authz.Config.Observer (nil: none).
+	Observer authz.Observer
+	// Now is the provider's clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Stack is the wired services; everything is closed when the test ends.
@@ -43,7 +48,9 @@ type Stack struct {
 	Provider *authz.Provider
 	Clients  *clients.Registry
 	Users    *accounts.Users
-	Logger   *slog.Logger
+	// Resources registers RFC 8707 resource servers.
+	Resources *resources.Registry
+	Logger    *slog.Logger
 }
 
 // New builds a Stack on a fresh SQLite file in t.TempDir().
@@ -81,7 +88,7 @@ func New(t testing.TB, o Options) *Stack {
 	t.Cleanup(func() { apik.Close() })
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, Logger: quiet})
+		TokenRate: o.TokenRate, Now: o.Now, Logger: quiet, Observer: o.Observer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +103,13 @@ func New(t testing.TB, o Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	res, err := resources.NewRegistry(resources.Config{Store: db, NewID: newID, Auditor: auditor,
+		OnChange: prov.ResourcesChanged})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Stack{
 		DB: db, Secret: secret, Auditor: auditor, Signing: sig, APIKeys: apik, Provider: prov, Logger: quiet,
-		Clients: reg, Users: users,
+		Clients: reg, Users: users, Resources: res,
 	}
 }

@@ -29,6 +29,10 @@ type Cache struct {
 	negTTL time.Duration
 	max    int
 	now    func() time.Time
+	// OnLookup, when set before the cache is used, is told of every Get:
+	// hit when it was answered from memory (an unknown id remembered as
+	// such included), for metrics. It must be fast and never block.
+	OnLookup func(hit bool)
 
 	mu      sync.RWMutex
 	gen     uint64 // bumped by every Invalidate
@@ -67,10 +71,16 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
+		if c.OnLookup != nil {
+			c.OnLookup(true)
+		}
 		return e.client, e.err
 	}
 	if id == "" || len(id) > 256 {
 		return nil, store.ErrNotFound
+	}
+	if c.OnLookup != nil {
+		c.OnLookup(false)
 	}
 	c.mu.RLock()
 	gen := c.gen

@@ -24,6 +24,9 @@ type Params struct {
 	// code grant without PKCE (OAuth 2.1 and RFC 9700 §2.1.1 require it by
 	// default); a public client always needs PKCE.
 	PKCEOptional bool
+	// Resources are the RFC 8707 resources (absolute URIs without a
+	// fragment) the client may ask for; empty: any registered resource.
+	Resources []string
 }
 
 func (p Params) withDefaults() Params {
@@ -42,6 +45,7 @@ func (p Params) withDefaults() Params {
 	p.RedirectURIs = dedupe(p.RedirectURIs)
 	p.PostLogoutRedirectURIs = dedupe(p.PostLogoutRedirectURIs)
 	p.Audience = dedupe(p.Audience)
+	p.Resources = dedupe(p.Resources)
 	return p
 }
 
@@ -54,9 +58,9 @@ func (p Params) Validate() error {
 	}
 	for _, g := range p.GrantTypes {
 		switch g {
-		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange:
+		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange, GrantDeviceCode:
 		default:
-			add("grant type %q: not one of client_credentials, authorization_code, refresh_token, %s", g, GrantTokenExchange)
+			add("grant type %q: not one of client_credentials, authorization_code, refresh_token, %s, %s", g, GrantTokenExchange, GrantDeviceCode)
 		}
 	}
 	has := func(g string) bool { return slices.Contains(p.GrantTypes, g) }
@@ -69,8 +73,8 @@ func (p Params) Validate() error {
 	if p.Public && p.PKCEOptional {
 		add("a public client cannot opt out of PKCE (RFC 9700 §2.1.1)")
 	}
-	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) {
-		add("refresh_token needs authorization_code")
+	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) && !has(GrantDeviceCode) {
+		add("refresh_token needs authorization_code or %s", GrantDeviceCode)
 	}
 	for _, s := range p.Scopes {
 		if !ValidScopeToken(s) {
@@ -90,6 +94,11 @@ func (p Params) Validate() error {
 	for _, a := range p.Audience {
 		if a == "" || len(a) > 2048 || strings.ContainsAny(a, " \t\r\n") {
 			add("audience %q: must be a non-empty string without spaces", a)
+		}
+	}
+	for _, r := range p.Resources {
+		if err := ValidateResourceURI(r); err != nil {
+			add("resource %q: %v", r, err)
 		}
 	}
 	switch p.AccessTokenFormat {

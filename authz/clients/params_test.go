@@ -47,6 +47,7 @@ func TestParamsWithDefaults(t *testing.T) {
 				RedirectURIs:           []string{"https://a.example/cb", "https://a.example/cb"},
 				PostLogoutRedirectURIs: []string{"", "https://a.example/bye", "https://a.example/bye"},
 				Audience:               []string{"api", "api", "", "web"},
+				Resources:              []string{"urn:x", "", "urn:x", "https://api.example"},
 			},
 			want: Params{
 				Name:                   "d",
@@ -55,6 +56,7 @@ func TestParamsWithDefaults(t *testing.T) {
 				RedirectURIs:           []string{"https://a.example/cb"},
 				PostLogoutRedirectURIs: []string{"https://a.example/bye"},
 				Audience:               []string{"api", "web"},
+				Resources:              []string{"urn:x", "https://api.example"},
 				AccessTokenFormat:      "jwt",
 			},
 		},
@@ -76,7 +78,7 @@ func equalParams(a, b Params) bool {
 		slices.Equal(a.GrantTypes, b.GrantTypes) && slices.Equal(a.Scopes, b.Scopes) &&
 		slices.Equal(a.RedirectURIs, b.RedirectURIs) &&
 		slices.Equal(a.PostLogoutRedirectURIs, b.PostLogoutRedirectURIs) &&
-		slices.Equal(a.Audience, b.Audience)
+		slices.Equal(a.Audience, b.Audience) && slices.Equal(a.Resources, b.Resources)
 }
 
 func TestParamsValidate(t *testing.T) {
@@ -108,6 +110,10 @@ func TestParamsValidate(t *testing.T) {
 			p.GrantTypes, p.RedirectURIs = []string{GrantAuthorizationCode}, []string{"https://a.example/cb"}
 		}, want: []string{"a public client cannot opt out of PKCE"}},
 		{name: "token exchange", change: func(p *Params) { p.GrantTypes = []string{GrantTokenExchange} }},
+		{name: "public device client with refresh tokens", change: func(p *Params) {
+			p.Public, p.GrantTypes = true, []string{GrantDeviceCode, GrantRefreshToken}
+		}},
+		{name: "confidential device client", change: func(p *Params) { p.GrantTypes = []string{GrantDeviceCode} }},
 		{name: "ES256 and RS256 id tokens", change: func(p *Params) { p.IDTokenAlg = "ES256" }},
 		{name: "name of 200 bytes", change: func(p *Params) { p.Name = strings.Repeat("n", 200) }},
 		{name: "blank name", change: func(p *Params) { p.Name = " \t" }, want: []string{"name: required"}},
@@ -130,6 +136,13 @@ func TestParamsValidate(t *testing.T) {
 		{name: "audiences empty, spaced or too long", change: func(p *Params) {
 			p.Audience = []string{"", "a b", strings.Repeat("a", 2049), strings.Repeat("a", 2048)}
 		}, want: []string{`audience ""`, `audience "a b"`, `audience "aaaa`}},
+		{name: "resources: absolute URIs, URNs and queries", change: func(p *Params) {
+			p.Resources = []string{"https://api.example/orders", "urn:example:inventory", "https://mcp.example/mcp?tenant=1"}
+		}},
+		{name: "resources relative, with a fragment or spaces", change: func(p *Params) {
+			p.Resources = []string{"/orders", "https://api.example/#x", "https://api.example/a b", "https:///nohost"}
+		}, want: []string{`resource "/orders": must be an absolute URI`, `resource "https://api.example/#x": must not have a fragment`,
+			`resource "https://api.example/a b": must not contain spaces`, `resource "https:///nohost": needs a host`}},
 		{name: "unknown access token format", change: func(p *Params) { p.AccessTokenFormat = "" },
 			want: []string{`access token format ""`}},
 		{name: "symmetric id token algorithm", change: func(p *Params) { p.IDTokenAlg = "HS256" },

@@ -60,3 +60,27 @@ func ValidateRedirectURI(raw string) error {
 func IsLoopbackHost(host string) bool {
 	return host == "127.0.0.1" || host == "::1" || host == "localhost"
 }
+
+// ValidateResourceURI checks a resource indicator: an absolute URI without
+// a fragment (RFC 8707 §2), at most 2048 bytes, without spaces. The
+// authorization and token endpoints answer invalid_target for one that
+// fails; registration refuses it.
+func ValidateResourceURI(raw string) error {
+	if raw == "" || len(raw) > 2048 {
+		return errors.New("must be 1 to 2048 characters")
+	}
+	if strings.ContainsAny(raw, " \t\r\n") {
+		return errors.New("must not contain spaces")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return errors.New("must be an absolute URI (RFC 8707 §2)")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return errors.New("must not have a fragment (RFC 8707 §2)")
+	}
+	if u.Opaque == "" && u.Host == "" && (u.Scheme == "http" || u.Scheme == "https") {
+		return errors.New("needs a host")
+	}
+	return nil
+}

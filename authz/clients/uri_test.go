@@ -109,3 +109,32 @@ func TestValidScopeToken(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateResourceURI(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ uri, wantErr string }{
+		{"https://api.example", ""},
+		{"https://api.example/orders?v=2", ""},
+		{"http://127.0.0.1:8080/mcp", ""},
+		{"urn:example:inventory", ""},
+		{"", "1 to 2048"},
+		{"https://api.example/" + strings.Repeat("a", 2048), "1 to 2048"},
+		{"api.example/orders", "absolute"},
+		{"//api.example/orders", "absolute"},
+		{"/orders", "absolute"},
+		{"https://api.example/#frag", "fragment"},
+		{"https://api.example/#", "fragment"},
+		{"https://api.example/a b", "spaces"},
+		{"https://api.example/\n", "spaces"},
+		{"https:///orders", "needs a host"},
+		{"https://api.example/%zz", "absolute"},
+	} {
+		err := ValidateResourceURI(tc.uri)
+		if tc.wantErr == "" && err != nil {
+			t.Errorf("%q: %v, want valid", tc.uri, err)
+		}
+		if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%q: %v, want an error with %q", tc.uri, err, tc.wantErr)
+		}
+	}
+}

@@ -21,13 +21,14 @@ func TestNewView(t *testing.T) {
 			name: "confidential client at creation shows its secret",
 			client: store.Client{ID: "c1", Name: "svc", SecretDigest: []byte("digest"),
 				GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"read", "write"},
-				Audience: []string{"api"}, AccessTokenFormat: "jwt", IDTokenAlg: "ES256", CreatedAt: at, UpdatedAt: at},
+				Audience: []string{"api"}, AccessTokenFormat: "jwt", IDTokenAlg: "ES256", CreatedAt: at, UpdatedAt: at,
+				Resources: []string{"https://api.example/orders"}},
 			secret: "s3cret",
 			want: `{"client_id":"c1","client_secret":"s3cret","client_name":"svc","public":false,` +
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["client_credentials"],` +
 				`"scope":"read write","redirect_uris":[],"post_logout_redirect_uris":[],"audience":["api"],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"ES256",` +
-				`"disabled":false,"pkce_required":true,` +
+				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
 		},
 		{
@@ -39,7 +40,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"none","grant_types":[],` +
 				`"scope":"","redirect_uris":["https://spa.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":true,"access_token_format":"opaque","id_token_signed_response_alg":"RS256",` +
-				`"disabled":false,"pkce_required":true,` +
+				`"disabled":false,"pkce_required":true,"resources":[],` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T13:00:00Z"}`,
 		},
 		{
@@ -51,7 +52,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["authorization_code"],` +
 				`"scope":"","redirect_uris":["https://legacy.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"RS256",` +
-				`"disabled":true,"pkce_required":false,` +
+				`"disabled":true,"pkce_required":false,"resources":[],` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
 		},
 	}

@@ -104,7 +104,7 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), newAuditor(db), m.log())
+	svc, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), newAuditor(db), m.log(), nil)
 	if err != nil {
 		return err
 	}

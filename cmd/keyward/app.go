@@ -34,10 +34,12 @@ type app struct {
 	webhookRetryFor, webhookDisableAfter time.Duration
 }
 
-// build wires the services of serve through their constructors.
-func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app, error) {
+// build wires the services of serve through their constructors; obs
+// observes them for the metrics.
+func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *metrics) (*app, error) {
 	log := m.log()
 	auditor := newAuditor(db)
+	auditor.Logger = log // one "audit" line per event
 	sig, err := newSigning(db, secret, m.Config.KeyRotation, m.Config.JWKSMaxAge, auditor, log)
 	if err != nil {
 		return nil, err
@@ -45,7 +47,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	if err := sig.Bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	apik, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), auditor, log)
+	apik, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), auditor, log, apiKeyObserver{obs})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
-		Auditor: auditor, Logger: log,
+		Auditor: auditor, Logger: log, Observer: obs,
 	})
 	if err != nil {
 		apik.Close()
@@ -72,6 +74,12 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 		apik.Close()
 		return nil, err
 	}
+	res, err := newResources(db, auditor, prov.ResourcesChanged)
+	if err != nil {
+		prov.Close()
+		apik.Close()
+		return nil, err
+	}
 	a := &app{signing: sig, apikeys: apik, provider: prov, log: log,
 		webhookRetryFor: m.Config.WebhookRetryFor, webhookDisableAfter: m.Config.WebhookDisableAfter}
 	if a.webhookDisableAfter == 0 {
@@ -79,8 +87,8 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret) (*app
 	}
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, Logger: log,
-	}, db, m.Config.Issuer)
+		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
+	}, db, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()
 		apik.Close()
@@ -97,20 +105,33 @@ var _ admin.Sessions = (*console.Sessions)(nil)
 // buildAdmin wires the services of the admin listener: the console and
 // its sessions, the webhook dispatcher (told of changes through events),
 // and the REST API, which takes cfg with the sessions and the dispatcher.
-func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string) error {
+// obs observes them for the metrics (obs.webhooks is the webhook hook).
+func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, obs *metrics) error {
 	sessions, err := console.NewSessions(console.SessionsConfig{Store: cfg.Store, Secret: cfg.Secret,
 		SecureCookies: strings.HasPrefix(issuer, "https://")})
 	if err != nil {
 		return err
 	}
-	a.webhooks, err = webhooks.New(webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
-		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger})
-	if err != nil {
+	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
+		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger}
+	if obs != nil {
+		hooks.Observer = obs.webhooks
+		obs.webhooks.Outbox(func(ctx context.Context) (int, time.Duration, error) {
+			st, err := cfg.Store.OutboxStats(ctx)
+			if err != nil || st.Oldest.IsZero() {
+				return st.Pending, 0, err
+			}
+			return st.Pending, time.Since(st.Oldest), nil
+		}, cfg.Logger)
+	}
+	if a.webhooks, err = webhooks.New(hooks); err != nil {
 		return err
 	}
 	a.console, err = console.New(console.Config{
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
+		Logins:    consoleLogins{obs},
+		Resources: cfg.Resources,
 	})
 	if err != nil {
 		return err
@@ -127,9 +148,9 @@ func newSigning(db database, secret keys.Secret, rotation, maxAge time.Duration,
 }
 
 // newAPIKeys returns the API-key service, issuing and accepting keys of
-// env (--api-key-env) only.
-func newAPIKeys(db database, secret keys.Secret, env string, auditor *store.Auditor, log *slog.Logger) (*keys.Service, error) {
-	return keys.New(keys.Config{Store: db, Secret: secret, Env: env, Events: db, Auditor: auditor, Logger: log})
+// env (--api-key-env) only; obs may be nil.
+func newAPIKeys(db database, secret keys.Secret, env string, auditor *store.Auditor, log *slog.Logger, obs keys.Observer) (*keys.Service, error) {
+	return keys.New(keys.Config{Store: db, Secret: secret, Env: env, Events: db, Auditor: auditor, Logger: log, Observer: obs})
 }
 
 func (a *app) mountPublic(r gin.IRouter) { a.provider.Mount(r) }

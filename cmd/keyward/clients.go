@@ -33,7 +33,7 @@ func newClients(db database, secret keys.Secret, auditor *store.Auditor, onChang
 const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]... [--scope "a b"] [--redirect-uri URI]...
                               [--post-logout-redirect-uri URI]... [--public] [--audience A]...
                               [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
-                              [--pkce-optional]
+                              [--pkce-optional] [--resource URI]...
        keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
        keyward clients delete ID
@@ -56,7 +56,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	switch sub {
 	case "create":
 		fs.StringVar(&p.Name, "name", "", "display name (required)")
-		fs.StringArrayVar(&p.GrantTypes, "grant-type", nil, "client_credentials, authorization_code or refresh_token (repeatable)")
+		fs.StringArrayVar(&p.GrantTypes, "grant-type", nil, "client_credentials, authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange or urn:ietf:params:oauth:grant-type:device_code (repeatable)")
 		fs.StringVar(&scope, "scope", "", "space-separated scopes the client may request")
 		fs.StringArrayVar(&p.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
 		fs.StringArrayVar(&p.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "URI allowed after logout (repeatable)")
@@ -66,6 +66,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringVar(&p.AccessTokenFormat, "access-token-format", "jwt", "jwt or opaque")
 		fs.StringVar(&p.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm (default RS256)")
 		fs.BoolVar(&p.PKCEOptional, "pkce-optional", false, "let a legacy confidential client skip PKCE (required by default)")
+		fs.StringArrayVar(&p.Resources, "resource", nil, "RFC 8707 resource the client may ask for (repeatable; none: any registered resource)")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -146,7 +147,7 @@ func (m *Main) emitClient(c *store.Client, secret string) error {
 	fields := [][2]string{
 		{"client_id", v.ClientID}, {"name", v.Name}, {"grant_types", strings.Join(v.GrantTypes, " ")},
 		{"scope", v.Scope}, {"redirect_uris", strings.Join(v.RedirectURIs, " ")},
-		{"audience", strings.Join(v.Audience, " ")}, {"public", boolStr(v.Public)},
+		{"audience", strings.Join(v.Audience, " ")}, {"resources", strings.Join(v.Resources, " ")}, {"public", boolStr(v.Public)},
 		{"skip_consent", boolStr(v.SkipConsent)}, {"access_token_format", v.AccessTokenFormat},
 		{"pkce_required", boolStr(v.PKCERequired)}, {"disabled", boolStr(v.Disabled)},
 	}

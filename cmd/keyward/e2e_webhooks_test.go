@@ -113,9 +113,9 @@ func TestWebhooksSurviveRestart(t *testing.T) {
 		var hook struct {
 			ID, Secret string
 		}
+		sink.down.Store(true) // from the start: the webhook's own creation is an event too
 		call("POST", "/webhooks", map[string]any{"url": hookURL}, http.StatusCreated, &hook)
 		sink.secret.Store(hook.Secret)
-		sink.down.Store(true)
 		call("POST", "/apikeys", map[string]any{"name": "by the api"}, http.StatusCreated, nil)
 		eventually(t, 10*time.Second, "a refused delivery", func() bool {
 			sink.mu.Lock()

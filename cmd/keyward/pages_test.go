@@ -38,7 +38,7 @@ func TestListJSONHasEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apikeys, err := newAPIKeys(db, secret, keys.EnvLive, newAuditor(db), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	apikeys, err := newAPIKeys(db, secret, keys.EnvLive, newAuditor(db), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,7 @@ Usage:
   keyward clients    create|list|get|delete|rotate-secret OAuth2 clients
   keyward users      create users
   keyward apikeys    create|list|get|revoke|roll API keys
+  keyward resources  create|list|delete resource servers (RFC 8707 resource indicators)
   keyward keys       list|rotate|import|revoke signing keys
   keyward bench      loopback load test of the token, introspection and API-key paths
 
@@ -164,6 +165,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.users(ctx, rest)
 	case "apikeys":
 		return m.apikeys(ctx, rest)
+	case "resources":
+		return m.resources(ctx, rest)
 	case "keys":
 		return m.keys(ctx, rest)
 	case "bench":

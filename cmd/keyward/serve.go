@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -72,21 +70,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := newRequestMetrics(reg)
-
-	app, err := m.build(ctx, db, secret)
+	metrics := newMetrics()
+	app, err := m.build(ctx, db, secret, metrics)
 	if err != nil {
 		return err
 	}
+	metrics.watch(db, app.signing)
 
 	gin.SetMode(gin.ReleaseMode)
 	pub := gin.New()
 	if err := pub.SetTrustedProxies(m.Config.proxies()); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
-	pub.Use(accessLog(log, "public", metrics), gin.CustomRecovery(recovered(log)))
+	pub.Use(accessLog(log, "public", metrics.requests), gin.CustomRecovery(recovered(log)))
 	pub.ContextWithFallback = true
 	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	pub.GET("/readyz", readyz(db))
@@ -96,11 +92,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := adm.SetTrustedProxies(m.Config.proxies()); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
-	adm.Use(accessLog(log, "admin", metrics), gin.CustomRecovery(recovered(log)))
+	adm.Use(accessLog(log, "admin", metrics.requests), gin.CustomRecovery(recovered(log)))
 	adm.ContextWithFallback = true
 	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	adm.GET("/readyz", readyz(db))
-	adm.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	adm.GET("/metrics", gin.WrapH(promhttp.HandlerFor(metrics.reg, promhttp.HandlerOpts{})))
 	app.mountAdmin(adm)
 
 	srv := &Server{public: newHTTPServer(pub, pubTLS), admin: newHTTPServer(adm, admTLS)}

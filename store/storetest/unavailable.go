@@ -40,7 +40,16 @@ func testUnavailable(t *testing.T, s store.Store) {
 		"RevokeJTI":         func() error { return s.RevokeJTI(ctx(), "jti", now.Add(time.Hour)) },
 		"GetBrowserSession": func() error { _, err := s.GetBrowserSession(ctx(), "sess"); return err },
 		"GetConsent":        func() error { _, err := s.GetConsent(ctx(), "u1", "c1"); return err },
+		"GetResourceByURI":  func() error { _, err := s.GetResourceByURI(ctx(), "https://api.example"); return err },
+		"ListResources":     func() error { _, _, err := s.ListResources(ctx(), store.Page{}); return err },
 		"ListAudit":         func() error { _, _, err := s.ListAudit(ctx(), store.Page{}); return err },
+		"PollDeviceGrant": func() error {
+			_, _, err := s.PollDeviceGrant(ctx(), "dev", now, time.Second)
+			return err
+		},
+		"DecideDeviceGrant": func() error {
+			return s.DecideDeviceGrant(ctx(), "user", store.DeviceDecision{Approved: true, UserID: "u1", At: now})
+		},
 	}
 	for name, call := range calls {
 		err := call()

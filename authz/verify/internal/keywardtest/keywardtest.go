@@ -18,6 +18,7 @@ import (
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 )
@@ -28,6 +29,8 @@ type Server struct {
 	Sig     *signing.Service
 	APIKeys *keys.Service
 	Clients *clients.Registry
+	// Resources registers RFC 8707 resources.
+	Resources *resources.Registry
 	// JWKSRequests counts requests to the JWKS.
 	JWKSRequests atomic.Int64
 }
@@ -48,7 +51,7 @@ func Start(t testing.TB) *Server {
 	s.URL = hs.URL
 
 	st := authztest.New(t, authztest.Options{Issuer: hs.URL, TokenRate: -1})
-	s.Sig, s.APIKeys, s.Clients = st.Signing, st.APIKeys, st.Clients
+	s.Sig, s.APIKeys, s.Clients, s.Resources = st.Signing, st.APIKeys, st.Clients, st.Resources
 	prov := st.Provider
 
 	gin.SetMode(gin.TestMode)
@@ -79,6 +82,18 @@ func (s *Server) Token(t testing.TB, id, secret, scope, audience string) string 
 	if audience != "" {
 		form.Set("audience", audience)
 	}
+	return s.token(t, id, secret, form)
+}
+
+// ResourceToken gets a client-credentials access token for the RFC 8707
+// resources (registered with Resources).
+func (s *Server) ResourceToken(t testing.TB, id, secret, scope string, resources ...string) string {
+	t.Helper()
+	return s.token(t, id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}, "resource": resources})
+}
+
+func (s *Server) token(t testing.TB, id, secret string, form url.Values) string {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+authz.PathToken, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))

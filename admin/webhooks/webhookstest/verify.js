@@ -1,6 +1,6 @@
 // verify.js checks webhook deliveries with the official Standard Webhooks
 // library for JavaScript (npm "standardwebhooks"), as a receiver would.
-// TestOfficialVerifier runs it with NODE_PATH pointing at that package.
+// webhookstest.Official runs it with NODE_PATH pointing at that package.
 //
 // stdin:  a JSON array of {"secret": "whsec_…", "headers": {name: value},
 //         "body": "<the raw body, base64>"}
