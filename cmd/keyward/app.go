@@ -118,15 +118,6 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 	if err != nil {
 		return err
 	}
-	a.console, err = console.New(console.Config{
-		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
-		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
-		Logins:    consoleLogins{obs},
-		Resources: cfg.Resources,
-	})
-	if err != nil {
-		return err
-	}
 	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
 		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Client: a.webhookClient,
 		Logger: cfg.Logger}
@@ -141,6 +132,15 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 		}, cfg.Logger)
 	}
 	if a.webhooks, err = webhooks.New(hooks); err != nil {
+		return err
+	}
+	a.console, err = console.New(console.Config{
+		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
+		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
+		Logins:    consoleLogins{obs},
+		Resources: cfg.Resources,
+	})
+	if err != nil {
 		return err
 	}
 	cfg.Sessions, cfg.Webhooks = sessions, a.webhooks
