@@ -24,6 +24,7 @@ func sampleClient(id string) *store.Client {
 		AccessTokenFormat:      "opaque",
 		IDTokenAlg:             "ES256",
 		PKCEOptional:           true,
+		PARRequired:            true,
 	}
 }
 
@@ -43,7 +44,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatalf("GetClient:\n got %+v\nwant %+v", got, c)
 	}
 	c.Name, c.Public, c.SecretDigest, c.Scopes = "Renamed", true, nil, nil
-	c.Disabled, c.PKCEOptional = true, false
+	c.Disabled, c.PKCEOptional, c.PARRequired = true, false, false
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional {
+	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional || got.PARRequired {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {
