@@ -26,6 +26,8 @@ type clientInput struct {
 	IDTokenAlg             *string   `json:"id_token_signed_response_alg"`
 	// PKCERequired false lets a legacy confidential client skip PKCE.
 	PKCERequired *bool `json:"pkce_required"`
+	// PARRequired: authorization requests must be pushed (RFC 9126 §6).
+	PARRequired *bool `json:"par_required"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -46,6 +48,7 @@ func (in clientInput) apply(p *clients.Params) {
 	if in.PKCERequired != nil {
 		p.PKCEOptional = !*in.PKCERequired
 	}
+	setIf(&p.PARRequired, in.PARRequired)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -59,7 +62,8 @@ func clientParamsOf(cl *store.Client) clients.Params {
 	return clients.Params{Name: cl.Name, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes,
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
-		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional}
+		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
+		PARRequired: cl.PARRequired}
 }
 
 // listClients is GET /clients.

@@ -28,4 +28,8 @@ type browserFlow struct {
 	pages    *pages
 	auditor  *store.Auditor // nil: sign-ins are not audited
 	log      *slog.Logger
+	// pushed resolves and uses up pushed authorization requests (RFC
+	// 9126); requirePAR refuses every front-channel request without one.
+	pushed     *fositeStore
+	requirePAR bool
 }

@@ -53,6 +53,13 @@ type Config struct {
 	// TokenRate is the per-client token-endpoint limit per second (burst
 	// 2×); zero takes DefaultTokenRate, negative turns the limit off.
 	TokenRate float64
+	// RequirePAR refuses every authorization request not pushed first to
+	// the PAR endpoint (RFC 9126 §5: require_pushed_authorization_requests);
+	// a client can require it for itself (store.Client.PARRequired).
+	RequirePAR bool
+	// PARTTL is the expires_in of a pushed request's request_uri; zero
+	// takes DefaultPARTTL.
+	PARTTL time.Duration
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -68,6 +75,7 @@ const (
 	DefaultExchangeTTL     = 15 * time.Minute
 	DefaultSessionTTL      = 24 * time.Hour
 	DefaultTokenRate       = 1000
+	DefaultPARTTL          = 90 * time.Second
 )
 
 func (c *Config) withDefaults() error {
@@ -82,6 +90,7 @@ func (c *Config) withDefaults() error {
 	def(&c.IDTokenTTL, DefaultIDTokenTTL)
 	def(&c.ExchangeTTL, DefaultExchangeTTL)
 	def(&c.SessionTTL, DefaultSessionTTL)
+	def(&c.PARTTL, DefaultPARTTL)
 	if c.TokenRate == 0 {
 		c.TokenRate = DefaultTokenRate
 	}
@@ -135,6 +144,7 @@ type Provider struct {
 	introspector  *introspector
 	userInfo      *userInfo
 	apiKeys       *apiKeyEndpoint
+	par           *parEndpoint
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -150,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
 	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, revoked: p.revoked, now: now,
-		grace: cfg.RefreshGrace}
+		grace: cfg.RefreshGrace, parTTL: cfg.PARTTL}
 
 	p.fcfg = &fosite.Config{
 		AccessTokenLifespan:            cfg.AccessTokenTTL,
@@ -178,6 +188,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		ClientSecretsHasher:        clients.NewHasher(cfg.Secret),
 		SendDebugMessagesToClients: false,
 		RedirectSecureChecker:      secureRedirect,
+		// RFC 9126: request_uri values urn:ietf:params:oauth:request_uri:…,
+		// stored by fositeStore (fositepar.go). Requiring them is
+		// browserFlow's (per client and server-wide), so that fosite's own
+		// switch, which cannot tell clients apart, stays off.
+		PushedAuthorizeRequestURIPrefix: parPrefix,
+		PushedAuthorizeContextLifespan:  cfg.PARTTL,
+		IsPushedAuthorizeEnforced:       false,
 	}
 	p.strategy = &tokenStrategy{
 		hmac:   oauth2.NewHMACSHAStrategyUnPrefixed(&enigma.HMACStrategy{Config: p.fcfg}, p.fcfg),
@@ -203,6 +220,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		// Introspection of opaque access tokens and refresh tokens (JWTs
 		// are verified without fosite; see introspection).
 		compose.OAuth2TokenIntrospectionFactory,
+		// The pushed authorization request endpoint (RFC 9126).
+		compose.PushedAuthorizeHandlerFactory,
 	)
 	p.fcfg.TokenEndpointHandlers.Append(&tokenExchangeHandler{p: p})
 	// After the code and refresh handlers, which load the grant's session.
@@ -227,7 +246,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
-		pages: pg, auditor: cfg.Auditor, log: cfg.Logger}
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, pushed: p.store, requirePAR: cfg.RequirePAR}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b
@@ -238,7 +257,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
 		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger}
-	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
+	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
+	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR); err != nil {
 		return nil, err
 	}
 	if cfg.Events != nil {

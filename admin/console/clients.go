@@ -14,7 +14,7 @@ import (
 
 type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
-	Public, SkipConsent, Disabled, PKCERequired                                                  bool
+	Public, SkipConsent, Disabled, PKCERequired, PARRequired                                     bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -22,7 +22,8 @@ func clientRowOf(cl *store.Client) clientRow {
 		Scopes: strings.Join(cl.Scopes, " "), Redirects: strings.Join(cl.RedirectURIs, " "),
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt),
-		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional}
+		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
+		PARRequired: cl.PARRequired}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -61,7 +62,7 @@ type option struct {
 // clientForm is the create form, kept as typed when it comes back with errors.
 type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
-	Public, SkipConsent, PKCEOptional                bool
+	Public, SkipConsent, PKCEOptional, PARRequired   bool
 	Grants, Formats, IDTokenAlgs                     []option
 }
 
@@ -121,13 +122,13 @@ func (cs *Server) createClient(c *gin.Context) {
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
-		PKCEOptional: pf.Get("pkce_optional") == "on"}
+		PKCEOptional: pf.Get("pkce_optional") == "on", PARRequired: pf.Get("par_required") == "on"}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
-		f.Public, f.SkipConsent, f.PKCEOptional = p.Public, p.SkipConsent, p.PKCEOptional
+		f.Public, f.SkipConsent, f.PKCEOptional, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, p.PARRequired
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return

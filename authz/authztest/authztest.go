@@ -31,6 +31,10 @@ type Options struct {
 	Issuer string
 	// TokenRate is authz.Config.TokenRate (0: its default; -1: off).
 	TokenRate float64
+	// RequirePAR is authz.Config.RequirePAR.
+	RequirePAR bool
+	// Now is the provider's clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Stack is the wired services; everything is closed when the test ends.
@@ -81,7 +85,7 @@ func New(t testing.TB, o Options) *Stack {
 	t.Cleanup(func() { apik.Close() })
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, Logger: quiet})
+		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,9 @@ type Params struct {
 	// code grant without PKCE (OAuth 2.1 and RFC 9700 §2.1.1 require it by
 	// default); a public client always needs PKCE.
 	PKCEOptional bool
+	// PARRequired makes the client's authorization requests go through the
+	// pushed authorization request endpoint (RFC 9126 §6).
+	PARRequired bool
 }
 
 func (p Params) withDefaults() Params {
@@ -68,6 +71,9 @@ func (p Params) Validate() error {
 	}
 	if p.Public && p.PKCEOptional {
 		add("a public client cannot opt out of PKCE (RFC 9700 §2.1.1)")
+	}
+	if p.PARRequired && !has(GrantAuthorizationCode) {
+		add("par required needs the authorization_code grant (RFC 9126 applies to authorization requests)")
 	}
 	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) {
 		add("refresh_token needs authorization_code")

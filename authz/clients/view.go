@@ -25,6 +25,7 @@ type View struct {
 	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
 	Disabled               bool      `json:"disabled"`
 	PKCERequired           bool      `json:"pkce_required"`
+	PARRequired            bool      `json:"par_required"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -45,7 +46,7 @@ func NewView(c *store.Client, secret string) View {
 		GrantTypes: nonNil(c.GrantTypes), Scope: strings.Join(c.Scopes, " "), RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
-		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional,
+		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, PARRequired: c.PARRequired,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
