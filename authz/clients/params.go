@@ -29,6 +29,14 @@ type Params struct {
 	PARRequired bool
 }
 
+// ParamsOf returns the settings of c, to change some of them (Update).
+func ParamsOf(c *store.Client) Params {
+	return Params{Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Audience: c.Audience, Public: c.Public,
+		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
+		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired}
+}
+
 func (p Params) withDefaults() Params {
 	if len(p.GrantTypes) == 0 {
 		if len(p.RedirectURIs) > 0 || p.Public {
