@@ -29,6 +29,8 @@ type clientInput struct {
 	// Resources are the RFC 8707 resources the client may ask for (empty:
 	// any registered resource).
 	Resources *[]string `json:"resources"`
+	// PARRequired: authorization requests must be pushed (RFC 9126 §6).
+	PARRequired *bool `json:"par_required"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -50,6 +52,7 @@ func (in clientInput) apply(p *clients.Params) {
 		p.PKCEOptional = !*in.PKCERequired
 	}
 	setIf(&p.Resources, in.Resources)
+	setIf(&p.PARRequired, in.PARRequired)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -64,7 +67,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
-		Resources: cl.Resources}
+		Resources: cl.Resources, PARRequired: cl.PARRequired}
 }
 
 // listClients is GET /clients.

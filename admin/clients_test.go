@@ -35,6 +35,12 @@ func TestAPIClients(t *testing.T) {
 	if got.Name != "web2" || !got.SkipConsent || got.Scope != "openid profile" || len(got.GrantTypes) != 2 {
 		t.Fatalf("patch: %+v", got)
 	}
+	// par_required (RFC 9126 §6) is set and kept by a PATCH of another field.
+	e.call("PATCH", path, map[string]any{"par_required": true}, http.StatusOK, &got)
+	e.call("PATCH", path, map[string]any{"client_name": "web3"}, http.StatusOK, &got)
+	if !got.PARRequired || got.Name != "web3" {
+		t.Fatalf("patch par_required: %+v", got)
+	}
 	// PUT replaces every setting.
 	e.call("PUT", path, map[string]any{"client_name": "svc", "scope": "read"}, http.StatusOK, &got)
 	if got.Name != "svc" || got.SkipConsent || len(got.RedirectURIs) != 0 || !slices.Equal(got.GrantTypes, []string{"client_credentials"}) {

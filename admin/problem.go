@@ -3,10 +3,12 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/admin/internal/errmsg"
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
@@ -35,6 +37,7 @@ var problemTypes = map[string]string{
 	"idempotency":        "Idempotency Key Reused",
 	"key-not-ready":      "Next Signing Key Not Ready",
 	"unavailable":        "Service Unavailable",
+	"busy":               "Busy",
 	"internal":           "Internal Server Error",
 }
 
@@ -59,6 +62,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
 		s.unavailable(c, err)
+	case errors.Is(err, accounts.ErrBusy):
+		c.Header("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
+		problem(c, http.StatusServiceUnavailable, "busy", "Too many passwords are being hashed at once; retry shortly.")
 	case errors.As(err, &early):
 		problem(c, http.StatusConflict, "key-not-ready", errmsg.Readable(early))
 	case errors.As(err, &ve):

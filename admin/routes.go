@@ -39,7 +39,7 @@ func (s *Server) apiEngine() *gin.Engine {
 			"Allowed methods for this resource: "+c.Writer.Header().Get("Allow")+".")
 	})
 
-	v := e.Group("/admin/v1")
+	v := e.Group("/admin/v1", traceRoute)
 	v.GET("/openapi.json", s.openAPI)
 
 	a := v.Group("", s.requireAdmin, sessionJSONOnly)

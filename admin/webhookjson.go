@@ -1,15 +1,9 @@
 package admin
 
 import (
-	"fmt"
-	"net"
-	"net/url"
-	"regexp"
-	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/store"
 )
 
@@ -98,65 +92,15 @@ func (in webhookInput) apply(w *store.Webhook) {
 	setIf(&w.EventTypes, in.EventTypes)
 	setIf(&w.Description, in.Description)
 	setIf(&w.Enabled, in.Enabled)
-	var types []string
-	for _, t := range w.EventTypes {
-		if !slices.Contains(types, t) {
-			types = append(types, t)
-		}
-	}
-	w.EventTypes = types
+	w.EventTypes = webhooks.UniqueTypes(w.EventTypes)
 }
 
-const maxEventTypes = 50
-
-var eventTypePattern = regexp.MustCompile(`^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$`)
-
-// validateWebhook reports every problem of w.
+// validateWebhook reports every problem of w (webhooks.Validate: the
+// console checks the same).
 func validateWebhook(w *store.Webhook) []string {
 	var probs []string
-	if err := validateWebhookURL(w.URL); err != nil {
-		probs = append(probs, fmt.Sprintf("url %q: %v", w.URL, err))
-	}
-	if len(w.EventTypes) > maxEventTypes {
-		probs = append(probs, fmt.Sprintf("event_types: at most %d", maxEventTypes))
-	}
-	for _, t := range w.EventTypes {
-		if len(t) > 100 || !eventTypePattern.MatchString(t) {
-			probs = append(probs, fmt.Sprintf("event type %q: want a type such as client.created, a prefix such as client.*, or *", t))
-		}
-	}
-	if len(w.Description) > 500 || !utf8.ValidString(w.Description) {
-		probs = append(probs, "description: at most 500 characters of UTF-8")
+	for _, p := range webhooks.Validate(w) {
+		probs = append(probs, p.Msg)
 	}
 	return probs
-}
-
-// validateWebhookURL accepts https URLs, and http ones only to a loopback
-// host (a receiver on the same machine), never with credentials or a
-// fragment.
-func validateWebhookURL(raw string) error {
-	if raw == "" || len(raw) > 2048 {
-		return fmt.Errorf("required, at most 2048 characters")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("must be an absolute http(s) URL")
-	}
-	if u.User != nil {
-		return fmt.Errorf("must not hold credentials")
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("must not have a fragment")
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return nil
-	case "http":
-		h := u.Hostname()
-		if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
-			return nil
-		}
-		return fmt.Errorf("http is allowed only to a loopback host; use https")
-	}
-	return fmt.Errorf("must be https (or http to a loopback host)")
 }

@@ -132,10 +132,7 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 
 // DefaultSecretOverlap is how long a rotated webhook secret keeps signing
 // beside the new one when the rotation does not say.
-const DefaultSecretOverlap = 24 * time.Hour
-
-// maxSecretOverlap caps the overlap a rotation may ask for.
-const maxSecretOverlap = 30 * 24 * time.Hour
+const DefaultSecretOverlap = webhooks.DefaultSecretOverlap
 
 // rotateWebhookSecret is POST /webhooks/{id}/rotate-secret, body
 // {"overlap": "24h"} (optional): a new signing secret, shown this once.
@@ -153,7 +150,7 @@ func (s *Server) rotateWebhookSecret(c *gin.Context) {
 	if in.Overlap != nil {
 		overlap = time.Duration(*in.Overlap)
 	}
-	if overlap < 0 || overlap > maxSecretOverlap {
+	if overlap < 0 || overlap > webhooks.MaxSecretOverlap {
 		invalid(c, "overlap: between 0s and 30d")
 		return
 	}
@@ -169,11 +166,7 @@ func (s *Server) rotateWebhookSecret(c *gin.Context) {
 		}
 		var sealed []byte
 		secret, sealed = s.cfg.Webhooks.NewSecret(w.ID)
-		w.PreviousSecret, w.PreviousSecretUntil = nil, time.Time{}
-		if overlap > 0 {
-			w.PreviousSecret, w.PreviousSecretUntil = w.Secret, store.Truncate(time.Now().Add(overlap))
-		}
-		w.Secret = sealed
+		webhooks.Rotate(w, sealed, overlap, time.Now())
 		if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
 			return err
 		}

@@ -48,7 +48,14 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		b.badRequestPage(c.Writer, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
 		return
 	}
-	ar, err := b.newAuthorizeRequest(ctx, r)
+	// The address of this request for the login and consent pages: for a
+	// pushed request only client_id and request_uri (RFC 9126 §4), which
+	// fosite's request then extends with the pushed parameters.
+	query := r.Form.Encode()
+	if isPARRequestURI(r.Form.Get("request_uri")) {
+		query = pushedOnly(r.Form).Encode()
+	}
+	ar, err := b.newAuthorizeRequest(ctx, c.Writer, r)
 	if err == nil {
 		err = checkPKCE(ar)
 	}
@@ -77,7 +84,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 			return
 		}
 		// RFC 6749 §3.1 allows GET and POST; the login page returns with GET.
-		returnTo := "/oauth2/auth?" + r.Form.Encode()
+		returnTo := "/oauth2/auth?" + query
 		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
 		return
 	}
@@ -97,7 +104,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		b.authorizeError(ctx, c.Writer, ar, fosite.ErrConsentRequired)
 		return
 	}
-	b.showConsent(c, ar, who, "/oauth2/auth?"+r.Form.Encode())
+	b.showConsent(c, ar, who, "/oauth2/auth?"+query)
 }
 
 // newAuthorizeRequest is fosite's NewAuthorizeRequest without its demand
@@ -106,10 +113,44 @@ func (b *browserFlow) authorize(c *gin.Context) {
 // length last, after every other validation, so its ErrInvalidState for
 // a missing state comes with a fully validated request; with
 // MinParameterEntropy 1 (see New) that is the only case it can arise.
-func (b *browserFlow) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+//
+// A request by reference to a pushed request (RFC 9126 §4) is the pushed
+// request: of the front-channel parameters only client_id (which must be
+// the pushing client's) and request_uri are read, and the request_uri is
+// taken up for this browser (w sets its binding cookie when it has none;
+// nil when it cannot). Every failure to use one is an error with no
+// request, so it is shown as a page, not sent to a redirect URI:
+// invalid_request_uri when it is unknown, used or expired. A
+// front-channel request that should have been pushed (the client's or
+// the server's setting) is invalid_request, with the validated request.
+func (b *browserFlow) newAuthorizeRequest(ctx context.Context, w http.ResponseWriter, r *http.Request) (fosite.AuthorizeRequester, error) {
+	if r.Form == nil {
+		if err := r.ParseForm(); err != nil {
+			return nil, fosite.ErrInvalidRequest.WithHint("The request's parameters could not be read.")
+		}
+	}
+	if isPARRequestURI(r.Form.Get("request_uri")) {
+		r.Form = pushedOnly(r.Form)
+		bind := b.parBinding(w, r)
+		if bind == nil {
+			return nil, fosite.ErrInvalidRequestURI.WithHint("The request_uri cannot be used without cookies.")
+		}
+		ar, err := b.oauth.NewAuthorizeRequest(withPARBrowser(ctx, bind), r)
+		var pe *parError
+		switch {
+		case errors.As(err, &pe):
+			return nil, fosite.ErrInvalidRequestURI.WithHint(pe.Hint)
+		case err != nil:
+			return nil, err
+		}
+		return ar, nil
+	}
 	ar, err := b.oauth.NewAuthorizeRequest(ctx, r)
 	if err != nil && ar != nil && ar.GetState() == "" && errors.Is(err, fosite.ErrInvalidState) {
 		err = nil
+	}
+	if err == nil && b.parRequired(ar) {
+		err = errPARRequired
 	}
 	if err == nil {
 		// RFC 8707 resource indicators, after fosite validated the client
@@ -177,9 +218,15 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 		alg = DefaultIDTokenAlg
 	}
 	sess.IDTokenHeaders().Add("alg", alg)
+	if err := b.consumePAR(ctx, ar); err != nil {
+		// Another tab of this browser finished the pushed request first.
+		b.errorPage(w, err)
+		return
+	}
 	resp, err := b.oauth.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
-		b.authorizeError(ctx, w, ar, err)
+		// The pushed request, if any, is used up already.
+		b.writeAuthorizeError(ctx, w, ar, err)
 		return
 	}
 	resp.AddParameter("iss", b.issuer)
@@ -195,6 +242,20 @@ func (b *browserFlow) authorizeError(ctx context.Context, w http.ResponseWriter,
 		b.errorPage(w, err)
 		return
 	}
+	if !storeFailure(err) {
+		// After a store failure a pushed request stays usable.
+		if cerr := b.consumePAR(ctx, ar); cerr != nil {
+			// Finished in another tab, which answered the client already
+			// (or the store failed now).
+			b.errorPage(w, cerr)
+			return
+		}
+	}
+	b.writeAuthorizeError(ctx, w, ar, err)
+}
+
+// writeAuthorizeError sends err to the validated redirect URI of ar.
+func (b *browserFlow) writeAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	if storeFailure(err) {
 		// RFC 6749 §4.1.2.1 names the code for a server that cannot
 		// answer now.

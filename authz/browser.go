@@ -31,4 +31,8 @@ type browserFlow struct {
 	obs      Observer
 	// resources checks RFC 8707 resource parameters.
 	resources *resourceIndicators
+	// pushed resolves and uses up pushed authorization requests (RFC
+	// 9126); requirePAR refuses every front-channel request without one.
+	pushed     *fositeStore
+	requirePAR bool
 }

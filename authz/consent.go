@@ -63,7 +63,7 @@ func (b *browserFlow) consent(c *gin.Context) {
 	areq.Method = http.MethodGet
 	areq.URL = &url.URL{Path: "/oauth2/auth", RawQuery: orig.RawQuery}
 	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
-	ar, err := b.newAuthorizeRequest(ctx, areq)
+	ar, err := b.newAuthorizeRequest(ctx, nil, areq)
 	if err != nil {
 		b.authorizeError(ctx, c.Writer, ar, err)
 		return

@@ -17,6 +17,8 @@ import (
 const (
 	sessionCookie = "kw_session"
 	csrfCookie    = "kw_csrf"
+	// csrfCookieTTL is the lifetime of the browser's CSRF binding cookie.
+	csrfCookieTTL = 12 * time.Hour
 )
 
 // secureCookies reports whether the cookies of r's answer are Secure: the
@@ -62,7 +64,7 @@ func (b *browserFlow) csrfToken(w http.ResponseWriter, r *http.Request, purpose 
 		if binding, err = randomToken(18); err != nil {
 			return "", err
 		}
-		b.setCookie(w, r, csrfCookie, binding, 12*time.Hour)
+		b.setCookie(w, r, csrfCookie, binding, csrfCookieTTL)
 	}
 	return b.csrfMAC(purpose, binding, bound), nil
 }

@@ -18,6 +18,7 @@ import (
 const (
 	PathAuthorize   = "/oauth2/auth"
 	PathToken       = "/oauth2/token"
+	PathPAR         = "/oauth2/par"
 	PathIntrospect  = "/oauth2/introspect"
 	PathRevoke      = "/oauth2/revoke"
 	PathUserinfo    = "/userinfo"
@@ -60,6 +61,8 @@ type discoveryDoc struct {
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
 	FrontchannelLogoutSupported                bool     `json:"frontchannel_logout_supported"`
 	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
+	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
 	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
 	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
@@ -79,8 +82,9 @@ type discovery struct {
 }
 
 // newDiscovery renders the metadata of issuer once; idTokenAlgs are the
-// ID-token algorithms with keys.
-func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler) (*discovery, error) {
+// ID-token algorithms with keys; requirePAR is the server-wide setting
+// (RFC 9126 §5; a client's own requirement is not advertised here).
+func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool) (*discovery, error) {
 	iss := issuer
 	auth := []string{"client_secret_basic", "client_secret_post"}
 	algs := slices.Clone(idTokenAlgs)
@@ -111,6 +115,8 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler) (*disc
 		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username", "email", "email_verified", "updated_at"},
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
 		AuthorizationResponseIssParameterSupported: true,
+		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
+		RequirePushedAuthorizationRequests:         requirePAR,
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
 	}

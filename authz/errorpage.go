@@ -2,8 +2,11 @@ package authz
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/authz/accounts"
 )
 
 // errorPage shows an authorization error to the person whose browser
@@ -61,6 +64,15 @@ func (b *browserFlow) badRequestPage(w http.ResponseWriter, status int, hint str
 // outagePage answers 503 temporarily_unavailable with Retry-After
 // (RFC 9110 §10.2.3): the store cannot be read, so whether the request is
 // good cannot be told yet.
+// busyPage is the 503 for a sign-in that found every password-hashing
+// turn taken (accounts.ErrBusy): the attempt counts neither way.
+func (b *browserFlow) busyPage(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
+	b.pages.render(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "Busy",
+		Code:    fosite.ErrTemporarilyUnavailable.ErrorField,
+		Message: "Too many people are signing in right now. Please try again in a moment."})
+}
+
 func (b *browserFlow) outagePage(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", retryAfter)
 	b.pages.render(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "Temporarily unavailable",

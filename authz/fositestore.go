@@ -31,6 +31,8 @@ type fositeStore struct {
 	now         func() time.Time
 	// grace is the refresh grace window (0: none).
 	grace time.Duration
+	// parTTL is the expires_in of a pushed request's request_uri.
+	parTTL time.Duration
 }
 
 var (

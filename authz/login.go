@@ -99,6 +99,10 @@ func (b *browserFlow) login(c *gin.Context) {
 	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
 	u, err := accounts.Authenticate(ctx, b.store, username, password)
+	if errors.Is(err, accounts.ErrBusy) {
+		b.busyPage(c.Writer)
+		return
+	}
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		b.log.Warn("login: store unavailable", "err", err)
 		b.outagePage(c.Writer)

@@ -58,6 +58,13 @@ type Config struct {
 	// DevicePollInterval the least time between a device's polls (RFC
 	// 8628 §3.2; whole seconds).
 	DeviceCodeTTL, DevicePollInterval time.Duration
+	// RequirePAR refuses every authorization request not pushed first to
+	// the PAR endpoint (RFC 9126 §5: require_pushed_authorization_requests);
+	// a client can require it for itself (store.Client.PARRequired).
+	RequirePAR bool
+	// PARTTL is the expires_in of a pushed request's request_uri; zero
+	// takes DefaultPARTTL.
+	PARTTL time.Duration
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -79,6 +86,7 @@ const (
 	DefaultDeviceCodeTTL   = 10 * time.Minute
 	// DefaultDevicePollInterval is RFC 8628 §3.2's default.
 	DefaultDevicePollInterval = 5 * time.Second
+	DefaultPARTTL             = 90 * time.Second
 )
 
 func (c *Config) withDefaults() error {
@@ -95,6 +103,7 @@ func (c *Config) withDefaults() error {
 	def(&c.SessionTTL, DefaultSessionTTL)
 	def(&c.DeviceCodeTTL, DefaultDeviceCodeTTL)
 	def(&c.DevicePollInterval, DefaultDevicePollInterval)
+	def(&c.PARTTL, DefaultPARTTL)
 	if c.TokenRate == 0 {
 		c.TokenRate = DefaultTokenRate
 	}
@@ -157,6 +166,7 @@ type Provider struct {
 	introspector  *introspector
 	userInfo      *userInfo
 	apiKeys       *apiKeyEndpoint
+	par           *parEndpoint
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -177,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
 	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, resources: p.resources, revoked: p.revoked, now: now,
-		grace: cfg.RefreshGrace}
+		grace: cfg.RefreshGrace, parTTL: cfg.PARTTL}
 
 	p.fcfg = &fosite.Config{
 		AccessTokenLifespan:            cfg.AccessTokenTTL,
@@ -205,6 +215,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		ClientSecretsHasher:        clients.NewHasher(cfg.Secret),
 		SendDebugMessagesToClients: false,
 		RedirectSecureChecker:      secureRedirect,
+		// RFC 9126: request_uri values urn:ietf:params:oauth:request_uri:…,
+		// stored by fositeStore (fositepar.go). Requiring them is
+		// browserFlow's (per client and server-wide), so that fosite's own
+		// switch, which cannot tell clients apart, stays off.
+		PushedAuthorizeRequestURIPrefix: parPrefix,
+		PushedAuthorizeContextLifespan:  cfg.PARTTL,
+		IsPushedAuthorizeEnforced:       false,
 	}
 	p.strategy = &tokenStrategy{
 		hmac:   oauth2.NewHMACSHAStrategyUnPrefixed(&enigma.HMACStrategy{Config: p.fcfg}, p.fcfg),
@@ -231,6 +248,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		// Introspection of opaque access tokens and refresh tokens (JWTs
 		// are verified without fosite; see introspection).
 		compose.OAuth2TokenIntrospectionFactory,
+		// The pushed authorization request endpoint (RFC 9126).
+		compose.PushedAuthorizeHandlerFactory,
 	)
 	p.fcfg.TokenEndpointHandlers.Append(&tokenExchangeHandler{p: p})
 	codes := deviceCodes{key: cfg.Secret.Derive(keys.PurposeDeviceCode)}
@@ -260,7 +279,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
-		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri}
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b
@@ -276,7 +295,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
 		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
 		auditor: cfg.Auditor, log: cfg.Logger}
-	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS); err != nil {
+	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
+	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR); err != nil {
 		return nil, err
 	}
 	p.discovery.resources = p.resources

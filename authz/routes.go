@@ -16,6 +16,8 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.POST(PathAuthorize, p.browser.authorize)
 	r.POST(PathToken, p.clientCORS, p.tokenEndpoint.token)
 	r.OPTIONS(PathToken, p.clientPreflight("POST"))
+	r.POST(PathPAR, p.clientCORS, p.par.push)
+	r.OPTIONS(PathPAR, p.clientPreflight("POST"))
 	r.POST(PathIntrospect, p.introspector.introspect)
 	r.POST(PathRevoke, p.clientCORS, p.revoke)
 	r.OPTIONS(PathRevoke, p.clientPreflight("POST"))
@@ -33,7 +35,7 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.POST(PathDevice, p.device.enter)
 	r.POST(PathDeviceConsent, p.device.decide)
 	r.StaticFS("/static", http.FS(web.Static()))
-	for _, path := range []string{PathToken, PathIntrospect, PathRevoke, PathVerifyKey, PathDeviceAuthorization} {
+	for _, path := range []string{PathToken, PathPAR, PathIntrospect, PathRevoke, PathVerifyKey, PathDeviceAuthorization} {
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			r.Handle(m, path, methodNotAllowed)
 		}

@@ -30,8 +30,12 @@ type Client struct {
 	// PKCEOptional lets a (legacy, confidential) client use the
 	// authorization code grant without PKCE; PKCE is required otherwise.
 	PKCEOptional bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PARRequired: the client's authorization requests must be pushed
+	// first (RFC 9126 §6); a front-channel request without a request_uri
+	// from the PAR endpoint is refused.
+	PARRequired bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string

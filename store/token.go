@@ -19,6 +19,14 @@ const (
 	// KindRefreshGrace keeps, sealed, the answer to a refresh for the
 	// grace window, keyed by a digest of the client and the used token.
 	KindRefreshGrace TokenKind = "refresh_grace"
+	// KindPAR is a pushed authorization request (RFC 9126), keyed by a
+	// digest of its request_uri; it is deactivated when a browser first
+	// brings the request_uri to the authorization endpoint.
+	KindPAR TokenKind = "par"
+	// KindPARClaim is a pushed request taken up by one browser, kept
+	// while the person signs in and consents and deleted when the
+	// authorization response is sent (so the request_uri is used once).
+	KindPARClaim TokenKind = "par_claim"
 )
 
 // TokenRecord is one stored authorization request, keyed by the signature

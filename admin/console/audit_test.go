@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,11 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"golang.org/x/net/html"
 
 	"github.com/keyward/keyward/admin/webhooks"
-	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/store"
 )
 
@@ -480,25 +477,9 @@ func (f *failingAudit) ListAudit(ctx context.Context, af store.AuditFilter, p st
 // client instead of ending like a whole file.
 func TestConsoleAuditExportFails(t *testing.T) {
 	t.Parallel()
-	st := authztest.New(t, authztest.Options{})
-	appendAudit(t, st.DB, slices.Repeat([]auditSpec{{"bulk.x", "cli", "s", ""}}, 700)...)
-	sessions, err := NewSessions(SessionsConfig{Store: st.DB, Secret: st.Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	failing := &failingAudit{Store: st.DB}
-	srv, err := New(Config{Store: failing, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
-		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, PublicURL: "https://issuer.example", Logger: st.Logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.ContextWithFallback = true
-	srv.Mount(r)
-	hs := httptest.NewServer(r)
-	t.Cleanup(hs.Close)
-	e := &consoleEnv{t: t, db: st.DB, srv: srv, signing: st.Signing, apikeys: st.APIKeys, clients: st.Clients, users: st.Users, url: hs.URL}
+	failing := &failingAudit{}
+	e := newConsoleEnvStore(t, func(s store.Store) store.Store { failing.Store = s; return failing })
+	appendAudit(t, e.db, slices.Repeat([]auditSpec{{"bulk.x", "cli", "s", ""}}, 700)...)
 	b := e.setup("root", adminPassword)
 
 	// The first page fails: a 503 page with Retry-After.
@@ -511,7 +492,7 @@ func TestConsoleAuditExportFails(t *testing.T) {
 	for _, format := range []string{"csv", "jsonl"} {
 		failing.calls.Store(0)
 		failing.okCalls.Store(1)
-		resp, err := b.c.Get(hs.URL + "/console/audit/export?format=" + format)
+		resp, err := b.c.Get(e.url + "/console/audit/export?format=" + format)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -167,6 +167,11 @@ func (cs *Server) login(c *gin.Context) {
 	}
 	defer attempt.Cancel()
 	u, err := accounts.Authenticate(ctx, cs.cfg.Store, username, r.PostForm.Get("password"))
+	if errors.Is(err, accounts.ErrBusy) {
+		c.Header("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
+		again(http.StatusServiceUnavailable, "Too many sign-ins at once. Try again in a moment.")
+		return
+	}
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		cs.fail(c, err)
 		return

@@ -15,7 +15,7 @@ import (
 type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
 	Resources                                                                                    string
-	Public, SkipConsent, Disabled, PKCERequired                                                  bool
+	Public, SkipConsent, Disabled, PKCERequired, PARRequired                                     bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -23,7 +23,8 @@ func clientRowOf(cl *store.Client) clientRow {
 		Scopes: strings.Join(cl.Scopes, " "), Redirects: strings.Join(cl.RedirectURIs, " "),
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
-		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional}
+		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
+		PARRequired: cl.PARRequired}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -63,7 +64,7 @@ type option struct {
 type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
 	Resources                                        string
-	Public, SkipConsent, PKCEOptional                bool
+	Public, SkipConsent, PKCEOptional, PARRequired   bool
 	Grants, Formats, IDTokenAlgs                     []option
 }
 
@@ -124,13 +125,13 @@ func (cs *Server) createClient(c *gin.Context) {
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
-		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res)}
+		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on"}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
-		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources = p.Public, p.SkipConsent, p.PKCEOptional, res
+		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return

@@ -1,7 +1,7 @@
 // Package console is Keyward's web console under /console/ on the admin
 // listener: server-rendered pages (templates in package web) where admin
-// users manage signing keys, API keys, clients and users and read the
-// audit log.
+// users manage signing keys, API keys, clients, users and webhooks (with
+// their delivery logs) and read the audit log.
 //
 // The pages work without JavaScript (every action is a form POST answered
 // with a 303 redirect) under a Content-Security-Policy that allows no

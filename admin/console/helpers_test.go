@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/net/html"
 
+	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
@@ -57,14 +59,37 @@ func (l *loginCounts) count(key string) int {
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
+	return newConsoleEnvStore(t, nil)
+}
+
+// newConsoleEnvStore is newConsoleEnv with the console's Store wrapped by
+// wrap (nil: not wrapped), to make a store fail under the console only.
+func newConsoleEnvStore(t *testing.T, wrap func(store.Store) store.Store) *consoleEnv {
+	t.Helper()
 	st := authztest.New(t, authztest.Options{})
+	var consoleStore store.Store = st.DB
+	if wrap != nil {
+		consoleStore = wrap(st.DB)
+	}
 	sessions, err := NewSessions(SessionsConfig{Store: st.DB, Secret: st.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The webhook dispatcher runs, polling and retrying fast, so the
+	// delivery log fills as in a server.
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Events: st.DB, Secret: st.Secret,
+		Logger: st.Logger, PollInterval: 100 * time.Millisecond, MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Auditor.OnEvent = hooks.OnAuditEvent
+	runCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	go func() { hooks.Run(runCtx); close(hooksDone) }()
+	t.Cleanup(func() { stopHooks(); <-hooksDone; hooks.Close() })
 	logins := &loginCounts{n: map[string]int{}}
-	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
-		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, PublicURL: "https://issuer.example", Logger: st.Logger,
+	srv, err := New(Config{Store: consoleStore, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
+		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, Webhooks: hooks, PublicURL: "https://issuer.example", Logger: st.Logger,
 		Logins:    logins,
 		Resources: st.Resources})
 	if err != nil {

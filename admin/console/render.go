@@ -45,6 +45,7 @@ var notices = map[string]string{
 	"signed-in":      "Welcome.",
 	"user-created":   "User created.",
 	"setup-complete": "Your administrator account is ready.",
+	"test-sent":      "A test event was queued for this webhook; its delivery shows in the log below.",
 }
 
 // securityHeaders are on every console answer: no script at all, no

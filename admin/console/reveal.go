@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// A new API key or client secret is shown once, on the page the action
+// A new API key, client secret or webhook signing secret is shown once, on the page the action
 // redirects to (POST → 303 → GET, so a reload never repeats the action).
 // It travels there sealed (AES-256-GCM, key derived from the system
 // secret) in a cookie scoped to /console/reveal that lives five minutes,
@@ -23,7 +23,8 @@ const (
 
 // revealed is a secret on its way to the page that shows it.
 type revealed struct {
-	// Kind is "apikey" or "client"; Action "created", "rolled" or "rotated".
+	// Kind is "apikey", "client" or "webhook"; Action "created", "rolled"
+	// or "rotated".
 	Kind    string `json:"k"`
 	Action  string `json:"a"`
 	ID      string `json:"i"`
@@ -85,8 +86,11 @@ func (cs *Server) revealPage(c *gin.Context) {
 		return
 	}
 	title, section := "API key", "apikeys"
-	if v.Kind == "client" {
+	switch v.Kind {
+	case "client":
 		title, section = "Client secret", "clients"
+	case "webhook":
+		title, section = "Webhook signing secret", "webhooks"
 	}
 	switch v.Action {
 	case "created":

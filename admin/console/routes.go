@@ -46,6 +46,17 @@ func (cs *Server) Mount(r gin.IRouter) {
 	a.GET("/clients/:id/delete", cs.confirmDeleteClient)
 	a.POST("/clients/:id/delete", cs.deleteClient)
 
+	a.GET("/webhooks", cs.webhookList)
+	a.POST("/webhooks", cs.createWebhook)
+	a.GET("/webhooks/:id", cs.webhook)
+	a.POST("/webhooks/:id", cs.updateWebhook)
+	a.POST("/webhooks/:id/rotate-secret", cs.rotateWebhookSecret)
+	a.POST("/webhooks/:id/test", cs.testWebhook)
+	a.POST("/webhooks/:id/redeliver", cs.redeliverWebhook)
+	a.GET("/webhooks/:id/deliveries/:delivery", cs.delivery)
+	a.GET("/webhooks/:id/delete", cs.confirmDeleteWebhook)
+	a.POST("/webhooks/:id/delete", cs.deleteWebhook)
+
 	a.GET("/users", cs.userList)
 	a.GET("/users/new", cs.newUserPage)
 	a.POST("/users", cs.createUser)

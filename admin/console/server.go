@@ -34,8 +34,12 @@ type Config struct {
 	Sessions *Sessions
 	// Secret derives the keys of the CSRF tokens and of the reveal cookie.
 	Secret keys.Secret
-	// Auditor records the console's own events (optional).
+	// Auditor records the console's own events, and the webhooks pages'
+	// changes in their transactions.
 	Auditor *store.Auditor
+	// Webhooks makes webhook secrets and wakes the deliveries
+	// (webhooks.Dispatcher).
+	Webhooks Webhooks
 	// PublicURL is the issuer, shown on every page.
 	PublicURL string
 	// Resources manages the RFC 8707 resource servers (nil: no resources
@@ -68,8 +72,9 @@ type Server struct {
 
 // New checks cfg and returns the console.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Clients == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Signing == nil || cfg.Sessions == nil {
-		return nil, errors.New("console: Store, Clients, Users, APIKeys, Signing and Sessions are required")
+	if cfg.Store == nil || cfg.Clients == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Signing == nil || cfg.Sessions == nil ||
+		cfg.Auditor == nil || cfg.Webhooks == nil {
+		return nil, errors.New("console: Store, Clients, Users, APIKeys, Signing, Sessions, Auditor and Webhooks are required")
 	}
 	if err := cfg.Secret.Validate(); err != nil {
 		return nil, err

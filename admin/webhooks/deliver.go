@@ -29,8 +29,8 @@ func (d *Dispatcher) attempt(ctx context.Context, w *store.Webhook, dl *store.De
 	start := d.cfg.Now()
 	began := time.Now()
 	status, excerpt, err := d.post(ctx, w, dl.Event, start)
-	if err != nil && ctx.Err() != nil {
-		return false // shutting down: not the receiver's failure
+	if err != nil && status == 0 && ctx.Err() != nil {
+		return false // cut short by a shutdown: not the receiver's failure
 	}
 	a := &store.Attempt{DeliveryID: dl.ID, AttemptedAt: store.Truncate(start), StatusCode: status,
 		Latency: time.Since(began), Response: excerpt}

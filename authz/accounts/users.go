@@ -55,6 +55,7 @@ type UserFinder interface {
 // an unknown username as for a wrong password, so timing does not reveal
 // which users exist. It returns the user, ErrBadCredentials, or the
 // store's failure: an unreachable database is never a wrong password.
+// ErrBusy when too many passwords are being checked at once.
 // The login page and the console both sign people in through it.
 func Authenticate(ctx context.Context, users UserFinder, username, password string) (*store.User, error) {
 	user, err := users.GetUserByUsername(ctx, username)
@@ -65,7 +66,10 @@ func Authenticate(ctx context.Context, users UserFinder, username, password stri
 	if err == nil {
 		hash = user.PasswordHash
 	}
-	ok, _ := CheckPassword(hash, password)
+	ok, cerr := CheckPasswordContext(ctx, hash, password)
+	if cerr != nil && !errors.Is(cerr, errBadHash) {
+		return nil, cerr // no turn to check it (ErrBusy, or ctx ended): not a wrong password
+	}
 	if err != nil || !ok || user.Disabled {
 		return nil, ErrBadCredentials
 	}
@@ -129,7 +133,7 @@ func (u *Users) Create(ctx context.Context, p UserParams) (*store.User, error) {
 	if len(probs) > 0 {
 		return nil, &store.ValidationError{Problems: probs}
 	}
-	hash, err := HashPassword(p.Password)
+	hash, err := HashPasswordContext(ctx, p.Password)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,8 @@ type Options struct {
 	TokenRate float64
 	// Observer is authz.Config.Observer (nil: none).
 	Observer authz.Observer
+	// RequirePAR is authz.Config.RequirePAR.
+	RequirePAR bool
 	// Now is the provider's clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -88,7 +90,7 @@ func New(t testing.TB, o Options) *Stack {
 	t.Cleanup(func() { apik.Close() })
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, Now: o.Now, Logger: quiet, Observer: o.Observer})
+		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet, Observer: o.Observer})
 	if err != nil {
 		t.Fatal(err)
 	}

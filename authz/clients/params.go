@@ -27,6 +27,17 @@ type Params struct {
 	// Resources are the RFC 8707 resources (absolute URIs without a
 	// fragment) the client may ask for; empty: any registered resource.
 	Resources []string
+	// PARRequired makes the client's authorization requests go through the
+	// pushed authorization request endpoint (RFC 9126 §6).
+	PARRequired bool
+}
+
+// ParamsOf returns the settings of c, to change some of them (Update).
+func ParamsOf(c *store.Client) Params {
+	return Params{Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Audience: c.Audience, Public: c.Public,
+		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
+		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources}
 }
 
 func (p Params) withDefaults() Params {
@@ -72,6 +83,9 @@ func (p Params) Validate() error {
 	}
 	if p.Public && p.PKCEOptional {
 		add("a public client cannot opt out of PKCE (RFC 9700 §2.1.1)")
+	}
+	if p.PARRequired && !has(GrantAuthorizationCode) {
+		add("par required needs the authorization_code grant (RFC 9126 applies to authorization requests)")
 	}
 	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) && !has(GrantDeviceCode) {
 		add("refresh_token needs authorization_code or %s", GrantDeviceCode)

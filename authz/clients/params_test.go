@@ -109,6 +109,11 @@ func TestParamsValidate(t *testing.T) {
 			p.Public, p.PKCEOptional = true, true
 			p.GrantTypes, p.RedirectURIs = []string{GrantAuthorizationCode}, []string{"https://a.example/cb"}
 		}, want: []string{"a public client cannot opt out of PKCE"}},
+		{name: "code flow requiring PAR", change: func(p *Params) {
+			p.GrantTypes, p.RedirectURIs, p.PARRequired = []string{GrantAuthorizationCode}, []string{"https://a.example/cb"}, true
+		}},
+		{name: "PAR required without the code flow", change: func(p *Params) { p.PARRequired = true },
+			want: []string{"par required needs the authorization_code grant"}},
 		{name: "token exchange", change: func(p *Params) { p.GrantTypes = []string{GrantTokenExchange} }},
 		{name: "public device client with refresh tokens", change: func(p *Params) {
 			p.Public, p.GrantTypes = true, []string{GrantDeviceCode, GrantRefreshToken}

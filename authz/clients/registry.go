@@ -56,7 +56,7 @@ func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string,
 		ID: r.cfg.NewID(), Name: p.Name, Public: p.Public, GrantTypes: p.GrantTypes, Scopes: p.Scopes,
 		RedirectURIs: p.RedirectURIs, PostLogoutRedirectURIs: p.PostLogoutRedirectURIs,
 		Audience: p.Audience, SkipConsent: p.SkipConsent, AccessTokenFormat: p.AccessTokenFormat,
-		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources,
+		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources, PARRequired: p.PARRequired,
 	}
 	var secret string
 	if !p.Public {
@@ -118,6 +118,7 @@ func (r *Registry) Update(ctx context.Context, id string, p Params) (*store.Clie
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
 	cl.Resources = p.Resources
+	cl.PARRequired = p.PARRequired
 	if err := r.commit(ctx, "client.updated", id, map[string]any{"name": cl.Name},
 		func(ctx context.Context) error { return r.cfg.Store.UpdateClient(ctx, cl) }); err != nil {
 		return nil, err

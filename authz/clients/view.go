@@ -26,6 +26,7 @@ type View struct {
 	Disabled               bool      `json:"disabled"`
 	PKCERequired           bool      `json:"pkce_required"`
 	Resources              []string  `json:"resources"` // RFC 8707; empty: any registered resource
+	PARRequired            bool      `json:"par_required"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -46,7 +47,7 @@ func NewView(c *store.Client, secret string) View {
 		GrantTypes: nonNil(c.GrantTypes), Scope: strings.Join(c.Scopes, " "), RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
-		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources),
+		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }

@@ -28,7 +28,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["client_credentials"],` +
 				`"scope":"read write","redirect_uris":[],"post_logout_redirect_uris":[],"audience":["api"],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"ES256",` +
-				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],` +
+				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],"par_required":false,` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
 		},
 		{
@@ -40,19 +40,19 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"none","grant_types":[],` +
 				`"scope":"","redirect_uris":["https://spa.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":true,"access_token_format":"opaque","id_token_signed_response_alg":"RS256",` +
-				`"disabled":false,"pkce_required":true,"resources":[],` +
+				`"disabled":false,"pkce_required":true,"resources":[],"par_required":false,` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T13:00:00Z"}`,
 		},
 		{
-			name: "disabled legacy client without PKCE",
-			client: store.Client{ID: "c3", Name: "legacy", SecretDigest: []byte("digest"), Disabled: true, PKCEOptional: true,
+			name: "disabled legacy client without PKCE, requiring PAR",
+			client: store.Client{ID: "c3", Name: "legacy", SecretDigest: []byte("digest"), Disabled: true, PKCEOptional: true, PARRequired: true,
 				GrantTypes: []string{GrantAuthorizationCode}, RedirectURIs: []string{"https://legacy.example/cb"},
 				AccessTokenFormat: "jwt", CreatedAt: at, UpdatedAt: at},
 			want: `{"client_id":"c3","client_name":"legacy","public":false,` +
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["authorization_code"],` +
 				`"scope":"","redirect_uris":["https://legacy.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"RS256",` +
-				`"disabled":true,"pkce_required":false,"resources":[],` +
+				`"disabled":true,"pkce_required":false,"resources":[],"par_required":true,` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
 		},
 	}

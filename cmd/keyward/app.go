@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type app struct {
 	// webhookRetryFor and webhookDisableAfter tune the dispatcher
 	// (--webhook-retry-for, --webhook-disable-after; 0 never disables).
 	webhookRetryFor, webhookDisableAfter time.Duration
+	// webhookClient delivers webhooks (traced when tracing is on).
+	webhookClient *http.Client
 }
 
 // build wires the services of serve through their constructors; obs
@@ -55,7 +58,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
-		Auditor: auditor, Logger: log, Observer: obs,
+		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs,
 	})
 	if err != nil {
 		apik.Close()
@@ -85,6 +88,9 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if a.webhookDisableAfter == 0 {
 		a.webhookDisableAfter = -1 // never
 	}
+	a.webhookClient = m.tracing.client(&http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, "webhook")
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
@@ -112,17 +118,9 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 	if err != nil {
 		return err
 	}
-	a.console, err = console.New(console.Config{
-		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
-		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, PublicURL: issuer, Logger: cfg.Logger,
-		Logins:    consoleLogins{obs},
-		Resources: cfg.Resources,
-	})
-	if err != nil {
-		return err
-	}
 	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
-		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Logger: cfg.Logger}
+		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Client: a.webhookClient,
+		Logger: cfg.Logger}
 	if obs != nil {
 		hooks.Observer = obs.webhooks
 		obs.webhooks.Outbox(func(ctx context.Context) (int, time.Duration, error) {
@@ -134,6 +132,15 @@ func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, o
 		}, cfg.Logger)
 	}
 	if a.webhooks, err = webhooks.New(hooks); err != nil {
+		return err
+	}
+	a.console, err = console.New(console.Config{
+		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
+		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
+		Logins:    consoleLogins{obs},
+		Resources: cfg.Resources,
+	})
+	if err != nil {
 		return err
 	}
 	cfg.Sessions, cfg.Webhooks = sessions, a.webhooks

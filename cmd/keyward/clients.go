@@ -33,7 +33,8 @@ func newClients(db database, secret keys.Secret, auditor *store.Auditor, onChang
 const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]... [--scope "a b"] [--redirect-uri URI]...
                               [--post-logout-redirect-uri URI]... [--public] [--audience A]...
                               [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
-                              [--pkce-optional] [--resource URI]...
+                              [--pkce-optional] [--resource URI]... [--par-required]
+       keyward clients update ID [any flag of create]   (only the flags given change; e.g. --par-required=false)
        keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
        keyward clients delete ID
@@ -54,7 +55,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		list  *listing
 	)
 	switch sub {
-	case "create":
+	case "create", "update":
 		fs.StringVar(&p.Name, "name", "", "display name (required)")
 		fs.StringArrayVar(&p.GrantTypes, "grant-type", nil, "client_credentials, authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange or urn:ietf:params:oauth:grant-type:device_code (repeatable)")
 		fs.StringVar(&scope, "scope", "", "space-separated scopes the client may request")
@@ -67,6 +68,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringVar(&p.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm (default RS256)")
 		fs.BoolVar(&p.PKCEOptional, "pkce-optional", false, "let a legacy confidential client skip PKCE (required by default)")
 		fs.StringArrayVar(&p.Resources, "resource", nil, "RFC 8707 resource the client may ask for (repeatable; none: any registered resource)")
+		fs.BoolVar(&p.PARRequired, "par-required", false, "refuse authorization requests not pushed first to /oauth2/par (RFC 9126)")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -100,6 +102,17 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 			return cliErr(err)
 		}
 		return m.emitClient(c, sec)
+	case "update":
+		cur, err := db.GetClient(ctx, pos[0])
+		if err != nil {
+			return cliErr(err)
+		}
+		up := updatedParams(cur, p, scope, fs.Changed)
+		c, err := svc.Update(ctx, pos[0], up)
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitClient(c, "")
 	case "list":
 		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.Client, string, error) {
 			return db.ListClients(ctx, store.Page{Limit: limit, Cursor: cursor})
@@ -176,4 +189,30 @@ func cliErr(err error) error {
 		return errors.New("already exists")
 	}
 	return err
+}
+
+// updatedParams is the settings of cur with those of the flags given
+// (changed) taken from p (and scope) instead.
+func updatedParams(cur *store.Client, p clients.Params, scope string, changed func(string) bool) clients.Params {
+	up := clients.ParamsOf(cur)
+	for flag, apply := range map[string]func(){
+		"name":                     func() { up.Name = p.Name },
+		"grant-type":               func() { up.GrantTypes = p.GrantTypes },
+		"scope":                    func() { up.Scopes = strings.Fields(scope) },
+		"redirect-uri":             func() { up.RedirectURIs = p.RedirectURIs },
+		"post-logout-redirect-uri": func() { up.PostLogoutRedirectURIs = p.PostLogoutRedirectURIs },
+		"public":                   func() { up.Public = p.Public },
+		"audience":                 func() { up.Audience = p.Audience },
+		"skip-consent":             func() { up.SkipConsent = p.SkipConsent },
+		"access-token-format":      func() { up.AccessTokenFormat = p.AccessTokenFormat },
+		"id-token-alg":             func() { up.IDTokenAlg = p.IDTokenAlg },
+		"pkce-optional":            func() { up.PKCEOptional = p.PKCEOptional },
+		"par-required":             func() { up.PARRequired = p.PARRequired },
+		"resource":                 func() { up.Resources = p.Resources },
+	} {
+		if changed(flag) {
+			apply()
+		}
+	}
+	return up
 }

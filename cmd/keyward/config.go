@@ -67,6 +67,9 @@ type Config struct {
 	// TokenRate is the per-client token-endpoint limit per second
 	// (negative: off).
 	TokenRate float64
+	// RequirePAR refuses authorization requests not pushed first to the
+	// PAR endpoint (RFC 9126), for every client.
+	RequirePAR bool
 	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
@@ -81,6 +84,10 @@ type Config struct {
 	// Cache-Control max-age), and so how long a next key is published
 	// before an on-demand rotation may promote it.
 	JWKSMaxAge time.Duration
+	// OTLPEndpoint is the base URL of an OTLP/HTTP collector that serve
+	// sends traces to (<URL>/v1/traces); "" exports nothing unless the
+	// standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables are set.
+	OTLPEndpoint string
 
 	// readErrs are problems met while reading the settings, kept for
 	// Validate*: environment values that do not parse (see applyEnv) and a
@@ -115,9 +122,11 @@ var settings = map[string]setting{
 	"webhook-retry-for":     {"webhook-retry-for", "KEYWARD_WEBHOOK_RETRY_FOR", "how long a failed webhook delivery is retried, with exponential backoff, before it is marked failed"},
 	"webhook-disable-after": {"webhook-disable-after", "KEYWARD_WEBHOOK_DISABLE_AFTER", "disable a webhook whose deliveries have all failed for this long (an audit event says so); 0 never disables"},
 	"token-rate-limit":      {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
+	"require-par":           {"require-par", "KEYWARD_REQUIRE_PAR", "refuse authorization requests not pushed first to /oauth2/par (RFC 9126), for every client; a client can require it alone (clients create --par-required)"},
 	"trusted-proxies":       {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":           {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
 	"jwks-max-age":          {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
+	"otlp-endpoint":         {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -148,7 +157,9 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WebhookRetryFor, "webhook-retry-for", webhooks.DefaultRetryFor, usage("webhook-retry-for"))
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
+	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 }
 
 // usage is the help text of a setting, naming its variable.
@@ -179,6 +190,8 @@ func (c *Config) applyEnv(fs *pflag.FlagSet) {
 				err = fmt.Errorf("%s: %q is not a duration (e.g. 1h, 30m)", s.env, v)
 			case "float64":
 				err = fmt.Errorf("%s: %q is not a number", s.env, v)
+			case "bool":
+				err = fmt.Errorf("%s: %q is not true or false", s.env, v)
 			default:
 				err = fmt.Errorf("%s: %w", s.env, err)
 			}
@@ -320,6 +333,7 @@ func (c *Config) ValidateServe() error {
 	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
+	errs = append(errs, c.validateTracing())
 	return errors.Join(errs...)
 }
 

@@ -23,6 +23,7 @@ type database interface {
 	store.Store
 	store.Events
 	keys.Store
+	keys.RateCounter
 	signing.Store
 	store.SecretChecker
 	Migrate(ctx context.Context) error

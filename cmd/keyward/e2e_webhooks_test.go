@@ -117,10 +117,10 @@ func TestWebhooksSurviveRestart(t *testing.T) {
 		call("POST", "/webhooks", map[string]any{"url": hookURL}, http.StatusCreated, &hook)
 		sink.secret.Store(hook.Secret)
 		call("POST", "/apikeys", map[string]any{"name": "by the api"}, http.StatusCreated, nil)
-		eventually(t, 10*time.Second, "a refused delivery", func() bool {
-			sink.mu.Lock()
-			defer sink.mu.Unlock()
-			return sink.failed > 0
+		eventually(t, 10*time.Second, "a refused attempt in the delivery log", func() bool {
+			var log struct{ Items []struct{ Attempts int } }
+			call("GET", "/webhooks/"+hook.ID+"/deliveries", nil, http.StatusOK, &log)
+			return len(log.Items) > 0 && log.Items[len(log.Items)-1].Attempts > 0
 		})
 		if code := s.stop(); code != 0 {
 			t.Fatalf("serve exit %d", code)

@@ -44,6 +44,8 @@ type env struct {
 	// issuerScheme is the scheme of serve's issuer: "http" when "", or
 	// "https" for a server behind TLS.
 	issuerScheme string
+	// configure, when set, adjusts serve's Main before it runs.
+	configure func(*Main)
 }
 
 func sqliteEnv(t *testing.T) *env { return &env{t: t, dataDir: t.TempDir()} }
@@ -124,6 +126,9 @@ func (e *env) serve(extra ...string) *server {
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: logs, Started: started,
 		PublicListener: pub, AdminListener: adm}
+	if e.configure != nil {
+		e.configure(m)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/keyward/keyward/store"
 )
@@ -46,9 +47,15 @@ type Main struct {
 	// (the stores' event listeners) write the same format. NewMain sets
 	// it; tests that run several Mains in one process leave it off.
 	SetDefaultLogger bool
+	// SpanExporter, when set, turns serve's tracing on and receives each
+	// span as it ends, instead of the OTLP endpoint (tests use the SDK's
+	// in-memory exporter).
+	SpanExporter sdktrace.SpanExporter
 
 	logger  *slog.Logger
 	closers []func() error
+	// tracing is serve's tracing, nil when off (startTracing).
+	tracing *tracing
 }
 
 // NewMain returns a Main on the process's standard streams.

@@ -71,7 +71,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 
 	metrics := newMetrics()
-	app, err := m.build(ctx, db, secret, metrics)
+	if m.tracing, err = m.startTracing(ctx, log); err != nil {
+		return err
+	}
+	app, err := m.build(ctx, m.tracing.database(db), secret, metrics)
 	if err != nil {
 		return err
 	}
@@ -82,6 +85,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := pub.SetTrustedProxies(m.Config.proxies()); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
+	pub.Use(m.tracing.middleware("public")...)
 	pub.Use(accessLog(log, "public", metrics.requests), gin.CustomRecovery(recovered(log)))
 	pub.ContextWithFallback = true
 	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -92,6 +96,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := adm.SetTrustedProxies(m.Config.proxies()); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
+	adm.Use(m.tracing.middleware("admin")...)
 	adm.Use(accessLog(log, "admin", metrics.requests), gin.CustomRecovery(recovered(log)))
 	adm.ContextWithFallback = true
 	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -133,6 +138,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	stopBG()
 	<-bgDone
 	app.close()
+	if err := m.tracing.close(); err != nil {
+		log.Warn(err.Error())
+	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}

@@ -25,6 +25,7 @@ func sampleClient(id string) *store.Client {
 		IDTokenAlg:             "ES256",
 		PKCEOptional:           true,
 		Resources:              []string{"https://api.example/orders", "urn:example:inventory"},
+		PARRequired:            true,
 	}
 }
 
@@ -44,7 +45,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatalf("GetClient:\n got %+v\nwant %+v", got, c)
 	}
 	c.Name, c.Public, c.SecretDigest, c.Scopes = "Renamed", true, nil, nil
-	c.Disabled, c.PKCEOptional, c.Resources = true, false, []string{"https://mcp.example/mcp"}
+	c.Disabled, c.PKCEOptional, c.Resources, c.PARRequired = true, false, []string{"https://mcp.example/mcp"}, false
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
-		!reflect.DeepEqual(got.Resources, c.Resources) {
+		got.PARRequired || !reflect.DeepEqual(got.Resources, c.Resources) {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {

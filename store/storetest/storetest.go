@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Expiry", testTokensExpiry},
 		{"Tokens/Subject", testTokensSubject},
 		{"Tokens/Batch", testTokensBatch},
+		{"Tokens/PushedRequests", testTokensPushedRequests},
 		{"Revocation", testRevocation},
 		{"Consents", testConsents},
 		{"BrowserSessions", testBrowserSessions},

@@ -1,0 +1,141 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/store"
+)
+
+// TestHashGate: at most limit hashes run at once, queue more wait for a
+// turn, and the rest are refused with ErrBusy at once; a waiter gives up
+// when its wait or its context ends. (Not parallel: the gate is the
+// process's.)
+func TestHashGate(t *testing.T) {
+	LimitHashing(2, 3, time.Minute)
+	t.Cleanup(func() { LimitHashing(0, 0, 0) })
+
+	const n = 12
+	var (
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		ok, busy   int
+		start      = make(chan struct{})
+		otherError error
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := HashPassword("correct horse battery")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, ErrBusy):
+				busy++
+			default:
+				otherError = err
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if otherError != nil {
+		t.Fatal(otherError)
+	}
+	if peak := HashPeak(); peak > 2 {
+		t.Fatalf("%d hashes ran at once, limit 2", peak)
+	}
+	// Two run, three wait (long enough for their turn), the rest are
+	// refused; a goroutine scheduled after the first finished may get a
+	// turn too, so at least 5 succeed.
+	if ok < 5 || ok+busy != n || busy == 0 {
+		t.Fatalf("%d hashed, %d busy; want at least 5 hashed and the rest busy", ok, busy)
+	}
+
+	// A full gate with no queue refuses at once; a waiter whose wait or
+	// context ends gives up.
+	LimitHashing(1, -1, time.Second)
+	release := HoldHashTurns(1)
+	if _, err := CheckPassword(equalizerHash(), "x"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("full gate, no queue: %v", err)
+	}
+	release()
+	if ok, err := CheckPassword(equalizerHash(), "keyward-timing-equalizer"); err != nil || ok {
+		t.Fatalf("after release: %v %v (the equalizer matches no password)", ok, err)
+	}
+	LimitHashing(1, 1, 50*time.Millisecond)
+	release = HoldHashTurns(1)
+	defer release()
+	began := time.Now()
+	if _, err := HashPassword("correct horse battery"); !errors.Is(err, ErrBusy) || time.Since(began) < 50*time.Millisecond {
+		t.Fatalf("waiter: %v after %v", err, time.Since(began))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := HashPasswordContext(ctx, "correct horse battery"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v", err)
+	}
+	if _, err := Authenticate(ctx, finder{}, "nobody", "whatever1"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Authenticate with no turn: %v, want the context's error, never bad credentials", err)
+	}
+}
+
+type finder struct{}
+
+func (finder) GetUserByUsername(context.Context, string) (*store.User, error) {
+	return nil, store.ErrNotFound
+}
+
+// BenchmarkParallelLogins checks 100 sign-ins at once, as issue 14 asks:
+// the gate keeps the hashes running at once near the core count, so the
+// heap stays far under 512 MiB (reported as peak-MiB) while all of them
+// are answered.
+func BenchmarkParallelLogins(b *testing.B) {
+	LimitHashing(0, 200, time.Minute)
+	b.Cleanup(func() { LimitHashing(0, 0, 0) })
+	hash, err := HashPassword("correct horse battery")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var peak uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+	}()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if ok, err := CheckPassword(hash, "correct horse battery"); err != nil || !ok {
+					b.Error(ok, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	close(stop)
+	<-sampled
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+	b.ReportMetric(float64(HashPeak()), "peak-hashes")
+}
