@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/keyward/keyward/admin/webhooks"
+	"github.com/keyward/keyward/admin/webhooks/webhookstest"
 )
 
 // hookSink is a webhook receiver that answers 503 while down and counts,
@@ -26,6 +27,7 @@ type hookSink struct {
 	mu     sync.Mutex
 	ok     map[string]int // webhook-id → 2xx answers
 	failed int            // 503 answers
+	got    []webhookstest.Delivery
 }
 
 func newHookSink(t *testing.T) (*hookSink, string) {
@@ -47,6 +49,7 @@ func newHookSink(t *testing.T) (*hookSink, string) {
 			return
 		}
 		h.ok[r.Header.Get(webhooks.IDHeader)]++
+		h.got = append(h.got, webhookstest.NewDelivery(secret, r.Header, body))
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
@@ -100,8 +103,8 @@ func adminAPI(t *testing.T, s *server, ops clientInfo) func(method, path string,
 // while the server records events, stays down across a server restart
 // and while the CLI (no server running) makes changes, then comes back:
 // it receives every audit event recorded since the webhook was created,
-// each webhook-id accepted exactly once, each verified as Standard
-// Webhooks specifies.
+// each webhook-id accepted exactly once, each verified by Keyward's
+// Verify and by the official Standard Webhooks library (npm).
 func TestWebhooksSurviveRestart(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
@@ -172,6 +175,15 @@ func TestWebhooksSurviveRestart(t *testing.T) {
 		for id, n := range sink.accepted() {
 			if n != 1 {
 				t.Errorf("webhook-id %s accepted %d times", id, n)
+			}
+		}
+		// And the official Standard Webhooks library agrees with every one.
+		sink.mu.Lock()
+		got := append([]webhookstest.Delivery(nil), sink.got...)
+		sink.mu.Unlock()
+		for i, r := range webhookstest.Official(t).Verify(t, got) {
+			if !r.OK {
+				t.Errorf("the official verifier refuses delivery %s: %s", got[i].Headers["Webhook-Id"], r.Error)
 			}
 		}
 		var log struct {
