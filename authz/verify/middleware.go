@@ -21,6 +21,7 @@ type options struct {
 	introspect bool
 	realm      string
 	keyHeader  string
+	resource   *ProtectedResourceMetadata
 }
 
 // WithScopes requires every one of scopes (403 insufficient_scope otherwise).
@@ -42,6 +43,20 @@ func WithIntrospection() Option { return func(o *options) { o.introspect = true 
 
 // WithRealm adds realm="…" to the WWW-Authenticate challenges (RFC 6750 §3).
 func WithRealm(realm string) Option { return func(o *options) { o.realm = realm } }
+
+// WithResourceMetadata makes the token middleware protect meta.Resource
+// (RFC 9728): a token whose aud does not include it is refused
+// (ErrAudience), and every challenge of the default answer carries
+// resource_metadata="<meta.MetadataURL()>" (RFC 9728 §5.1), so a client
+// that knows only the resource's URL can discover where to get a token.
+// Serve meta itself at meta.WellKnownPath(). It panics when meta does not
+// Validate, a mistake of the program.
+func WithResourceMetadata(meta *ProtectedResourceMetadata) Option {
+	if err := meta.Validate(); err != nil {
+		panic(err)
+	}
+	return func(o *options) { o.resource = meta }
+}
 
 // WithAPIKeyHeader names the request header an API-key middleware reads
 // the key from, instead of X-API-Key. With either, "Authorization: Bearer
@@ -111,6 +126,9 @@ func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			claims, err := tokenFor(r, check)
+			if err == nil && o.resource != nil {
+				err = o.resource.CheckAudience(claims)
+			}
 			if err == nil {
 				err = checkScopes(o.scopes, claims.HasScope)
 			}
@@ -177,7 +195,11 @@ func (o *options) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		o.onError(w, r, err)
 		return
 	}
-	writeError(w, err, o.realm)
+	metadata := ""
+	if o.resource != nil {
+		metadata = o.resource.MetadataURL()
+	}
+	writeError(w, err, o.realm, metadata)
 }
 
 // bearer extracts the token of an "Authorization: Bearer" header; the

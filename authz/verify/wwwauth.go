@@ -26,12 +26,17 @@ import (
 //     saying nothing about the cause.
 //
 // Every answer has Cache-Control: no-store.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) { writeError(w, err, "") }
+func WriteError(w http.ResponseWriter, r *http.Request, err error) { writeError(w, err, "", "") }
 
-func writeError(w http.ResponseWriter, err error, realm string) {
+// writeError is WriteError with realm and resource_metadata (RFC 9728
+// §5.1) in the challenges when they are not "".
+func writeError(w http.ResponseWriter, err error, realm, metadata string) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	challenge := func(params ...string) {
+		if metadata != "" {
+			params = append([]string{"resource_metadata=" + quote(metadata)}, params...)
+		}
 		if realm != "" {
 			params = append([]string{"realm=" + quote(realm)}, params...)
 		}
