@@ -14,6 +14,7 @@ import (
 
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/store"
 )
 
@@ -35,6 +36,8 @@ type deviceFlow struct {
 	interval time.Duration
 	auditor  *store.Auditor
 	log      *slog.Logger
+	// resources checks RFC 8707 resource parameters.
+	resources *resourceIndicators
 }
 
 // deviceAuthResponse is the device authorization response (RFC 8628 §3.2).
@@ -94,14 +97,39 @@ func (d *deviceFlow) authorize(c *gin.Context) {
 	}
 	scopes = slices.Compact(slices.Sorted(slices.Values(scopes)))
 	audience := fosite.GetAudiences(r.PostForm)
-	if err := fosite.DefaultAudienceMatchingStrategy(client.GetAudience(), audience); err != nil {
+	cl := client.(*fositeClient).c
+	if err := checkAudienceParam(cl, audience); err != nil {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The client may not request one of the audiences asked for.")
 		return
 	}
-	if len(audience) == 0 {
+	// RFC 8707 resources, as at the authorization endpoint: they are the
+	// grant's, and the token requests get (or narrow) them.
+	uris, err := requestedResources(r.PostForm)
+	if err == nil && len(uris) > 0 {
+		var set *resources.Set
+		if set, err = d.resources.check(c.Request.Context(), cl, uris); err == nil {
+			for _, s := range scopes {
+				if !set.Accepts(uris, s) {
+					oauthError(c, http.StatusBadRequest, "invalid_scope", "The scope "+s+" is not one the requested resources accept.")
+					return
+				}
+			}
+		}
+	}
+	if err != nil {
+		if storeFailure(err) {
+			d.log.Warn("device authorization: store unavailable", "err", err)
+			unavailable(c)
+			return
+		}
+		e := fosite.ErrorToRFC6749Error(err)
+		oauthError(c, http.StatusBadRequest, e.ErrorField, e.GetDescription())
+		return
+	}
+	if len(audience) == 0 && len(uris) == 0 {
 		audience = client.GetAudience()
 	}
-	resp, err := d.start(c, client.GetID(), scopes, audience)
+	resp, err := d.start(c, client.GetID(), scopes, audience, uris)
 	if err != nil {
 		d.log.Warn("device authorization: store unavailable", "err", err)
 		unavailable(c)
@@ -115,7 +143,7 @@ func (d *deviceFlow) authorize(c *gin.Context) {
 // start stores a new pending grant and returns the answer for the device.
 // A user code already taken (by a live or not yet pruned grant) is drawn
 // again.
-func (d *deviceFlow) start(c *gin.Context, clientID string, scopes, audience []string) (*deviceAuthResponse, error) {
+func (d *deviceFlow) start(c *gin.Context, clientID string, scopes, audience, resources []string) (*deviceAuthResponse, error) {
 	ctx := c.Request.Context()
 	now := store.Truncate(d.now())
 	for range 5 {
@@ -128,7 +156,7 @@ func (d *deviceFlow) start(c *gin.Context, clientID string, scopes, audience []s
 			return nil, err
 		}
 		g := &store.DeviceGrant{DeviceCodeDigest: d.codes.deviceDigest(device), UserCodeDigest: d.codes.userDigest(user),
-			ClientID: clientID, Scopes: scopes, Audience: audience, Interval: d.interval,
+			ClientID: clientID, Scopes: scopes, Audience: audience, Resources: resources, Interval: d.interval,
 			CreatedAt: now, ExpiresAt: now.Add(d.ttl)}
 		err = d.store.CreateDeviceGrant(ctx, g)
 		if errors.Is(err, store.ErrConflict) {

@@ -133,6 +133,9 @@ func (h *deviceGrantHandler) HandleTokenEndpointRequest(ctx context.Context, r f
 func (h *deviceGrantHandler) session(ctx context.Context, r fosite.AccessRequester, g *store.DeviceGrant, now time.Time) *Session {
 	sess := NewSession(g.UserID)
 	sess.UserID = g.UserID
+	// The grant's RFC 8707 resources: the token request gets them (or
+	// the ones it names among them), and so do its refreshes.
+	sess.GrantResources = g.Resources
 	claims := sess.IDTokenClaims()
 	claims.Subject = g.UserID
 	claims.Issuer = h.issuer

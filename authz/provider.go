@@ -294,7 +294,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.device = &deviceFlow{issuer: cfg.Issuer, now: now, store: cfg.Store, auth: p.auth,
 		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
 		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
-		auditor: cfg.Auditor, log: cfg.Logger}
+		auditor: cfg.Auditor, log: cfg.Logger, resources: ri}
 	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR); err != nil {
 		return nil, err

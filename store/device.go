@@ -30,7 +30,10 @@ type DeviceGrant struct {
 	ClientID       string
 	Scopes         []string
 	Audience       []string
-	Status         DeviceStatus
+	// Resources are the RFC 8707 resources the request named: the
+	// grant's, which its token requests may narrow.
+	Resources []string
+	Status    DeviceStatus
 	// UserID is the user who approved or denied ("" while pending).
 	UserID string
 	// AuthTime is when that user signed in (the ID token's auth_time).

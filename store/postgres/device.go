@@ -9,19 +9,19 @@ import (
 )
 
 const deviceColumns = `device_code_digest, user_code_digest, client_id, scopes, audience, status,
-	user_id, auth_time, interval_micros, last_polled_at, created_at, expires_at, decided_at, redeemed_at`
+	user_id, auth_time, interval_micros, last_polled_at, created_at, expires_at, decided_at, redeemed_at, resources`
 
 func scanDeviceGrant(s scanner, extra ...any) (*store.DeviceGrant, error) {
 	var (
 		g                                   store.DeviceGrant
-		scopes, audience                    []byte
+		scopes, audience, resources         []byte
 		status                              string
 		userID                              *string
 		authTime, polled, decided, redeemed *time.Time
 		interval                            int64
 	)
 	dest := append([]any{&g.DeviceCodeDigest, &g.UserCodeDigest, &g.ClientID, &scopes, &audience, &status,
-		&userID, &authTime, &interval, &polled, &g.CreatedAt, &g.ExpiresAt, &decided, &redeemed}, extra...)
+		&userID, &authTime, &interval, &polled, &g.CreatedAt, &g.ExpiresAt, &decided, &redeemed, &resources}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return nil, mapErr(err)
 	}
@@ -29,6 +29,9 @@ func scanDeviceGrant(s scanner, extra ...any) (*store.DeviceGrant, error) {
 		return nil, err
 	}
 	if err := parseList(audience, &g.Audience); err != nil {
+		return nil, err
+	}
+	if err := parseList(resources, &g.Resources); err != nil {
 		return nil, err
 	}
 	g.Status = store.DeviceStatus(status)
@@ -49,9 +52,9 @@ func (d *DB) CreateDeviceGrant(ctx context.Context, g *store.DeviceGrant) error 
 	}
 	g.Status = store.DevicePending
 	_, err := d.q(ctx).Exec(ctx, `INSERT INTO device_grants (device_code_digest, user_code_digest,
-		client_id, scopes, audience, status, interval_micros, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)`,
-		g.DeviceCodeDigest, g.UserCodeDigest, g.ClientID, list(g.Scopes), list(g.Audience),
+		client_id, scopes, audience, resources, status, interval_micros, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9)`,
+		g.DeviceCodeDigest, g.UserCodeDigest, g.ClientID, list(g.Scopes), list(g.Audience), list(g.Resources),
 		g.Interval.Microseconds(), g.CreatedAt, g.ExpiresAt)
 	return mapErr(err)
 }

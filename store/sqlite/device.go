@@ -10,18 +10,18 @@ import (
 )
 
 const deviceColumns = `device_code_digest, user_code_digest, client_id, scopes, audience, status,
-	user_id, auth_time, interval_micros, last_polled_at, created_at, expires_at, decided_at, redeemed_at`
+	user_id, auth_time, interval_micros, last_polled_at, created_at, expires_at, decided_at, redeemed_at, resources`
 
 func scanDeviceGrant(s scanner, extra ...any) (*store.DeviceGrant, error) {
 	var (
 		g                                   store.DeviceGrant
-		scopes, audience, status            string
+		scopes, audience, status, resources string
 		userID                              sql.NullString
 		authTime, polled, decided, redeemed sql.NullInt64
 		interval, created, expires          int64
 	)
 	dest := append([]any{&g.DeviceCodeDigest, &g.UserCodeDigest, &g.ClientID, &scopes, &audience, &status,
-		&userID, &authTime, &interval, &polled, &created, &expires, &decided, &redeemed}, extra...)
+		&userID, &authTime, &interval, &polled, &created, &expires, &decided, &redeemed, &resources}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return nil, mapErr(err)
 	}
@@ -29,6 +29,9 @@ func scanDeviceGrant(s scanner, extra ...any) (*store.DeviceGrant, error) {
 		return nil, err
 	}
 	if err := parseList(audience, &g.Audience); err != nil {
+		return nil, err
+	}
+	if err := parseList(resources, &g.Resources); err != nil {
 		return nil, err
 	}
 	g.Status, g.UserID = store.DeviceStatus(status), userID.String
@@ -46,9 +49,9 @@ func (d *DB) CreateDeviceGrant(ctx context.Context, g *store.DeviceGrant) error 
 	}
 	g.Status = store.DevicePending
 	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO device_grants (device_code_digest, user_code_digest,
-		client_id, scopes, audience, status, interval_micros, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
-		g.DeviceCodeDigest, g.UserCodeDigest, g.ClientID, list(g.Scopes), list(g.Audience),
+		client_id, scopes, audience, resources, status, interval_micros, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+		g.DeviceCodeDigest, g.UserCodeDigest, g.ClientID, list(g.Scopes), list(g.Audience), list(g.Resources),
 		g.Interval.Microseconds(), micros(g.CreatedAt), micros(g.ExpiresAt))
 	return mapErr(err)
 }

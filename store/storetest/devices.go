@@ -29,6 +29,7 @@ func testDevicesLifecycle(t *testing.T, s store.Store) {
 	}
 	now := time.Now()
 	g := sampleDeviceGrant("dev1", "user1", "c", now)
+	g.Resources = []string{"https://api.example/orders", "urn:example:inventory"}
 	if err := s.CreateDeviceGrant(ctx(), g); err != nil {
 		t.Fatal(err)
 	}
