@@ -44,6 +44,9 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 	}
 	ctx = cliContext(ctx)
 	sub, args := args[0], args[1:]
+	if m.groupHelp(sub, apikeysUsage) {
+		return nil
+	}
 	fs := m.flags("apikeys " + sub)
 	var (
 		p                      keys.CreateParams

@@ -175,3 +175,26 @@ func TestDatabaseProblemsExit2(t *testing.T) {
 		t.Errorf("migrate on PostgreSQL without --secret: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestGroupHelp: "keyward GROUP --help" (or -h, help) prints the group's
+// usage to standard output and exits 0, where it used to call --help an
+// unknown subcommand; the top-level usage names every group and
+// healthcheck.
+func TestGroupHelp(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	for group, want := range map[string]string{
+		"clients": "keyward clients create", "apikeys": "keyward apikeys create", "resources": "keyward resources create",
+		"keys": "keyward keys rotate", "users": "keyward users create",
+	} {
+		for _, flag := range []string{"--help", "-h", "help"} {
+			code, out, errs := e.run("", group, flag)
+			if code != 0 || !strings.Contains(out, want) || errs != "" {
+				t.Errorf("keyward %s %s: exit %d, stdout %.80q, stderr %.80q", group, flag, code, out, errs)
+			}
+		}
+	}
+	if !strings.Contains(topUsage, "keyward healthcheck") || !strings.Contains(topUsage, "update|list|get|delete|disable|enable") {
+		t.Errorf("top-level usage:\n%s", topUsage)
+	}
+}

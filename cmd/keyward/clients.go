@@ -48,6 +48,9 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	}
 	ctx = cliContext(ctx)
 	sub, args := args[0], args[1:]
+	if m.groupHelp(sub, clientsUsage) {
+		return nil
+	}
 	fs := m.flags("clients " + sub)
 	var (
 		p     clients.Params

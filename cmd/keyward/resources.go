@@ -34,6 +34,9 @@ func (m *Main) resources(ctx context.Context, args []string) error {
 	}
 	ctx = cliContext(ctx)
 	sub, args := args[0], args[1:]
+	if m.groupHelp(sub, resourcesUsage) {
+		return nil
+	}
 	fs := m.flags("resources " + sub)
 	var (
 		p     resources.Params

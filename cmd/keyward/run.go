@@ -71,18 +71,31 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// groupHelp prints a command group's usage to standard output when its
+// subcommand is --help, -h or help ("keyward clients --help"), and
+// reports whether it did: asking for help is no mistake.
+func (m *Main) groupHelp(sub, usage string) bool {
+	switch sub {
+	case "--help", "-h", "help":
+		fmt.Fprintln(m.Stdout, usage)
+		return true
+	}
+	return false
+}
+
 const topUsage = `Keyward — OAuth2 / OpenID Connect authorization server with API keys.
 
 Usage:
   keyward serve      start the server (SQLite under --data-dir unless --database-url)
   keyward migrate    apply pending database migrations and exit
   keyward version    print the version
-  keyward clients    create|list|get|delete|rotate-secret OAuth2 clients
+  keyward clients    create|update|list|get|delete|disable|enable|rotate-secret OAuth2 clients
   keyward users      create users
   keyward apikeys    create|list|get|revoke|roll API keys
   keyward resources  create|list|delete resource servers (RFC 8707 resource indicators)
   keyward keys       list|rotate|import|revoke signing keys
   keyward bench      loopback load test of the token, introspection and API-key paths
+  keyward healthcheck  exit 0 when a running server answers /readyz (for containers)
 
 Run "keyward COMMAND --help" for a command's settings.
 `

@@ -23,6 +23,9 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	}
 	ctx = cliContext(ctx)
 	sub, args := args[0], args[1:]
+	if m.groupHelp(sub, keysUsage) {
+		return nil
+	}
 	fs := m.flags("keys " + sub)
 	var alg, file, state string
 	var force bool

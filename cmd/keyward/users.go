@@ -13,6 +13,9 @@ const usersUsage = `usage: keyward users create --username U --password-stdin [-
 
 // users is "keyward users …".
 func (m *Main) users(ctx context.Context, args []string) error {
+	if len(args) > 0 && m.groupHelp(args[0], usersUsage) {
+		return nil
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usagef("%s", usersUsage)
 	}
