@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +27,7 @@ const openidClientVersion = "6.8.9"
 // x/oauth2 test runs both engines.
 func TestE2EDeviceGrantOpenIDClient(t *testing.T) {
 	t.Parallel()
-	node, modules := openidClient(t)
+	node, modules := npmPackage(t, "openid-client", openidClientVersion)
 	browserCtx := startChromium(t)
 	e := sqliteEnv(t)
 	alice := e.newUser("alice", "correct horse battery staple", "alice@example.com", "Alice Liddell")
@@ -188,60 +186,4 @@ func (r *openIDClientRun) wait(t *testing.T) {
 	if err := r.cmd.Wait(); err != nil {
 		t.Errorf("node: %v", err)
 	}
-}
-
-// openidClient returns the node program and a node_modules folder with
-// openid-client@openidClientVersion, installed with npm on the first run
-// into the user cache dir and kept there. Without node or npm, or when
-// npm cannot install, the test fails when CI=true and is skipped otherwise.
-func openidClient(t *testing.T) (node, modules string) {
-	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format+" (CI=true: not skipped)", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("Node.js (node) is not installed: %v", err)
-	}
-	dir := filepath.Join(t.TempDir(), "npm")
-	if cache, err := os.UserCacheDir(); err == nil {
-		dir = filepath.Join(cache, "keyward-test", "openid-client@"+openidClientVersion)
-	}
-	modules = filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "openid-client", "package.json")); err == nil {
-		return node, modules
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		unavailable("npm is not installed: %v", err)
-	}
-	// Install beside dir, then rename: a concurrent run never sees half
-	// an install.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".install-*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, npm, "install", "--prefix", tmp, "--no-audit", "--no-fund",
-		"--no-update-notifier", "openid-client@"+openidClientVersion).CombinedOutput()
-	if err != nil {
-		unavailable("npm install openid-client@%s: %v\n%s", openidClientVersion, err, out)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(modules, "openid-client", "package.json")); statErr != nil {
-			t.Fatalf("%v (remove %s to install again)", err, dir)
-		}
-	}
-	return node, modules
 }

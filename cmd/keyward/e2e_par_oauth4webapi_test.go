@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +25,8 @@ const oauth4webapiVersion = "3.8.8"
 // requires PAR and for a public one.
 func TestE2EPAROauth4webapi(t *testing.T) {
 	t.Parallel()
-	node, lib := oauth4webapi(t)
+	node, modules := npmPackage(t, "oauth4webapi", oauth4webapiVersion)
+	lib := filepath.Join(modules, "oauth4webapi", "build", "index.js")
 	e := sqliteEnv(t)
 	alice := e.newUser("alice", "correct horse battery", "alice@example.com", "Alice Liddell")
 	conf := e.newClient("--name", "Bank", "--grant-type", "authorization_code", "--scope", "openid profile",
@@ -93,63 +92,4 @@ func TestE2EPAROauth4webapi(t *testing.T) {
 			t.Errorf("%s: the request_uri worked twice: %d", c.ClientID, p.status)
 		}
 	}
-}
-
-// oauth4webapi returns node and the path of oauth4webapi's build/index.js,
-// installed with npm on the first run into the user cache dir and kept
-// there. Without node or npm, or when npm cannot install, the test fails
-// when CI=true and is skipped otherwise.
-func oauth4webapi(t *testing.T) (node, lib string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		npmUnavailable(t, "Node.js (node) is not installed: %v", err)
-	}
-	dir := filepath.Join(t.TempDir(), "npm")
-	if cache, err := os.UserCacheDir(); err == nil {
-		dir = filepath.Join(cache, "keyward-test", "oauth4webapi@"+oauth4webapiVersion)
-	}
-	lib = filepath.Join(dir, "node_modules", "oauth4webapi", "build", "index.js")
-	if _, err := os.Stat(lib); err == nil {
-		return node, lib
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		npmUnavailable(t, "npm is not installed: %v", err)
-	}
-	// Install beside dir, then rename: a concurrent run never sees half
-	// an install.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".install-*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, npm, "install", "--prefix", tmp, "--no-audit", "--no-fund",
-		"--no-update-notifier", "oauth4webapi@"+oauth4webapiVersion).CombinedOutput()
-	if err != nil {
-		npmUnavailable(t, "npm install oauth4webapi@%s: %v\n%s", oauth4webapiVersion, err, out)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(lib); statErr != nil {
-			t.Fatalf("%v (remove %s to install again)", err, dir)
-		}
-	}
-	return node, lib
-}
-
-// npmUnavailable fails the test when CI=true, and skips it otherwise.
-func npmUnavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...) + "; the oauth4webapi client needs Node.js and npm"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + " (CI=true: not skipped)")
-	}
-	t.Skip(msg)
 }
