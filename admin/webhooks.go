@@ -15,14 +15,15 @@ import (
 	"github.com/keyward/keyward/store"
 )
 
-// Webhooks is the delivery side of the webhooks resource
-// (webhooks.Dispatcher).
+// Webhooks makes the changes to webhooks (webhooks.Dispatcher): each in one
+// transaction with its audit event, shared with the console.
 type Webhooks interface {
-	// NewSecret returns a new signing secret for the webhook id, to show
-	// once, and its sealed form, to store.
-	NewSecret(id string) (secret string, sealed []byte)
-	// Changed tells every instance that the webhooks changed.
-	Changed(ctx context.Context)
+	Create(ctx context.Context, w *store.Webhook) (secret string, err error)
+	Update(ctx context.Context, id string, edit func(*store.Webhook) error) (*store.Webhook, error)
+	Delete(ctx context.Context, id string) error
+	RotateSecret(ctx context.Context, id string, overlap time.Duration) (*store.Webhook, string, error)
+	Redeliver(ctx context.Context, id, eventID string, since time.Time) (int, error)
+	SendTest(ctx context.Context, id string) error
 }
 
 var _ Webhooks = (*webhooks.Dispatcher)(nil)
@@ -58,22 +59,13 @@ func (s *Server) createWebhook(c *gin.Context) {
 		invalid(c, probs...)
 		return
 	}
-	secret, sealed := s.cfg.Webhooks.NewSecret(w.ID)
-	w.Secret = sealed
-	ctx := c.Request.Context()
-	if err := s.recorded(ctx, "webhook.created", w.ID, webhookData(w), func(ctx context.Context) error {
-		return s.cfg.Store.CreateWebhook(ctx, w)
-	}); err != nil {
+	secret, err := s.cfg.Webhooks.Create(c.Request.Context(), w)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.cfg.Webhooks.Changed(ctx)
 	c.Header("Location", c.Request.URL.Path+"/"+w.ID)
 	c.JSON(http.StatusCreated, newWebhookView(w, secret))
-}
-
-func webhookData(w *store.Webhook) map[string]any {
-	return map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled}
 }
 
 // getWebhook is GET /webhooks/{id}.
@@ -92,41 +84,27 @@ func (s *Server) patchWebhook(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	ctx := c.Request.Context()
-	var w *store.Webhook
-	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		var err error
-		if w, err = s.cfg.Store.GetWebhook(ctx, c.Param("id")); err != nil {
-			return err
-		}
+	w, err := s.cfg.Webhooks.Update(c.Request.Context(), c.Param("id"), func(w *store.Webhook) error {
 		in.apply(w)
 		if probs := validateWebhook(w); len(probs) > 0 {
 			return &store.ValidationError{Problems: probs}
 		}
-		if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
-			return err
-		}
-		return s.cfg.Auditor.Record(ctx, "webhook.updated", w.ID, webhookData(w))
+		return nil
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.cfg.Webhooks.Changed(ctx)
 	c.JSON(http.StatusOK, newWebhookView(w, ""))
 }
 
 // deleteWebhook is DELETE /webhooks/{id}: 204. Its deliveries and their
 // log go with it.
 func (s *Server) deleteWebhook(c *gin.Context) {
-	ctx, id := c.Request.Context(), c.Param("id")
-	if err := s.recorded(ctx, "webhook.deleted", id, nil, func(ctx context.Context) error {
-		return s.cfg.Store.DeleteWebhook(ctx, id)
-	}); err != nil {
+	if err := s.cfg.Webhooks.Delete(c.Request.Context(), c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.cfg.Webhooks.Changed(ctx)
 	c.Status(http.StatusNoContent)
 }
 
@@ -154,29 +132,11 @@ func (s *Server) rotateWebhookSecret(c *gin.Context) {
 		invalid(c, "overlap: between 0s and 30d")
 		return
 	}
-	ctx := c.Request.Context()
-	var (
-		w      *store.Webhook
-		secret string
-	)
-	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		var err error
-		if w, err = s.cfg.Store.GetWebhook(ctx, c.Param("id")); err != nil {
-			return err
-		}
-		var sealed []byte
-		secret, sealed = s.cfg.Webhooks.NewSecret(w.ID)
-		webhooks.Rotate(w, sealed, overlap, time.Now())
-		if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
-			return err
-		}
-		return s.cfg.Auditor.Record(ctx, "webhook.secret_rotated", w.ID, map[string]any{"overlap": overlap.String()})
-	})
+	w, secret, err := s.cfg.Webhooks.RotateSecret(c.Request.Context(), c.Param("id"), overlap)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.cfg.Webhooks.Changed(ctx)
 	c.JSON(http.StatusOK, newWebhookView(w, secret))
 }
 
@@ -244,22 +204,13 @@ func (s *Server) redeliver(c *gin.Context) {
 	var (
 		eventID string
 		since   time.Time
-		n       int
 	)
-	data := map[string]any{}
 	if in.EventID != nil {
-		eventID, data["event_id"] = *in.EventID, *in.EventID
+		eventID = *in.EventID
 	} else {
-		since, data["since"] = *in.Since, *in.Since
+		since = *in.Since
 	}
-	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		var err error
-		if n, err = s.cfg.Store.Redeliver(ctx, id, eventID, since); err != nil {
-			return err
-		}
-		data["queued"] = n
-		return s.cfg.Auditor.Record(ctx, "webhook.redelivery_requested", id, data)
-	})
+	n, err := s.cfg.Webhooks.Redeliver(ctx, id, eventID, since)
 	if errors.Is(err, store.ErrNotFound) && eventID != "" {
 		if _, werr := s.cfg.Store.GetWebhook(ctx, id); werr == nil {
 			invalid(c, fmt.Sprintf("event_id %q: no such event", eventID))
@@ -270,7 +221,6 @@ func (s *Server) redeliver(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.cfg.Webhooks.Changed(ctx)
 	c.JSON(http.StatusAccepted, gin.H{"queued": n})
 }
 
@@ -281,21 +231,9 @@ func (s *Server) testWebhook(c *gin.Context) {
 	if !bind(c, &struct{}{}) {
 		return
 	}
-	ctx, id := c.Request.Context(), c.Param("id")
-	err := s.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		w, err := s.cfg.Store.GetWebhook(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !w.Enabled {
-			return store.Invalid("the webhook is disabled: enable it to send a test event")
-		}
-		return s.cfg.Auditor.Record(ctx, store.WebhookTestEvent, id, map[string]any{"url": w.URL})
-	})
-	if err != nil {
+	if err := s.cfg.Webhooks.SendTest(c.Request.Context(), c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.cfg.Webhooks.Changed(ctx)
 	c.JSON(http.StatusAccepted, gin.H{"sent": true})
 }

@@ -16,15 +16,15 @@ import (
 	"github.com/keyward/keyward/store"
 )
 
-// Webhooks is the delivery side of the webhooks pages
-// (webhooks.Dispatcher).
+// Webhooks makes the changes to webhooks (webhooks.Dispatcher): each in one
+// transaction with its audit event, shared with the admin API.
 type Webhooks interface {
-	// NewSecret returns a new signing secret for the webhook id, to show
-	// once, and its sealed form, to store.
-	NewSecret(id string) (secret string, sealed []byte)
-	// Changed tells every instance that the webhooks or their deliveries
-	// changed.
-	Changed(ctx context.Context)
+	Create(ctx context.Context, w *store.Webhook) (secret string, err error)
+	Update(ctx context.Context, id string, edit func(*store.Webhook) error) (*store.Webhook, error)
+	Delete(ctx context.Context, id string) error
+	RotateSecret(ctx context.Context, id string, overlap time.Duration) (*store.Webhook, string, error)
+	Redeliver(ctx context.Context, id, eventID string, since time.Time) (int, error)
+	SendTest(ctx context.Context, id string) error
 }
 
 var _ Webhooks = (*webhooks.Dispatcher)(nil)
@@ -128,10 +128,6 @@ func (f *webhookForm) apply(w *store.Webhook) map[string][]string {
 
 // webhookData is the audit data of a webhook change, as the admin API
 // records it.
-func webhookData(w *store.Webhook) map[string]any {
-	return map[string]any{"url": w.URL, "event_types": w.EventTypes, "enabled": w.Enabled}
-}
-
 // createWebhook registers a webhook and shows its signing secret once
 // (POST /console/webhooks).
 func (cs *Server) createWebhook(c *gin.Context) {
@@ -148,20 +144,11 @@ func (cs *Server) createWebhook(c *gin.Context) {
 		cs.renderWebhookList(c, http.StatusUnprocessableEntity, f, "The webhook was not created: please correct the fields marked below.")
 		return
 	}
-	secret, sealed := cs.cfg.Webhooks.NewSecret(w.ID)
-	w.Secret = sealed
-	ctx := c.Request.Context()
-	err := cs.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		if err := cs.cfg.Store.CreateWebhook(ctx, w); err != nil {
-			return err
-		}
-		return cs.cfg.Auditor.Record(ctx, "webhook.created", w.ID, webhookData(w))
-	})
+	secret, err := cs.cfg.Webhooks.Create(c.Request.Context(), w)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	cs.cfg.Webhooks.Changed(ctx)
 	cs.showOnce(c, revealed{Kind: "webhook", Action: "created", ID: w.ID, Name: w.URL, Secret: secret})
 }
 
@@ -302,21 +289,12 @@ func (cs *Server) updateWebhook(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	var w *store.Webhook
-	err := cs.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		var err error
-		if w, err = cs.cfg.Store.GetWebhook(ctx, id); err != nil {
-			return err
-		}
+	w, err := cs.cfg.Webhooks.Update(c.Request.Context(), id, func(w *store.Webhook) error {
 		w.Enabled = f.Enabled
 		if f.Errs = f.apply(w); f.Errs != nil {
 			return errFormInvalid
 		}
-		if err := cs.cfg.Store.UpdateWebhook(ctx, w); err != nil {
-			return err
-		}
-		return cs.cfg.Auditor.Record(ctx, "webhook.updated", w.ID, webhookData(w))
+		return nil
 	})
 	if errors.Is(err, errFormInvalid) {
 		if w, ok = cs.getWebhook(c, id); !ok {
@@ -330,7 +308,6 @@ func (cs *Server) updateWebhook(c *gin.Context) {
 		cs.fail(c, err)
 		return
 	}
-	cs.cfg.Webhooks.Changed(ctx)
 	see(c, "/console/webhooks/"+urlPath(id)+"?done=updated")
 }
 
@@ -360,18 +337,10 @@ func (cs *Server) deleteWebhook(c *gin.Context) {
 	if !ok || !cs.parseForm(c) {
 		return
 	}
-	ctx := c.Request.Context()
-	err := cs.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		if err := cs.cfg.Store.DeleteWebhook(ctx, id); err != nil {
-			return err
-		}
-		return cs.cfg.Auditor.Record(ctx, "webhook.deleted", id, nil)
-	})
-	if err != nil {
+	if err := cs.cfg.Webhooks.Delete(c.Request.Context(), id); err != nil {
 		cs.fail(c, err)
 		return
 	}
-	cs.cfg.Webhooks.Changed(ctx)
 	see(c, "/console/webhooks?done=deleted")
 }
 
@@ -393,29 +362,11 @@ func (cs *Server) rotateWebhookSecret(c *gin.Context) {
 			return
 		}
 	}
-	ctx := c.Request.Context()
-	var (
-		w      *store.Webhook
-		secret string
-	)
-	err := cs.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		var err error
-		if w, err = cs.cfg.Store.GetWebhook(ctx, id); err != nil {
-			return err
-		}
-		var sealed []byte
-		secret, sealed = cs.cfg.Webhooks.NewSecret(w.ID)
-		webhooks.Rotate(w, sealed, overlap, cs.cfg.Now())
-		if err := cs.cfg.Store.UpdateWebhook(ctx, w); err != nil {
-			return err
-		}
-		return cs.cfg.Auditor.Record(ctx, "webhook.secret_rotated", w.ID, map[string]any{"overlap": overlap.String()})
-	})
+	w, secret, err := cs.cfg.Webhooks.RotateSecret(c.Request.Context(), id, overlap)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	cs.cfg.Webhooks.Changed(ctx)
 	note := "The previous secret stopped signing deliveries."
 	if overlap > 0 {
 		note = "Deliveries are signed with the previous secret too until " + when(w.PreviousSecretUntil) +
@@ -431,22 +382,10 @@ func (cs *Server) testWebhook(c *gin.Context) {
 	if !ok || !cs.parseForm(c) {
 		return
 	}
-	ctx := c.Request.Context()
-	err := cs.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		w, err := cs.cfg.Store.GetWebhook(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !w.Enabled {
-			return store.Invalid("the webhook is disabled: enable it to send a test event")
-		}
-		return cs.cfg.Auditor.Record(ctx, store.WebhookTestEvent, id, map[string]any{"url": w.URL})
-	})
-	if err != nil {
+	if err := cs.cfg.Webhooks.SendTest(c.Request.Context(), id); err != nil {
 		cs.fail(c, err)
 		return
 	}
-	cs.cfg.Webhooks.Changed(ctx)
 	see(c, "/console/webhooks/"+urlPath(id)+"?done=test-sent")
 }
 
@@ -466,10 +405,8 @@ func (cs *Server) redeliverWebhook(c *gin.Context) {
 		return
 	}
 	var since time.Time
-	data := map[string]any{}
 	switch {
 	case eventID != "" && rawSince == "":
-		data["event_id"] = eventID
 	case eventID == "" && pf.Has("since"):
 		var err error
 		if since, err = parseSince(rawSince, cs.cfg.Now()); err != nil {
@@ -482,21 +419,12 @@ func (cs *Server) redeliverWebhook(c *gin.Context) {
 				D:     webhookPage{Since: rawSince, SinceErr: err.Error()}})
 			return
 		}
-		data["since"] = since
 	default:
 		cs.message(c, http.StatusUnprocessableEntity, "Invalid request", "Give either an event to redeliver or a time to redeliver everything since.")
 		return
 	}
 	ctx := c.Request.Context()
-	var n int
-	err := cs.cfg.Auditor.Atomic(ctx, func(ctx context.Context) error {
-		var err error
-		if n, err = cs.cfg.Store.Redeliver(ctx, id, eventID, since); err != nil {
-			return err
-		}
-		data["queued"] = n
-		return cs.cfg.Auditor.Record(ctx, "webhook.redelivery_requested", id, data)
-	})
+	n, err := cs.cfg.Webhooks.Redeliver(ctx, id, eventID, since)
 	if errors.Is(err, store.ErrNotFound) && eventID != "" {
 		if _, werr := cs.cfg.Store.GetWebhook(ctx, id); werr == nil {
 			cs.message(c, http.StatusUnprocessableEntity, "Invalid request", "There is no event "+eventID+" to redeliver.")
@@ -507,7 +435,6 @@ func (cs *Server) redeliverWebhook(c *gin.Context) {
 		cs.fail(c, err)
 		return
 	}
-	cs.cfg.Webhooks.Changed(ctx)
 	see(c, "/console/webhooks/"+urlPath(id)+"?done=redelivered&n="+strconv.Itoa(n))
 }
 

@@ -36,8 +36,10 @@ const (
 // Store is the part of the store the dispatcher uses (store.Store).
 type Store interface {
 	store.OutboxStore
+	CreateWebhook(ctx context.Context, w *store.Webhook) error
 	GetWebhook(ctx context.Context, id string) (*store.Webhook, error)
 	UpdateWebhook(ctx context.Context, w *store.Webhook) error
+	DeleteWebhook(ctx context.Context, id string) error
 }
 
 var _ Store = store.Store(nil)
