@@ -40,7 +40,7 @@ func newStack(t *testing.T, tokenRate float64) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Events: st.DB, Secret: st.Secret,
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Secret: st.Secret,
 		Logger: st.Logger, PollInterval: 20 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

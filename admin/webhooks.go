@@ -108,10 +108,6 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// DefaultSecretOverlap is how long a rotated webhook secret keeps signing
-// beside the new one when the rotation does not say.
-const DefaultSecretOverlap = webhooks.DefaultSecretOverlap
-
 // rotateWebhookSecret is POST /webhooks/{id}/rotate-secret, body
 // {"overlap": "24h"} (optional): a new signing secret, shown this once.
 // Deliveries carry signatures with both the new and the previous secret
@@ -124,7 +120,7 @@ func (s *Server) rotateWebhookSecret(c *gin.Context) {
 	if !bind(c, &in) {
 		return
 	}
-	overlap := DefaultSecretOverlap
+	overlap := webhooks.DefaultSecretOverlap
 	if in.Overlap != nil {
 		overlap = time.Duration(*in.Overlap)
 	}

@@ -77,7 +77,7 @@ func newConsoleEnvStore(t *testing.T, wrap func(store.Store) store.Store) *conso
 	}
 	// The webhook dispatcher runs, polling and retrying fast, so the
 	// delivery log fills as in a server.
-	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Events: st.DB, Secret: st.Secret,
+	hooks, err := webhooks.New(webhooks.Config{Store: st.DB, Auditor: st.Auditor, Secret: st.Secret,
 		Logger: st.Logger, PollInterval: 100 * time.Millisecond, MinBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

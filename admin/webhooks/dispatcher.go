@@ -15,10 +15,6 @@ import (
 	"github.com/keyward/keyward/store"
 )
 
-// outboxChannel carries "deliveries are waiting" between instances, so
-// that one woken by another's change does not wait for its next poll.
-const outboxChannel = "keyward_outbox"
-
 // Defaults of Config.
 const (
 	DefaultPollInterval = time.Second
@@ -62,9 +58,6 @@ type Observer interface {
 type Config struct {
 	Store   Store
 	Auditor Auditor
-	// Events, when set, wakes every instance's dispatcher when one of them
-	// (or a management command) queues deliveries.
-	Events store.Events
 	// Secret derives the key that seals the webhooks' signing secrets.
 	Secret keys.Secret
 	// Owner names this instance in leases (default: random).
@@ -166,28 +159,22 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// OnAuditEvent wakes the dispatcher here and on the other instances; wire
-// it to store.Auditor.OnEvent, which calls it once an event's transaction
-// has committed (its deliveries are in the outbox by then).
-func (d *Dispatcher) OnAuditEvent(*store.AuditEvent) {
-	d.Wake()
-	if d.cfg.Events != nil {
-		// Best effort: the other instances poll anyway.
-		_ = d.cfg.Events.Notify(context.Background(), outboxChannel, "1")
-	}
-}
+// OnAuditEvent wakes the dispatcher; wire it to store.Auditor.OnEvent,
+// which calls it once an event's transaction has committed (its
+// deliveries are in the outbox by then). The instance that recorded an
+// event delivers it itself, so no other instance needs telling: they
+// find what this one leaves (a webhook it cannot lease, a management
+// command's events) at their next poll.
+func (d *Dispatcher) OnAuditEvent(*store.AuditEvent) { d.Wake() }
 
-// Changed is called by the admin API after a webhook changed: a webhook
-// enabled again may have deliveries waiting.
+// Changed wakes the dispatcher after a change made to the store directly:
+// a webhook enabled again may have deliveries waiting. (Create, Update,
+// and the other changes here wake it themselves.)
 func (d *Dispatcher) Changed(ctx context.Context) { d.Wake() }
 
 // Run delivers until ctx ends, then returns once the attempts under way
 // have ended and their leases are released.
 func (d *Dispatcher) Run(ctx context.Context) {
-	if d.cfg.Events != nil {
-		cancel := d.cfg.Events.Subscribe(outboxChannel, func(string) { d.Wake() })
-		defer cancel()
-	}
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
 	var lastPrune time.Time

@@ -123,9 +123,6 @@ func addHook(t *testing.T, d *Dispatcher, db store.Store, id string, eventTypes 
 func (f *fixture) newDispatcher(t *testing.T, cfg Config) *Dispatcher {
 	t.Helper()
 	cfg.Store, cfg.Auditor, cfg.Secret, cfg.Logger = f.db, f.st.Auditor, f.st.Secret, f.st.Logger
-	if cfg.Events == nil {
-		cfg.Events = f.st.DB
-	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 20 * time.Millisecond
 	}
@@ -304,7 +301,7 @@ func TestLeases(t *testing.T) {
 			}
 			ds := []*Dispatcher{}
 			for range 3 {
-				ds = append(ds, f.newDispatcher(t, Config{Events: f.db.(store.Events), PollInterval: 5 * time.Millisecond}))
+				ds = append(ds, f.newDispatcher(t, Config{PollInterval: 5 * time.Millisecond}))
 			}
 			f.recv, f.hook, f.secret = addHook(t, ds[0], f.db, "hook-1")
 			const n = 40

@@ -94,7 +94,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
-	}, db, m.Config.Issuer, obs)
+	}, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()
 		apik.Close()
@@ -109,16 +109,16 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 var _ admin.Sessions = (*console.Sessions)(nil)
 
 // buildAdmin wires the services of the admin listener: the console and
-// its sessions, the webhook dispatcher (told of changes through events),
+// its sessions, the webhook dispatcher (the outbox's deliveries),
 // and the REST API, which takes cfg with the sessions and the dispatcher.
 // obs observes them for the metrics (obs.webhooks is the webhook hook).
-func (a *app) buildAdmin(cfg admin.Config, events store.Events, issuer string, obs *metrics) error {
+func (a *app) buildAdmin(cfg admin.Config, issuer string, obs *metrics) error {
 	sessions, err := console.NewSessions(console.SessionsConfig{Store: cfg.Store, Secret: cfg.Secret,
 		SecureCookies: strings.HasPrefix(issuer, "https://")})
 	if err != nil {
 		return err
 	}
-	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor, Events: events,
+	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor,
 		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Client: a.webhookClient,
 		Logger: cfg.Logger}
 	if obs != nil {
