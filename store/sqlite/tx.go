@@ -73,9 +73,12 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 // txn is one transaction or, inside another, one savepoint.
 type txn struct {
 	*sql.Tx
-	ctx  context.Context // carries the transaction to nested calls
-	st   *txState
-	sp   string // the savepoint's name; "" for the transaction itself
+	ctx context.Context // carries the transaction to nested calls
+	st  *txState
+	sp  string // the savepoint's name; "" for the transaction itself
+	// mark is how many after-commit functions the transaction had when
+	// the savepoint began: a rolled-back savepoint drops the ones since.
+	mark int
 	done bool
 }
 
@@ -88,7 +91,7 @@ func (d *DB) begin(ctx context.Context) (*txn, error) {
 		if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 			return nil, mapErr(err)
 		}
-		return &txn{Tx: st.tx, ctx: ctx, st: st, sp: sp}, nil
+		return &txn{Tx: st.tx, ctx: ctx, st: st, sp: sp, mark: len(st.after)}, nil
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -126,8 +129,9 @@ func (t *txn) Rollback() error {
 	}
 	t.done = true
 	if t.sp != "" {
-		// The functions registered inside the savepoint stay: a
-		// notification too many only makes a cache reread.
+		// What the savepoint meant to announce (an audit event, a
+		// notification) did not happen.
+		t.st.after = t.st.after[:t.mark]
 		_, err := t.Tx.ExecContext(context.WithoutCancel(t.ctx), "ROLLBACK TO "+t.sp+"; RELEASE "+t.sp)
 		return err
 	}

@@ -83,6 +83,9 @@ func testTransactions(t *testing.T, s store.Store) {
 	if len(ran) == 0 || ran[len(ran)-1] != "kept" {
 		t.Fatalf("AfterCommit after the commit: %v", ran)
 	}
+	if contains(ran, "inner") {
+		t.Fatalf("AfterCommit ran for a rolled-back savepoint: %v", ran)
+	}
 	done := false
 	s.AfterCommit(ctx(), func() { done = true })
 	if !done {
