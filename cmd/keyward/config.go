@@ -88,6 +88,8 @@ type Config struct {
 	// sends traces to (<URL>/v1/traces); "" exports nothing unless the
 	// standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables are set.
 	OTLPEndpoint string
+	// PprofAddr is a loopback host:port serving net/http/pprof; "" is off.
+	PprofAddr string
 
 	// readErrs are problems met while reading the settings, kept for
 	// Validate*: environment values that do not parse (see applyEnv) and a
@@ -126,6 +128,7 @@ var settings = map[string]setting{
 	"trusted-proxies":       {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":           {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
 	"jwks-max-age":          {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
+	"pprof-addr":            {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 	"otlp-endpoint":         {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 }
 
@@ -160,6 +163,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", usage("pprof-addr"))
 }
 
 // usage is the help text of a setting, naming its variable.
@@ -333,7 +337,7 @@ func (c *Config) ValidateServe() error {
 	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
-	errs = append(errs, c.validateTracing())
+	errs = append(errs, c.validateTracing(), validatePprofAddr(c.PprofAddr))
 	return errors.Join(errs...)
 }
 
