@@ -92,6 +92,8 @@ type Config struct {
 	// (jwks_uri, Client ID Metadata Documents) reach loopback, private and
 	// link-local addresses, and over http: development and tests only.
 	OutboundAllowPrivate bool
+	// PprofAddr is a loopback host:port serving net/http/pprof; "" is off.
+	PprofAddr string
 
 	// readErrs are problems met while reading the settings, kept for
 	// Validate*: environment values that do not parse (see applyEnv) and a
@@ -132,6 +134,7 @@ var settings = map[string]setting{
 	"jwks-max-age":           {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
 	"outbound-allow-private": {"outbound-allow-private", "KEYWARD_OUTBOUND_ALLOW_PRIVATE", "let fetches a client can cause (jwks_uri, Client ID Metadata Documents) reach loopback, private and link-local addresses, and http URLs: for development and tests only"},
 	"otlp-endpoint":          {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
+	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -166,6 +169,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 	fs.BoolVar(&c.OutboundAllowPrivate, "outbound-allow-private", false, usage("outbound-allow-private"))
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", usage("pprof-addr"))
 }
 
 // usage is the help text of a setting, naming its variable.
@@ -339,7 +343,7 @@ func (c *Config) ValidateServe() error {
 	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
-	errs = append(errs, c.validateTracing())
+	errs = append(errs, c.validateTracing(), validatePprofAddr(c.PprofAddr))
 	return errors.Join(errs...)
 }
 
