@@ -2,29 +2,36 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/keyward/keyward/authz/clients"
-	"github.com/keyward/keyward/keys"
-	"github.com/keyward/keyward/keys/signing"
 )
 
-const benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|token|introspect|verify]
+const benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
+                     [--compare-hello] [--compare FILE] [--keys N] [--database-url URL] [--format table|json]
 
-Starts a throw-away server on loopback (SQLite in a temporary directory),
-then drives it with the given number of concurrent connections and prints
-requests per second and latency percentiles for each scenario.`
+Starts a throw-away server on loopback (SQLite in a temporary directory, or
+the scratch database that --database-url names on the command line; the
+environment's KEYWARD_DATABASE_URL is ignored), then drives each scenario with the
+given number of concurrent connections and prints requests per second and
+latency percentiles. Scenarios: ` + benchScenarioList + `.
+
+--compare-hello also serves a "hello" handler (gin, nothing else) in the
+same process and runs it before and after the scenarios: each scenario's
+RATIO is its rate over hello's, the share of the machine's HTTP round trip
+it reaches, comparable across machines. --keys N seeds N API keys in bulk
+and verifies a different one on every request (a cold tour, then warm).
+--compare FILE prints the change against an earlier --format json run.
+A progress line is shown on a terminal.`
 
 // benchResult is one scenario's measurement.
 type benchResult struct {
@@ -36,6 +43,14 @@ type benchResult struct {
 	P50         time.Duration `json:"p50_ns"`
 	P99         time.Duration `json:"p99_ns"`
 	Connections int           `json:"connections"`
+	// HelloPerSecond and Ratio are set with --compare-hello.
+	HelloPerSecond float64 `json:"hello_requests_per_second,omitempty"`
+	Ratio          float64 `json:"ratio_to_hello,omitempty"`
+	// Machine names where it ran: CPUs, OS/arch and Go version.
+	Machine string `json:"machine"`
+	// Change is the relative change of PerSecond against --compare's run
+	// of the same scenario (0.1 = 10% faster).
+	Change *float64 `json:"change,omitempty"`
 }
 
 // bench is "keyward bench": a loopback load test of the hot paths.
@@ -43,167 +58,164 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	fs := m.flags("bench")
 	duration := fs.Duration("duration", 10*time.Second, "how long each scenario runs")
 	conns := fs.Int("connections", 32, "concurrent connections")
-	scenario := fs.String("scenario", "all", "all, token, introspect or verify")
+	scenario := fs.String("scenario", "all", "all, or a comma-separated list of: "+benchScenarioList)
+	hello := fs.Bool("compare-hello", false, "measure an in-process hello handler too and print each scenario's ratio to it")
+	compare := fs.String("compare", "", "an earlier run's --format json output to compare with")
+	nkeys := fs.Int("keys", 1, "API keys to seed in bulk; verify-many uses a different one per request")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute {
-		return usagef("--connections 1..1024 and --duration up to 10m\n%s", benchUsage)
+	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 {
+		return usagef("--connections 1..1024, --duration up to 10m and --keys 1..10000000\n%s", benchUsage)
 	}
-	scenarios := []string{"token", "introspect", "verify"}
-	if *scenario != "all" {
-		if !slices.Contains(scenarios, *scenario) {
-			return usagef("unknown --scenario %q\n%s", *scenario, benchUsage)
+	// Only a --database-url given here names the scratch database: the
+	// KEYWARD_DATABASE_URL of the environment is likely a real one.
+	dbURL := ""
+	if fs.Changed("database-url") {
+		dbURL = m.Config.DatabaseURL
+	}
+	names, err := benchSelect(*scenario)
+	if err != nil {
+		return usagef("%v\n%s", err, benchUsage)
+	}
+	var earlier []benchResult
+	if *compare != "" {
+		b, err := os.ReadFile(*compare)
+		if err != nil {
+			return usagef("--compare: %v", err)
 		}
-		scenarios = []string{*scenario}
+		if err := json.Unmarshal(b, &earlier); err != nil {
+			return usagef("--compare %s: not the --format json output of keyward bench: %v", *compare, err)
+		}
 	}
-	dir, err := os.MkdirTemp("", "keyward-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 
-	// Set up a client and an API key, then serve.
-	setup := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
-	setup.Config.DataDir, setup.Config.Format, setup.Config.JWKSMaxAge = dir, "json", signing.DefaultJWKSMaxAge
-	db, secret, err := setup.openMigrated(ctx)
+	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, *duration)
 	if err != nil {
 		return err
 	}
-	reg, err := newClients(db, secret, newAuditor(db), nil)
-	if err != nil {
-		return err
-	}
-	client, clientSecret, err := reg.Create(ctx, clients.Params{Name: "bench", Scopes: []string{"read"}})
-	if err != nil {
-		return err
-	}
-	ak, err := keys.New(keys.Config{Store: db, Secret: secret})
-	if err != nil {
-		return err
-	}
-	_, apiKey, err := ak.Create(ctx, keys.CreateParams{Name: "bench", Scopes: []string{"read"}})
-	ak.Close()
-	setup.Close()
-	if err != nil {
-		return err
-	}
-	pub, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	adm, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	started := make(chan *Server, 1)
-	srv := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Started: started,
-		PublicListener: pub, AdminListener: adm}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	go func() {
-		done <- srv.Run(sctx, []string{"serve", "--data-dir", dir, "--issuer", "http://" + pub.Addr().String(),
-			"--token-rate-limit", "-1", "--log-format", "json"})
-		srv.Close()
-	}()
-	var s *Server
-	select {
-	case s = <-started:
-	case code := <-done:
-		stop()
-		return fmt.Errorf("bench server exited with %d", code)
-	}
-	defer func() { stop(); <-done }()
+	defer env.close()
+	progress := m.progressOut()
+	machine := fmt.Sprintf("%d CPUs, %s/%s, %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 
-	httpc := &http.Client{Transport: &http.Transport{MaxIdleConns: *conns, MaxIdleConnsPerHost: *conns}, Timeout: 10 * time.Second}
-	tokenForm := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}.Encode()
-	post := func(path, ctype, body string) func() error {
-		return func() error {
-			req, _ := http.NewRequest(http.MethodPost, s.PublicURL+path, strings.NewReader(body))
-			req.Header.Set("Content-Type", ctype)
-			req.SetBasicAuth(client.ID, clientSecret)
-			resp, err := httpc.Do(req)
-			if err != nil {
-				return err
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("status %d", resp.StatusCode)
-			}
+	var helloRates []float64
+	measureHello := func() error {
+		if !*hello {
 			return nil
 		}
-	}
-	form := "application/x-www-form-urlencoded"
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	{
-		req, _ := http.NewRequest(http.MethodPost, s.PublicURL+"/oauth2/token", strings.NewReader(tokenForm))
-		req.Header.Set("Content-Type", form)
-		req.SetBasicAuth(client.ID, clientSecret)
-		resp, err := httpc.Do(req)
-		if err != nil {
-			return err
+		r := load(ctx, "hello", env.hello, *conns, *duration, progress)
+		if r.Errors > 0 && r.Requests == r.Errors {
+			return fmt.Errorf("bench: the hello handler failed every request")
 		}
-		json.NewDecoder(resp.Body).Decode(&tok)
-		resp.Body.Close()
+		helloRates = append(helloRates, r.PerSecond)
+		return nil
 	}
-	runs := map[string]func() error{
-		"token":      post("/oauth2/token", form, tokenForm),
-		"introspect": post("/oauth2/introspect", form, url.Values{"token": {tok.AccessToken}}.Encode()),
-		"verify":     post("/v1/apikeys/verify", "application/json", `{"key":"`+apiKey+`","required_scope":"read"}`),
+	if err := measureHello(); err != nil {
+		return err
 	}
 	var results []benchResult
-	for _, name := range scenarios {
-		r := load(ctx, name, runs[name], *conns, *duration)
+	for _, name := range names {
+		fn, err := env.scenario(ctx, name)
+		if err != nil {
+			return fmt.Errorf("bench: preparing %s: %w", name, err)
+		}
+		r := load(ctx, name, fn, *conns, *duration, progress)
+		r.Machine = machine
 		results = append(results, r)
+	}
+	if err := measureHello(); err != nil {
+		return err
+	}
+	if len(helloRates) > 0 {
+		h := (helloRates[0] + helloRates[len(helloRates)-1]) / 2
+		for i := range results {
+			results[i].HelloPerSecond, results[i].Ratio = h, results[i].PerSecond/h
+		}
+	}
+	for i := range results {
+		for _, e := range earlier {
+			if e.Scenario == results[i].Scenario && e.PerSecond > 0 {
+				c := results[i].PerSecond/e.PerSecond - 1
+				results[i].Change = &c
+			}
+		}
+	}
+	return m.emitBench(results, *hello, len(earlier) > 0, machine)
+}
+
+// emitBench prints results as a table (with the machine named below it)
+// or as JSON.
+func (m *Main) emitBench(results []benchResult, hello, compared bool, machine string) error {
+	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS"}
+	if hello {
+		header = append(header, "HELLO REQ/S", "RATIO")
+	}
+	if compared {
+		header = append(header, "CHANGE")
 	}
 	rows := make([][]string, 0, len(results))
 	for _, r := range results {
-		rows = append(rows, []string{r.Scenario, fmt.Sprintf("%.0f", r.PerSecond), r.P50.Round(time.Microsecond).String(),
-			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors)})
+		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.PerSecond), r.P50.Round(time.Microsecond).String(),
+			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors)}
+		if hello {
+			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.2f", r.Ratio))
+		}
+		if compared {
+			change := "-"
+			if r.Change != nil {
+				change = fmt.Sprintf("%+.1f%%", *r.Change*100)
+			}
+			row = append(row, change)
+		}
+		rows = append(rows, row)
 	}
-	return m.emit(results, []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS"}, rows)
+	if err := m.emit(results, header, rows); err != nil {
+		return err
+	}
+	if m.Config.Format != "json" {
+		fmt.Fprintf(m.Stdout, "\nmachine: %s\n", machine)
+	}
+	return nil
 }
 
-// load runs fn from conns goroutines for d and measures it.
-func load(ctx context.Context, name string, fn func() error, conns int, d time.Duration) benchResult {
-	var (
-		n, errs atomic.Int64
-		mu      sync.Mutex
-		lat     []time.Duration
-		wg      sync.WaitGroup
-	)
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]time.Duration, 0, 4096)
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				t0 := time.Now()
-				if err := fn(); err != nil {
-					errs.Add(1)
-				}
-				local = append(local, time.Since(t0))
-				n.Add(1)
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}()
+// progressOut is where the live progress line goes: stderr when it is a
+// terminal, nowhere otherwise (logs and CI output stay clean).
+func (m *Main) progressOut() io.Writer {
+	if f, ok := m.Stderr.(*os.File); ok && !m.Config.jsonLogs(f) && m.Config.LogFormat != "text" {
+		return f
 	}
-	wg.Wait()
-	secs := time.Since(start).Seconds()
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
+	return nil
+}
+
+// benchSecret is a random system secret for a bench run's server.
+func benchSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// listenLoopback opens a listener on a free loopback port.
+func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// benchHTTPClient is the load generator's client: keep-alive connections,
+// one per worker.
+func benchHTTPClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns,
+		DisableCompression: true}, Timeout: 10 * time.Second}
+}
+
+// benchSelect returns the scenarios --scenario names, in the canonical
+// order.
+func benchSelect(arg string) ([]string, error) {
+	if arg == "all" || arg == "" {
+		return slices.Clone(benchScenarios), nil
+	}
+	var out []string
+	for _, name := range strings.Split(arg, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(benchScenarios, name) {
+			return nil, fmt.Errorf("unknown --scenario %q", name)
 		}
-		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+		out = append(out, name)
 	}
-	return benchResult{Scenario: name, Requests: n.Load(), Errors: errs.Load(), Seconds: secs,
-		PerSecond: float64(n.Load()) / secs, P50: pct(0.5), P99: pct(0.99), Connections: conns}
+	return out, nil
 }
