@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -82,6 +83,7 @@ type cimdClient struct {
 type cimdResolver struct {
 	fetch     *outbound.Fetcher
 	resources *resources.Cache
+	log       *slog.Logger
 }
 
 // resolve fetches and checks the document at id. A document that cannot
@@ -260,10 +262,19 @@ func (g cimdGetter) GetClient(ctx context.Context, id string) (*store.Client, er
 	if !isCIMDClientID(id) {
 		return g.store.GetClient(ctx, id)
 	}
+	// Called on a client-cache miss only: a line per client and cache
+	// period, not per request.
 	c, err := g.cimd.resolve(ctx, id)
-	if err != nil {
+	var ce *cimdError
+	switch {
+	case errors.As(err, &ce):
+		g.cimd.log.Info("client metadata document refused", "client_id", id, "reason", ce.reason)
+		return nil, err
+	case err != nil:
 		return nil, err
 	}
+	g.cimd.log.Info("client metadata document loaded", "client_id", id, "client_name", c.client.Name,
+		"redirect_uris", c.client.RedirectURIs, "scope", strings.Join(c.client.Scopes, " "))
 	return c.client, nil
 }
 
@@ -283,7 +294,7 @@ func (b *browserFlow) checkCIMD(c *gin.Context) bool {
 	case err == nil:
 		return true
 	case errors.As(err, &ce):
-		b.log.Info("authorize: client metadata document refused", "client_id", id, "reason", ce.reason)
+		b.log.Debug("authorize: client metadata document refused", "client_id", id, "reason", ce.reason)
 		e := fosite.ErrInvalidClient.WithHint("The client_id " + strconv.Quote(id) + " is a client metadata document URL, but the document cannot be used: " + ce.reason + ".")
 		e.CodeField = http.StatusBadRequest
 		b.errorPage(c.Writer, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -131,7 +132,7 @@ func TestCIMDResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &cimdResolver{fetch: f, resources: res}
+		return &cimdResolver{fetch: f, resources: res, log: slog.New(slog.DiscardHandler)}
 	}
 	r := newResolver(true)
 	cc, err := r.resolve(t.Context(), id)

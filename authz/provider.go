@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
 	p.resources = resources.NewCache(cfg.Store, now)
-	p.cimd = &cimdResolver{fetch: cfg.Outbound, resources: p.resources}
+	p.cimd = &cimdResolver{fetch: cfg.Outbound, resources: p.resources, log: cfg.Logger}
 	p.clientCache = clients.NewCache(cimdGetter{store: cfg.Store, cimd: p.cimd}, now)
 	if _, off := cfg.Observer.(noObserver); !off {
 		p.clientCache.OnLookup = func(hit bool) { cfg.Observer.CacheLookup(CacheClients, hit) }

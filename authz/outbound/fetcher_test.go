@@ -362,3 +362,29 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxConcurrent(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	srv, f := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/block" {
+			started <- struct{}{}
+			<-release
+		}
+		okJSON(w, r)
+	}), Config{AllowPrivate: true, MaxConcurrent: 1, Timeout: 2 * time.Second})
+	done := make(chan error, 1)
+	go func() { _, err := f.Get(context.Background(), srv.URL+"/block"); done <- err }()
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := f.Get(ctx, srv.URL+"/other"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second fetch while the only turn is taken: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Get(t.Context(), srv.URL+"/other"); err != nil {
+		t.Fatalf("after the turn is free: %v", err)
+	}
+}

@@ -72,6 +72,12 @@ func (f *Fetcher) GetJSON(ctx context.Context, rawURL string, v any) error {
 }
 
 func (f *Fetcher) fetch(ctx context.Context, rawURL string, stale *entry) (*Response, error) {
+	select {
+	case f.turns <- struct{}{}:
+		defer func() { <-f.turns }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %s waited for one of %d fetch turns", ErrTimeout, rawURL, f.cfg.MaxConcurrent)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrForbiddenURL, err)
