@@ -61,8 +61,8 @@ func TestE2EClientIDMetadataDocument(t *testing.T) {
 	h.docs["/oauth/other.json"] = map[string]any{"client_id": good, "redirect_uris": []string{e2eRedirect}}
 	ctx := context.Background()
 
-	t.Run("allowed", func(t *testing.T) {
-		e := sqliteEnv(t)
+	engines(t, func(t *testing.T, e *env) {
+		h.hits.Store(0)
 		e.configure = h.roots
 		alice := e.newUser("alice", "correct horse battery", "alice@example.com", "Alice Liddell")
 		s := e.serve("--outbound-allow-private")
