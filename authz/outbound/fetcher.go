@@ -37,6 +37,13 @@ type Config struct {
 	// it, one above MaxTTL lowered. no-store is never cached; no-cache is
 	// revalidated on every use.
 	MinTTL, MaxTTL time.Duration
+	// MaxStale is how long past its freshness a cached answer may still
+	// be served while the origin cannot be reached (a network error, a
+	// timeout or a 5xx: RFC 9111 §4.2.4 allows a disconnected cache to),
+	// so that a brief outage of a client's site does not end its
+	// sessions; negative turns this off. A 4xx or a refused address is
+	// never papered over.
+	MaxStale time.Duration
 	// RootCAs, when set, replaces the system roots (tests trusting an
 	// httptest.NewTLSServer certificate).
 	RootCAs *x509.CertPool
@@ -55,6 +62,7 @@ const (
 	DefaultCacheEntries  = 1000
 	DefaultMinTTL        = 30 * time.Second
 	DefaultMaxTTL        = 24 * time.Hour
+	DefaultMaxStale      = time.Hour
 	DefaultUserAgent     = "Keyward"
 )
 
@@ -79,6 +87,9 @@ func (c *Config) withDefaults() error {
 	}
 	if c.MaxTTL == 0 {
 		c.MaxTTL = DefaultMaxTTL
+	}
+	if c.MaxStale == 0 {
+		c.MaxStale = DefaultMaxStale
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = DefaultUserAgent
