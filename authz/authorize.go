@@ -48,6 +48,9 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		b.badRequestPage(c.Writer, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
 		return
 	}
+	if !b.checkCIMD(c) {
+		return
+	}
 	// The address of this request for the login and consent pages: for a
 	// pushed request only client_id and request_uri (RFC 9126 §4), which
 	// fosite's request then extends with the pushed parameters.

@@ -35,4 +35,6 @@ type browserFlow struct {
 	// 9126); requirePAR refuses every front-channel request without one.
 	pushed     *fositeStore
 	requirePAR bool
+	// cimd reads Client ID Metadata Documents (cimd.go).
+	cimd *cimdResolver
 }

@@ -21,10 +21,23 @@ func (b *browserFlow) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, 
 		return
 	}
 	client := ar.GetClient().(*fositeClient).c
-	b.pages.render(c.Writer, http.StatusOK, "consent.html", pageData{
+	d := pageData{
 		Title: "Allow access?", Client: client.Name, Username: who.user.Username, CSRF: csrf,
 		ReturnTo: returnTo, Scopes: describeScopes(ar.GetRequestedScopes()),
-	}, client.RedirectURIs...)
+	}
+	if u := ar.GetRedirectURI(); u != nil {
+		d.ReturnHost = u.Host
+		if d.ReturnHost == "" {
+			d.ReturnHost = u.Scheme + ":"
+		}
+	}
+	if isCIMDClientID(client.ID) && b.cimd != nil {
+		// From the Fetcher's cache: checkCIMD resolved it a moment ago.
+		if cc, err := b.cimd.resolve(c.Request.Context(), client.ID); err == nil {
+			d.ClientHost, d.ClientLogo = cc.host, cc.logoURI
+		}
+	}
+	b.pages.renderImg(c.Writer, http.StatusOK, "consent.html", d, d.ClientLogo, client.RedirectURIs...)
 }
 
 // consent records the user's decision (POST /oauth2/consent) and finishes
@@ -86,9 +99,14 @@ func (b *browserFlow) consent(c *gin.Context) {
 			}
 		}
 	}
-	if err := b.store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
-		b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
-		return
+	// A metadata-document client (cimd.go) is not remembered: its
+	// document, redirect URIs included, may change at any time, so the
+	// person decides each time.
+	if !isCIMDClientID(client.ID) {
+		if err := b.store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
+			b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+			return
+		}
 	}
 	if b.auditor != nil {
 		_ = b.auditor.Record(store.WithActor(ctx, "user:"+who.user.ID), "consent.granted", client.ID,

@@ -27,12 +27,23 @@ func newPages() (*pages, error) {
 // render writes the named page with status. formTargets are extra origins
 // a form on the page may end up at after redirects (CSP form-action).
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
+	p.renderImg(w, status, name, data, "", formTargets...)
+}
+
+// renderImg is render for a page that also shows an image from
+// imgOrigin (a client's https logo, see consent.go), which its
+// Content-Security-Policy then allows.
+func (p *pages) renderImg(w http.ResponseWriter, status int, name string, data any, imgOrigin string, formTargets ...string) {
 	var buf bytes.Buffer
 	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "page unavailable", http.StatusInternalServerError)
 		return
 	}
 	securityHeaders(w.Header(), formTargets...)
+	if src := cspSource(imgOrigin); strings.HasPrefix(src, "https://") {
+		h := w.Header()
+		h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "img-src 'self';", "img-src 'self' "+src+";", 1))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
@@ -91,6 +102,10 @@ type pageData struct {
 	// UserCode and Ticket are the device verification page's (RFC 8628).
 	UserCode string
 	Ticket   string
+	// ClientHost is the host of a metadata-document client's client_id
+	// URL, ClientLogo its https logo_uri, ReturnHost the host of the
+	// redirect URI the answer goes to (consent.html).
+	ClientHost, ClientLogo, ReturnHost string
 }
 
 type scopeText struct{ Name, Description string }

@@ -165,6 +165,7 @@ type Provider struct {
 	store       *fositeStore
 	clientCache *clients.Cache
 	resources   *resources.Cache
+	cimd        *cimdResolver
 	cors        *corsOrigins
 	revoked     *revocationList
 	cancel      []func()
@@ -191,11 +192,12 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
-	p.clientCache = clients.NewCache(cfg.Store, now)
+	p.resources = resources.NewCache(cfg.Store, now)
+	p.cimd = &cimdResolver{fetch: cfg.Outbound, resources: p.resources, log: cfg.Logger}
+	p.clientCache = clients.NewCache(cimdGetter{store: cfg.Store, cimd: p.cimd}, now)
 	if _, off := cfg.Observer.(noObserver); !off {
 		p.clientCache.OnLookup = func(hit bool) { cfg.Observer.CacheLookup(CacheClients, hit) }
 	}
-	p.resources = resources.NewCache(cfg.Store, now)
 	ri := &resourceIndicators{cache: p.resources}
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
@@ -292,7 +294,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
-		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR}
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR,
+		cimd: p.cimd}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b

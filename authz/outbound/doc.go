@@ -5,7 +5,8 @@
 // so DNS rebinding cannot slip past it), allows only https, re-checks each
 // redirect hop, caps the body size and the total time, and caches
 // responses as their Cache-Control and Expires headers allow (RFC 9111),
-// revalidating with If-None-Match when the origin gave an ETag.
+// revalidating with If-None-Match when the origin gave an ETag, and
+// serving a stale copy for a while when the origin cannot be reached.
 //
 // Config.AllowPrivate lifts the address guard and allows http, for
 // development and tests only.

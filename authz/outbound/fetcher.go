@@ -25,6 +25,10 @@ type Config struct {
 	Timeout time.Duration
 	// MaxRedirects caps the hops followed (ErrTooManyRedirects).
 	MaxRedirects int
+	// MaxConcurrent caps the fetches in flight at once, so that requests
+	// naming many different URLs cannot open connections without bound; a
+	// fetch that finds no turn within Timeout is ErrTimeout.
+	MaxConcurrent int
 	// CacheEntries bounds the cache (least recently used go first);
 	// negative turns caching off.
 	CacheEntries int
@@ -33,6 +37,13 @@ type Config struct {
 	// it, one above MaxTTL lowered. no-store is never cached; no-cache is
 	// revalidated on every use.
 	MinTTL, MaxTTL time.Duration
+	// MaxStale is how long past its freshness a cached answer may still
+	// be served while the origin cannot be reached (a network error, a
+	// timeout or a 5xx: RFC 9111 §4.2.4 allows a disconnected cache to),
+	// so that a brief outage of a client's site does not end its
+	// sessions; negative turns this off. A 4xx or a refused address is
+	// never papered over.
+	MaxStale time.Duration
 	// RootCAs, when set, replaces the system roots (tests trusting an
 	// httptest.NewTLSServer certificate).
 	RootCAs *x509.CertPool
@@ -44,13 +55,15 @@ type Config struct {
 
 // Defaults of Config, declared once.
 const (
-	DefaultMaxBytes     = 256 << 10
-	DefaultTimeout      = 5 * time.Second
-	DefaultMaxRedirects = 3
-	DefaultCacheEntries = 1000
-	DefaultMinTTL       = 30 * time.Second
-	DefaultMaxTTL       = 24 * time.Hour
-	DefaultUserAgent    = "Keyward"
+	DefaultMaxBytes      = 256 << 10
+	DefaultTimeout       = 5 * time.Second
+	DefaultMaxRedirects  = 3
+	DefaultMaxConcurrent = 16
+	DefaultCacheEntries  = 1000
+	DefaultMinTTL        = 30 * time.Second
+	DefaultMaxTTL        = 24 * time.Hour
+	DefaultMaxStale      = time.Hour
+	DefaultUserAgent     = "Keyward"
 )
 
 func (c *Config) withDefaults() error {
@@ -63,6 +76,9 @@ func (c *Config) withDefaults() error {
 	if c.MaxRedirects == 0 {
 		c.MaxRedirects = DefaultMaxRedirects
 	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = DefaultMaxConcurrent
+	}
 	if c.CacheEntries == 0 {
 		c.CacheEntries = DefaultCacheEntries
 	}
@@ -71,6 +87,9 @@ func (c *Config) withDefaults() error {
 	}
 	if c.MaxTTL == 0 {
 		c.MaxTTL = DefaultMaxTTL
+	}
+	if c.MaxStale == 0 {
+		c.MaxStale = DefaultMaxStale
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = DefaultUserAgent
@@ -82,9 +101,9 @@ func (c *Config) withDefaults() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
-	if c.MaxBytes < 0 || c.Timeout < 0 || c.MaxRedirects < 0 {
-		errs = append(errs, fmt.Errorf("outbound: MaxBytes %d, Timeout %s and MaxRedirects %d must not be negative",
-			c.MaxBytes, c.Timeout, c.MaxRedirects))
+	if c.MaxBytes < 0 || c.Timeout < 0 || c.MaxRedirects < 0 || c.MaxConcurrent < 0 {
+		errs = append(errs, fmt.Errorf("outbound: MaxBytes %d, Timeout %s, MaxRedirects %d and MaxConcurrent %d must not be negative",
+			c.MaxBytes, c.Timeout, c.MaxRedirects, c.MaxConcurrent))
 	}
 	if c.MinTTL < 0 || c.MaxTTL < c.MinTTL {
 		errs = append(errs, fmt.Errorf("outbound: need 0 <= MinTTL (%s) <= MaxTTL (%s)", c.MinTTL, c.MaxTTL))
@@ -99,6 +118,7 @@ type Fetcher struct {
 	client *http.Client
 	cache  *cache
 	flight singleflight.Group
+	turns  chan struct{} // MaxConcurrent
 	// exemptPort, set only by this package's tests, lets the guard pass
 	// addresses with that port, so a loopback test server can stand in
 	// for a public origin.
@@ -110,7 +130,7 @@ func New(cfg Config) (*Fetcher, error) {
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
-	f := &Fetcher{cfg: cfg, cache: newCache(cfg.CacheEntries)}
+	f := &Fetcher{cfg: cfg, cache: newCache(cfg.CacheEntries), turns: make(chan struct{}, cfg.MaxConcurrent)}
 	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: f.control}
 	transport := &http.Transport{
 		Proxy:                  nil, // a proxy would hide the real destination from the guard

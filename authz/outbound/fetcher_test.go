@@ -362,3 +362,68 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxConcurrent(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	srv, f := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/block" {
+			started <- struct{}{}
+			<-release
+		}
+		okJSON(w, r)
+	}), Config{AllowPrivate: true, MaxConcurrent: 1, Timeout: 2 * time.Second})
+	done := make(chan error, 1)
+	go func() { _, err := f.Get(context.Background(), srv.URL+"/block"); done <- err }()
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := f.Get(ctx, srv.URL+"/other"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second fetch while the only turn is taken: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Get(t.Context(), srv.URL+"/other"); err != nil {
+		t.Fatalf("after the turn is free: %v", err)
+	}
+}
+
+func TestStaleWhileUnreachable(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	clk := &clock{t: time.Now()}
+	srv, f := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := int(status.Load()); s != 200 {
+			w.WriteHeader(s)
+			return
+		}
+		okJSON(w, r)
+	}), Config{AllowPrivate: true, Now: clk.Now, MinTTL: 10 * time.Second, MaxStale: time.Minute})
+	get := func() error { _, err := f.Get(t.Context(), srv.URL+"/doc"); return err }
+	if err := get(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(11 * time.Second)
+	status.Store(503)
+	if err := get(); err != nil {
+		t.Fatalf("a 503 within MaxStale should serve the stale copy: %v", err)
+	}
+	clk.Add(time.Minute)
+	if err := get(); !errors.Is(err, ErrStatus) {
+		t.Fatalf("a 503 beyond MaxStale: %v, want ErrStatus", err)
+	}
+	status.Store(200)
+	if err := get(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(11 * time.Second)
+	status.Store(404)
+	if err := get(); !errors.Is(err, ErrStatus) {
+		t.Fatalf("a 404 is an answer, never papered over: %v", err)
+	}
+	srv.Close() // the origin is gone: a network error
+	if err := get(); err != nil {
+		t.Fatalf("an unreachable origin within MaxStale should serve the stale copy: %v", err)
+	}
+}

@@ -45,7 +45,12 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Response, error) {
 	ch := f.flight.DoChan(rawURL, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.cfg.Timeout)
 		defer cancel()
-		return f.fetch(fctx, rawURL, stale)
+		r, err := f.fetch(fctx, rawURL, stale)
+		if err != nil && stale != nil && unreachable(err) && f.cfg.Now().Before(stale.expires.Add(f.cfg.MaxStale)) {
+			f.cfg.Logger.Warn("outbound: origin unreachable, serving a stale copy", "url", rawURL, "err", err)
+			return stale.response(rawURL), nil
+		}
+		return r, err
 	})
 	select {
 	case <-ctx.Done():
@@ -72,6 +77,12 @@ func (f *Fetcher) GetJSON(ctx context.Context, rawURL string, v any) error {
 }
 
 func (f *Fetcher) fetch(ctx context.Context, rawURL string, stale *entry) (*Response, error) {
+	select {
+	case f.turns <- struct{}{}:
+		defer func() { <-f.turns }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %s waited for one of %d fetch turns", ErrTimeout, rawURL, f.cfg.MaxConcurrent)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrForbiddenURL, err)
@@ -126,6 +137,20 @@ func (f *Fetcher) fetch(ctx context.Context, rawURL string, stale *entry) (*Resp
 	r := e.response(rawURL)
 	r.Cached = false
 	return r, nil
+}
+
+// unreachable reports whether err means the origin could not answer (a
+// network error, a timeout, a 5xx), as opposed to answering no.
+func unreachable(err error) bool {
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		return se.Code >= 500
+	case errors.Is(err, ErrForbiddenAddress), errors.Is(err, ErrForbiddenURL), errors.Is(err, ErrTooLarge),
+		errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrBadJSON):
+		return false
+	}
+	return true
 }
 
 // wrapErr makes a timeout ErrTimeout and keeps the guard's errors
