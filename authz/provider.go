@@ -274,6 +274,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	// After the code, refresh and device handlers, which load the grant's session.
 	p.fcfg.TokenEndpointHandlers.Append(&userGrantHandler{users: cfg.Store})
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)
+	p.fcfg.TokenEndpointHandlers = gateTokenHandlers(p.fcfg.TokenEndpointHandlers)
 	f, ok := p.oauth.(*fosite.Fosite)
 	if !ok {
 		return nil, errors.New("authz: unexpected fosite provider type")
