@@ -65,6 +65,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, accounts.ErrBusy):
 		c.Header("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
 		problem(c, http.StatusServiceUnavailable, "busy", "Too many passwords are being hashed at once; retry shortly.")
+	case errors.Is(err, accounts.ErrLastAdmin):
+		problem(c, http.StatusConflict, "conflict", "This is the last enabled admin user: make another user admin first.")
 	case errors.As(err, &early):
 		problem(c, http.StatusConflict, "key-not-ready", errmsg.Readable(early))
 	case errors.As(err, &ve):

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,8 +45,6 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	idemSeal *seal.Sealer // seals the stored answers of idempotent POSTs
-	// usersMu serializes user changes, for the last-admin check.
-	usersMu sync.Mutex
 }
 
 // New checks cfg and returns the admin server.
