@@ -36,7 +36,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 	}
 	d, err := time.ParseDuration(in)
-	if err != nil || (days > 0 && d < 0) || days+d < days {
+	if err != nil || days > 0 && (d < 0 || days+d < days) {
 		return 0, durationError(s)
 	}
 	return days + d, nil

@@ -18,7 +18,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "d", "x", "30days", "-1d", "1d-1h", "1.5d", "99999999d", "1dd", "30"} {
+	for _, in := range []string{"", "d", "x", "30days", "-1d", "1d-1h", "1.5d", "99999999d", "1dd", "30", "1d-1h"} {
 		if got, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) = %v, want an error", in, got)
 		}

@@ -34,6 +34,10 @@ func cliErr(err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return cliError{"not found", err}
 	case errors.Is(err, store.ErrConflict):
+		// A conflict that says why (accounts.ErrLastAdmin) says so.
+		if why, ok := strings.CutPrefix(err.Error(), store.ErrConflict.Error()+": "); ok {
+			return cliError{why, err}
+		}
 		return cliError{"already exists", err}
 	}
 	return err

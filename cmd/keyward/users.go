@@ -15,7 +15,8 @@ const usersUsage = `usage: keyward users create --username U --password-stdin [-
        keyward users list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward users get USER   (USER: an id or a username)
        keyward users update USER [--name N] [--email E] [--email-verified] [--admin]   (only the flags given change)
-       keyward users disable USER | enable USER   (disabling ends the user's sign-ins and grants)
+       keyward users disable USER   (ends the user's sign-ins and grants)
+       keyward users enable USER
        keyward users delete USER
        keyward users set-password USER   (the new password is read from standard input)`
 
