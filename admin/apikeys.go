@@ -101,7 +101,7 @@ func (s *Server) patchAPIKey(c *gin.Context) {
 		var t time.Time
 		if !bytes.Equal(bytes.TrimSpace(in.ExpiresAt), []byte("null")) {
 			if err := json.Unmarshal(in.ExpiresAt, &t); err != nil {
-				problem(c, http.StatusBadRequest, "bad-request", "expires_at must be an RFC 3339 time or null.")
+				invalidFields(c, []FieldError{{Field: "expires_at", Message: "expires_at must be an RFC 3339 time or null"}})
 				return
 			}
 		}

@@ -45,6 +45,8 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	idemSeal *seal.Sealer // seals the stored answers of idempotent POSTs
+	// deprecated is the table of deprecated routes (deprecation.go).
+	deprecated map[string]Deprecation
 }
 
 // New checks cfg and returns the admin server.
@@ -62,7 +64,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, idemSeal: seal.New(cfg.Secret.Derive(keys.PurposeIdempotency))}, nil
+	return &Server{cfg: cfg, idemSeal: seal.New(cfg.Secret.Derive(keys.PurposeIdempotency)), deprecated: deprecatedRoutes()}, nil
 }
 
 // Mount registers the admin API under /admin/v1 on r.
