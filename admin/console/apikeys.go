@@ -187,7 +187,7 @@ func (cs *Server) rollAPIKey(c *gin.Context) {
 	}
 	note := "The previous key stopped working."
 	if grace > 0 {
-		note = "The previous key keeps working for " + grace.String() + "."
+		note = "The previous key keeps working for " + keys.FormatDuration(grace) + "."
 	}
 	cs.showOnce(c, revealed{Kind: "apikey", Action: "rolled", ID: k.ID, Name: k.Name, Secret: raw, Note: note})
 }
