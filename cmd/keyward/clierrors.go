@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/store"
 )
 
@@ -33,11 +34,9 @@ func cliErr(err error) error {
 		return usageError{problemsError{ve}}
 	case errors.Is(err, store.ErrNotFound):
 		return cliError{"not found", err}
+	case errors.Is(err, accounts.ErrLastAdmin):
+		return cliError{strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "), err}
 	case errors.Is(err, store.ErrConflict):
-		// A conflict that says why (accounts.ErrLastAdmin) says so.
-		if why, ok := strings.CutPrefix(err.Error(), store.ErrConflict.Error()+": "); ok {
-			return cliError{why, err}
-		}
 		return cliError{"already exists", err}
 	}
 	return err
