@@ -69,6 +69,10 @@ var fieldAliases = map[string][][2]string{
 		{"username", "username"}, {"password", "password"}, {"email_verified", "email_verified"},
 		{"email", "email"}, {"name", "name"},
 	},
+	"webhooks": {
+		{"url", "url"}, {"event_types", "event_types"}, {"event type", "event_types"},
+		{"description", "description"}, {"overlap", "overlap"},
+	},
 	"apikeys": {
 		{"name", "name"}, {"scopes", "scopes"}, {"scope", "scope"},
 		{"expires_in", "expires_in"}, {"expires_at", "expires_at"}, {"expiry", "expires_in"}, {"expiresin", "expires_in"},
