@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -81,4 +82,43 @@ func walkNulls(t *testing.T, what, path string, v any) {
 			walkNulls(t, what, path, c)
 		}
 	}
+}
+
+// TestCLIUsersDisableEndsGrants: "keyward users disable" and "users
+// delete", run beside a server, end the user's grants as the admin API
+// does: the access token introspects inactive within 5 seconds and the
+// refresh token is invalid_grant; another user's token keeps working.
+func TestCLIUsersDisableEndsGrants(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	a := newAuthCodeSetup(t, e)
+	r := newRP(t, a.s, a.conf, "openid")
+	alice, _, _, _ := r.codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
+	bob, _, _, _ := r.codeFlow(t, newBrowser(t, a.s), a.s, a.bob)
+	var got map[string]any
+	e.runJSON(&got, "", "users", "disable", a.alice.Username)
+	if got["disabled"] != true {
+		t.Fatalf("users disable: %v", got)
+	}
+	inactiveSoon := func(what, token string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			rep := introspect(t, a.m, a.conf, token)
+			if rep.json["active"] == false {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still active 5s after the CLI ended its grant: %v", what, rep.json)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	inactiveSoon("disabled user's access token", alice.AccessToken)
+	if _, err := r.refresh(alice.RefreshToken); retrieveError(t, err) != "invalid_grant" {
+		t.Errorf("refresh of a user disabled by the CLI: %v", err)
+	}
+	wantActive(t, "another user's access token", introspect(t, a.m, a.conf, bob.AccessToken))
+	e.runJSON(&got, "", "users", "delete", a.bob.ID)
+	inactiveSoon("deleted user's access token", bob.AccessToken)
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store"
 )
 
@@ -77,11 +79,22 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		}
 		password = pw
 	}
-	db, _, err := m.openMigrated(ctx)
+	db, secret, err := m.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
-	svc, err := accounts.NewUsers(accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID})
+	ucfg := accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID}
+	if sub == "disable" || sub == "delete" {
+		// Their grants end now, on every running server, as when the
+		// admin API does it.
+		revoke, done, err := m.grantRevoker(ctx, db, secret)
+		if err != nil {
+			return err
+		}
+		defer done()
+		ucfg.RevokeGrants = revoke
+	}
+	svc, err := accounts.NewUsers(ucfg)
 	if err != nil {
 		return err
 	}
@@ -144,6 +157,23 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		return cliErr(err)
 	}
 	return m.emitUser(u)
+}
+
+// grantRevoker returns the provider's RevokeUser over db: a user's grants
+// are deleted and the jti of each live JWT access token joins the
+// revocation list, which running servers learn of through the database.
+func (m *Main) grantRevoker(ctx context.Context, db database, secret keys.Secret) (func(context.Context, string) error, func(), error) {
+	sig, err := newSigning(db, secret, 0, m.Config.JWKSMaxAge, nil, m.log())
+	if err != nil {
+		return nil, nil, err
+	}
+	// The issuer names no endpoint here: only revocation is used.
+	prov, err := authz.New(ctx, authz.Config{Issuer: "http://keyward-cli.invalid", Store: db, Events: db,
+		Signer: sig, Secret: secret, Logger: m.log()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return prov.RevokeUser, prov.Close, nil
 }
 
 // findUser returns the user with id or, failing that, username ref.
