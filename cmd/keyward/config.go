@@ -197,7 +197,7 @@ func (c *Config) applyEnv(fs *pflag.FlagSet) {
 		if err := f.Value.Set(v); err != nil {
 			switch f.Value.Type() {
 			case "duration":
-				err = fmt.Errorf("%s: %q is not a duration (e.g. 1h, 30m)", s.env, v)
+				err = fmt.Errorf("%s: %q is not a duration (e.g. 30d, 1h, 30m)", s.env, v)
 			case "float64":
 				err = fmt.Errorf("%s: %q is not a number", s.env, v)
 			case "bool":
