@@ -63,8 +63,11 @@ type discoveryDoc struct {
 	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
-	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
-	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
+	// RegistrationEndpoint (RFC 7591 §3, RFC 8414 §2) is left out while
+	// registration is closed.
+	RegistrationEndpoint           string   `json:"registration_endpoint,omitempty"`
+	APIKeyVerificationEndpoint     string   `json:"keyward_api_key_verification_endpoint"`
+	TokenExchangeSubjectTokenTypes []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
 
 // discovery serves the provider metadata and the JWKS; it holds only the
@@ -83,8 +86,9 @@ type discovery struct {
 
 // newDiscovery renders the metadata of issuer once; idTokenAlgs are the
 // ID-token algorithms with keys; requirePAR is the server-wide setting
-// (RFC 9126 §5; a client's own requirement is not advertised here).
-func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool) (*discovery, error) {
+// (RFC 9126 §5; a client's own requirement is not advertised here);
+// registration is the registration_endpoint ("" while closed).
+func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool, registration string) (*discovery, error) {
 	iss := issuer
 	auth := []string{"client_secret_basic", "client_secret_post"}
 	algs := slices.Clone(idTokenAlgs)
@@ -117,6 +121,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		AuthorizationResponseIssParameterSupported: true,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         requirePAR,
+		RegistrationEndpoint:                       registration,
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
 	}
