@@ -102,7 +102,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	}, "webhook")
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
+		Secret: secret, Auditor: auditor, Logger: log, Resources: res, RegistrationTokens: initial,
 	}, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()
