@@ -59,7 +59,7 @@ type Stack struct {
 	// InitialTokens are the initial access tokens of dynamic client
 	// registration (RFC 7591 §3).
 	InitialTokens *clients.InitialTokens
-	Logger    *slog.Logger
+	Logger        *slog.Logger
 }
 
 // New builds a Stack on a fresh SQLite file in t.TempDir().
