@@ -311,3 +311,28 @@ func nonNilList(s []string) []string {
 	}
 	return s
 }
+
+// registrationCORS lets a page of any origin register a client and manage
+// its registration (a browser app, or an agent's web client, has no
+// registered origin yet): the endpoints read no cookie, and each call
+// needs a Bearer token the page itself holds (or, for open registration,
+// nothing a foreign page could abuse beyond the per-address limit).
+func registrationCORS(c *gin.Context) {
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.Header("Access-Control-Expose-Headers", "WWW-Authenticate, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset")
+}
+
+// registrationPreflight answers a CORS preflight for the registration
+// endpoint or a client configuration endpoint, allowing methods with the
+// Authorization and Content-Type headers from any origin.
+func registrationPreflight(methods string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Allow", methods+", OPTIONS")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", methods)
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Max-Age", corsMaxAge)
+		c.AbortWithStatus(http.StatusNoContent)
+	}
+}

@@ -325,3 +325,31 @@ func TestRegistrationClosed(t *testing.T) {
 	s.regCall("POST", authz.PathRegister, tok, `{"redirect_uris":["https://a.example/cb"]}`, "", "").
 		want(t, "closed", 403, "access_denied")
 }
+
+// TestRegistrationCORS: a page of any origin may register and manage its
+// registration (preflight allows Authorization and Content-Type).
+func TestRegistrationCORS(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, authztest.Options{})
+	for path, methods := range map[string]string{authz.PathRegister: "POST", authz.PathRegister + "/some-id": "GET, PUT, DELETE"} {
+		req, _ := http.NewRequest("OPTIONS", s.url+path, nil)
+		req.Header.Set("Origin", "https://agent.example")
+		req.Header.Set("Access-Control-Request-Method", strings.Split(methods, ",")[0])
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Methods") != methods ||
+			!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") {
+			t.Errorf("preflight %s: %d %v", path, resp.StatusCode, h)
+		}
+	}
+	a := s.regCall("POST", authz.PathRegister, "", `{}`, "", "")
+	if a.status != 401 || a.header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(a.header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
+		t.Errorf("POST: %d %v", a.status, a.header)
+	}
+}
