@@ -63,11 +63,9 @@ type discoveryDoc struct {
 	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
-	// RegistrationEndpoint (RFC 7591 §3, RFC 8414 §2) is left out while
-	// registration is closed.
-	RegistrationEndpoint           string   `json:"registration_endpoint,omitempty"`
-	APIKeyVerificationEndpoint     string   `json:"keyward_api_key_verification_endpoint"`
-	TokenExchangeSubjectTokenTypes []string `json:"keyward_token_exchange_subject_token_types_supported"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"` // RFC 7591 §3; left out while closed
+	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
+	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
 
 // discovery serves the provider metadata and the JWKS; it holds only the
