@@ -306,7 +306,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
 	p.registration = &registration{cfg: cfg.Registration, issuer: cfg.Issuer, store: cfg.Store,
 		hasher: clients.NewHasher(cfg.Secret), resources: p.resources, limits: newLimiter(cfg.Registration.Rate, now),
-		now: now, log: cfg.Logger}
+		log: cfg.Logger}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR, p.registration.advertised()); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -92,7 +91,6 @@ type registration struct {
 	hasher    *clients.Hasher
 	resources *resources.Cache
 	limits    *limiter
-	now       func() time.Time
 	log       *slog.Logger
 }
 
