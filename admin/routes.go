@@ -89,6 +89,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	post("/webhooks/:id/test", s.testWebhook)
 
 	s.mountResources(a, post)
+	s.mountRegistrationTokens(a, post)
 	return e
 }
 

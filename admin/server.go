@@ -36,6 +36,9 @@ type Config struct {
 	// Resources manages the RFC 8707 resource servers (nil: no
 	// /resources routes).
 	Resources *resources.Registry
+	// RegistrationTokens are the initial access tokens of dynamic client
+	// registration (RFC 7591 §3) (nil: no /registration-tokens routes).
+	RegistrationTokens *clients.InitialTokens
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now

@@ -67,6 +67,7 @@ type discoveryDoc struct {
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"` // RFC 7591 §3; left out while closed
 	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
 	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
@@ -95,8 +96,9 @@ func etag(b []byte) string {
 
 // newDiscovery renders the metadata of issuer once; idTokenAlgs are the
 // ID-token algorithms with keys; requirePAR is the server-wide setting
-// (RFC 9126 §5; a client's own requirement is not advertised here).
-func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool) (*discovery, error) {
+// (RFC 9126 §5; a client's own requirement is not advertised here);
+// registration is the registration_endpoint ("" while closed).
+func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool, registration string) (*discovery, error) {
 	iss := issuer
 	auth := []string{"client_secret_basic", "client_secret_post"}
 	algs := slices.Clone(idTokenAlgs)
@@ -130,6 +132,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         requirePAR,
 		ClientIDMetadataDocumentSupported:          true, // cimd.go
+		RegistrationEndpoint:                       registration,
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
 	}
