@@ -21,6 +21,9 @@ type AccessInfo struct {
 	Scopes   []string
 	JTI      string
 	Audience []string
+	// DPoPJKT is the thumbprint of the DPoP key the token is bound to
+	// (RFC 9449 §6); "" for a bearer token.
+	DPoPJKT string
 
 	// Claims are a JWT's claims; Request is an opaque token's stored grant.
 	Claims  *AccessClaims
@@ -93,7 +96,7 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 			return nil, err
 		}
 		return &AccessInfo{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope),
-			JTI: claims.JTI, Audience: claims.Audiences(), Claims: claims}, nil
+			JTI: claims.JTI, Audience: claims.Audiences(), DPoPJKT: claims.DPoPJKT(), Claims: claims}, nil
 	}
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
@@ -108,8 +111,12 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 	if err := a.clientActive(ctx, ar.GetClient().GetID()); err != nil {
 		return nil, err
 	}
-	return &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
-		Scopes: ar.GetGrantedScopes(), Audience: ar.GetGrantedAudience(), Request: ar}, nil
+	info := &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
+		Scopes: ar.GetGrantedScopes(), Audience: ar.GetGrantedAudience(), Request: ar}
+	if sess, ok := ar.GetSession().(*Session); ok {
+		info.DPoPJKT = sess.DPoPJKT
+	}
+	return info, nil
 }
 
 // keyActive returns ErrInvalidToken for a token exchanged for an API key

@@ -63,6 +63,7 @@ type discoveryDoc struct {
 	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported"`
 	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
 	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
@@ -117,6 +118,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		AuthorizationResponseIssParameterSupported: true,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         requirePAR,
+		DPoPSigningAlgValuesSupported:              DPoPAlgValues(),
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
 	}

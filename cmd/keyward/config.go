@@ -70,6 +70,10 @@ type Config struct {
 	// RequirePAR refuses authorization requests not pushed first to the
 	// PAR endpoint (RFC 9126), for every client.
 	RequirePAR bool
+	// DPoPNonce makes every DPoP proof carry a server nonce (RFC 9449 §8).
+	DPoPNonce bool
+	// DPoPProofWindow is how far a DPoP proof's iat may be from now.
+	DPoPProofWindow time.Duration
 	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
@@ -123,6 +127,8 @@ var settings = map[string]setting{
 	"webhook-disable-after": {"webhook-disable-after", "KEYWARD_WEBHOOK_DISABLE_AFTER", "disable a webhook whose deliveries have all failed for this long (an audit event says so); 0 never disables"},
 	"token-rate-limit":      {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 	"require-par":           {"require-par", "KEYWARD_REQUIRE_PAR", "refuse authorization requests not pushed first to /oauth2/par (RFC 9126), for every client; a client can require it alone (clients create --par-required)"},
+	"dpop-nonce":            {"dpop-nonce", "KEYWARD_DPOP_NONCE", "require a server nonce (the DPoP-Nonce header) in every DPoP proof (RFC 9449 §8), at the token, PAR and UserInfo endpoints"},
+	"dpop-proof-window":     {"dpop-proof-window", "KEYWARD_DPOP_PROOF_WINDOW", "how far a DPoP proof's iat may be from the server's time, either way (RFC 9449 §11.1)"},
 	"trusted-proxies":       {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":           {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
 	"jwks-max-age":          {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
@@ -158,6 +164,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
+	fs.BoolVar(&c.DPoPNonce, "dpop-nonce", false, usage("dpop-nonce"))
+	fs.DurationVar(&c.DPoPProofWindow, "dpop-proof-window", authz.DefaultDPoPProofWindow, usage("dpop-proof-window"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 }
@@ -326,6 +334,9 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.WebhookDisableAfter < 0 || c.WebhookDisableAfter > 0 && c.WebhookDisableAfter < time.Hour {
 		errs = append(errs, fmt.Errorf("--webhook-disable-after: %s must be 0 (never) or at least 1h", c.WebhookDisableAfter))
+	}
+	if c.DPoPProofWindow != 0 && (c.DPoPProofWindow < time.Second || c.DPoPProofWindow > 10*time.Minute) {
+		errs = append(errs, fmt.Errorf("--dpop-proof-window: %s must be between 1s and 10m", c.DPoPProofWindow))
 	}
 	if c.RefreshGrace < 0 || c.RefreshGrace > time.Minute {
 		errs = append(errs, fmt.Errorf("--refresh-grace: %s must be between 0 (off) and 1m", c.RefreshGrace))
