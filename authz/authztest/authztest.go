@@ -36,6 +36,8 @@ type Options struct {
 	Observer authz.Observer
 	// RequirePAR is authz.Config.RequirePAR.
 	RequirePAR bool
+	// DPoPNonce is authz.Config.DPoPNonce.
+	DPoPNonce bool
 	// Now is the provider's clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -90,7 +92,7 @@ func New(t testing.TB, o Options) *Stack {
 	t.Cleanup(func() { apik.Close() })
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet, Observer: o.Observer})
+		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, DPoPNonce: o.DPoPNonce, Now: o.Now, Logger: quiet, Observer: o.Observer})
 	if err != nil {
 		t.Fatal(err)
 	}
