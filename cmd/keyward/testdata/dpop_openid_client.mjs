@@ -32,7 +32,10 @@ async function refused(f) {
     await f();
     return "accepted";
   } catch (e) {
-    return e.error ?? e.cause?.parameters?.get?.("error") ?? e.code ?? e.name;
+    if (Array.isArray(e.cause)) { // WWW-Authenticate challenges
+      return e.cause.map((c) => `${c.scheme} ${c.parameters?.error}`).join(", ");
+    }
+    return e.error ?? e.code ?? e.name;
   }
 }
 
