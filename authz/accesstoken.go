@@ -40,12 +40,17 @@ var ErrInvalidToken = errors.New("authz: invalid access token")
 // and for a token minted for another resource server: its aud may name
 // only the client itself (the audience a token without another one
 // carries) or the issuer, so a resource server cannot replay a token it
-// received (RFC 9700 §2.3, RFC 8707). A store failure comes back wrapped,
-// never as ErrInvalidToken.
+// received (RFC 9700 §2.3, RFC 8707). It is a bearer-token check: a
+// DPoP-bound token (cnf.jkt) is ErrInvalidToken, since it is valid only
+// with a proof of its key (RFC 9449 §7). A store failure comes back
+// wrapped, never as ErrInvalidToken.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
 	info, err := p.tokens.check(ctx, token)
 	if err != nil {
 		return nil, err
+	}
+	if info.DPoPJKT != "" {
+		return nil, fmt.Errorf("%w: a DPoP-bound token presented as a bearer token", ErrInvalidToken)
 	}
 	for _, aud := range info.Audience {
 		if aud != info.ClientID && aud != p.cfg.Issuer {

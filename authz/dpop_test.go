@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -450,5 +451,22 @@ func TestDPoPDiscovery(t *testing.T) {
 		if len(algs) != 5 || algs[0] != "ES256" {
 			t.Fatalf("%s: dpop_signing_alg_values_supported %v", p, doc["dpop_signing_alg_values_supported"])
 		}
+	}
+}
+
+// TestDPoPBoundTokenIsNoBearerForKeyward: VerifyAccessToken (the admin
+// API's check) refuses a DPoP-bound token: it has no proof to check.
+func TestDPoPBoundTokenIsNoBearerForKeyward(t *testing.T) {
+	e := newDPoPEnv(t, false)
+	id, secret := e.client(t, clients.Params{Name: "admin", GrantTypes: []string{clients.GrantClientCredentials}, Scopes: []string{"keyward:admin"}})
+	form := url.Values{"grant_type": {"client_credentials"}}
+	_, _, bound := e.call(t, "POST", authz.PathToken, form, basic(id, secret), newDPoPKey(t).proof(t, "POST", dpopIssuer+authz.PathToken, e.clock(), nil))
+	_, _, plain := e.call(t, "POST", authz.PathToken, form, basic(id, secret))
+	ctx := context.Background()
+	if _, err := e.st.Provider.VerifyAccessToken(ctx, bound["access_token"].(string)); !errors.Is(err, authz.ErrInvalidToken) {
+		t.Fatalf("DPoP-bound token: %v, want ErrInvalidToken", err)
+	}
+	if _, err := e.st.Provider.VerifyAccessToken(ctx, plain["access_token"].(string)); err != nil {
+		t.Fatalf("bearer token: %v", err)
 	}
 }
