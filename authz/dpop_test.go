@@ -90,8 +90,16 @@ func ath(token string) string {
 
 func newDPoPEnv(t *testing.T, nonce bool) *parEnv {
 	t.Helper()
+	return newDPoPEnvWith(t, authztest.Options{DPoPNonce: nonce})
+}
+
+// newDPoPEnvWith is newDPoPEnv with more options (issuer, rate limit and
+// clock are set here).
+func newDPoPEnvWith(t *testing.T, o authztest.Options) *parEnv {
+	t.Helper()
 	e := &parEnv{now: time.Now()}
-	e.st = authztest.New(t, authztest.Options{Issuer: dpopIssuer, TokenRate: -1, DPoPNonce: nonce, Now: e.clock})
+	o.Issuer, o.TokenRate, o.Now = dpopIssuer, -1, e.clock
+	e.st = authztest.New(t, o)
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	e.st.Provider.Mount(engine)
@@ -468,5 +476,36 @@ func TestDPoPBoundTokenIsNoBearerForKeyward(t *testing.T) {
 	}
 	if _, err := e.st.Provider.VerifyAccessToken(ctx, plain["access_token"].(string)); err != nil {
 		t.Fatalf("bearer token: %v", err)
+	}
+}
+
+// TestDPoPRefreshGrace: inside the refresh grace window the rotation's
+// answer is shared only with a request by the same DPoP key; a thief's
+// key gets nothing.
+func TestDPoPRefreshGrace(t *testing.T) {
+	e := newDPoPEnvWith(t, authztest.Options{RefreshGrace: 30 * time.Second})
+	id, _ := e.client(t, clients.Params{Name: "spa", Public: true, RedirectURIs: []string{parCB}, SkipConsent: true,
+		GrantTypes: []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken}, Scopes: []string{"openid"}})
+	k, thief := newDPoPKey(t), newDPoPKey(t)
+	htu := dpopIssuer + authz.PathToken
+	code, verifier := dpopCodeFlow(t, e, id, url.Values{"dpop_jkt": {k.jkt}})
+	status, _, out := e.call(t, "POST", authz.PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {id},
+		"code": {code}, "redirect_uri": {parCB}, "code_verifier": {verifier}}, "", k.proof(t, "POST", htu, e.clock(), nil))
+	if status != 200 {
+		t.Fatalf("code: %d %v", status, out)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {out["refresh_token"].(string)}}
+	status, _, first := e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock(), nil))
+	if status != 200 {
+		t.Fatalf("refresh: %d %v", status, first)
+	}
+	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", thief.proof(t, "POST", htu, e.clock(), nil))
+	if status == 200 {
+		t.Fatalf("a thief's key got the grace answer: %v", out)
+	}
+	wantError(t, "thief inside the grace window", status, out, 400, "invalid_grant")
+	status, _, again := e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock(), nil))
+	if status != 200 || again["refresh_token"] != first["refresh_token"] {
+		t.Fatalf("same key inside the grace window: %d %v, want the same pair", status, again)
 	}
 }

@@ -91,7 +91,11 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 		if client, err := h.auth.authenticate(r.Context(), r, r.PostForm); err != nil {
 			status, body = h.accessError(r.Context(), err)
 		} else {
-			status, body = h.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
+			jkt := ""
+			if p := dpopProofFrom(r.Context()); p != nil {
+				jkt = p.JKT
+			}
+			status, body = h.refresh.do(r.Context(), client.GetID(), jkt, r.PostForm.Get("refresh_token"), issue)
 			if status == http.StatusOK {
 				status, body = h.checkReplayScope(r.Context(), r.PostForm.Get("scope"), body)
 			}

@@ -38,6 +38,8 @@ type Options struct {
 	RequirePAR bool
 	// DPoPNonce is authz.Config.DPoPNonce.
 	DPoPNonce bool
+	// RefreshGrace is authz.Config.RefreshGrace.
+	RefreshGrace time.Duration
 	// Now is the provider's clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -92,7 +94,7 @@ func New(t testing.TB, o Options) *Stack {
 	t.Cleanup(func() { apik.Close() })
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, DPoPNonce: o.DPoPNonce, Now: o.Now, Logger: quiet, Observer: o.Observer})
+		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, DPoPNonce: o.DPoPNonce, RefreshGrace: o.RefreshGrace, Now: o.Now, Logger: quiet, Observer: o.Observer})
 	if err != nil {
 		t.Fatal(err)
 	}
