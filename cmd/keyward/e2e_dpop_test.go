@@ -66,7 +66,22 @@ func TestE2EDPoP(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		alice := e.newUser("alice", "correct horse battery", "alice@example.com", "Alice Liddell")
 		svc := e.newClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "read")
-		strict := e.newClient("--name", "strict", "--grant-type", "client_credentials", "--dpop-required")
+		strict := e.newClient("--name", "strict", "--grant-type", "client_credentials")
+		var updated struct {
+			ClientID     string `json:"client_id"`
+			DPoPRequired bool   `json:"dpop_bound_access_tokens"`
+		}
+		e.runJSON(&updated, "", "clients", "update", strict.ClientID, "--dpop-required")
+		if !updated.DPoPRequired || updated.ClientID != strict.ClientID {
+			t.Fatalf("clients update --dpop-required: %+v", updated)
+		}
+		var created struct {
+			DPoPRequired bool `json:"dpop_bound_access_tokens"`
+		}
+		e.runJSON(&created, "", "clients", "create", "--name", "strict2", "--grant-type", "client_credentials", "--dpop-required")
+		if !created.DPoPRequired {
+			t.Fatal("clients create --dpop-required: dpop_bound_access_tokens false")
+		}
 		spa := e.newClient("--name", "spa", "--public", "--scope", "openid profile", "--redirect-uri", e2eRedirect,
 			"--grant-type", "authorization_code", "--grant-type", "refresh_token", "--skip-consent")
 		s := e.serve()
