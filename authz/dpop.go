@@ -76,7 +76,7 @@ type dpopClaims struct {
 // dpopHeader returns the one DPoP header of r: ok false when there is
 // none, an error when there are several (RFC 9449 §4.3 check 1).
 func dpopHeader(r *http.Request) (string, bool, *dpopError) {
-	vals := r.Header.Values("DPoP")
+	vals := r.Header["Dpop"] // the canonical form of DPoP: no allocation per request
 	switch {
 	case len(vals) == 0:
 		return "", false, nil

@@ -187,7 +187,7 @@ func requestURL(r *http.Request, base string) string {
 // dpopHeader returns the one DPoP header of r ("" when there is none; an
 // error when there are several, RFC 9449 §4.3).
 func dpopHeader(r *http.Request) (string, error) {
-	vals := r.Header.Values("DPoP")
+	vals := r.Header["Dpop"] // the canonical form of DPoP: no allocation per request
 	switch {
 	case len(vals) == 0:
 		return "", nil
