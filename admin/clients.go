@@ -31,6 +31,9 @@ type clientInput struct {
 	Resources *[]string `json:"resources"`
 	// PARRequired: authorization requests must be pushed (RFC 9126 §6).
 	PARRequired *bool `json:"par_required"`
+	// DPoPRequired: token requests must carry a DPoP proof (RFC 9449 §5.2,
+	// dpop_bound_access_tokens).
+	DPoPRequired *bool `json:"dpop_bound_access_tokens"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -53,6 +56,7 @@ func (in clientInput) apply(p *clients.Params) {
 	}
 	setIf(&p.Resources, in.Resources)
 	setIf(&p.PARRequired, in.PARRequired)
+	setIf(&p.DPoPRequired, in.DPoPRequired)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -67,7 +71,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
-		Resources: cl.Resources, PARRequired: cl.PARRequired}
+		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired}
 }
 
 // listClients is GET /clients.

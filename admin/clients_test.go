@@ -41,6 +41,12 @@ func TestAPIClients(t *testing.T) {
 	if !got.PARRequired || got.Name != "web3" {
 		t.Fatalf("patch par_required: %+v", got)
 	}
+	// dpop_bound_access_tokens (RFC 9449 §5.2) likewise.
+	e.call("PATCH", path, map[string]any{"dpop_bound_access_tokens": true}, http.StatusOK, &got)
+	e.call("PATCH", path, map[string]any{"client_name": "web4"}, http.StatusOK, &got)
+	if !got.DPoPRequired || !got.PARRequired || got.Name != "web4" {
+		t.Fatalf("patch dpop_bound_access_tokens: %+v", got)
+	}
 	// PUT replaces every setting.
 	e.call("PUT", path, map[string]any{"client_name": "svc", "scope": "read"}, http.StatusOK, &got)
 	if got.Name != "svc" || got.SkipConsent || len(got.RedirectURIs) != 0 || !slices.Equal(got.GrantTypes, []string{"client_credentials"}) {

@@ -21,6 +21,9 @@ type AccessInfo struct {
 	Scopes   []string
 	JTI      string
 	Audience []string
+	// DPoPJKT is the thumbprint of the DPoP key the token is bound to
+	// (RFC 9449 §6); "" for a bearer token.
+	DPoPJKT string
 
 	// Claims are a JWT's claims; Request is an opaque token's stored grant.
 	Claims  *AccessClaims
@@ -37,12 +40,17 @@ var ErrInvalidToken = errors.New("authz: invalid access token")
 // and for a token minted for another resource server: its aud may name
 // only the client itself (the audience a token without another one
 // carries) or the issuer, so a resource server cannot replay a token it
-// received (RFC 9700 §2.3, RFC 8707). A store failure comes back wrapped,
-// never as ErrInvalidToken.
+// received (RFC 9700 §2.3, RFC 8707). It is a bearer-token check: a
+// DPoP-bound token (cnf.jkt) is ErrInvalidToken, since it is valid only
+// with a proof of its key (RFC 9449 §7). A store failure comes back
+// wrapped, never as ErrInvalidToken.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*AccessInfo, error) {
 	info, err := p.tokens.check(ctx, token)
 	if err != nil {
 		return nil, err
+	}
+	if info.DPoPJKT != "" {
+		return nil, fmt.Errorf("%w: a DPoP-bound token presented as a bearer token", ErrInvalidToken)
 	}
 	for _, aud := range info.Audience {
 		if aud != info.ClientID && aud != p.cfg.Issuer {
@@ -93,7 +101,7 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 			return nil, err
 		}
 		return &AccessInfo{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope),
-			JTI: claims.JTI, Audience: claims.Audiences(), Claims: claims}, nil
+			JTI: claims.JTI, Audience: claims.Audiences(), DPoPJKT: claims.DPoPJKT(), Claims: claims}, nil
 	}
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
@@ -108,8 +116,12 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 	if err := a.clientActive(ctx, ar.GetClient().GetID()); err != nil {
 		return nil, err
 	}
-	return &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
-		Scopes: ar.GetGrantedScopes(), Audience: ar.GetGrantedAudience(), Request: ar}, nil
+	info := &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
+		Scopes: ar.GetGrantedScopes(), Audience: ar.GetGrantedAudience(), Request: ar}
+	if sess, ok := ar.GetSession().(*Session); ok {
+		info.DPoPJKT = sess.DPoPJKT
+	}
+	return info, nil
 }
 
 // keyActive returns ErrInvalidToken for a token exchanged for an API key

@@ -156,6 +156,9 @@ func (b *browserFlow) newAuthorizeRequest(ctx context.Context, w http.ResponseWr
 		err = errPARRequired
 	}
 	if err == nil {
+		err = checkDPoPJKT(ar.GetRequestForm())
+	}
+	if err == nil {
 		// RFC 8707 resource indicators, after fosite validated the client
 		// and its redirect URI (an error goes back to the client).
 		err = b.resources.authorize(ctx, ar)
@@ -208,6 +211,8 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 	sess := NewSession(who.user.ID)
 	grantAuthorized(ar, sess)
 	sess.UserID = who.user.ID
+	// RFC 9449 §10: the code is bound to the key named by dpop_jkt.
+	sess.DPoPJKT = ar.GetRequestForm().Get("dpop_jkt")
 	claims := sess.IDTokenClaims()
 	claims.Subject = who.user.ID
 	claims.Issuer = b.issuer

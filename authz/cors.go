@@ -62,7 +62,7 @@ func (p *Provider) clientCORS(c *gin.Context) {
 	h.Add("Vary", "Origin")
 	if p.cors.allowed(c.Request.Context(), origin) {
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Retry-After")
+		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Retry-After, DPoP-Nonce")
 	}
 }
 
@@ -78,7 +78,7 @@ func (p *Provider) clientPreflight(methods string) gin.HandlerFunc {
 		if origin := r.Header.Get("Origin"); origin != "" && p.cors.allowed(r.Context(), origin) {
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Methods", methods)
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP")
 			h.Set("Access-Control-Max-Age", corsMaxAge)
 		}
 		c.AbortWithStatus(http.StatusNoContent)

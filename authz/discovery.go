@@ -68,6 +68,7 @@ type discoveryDoc struct {
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported"`
 	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"` // RFC 7591 §3; left out while closed
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported"`
 	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
 	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
@@ -133,6 +134,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		RequirePushedAuthorizationRequests:         requirePAR,
 		ClientIDMetadataDocumentSupported:          true, // cimd.go
 		RegistrationEndpoint:                       registration,
+		DPoPSigningAlgValuesSupported:              DPoPAlgValues(),
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
 	}

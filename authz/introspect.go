@@ -90,6 +90,7 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 			"iss": claims.Issuer, "jti": claims.JTI, "token_type": "Bearer", "token_use": "access_token",
 		}
 		setAudience(out, claims.Audiences())
+		setDPoP(out, claims.DPoPJKT())
 		return mustJSON(out), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken
@@ -120,6 +121,9 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		}
 		if !exp.IsZero() {
 			out["exp"] = exp.Unix()
+		}
+		if sess, ok := ar.GetSession().(*Session); ok && tu == fosite.AccessToken {
+			setDPoP(out, sess.DPoPJKT)
 		}
 		return mustJSON(out), nil
 	}
@@ -157,6 +161,15 @@ func inactiveOr(err error) ([]byte, error) {
 func setAudience(out map[string]any, aud []string) {
 	if len(aud) > 0 {
 		out["aud"] = aud
+	}
+}
+
+// setDPoP marks a DPoP-bound access token in an introspection answer:
+// token_type DPoP and cnf.jkt (RFC 9449 §6.2).
+func setDPoP(out map[string]any, jkt string) {
+	if jkt != "" {
+		out["token_type"] = "DPoP"
+		out["cnf"] = map[string]string{"jkt": jkt}
 	}
 }
 

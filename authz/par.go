@@ -23,6 +23,10 @@ type parEndpoint struct {
 	auth   *clientAuth
 	tokens *tokenEndpoint // the per-client rate limit it shares
 	log    *slog.Logger
+	// dpop checks a DPoP proof sent with the push (RFC 9449 §10.1);
+	// dpopHTU is this endpoint's URL.
+	dpop    *dpopChecker
+	dpopHTU string
 }
 
 // push is POST /oauth2/par. The request is validated exactly as the
@@ -59,6 +63,9 @@ func (h *parEndpoint) push(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "response_mode must be query (response_modes_supported).")
 		return
 	}
+	if !h.pushDPoP(c) {
+		return
+	}
 	ctx := r.Context()
 	ar, err := h.newRequest(ctx, r)
 	if err != nil && h.auth.stale(r, err) {
@@ -66,6 +73,9 @@ func (h *parEndpoint) push(c *gin.Context) {
 	}
 	if err == nil {
 		err = checkPKCE(ar)
+	}
+	if err == nil {
+		err = checkDPoPJKT(ar.GetRequestForm())
 	}
 	var resp fosite.PushedAuthorizeResponder
 	if err == nil {

@@ -66,6 +66,12 @@ type Config struct {
 	// PARTTL is the expires_in of a pushed request's request_uri; zero
 	// takes DefaultPARTTL.
 	PARTTL time.Duration
+	// DPoPProofWindow is how far a DPoP proof's iat may be from now, either
+	// way (RFC 9449 §11.1); zero takes DefaultDPoPProofWindow.
+	DPoPProofWindow time.Duration
+	// DPoPNonce makes every DPoP proof carry a server nonce (RFC 9449 §8,
+	// the DPoP-Nonce header); off by default.
+	DPoPNonce bool
 
 	// Outbound is the one fetcher for what a client makes Keyward fetch
 	// (jwks_uri, Client ID Metadata Documents); nil takes one with the
@@ -113,6 +119,7 @@ func (c *Config) withDefaults() error {
 	def(&c.DeviceCodeTTL, DefaultDeviceCodeTTL)
 	def(&c.DevicePollInterval, DefaultDevicePollInterval)
 	def(&c.PARTTL, DefaultPARTTL)
+	def(&c.DPoPProofWindow, DefaultDPoPProofWindow)
 	if c.TokenRate == 0 {
 		c.TokenRate = DefaultTokenRate
 	}
@@ -144,6 +151,9 @@ func (c *Config) withDefaults() error {
 	if c.DeviceCodeTTL < time.Minute || c.DevicePollInterval < time.Second || c.DevicePollInterval%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("authz: DeviceCodeTTL %s must be at least 1m and DevicePollInterval %s whole seconds",
 			c.DeviceCodeTTL, c.DevicePollInterval))
+	}
+	if c.DPoPProofWindow < 0 {
+		errs = append(errs, fmt.Errorf("authz: DPoPProofWindow %s is negative", c.DPoPProofWindow))
 	}
 	if c.RefreshGrace < 0 {
 		errs = append(errs, fmt.Errorf("authz: RefreshGrace %s is negative (zero turns it off)", c.RefreshGrace))
@@ -188,6 +198,7 @@ type Provider struct {
 	apiKeys       *apiKeyEndpoint
 	par           *parEndpoint
 	registration  *registration
+	dpop          *dpopChecker
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -280,6 +291,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		idTokens: &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.OpenIDConnectTokenStrategy}})
 	// After the code, refresh and device handlers, which load the grant's session.
 	p.fcfg.TokenEndpointHandlers.Append(&userGrantHandler{users: cfg.Store})
+	// Last: DPoP binds the tokens of whatever grant the handlers above loaded.
+	p.fcfg.TokenEndpointHandlers.Append(dpopHandler{})
+	p.dpop = &dpopChecker{window: cfg.DPoPProofWindow, now: now, replay: newDPoPReplay(cfg.Store, now),
+		nonces:       &dpopNonces{key: cfg.Secret.Derive(keys.PurposeDPoPNonce), period: DefaultDPoPNoncePeriod, now: now},
+		requireNonce: cfg.DPoPNonce}
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)
 	p.fcfg.TokenEndpointHandlers = gateTokenHandlers(p.fcfg.TokenEndpointHandlers)
 	f, ok := p.oauth.(*fosite.Fosite)
@@ -293,7 +309,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		apiKeys: cfg.APIKeys}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
 		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer}
-	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger}
+	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger, dpop: p.dpop, dpopHTU: cfg.Issuer + PathUserinfo}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
 	pg, err := newPages()
@@ -314,12 +330,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
 		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger,
-		obs: cfg.Observer, resources: ri}
+		obs: cfg.Observer, resources: ri, dpop: p.dpop, dpopHTU: cfg.Issuer + PathToken}
 	p.device = &deviceFlow{issuer: cfg.Issuer, now: now, store: cfg.Store, auth: p.auth,
 		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
 		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
 		auditor: cfg.Auditor, log: cfg.Logger, resources: ri}
-	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
+	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger,
+		dpop: p.dpop, dpopHTU: cfg.Issuer + PathPAR}
 	p.registration = &registration{cfg: cfg.Registration, issuer: cfg.Issuer, store: cfg.Store,
 		hasher: clients.NewHasher(cfg.Secret), resources: p.resources, limits: newLimiter(cfg.Registration.Rate, now),
 		log: cfg.Logger}
@@ -397,6 +414,10 @@ func (p *Provider) Run(ctx context.Context) {
 			if _, err := p.cfg.Store.DeleteExpiredDeviceGrants(ctx, now.Add(-time.Hour)); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune device grants", "err", err)
 			}
+			if _, err := p.cfg.Store.DeleteExpiredDPoPProofs(ctx, now); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune DPoP proofs", "err", err)
+			}
+			p.dpop.replay.prune()
 			p.browser.logins.Prune()
 			p.device.guard.Prune()
 			p.tokenEndpoint.limits.prune()

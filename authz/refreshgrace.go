@@ -69,11 +69,15 @@ func (g *refreshGrace) enabled() bool { return g.window > 0 }
 // do answers the refresh of token by the client clientID, which the
 // caller has authenticated: from the grace answer, by joining an
 // in-flight rotation of the same token, or by running rotate.
-func (g *refreshGrace) do(ctx context.Context, clientID, token string, rotate func() (int, []byte)) (int, []byte) {
+//
+// jkt is the thumbprint of the request's DPoP key ("" without a proof):
+// an answer is shared only with a request by the same key, so a refresh
+// token bound to a key (RFC 9449 §5) gives nothing to another one.
+func (g *refreshGrace) do(ctx context.Context, clientID, jkt, token string, rotate func() (int, []byte)) (int, []byte) {
 	if g.window <= 0 {
 		return rotate()
 	}
-	sum := sha256.Sum256([]byte(clientID + "\x00" + token))
+	sum := sha256.Sum256([]byte(clientID + "\x00" + jkt + "\x00" + token))
 	key := hex.EncodeToString(sum[:])
 	if body, ok := g.lookup(ctx, key); ok {
 		return 200, body

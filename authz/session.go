@@ -31,6 +31,10 @@ type Session struct {
 	// every token request of the grant may ask for them or a subset
 	// (resourceIndicators).
 	GrantResources []string `json:"grant_resources,omitempty"`
+	// DPoPJKT is the RFC 7638 thumbprint of the DPoP key the grant's
+	// tokens are bound to (RFC 9449 §6: the access token's cnf.jkt); on an
+	// authorization code, the dpop_jkt it was requested for (§10).
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// stateless is set when the access token just generated is a JWT of a
 	// grant with nothing to revoke (client credentials): fosite hands the
 	// storage a sanitized request without grant types, so the strategy

@@ -131,6 +131,10 @@ func (s *tokenStrategy) signAccessToken(ctx context.Context, r fosite.Requester,
 	if at := sess.IDTokenClaims().AuthTime; sess.UserID != "" && !at.IsZero() {
 		claims["auth_time"] = at.Unix()
 	}
+	if sess.DPoPJKT != "" {
+		// RFC 9449 §6.1: the token is bound to the DPoP key.
+		claims["cnf"] = map[string]any{"jkt": sess.DPoPJKT}
+	}
 	if b := sess.APIKey; b.KeyID != "" {
 		claims[claimAPIKey], claims[claimAPIKeySecret] = b.KeyID, b.Secret
 	}
@@ -166,6 +170,23 @@ type AccessClaims struct {
 	// that key and secret (Session.APIKey).
 	APIKeyID     string `json:"api_key_id,omitempty"`
 	APIKeySecret int64  `json:"api_key_secret,omitempty"`
+	// Cnf is the confirmation of a DPoP-bound token (RFC 9449 §6.1).
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the cnf claim (RFC 7800) of a DPoP-bound token: the
+// SHA-256 thumbprint of its key (RFC 9449 §6.1).
+type Confirmation struct {
+	JKT string `json:"jkt,omitempty"`
+}
+
+// DPoPJKT returns the thumbprint the token is bound to ("" when it is a
+// bearer token).
+func (c *AccessClaims) DPoPJKT() string {
+	if c.Cnf == nil {
+		return ""
+	}
+	return c.Cnf.JKT
 }
 
 // Private claims of a token exchanged for an API key.

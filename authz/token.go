@@ -29,6 +29,9 @@ type tokenEndpoint struct {
 	obs     Observer
 	// resources applies RFC 8707 resource parameters.
 	resources *resourceIndicators
+	// dpop checks DPoP proofs (RFC 9449); dpopHTU is this endpoint's URL.
+	dpop    *dpopChecker
+	dpopHTU string
 }
 
 // token is the token endpoint (RFC 6749 §3.2): client credentials,
@@ -72,6 +75,10 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 			return
 		}
 	}
+	if r = h.tokenDPoP(c, h.dpopHTU); r == nil {
+		return
+	}
+	c.Request = r
 	issue := func() (int, []byte) { return h.issueToken(r.Context(), r) }
 	var (
 		status int
@@ -84,7 +91,11 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 		if client, err := h.auth.authenticate(r.Context(), r, r.PostForm); err != nil {
 			status, body = h.accessError(r.Context(), err)
 		} else {
-			status, body = h.refresh.do(r.Context(), client.GetID(), r.PostForm.Get("refresh_token"), issue)
+			jkt := ""
+			if p := dpopProofFrom(r.Context()); p != nil {
+				jkt = p.JKT
+			}
+			status, body = h.refresh.do(r.Context(), client.GetID(), jkt, r.PostForm.Get("refresh_token"), issue)
 			if status == http.StatusOK {
 				status, body = h.checkReplayScope(r.Context(), r.PostForm.Get("scope"), body)
 			}

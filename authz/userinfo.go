@@ -20,6 +20,10 @@ type userInfo struct {
 		GetUser(ctx context.Context, id string) (*store.User, error)
 	}
 	log *slog.Logger
+	// dpop checks the DPoP proofs of DPoP-bound tokens (RFC 9449 §7);
+	// dpopHTU is this endpoint's URL.
+	dpop    *dpopChecker
+	dpopHTU string
 }
 
 // serve answers the standard claims of the token's user for the granted
@@ -27,6 +31,11 @@ type userInfo struct {
 func (h *userInfo) serve(c *gin.Context) {
 	ctx, r := c.Request.Context(), c.Request
 	token, ok := bearer(r)
+	dpopScheme := false
+	if !ok {
+		token, ok = dpopToken(r)
+		dpopScheme = ok
+	}
 	if r.Method == http.MethodPost {
 		// A body over 1 MiB is 413 and a malformed one 400 (RFC 6750
 		// §3.1 invalid_request), never a 401 for a token not found.
@@ -53,6 +62,9 @@ func (h *userInfo) serve(c *gin.Context) {
 		noteError(c, "invalid_token")
 		c.Header("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token", "error_description": "The access token is not valid for UserInfo."})
+		return
+	}
+	if !h.checkDPoP(c, info, token, dpopScheme) {
 		return
 	}
 	if !slices.Contains(info.Scopes, "openid") {

@@ -34,6 +34,7 @@ const (
 	PurposeConsoleReveal  = "keyward console-reveal v1"      // the console's one-time secret reveal
 	PurposeWebhookSecret  = "keyward webhook-secret v1"      // admin: webhook signing secrets at rest
 	PurposeIdempotency    = "keyward idempotent-response v1" // admin: stored Idempotency-Key answers
+	PurposeDPoPNonce      = "keyward dpop-nonce v1"          // authz.New: stateless DPoP-Nonce values (RFC 9449 §8)
 )
 
 // ErrShortSecret is returned for a secret shorter than MinSecretLen.

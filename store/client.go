@@ -35,8 +35,11 @@ type Client struct {
 	// first (RFC 9126 §6); a front-channel request without a request_uri
 	// from the PAR endpoint is refused.
 	PARRequired bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// DPoPRequired: the client's token requests must carry a DPoP proof
+	// (RFC 9449 §5.2), so every token it gets is sender-constrained.
+	DPoPRequired bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string

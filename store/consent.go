@@ -54,6 +54,7 @@ type Store interface {
 	ResourceStore
 	DeviceStore
 	RegistrationTokenStore
+	DPoPReplayStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

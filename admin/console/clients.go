@@ -17,7 +17,8 @@ type clientRow struct {
 	Resources                                                                                    string
 	Public, SkipConsent, Disabled, PKCERequired, PARRequired                                     bool
 	// Registered: the client registered itself (RFC 7591).
-	Registered bool
+	Registered   bool
+	DPoPRequired bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -26,7 +27,7 @@ func clientRowOf(cl *store.Client) clientRow {
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
-		PARRequired: cl.PARRequired, Registered: cl.Registered}
+		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -67,6 +68,7 @@ type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
 	Resources                                        string
 	Public, SkipConsent, PKCEOptional, PARRequired   bool
+	DPoPRequired                                     bool
 	Grants, Formats, IDTokenAlgs                     []option
 }
 
@@ -127,13 +129,15 @@ func (cs *Server) createClient(c *gin.Context) {
 		RedirectURIs: strings.Fields(redirects), PostLogoutRedirectURIs: strings.Fields(postLogout),
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
-		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on"}
+		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on",
+		DPoPRequired: pf.Get("dpop_required") == "on"}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
+		f.DPoPRequired = p.DPoPRequired
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return

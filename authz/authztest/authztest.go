@@ -36,6 +36,10 @@ type Options struct {
 	Observer authz.Observer
 	// RequirePAR is authz.Config.RequirePAR.
 	RequirePAR bool
+	// DPoPNonce is authz.Config.DPoPNonce.
+	DPoPNonce bool
+	// RefreshGrace is authz.Config.RefreshGrace.
+	RefreshGrace time.Duration
 	// Now is the provider's clock (nil: time.Now).
 	Now func() time.Time
 	// Registration is authz.RegistrationConfig.Policy ("": initial-token)
@@ -108,7 +112,8 @@ func New(t testing.TB, o Options) *Stack {
 	}
 	prov, err = authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet, Observer: o.Observer,
+		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, DPoPNonce: o.DPoPNonce, RefreshGrace: o.RefreshGrace,
+		Now: o.Now, Logger: quiet, Observer: o.Observer,
 		Registration: authz.RegistrationConfig{Policy: o.Registration, Clients: reg, InitialTokens: initial,
 			Rate: o.RegistrationRate}})
 	if err != nil {

@@ -30,6 +30,9 @@ type Params struct {
 	// PARRequired makes the client's authorization requests go through the
 	// pushed authorization request endpoint (RFC 9126 §6).
 	PARRequired bool
+	// DPoPRequired makes the client's token requests carry a DPoP proof
+	// (RFC 9449 §5.2), so every token it gets is bound to its key.
+	DPoPRequired bool
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -37,7 +40,8 @@ func ParamsOf(c *store.Client) Params {
 	return Params{Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Audience: c.Audience, Public: c.Public,
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
-		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources}
+		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
+		DPoPRequired: c.DPoPRequired}
 }
 
 func (p Params) withDefaults() Params {

@@ -63,6 +63,7 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		RedirectURIs: p.RedirectURIs, PostLogoutRedirectURIs: p.PostLogoutRedirectURIs,
 		Audience: p.Audience, SkipConsent: p.SkipConsent, AccessTokenFormat: p.AccessTokenFormat,
 		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources, PARRequired: p.PARRequired,
+		DPoPRequired: p.DPoPRequired,
 	}
 	var secret string
 	if !p.Public {
@@ -134,6 +135,7 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
 	cl.Resources = p.Resources
 	cl.PARRequired = p.PARRequired
+	cl.DPoPRequired = p.DPoPRequired
 	if prepare != nil {
 		prepare(cl)
 	}

@@ -27,7 +27,8 @@ type View struct {
 	PKCERequired           bool      `json:"pkce_required"`
 	Resources              []string  `json:"resources"` // RFC 8707; empty: any registered resource
 	PARRequired            bool      `json:"par_required"`
-	Registered             bool      `json:"registered"` // it registered itself (RFC 7591), not an administrator
+	Registered             bool      `json:"registered"`               // it registered itself (RFC 7591), not an administrator
+	DPoPRequired           bool      `json:"dpop_bound_access_tokens"` // RFC 9449 §5.2
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -49,7 +50,8 @@ func NewView(c *store.Client, secret string) View {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
+		DPoPRequired: c.DPoPRequired,
+		CreatedAt:    c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
 	}
 }
 

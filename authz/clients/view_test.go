@@ -28,19 +28,19 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["client_credentials"],` +
 				`"scope":"read write","redirect_uris":[],"post_logout_redirect_uris":[],"audience":["api"],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"ES256",` +
-				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],"par_required":false,"registered":false,` +
+				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],"par_required":false,"registered":false,"dpop_bound_access_tokens":false,` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
 		},
 		{
 			name: "public client: no secret, auth none, empty lists, RS256 by default",
 			client: store.Client{ID: "c2", Name: "spa", Public: true,
 				RedirectURIs: []string{"https://spa.example/cb"}, SkipConsent: true, AccessTokenFormat: "opaque",
-				CreatedAt: at, UpdatedAt: at.Add(time.Hour)},
+				DPoPRequired: true, CreatedAt: at, UpdatedAt: at.Add(time.Hour)},
 			want: `{"client_id":"c2","client_name":"spa","public":true,` +
 				`"token_endpoint_auth_method":"none","grant_types":[],` +
 				`"scope":"","redirect_uris":["https://spa.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":true,"access_token_format":"opaque","id_token_signed_response_alg":"RS256",` +
-				`"disabled":false,"pkce_required":true,"resources":[],"par_required":false,"registered":false,` +
+				`"disabled":false,"pkce_required":true,"resources":[],"par_required":false,"registered":false,"dpop_bound_access_tokens":true,` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T13:00:00Z"}`,
 		},
 		{
@@ -52,7 +52,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["authorization_code"],` +
 				`"scope":"","redirect_uris":["https://legacy.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"RS256",` +
-				`"disabled":true,"pkce_required":false,"resources":[],"par_required":true,"registered":false,` +
+				`"disabled":true,"pkce_required":false,"resources":[],"par_required":true,"registered":false,"dpop_bound_access_tokens":false,` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
 		},
 	}

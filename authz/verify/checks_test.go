@@ -21,7 +21,8 @@ type checkCase struct {
 	status  int
 	wwwAuth string
 	// bearerOnly: VerifyAccessToken accepts it (reporting Claims.JKT); the
-	// middleware, which checks no DPoP proof, refuses it.
+	// middleware refuses it as a bearer token (RFC 9449 §7.1: a
+	// *verify.DPoPError with a DPoP challenge).
 	bearerOnly bool
 }
 
@@ -58,7 +59,7 @@ func checkCases() []checkCase {
 		{"malformed", func(*testing.T, *verifytest.Issuer) string { return "not.a.jwt" }, verify.ErrMalformed, 401,
 			invalid("The access token is malformed."), false},
 		{"DPoP-bound as bearer", tok(verifytest.Claims{Extra: map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}}),
-			verify.ErrTokenType, 401, invalid("The token is not an access token."), true},
+			verify.ErrTokenType, 401, `DPoP error="invalid_token", error_description="The access token is not valid with this authentication scheme.", algs="ES256 ES384 PS256 RS256 EdDSA"`, true},
 	}
 }
 
@@ -106,7 +107,10 @@ func TestMiddlewareNamesTheFailedCheck(t *testing.T) {
 			}
 			w := serve("Bearer " + token)
 			var te *verify.TokenError
-			if !errors.As(hooked, &te) {
+			var de *verify.DPoPError
+			if tc.bearerOnly && errors.As(hooked, &de) {
+				te = &verify.TokenError{Check: de.Check, Detail: de.Detail}
+			} else if !errors.As(hooked, &te) {
 				t.Fatalf("hook got %T %v", hooked, hooked)
 			}
 			if w.Code != tc.status || w.Header().Get("WWW-Authenticate") != tc.wwwAuth {

@@ -50,6 +50,18 @@
 //
 //	mux.Handle("/payouts", verify.Middleware(v, verify.WithScopes("payouts:write"), verify.WithIntrospection())(payouts))
 //
+// # DPoP
+//
+// A token whose claims carry cnf.jkt is bound to a client's key (RFC 9449
+// §6). The middlewares admit it only as "Authorization: DPoP <token>"
+// with a DPoP proof by that key for this request (htm, htu, iat within
+// WithDPoPWindow, ath, and a jti the ReplayCache has not seen), and answer
+// anything else 401 with a DPoP challenge (§7.1): a bound token presented
+// as a bearer token, or a bearer token with the DPoP scheme, is
+// error="invalid_token"; a missing or bad proof error="invalid_dpop_proof".
+// WithBaseURL names the URL clients call when a proxy stands in front;
+// WithReplayCache shares accepted proofs between instances.
+//
 // # API keys
 //
 // API keys are always checked by the issuer (POST /v1/apikeys/verify).

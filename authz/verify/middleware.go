@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // ErrorHandler answers a request a middleware refused: err says why (see
@@ -22,7 +23,27 @@ type options struct {
 	realm      string
 	keyHeader  string
 	resource   *ProtectedResourceMetadata
+	// DPoP (dpop.go): the resource's public base URL for htu, the iat
+	// window and the replay cache of proofs.
+	baseURL    string
+	dpopWindow time.Duration
+	replay     ReplayCache
 }
+
+// WithBaseURL is the public base URL of the resource server (scheme, host
+// and any path prefix a proxy strips), to check the htu of DPoP proofs
+// against what the client called (RFC 9449 §4.3). Without it, the URL is
+// the connection's scheme with the request's Host and path.
+func WithBaseURL(base string) Option { return func(o *options) { o.baseURL = base } }
+
+// WithDPoPWindow sets how far a DPoP proof's iat may be from now, either
+// way (default DefaultDPoPWindow).
+func WithDPoPWindow(d time.Duration) Option { return func(o *options) { o.dpopWindow = d } }
+
+// WithReplayCache sets where accepted DPoP proofs are remembered (RFC 9449
+// §11.1); share one between the instances of a resource server. Default:
+// a NewMemoryReplayCache per middleware.
+func WithReplayCache(c ReplayCache) Option { return func(o *options) { o.replay = c } }
 
 // WithScopes requires every one of scopes (403 insufficient_scope otherwise).
 func WithScopes(scopes ...string) Option {
@@ -64,9 +85,12 @@ func WithResourceMetadata(meta *ProtectedResourceMetadata) Option {
 func WithAPIKeyHeader(name string) Option { return func(o *options) { o.keyHeader = name } }
 
 func buildOptions(opts []Option) *options {
-	o := &options{keyHeader: "X-API-Key"}
+	o := &options{keyHeader: "X-API-Key", dpopWindow: DefaultDPoPWindow}
 	for _, opt := range opts {
 		opt(o)
+	}
+	if o.replay == nil {
+		o.replay = NewMemoryReplayCache(0)
 	}
 	return o
 }
@@ -99,20 +123,28 @@ func RequireToken(v *Verifier, scopes ...string) func(http.Handler) http.Handler
 }
 
 // Middleware returns net/http middleware that admits a request only with
-// a valid access token in "Authorization: Bearer" (RFC 6750 §2.1),
+// a valid access token in "Authorization: Bearer" (RFC 6750 §2.1), or,
+// for a DPoP-bound token (cnf.jkt), in "Authorization: DPoP" with a DPoP
+// proof of its key (RFC 9449 §7.1: htm, htu, iat, ath, jti replay),
 // verified locally (VerifyAccessToken) or, WithIntrospection, at the
 // issuer. The next handler finds the claims with ClaimsFromContext. A
 // refused request is answered by WriteError or WithErrorHandler's
 // handler:
 //
 //   - 401 without an error code when there is no bearer token (ErrNoCredentials),
+//
 //   - 401 error="invalid_token" when the token does not verify (ErrInvalidToken),
+//
 //   - 403 error="insufficient_scope" when a scope is missing (ErrInsufficientScope),
+//
 //   - 503 when the issuer cannot be asked (ErrUnavailable).
 //
-// A DPoP-bound token (cnf.jkt) is refused (ErrTokenType): it is only valid
-// with a proof of possession (RFC 9449 §7.1), which this middleware does
-// not check. Middleware panics when WithIntrospection is given but v has
+//   - 401 with a DPoP challenge (RFC 9449 §7.1) for a DPoP-bound token
+//     presented as a bearer token or a bearer token with the DPoP scheme
+//     (error="invalid_token"), or a missing or bad proof
+//     (error="invalid_dpop_proof"): a *DPoPError.
+//
+// Middleware panics when WithIntrospection is given but v has
 // no client credentials.
 func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 	o := buildOptions(opts)
@@ -125,7 +157,7 @@ func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			claims, err := tokenFor(r, check)
+			claims, err := o.tokenFor(r, check, v.cfg.Now)
 			if err == nil && o.resource != nil {
 				err = o.resource.CheckAudience(claims)
 			}
@@ -141,8 +173,13 @@ func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
-func tokenFor(r *http.Request, check func(context.Context, string) (*Claims, error)) (*Claims, error) {
+func (o *options) tokenFor(r *http.Request, check func(context.Context, string) (*Claims, error), now func() time.Time) (*Claims, error) {
 	token, ok := bearer(r.Header.Get("Authorization"))
+	dpopScheme := false
+	if !ok {
+		token, ok = authScheme(r.Header.Get("Authorization"), "DPoP")
+		dpopScheme = ok
+	}
 	if !ok {
 		return nil, ErrNoCredentials
 	}
@@ -150,8 +187,8 @@ func tokenFor(r *http.Request, check func(context.Context, string) (*Claims, err
 	if err != nil {
 		return nil, err
 	}
-	if claims.JKT != "" {
-		return nil, newTokenError(ErrTokenType, "a DPoP-bound token (cnf.jkt) presented as a bearer token")
+	if err := o.checkDPoP(r.Context(), r, token, dpopScheme, claims, now()); err != nil {
+		return nil, err
 	}
 	return claims, nil
 }
@@ -204,9 +241,13 @@ func (o *options) refuse(w http.ResponseWriter, r *http.Request, err error) {
 
 // bearer extracts the token of an "Authorization: Bearer" header; the
 // scheme is case-insensitive (RFC 9110 §11.1).
-func bearer(h string) (string, bool) {
+func bearer(h string) (string, bool) { return authScheme(h, "Bearer") }
+
+// authScheme extracts the credentials of an Authorization header of the
+// scheme name (case-insensitive).
+func authScheme(h, name string) (string, bool) {
 	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if !ok || !strings.EqualFold(scheme, name) {
 		return "", false
 	}
 	token = strings.TrimSpace(token)

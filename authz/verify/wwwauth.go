@@ -46,8 +46,28 @@ func writeError(w http.ResponseWriter, err error, realm, metadata string) {
 		}
 		h.Set("WWW-Authenticate", "Bearer "+strings.Join(params, ", "))
 	}
-	var scopeErr *ScopeError
+	var (
+		scopeErr *ScopeError
+		dpopErr  *DPoPError
+	)
 	switch {
+	case errors.As(err, &dpopErr):
+		// RFC 9449 §7.1: the DPoP scheme's challenge, with the algorithms
+		// proofs may use.
+		desc := "The DPoP proof is not valid."
+		if dpopErr.Code == "invalid_token" {
+			desc = "The access token is not valid with this authentication scheme."
+		}
+		params := []string{`error="` + dpopErr.Code + `"`, "error_description=" + quote(desc),
+			"algs=" + quote(strings.Join(DPoPAlgs, " "))}
+		if metadata != "" {
+			params = append([]string{"resource_metadata=" + quote(metadata)}, params...)
+		}
+		if realm != "" {
+			params = append([]string{"realm=" + quote(realm)}, params...)
+		}
+		h.Set("WWW-Authenticate", "DPoP "+strings.Join(params, ", "))
+		writeJSON(w, http.StatusUnauthorized, dpopErr.Code, desc)
 	case errors.Is(err, ErrNoCredentials):
 		challenge()
 		writeJSON(w, http.StatusUnauthorized, "invalid_request", "Authentication is required.")

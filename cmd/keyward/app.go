@@ -83,6 +83,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
 		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
+		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow,
 		Registration: authz.RegistrationConfig{Policy: m.Config.Registration, Clients: reg, InitialTokens: initial,
 			Rate: m.Config.RegistrationRate},
 	})

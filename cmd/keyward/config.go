@@ -76,6 +76,10 @@ type Config struct {
 	// RegistrationRate is the per-address limit of open registrations per
 	// second (negative: off).
 	RegistrationRate float64
+	// DPoPNonce makes every DPoP proof carry a server nonce (RFC 9449 §8).
+	DPoPNonce bool
+	// DPoPProofWindow is how far a DPoP proof's iat may be from now.
+	DPoPProofWindow time.Duration
 	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
@@ -145,6 +149,8 @@ var settings = map[string]setting{
 	// Dynamic client registration (RFC 7591, 7592).
 	"registration":            {"registration", "KEYWARD_REGISTRATION", "dynamic client registration (RFC 7591) at /oauth2/register: closed, initial-token (an initial access token from 'keyward registration-tokens create') or open (public clients only, rate-limited per address)"},
 	"registration-rate-limit": {"registration-rate-limit", "KEYWARD_REGISTRATION_RATE_LIMIT", "open registrations per second per source address (burst 2x, at least 1); -1 disables"},
+	"dpop-nonce":              {"dpop-nonce", "KEYWARD_DPOP_NONCE", "require a server nonce (the DPoP-Nonce header) in every DPoP proof (RFC 9449 §8), at the token, PAR and UserInfo endpoints"},
+	"dpop-proof-window":       {"dpop-proof-window", "KEYWARD_DPOP_PROOF_WINDOW", "how far a DPoP proof's iat may be from the server's time, either way (RFC 9449 §11.1)"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -178,6 +184,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
 	fs.StringVar(&c.Registration, "registration", authz.RegistrationInitialToken, usage("registration"))
 	fs.Float64Var(&c.RegistrationRate, "registration-rate-limit", authz.DefaultRegistrationRate, usage("registration-rate-limit"))
+	fs.BoolVar(&c.DPoPNonce, "dpop-nonce", false, usage("dpop-nonce"))
+	fs.DurationVar(&c.DPoPProofWindow, "dpop-proof-window", authz.DefaultDPoPProofWindow, usage("dpop-proof-window"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 	fs.BoolVar(&c.OutboundAllowPrivate, "outbound-allow-private", false, usage("outbound-allow-private"))
@@ -356,6 +364,9 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.WebhookDisableAfter < 0 || c.WebhookDisableAfter > 0 && c.WebhookDisableAfter < time.Hour {
 		errs = append(errs, fmt.Errorf("--webhook-disable-after: %s must be 0 (never) or at least 1h", c.WebhookDisableAfter))
+	}
+	if c.DPoPProofWindow != 0 && (c.DPoPProofWindow < time.Second || c.DPoPProofWindow > 10*time.Minute) {
+		errs = append(errs, fmt.Errorf("--dpop-proof-window: %s must be between 1s and 10m", c.DPoPProofWindow))
 	}
 	if c.RefreshGrace < 0 || c.RefreshGrace > time.Minute {
 		errs = append(errs, fmt.Errorf("--refresh-grace: %s must be between 0 (off) and 1m", c.RefreshGrace))

@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Batch", testTokensBatch},
 		{"Tokens/PushedRequests", testTokensPushedRequests},
 		{"Revocation", testRevocation},
+		{"DPoPReplay", testDPoPReplay},
+		{"DPoPReplay/Race", testDPoPReplayRace},
 		{"Consents", testConsents},
 		{"BrowserSessions", testBrowserSessions},
 		{"Devices/Lifecycle", testDevicesLifecycle},

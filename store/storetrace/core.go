@@ -350,3 +350,17 @@ func (d *DB) DeleteResource(ctx context.Context, id string) error {
 	ctx, tr := d.start(ctx, "DeleteResource")
 	return tr.end(d.Inner.DeleteResource(ctx, id))
 }
+
+// UseDPoPProof traces store.DPoPReplayStore.UseDPoPProof.
+func (d *DB) UseDPoPProof(ctx context.Context, key string, expiresAt time.Time) (bool, error) {
+	ctx, tr := d.start(ctx, "UseDPoPProof")
+	v, err := d.Inner.UseDPoPProof(ctx, key, expiresAt)
+	return v, tr.end(err)
+}
+
+// DeleteExpiredDPoPProofs traces store.DPoPReplayStore.DeleteExpiredDPoPProofs.
+func (d *DB) DeleteExpiredDPoPProofs(ctx context.Context, before time.Time) (int64, error) {
+	ctx, tr := d.start(ctx, "DeleteExpiredDPoPProofs")
+	v, err := d.Inner.DeleteExpiredDPoPProofs(ctx, before)
+	return v, tr.end(err)
+}

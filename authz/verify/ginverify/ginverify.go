@@ -24,6 +24,8 @@ const (
 //   - 403 error="insufficient_scope" when a scope is missing,
 //   - 503 when the issuer's keys cannot be fetched.
 //
+// A DPoP-bound token (cnf.jkt) is admitted only as "Authorization: DPoP"
+// with a proof of its key (RFC 9449 §7.1), as verify.Middleware says.
 // On success the claims are available to later handlers through Claims.
 // It is Middleware(v, verify.WithScopes(scopes...)).
 func RequireToken(v *verify.Verifier, scopes ...string) gin.HandlerFunc {

@@ -245,6 +245,7 @@ func (i *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":                      []string{"code"},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{i.opts.Algorithm},
+		"dpop_signing_alg_values_supported":             []string{"ES256", "ES384", "PS256", "RS256", "EdDSA"},
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	writeJSON(w, http.StatusOK, doc)

@@ -34,6 +34,10 @@ type Claims struct {
 	Issuer string
 	// Type is the header's typ (default "at+jwt").
 	Type string
+	// DPoP binds the token to a client's DPoP key (RFC 9449 §6.1: cnf.jkt
+	// is its thumbprint), as Keyward does for a token request with a
+	// proof; nil makes a bearer token.
+	DPoP *DPoPKey
 	// Extra claims are added last, so they may replace any of the above.
 	Extra map[string]any
 	// Opaque makes an opaque token ("kw_at_…") instead of a JWT: only
@@ -78,6 +82,9 @@ func (i *Issuer) Token(c Claims) string {
 		"iss": c.Issuer, "sub": c.Subject, "aud": c.Audience, "client_id": c.ClientID,
 		"scope": strings.Join(c.Scopes, " "), "jti": c.JTI, "iat": c.IssuedAt.Unix(),
 		"nbf": c.NotBefore.Unix(), "exp": c.IssuedAt.Add(c.ExpiresIn).Unix(),
+	}
+	if c.DPoP != nil {
+		claims["cnf"] = map[string]any{"jkt": c.DPoP.Thumbprint()}
 	}
 	maps.Copy(claims, c.Extra)
 	if c.Opaque {
@@ -214,6 +221,10 @@ func (i *Issuer) introspection(token string) map[string]any {
 	}
 	if aud, ok := claims["aud"]; ok && aud != nil {
 		out["aud"] = aud
+	}
+	if cnf, ok := claims["cnf"].(map[string]any); ok && cnf["jkt"] != nil {
+		// RFC 9449 §6.2, as Keyward answers.
+		out["token_type"], out["cnf"] = "DPoP", map[string]any{"jkt": cnf["jkt"]}
 	}
 	return out
 }
