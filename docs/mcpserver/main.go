@@ -18,9 +18,9 @@ import (
 )
 
 func main() {
-	issuer := flag.String("issuer", "http://localhost:4444", "Keyward's --issuer")
-	resource := flag.String("resource", "http://localhost:8080/mcp", "this server's URL, as registered with keyward resources create")
-	addr := flag.String("addr", "localhost:8080", "listen address")
+	issuer := flag.String("issuer", "http://127.0.0.1:8080", "Keyward's issuer (its public URL)")
+	resource := flag.String("resource", "http://127.0.0.1:3000/mcp", "this server's URL, as registered with keyward resources create")
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
 	flag.Parse()
 
 	// The verifier fetches Keyward's discovery document and keys; a token
