@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,7 +162,8 @@ type authPages struct {
 // authorization code flow with PKCE and resource (the test's browser
 // signs in and consents), and calls the tool. A token for another
 // resource is refused with 401 and a challenge naming the metadata, and
-// a token without the tool's scope with 403 insufficient_scope naming it.
+// a token without the tool's scope with 403 insufficient_scope naming it,
+// from which the TypeScript SDK steps up to a token with the scope.
 func TestE2EMCP(t *testing.T) {
 	t.Parallel()
 	h := newCIMDHost(t)
@@ -206,6 +208,9 @@ func TestE2EMCP(t *testing.T) {
 			t.Errorf("the consent page does not name the document's client and host:\n%s", pages.consentBody)
 		}
 		checkMCPResult(t, got, docURL, alice, resource)
+		if st := fmt.Sprint(got["statuses"]); !strings.HasPrefix(st, "[401 200") {
+			t.Errorf("the MCP server answered %s, want 401 first, then 200s", st)
+		}
 
 		// A token for another resource, obtained by the same client
 		// (golang.org/x/oauth2), is refused by the MCP server.
@@ -238,6 +243,16 @@ func TestE2EMCP(t *testing.T) {
 		want = `Bearer resource_metadata="` + m.metadata + `", error="insufficient_scope", error_description="The access token lacks a required scope.", scope="tools:call"`
 		if st != http.StatusForbidden || challenge != want {
 			t.Errorf("token without tools:call: %d %q, want 403 %q", st, challenge, want)
+		}
+		// The TypeScript SDK holding that token steps up: it reads the
+		// scope of the 403, authorizes again for it and calls the tool.
+		got, pages = runMCPClient(t, s, b, alice, m, "CLIENT_ID="+docURL, "ACCESS_TOKEN="+tok.AccessToken)
+		if u, _ := url.Parse(pages.url); u == nil || u.Query().Get("scope") != "tools:call" || !pages.consent {
+			t.Errorf("step-up authorization %s (consent page %v)", pages.url, pages.consent)
+		}
+		checkMCPResult(t, got, docURL, alice, resource)
+		if st := fmt.Sprint(got["statuses"]); !strings.HasPrefix(st, "[403 200") {
+			t.Errorf("the MCP server answered %s, want 403 first, then 200s", st)
 		}
 	})
 }

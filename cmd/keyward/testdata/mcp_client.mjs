@@ -9,6 +9,8 @@
 // the callback URL the test's browser ended on from stdin, lets the SDK
 // exchange the code, then lists the tools and calls "whoami", printing the
 // result as a second JSON line. Any failure is printed as {"error": "…"}.
+// With ACCESS_TOKEN and CLIENT_ID it starts from that client and token
+// instead, as an agent that needs more scope than it holds (step-up).
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,12 +47,26 @@ try {
     saveCodeVerifier(v) { saved.verifier = v; },
     codeVerifier() { return saved.verifier; },
   };
+  if (env.ACCESS_TOKEN) {
+    // Step-up: start with a client and a token that lacks a scope; the
+    // server's 403 insufficient_scope names it and the SDK asks again.
+    saved.client = { client_id: env.CLIENT_ID };
+    saved.tokens = { access_token: env.ACCESS_TOKEN, token_type: 'Bearer' };
+  }
   const server = new URL(env.SERVER_URL);
+  // The MCP server's answers, in order, so the test sees the 401 or 403
+  // the SDK started from.
+  const statuses = [];
+  const fetchMCP = async (url, init) => {
+    const resp = await fetch(url, init);
+    if (String(url) === server.href) statuses.push(resp.status);
+    return resp;
+  };
   const newClient = () => new Client({ name: 'keyward-e2e', version: '1.0.0' });
 
   // First attempt: 401 with resource_metadata, discovery, registration,
   // then the SDK hands the authorization URL to redirectToAuthorization.
-  let transport = new StreamableHTTPClientTransport(server, { authProvider: provider });
+  let transport = new StreamableHTTPClientTransport(server, { authProvider: provider, fetch: fetchMCP });
   try {
     await newClient().connect(transport);
     throw new Error('connected without authorization');
@@ -64,7 +80,7 @@ try {
   await transport.finishAuth(callback.searchParams.get('code'));
 
   // Second attempt with the token.
-  transport = new StreamableHTTPClientTransport(server, { authProvider: provider });
+  transport = new StreamableHTTPClientTransport(server, { authProvider: provider, fetch: fetchMCP });
   const client = newClient();
   await client.connect(transport);
   const { tools } = await client.listTools();
@@ -77,6 +93,7 @@ try {
     is_error: result.isError ?? false,
     access_token: saved.tokens.access_token,
     scope: saved.tokens.scope ?? '',
+    statuses,
   });
 } catch (e) {
   print({ error: String(e && e.stack || e) });
