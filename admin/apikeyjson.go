@@ -2,52 +2,8 @@ package admin
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
-
-	"github.com/keyward/keyward/keys"
 )
-
-// apiKeyView is the JSON form of an API key: the record, its public
-// prefix, the scopes also as one string (as the CLI prints them), and the
-// key itself only in the answer to a create or a roll.
-type apiKeyView struct {
-	ID         string            `json:"id"`
-	Key        string            `json:"key,omitempty"`
-	Prefix     string            `json:"prefix"`
-	Env        string            `json:"env"`
-	Name       string            `json:"name"`
-	Hint       string            `json:"hint"`
-	OwnerType  string            `json:"owner_type,omitempty"`
-	OwnerID    string            `json:"owner_id,omitempty"`
-	Scopes     []string          `json:"scopes"`
-	Scope      string            `json:"scope"`
-	Metadata   map[string]string `json:"metadata"`
-	RateLimit  string            `json:"rate_limit"`
-	ExpiresAt  *time.Time        `json:"expires_at"`
-	Disabled   bool              `json:"disabled"`
-	Revoked    bool              `json:"revoked"`
-	RevokedAt  *time.Time        `json:"revoked_at,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
-	LastUsedAt *time.Time        `json:"last_used_at,omitempty"`
-	UsageCount int64             `json:"usage_count"`
-}
-
-func newAPIKeyView(k *keys.APIKey, raw string) apiKeyView {
-	v := apiKeyView{ID: k.ID, Key: raw, Prefix: k.Prefix(), Env: k.Env, Name: k.Name, Hint: k.Hint,
-		OwnerType: k.OwnerType, OwnerID: k.OwnerID, Scopes: k.Scopes, Scope: strings.Join(k.Scopes, " "),
-		Metadata: k.Metadata, RateLimit: k.RateLimit.String(), ExpiresAt: timePtr(k.ExpiresAt),
-		Disabled: k.Disabled, Revoked: k.Revoked(), RevokedAt: timePtr(k.RevokedAt),
-		CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt, LastUsedAt: timePtr(k.LastUsedAt), UsageCount: k.UsageCount}
-	if v.Scopes == nil {
-		v.Scopes = []string{}
-	}
-	if v.Metadata == nil {
-		v.Metadata = map[string]string{}
-	}
-	return v
-}
 
 // apiKeyInput is the body of POST /apikeys. Scopes are given as an array
 // (scopes) or a space-separated string (scope), not both; the expiry as a

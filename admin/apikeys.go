@@ -24,7 +24,7 @@ func (s *Server) listAPIKeys(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	renderList(c, mapItems(items, func(k *keys.APIKey) apiKeyView { return newAPIKeyView(k, "") }), next)
+	renderList(c, mapItems(items, func(k *keys.APIKey) keys.View { return keys.NewView(k, "") }), next)
 }
 
 // createAPIKey is POST /apikeys: 201 with the key, shown this once.
@@ -65,7 +65,7 @@ func (s *Server) createAPIKey(c *gin.Context) {
 		return
 	}
 	c.Header("Location", c.Request.URL.Path+"/"+k.ID)
-	c.JSON(http.StatusCreated, newAPIKeyView(k, raw))
+	c.JSON(http.StatusCreated, keys.NewView(k, raw))
 }
 
 // getAPIKey is GET /apikeys/{id}.
@@ -75,7 +75,7 @@ func (s *Server) getAPIKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newAPIKeyView(k, ""))
+	c.JSON(http.StatusOK, keys.NewView(k, ""))
 }
 
 // patchAPIKey is PATCH /apikeys/{id}.
@@ -101,7 +101,7 @@ func (s *Server) patchAPIKey(c *gin.Context) {
 		var t time.Time
 		if !bytes.Equal(bytes.TrimSpace(in.ExpiresAt), []byte("null")) {
 			if err := json.Unmarshal(in.ExpiresAt, &t); err != nil {
-				problem(c, http.StatusBadRequest, "bad-request", "expires_at must be an RFC 3339 time or null.")
+				invalidFields(c, []FieldError{{Field: "expires_at", Message: "expires_at must be an RFC 3339 time or null"}})
 				return
 			}
 		}
@@ -112,7 +112,7 @@ func (s *Server) patchAPIKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newAPIKeyView(k, ""))
+	c.JSON(http.StatusOK, keys.NewView(k, ""))
 }
 
 // deleteAPIKey is DELETE /apikeys/{id}: the key and its history go; 204.
@@ -140,7 +140,7 @@ func (s *Server) rollAPIKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newAPIKeyView(k, raw))
+	c.JSON(http.StatusOK, keys.NewView(k, raw))
 }
 
 // revokeAPIKey is POST /apikeys/{id}/revoke: the key, and any previous
@@ -167,5 +167,5 @@ func (s *Server) changeAPIKey(c *gin.Context, change func(ctx context.Context, i
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newAPIKeyView(k, ""))
+	c.JSON(http.StatusOK, keys.NewView(k, ""))
 }

@@ -158,8 +158,8 @@ func TestAPIAuditEventFiltersInvalid(t *testing.T) {
 			continue
 		}
 		for i, param := range tc.want {
-			if !strings.HasPrefix(p.Errors[i], param+":") {
-				t.Errorf("%s: error %q, want one about %s", tc.name, p.Errors[i], param)
+			if p.Errors[i].Field != param || !strings.HasPrefix(p.Errors[i].Message, param+":") {
+				t.Errorf("%s: error %+v, want one about %s", tc.name, p.Errors[i], param)
 			}
 		}
 	}

@@ -51,8 +51,8 @@ func TestAPIClients(t *testing.T) {
 	if resp.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid patch: %d %s", resp.Status, resp.Body)
 	}
-	if p := resp.problem(t); len(p.Errors) != 2 {
-		t.Errorf("problems: %q", p.Errors)
+	if p := resp.problem(t); len(p.Errors) != 2 || p.Errors[0].Field != "client_name" || p.Errors[1].Field != "grant_types" {
+		t.Errorf("problems: %+v, want one about client_name and one about grant_types", p.Errors)
 	}
 
 	var rotated clients.View

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store"
 )
 
@@ -27,7 +28,7 @@ func TestAPIIdempotency(t *testing.T) {
 		again.Header.Get("Idempotent-Replayed") != "true" || again.Header.Get("Content-Type") != first.Header.Get("Content-Type") {
 		t.Fatalf("replay: %d %q %s", again.Status, again.Header, again.Body)
 	}
-	var list listBody[apiKeyView]
+	var list listBody[keys.View]
 	e.call("GET", "/admin/v1/apikeys", nil, http.StatusOK, &list)
 	if len(list.Items) != 1 {
 		t.Fatalf("%d keys after a replay, want 1", len(list.Items))
@@ -55,7 +56,7 @@ func TestAPIIdempotency(t *testing.T) {
 		t.Errorf("replayed problem: %d %q %s", r.Status, r.Header.Get("Content-Type"), r.Body)
 	}
 	// The stored answer is sealed: the one-time key is not in the database.
-	var k apiKeyView
+	var k keys.View
 	e.call("GET", "/admin/v1/apikeys", nil, http.StatusOK, &list)
 	for _, it := range list.Items {
 		if it.Name == "once" {

@@ -3,7 +3,6 @@ package admin
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keyward/keyward/keys"
@@ -18,8 +17,8 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// duration is a JSON Go duration string ("720h", "90m") or a number of
-// days ("30d").
+// duration is a JSON duration string as keys.ParseDuration reads it: a
+// Go duration ("720h", "90m"), days ("30d") or both ("1d12h").
 type duration time.Duration
 
 func (d *duration) UnmarshalJSON(b []byte) error {
@@ -27,14 +26,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return &fieldError{"a duration must be a string such as \"720h\" or \"30d\""}
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && fmt.Sprint(days) == n && days >= 0 && days < 100000 {
-			*d = duration(time.Duration(days) * 24 * time.Hour)
-			return nil
-		}
-	}
-	v, err := time.ParseDuration(s)
+	v, err := keys.ParseDuration(s)
 	if err != nil {
 		return &fieldError{fmt.Sprintf("duration %q: want a Go duration such as \"720h\" or days such as \"30d\"", s)}
 	}

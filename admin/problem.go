@@ -19,30 +19,37 @@ type Problem struct {
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
-	// Errors lists every validation problem, when there are several.
-	Errors []string `json:"errors,omitempty"`
+	// Errors lists every problem of an invalid request (422), each with
+	// the field it is about.
+	Errors []FieldError `json:"errors,omitempty"`
 }
 
 // problemTypes gives each problem kind its type URI and title.
 var problemTypes = map[string]string{
-	"unauthorized":       "Unauthorized",
-	"forbidden":          "Forbidden",
-	"not-found":          "Not Found",
-	"conflict":           "Conflict",
-	"validation":         "Invalid Request",
-	"bad-request":        "Bad Request",
-	"too-large":          "Request Too Large",
-	"unsupported-media":  "Unsupported Media Type",
-	"method-not-allowed": "Method Not Allowed",
-	"idempotency":        "Idempotency Key Reused",
-	"key-not-ready":      "Next Signing Key Not Ready",
-	"unavailable":        "Service Unavailable",
-	"busy":               "Busy",
-	"internal":           "Internal Server Error",
+	"unauthorized":        "Unauthorized",
+	"forbidden":           "Forbidden",
+	"not-found":           "Not Found",
+	"conflict":            "Conflict",
+	"validation":          "Invalid Request",
+	"bad-request":         "Bad Request",
+	"too-large":           "Request Too Large",
+	"unsupported-media":   "Unsupported Media Type",
+	"method-not-allowed":  "Method Not Allowed",
+	"idempotency":         "Idempotency Key Reused",
+	"precondition-failed": "Precondition Failed",
+	"key-not-ready":       "Next Signing Key Not Ready",
+	"unavailable":         "Service Unavailable",
+	"busy":                "Busy",
+	"internal":            "Internal Server Error",
 }
 
 // problem writes an application/problem+json answer and aborts.
-func problem(c *gin.Context, status int, kind, detail string, errs ...string) {
+func problem(c *gin.Context, status int, kind, detail string) {
+	problemWith(c, status, kind, detail, nil)
+}
+
+// problemWith is problem with the field errors of a validation problem.
+func problemWith(c *gin.Context, status int, kind, detail string, errs []FieldError) {
 	title := problemTypes[kind]
 	if title == "" {
 		title = http.StatusText(status)
@@ -65,12 +72,14 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, accounts.ErrBusy):
 		c.Header("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
 		problem(c, http.StatusServiceUnavailable, "busy", "Too many passwords are being hashed at once; retry shortly.")
+	case errors.Is(err, accounts.ErrLastAdmin):
+		problem(c, http.StatusConflict, "conflict", "This is the last enabled admin user: make another user admin first.")
 	case errors.As(err, &early):
 		problem(c, http.StatusConflict, "key-not-ready", errmsg.Readable(early))
 	case errors.As(err, &ve):
-		problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", ve.Problems...)
+		invalid(c, ve.Problems...)
 	case errors.Is(err, store.ErrInvalid):
-		problem(c, http.StatusUnprocessableEntity, "validation", err.Error())
+		invalid(c, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		problem(c, http.StatusNotFound, "not-found", "No such resource.")
 	case errors.Is(err, store.ErrConflict):

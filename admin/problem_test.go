@@ -40,7 +40,8 @@ func TestAPIProblems(t *testing.T) {
 		{name: "malformed", r: req{method: "POST", path: "/admin/v1/clients", body: `{"client_name":`}, status: 400, kind: "bad-request"},
 		{name: "syntax", r: req{method: "POST", path: "/admin/v1/clients", body: `{"client_name" "x"}`}, status: 400, kind: "bad-request", detail: "byte"},
 		{name: "unknown field", r: req{method: "POST", path: "/admin/v1/clients", body: `{"name":"x"}`}, status: 400, kind: "bad-request", detail: `"name"`},
-		{name: "wrong type", r: req{method: "POST", path: "/admin/v1/clients", body: `{"client_name":5}`}, status: 400, kind: "bad-request", detail: "client_name"},
+		{name: "wrong type", r: req{method: "POST", path: "/admin/v1/clients", body: `{"client_name":5}`}, status: 422, kind: "validation", wantProblems: 1},
+		{name: "bad duration", r: req{method: "POST", path: "/admin/v1/apikeys", body: `{"name":"x","expires_in":"soon","rate_limit":"x"}`}, status: 422, kind: "validation", wantProblems: 2},
 		{name: "not an object", r: req{method: "POST", path: "/admin/v1/users", body: `[]`}, status: 400, kind: "bad-request"},
 		{name: "trailing data", r: req{method: "POST", path: "/admin/v1/users", body: `{}{}`}, status: 400, kind: "bad-request"},
 		{name: "validation", r: req{method: "POST", path: "/admin/v1/clients", body: `{"grant_types":["password"],"scope":"a\"b"}`},
@@ -67,7 +68,7 @@ func TestAPIProblems(t *testing.T) {
 				t.Errorf("Allow = %q, want %q", r.Header.Get("Allow"), tc.allow)
 			}
 			if len(p.Errors) != tc.wantProblems {
-				t.Errorf("errors %q, want %d", p.Errors, tc.wantProblems)
+				t.Errorf("errors %+v, want %d", p.Errors, tc.wantProblems)
 			}
 		})
 	}

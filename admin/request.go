@@ -80,6 +80,12 @@ func bind(c *gin.Context, v any) bool {
 		}
 	}
 	if err != nil {
+		// A value its field refuses is a validation problem (422), like
+		// every other; malformed JSON and unknown members are 400.
+		if errs := bodyFieldErrors(b, v); len(errs) > 0 {
+			invalidFields(c, errs)
+			return false
+		}
 		problem(c, http.StatusBadRequest, "bad-request", "The request body is not valid: "+jsonProblem(err))
 		return false
 	}
@@ -123,8 +129,3 @@ func jsonProblem(err error) string {
 type fieldError struct{ msg string }
 
 func (e *fieldError) Error() string { return e.msg }
-
-// invalid answers 422 with every problem found.
-func invalid(c *gin.Context, problems ...string) {
-	problem(c, http.StatusUnprocessableEntity, "validation", "The request has invalid fields.", problems...)
-}

@@ -26,7 +26,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	e.RedirectTrailingSlash, e.RedirectFixedPath = false, false
 	e.UseRawPath, e.UnescapePathValues = true, true
 	e.ContextWithFallback = true
-	e.Use(noteRoute)
+	e.Use(noteRoute, deprecations(s.deprecated))
 	e.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
 		s.cfg.Logger.Error("admin API panic", "err", err, "path", c.Request.URL.Path)
 		problem(c, http.StatusInternalServerError, "internal", "")
@@ -42,7 +42,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	v := e.Group("/admin/v1", traceRoute)
 	v.GET("/openapi.json", s.openAPI)
 
-	a := v.Group("", s.requireAdmin, sessionJSONOnly)
+	a := v.Group("", s.requireAdmin, sessionJSONOnly, conditional(e))
 	post := func(path string, h gin.HandlerFunc) { a.POST(path, s.idempotent, h) }
 
 	a.GET("/clients", s.listClients)
@@ -89,6 +89,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	post("/webhooks/:id/test", s.testWebhook)
 
 	s.mountResources(a, post)
+	s.mountRegistrationTokens(a, post)
 	return e
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,6 +36,9 @@ type Config struct {
 	// Resources manages the RFC 8707 resource servers (nil: no
 	// /resources routes).
 	Resources *resources.Registry
+	// RegistrationTokens are the initial access tokens of dynamic client
+	// registration (RFC 7591 §3) (nil: no /registration-tokens routes).
+	RegistrationTokens *clients.InitialTokens
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
@@ -46,8 +48,8 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	idemSeal *seal.Sealer // seals the stored answers of idempotent POSTs
-	// usersMu serializes user changes, for the last-admin check.
-	usersMu sync.Mutex
+	// deprecated is the table of deprecated routes (deprecation.go).
+	deprecated map[string]Deprecation
 }
 
 // New checks cfg and returns the admin server.
@@ -65,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, idemSeal: seal.New(cfg.Secret.Derive(keys.PurposeIdempotency))}, nil
+	return &Server{cfg: cfg, idemSeal: seal.New(cfg.Secret.Derive(keys.PurposeIdempotency)), deprecated: deprecatedRoutes()}, nil
 }
 
 // Mount registers the admin API under /admin/v1 on r.

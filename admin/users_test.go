@@ -23,6 +23,12 @@ func TestAPIUsers(t *testing.T) {
 	r := e.do(req{method: "POST", path: "/admin/v1/users", body: map[string]any{"username": "a b", "password": "short", "email": "nope"}})
 	if r.Status != http.StatusUnprocessableEntity || len(r.problem(t).Errors) != 3 {
 		t.Errorf("invalid user: %d %s", r.Status, r.Body)
+	} else {
+		for i, f := range []string{"username", "password", "email"} {
+			if got := r.problem(t).Errors[i]; got.Field != f || got.Message == "" {
+				t.Errorf("error %d: %+v, want one about %s", i, got, f)
+			}
+		}
 	}
 	path := "/admin/v1/users/" + alice.ID
 

@@ -163,7 +163,7 @@ func TestAPIWebhooks(t *testing.T) {
 			t.Errorf("redeliver %v: %d", bad, r.Status)
 		}
 	}
-	if r := e.do(req{method: "POST", path: path + "/redeliver", body: map[string]any{"since": "yesterday"}}); r.Status != http.StatusBadRequest {
+	if r := e.do(req{method: "POST", path: path + "/redeliver", body: map[string]any{"since": "yesterday"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("redeliver since a bad time: %d", r.Status)
 	}
 	if r := e.do(req{method: "POST", path: "/admin/v1/webhooks/nope/redeliver", body: map[string]any{"event_id": one.EventID}}); r.Status != http.StatusNotFound {

@@ -3,9 +3,12 @@ package authz
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -64,6 +67,7 @@ type discoveryDoc struct {
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"` // RFC 7591 §3; left out while closed
 	APIKeyVerificationEndpoint                 string   `json:"keyward_api_key_verification_endpoint"`
 	TokenExchangeSubjectTokenTypes             []string `json:"keyward_token_exchange_subject_token_types_supported"`
 }
@@ -72,6 +76,7 @@ type discoveryDoc struct {
 // rendered document and the JWKS handler.
 type discovery struct {
 	doc  []byte       // one document for both well-known paths
+	tag  string       // doc's ETag
 	jwks http.Handler // nil: no JWKS route
 	// resources, when set, adds protected_resources (RFC 9728 §4): the
 	// registered resources, which change while the server runs.
@@ -80,12 +85,20 @@ type discovery struct {
 	mu      sync.Mutex
 	withSet *resources.Set // the snapshot withRes was rendered from
 	withRes []byte
+	withTag string
+}
+
+// etag is the strong validator (RFC 9110 §8.8.3) of a rendered document.
+func etag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 }
 
 // newDiscovery renders the metadata of issuer once; idTokenAlgs are the
 // ID-token algorithms with keys; requirePAR is the server-wide setting
-// (RFC 9126 §5; a client's own requirement is not advertised here).
-func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool) (*discovery, error) {
+// (RFC 9126 §5; a client's own requirement is not advertised here);
+// registration is the registration_endpoint ("" while closed).
+func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool, registration string) (*discovery, error) {
 	iss := issuer
 	auth := []string{"client_secret_basic", "client_secret_post"}
 	algs := slices.Clone(idTokenAlgs)
@@ -119,6 +132,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         requirePAR,
 		ClientIDMetadataDocumentSupported:          true, // cimd.go
+		RegistrationEndpoint:                       registration,
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
 	}
@@ -126,7 +140,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 	if err != nil {
 		return nil, err
 	}
-	return &discovery{doc: b, jwks: jwks}, nil
+	return &discovery{doc: b, tag: etag(b), jwks: jwks}, nil
 }
 
 // mount registers both well-known metadata paths (OIDC Discovery §4, RFC
@@ -145,29 +159,53 @@ func (d *discovery) mount(r gin.IRouter) {
 	}
 }
 
+// serve answers from the pre-rendered bytes, with their ETag; a request
+// whose If-None-Match names it gets 304 Not Modified (RFC 9110 §13.1.2).
 func (d *discovery) serve(c *gin.Context) {
-	c.Header("Cache-Control", "public, max-age=3600")
-	c.Data(http.StatusOK, "application/json", d.document(c.Request.Context()))
+	doc, tag := d.document(c.Request.Context())
+	h := c.Writer.Header()
+	h["Cache-Control"] = cacheOneHour
+	h["Etag"] = []string{tag}
+	if inm := c.Request.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, tag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", doc)
+}
+
+var cacheOneHour = []string{"public, max-age=3600"}
+
+// etagMatch reports whether an If-None-Match value lists tag (or is *),
+// comparing weakly as RFC 9110 §13.1.2 says.
+func etagMatch(inm, tag string) bool {
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // document returns the metadata with protected_resources (RFC 9728 §4:
 // the resource identifiers of the protected resources this server issues
 // tokens for) when any resource is registered. A store failure serves
 // the last snapshot, or the document without the member.
-func (d *discovery) document(ctx context.Context) []byte {
+func (d *discovery) document(ctx context.Context) ([]byte, string) {
 	if d.resources == nil {
-		return d.doc
+		return d.doc, d.tag
 	}
 	set, _ := d.resources.Current(ctx)
 	if len(set.URIs()) == 0 {
-		return d.doc
+		return d.doc, d.tag
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.withSet != set {
 		d.withSet, d.withRes = set, withMember(d.doc, "protected_resources", set.URIs())
+		d.withTag = etag(d.withRes)
 	}
-	return d.withRes
+	return d.withRes, d.withTag
 }
 
 // withMember returns the indented JSON object doc with one more member,

@@ -71,6 +71,9 @@ type Config struct {
 	// (jwks_uri, Client ID Metadata Documents); nil takes one with the
 	// outbound package's defaults, which refuse private addresses.
 	Outbound *outbound.Fetcher
+	// Registration sets up dynamic client registration (RFC 7591, 7592);
+	// without Registration.Clients it is closed.
+	Registration RegistrationConfig
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -148,6 +151,9 @@ func (c *Config) withDefaults() error {
 	if c.Store == nil || c.Signer == nil {
 		errs = append(errs, errors.New("authz: Store and Signer are required"))
 	}
+	if err := c.Registration.withDefaults(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Secret.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("authz: %w", err))
 	}
@@ -181,6 +187,7 @@ type Provider struct {
 	userInfo      *userInfo
 	apiKeys       *apiKeyEndpoint
 	par           *parEndpoint
+	registration  *registration
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -274,6 +281,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	// After the code, refresh and device handlers, which load the grant's session.
 	p.fcfg.TokenEndpointHandlers.Append(&userGrantHandler{users: cfg.Store})
 	p.fcfg.RevocationHandlers = append(fosite.RevocationHandlers{&jwtRevocationHandler{p: p}}, p.fcfg.RevocationHandlers...)
+	p.fcfg.TokenEndpointHandlers = gateTokenHandlers(p.fcfg.TokenEndpointHandlers)
 	f, ok := p.oauth.(*fosite.Fosite)
 	if !ok {
 		return nil, errors.New("authz: unexpected fosite provider type")
@@ -312,7 +320,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
 		auditor: cfg.Auditor, log: cfg.Logger, resources: ri}
 	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
-	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR); err != nil {
+	p.registration = &registration{cfg: cfg.Registration, issuer: cfg.Issuer, store: cfg.Store,
+		hasher: clients.NewHasher(cfg.Secret), resources: p.resources, limits: newLimiter(cfg.Registration.Rate, now),
+		log: cfg.Logger}
+	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR, p.registration.advertised()); err != nil {
 		return nil, err
 	}
 	p.discovery.resources = p.resources
@@ -389,6 +400,7 @@ func (p *Provider) Run(ctx context.Context) {
 			p.browser.logins.Prune()
 			p.device.guard.Prune()
 			p.tokenEndpoint.limits.prune()
+			p.registration.limits.prune()
 			p.auth.throttle.prune()
 		}
 	}

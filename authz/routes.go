@@ -34,8 +34,14 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.GET(PathDevice, p.device.page)
 	r.POST(PathDevice, p.device.enter)
 	r.POST(PathDeviceConsent, p.device.decide)
+	r.POST(PathRegister, registrationCORS, p.registration.register)
+	r.OPTIONS(PathRegister, registrationPreflight("POST"))
+	r.GET(PathRegister+"/:client_id", registrationCORS, p.registration.read)
+	r.PUT(PathRegister+"/:client_id", registrationCORS, p.registration.update)
+	r.DELETE(PathRegister+"/:client_id", registrationCORS, p.registration.remove)
+	r.OPTIONS(PathRegister+"/:client_id", registrationPreflight("GET, PUT, DELETE"))
 	r.StaticFS("/static", http.FS(web.Static()))
-	for _, path := range []string{PathToken, PathPAR, PathIntrospect, PathRevoke, PathVerifyKey, PathDeviceAuthorization} {
+	for _, path := range []string{PathToken, PathPAR, PathIntrospect, PathRevoke, PathVerifyKey, PathDeviceAuthorization, PathRegister} {
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			r.Handle(m, path, methodNotAllowed)
 		}

@@ -18,13 +18,13 @@ type RateLimit struct {
 // Unlimited reports whether r imposes no limit.
 func (r RateLimit) Unlimited() bool { return r.Limit <= 0 }
 
-// String formats r as ParseRateLimit reads it ("100/1m0s"), or "" for
-// unlimited.
+// String formats r as ParseRateLimit reads it ("100/1m", "5000/1d"), or
+// "" for unlimited.
 func (r RateLimit) String() string {
 	if r.Unlimited() {
 		return ""
 	}
-	return strconv.Itoa(r.Limit) + "/" + r.Period.String()
+	return strconv.Itoa(r.Limit) + "/" + FormatDuration(r.Period)
 }
 
 func (r RateLimit) validate() error {
@@ -39,8 +39,8 @@ func (r RateLimit) validate() error {
 	return nil
 }
 
-// ParseRateLimit reads "N/PERIOD", where PERIOD is a Go duration ("30s",
-// "1h") or one of s, sec, second, m, min, minute, h, hour, d, day. An empty
+// ParseRateLimit reads "N/PERIOD", where PERIOD is a duration of
+// ParseDuration ("30s", "1h", "7d") or one of s, sec, second, m, min, minute, h, hour, d, day. An empty
 // string or "0" means unlimited. It returns store.ErrInvalid for anything else.
 func ParseRateLimit(s string) (RateLimit, error) {
 	if s == "" || s == "0" {
@@ -62,7 +62,7 @@ func ParseRateLimit(s string) (RateLimit, error) {
 	case "d", "day":
 		period = 24 * time.Hour
 	default:
-		if period, err = time.ParseDuration(p); err != nil {
+		if period, err = ParseDuration(p); err != nil {
 			return RateLimit{}, invalidf("rate limit %q: bad period", s)
 		}
 	}

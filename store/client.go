@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -39,6 +40,17 @@ type Client struct {
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string
+	// Registered: the client registered itself at the dynamic client
+	// registration endpoint (RFC 7591) rather than being created by an
+	// administrator.
+	Registered bool
+	// RegistrationTokenDigest is the keyed digest of the client's
+	// registration access token (RFC 7592 §3); empty when it has none.
+	RegistrationTokenDigest []byte
+	// RegistrationMetadata is the client metadata (RFC 7591 §2) the client
+	// registered that Keyward keeps without acting on it: a JSON object,
+	// stored byte for byte; nil when there is none.
+	RegistrationMetadata json.RawMessage
 }
 
 // ClientStore persists clients.

@@ -142,14 +142,7 @@ func parseLifetime(s string) (time.Duration, error) {
 	if s == "" || s == "0" {
 		return 0, nil
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days <= 0 || days > 36500 {
-			return 0, fmt.Errorf("want a number of days (1 to 36500), such as 90d")
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
+	d, err := keys.ParseDuration(s)
 	if err != nil || d <= 0 || d > 36500*24*time.Hour {
 		return 0, fmt.Errorf("want a lifetime such as 90d, 720h or 30m")
 	}
@@ -194,7 +187,7 @@ func (cs *Server) rollAPIKey(c *gin.Context) {
 	}
 	note := "The previous key stopped working."
 	if grace > 0 {
-		note = "The previous key keeps working for " + grace.String() + "."
+		note = "The previous key keeps working for " + keys.FormatDuration(grace) + "."
 	}
 	cs.showOnce(c, revealed{Kind: "apikey", Action: "rolled", ID: k.ID, Name: k.Name, Secret: raw, Note: note})
 }

@@ -16,6 +16,8 @@ type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
 	Resources                                                                                    string
 	Public, SkipConsent, Disabled, PKCERequired, PARRequired                                     bool
+	// Registered: the client registered itself (RFC 7591).
+	Registered bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -24,7 +26,7 @@ func clientRowOf(cl *store.Client) clientRow {
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
-		PARRequired: cl.PARRequired}
+		PARRequired: cl.PARRequired, Registered: cl.Registered}
 	if cl.Public {
 		row.Type = "public"
 	}

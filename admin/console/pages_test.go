@@ -637,3 +637,33 @@ func TestConsoleAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleRegisteredClient: a client that registered itself (RFC 7591)
+// is marked so in the client list and on its page; an administrator's
+// client is not.
+func TestConsoleRegisteredClient(t *testing.T) {
+	t.Parallel()
+	e := newConsoleEnv(t)
+	b := e.setup("root", adminPassword)
+	ctx := context.Background()
+	reg, _, _, err := e.clients.Register(ctx, clients.Params{Name: "self-made", Public: true,
+		RedirectURIs: []string{"http://127.0.0.1/cb"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm, _, err := e.clients.Create(ctx, clientParams("admin-made"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/console/clients")
+	p.want(http.StatusOK, "/console/clients")
+	if n := strings.Count(p.body, `class="client-registered"`); n != 1 {
+		t.Errorf("client list marks %d clients registered, want 1:\n%s", n, p.body)
+	}
+	if got := b.get("/console/clients/" + reg.ID).byID("client-origin"); !strings.Contains(got, "dynamic registration") {
+		t.Errorf("registered client's origin: %q", got)
+	}
+	if got := b.get("/console/clients/" + adm.ID).byID("client-origin"); !strings.Contains(got, "administrator") {
+		t.Errorf("administrator's client's origin: %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/keyward/keyward/store"
@@ -32,7 +33,11 @@ type UsersConfig struct {
 }
 
 // Users creates, manages and authenticates the people who sign in.
-type Users struct{ cfg UsersConfig }
+type Users struct {
+	cfg UsersConfig
+	// mu serializes Edit and Remove, for the last-admin check.
+	mu sync.Mutex
+}
 
 // NewUsers checks cfg; it does no I/O.
 func NewUsers(cfg UsersConfig) (*Users, error) {

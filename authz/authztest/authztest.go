@@ -38,6 +38,10 @@ type Options struct {
 	RequirePAR bool
 	// Now is the provider's clock (nil: time.Now).
 	Now func() time.Time
+	// Registration is authz.RegistrationConfig.Policy ("": initial-token)
+	// and RegistrationRate its Rate (0: its default; -1: off).
+	Registration     string
+	RegistrationRate float64
 }
 
 // Stack is the wired services; everything is closed when the test ends.
@@ -52,7 +56,10 @@ type Stack struct {
 	Users    *accounts.Users
 	// Resources registers RFC 8707 resource servers.
 	Resources *resources.Registry
-	Logger    *slog.Logger
+	// InitialTokens are the initial access tokens of dynamic client
+	// registration (RFC 7591 §3).
+	InitialTokens *clients.InitialTokens
+	Logger        *slog.Logger
 }
 
 // New builds a Stack on a fresh SQLite file in t.TempDir().
@@ -88,18 +95,26 @@ func New(t testing.TB, o Options) *Stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { apik.Close() })
-	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
+	var prov *authz.Provider
+	reg, err := clients.New(clients.Config{Store: db, Hasher: clients.NewHasher(secret), NewID: newID,
+		Auditor: auditor, OnChange: func(ctx context.Context, id string) { prov.ClientChanged(ctx, id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial, err := clients.NewInitialTokens(clients.InitialTokensConfig{Store: db, Hasher: clients.NewHasher(secret),
+		NewID: newID, Auditor: auditor, Now: o.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err = authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
-		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet, Observer: o.Observer})
+		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet, Observer: o.Observer,
+		Registration: authz.RegistrationConfig{Policy: o.Registration, Clients: reg, InitialTokens: initial,
+			Rate: o.RegistrationRate}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(prov.Close)
-	reg, err := clients.New(clients.Config{Store: db, Hasher: clients.NewHasher(secret), NewID: newID,
-		Auditor: auditor, OnChange: prov.ClientChanged})
-	if err != nil {
-		t.Fatal(err)
-	}
 	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, NewID: newID, Auditor: auditor,
 		RevokeGrants: prov.RevokeUser})
 	if err != nil {
@@ -112,6 +127,6 @@ func New(t testing.TB, o Options) *Stack {
 	}
 	return &Stack{
 		DB: db, Secret: secret, Auditor: auditor, Signing: sig, APIKeys: apik, Provider: prov, Logger: quiet,
-		Clients: reg, Users: users, Resources: res,
+		Clients: reg, Users: users, Resources: res, InitialTokens: initial,
 	}
 }

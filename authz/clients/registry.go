@@ -48,6 +48,12 @@ func New(cfg Config) (*Registry, error) {
 // Create validates p, stores a new client and returns it with its secret
 // ("" for a public client), which is shown once and never stored.
 func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string, error) {
+	return r.create(ctx, p, "client.created", nil)
+}
+
+// create is Create with the event type typ; prepare, when set, completes
+// the client before it is stored (Register marks it).
+func (r *Registry) create(ctx context.Context, p Params, typ string, prepare func(*store.Client)) (*store.Client, string, error) {
 	p = p.withDefaults()
 	if err := p.Validate(); err != nil {
 		return nil, "", err
@@ -66,7 +72,10 @@ func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string,
 		}
 		cl.SecretDigest = r.cfg.Hasher.Digest([]byte(secret))
 	}
-	if err := r.commit(ctx, "client.created", cl.ID,
+	if prepare != nil {
+		prepare(cl)
+	}
+	if err := r.commit(ctx, typ, cl.ID,
 		map[string]any{"name": cl.Name, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " ")},
 		func(ctx context.Context) error { return r.cfg.Store.CreateClient(ctx, cl) }); err != nil {
 		return nil, "", err
@@ -103,6 +112,12 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (*store.Client, 
 
 // Update replaces a client's settings (not its secret).
 func (r *Registry) Update(ctx context.Context, id string, p Params) (*store.Client, error) {
+	return r.update(ctx, id, p, nil)
+}
+
+// update is Update; prepare, when set, completes the client before it is
+// stored (UpdateRegistration keeps its metadata).
+func (r *Registry) update(ctx context.Context, id string, p Params, prepare func(*store.Client)) (*store.Client, error) {
 	cl, err := r.cfg.Store.GetClient(ctx, id)
 	if err != nil {
 		return nil, err
@@ -119,6 +134,9 @@ func (r *Registry) Update(ctx context.Context, id string, p Params) (*store.Clie
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
 	cl.Resources = p.Resources
 	cl.PARRequired = p.PARRequired
+	if prepare != nil {
+		prepare(cl)
+	}
 	if err := r.commit(ctx, "client.updated", id, map[string]any{"name": cl.Name},
 		func(ctx context.Context) error { return r.cfg.Store.UpdateClient(ctx, cl) }); err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ type View struct {
 	PKCERequired           bool      `json:"pkce_required"`
 	Resources              []string  `json:"resources"` // RFC 8707; empty: any registered resource
 	PARRequired            bool      `json:"par_required"`
+	Registered             bool      `json:"registered"` // it registered itself (RFC 7591), not an administrator
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -48,7 +49,7 @@ func NewView(c *store.Client, secret string) View {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
 	}
 }
 

@@ -16,27 +16,6 @@ const apikeysUsage = `usage: keyward apikeys create --name N [--scope "a b"] [--
        keyward apikeys revoke ID
        keyward apikeys roll ID [--grace-period DURATION]`
 
-// apiKeyView is the JSON form of an API key for the CLI: the contract's
-// id, key (only at creation and roll), prefix, scope and expires_at, and
-// the rate limit as the admin API writes it ("100/1m0s"; "" for none).
-type apiKeyView struct {
-	*keys.APIKey
-	Key       string     `json:"key,omitempty"`
-	Prefix    string     `json:"prefix"`
-	Scope     string     `json:"scope"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	RateLimit string     `json:"rate_limit"`
-}
-
-func newAPIKeyView(k *keys.APIKey, raw string) apiKeyView {
-	v := apiKeyView{APIKey: k, Key: raw, Prefix: k.Prefix(), Scope: strings.Join(k.Scopes, " "), RateLimit: k.RateLimit.String()}
-	if !k.ExpiresAt.IsZero() {
-		t := k.ExpiresAt
-		v.ExpiresAt = &t
-	}
-	return v
-}
-
 // apikeys is "keyward apikeys …".
 func (m *Main) apikeys(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -59,7 +38,7 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 	case "create":
 		fs.StringVar(&p.Name, "name", "", "display name (required)")
 		fs.StringVar(&scope, "scope", "", "space-separated scopes")
-		fs.DurationVar(&p.ExpiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: never expires)")
+		fs.DurationVar(&p.ExpiresIn, "expires-in", 0, "lifetime, e.g. 30d or 12h (default: never expires)")
 		fs.StringVar(&rateLimit, "rate-limit", "", "N/PERIOD, e.g. 100/1m (default: unlimited)")
 		fs.StringVar(&ownerUser, "owner-user", "", "user id that owns the key")
 		fs.StringVar(&ownerClient, "owner-client", "", "client id that owns the key")
@@ -127,10 +106,10 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 			return err
 		}
 		defer more()
-		views := make([]apiKeyView, 0, len(items))
+		views := make([]keys.View, 0, len(items))
 		rows := make([][]string, 0, len(items))
 		for _, k := range items {
-			v := newAPIKeyView(k, "")
+			v := keys.NewView(k, "")
 			views = append(views, v)
 			rows = append(rows, []string{k.ID, k.Name, k.Hint, v.Scope, keyState(k), ts(k.ExpiresAt), ts(k.LastUsedAt)})
 		}
@@ -172,7 +151,7 @@ func keyState(k *keys.APIKey) string {
 }
 
 func (m *Main) emitKey(k *keys.APIKey, raw string) error {
-	v := newAPIKeyView(k, raw)
+	v := keys.NewView(k, raw)
 	fields := [][2]string{{"id", k.ID}, {"name", k.Name}, {"prefix", v.Prefix}, {"hint", k.Hint},
 		{"scope", v.Scope}, {"state", keyState(k)}, {"expires_at", ts(k.ExpiresAt)}}
 	if raw != "" {

@@ -64,20 +64,29 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if m.Config.OutboundAllowPrivate {
 		log.Warn("--outbound-allow-private: fetches a client can cause may reach loopback and private addresses; never in production")
 	}
-	prov, err := authz.New(ctx, authz.Config{
-		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
-		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
-		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
-		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
-	})
+	// One auditor, so every event reaches the webhooks. The registry
+	// tells the provider (built next, with the registry for dynamic
+	// registration) of each change.
+	var prov *authz.Provider
+	reg, err := newClients(db, secret, auditor, func(ctx context.Context, id string) { prov.ClientChanged(ctx, id) })
 	if err != nil {
 		apik.Close()
 		return nil, err
 	}
-	// One auditor, so every event reaches the webhooks.
-	reg, err := newClients(db, secret, auditor, prov.ClientChanged)
+	initial, err := newInitialTokens(db, secret, auditor)
 	if err != nil {
-		prov.Close()
+		apik.Close()
+		return nil, err
+	}
+	prov, err = authz.New(ctx, authz.Config{
+		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
+		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
+		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
+		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
+		Registration: authz.RegistrationConfig{Policy: m.Config.Registration, Clients: reg, InitialTokens: initial,
+			Rate: m.Config.RegistrationRate},
+	})
+	if err != nil {
 		apik.Close()
 		return nil, err
 	}
@@ -103,7 +112,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	}, "webhook")
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
+		Secret: secret, Auditor: auditor, Logger: log, Resources: res, RegistrationTokens: initial,
 	}, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()

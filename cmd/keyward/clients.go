@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/google/uuid"
@@ -178,20 +177,6 @@ func boolStr(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// cliErr turns domain errors into messages a person can act on.
-func cliErr(err error) error {
-	var ve *store.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return usageError{errors.New(strings.Join(ve.Problems, "\n"))}
-	case errors.Is(err, store.ErrNotFound):
-		return errors.New("not found")
-	case errors.Is(err, store.ErrConflict):
-		return errors.New("already exists")
-	}
-	return err
 }
 
 // updatedParams is the settings of cur with those of the flags given

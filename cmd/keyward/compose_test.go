@@ -6,10 +6,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/keyward/keyward/keys"
 )
 
 // TestComposeFile checks docker-compose.yml against the settings table,
@@ -147,7 +148,7 @@ func TestREADMESettings(t *testing.T) {
 		switch {
 		case f.DefValue == "": // documented in words: generated, none, …
 		case f.Value.Type() == "duration":
-			if d, err := time.ParseDuration(def); err != nil || d.String() != f.DefValue {
+			if d, err := keys.ParseDuration(def); err != nil || d.String() != f.DefValue { // the README may write days
 				t.Errorf("README: --%s default %q, want %s", f.Name, def, f.DefValue)
 			}
 		case f.Value.Type() == "bool":

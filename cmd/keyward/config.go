@@ -70,6 +70,12 @@ type Config struct {
 	// RequirePAR refuses authorization requests not pushed first to the
 	// PAR endpoint (RFC 9126), for every client.
 	RequirePAR bool
+	// Registration is the dynamic client registration policy (RFC 7591):
+	// closed, initial-token (default) or open.
+	Registration string
+	// RegistrationRate is the per-address limit of open registrations per
+	// second (negative: off).
+	RegistrationRate float64
 	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
@@ -135,6 +141,10 @@ var settings = map[string]setting{
 	"outbound-allow-private": {"outbound-allow-private", "KEYWARD_OUTBOUND_ALLOW_PRIVATE", "let fetches a client can cause (jwks_uri, Client ID Metadata Documents) reach loopback, private and link-local addresses, and http URLs: for development and tests only"},
 	"otlp-endpoint":          {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
+
+	// Dynamic client registration (RFC 7591, 7592).
+	"registration":            {"registration", "KEYWARD_REGISTRATION", "dynamic client registration (RFC 7591) at /oauth2/register: closed, initial-token (an initial access token from 'keyward registration-tokens create') or open (public clients only, rate-limited per address)"},
+	"registration-rate-limit": {"registration-rate-limit", "KEYWARD_REGISTRATION_RATE_LIMIT", "open registrations per second per source address (burst 2x, at least 1); -1 disables"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -166,6 +176,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
+	fs.StringVar(&c.Registration, "registration", authz.RegistrationInitialToken, usage("registration"))
+	fs.Float64Var(&c.RegistrationRate, "registration-rate-limit", authz.DefaultRegistrationRate, usage("registration-rate-limit"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 	fs.BoolVar(&c.OutboundAllowPrivate, "outbound-allow-private", false, usage("outbound-allow-private"))
@@ -197,7 +209,7 @@ func (c *Config) applyEnv(fs *pflag.FlagSet) {
 		if err := f.Value.Set(v); err != nil {
 			switch f.Value.Type() {
 			case "duration":
-				err = fmt.Errorf("%s: %q is not a duration (e.g. 1h, 30m)", s.env, v)
+				err = fmt.Errorf("%s: %q is not a duration (e.g. 30d, 1h, 30m)", s.env, v)
 			case "float64":
 				err = fmt.Errorf("%s: %q is not a number", s.env, v)
 			case "bool":
@@ -330,6 +342,14 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.TokenRate == 0 {
 		errs = append(errs, errors.New("--token-rate-limit: must be positive, or -1 to disable"))
+	}
+	switch c.Registration {
+	case authz.RegistrationClosed, authz.RegistrationInitialToken, authz.RegistrationOpen:
+	default:
+		errs = append(errs, fmt.Errorf("--registration: %q must be closed, initial-token or open", c.Registration))
+	}
+	if c.RegistrationRate == 0 {
+		errs = append(errs, errors.New("--registration-rate-limit: must be positive, or -1 to disable"))
 	}
 	if c.WebhookRetryFor < time.Minute {
 		errs = append(errs, fmt.Errorf("--webhook-retry-for: %s must be at least 1m", c.WebhookRetryFor))

@@ -144,6 +144,27 @@ func TestE2EDiscovery(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, d.golden, b.Bytes())
+
+			// Pre-rendered bytes with their ETag: a revalidation is 304.
+			resp, err := http.Get(s.PublicURL + d.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			tag := resp.Header.Get("ETag")
+			if !strings.HasPrefix(tag, `"`) {
+				t.Fatalf("%s: ETag %q", d.path, tag)
+			}
+			req, _ := http.NewRequest(http.MethodGet, s.PublicURL+d.path, nil)
+			req.Header.Set("If-None-Match", `"other", `+tag)
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotModified || resp.Header.Get("ETag") != tag {
+				t.Errorf("%s with If-None-Match: %d, ETag %q", d.path, resp.StatusCode, resp.Header.Get("ETag"))
+			}
 		}
 		// go-oidc accepts the document (issuer match, endpoints).
 		p, err := oidc.NewProvider(context.Background(), s.PublicURL)

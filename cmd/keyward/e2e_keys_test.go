@@ -232,7 +232,7 @@ func TestAPIKeyAcrossInstances(t *testing.T) {
 			RateLimit              string `json:"rate_limit"`
 		}
 		e.runJSON(&created, "", "apikeys", "create", "--name", "ci", "--scope", "read", "--rate-limit", "1000/1h")
-		if !strings.HasPrefix(created.Key, "kw_live_") || created.ID == "" || created.Scope != "read" || created.RateLimit != "1000/1h0m0s" {
+		if !strings.HasPrefix(created.Key, "kw_live_") || created.ID == "" || created.Scope != "read" || created.RateLimit != "1000/1h" {
 			t.Fatalf("create: %+v", created)
 		}
 		for i, s := range kc.servers {

@@ -58,6 +58,12 @@ type Main struct {
 
 	logger  *slog.Logger
 	closers []func() error
+	// globalArgs are the flags given before the command (or between a
+	// group and its subcommand); parse reads them before the command's own.
+	globalArgs []string
+	// groupUsage is the usage of the command group being run, for the
+	// help of its subcommands (see groupHelp).
+	groupUsage string
 	// tracing is serve's tracing, nil when off (startTracing).
 	tracing *tracing
 }
@@ -77,14 +83,24 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 
 // groupHelp prints a command group's usage to standard output when its
 // subcommand is --help, -h or help ("keyward clients --help"), and
-// reports whether it did: asking for help is no mistake.
+// reports whether it did: asking for help is no mistake. It also notes
+// usage for the help of the subcommand ("keyward clients create --help").
 func (m *Main) groupHelp(sub, usage string) bool {
+	m.groupUsage = usage
 	switch sub {
 	case "--help", "-h", "help":
 		fmt.Fprintln(m.Stdout, usage)
+		fmt.Fprintln(m.Stdout, "\nRun \"keyward "+groupName(usage)+" COMMAND --help\" for a command's flags.")
 		return true
 	}
 	return false
+}
+
+// groupName is the group a usage text describes ("clients").
+func groupName(usage string) string {
+	_, after, _ := strings.Cut(usage, "keyward ")
+	name, _, _ := strings.Cut(after, " ")
+	return name
 }
 
 const topUsage = `Keyward — OAuth2 / OpenID Connect authorization server with API keys.
@@ -94,17 +110,25 @@ Usage:
   keyward migrate    apply pending database migrations and exit
   keyward version    print the version
   keyward clients    create|update|list|get|delete|disable|enable|rotate-secret OAuth2 clients
-  keyward users      create users
+  keyward users      create|list|get|update|disable|enable|delete|set-password users
   keyward apikeys    create|list|get|revoke|roll API keys
   keyward resources  create|list|delete resource servers (RFC 8707 resource indicators)
+  keyward registration-tokens  create|list|revoke initial access tokens for client registration (RFC 7591)
   keyward keys       list|rotate|import|revoke signing keys
   keyward bench      loopback load test of the token, introspection and API-key paths
   keyward healthcheck  exit 0 when a running server answers /readyz (for containers)
+  keyward completion bash|zsh|fish shell completion script (e.g. source <(keyward completion bash))
+
+Global flags (before or after the command): --data-dir, --database-url, --secret,
+--secret-file, --format table|json, --log-format, --api-key-env, --jwks-max-age.
+Durations take Go's units and days: 30d, 1d12h, 720h, 90s.
 
 Run "keyward COMMAND --help" for a command's settings.
 `
 
-// Run runs the command in args and returns the exit code.
+// Run runs the command in args and returns the exit code. With --format
+// json a failure is written to standard error as one JSON object,
+// {"error": {"code": "…", "message": "…"}}, with the same exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
 	err := m.run(ctx, args)
 	switch {
@@ -113,13 +137,17 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	case errors.Is(err, pflag.ErrHelp):
 		return exitOK
 	}
+	code := exitFailed
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(m.Stderr, "keyward: %s\n", indentJoined(err))
-		return exitUsage
+		code = exitUsage
 	}
-	fmt.Fprintf(m.Stderr, "keyward: %s\n", indentJoined(err))
-	return exitFailed
+	if m.Config.Format == "json" || wantsJSON(args) {
+		m.emitError(err)
+	} else {
+		fmt.Fprintf(m.Stderr, "keyward: %s\n", indentJoined(err))
+	}
+	return code
 }
 
 // indentJoined prints err one problem per line: the errors of an
@@ -171,11 +199,17 @@ func indent(s, prefix string) string {
 }
 
 func (m *Main) run(ctx context.Context, args []string) error {
+	probe := probeFlags()
+	m.globalArgs, args = leadingFlags(probe, args)
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, topUsage)
 		return usagef("no command given")
 	}
 	cmd, rest := args[0], args[1:]
+	// "keyward clients --data-dir X list": flags between a group and its
+	// subcommand are global ones too.
+	more, rest := leadingFlags(probe, rest)
+	m.globalArgs = append(m.globalArgs, more...)
 	switch cmd {
 	case "serve":
 		return m.serve(ctx, rest)
@@ -191,12 +225,16 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.apikeys(ctx, rest)
 	case "resources":
 		return m.resources(ctx, rest)
+	case "registration-tokens":
+		return m.registrationTokens(ctx, rest)
 	case "keys":
 		return m.keys(ctx, rest)
 	case "bench":
 		return m.bench(ctx, rest)
 	case "healthcheck":
 		return m.healthcheck(ctx, rest)
+	case "completion":
+		return m.completion(ctx, rest)
 	case "help", "--help", "-h":
 		fmt.Fprint(m.Stdout, topUsage)
 		return nil
@@ -206,24 +244,33 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	}
 }
 
-// flags returns a flag set for a command with the shared settings bound.
+// flags returns a flag set for a command with the shared settings bound
+// (and marked as such, for help).
 func (m *Main) flags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("keyward "+name, pflag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	m.Config.bindCommon(fs)
+	fs.VisitAll(func(f *pflag.Flag) { _ = fs.SetAnnotation(f.Name, globalAnnotation, []string{"true"}) })
 	return fs
 }
 
-// parse parses args into fs; a bad flag is a usage error. An argument
-// like "-mtv0q6…" (a signing key's kid may start with a dash) is taken as
-// a positional argument, since no command has one-letter flags; "--"
-// ends the flags as usual.
+// parse parses the global flags given before the command, then args, into
+// fs; a bad flag is a usage error. --help prints the command's help (its
+// own flags, and the shared ones that apply) to standard output. Every
+// duration flag reads days ("30d") too. An argument like "-mtv0q6…" (a
+// signing key's kid may start with a dash) is taken as a positional
+// argument, since no command has one-letter flags; "--" ends the flags as
+// usual.
 func (m *Main) parse(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(dashedPositionals(fs, args)); err != nil {
+	readableDurations(fs)
+	fs.Usage = func() {} // help is printed below, errors by Run
+	all := append(append([]string(nil), m.globalArgs...), args...)
+	if err := fs.Parse(dashedPositionals(fs, all)); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
+			m.printHelp(m.Stdout, fs)
 			return err
 		}
-		return usageError{err}
+		return usageError{fmt.Errorf("%w (see \"%s --help\")", err, fs.Name())}
 	}
 	m.Config.applyEnv(fs)
 	m.Config.readSecretFile()

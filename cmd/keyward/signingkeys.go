@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
@@ -115,7 +116,7 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 			if age := time.Since(r.CreatedAt); age < m.Config.JWKSMaxAge {
 				fmt.Fprintf(m.Stderr, "warning: %s key %s was published %s ago, less than the JWKS cache lifetime (%s);\n"+
 					"         resource servers with an older cached JWKS may refuse its tokens until they refetch it.\n",
-					r.Alg, r.KID, age.Round(time.Second), m.Config.JWKSMaxAge)
+					r.Alg, r.KID, keys.FormatDuration(age.Round(time.Second)), keys.FormatDuration(m.Config.JWKSMaxAge))
 			}
 		}
 		return m.emitSigningKeys(recs)

@@ -3,59 +3,193 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"strings"
 
+	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
 )
 
-const usersUsage = `usage: keyward users create --username U --password-stdin [--email E] [--name N] [--admin]`
+const usersUsage = `usage: keyward users create --username U --password-stdin [--email E] [--name N] [--admin]
+       keyward users list [--limit N] [--cursor C]   (--format json: every page unless --limit)
+       keyward users get USER   (USER: an id or a username)
+       keyward users update USER [--name N] [--email E] [--email-verified] [--admin]   (only the flags given change)
+       keyward users disable USER   (ends the user's sign-ins and grants)
+       keyward users enable USER
+       keyward users delete USER
+       keyward users set-password USER   (the new password is read from standard input)`
 
-// users is "keyward users …".
+// users is "keyward users …". Changes go through accounts.Users, as the
+// admin API's do, so they are validated and audited the same way.
 func (m *Main) users(ctx context.Context, args []string) error {
-	if len(args) > 0 && m.groupHelp(args[0], usersUsage) {
-		return nil
-	}
-	if len(args) == 0 || args[0] != "create" {
+	if len(args) == 0 {
 		return usagef("%s", usersUsage)
 	}
 	ctx = cliContext(ctx)
-	fs := m.flags("users create")
+	sub, args := args[0], args[1:]
+	if m.groupHelp(sub, usersUsage) {
+		return nil
+	}
+	fs := m.flags("users " + sub)
 	var (
-		p     accounts.UserParams
-		stdin bool
+		p        accounts.UserParams
+		stdin    bool
+		verified bool
+		list     *listing
 	)
-	fs.StringVar(&p.Username, "username", "", "login name (required)")
-	fs.BoolVar(&stdin, "password-stdin", false, "read the password from standard input (required)")
-	fs.StringVar(&p.Email, "email", "", "email address")
-	fs.StringVar(&p.Name, "name", "", "full name")
-	fs.BoolVar(&p.Admin, "admin", false, "may sign in to the console")
-	if err := m.parse(fs, args[1:]); err != nil {
+	switch sub {
+	case "create", "update":
+		fs.StringVar(&p.Email, "email", "", "email address")
+		fs.StringVar(&p.Name, "name", "", "full name")
+		fs.BoolVar(&p.Admin, "admin", false, "may sign in to the console (update: --admin=false demotes)")
+		if sub == "create" {
+			fs.StringVar(&p.Username, "username", "", "login name (required)")
+			fs.BoolVar(&stdin, "password-stdin", false, "read the password from standard input (required)")
+		} else {
+			fs.BoolVar(&verified, "email-verified", false, "mark the email address verified (or =false)")
+		}
+	case "list":
+		list = bindListing(fs)
+	case "get", "disable", "enable", "delete", "set-password":
+	default:
+		return usagef("unknown subcommand %q\n%s", sub, usersUsage)
+	}
+	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	if !stdin {
+	pos := fs.Args()
+	needUser := sub != "create" && sub != "list"
+	if needUser && len(pos) != 1 {
+		return usagef("users %s takes exactly one user id or username", sub)
+	}
+	if !needUser && len(pos) != 0 {
+		return usagef("users %s: unexpected argument %q", sub, pos[0])
+	}
+	if sub == "create" && !stdin {
 		return usagef("--password-stdin is required (passwords are never taken as arguments)")
 	}
-	pw, err := readPassword(m.Stdin)
-	if err != nil {
-		return err
+	var password string
+	if sub == "create" || sub == "set-password" {
+		pw, err := readPassword(m.Stdin)
+		if err != nil {
+			return err
+		}
+		password = pw
 	}
-	p.Password = pw
 	db, secret, err := m.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
-	_ = secret
-	svc, err := accounts.NewUsers(accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID})
+	ucfg := accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID}
+	if sub == "disable" || sub == "delete" {
+		// Their grants end now, on every running server, as when the
+		// admin API does it.
+		revoke, done, err := m.grantRevoker(ctx, db, secret)
+		if err != nil {
+			return err
+		}
+		defer done()
+		ucfg.RevokeGrants = revoke
+	}
+	svc, err := accounts.NewUsers(ucfg)
 	if err != nil {
 		return err
 	}
-	u, err := svc.Create(ctx, p)
+	if sub == "create" {
+		p.Password = password
+		u, err := svc.Create(ctx, p)
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitUser(u)
+	}
+	if sub == "list" {
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.User, string, error) {
+			return db.ListUsers(ctx, store.Page{Limit: limit, Cursor: cursor})
+		})
+		if err != nil {
+			return err
+		}
+		defer more()
+		views := make([]accounts.UserView, 0, len(items))
+		rows := make([][]string, 0, len(items))
+		for _, u := range items {
+			v := accounts.NewUserView(u)
+			views = append(views, v)
+			rows = append(rows, []string{v.ID, v.Username, v.Email, v.Name, boolStr(v.Admin), boolStr(v.Disabled), ts(v.CreatedAt)})
+		}
+		return m.emit(views, []string{"ID", "USERNAME", "EMAIL", "NAME", "ADMIN", "DISABLED", "CREATED"}, rows)
+	}
+	u, err := findUser(ctx, db, pos[0])
 	if err != nil {
 		return cliErr(err)
 	}
+	var ch accounts.UserChange
+	switch sub {
+	case "get":
+		return m.emitUser(u)
+	case "delete":
+		if err := svc.Remove(ctx, u.ID); err != nil {
+			return cliErr(err)
+		}
+		return m.emitRecord(map[string]any{"id": u.ID, "username": u.Username, "deleted": true}, [][2]string{{"deleted", u.ID}})
+	case "update":
+		for flag, set := range map[string]func(){
+			"name":           func() { ch.Name = &p.Name },
+			"email":          func() { ch.Email = &p.Email },
+			"admin":          func() { ch.Admin = &p.Admin },
+			"email-verified": func() { ch.EmailVerified = &verified },
+		} {
+			if fs.Changed(flag) {
+				set()
+			}
+		}
+	case "disable", "enable":
+		off := sub == "disable"
+		ch.Disabled = &off
+	case "set-password":
+		ch.Password = &password
+	}
+	if u, err = svc.Edit(ctx, u.ID, ch); err != nil {
+		return cliErr(err)
+	}
+	return m.emitUser(u)
+}
+
+// grantRevoker returns the provider's RevokeUser over db: a user's grants
+// are deleted and the jti of each live JWT access token joins the
+// revocation list, which running servers learn of through the database.
+func (m *Main) grantRevoker(ctx context.Context, db database, secret keys.Secret) (func(context.Context, string) error, func(), error) {
+	sig, err := newSigning(db, secret, 0, m.Config.JWKSMaxAge, nil, m.log())
+	if err != nil {
+		return nil, nil, err
+	}
+	// The issuer names no endpoint here: only revocation is used.
+	prov, err := authz.New(ctx, authz.Config{Issuer: "http://keyward-cli.invalid", Store: db, Events: db,
+		Signer: sig, Secret: secret, Logger: m.log()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return prov.RevokeUser, prov.Close, nil
+}
+
+// findUser returns the user with id or, failing that, username ref.
+func findUser(ctx context.Context, db store.UserStore, ref string) (*store.User, error) {
+	u, err := db.GetUser(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return db.GetUserByUsername(ctx, ref)
+	}
+	return u, err
+}
+
+func (m *Main) emitUser(u *store.User) error {
 	v := accounts.NewUserView(u)
-	return m.emitRecord(v, [][2]string{{"id", v.ID}, {"username", v.Username}, {"email", v.Email}, {"admin", boolStr(v.Admin)}})
+	return m.emitRecord(v, [][2]string{{"id", v.ID}, {"username", v.Username}, {"email", v.Email},
+		{"email_verified", boolStr(v.EmailVerified)}, {"name", v.Name}, {"admin", boolStr(v.Admin)},
+		{"disabled", boolStr(v.Disabled)}, {"created_at", ts(v.CreatedAt)}, {"updated_at", ts(v.UpdatedAt)}})
 }
 
 // readPassword reads standard input, dropping one trailing newline.

@@ -2,23 +2,26 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/keyward/keyward/store"
 )
 
 const clientColumns = `id, name, secret_digest, public, grant_types, scopes, redirect_uris,
 	post_logout_redirect_uris, audience, skip_consent, access_token_format, id_token_alg,
-	disabled, pkce_optional, resources, par_required, created_at, updated_at`
+	disabled, pkce_optional, resources, par_required, created_at, updated_at,
+	registered, registration_token_digest, registration_metadata`
 
 // CreateClient implements store.ClientStore.
 func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 	now := d.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
 		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
-		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, micros(now), micros(now))
+		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, micros(now), micros(now),
+		c.Registered, c.RegistrationTokenDigest, string(c.RegistrationMetadata))
 	return mapErr(err)
 }
 
@@ -50,10 +53,12 @@ func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 	res, err := d.q(ctx).ExecContext(ctx, `UPDATE clients SET name = ?, secret_digest = ?, public = ?,
 		grant_types = ?, scopes = ?, redirect_uris = ?, post_logout_redirect_uris = ?, audience = ?,
 		skip_consent = ?, access_token_format = ?, id_token_alg = ?, disabled = ?, pkce_optional = ?,
-		resources = ?, par_required = ?, updated_at = ? WHERE id = ?`,
+		resources = ?, par_required = ?, updated_at = ?, registered = ?, registration_token_digest = ?,
+		registration_metadata = ? WHERE id = ?`,
 		c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes), list(c.RedirectURIs),
 		list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent, c.AccessTokenFormat,
-		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, micros(c.UpdatedAt), c.ID)
+		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, micros(c.UpdatedAt),
+		c.Registered, c.RegistrationTokenDigest, string(c.RegistrationMetadata), c.ID)
 	return affected(res, err)
 }
 
@@ -64,13 +69,13 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 
 func scanClient(s scanner) (*store.Client, error) {
 	var (
-		c                                            store.Client
-		grants, scopes, redirects, logout, auds, res string
-		created, updated                             int64
+		c                                                  store.Client
+		grants, scopes, redirects, logout, auds, res, meta string
+		created, updated                                   int64
 	)
 	err := s.Scan(&c.ID, &c.Name, &c.SecretDigest, &c.Public, &grants, &scopes, &redirects,
 		&logout, &auds, &c.SkipConsent, &c.AccessTokenFormat, &c.IDTokenAlg, &c.Disabled, &c.PKCEOptional,
-		&res, &c.PARRequired, &created, &updated)
+		&res, &c.PARRequired, &created, &updated, &c.Registered, &c.RegistrationTokenDigest, &meta)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -83,5 +88,8 @@ func scanClient(s scanner) (*store.Client, error) {
 		}
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if meta != "" {
+		c.RegistrationMetadata = json.RawMessage(meta)
+	}
 	return &c, nil
 }

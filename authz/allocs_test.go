@@ -1,0 +1,82 @@
+package authz_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/keys"
+)
+
+// allocBudgets are the most heap allocations each hot handler may make per
+// request, test request and recorder included (testing.AllocsPerRun).
+// Allocation counts are stable where times are not, so a change that makes
+// a hot path allocate more fails here instead of slipping by a timed test.
+// Lower a budget when a change makes its path cheaper.
+var allocBudgets = map[string]float64{
+	"token (client credentials, JWT)": 290,
+	"introspect (JWT, cached)":        115,
+	"introspect (API key)":            84,
+	"verify (API key)":                56,
+	"jwks":                            30,
+	"discovery":                       30,
+}
+
+func TestHotPathAllocationBudgets(t *testing.T) {
+	e := newBenchEnv(t)
+	id, secret := e.client(t, clients.Params{Name: "alloc", Scopes: []string{"read"}})
+	_, apiKey, err := e.apikeys.Create(context.Background(), keys.CreateParams{Name: "k", Scopes: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(w.Body.Bytes(), &tok)
+	get := func(path string) func() *httptest.ResponseRecorder {
+		return func() *httptest.ResponseRecorder {
+			w := httptest.NewRecorder()
+			e.handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+			return w
+		}
+	}
+	verifyBody := `{"key":"` + apiKey + `","required_scope":"read"}`
+	paths := map[string]func() *httptest.ResponseRecorder{
+		"token (client credentials, JWT)": func() *httptest.ResponseRecorder {
+			return e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+		},
+		"introspect (JWT, cached)": func() *httptest.ResponseRecorder {
+			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {tok.AccessToken}})
+		},
+		"introspect (API key)": func() *httptest.ResponseRecorder {
+			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {apiKey}})
+		},
+		"verify (API key)": func() *httptest.ResponseRecorder {
+			req := httptest.NewRequest(http.MethodPost, "/v1/apikeys/verify", strings.NewReader(verifyBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth(id, secret)
+			w := httptest.NewRecorder()
+			e.handler.ServeHTTP(w, req)
+			return w
+		},
+		"jwks":      get("/.well-known/jwks.json"),
+		"discovery": get("/.well-known/openid-configuration"),
+	}
+	for name, budget := range allocBudgets {
+		do := paths[name]
+		if w := do(); w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"active":false`) {
+			t.Fatalf("%s: %d %.300s", name, w.Code, w.Body)
+		}
+		got := testing.AllocsPerRun(200, func() { do() })
+		t.Logf("%-32s %4.0f allocations per request (budget %.0f)", name, got, budget)
+		if got > budget {
+			t.Errorf("%s: %.0f allocations per request, over its budget of %.0f", name, got, budget)
+		}
+	}
+}
