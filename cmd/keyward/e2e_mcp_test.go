@@ -158,7 +158,8 @@ type authPages struct {
 // written with the Go SDK (docs/mcpserver, the walkthrough's program)
 // protected by authz/verify, and the TypeScript SDK as the client, which
 // starts with only the server's URL, discovers the RFC 9728 and RFC 8414
-// metadata, registers with a Client ID Metadata Document, runs the
+// metadata, registers — once with a Client ID Metadata Document, once by
+// RFC 7591 dynamic registration (--registration open) — runs the
 // authorization code flow with PKCE and resource (the test's browser
 // signs in and consents), and calls the tool. A token for another
 // resource is refused with 401 and a challenge naming the metadata, and
@@ -175,7 +176,7 @@ func TestE2EMCP(t *testing.T) {
 	e.runJSON(&struct{}{}, "", "resources", "create", "--uri", resource, "--name", "Who am I", "--scope", "tools:call")
 	e.runJSON(&struct{}{}, "", "resources", "create", "--uri", other, "--scope", "tools:call")
 	alice := e.newUser("alice", "correct horse battery", "alice@example.com", "Alice Liddell")
-	s := e.serve("--outbound-allow-private")
+	s := e.serve("--outbound-allow-private", "--registration", "open")
 	m := startMCPServer(t, addr, s.PublicURL)
 
 	// Unauthenticated: 401 naming the RFC 9728 metadata, which names Keyward.
@@ -253,6 +254,28 @@ func TestE2EMCP(t *testing.T) {
 		checkMCPResult(t, got, docURL, alice, resource)
 		if st := fmt.Sprint(got["statuses"]); !strings.HasPrefix(st, "[403 200") {
 			t.Errorf("the MCP server answered %s, want 403 first, then 200s", st)
+		}
+	})
+
+	t.Run("dynamic registration", func(t *testing.T) {
+		b := newBrowser(t, s)
+		got, pages := runMCPClient(t, s, b, alice, m)
+		id, _ := got["client_id"].(string)
+		if id == "" || strings.Contains(id, "://") {
+			t.Fatalf("client_id %q: want one Keyward issued at registration", id)
+		}
+		checkMCPAuthorization(t, s, pages, id, resource)
+		checkMCPResult(t, got, id, alice, resource)
+		if st := fmt.Sprint(got["statuses"]); !strings.HasPrefix(st, "[401 200") {
+			t.Errorf("the MCP server answered %s, want 401 first, then 200s", st)
+		}
+		var c struct {
+			Registered bool   `json:"registered"`
+			Name       string `json:"client_name"`
+		}
+		e.runJSON(&c, "", "clients", "get", id)
+		if !c.Registered || c.Name != "Keyward e2e agent" {
+			t.Errorf("clients get %s: registered %v, name %q", id, c.Registered, c.Name)
 		}
 	})
 }
