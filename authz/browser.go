@@ -35,4 +35,6 @@ type browserFlow struct {
 	// 9126); requirePAR refuses every front-channel request without one.
 	pushed     *fositeStore
 	requirePAR bool
+	// upstream is "Sign in with …" (upstream OpenID providers).
+	upstream *upstreamFlow
 }

@@ -91,6 +91,8 @@ type pageData struct {
 	// UserCode and Ticket are the device verification page's (RFC 8628).
 	UserCode string
 	Ticket   string
+	// Providers are the login page's "Sign in with …" links.
+	Providers []providerLink
 }
 
 type scopeText struct{ Name, Description string }
