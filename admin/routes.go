@@ -89,6 +89,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	post("/webhooks/:id/test", s.testWebhook)
 
 	s.mountResources(a, post)
+	s.mountProviders(a, post)
 	return e
 }
 

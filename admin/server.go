@@ -37,6 +37,9 @@ type Config struct {
 	// Resources manages the RFC 8707 resource servers (nil: no
 	// /resources routes).
 	Resources *resources.Registry
+	// Providers manages the upstream OpenID providers (nil: no
+	// /providers routes).
+	Providers *accounts.Providers
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now

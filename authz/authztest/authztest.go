@@ -52,6 +52,8 @@ type Stack struct {
 	Users    *accounts.Users
 	// Resources registers RFC 8707 resource servers.
 	Resources *resources.Registry
+	// Providers holds the upstream OpenID providers ("Sign in with …").
+	Providers *accounts.Providers
 	Logger    *slog.Logger
 }
 
@@ -88,7 +90,13 @@ func New(t testing.TB, o Options) *Stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { apik.Close() })
+	ups, err := accounts.NewProviders(accounts.ProvidersConfig{Store: db, Secret: secret, NewID: newID,
+		Issuer: o.Issuer, Auditor: auditor})
+	if err != nil {
+		t.Fatal(err)
+	}
 	prov, err := authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
+		Upstream: ups, Federation: &accounts.Federation{Store: db, NewID: newID, Auditor: auditor},
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
 		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, Now: o.Now, Logger: quiet, Observer: o.Observer})
 	if err != nil {
@@ -112,6 +120,6 @@ func New(t testing.TB, o Options) *Stack {
 	}
 	return &Stack{
 		DB: db, Secret: secret, Auditor: auditor, Signing: sig, APIKeys: apik, Provider: prov, Logger: quiet,
-		Clients: reg, Users: users, Resources: res,
+		Clients: reg, Users: users, Resources: res, Providers: ups,
 	}
 }
