@@ -265,5 +265,11 @@ func (u *upstreamFlow) callback(c *gin.Context) {
 			Message: "You are signed in as " + user.Username + "."})
 		return
 	}
-	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+	// Not a redirect: the browser comes here at the end of the upstream's
+	// form submissions, whose CSP form-action may allow this origin but
+	// not the client's redirect URI that the authorization request may
+	// redirect to next. A refresh is a navigation of its own.
+	w.Header().Set("Refresh", "0; url="+returnTo)
+	u.b.pages.render(w, http.StatusOK, "upstream_continue.html", pageData{Title: "Signed in",
+		Message: "You are signed in as " + user.Username + ".", ReturnTo: returnTo})
 }
