@@ -162,7 +162,9 @@ func (u *upstreamFlow) discover(ctx context.Context, up *store.UpstreamProvider)
 	}
 	ctx, cancel := context.WithTimeout(ctx, UpstreamClientTimeout)
 	defer cancel()
-	op, err := oidc.NewProvider(u.clientContext(context.WithoutCancel(ctx)), up.Issuer)
+	// go-oidc keeps this context (without its deadline) for the JWKS
+	// fetches to come, so they use the upstream client too.
+	op, err := oidc.NewProvider(u.clientContext(ctx), up.Issuer)
 	if err != nil {
 		return nil, err
 	}
