@@ -70,6 +70,7 @@ func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 	verifier := op.Verifier(&oidc.Config{ClientID: client.ClientID})
 	issuer, _ := url.Parse(s.PublicURL)
 	upstream, _ := url.Parse(us.PublicURL)
+	shots := screenshotDir(t)
 
 	// signIn runs one authorization at the first instance in a fresh
 	// browser through the upstream; it returns the ID token's sub and
@@ -79,6 +80,10 @@ func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 		tab, problems := openTab(t, browserCtx)
 		tab, cancelTab := context.WithTimeout(tab, 60*time.Second)
 		defer cancelTab()
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(phoneWidth, phoneHeight,
+			chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2))); err != nil {
+			t.Fatal(err)
+		}
 		req := newBrowserAuth(conf)
 		if err := chromedp.Do(tab, chromedp.Navigate(req.url)); err != nil {
 			t.Fatalf("navigate to the authorization endpoint: %v", err)
@@ -89,6 +94,9 @@ func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 		button := `a[href*="provider=corp"]`
 		if text, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(button))); err != nil || !strings.Contains(text, "Corp") {
 			t.Fatalf("login page: provider button %q, %v\n%s", text, err, browserText(t, tab))
+		}
+		if first {
+			checkPhoneLayout(t, tab, shots, "login-with-provider")
 		}
 		if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS(button))); err != nil {
 			t.Fatalf("click the provider button: %v", err)
@@ -164,7 +172,9 @@ func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 	tab, cancelTab := context.WithTimeout(tab, 30*time.Second)
 	defer cancelTab()
 	req := newBrowserAuth(conf)
-	if err := chromedp.Do(tab, chromedp.Navigate(req.url)); err != nil {
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(phoneWidth, phoneHeight,
+		chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2)),
+		chromedp.Navigate(req.url)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS(`a[href*="provider=corp"]`))); err != nil {
@@ -179,6 +189,7 @@ func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 		t.Errorf("state mismatch: status %d, want 400", resp.Status)
 	}
 	checkPageResponse(t, "upstream error page (browser)", resp)
+	checkPhoneLayout(t, tab, shots, "upstream-error")
 	if code, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(".error-code"))); err != nil || code != "state_mismatch" {
 		t.Errorf("state mismatch: error code %q (%v)\n%s", code, err, browserText(t, tab))
 	}
