@@ -19,23 +19,27 @@ type Secret []byte
 // from the system secret. Each is derived in exactly one place, named
 // beside it. Changing a label invalidates what it protects.
 const (
-	PurposeClientSecret   = "keyward client-secret digest v1"   // clients.NewHasher
-	PurposeAPIKey         = "keyward api-key digest v1"         // keys: newDigester
-	PurposeSigningKey     = "keyward signing-key encryption v1" // signing: newSealer
-	PurposeSession        = "keyward browser-session v1"        // authz.New: login-page sessions
-	PurposeCSRF           = "keyward csrf v1"                   // authz.New: login and consent forms
-	PurposeOpaqueToken    = "keyward opaque-token hmac v1"      // authz.New: fosite's HMAC strategy
-	PurposeRefreshGrace   = "keyward refresh-grace seal v1"     // authz.New: sealed grace answers
-	PurposeDeviceCode     = "keyward device-code digest v1"     // authz.New: device and user code digests (RFC 8628)
-	PurposeFingerprint    = "keyward secret fingerprint v1"     // cmd/keyward: the database's secret check
-	PurposeUpstreamSecret = "keyward upstream-client-secret v1" // accounts: upstream providers' client secrets at rest
-	PurposeUpstreamState  = "keyward upstream-state v1"         // authz.New: the sealed state cookie of a sign-in upstream
+	PurposeClientSecret = "keyward client-secret digest v1"   // clients.NewHasher
+	PurposeAPIKey       = "keyward api-key digest v1"         // keys: newDigester
+	PurposeSigningKey   = "keyward signing-key encryption v1" // signing: newSealer
+	PurposeSession      = "keyward browser-session v1"        // authz.New: login-page sessions
+	PurposeCSRF         = "keyward csrf v1"                   // authz.New: login and consent forms
+	PurposeOpaqueToken  = "keyward opaque-token hmac v1"      // authz.New: fosite's HMAC strategy
+	PurposeRefreshGrace = "keyward refresh-grace seal v1"     // authz.New: sealed grace answers
+	PurposeDeviceCode   = "keyward device-code digest v1"     // authz.New: device and user code digests (RFC 8628)
+	PurposeFingerprint  = "keyward secret fingerprint v1"     // cmd/keyward: the database's secret check
 
 	PurposeConsoleSession = "keyward console-session v1"     // the console's sessions
 	PurposeConsoleCSRF    = "keyward console-csrf v1"        // the console's forms
 	PurposeConsoleReveal  = "keyward console-reveal v1"      // the console's one-time secret reveal
 	PurposeWebhookSecret  = "keyward webhook-secret v1"      // admin: webhook signing secrets at rest
 	PurposeIdempotency    = "keyward idempotent-response v1" // admin: stored Idempotency-Key answers
+)
+
+// Purposes of the keys of "Sign in with …" (upstream OpenID providers).
+const (
+	PurposeUpstreamSecret = "keyward upstream-client-secret v1" // accounts.NewProviders: client secrets at rest
+	PurposeUpstreamState  = "keyward upstream-state v1"         // authz.New: the sealed state cookie of an upstream sign-in
 )
 
 // ErrShortSecret is returned for a secret shorter than MinSecretLen.
