@@ -27,8 +27,9 @@ import (
 // error page.
 func TestBrowserUpstreamSignIn(t *testing.T) {
 	t.Parallel()
-	browserCtx := startChromium(t)
-	engines(t, func(t *testing.T, e *env) { upstreamBrowserFlow(t, browserCtx, e) })
+	// One browser per engine: startChromium's browser lives two minutes,
+	// and one engine's run can take one on a busy machine.
+	engines(t, func(t *testing.T, e *env) { upstreamBrowserFlow(t, startChromium(t), e) })
 }
 
 func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
