@@ -90,6 +90,7 @@ func (s *Server) apiEngine() *gin.Engine {
 
 	s.mountResources(a, post)
 	s.mountRegistrationTokens(a, post)
+	s.mountProviders(a, post)
 	return e
 }
 

@@ -39,6 +39,9 @@ type Config struct {
 	// RegistrationTokens are the initial access tokens of dynamic client
 	// registration (RFC 7591 §3) (nil: no /registration-tokens routes).
 	RegistrationTokens *clients.InitialTokens
+	// Providers manages the upstream OpenID providers (nil: no
+	// /providers routes).
+	Providers *accounts.Providers
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now

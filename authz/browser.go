@@ -37,4 +37,6 @@ type browserFlow struct {
 	requirePAR bool
 	// cimd reads Client ID Metadata Documents (cimd.go).
 	cimd *cimdResolver
+	// upstream is "Sign in with …" (upstream OpenID providers).
+	upstream *upstreamFlow
 }

@@ -28,9 +28,14 @@ func safeReturn(s string) string {
 	return s
 }
 
-// loginPage shows the login form (GET /login).
+// loginPage shows the login form (GET /login), or with provider=NAME
+// sends the browser to sign in at that upstream provider (upstream.go).
 func (b *browserFlow) loginPage(c *gin.Context) {
 	returnTo := safeReturn(c.Query("return_to"))
+	if name, ok := c.GetQuery("provider"); ok {
+		b.upstream.start(c, name, returnTo)
+		return
+	}
 	b.renderLogin(c, http.StatusOK, returnTo, "", "")
 }
 
@@ -40,7 +45,8 @@ func (b *browserFlow) renderLogin(c *gin.Context, status int, returnTo, username
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d := pageData{Title: "Sign in", CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg}
+	d := pageData{Title: "Sign in", CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg,
+		Providers: b.upstream.links(c.Request.Context(), returnTo)}
 	var targets []string
 	if client := b.clientOfReturn(c, returnTo); client != nil {
 		d.Client = client.Name

@@ -106,6 +106,8 @@ type pageData struct {
 	// URL, ClientLogo its https logo_uri, ReturnHost the host of the
 	// redirect URI the answer goes to (consent.html).
 	ClientHost, ClientLogo, ReturnHost string
+	// Providers are the login page's "Sign in with …" links.
+	Providers []providerLink
 }
 
 type scopeText struct{ Name, Description string }

@@ -81,6 +81,15 @@ type Config struct {
 	// without Registration.Clients it is closed.
 	Registration RegistrationConfig
 
+	// Upstream holds the upstream OpenID providers people may sign in
+	// with, and Federation finds or creates their users (either nil: no
+	// "Sign in with …").
+	Upstream   *accounts.Providers
+	Federation *accounts.Federation
+	// UpstreamClient returns the HTTP client of every fetch from an
+	// upstream provider (nil: defaultUpstreamClient).
+	UpstreamClient func() *http.Client
+
 	Auditor *store.Auditor
 	Logger  *slog.Logger
 	// Observer is told what the endpoints did, for metrics (nil: nothing
@@ -134,6 +143,10 @@ func (c *Config) withDefaults() error {
 	}
 	if c.Observer == nil {
 		c.Observer = noObserver{}
+	}
+	if c.UpstreamClient == nil {
+		client := defaultUpstreamClient()
+		c.UpstreamClient = func() *http.Client { return client }
 	}
 	var errs []error
 	if c.Outbound == nil {
@@ -323,6 +336,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b
+	if b.upstream, err = newUpstreamFlow(b, cfg); err != nil {
+		return nil, err
+	}
 	refresh, err := newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
 		cfg.Secret.Derive(keys.PurposeRefreshGrace))
 	if err != nil {

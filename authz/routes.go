@@ -28,6 +28,7 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.POST(PathEndSession, p.browser.logout)
 	r.GET(PathLogin, p.browser.loginPage)
 	r.POST(PathLogin, p.browser.login)
+	r.GET(PathUpstreamCallback, p.browser.upstream.callback)
 	r.POST(PathConsent, p.browser.consent)
 	r.POST(PathVerifyKey, p.apiKeys.verify)
 	r.POST(PathDeviceAuthorization, p.device.authorize)

@@ -37,6 +37,12 @@ const (
 	PurposeDPoPNonce      = "keyward dpop-nonce v1"          // authz.New: stateless DPoP-Nonce values (RFC 9449 §8)
 )
 
+// Purposes of the keys of "Sign in with …" (upstream OpenID providers).
+const (
+	PurposeUpstreamSecret = "keyward upstream-client-secret v1" // accounts.NewProviders: client secrets at rest
+	PurposeUpstreamState  = "keyward upstream-state v1"         // authz.New: the sealed state cookie of an upstream sign-in
+)
+
 // ErrShortSecret is returned for a secret shorter than MinSecretLen.
 var ErrShortSecret = errors.New("system secret must be at least 32 bytes")
 

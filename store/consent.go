@@ -55,6 +55,7 @@ type Store interface {
 	DeviceStore
 	RegistrationTokenStore
 	DPoPReplayStore
+	UpstreamStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -91,7 +91,7 @@ func newConsoleEnvStore(t *testing.T, wrap func(store.Store) store.Store) *conso
 	srv, err := New(Config{Store: consoleStore, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys, Signing: st.Signing,
 		Sessions: sessions, Secret: st.Secret, Auditor: st.Auditor, Webhooks: hooks, PublicURL: "https://issuer.example", Logger: st.Logger,
 		Logins:    logins,
-		Resources: st.Resources})
+		Resources: st.Resources, Providers: st.Providers})
 	if err != nil {
 		t.Fatal(err)
 	}

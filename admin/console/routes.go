@@ -74,6 +74,13 @@ func (cs *Server) Mount(r gin.IRouter) {
 		a.GET("/resources/:id/delete", cs.confirmDeleteResource)
 		a.POST("/resources/:id/delete", cs.deleteResource)
 	}
+	if cs.cfg.Providers != nil {
+		a.GET("/providers", cs.providerList)
+		a.POST("/providers", cs.createProvider)
+		a.POST("/providers/:id/enabled", cs.setProviderEnabled)
+		a.GET("/providers/:id/delete", cs.confirmDeleteProvider)
+		a.POST("/providers/:id/delete", cs.deleteProvider)
+	}
 }
 
 // static serves the console's stylesheet and icon.

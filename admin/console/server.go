@@ -45,6 +45,9 @@ type Config struct {
 	// Resources manages the RFC 8707 resource servers (nil: no resources
 	// page).
 	Resources *resources.Registry
+	// Providers manages the upstream OpenID providers (nil: no sign-in
+	// providers page).
+	Providers *accounts.Providers
 	// Logger receives failed sign-ins and server errors (nil: not logged).
 	Logger *slog.Logger
 	// Logins is told the outcome of each sign-in, surface "console", for

@@ -64,6 +64,8 @@ type Stack struct {
 	// registration (RFC 7591 §3).
 	InitialTokens *clients.InitialTokens
 	Logger        *slog.Logger
+	// Providers holds the upstream OpenID providers ("Sign in with …").
+	Providers *accounts.Providers
 }
 
 // New builds a Stack on a fresh SQLite file in t.TempDir().
@@ -110,7 +112,13 @@ func New(t testing.TB, o Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ups, err := accounts.NewProviders(accounts.ProvidersConfig{Store: db, Secret: secret, NewID: newID,
+		Issuer: o.Issuer, Auditor: auditor})
+	if err != nil {
+		t.Fatal(err)
+	}
 	prov, err = authz.New(ctx, authz.Config{Issuer: o.Issuer, Store: db, Events: db, Signer: sig,
+		Upstream: ups, Federation: &accounts.Federation{Store: db, NewID: newID, Auditor: auditor},
 		JWKS: sig.JWKSHandler(), IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik, Auditor: auditor,
 		TokenRate: o.TokenRate, RequirePAR: o.RequirePAR, DPoPNonce: o.DPoPNonce, RefreshGrace: o.RefreshGrace,
 		Now: o.Now, Logger: quiet, Observer: o.Observer,
@@ -132,6 +140,6 @@ func New(t testing.TB, o Options) *Stack {
 	}
 	return &Stack{
 		DB: db, Secret: secret, Auditor: auditor, Signing: sig, APIKeys: apik, Provider: prov, Logger: quiet,
-		Clients: reg, Users: users, Resources: res, InitialTokens: initial,
+		Clients: reg, Users: users, Resources: res, InitialTokens: initial, Providers: ups,
 	}
 }

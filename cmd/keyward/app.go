@@ -55,6 +55,11 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if err != nil {
 		return nil, err
 	}
+	upstream, err := newProviders(db, secret, m.Config.Issuer, auditor)
+	if err != nil {
+		apik.Close()
+		return nil, err
+	}
 	fetcher, err := outbound.New(outbound.Config{AllowPrivate: m.Config.OutboundAllowPrivate,
 		RootCAs: m.OutboundRootCAs, Logger: log})
 	if err != nil {
@@ -79,6 +84,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		return nil, err
 	}
 	prov, err = authz.New(ctx, authz.Config{
+		Upstream: upstream, Federation: &accounts.Federation{Store: db, NewID: newID, Auditor: auditor},
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
@@ -113,7 +119,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	}, "webhook")
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
-		Secret: secret, Auditor: auditor, Logger: log, Resources: res, RegistrationTokens: initial,
+		Secret: secret, Auditor: auditor, Logger: log, Resources: res, RegistrationTokens: initial, Providers: upstream,
 	}, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()
@@ -159,6 +165,7 @@ func (a *app) buildAdmin(cfg admin.Config, issuer string, obs *metrics) error {
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
 		Logins:    consoleLogins{obs},
 		Resources: cfg.Resources,
+		Providers: cfg.Providers,
 	})
 	if err != nil {
 		return err

@@ -114,6 +114,7 @@ Usage:
   keyward apikeys    create|list|get|revoke|roll API keys
   keyward resources  create|list|delete resource servers (RFC 8707 resource indicators)
   keyward registration-tokens  create|list|revoke initial access tokens for client registration (RFC 7591)
+  keyward providers  create|list|delete upstream OpenID providers ("Sign in with …")
   keyward keys       list|rotate|import|revoke signing keys
   keyward bench      loopback load test of the token, introspection and API-key paths
   keyward healthcheck  exit 0 when a running server answers /readyz (for containers)
@@ -227,6 +228,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.resources(ctx, rest)
 	case "registration-tokens":
 		return m.registrationTokens(ctx, rest)
+	case "providers":
+		return m.providers(ctx, rest)
 	case "keys":
 		return m.keys(ctx, rest)
 	case "bench":

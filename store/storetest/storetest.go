@@ -59,6 +59,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Resources/CRUD", testResourcesCRUD},
 		{"Resources/Conflict", testResourcesConflict},
 		{"Resources/Pagination", testResourcesPagination},
+		{"Upstream/Providers", testUpstreamProviders},
+		{"Upstream/Identities", testUpstreamIdentities},
 		{"Idempotency", testIdempotency},
 		{"Transactions", testTransactions},
 		{"Outbox", testOutbox},
