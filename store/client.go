@@ -34,8 +34,14 @@ type Client struct {
 	// first (RFC 9126 §6); a front-channel request without a request_uri
 	// from the PAR endpoint is refused.
 	PARRequired bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// BackchannelLogoutURI receives the client's logout tokens (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2); empty: none are sent.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the client's logout tokens must
+	// carry a sid (§2.2), so a logout of a whole user is sent per session.
+	BackchannelLogoutSessionRequired bool
+	CreatedAt                        time.Time
+	UpdatedAt                        time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string

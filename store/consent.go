@@ -53,6 +53,7 @@ type Store interface {
 	Transactor
 	ResourceStore
 	DeviceStore
+	BackchannelStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

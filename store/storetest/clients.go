@@ -12,20 +12,22 @@ import (
 
 func sampleClient(id string) *store.Client {
 	return &store.Client{
-		ID:                     id,
-		Name:                   "App " + id,
-		SecretDigest:           []byte{1, 2, 3, 4},
-		GrantTypes:             []string{"authorization_code", "refresh_token"},
-		Scopes:                 []string{"openid", "profile"},
-		RedirectURIs:           []string{"https://app.example/cb"},
-		PostLogoutRedirectURIs: []string{"https://app.example/bye"},
-		Audience:               []string{"https://api.example"},
-		SkipConsent:            true,
-		AccessTokenFormat:      "opaque",
-		IDTokenAlg:             "ES256",
-		PKCEOptional:           true,
-		Resources:              []string{"https://api.example/orders", "urn:example:inventory"},
-		PARRequired:            true,
+		ID:                               id,
+		Name:                             "App " + id,
+		SecretDigest:                     []byte{1, 2, 3, 4},
+		GrantTypes:                       []string{"authorization_code", "refresh_token"},
+		Scopes:                           []string{"openid", "profile"},
+		RedirectURIs:                     []string{"https://app.example/cb"},
+		PostLogoutRedirectURIs:           []string{"https://app.example/bye"},
+		Audience:                         []string{"https://api.example"},
+		SkipConsent:                      true,
+		AccessTokenFormat:                "opaque",
+		IDTokenAlg:                       "ES256",
+		PKCEOptional:                     true,
+		Resources:                        []string{"https://api.example/orders", "urn:example:inventory"},
+		PARRequired:                      true,
+		BackchannelLogoutURI:             "https://app.example/backchannel",
+		BackchannelLogoutSessionRequired: true,
 	}
 }
 
@@ -46,6 +48,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	}
 	c.Name, c.Public, c.SecretDigest, c.Scopes = "Renamed", true, nil, nil
 	c.Disabled, c.PKCEOptional, c.Resources, c.PARRequired = true, false, []string{"https://mcp.example/mcp"}, false
+	c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired = "http://127.0.0.1:9/logout", false
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,8 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
-		got.PARRequired || !reflect.DeepEqual(got.Resources, c.Resources) {
+		got.PARRequired || !reflect.DeepEqual(got.Resources, c.Resources) ||
+		got.BackchannelLogoutURI != c.BackchannelLogoutURI || got.BackchannelLogoutSessionRequired {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {
