@@ -31,6 +31,10 @@ type clientInput struct {
 	Resources *[]string `json:"resources"`
 	// PARRequired: authorization requests must be pushed (RFC 9126 §6).
 	PARRequired *bool `json:"par_required"`
+	// BackchannelLogoutURI and BackchannelLogoutSessionRequired are OpenID
+	// Connect Back-Channel Logout 1.0 §2.2 ("" removes the URI).
+	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -53,6 +57,8 @@ func (in clientInput) apply(p *clients.Params) {
 	}
 	setIf(&p.Resources, in.Resources)
 	setIf(&p.PARRequired, in.PARRequired)
+	setIf(&p.BackchannelLogoutURI, in.BackchannelLogoutURI)
+	setIf(&p.BackchannelLogoutSessionRequired, in.BackchannelLogoutSessionRequired)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -67,7 +73,8 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
-		Resources: cl.Resources, PARRequired: cl.PARRequired}
+		Resources: cl.Resources, PARRequired: cl.PARRequired,
+		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired}
 }
 
 // listClients is GET /clients.

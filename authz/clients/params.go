@@ -30,6 +30,12 @@ type Params struct {
 	// PARRequired makes the client's authorization requests go through the
 	// pushed authorization request endpoint (RFC 9126 §6).
 	PARRequired bool
+	// BackchannelLogoutURI receives the client's logout tokens (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2; ValidateBackchannelLogoutURI).
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: every logout token names the
+	// session (sid), never only the user (§2.2).
+	BackchannelLogoutSessionRequired bool
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -37,7 +43,8 @@ func ParamsOf(c *store.Client) Params {
 	return Params{Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Audience: c.Audience, Public: c.Public,
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
-		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources}
+		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
 }
 
 func (p Params) withDefaults() Params {
@@ -103,6 +110,11 @@ func (p Params) Validate() error {
 	for _, u := range p.PostLogoutRedirectURIs {
 		if err := ValidateRedirectURI(u); err != nil {
 			add("post-logout redirect URI %q: %v", u, err)
+		}
+	}
+	if p.BackchannelLogoutURI != "" {
+		if err := ValidateBackchannelLogoutURI(p.BackchannelLogoutURI); err != nil {
+			add("backchannel logout URI %q: %v", p.BackchannelLogoutURI, err)
 		}
 	}
 	for _, a := range p.Audience {
