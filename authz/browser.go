@@ -35,4 +35,7 @@ type browserFlow struct {
 	// 9126); requirePAR refuses every front-channel request without one.
 	pushed     *fositeStore
 	requirePAR bool
+	// backchannel records the clients a session signs in to and queues
+	// their logout tokens when it ends.
+	backchannel *backchannel
 }

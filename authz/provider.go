@@ -66,6 +66,11 @@ type Config struct {
 	// takes DefaultPARTTL.
 	PARTTL time.Duration
 
+	// LogoutQueued is called once a transaction that queued back-channel
+	// logouts has committed (the outbox dispatcher's Wake); nil: the
+	// dispatcher finds them at its next poll.
+	LogoutQueued func()
+
 	Auditor *store.Auditor
 	Logger  *slog.Logger
 	// Observer is told what the endpoints did, for metrics (nil: nothing
@@ -167,6 +172,7 @@ type Provider struct {
 	userInfo      *userInfo
 	apiKeys       *apiKeyEndpoint
 	par           *parEndpoint
+	backchannel   *backchannel
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -282,6 +288,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
+	p.backchannel = &backchannel{issuer: cfg.Issuer, store: cfg.Store, signer: cfg.Signer, now: now, log: cfg.Logger,
+		queued: cfg.LogoutQueued}
+	b.backchannel = p.backchannel
 	p.browser = b
 	refresh, err := newRefreshGrace(cfg.RefreshGrace, now, cfg.Store, p.strategy.RefreshTokenSignature,
 		cfg.Secret.Derive(keys.PurposeRefreshGrace))

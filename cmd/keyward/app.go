@@ -35,6 +35,10 @@ type app struct {
 	webhookRetryFor, webhookDisableAfter time.Duration
 	// webhookClient delivers webhooks (traced when tracing is on).
 	webhookClient *http.Client
+	// logouts has the dispatcher deliver back-channel logouts too.
+	logouts *webhooks.LogoutConfig
+	// minBackoff is the outbox's first retry wait (0: the default).
+	minBackoff time.Duration
 }
 
 // build wires the services of serve through their constructors; obs
@@ -54,11 +58,19 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if err != nil {
 		return nil, err
 	}
+	// The dispatcher, built below, delivers the back-channel logouts the
+	// provider queues; wake reaches it once it exists.
+	var wake func()
 	prov, err := authz.New(ctx, authz.Config{
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
 		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs,
+		LogoutQueued: func() {
+			if wake != nil {
+				wake()
+			}
+		},
 	})
 	if err != nil {
 		apik.Close()
@@ -91,6 +103,9 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	a.webhookClient = m.tracing.client(&http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, "webhook")
+	a.minBackoff = m.OutboxMinBackoff
+	a.logouts = &webhooks.LogoutConfig{Store: db, Tokens: prov, Gone: authz.ErrNoBackchannelURI,
+		RetryFor: m.Config.BackchannelRetryFor}
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log, Resources: res,
@@ -101,6 +116,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		return nil, err
 	}
 	auditor.OnEvent = a.webhooks.OnAuditEvent
+	wake = a.webhooks.Wake
 	return a, nil
 }
 
@@ -120,9 +136,12 @@ func (a *app) buildAdmin(cfg admin.Config, issuer string, obs *metrics) error {
 	}
 	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor,
 		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Client: a.webhookClient,
-		Logger: cfg.Logger}
+		Logger: cfg.Logger, Logouts: a.logouts, MinBackoff: a.minBackoff}
 	if obs != nil {
 		hooks.Observer = obs.webhooks
+		if hooks.Logouts != nil {
+			hooks.Logouts.Observer = obs.logouts
+		}
 		obs.webhooks.Outbox(func(ctx context.Context) (int, time.Duration, error) {
 			st, err := cfg.Store.OutboxStats(ctx)
 			if err != nil || st.Oldest.IsZero() {

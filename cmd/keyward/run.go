@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -51,6 +52,9 @@ type Main struct {
 	// span as it ends, instead of the OTLP endpoint (tests use the SDK's
 	// in-memory exporter).
 	SpanExporter sdktrace.SpanExporter
+	// OutboxMinBackoff, when set, is the outbox's first wait before a
+	// retry (webhooks.Config.MinBackoff; default 5s). Tests shorten it.
+	OutboxMinBackoff time.Duration
 
 	logger  *slog.Logger
 	closers []func() error
