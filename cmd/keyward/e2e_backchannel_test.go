@@ -365,3 +365,54 @@ func joseVerify(t *testing.T, s *server, aud, token string) {
 		t.Errorf("jose: header %v payload %v", v.Header, v.Payload)
 	}
 }
+
+// TestBackchannelLogoutRegistration: the CLI's --backchannel-logout-uri
+// and --backchannel-logout-session-required, the admin API's fields, and
+// the URI's validation (absolute https, or http to loopback; no
+// fragment) with a clear 4xx or exit 2.
+func TestBackchannelLogoutRegistration(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	type view struct {
+		ClientID        string `json:"client_id"`
+		URI             string `json:"backchannel_logout_uri"`
+		SessionRequired bool   `json:"backchannel_logout_session_required"`
+	}
+	var v view
+	e.runJSON(&v, "", "clients", "create", "--name", "RP", "--redirect-uri", e2eRedirect,
+		"--backchannel-logout-uri", "https://rp.example/bc?x=1", "--backchannel-logout-session-required")
+	if v.URI != "https://rp.example/bc?x=1" || !v.SessionRequired {
+		t.Fatalf("create: %+v", v)
+	}
+	e.runJSON(&v, "", "clients", "update", v.ClientID, "--backchannel-logout-uri", "http://127.0.0.1:9/bc",
+		"--backchannel-logout-session-required=false")
+	if v.URI != "http://127.0.0.1:9/bc" || v.SessionRequired {
+		t.Fatalf("update: %+v", v)
+	}
+	var none view
+	e.runJSON(&none, "", "clients", "update", v.ClientID, "--backchannel-logout-uri", "")
+	if none.URI != "" || none.ClientID != v.ClientID {
+		t.Fatalf("update to none: %+v", none)
+	}
+	for _, bad := range []string{"http://rp.example/bc", "https://rp.example/bc#f", "/bc", "ftp://rp.example/bc"} {
+		code, _, stderr := e.run("", "clients", "create", "--name", "x", "--redirect-uri", e2eRedirect, "--backchannel-logout-uri", bad)
+		if code != 2 || !strings.Contains(stderr, "backchannel logout URI") {
+			t.Errorf("--backchannel-logout-uri %q: exit %d %s", bad, code, stderr)
+		}
+	}
+	ops := e.newClient("--name", "ops", "--scope", "keyward:admin")
+	s := e.serve()
+	if code := adminCall(t, s, ops, http.MethodPatch, "/clients/"+v.ClientID,
+		map[string]any{"backchannel_logout_uri": "https://rp.example/logout", "backchannel_logout_session_required": true}); code != http.StatusOK {
+		t.Errorf("PATCH backchannel_logout_uri: %d", code)
+	}
+	var got view
+	e.runJSON(&got, "", "clients", "get", v.ClientID)
+	if got.URI != "https://rp.example/logout" || !got.SessionRequired {
+		t.Errorf("after PATCH: %+v", got)
+	}
+	if code := adminCall(t, s, ops, http.MethodPatch, "/clients/"+v.ClientID,
+		map[string]any{"backchannel_logout_uri": "http://rp.example/logout"}); code < 400 || code > 499 {
+		t.Errorf("PATCH with a non-loopback http URI: %d, want 4xx", code)
+	}
+}
