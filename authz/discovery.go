@@ -116,15 +116,16 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "preferred_username", "email", "email_verified", "updated_at"},
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
 		AuthorizationResponseIssParameterSupported: true,
+		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
+		RequirePushedAuthorizationRequests:         requirePAR,
+		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
+		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
+
 		// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens go to
 		// each client's backchannel_logout_uri, with a sid that the ID
 		// tokens carry too.
-		BackchannelLogoutSupported:         true,
-		BackchannelLogoutSessionSupported:  true,
-		PushedAuthorizationRequestEndpoint: iss + PathPAR,
-		RequirePushedAuthorizationRequests: requirePAR,
-		APIKeyVerificationEndpoint:         iss + PathVerifyKey,
-		TokenExchangeSubjectTokenTypes:     []string{TokenTypeAPIKey},
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -40,8 +40,9 @@ type Client struct {
 	// BackchannelLogoutSessionRequired: the client's logout tokens must
 	// carry a sid (§2.2), so a logout of a whole user is sent per session.
 	BackchannelLogoutSessionRequired bool
-	CreatedAt                        time.Time
-	UpdatedAt                        time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string

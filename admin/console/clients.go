@@ -14,8 +14,11 @@ import (
 
 type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
-	Resources, BackchannelLogoutURI                                                              string
-	Public, SkipConsent, Disabled, PKCERequired, PARRequired, BackchannelSessionRequired         bool
+	Resources                                                                                    string
+	Public, SkipConsent, Disabled, PKCERequired, PARRequired                                     bool
+
+	BackchannelLogoutURI       string
+	BackchannelSessionRequired bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -64,10 +67,12 @@ type option struct {
 // clientForm is the create form, kept as typed when it comes back with errors.
 type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
-	Resources, BackchannelLogoutURI                  string
+	Resources                                        string
 	Public, SkipConsent, PKCEOptional, PARRequired   bool
-	BackchannelSessionRequired                       bool
 	Grants, Formats, IDTokenAlgs                     []option
+
+	BackchannelLogoutURI       string
+	BackchannelSessionRequired bool
 }
 
 func newClientForm(grants []string, format, alg string) clientForm {

@@ -10,29 +10,30 @@ import (
 // View is the JSON form of a client shown by the CLI and the admin
 // API (field names follow RFC 7591 §2 where one exists).
 type View struct {
-	ClientID               string   `json:"client_id"`
-	ClientSecret           string   `json:"client_secret,omitempty"`
-	Name                   string   `json:"client_name"`
-	Public                 bool     `json:"public"`
-	TokenEndpointAuth      string   `json:"token_endpoint_auth_method"`
-	GrantTypes             []string `json:"grant_types"`
-	Scope                  string   `json:"scope"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	Audience               []string `json:"audience"`
-	SkipConsent            bool     `json:"skip_consent"`
-	AccessTokenFormat      string   `json:"access_token_format"`
-	IDTokenAlg             string   `json:"id_token_signed_response_alg"`
-	Disabled               bool     `json:"disabled"`
-	PKCERequired           bool     `json:"pkce_required"`
-	Resources              []string `json:"resources"` // RFC 8707; empty: any registered resource
-	PARRequired            bool     `json:"par_required"`
+	ClientID               string    `json:"client_id"`
+	ClientSecret           string    `json:"client_secret,omitempty"`
+	Name                   string    `json:"client_name"`
+	Public                 bool      `json:"public"`
+	TokenEndpointAuth      string    `json:"token_endpoint_auth_method"`
+	GrantTypes             []string  `json:"grant_types"`
+	Scope                  string    `json:"scope"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	Audience               []string  `json:"audience"`
+	SkipConsent            bool      `json:"skip_consent"`
+	AccessTokenFormat      string    `json:"access_token_format"`
+	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
+	Disabled               bool      `json:"disabled"`
+	PKCERequired           bool      `json:"pkce_required"`
+	Resources              []string  `json:"resources"` // RFC 8707; empty: any registered resource
+	PARRequired            bool      `json:"par_required"`
+	CreatedAt              time.Time `json:"created_at"`
+	UpdatedAt              time.Time `json:"updated_at"`
+
 	// BackchannelLogoutURI and BackchannelLogoutSessionRequired are the
 	// metadata of OpenID Connect Back-Channel Logout 1.0 §2.2.
-	BackchannelLogoutURI             string    `json:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSessionRequired bool      `json:"backchannel_logout_session_required"`
-	CreatedAt                        time.Time `json:"created_at"`
-	UpdatedAt                        time.Time `json:"updated_at"`
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required"`
 }
 
 // NewView renders c; secret is included only when non-empty (at
