@@ -34,6 +34,10 @@ type clientInput struct {
 	// DPoPRequired: token requests must carry a DPoP proof (RFC 9449 §5.2,
 	// dpop_bound_access_tokens).
 	DPoPRequired *bool `json:"dpop_bound_access_tokens"`
+	// BackchannelLogoutURI and BackchannelLogoutSessionRequired are OpenID
+	// Connect Back-Channel Logout 1.0 §2.2 ("" removes the URI).
+	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -57,6 +61,8 @@ func (in clientInput) apply(p *clients.Params) {
 	setIf(&p.Resources, in.Resources)
 	setIf(&p.PARRequired, in.PARRequired)
 	setIf(&p.DPoPRequired, in.DPoPRequired)
+	setIf(&p.BackchannelLogoutURI, in.BackchannelLogoutURI)
+	setIf(&p.BackchannelLogoutSessionRequired, in.BackchannelLogoutSessionRequired)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -71,7 +77,8 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
-		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired}
+		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired,
+		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired}
 }
 
 // listClients is GET /clients.

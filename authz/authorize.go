@@ -226,6 +226,13 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 		alg = DefaultIDTokenAlg
 	}
 	sess.IDTokenHeaders().Add("alg", alg)
+	// The session's sid (OIDC Back-Channel Logout §2.1), in every ID token
+	// of the grant (refreshes included) and in the grant's stored session.
+	claims.Extra["sid"] = SessionSID(who.session.ID)
+	if err := b.backchannel.signedInTo(ctx, who, client); err != nil {
+		b.authorizeError(ctx, w, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		return
+	}
 	if err := b.consumePAR(ctx, ar); err != nil {
 		// Another tab of this browser finished the pushed request first.
 		b.errorPage(w, err)

@@ -39,4 +39,7 @@ type browserFlow struct {
 	cimd *cimdResolver
 	// upstream is "Sign in with …" (upstream OpenID providers).
 	upstream *upstreamFlow
+	// backchannel records the clients a session signs in to and queues
+	// their logout tokens when it ends.
+	backchannel *backchannel
 }

@@ -111,7 +111,20 @@ func (b *browserFlow) startSession(ctx context.Context, w http.ResponseWriter, r
 	return b.sessions.Start(ctx, w, r, u)
 }
 
-// endSession signs the browser out.
-func (b *browserFlow) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+// endSession signs the browser out. The session of who, the signed-in
+// user if any, ends in one transaction with the back-channel logouts of
+// the clients it signed in to (backchannel.sessionEnded); should that
+// fail, the browser stays signed in and the error comes back.
+func (b *browserFlow) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request, who *signedIn) error {
+	if who != nil {
+		told, err := b.backchannel.sessionEnded(ctx, b.pushed, who.user.ID, who.session.ID)
+		if err != nil {
+			return err
+		}
+		if len(told) > 0 {
+			b.log.Info("back-channel logout queued", "user", who.user.ID, "clients", told)
+		}
+	}
 	b.sessions.End(ctx, w, r)
+	return nil
 }

@@ -64,6 +64,7 @@ type discoveryDoc struct {
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
 	FrontchannelLogoutSupported                bool     `json:"frontchannel_logout_supported"`
 	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported          bool     `json:"backchannel_logout_session_supported"`
 	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported"`
@@ -127,7 +128,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		// Public clients revoke their own tokens with client_id (RFC 7009 §2.1).
 		RevocationEndpointAuthMethodsSupported:     append(slices.Clone(auth), "none"),
 		CodeChallengeMethodsSupported:              []string{"S256"},
-		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username", "email", "email_verified", "updated_at"},
+		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "preferred_username", "email", "email_verified", "updated_at"},
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
 		AuthorizationResponseIssParameterSupported: true,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
@@ -137,6 +138,12 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		DPoPSigningAlgValuesSupported:              DPoPAlgValues(),
 		APIKeyVerificationEndpoint:                 iss + PathVerifyKey,
 		TokenExchangeSubjectTokenTypes:             []string{TokenTypeAPIKey},
+
+		// OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens go to
+		// each client's backchannel_logout_uri, with a sid that the ID
+		// tokens carry too.
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -69,7 +69,11 @@ func (b *browserFlow) logout(c *gin.Context) {
 		b.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired", Message: "Please try signing out again."})
 		return
 	}
-	b.endSession(ctx, c.Writer, r)
+	if err := b.endSession(ctx, c.Writer, r, who); err != nil {
+		b.log.Warn("logout: store unavailable", "err", err)
+		b.outagePage(c.Writer)
+		return
+	}
 	if redirect != "" {
 		u, _ := url.Parse(redirect)
 		if st := r.Form.Get("state"); st != "" {

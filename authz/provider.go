@@ -90,6 +90,11 @@ type Config struct {
 	// upstream provider (nil: defaultUpstreamClient).
 	UpstreamClient func() *http.Client
 
+	// LogoutQueued is called once a transaction that queued back-channel
+	// logouts has committed (the outbox dispatcher's Wake); nil: the
+	// dispatcher finds them at its next poll.
+	LogoutQueued func()
+
 	Auditor *store.Auditor
 	Logger  *slog.Logger
 	// Observer is told what the endpoints did, for metrics (nil: nothing
@@ -212,6 +217,7 @@ type Provider struct {
 	par           *parEndpoint
 	registration  *registration
 	dpop          *dpopChecker
+	backchannel   *backchannel
 }
 
 // New composes the provider and subscribes to the cross-instance events.
@@ -335,6 +341,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		cimd: p.cimd}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
+	p.backchannel = &backchannel{issuer: cfg.Issuer, store: cfg.Store, signer: cfg.Signer, now: now, log: cfg.Logger,
+		queued: cfg.LogoutQueued}
+	b.backchannel = p.backchannel
 	p.browser = b
 	if b.upstream, err = newUpstreamFlow(b, cfg); err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ type Store interface {
 	store.SessionStore
 	store.DeviceStore
 	store.DPoPReplayStore
+	store.BackchannelStore
 }
 
 var _ Store = store.Store(nil)

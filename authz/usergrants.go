@@ -69,10 +69,31 @@ func (h *userGrantHandler) PopulateTokenEndpointResponse(context.Context, fosite
 // is deleted (RFC 7009 §2.1: revoking a grant reaches all its tokens).
 // Stateless tokens of the token-exchange grant are not stored and run out
 // on their own (15 minutes by default).
+//
+// First, in one transaction, each client with a backchannel_logout_uri
+// that the user signed in to (a grant, or a browser session) is queued a
+// logout token (OpenID Connect Back-Channel Logout 1.0; see
+// backchannel.userEnded), and the user's browser sessions end.
 func (p *Provider) RevokeUser(ctx context.Context, userID string) error {
 	grants, err := p.cfg.Store.SubjectRequests(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("authz: grants of user: %w", err)
+	}
+	var grantClients []string
+	for _, id := range grants {
+		for _, kind := range []store.TokenKind{store.KindRefreshToken, store.KindAccessToken} {
+			recs, err := p.cfg.Store.ListRequest(ctx, kind, id)
+			if err != nil {
+				return fmt.Errorf("authz: grants of user: %w", err)
+			}
+			if len(recs) > 0 {
+				grantClients = append(grantClients, recs[0].ClientID)
+				break
+			}
+		}
+	}
+	if err := p.backchannel.userEnded(ctx, userID, grantClients); err != nil {
+		return fmt.Errorf("authz: back-channel logout: %w", err)
 	}
 	for _, id := range grants {
 		if err := p.store.RevokeAccessToken(ctx, id); err != nil {

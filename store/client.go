@@ -38,8 +38,15 @@ type Client struct {
 	// DPoPRequired: the client's token requests must carry a DPoP proof
 	// (RFC 9449 §5.2), so every token it gets is sender-constrained.
 	DPoPRequired bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// BackchannelLogoutURI receives the client's logout tokens (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2); empty: none are sent.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the client's logout tokens must
+	// carry a sid (§2.2), so a logout of a whole user is sent per session.
+	BackchannelLogoutSessionRequired bool
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string

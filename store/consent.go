@@ -56,6 +56,7 @@ type Store interface {
 	RegistrationTokenStore
 	DPoPReplayStore
 	UpstreamStore
+	BackchannelStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -19,6 +19,9 @@ type clientRow struct {
 	// Registered: the client registered itself (RFC 7591).
 	Registered   bool
 	DPoPRequired bool
+
+	BackchannelLogoutURI       string
+	BackchannelSessionRequired bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -27,7 +30,8 @@ func clientRowOf(cl *store.Client) clientRow {
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
-		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired}
+		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired,
+		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -70,6 +74,9 @@ type clientForm struct {
 	Public, SkipConsent, PKCEOptional, PARRequired   bool
 	DPoPRequired                                     bool
 	Grants, Formats, IDTokenAlgs                     []option
+
+	BackchannelLogoutURI       string
+	BackchannelSessionRequired bool
 }
 
 func newClientForm(grants []string, format, alg string) clientForm {
@@ -107,13 +114,14 @@ func (cs *Server) createClient(c *gin.Context) {
 		return
 	}
 	pf := c.Request.PostForm
-	var name, scopes, redirects, postLogout, audience, res string
+	var name, scopes, redirects, postLogout, audience, res, bcl string
 	for _, fv := range []struct {
 		dst  *string
 		name string
 		max  int
 	}{{&name, "name", 200}, {&scopes, "scope", 8192}, {&redirects, "redirect_uris", 16384},
-		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}, {&res, "resources", 16384}} {
+		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}, {&res, "resources", 16384},
+		{&bcl, "backchannel_logout_uri", 2048}} {
 		v, ok := cs.field(c, fv.name, fv.max)
 		if !ok {
 			return
@@ -130,7 +138,8 @@ func (cs *Server) createClient(c *gin.Context) {
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
 		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on",
-		DPoPRequired: pf.Get("dpop_required") == "on"}
+		DPoPRequired:         pf.Get("dpop_required") == "on",
+		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on"}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
@@ -138,6 +147,7 @@ func (cs *Server) createClient(c *gin.Context) {
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		f.DPoPRequired = p.DPoPRequired
+		f.BackchannelLogoutURI, f.BackchannelSessionRequired = bcl, p.BackchannelLogoutSessionRequired
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return

@@ -86,6 +86,9 @@ type Config struct {
 	// Client makes the requests (default: one that follows no redirect).
 	Client   *http.Client
 	Observer Observer
+	// Logouts, when set, makes the dispatcher deliver the back-channel
+	// logout outbox too (see LogoutConfig).
+	Logouts *LogoutConfig
 	// Logger receives failed deliveries (nil: they are not logged).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -122,6 +125,9 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Logouts != nil && c.Logouts.RetryFor == 0 {
+		c.Logouts.RetryFor = DefaultLogoutRetryFor
+	}
 }
 
 // Dispatcher delivers the outbox: any number of instances (and the
@@ -141,6 +147,13 @@ func New(cfg Config) (*Dispatcher, error) {
 	}
 	if err := cfg.Secret.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Logouts != nil {
+		if cfg.Logouts.Store == nil || cfg.Logouts.Tokens == nil {
+			return nil, errors.New("webhooks: Logouts needs Store and Tokens")
+		}
+		lc := *cfg.Logouts
+		cfg.Logouts = &lc
 	}
 	cfg.defaults()
 	return &Dispatcher{
@@ -182,9 +195,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		if d.cycle(ctx) {
 			d.Wake() // a full batch: more may be due
 		}
+		if d.cycleLogouts(ctx) {
+			d.Wake()
+		}
 		if now := d.cfg.Now(); now.Sub(lastPrune) > pruneEvery {
 			lastPrune = now
 			d.prune(ctx)
+			d.pruneLogouts(ctx)
 		}
 		select {
 		case <-ctx.Done():

@@ -34,6 +34,12 @@
 // whose attempts have all failed for Config.DisableAfter is disabled, with
 // a webhook.disabled audit event.
 //
+// The Dispatcher also delivers the back-channel logout outbox when
+// Config.Logouts is set (backchannel.go): OpenID Connect logout tokens
+// that authz queues when a session ends, each POSTed as logout_token to a
+// client's backchannel_logout_uri, signed at each attempt, retried with
+// the same backoff, each row under its own lease.
+//
 // Signing secrets are kept sealed (AES-256-GCM, key derived from the
 // system secret); NewSecret makes one for the API to store.
 package webhooks

@@ -33,6 +33,12 @@ type Params struct {
 	// DPoPRequired makes the client's token requests carry a DPoP proof
 	// (RFC 9449 §5.2), so every token it gets is bound to its key.
 	DPoPRequired bool
+	// BackchannelLogoutURI receives the client's logout tokens (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2; ValidateBackchannelLogoutURI).
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: every logout token names the
+	// session (sid), never only the user (§2.2).
+	BackchannelLogoutSessionRequired bool
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -41,7 +47,8 @@ func ParamsOf(c *store.Client) Params {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Audience: c.Audience, Public: c.Public,
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
 		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
-		DPoPRequired: c.DPoPRequired}
+		DPoPRequired:         c.DPoPRequired,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
 }
 
 func (p Params) withDefaults() Params {
@@ -107,6 +114,11 @@ func (p Params) Validate() error {
 	for _, u := range p.PostLogoutRedirectURIs {
 		if err := ValidateRedirectURI(u); err != nil {
 			add("post-logout redirect URI %q: %v", u, err)
+		}
+	}
+	if p.BackchannelLogoutURI != "" {
+		if err := ValidateBackchannelLogoutURI(p.BackchannelLogoutURI); err != nil {
+			add("backchannel logout URI %q: %v", p.BackchannelLogoutURI, err)
 		}
 	}
 	for _, a := range p.Audience {

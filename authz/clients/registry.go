@@ -63,7 +63,8 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		RedirectURIs: p.RedirectURIs, PostLogoutRedirectURIs: p.PostLogoutRedirectURIs,
 		Audience: p.Audience, SkipConsent: p.SkipConsent, AccessTokenFormat: p.AccessTokenFormat,
 		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources, PARRequired: p.PARRequired,
-		DPoPRequired: p.DPoPRequired,
+		DPoPRequired:         p.DPoPRequired,
+		BackchannelLogoutURI: p.BackchannelLogoutURI, BackchannelLogoutSessionRequired: p.BackchannelLogoutSessionRequired,
 	}
 	var secret string
 	if !p.Public {
@@ -136,6 +137,7 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 	cl.Resources = p.Resources
 	cl.PARRequired = p.PARRequired
 	cl.DPoPRequired = p.DPoPRequired
+	cl.BackchannelLogoutURI, cl.BackchannelLogoutSessionRequired = p.BackchannelLogoutURI, p.BackchannelLogoutSessionRequired
 	if prepare != nil {
 		prepare(cl)
 	}

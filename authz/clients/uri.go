@@ -84,3 +84,33 @@ func ValidateResourceURI(raw string) error {
 	}
 	return nil
 }
+
+// ValidateBackchannelLogoutURI checks a backchannel_logout_uri (OpenID
+// Connect Back-Channel Logout 1.0 §2.2): absolute, https (http only to a
+// loopback host, for development), with a host, and no fragment (a query
+// is allowed).
+func ValidateBackchannelLogoutURI(raw string) error {
+	if len(raw) > 2048 {
+		return errors.New("too long")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return errors.New("must be an absolute URI")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return errors.New("must not have a fragment (Back-Channel Logout §2.2)")
+	}
+	if u.Host == "" || u.Opaque != "" || u.User != nil {
+		return errors.New("needs a host and no user information")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return errors.New("http is allowed only for loopback hosts; use https")
+		}
+	default:
+		return errors.New("must be https (or http to a loopback host)")
+	}
+	return nil
+}

@@ -138,3 +138,29 @@ func TestValidateResourceURI(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateBackchannelLogoutURI(t *testing.T) {
+	for _, tc := range []struct {
+		uri string
+		ok  bool
+	}{
+		{"https://rp.example/logout", true},
+		{"https://rp.example:8443/bc?tenant=a", true},
+		{"http://127.0.0.1:9000/logout", true},
+		{"http://localhost/logout", true},
+		{"http://[::1]:80/logout", true},
+		{"http://rp.example/logout", false},
+		{"https://rp.example/logout#frag", false},
+		{"https://rp.example/logout#", false},
+		{"/logout", false},
+		{"https:///logout", false},
+		{"https://user:pw@rp.example/logout", false},
+		{"com.example.app:/logout", false},
+		{"javascript:alert(1)", false},
+	} {
+		err := ValidateBackchannelLogoutURI(tc.uri)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateBackchannelLogoutURI(%q) = %v, want ok=%v", tc.uri, err, tc.ok)
+		}
+	}
+}

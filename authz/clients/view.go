@@ -31,6 +31,11 @@ type View struct {
 	DPoPRequired           bool      `json:"dpop_bound_access_tokens"` // RFC 9449 §5.2
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
+
+	// BackchannelLogoutURI and BackchannelLogoutSessionRequired are the
+	// metadata of OpenID Connect Back-Channel Logout 1.0 §2.2.
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required"`
 }
 
 // NewView renders c; secret is included only when non-empty (at
@@ -50,8 +55,9 @@ func NewView(c *store.Client, secret string) View {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
-		DPoPRequired: c.DPoPRequired,
-		CreatedAt:    c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
+		DPoPRequired:         c.DPoPRequired,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
 	}
 }
 

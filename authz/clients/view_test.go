@@ -29,7 +29,7 @@ func TestNewView(t *testing.T) {
 				`"scope":"read write","redirect_uris":[],"post_logout_redirect_uris":[],"audience":["api"],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"ES256",` +
 				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],"par_required":false,"registered":false,"dpop_bound_access_tokens":false,` +
-				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
+				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z","backchannel_logout_session_required":false}`,
 		},
 		{
 			name: "public client: no secret, auth none, empty lists, RS256 by default",
@@ -41,7 +41,7 @@ func TestNewView(t *testing.T) {
 				`"scope":"","redirect_uris":["https://spa.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":true,"access_token_format":"opaque","id_token_signed_response_alg":"RS256",` +
 				`"disabled":false,"pkce_required":true,"resources":[],"par_required":false,"registered":false,"dpop_bound_access_tokens":true,` +
-				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T13:00:00Z"}`,
+				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T13:00:00Z","backchannel_logout_session_required":false}`,
 		},
 		{
 			name: "disabled legacy client without PKCE, requiring PAR",
@@ -53,7 +53,7 @@ func TestNewView(t *testing.T) {
 				`"scope":"","redirect_uris":["https://legacy.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"RS256",` +
 				`"disabled":true,"pkce_required":false,"resources":[],"par_required":true,"registered":false,"dpop_bound_access_tokens":false,` +
-				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z"}`,
+				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z","backchannel_logout_session_required":false}`,
 		},
 	}
 	for _, tt := range tests {

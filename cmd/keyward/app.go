@@ -36,6 +36,10 @@ type app struct {
 	webhookRetryFor, webhookDisableAfter time.Duration
 	// webhookClient delivers webhooks (traced when tracing is on).
 	webhookClient *http.Client
+	// logouts has the dispatcher deliver back-channel logouts too.
+	logouts *webhooks.LogoutConfig
+	// minBackoff is the outbox's first retry wait (0: the default).
+	minBackoff time.Duration
 }
 
 // build wires the services of serve through their constructors; obs
@@ -55,6 +59,9 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if err != nil {
 		return nil, err
 	}
+	// The dispatcher, built below, delivers the back-channel logouts the
+	// provider queues; wake reaches it once it exists.
+	var wake func()
 	upstream, err := newProviders(db, secret, m.Config.Issuer, auditor)
 	if err != nil {
 		apik.Close()
@@ -90,6 +97,11 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
 		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
 		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow,
+		LogoutQueued: func() {
+			if wake != nil {
+				wake()
+			}
+		},
 		Registration: authz.RegistrationConfig{Policy: m.Config.Registration, Clients: reg, InitialTokens: initial,
 			Rate: m.Config.RegistrationRate},
 	})
@@ -117,6 +129,9 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	a.webhookClient = m.tracing.client(&http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, "webhook")
+	a.minBackoff = m.OutboxMinBackoff
+	a.logouts = &webhooks.LogoutConfig{Store: db, Tokens: prov, Gone: authz.ErrNoBackchannelURI,
+		RetryFor: m.Config.BackchannelRetryFor}
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log, Resources: res, RegistrationTokens: initial, Providers: upstream,
@@ -127,6 +142,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		return nil, err
 	}
 	auditor.OnEvent = a.webhooks.OnAuditEvent
+	wake = a.webhooks.Wake
 	return a, nil
 }
 
@@ -146,9 +162,12 @@ func (a *app) buildAdmin(cfg admin.Config, issuer string, obs *metrics) error {
 	}
 	hooks := webhooks.Config{Store: cfg.Store, Auditor: cfg.Auditor,
 		Secret: cfg.Secret, RetryFor: a.webhookRetryFor, DisableAfter: a.webhookDisableAfter, Client: a.webhookClient,
-		Logger: cfg.Logger}
+		Logger: cfg.Logger, Logouts: a.logouts, MinBackoff: a.minBackoff}
 	if obs != nil {
 		hooks.Observer = obs.webhooks
+		if hooks.Logouts != nil {
+			hooks.Logouts.Observer = obs.logouts
+		}
 		obs.webhooks.Outbox(func(ctx context.Context) (int, time.Duration, error) {
 			st, err := cfg.Store.OutboxStats(ctx)
 			if err != nil || st.Oldest.IsZero() {

@@ -33,6 +33,7 @@ const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]
                               [--post-logout-redirect-uri URI]... [--public] [--audience A]...
                               [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
                               [--pkce-optional] [--resource URI]... [--par-required]
+                              [--backchannel-logout-uri URL [--backchannel-logout-session-required]]
        keyward clients update ID [any flag of create]   (only the flags given change; e.g. --par-required=false)
        keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
@@ -72,6 +73,8 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringArrayVar(&p.Resources, "resource", nil, "RFC 8707 resource the client may ask for (repeatable; none: any registered resource)")
 		fs.BoolVar(&p.PARRequired, "par-required", false, "refuse authorization requests not pushed first to /oauth2/par (RFC 9126)")
 		fs.BoolVar(&p.DPoPRequired, "dpop-required", false, "refuse token requests without a DPoP proof, so every token is bound to the client's key (RFC 9449)")
+		fs.StringVar(&p.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the client's logout tokens are POSTed (OpenID Connect Back-Channel Logout; https, or http to loopback; \"\" removes it)")
+		fs.BoolVar(&p.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "every logout token names the session (sid)")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -199,6 +202,10 @@ func updatedParams(cur *store.Client, p clients.Params, scope string, changed fu
 		"par-required":             func() { up.PARRequired = p.PARRequired },
 		"dpop-required":            func() { up.DPoPRequired = p.DPoPRequired },
 		"resource":                 func() { up.Resources = p.Resources },
+		"backchannel-logout-uri":   func() { up.BackchannelLogoutURI = p.BackchannelLogoutURI },
+		"backchannel-logout-session-required": func() {
+			up.BackchannelLogoutSessionRequired = p.BackchannelLogoutSessionRequired
+		},
 	} {
 		if changed(flag) {
 			apply()

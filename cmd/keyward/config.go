@@ -64,6 +64,9 @@ type Config struct {
 	// WebhookDisableAfter disables a webhook whose deliveries have failed
 	// for this long (0: never).
 	WebhookDisableAfter time.Duration
+	// BackchannelRetryFor is how long a back-channel logout token is
+	// retried.
+	BackchannelRetryFor time.Duration
 	// TokenRate is the per-client token-endpoint limit per second
 	// (negative: off).
 	TokenRate float64
@@ -151,6 +154,9 @@ var settings = map[string]setting{
 	"registration-rate-limit": {"registration-rate-limit", "KEYWARD_REGISTRATION_RATE_LIMIT", "open registrations per second per source address (burst 2x, at least 1); -1 disables"},
 	"dpop-nonce":              {"dpop-nonce", "KEYWARD_DPOP_NONCE", "require a server nonce (the DPoP-Nonce header) in every DPoP proof (RFC 9449 §8), at the token, PAR and UserInfo endpoints"},
 	"dpop-proof-window":       {"dpop-proof-window", "KEYWARD_DPOP_PROOF_WINDOW", "how far a DPoP proof's iat may be from the server's time, either way (RFC 9449 §11.1)"},
+
+	// Back-channel logout (OpenID Connect Back-Channel Logout 1.0).
+	"backchannel-logout-retry-for": {"backchannel-logout-retry-for", "KEYWARD_BACKCHANNEL_LOGOUT_RETRY_FOR", "how long a failed back-channel logout delivery (OpenID Connect Back-Channel Logout) is retried, with the webhooks' backoff, before it is given up"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -179,6 +185,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.RefreshGrace, "refresh-grace", 0, usage("refresh-grace"))
 	fs.Float64Var(&c.TokenRate, "token-rate-limit", authz.DefaultTokenRate, usage("token-rate-limit"))
 	fs.DurationVar(&c.WebhookRetryFor, "webhook-retry-for", webhooks.DefaultRetryFor, usage("webhook-retry-for"))
+	fs.DurationVar(&c.BackchannelRetryFor, "backchannel-logout-retry-for", webhooks.DefaultLogoutRetryFor, usage("backchannel-logout-retry-for"))
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
@@ -358,6 +365,9 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.RegistrationRate == 0 {
 		errs = append(errs, errors.New("--registration-rate-limit: must be positive, or -1 to disable"))
+	}
+	if c.BackchannelRetryFor < time.Second {
+		errs = append(errs, fmt.Errorf("--backchannel-logout-retry-for: %s must be at least 1s", c.BackchannelRetryFor))
 	}
 	if c.WebhookRetryFor < time.Minute {
 		errs = append(errs, fmt.Errorf("--webhook-retry-for: %s must be at least 1m", c.WebhookRetryFor))

@@ -23,6 +23,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *requestMetrics
 	webhooks *webhookMetrics
+	logouts  *logoutMetrics
 
 	tokensIssued   map[string]prometheus.Counter    // by grant label
 	tokensRefused  map[[2]string]prometheus.Counter // by grant label, error
@@ -60,7 +61,7 @@ const (
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := &metrics{reg: reg, requests: newRequestMetrics(reg), webhooks: newWebhookMetrics(reg)}
+	m := &metrics{reg: reg, requests: newRequestMetrics(reg), webhooks: newWebhookMetrics(reg), logouts: newLogoutMetrics(reg)}
 	newCounters := func(name, help string, labels ...string) *prometheus.CounterVec {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 		reg.MustRegister(v)

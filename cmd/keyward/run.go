@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -55,6 +56,9 @@ type Main struct {
 	// OutboundRootCAs, when set, replaces the system roots for what
 	// Keyward fetches (tests trusting an httptest TLS server).
 	OutboundRootCAs *x509.CertPool
+	// OutboxMinBackoff, when set, is the outbox's first wait before a
+	// retry (webhooks.Config.MinBackoff; default 5s). Tests shorten it.
+	OutboxMinBackoff time.Duration
 
 	logger  *slog.Logger
 	closers []func() error

@@ -27,6 +27,9 @@ func sampleClient(id string) *store.Client {
 		Resources:              []string{"https://api.example/orders", "urn:example:inventory"},
 		PARRequired:            true,
 		DPoPRequired:           true,
+
+		BackchannelLogoutURI:             "https://app.example/backchannel",
+		BackchannelLogoutSessionRequired: true,
 	}
 }
 
@@ -48,6 +51,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	c.Name, c.Public, c.SecretDigest, c.Scopes = "Renamed", true, nil, nil
 	c.Disabled, c.PKCEOptional, c.Resources, c.PARRequired = true, false, []string{"https://mcp.example/mcp"}, false
 	c.DPoPRequired = false
+	c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired = "http://127.0.0.1:9/logout", false
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,8 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
-		got.PARRequired || got.DPoPRequired || !reflect.DeepEqual(got.Resources, c.Resources) {
+		got.PARRequired || got.DPoPRequired || !reflect.DeepEqual(got.Resources, c.Resources) ||
+		got.BackchannelLogoutURI != c.BackchannelLogoutURI || got.BackchannelLogoutSessionRequired {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {

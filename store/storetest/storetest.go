@@ -65,6 +65,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Transactions", testTransactions},
 		{"Outbox", testOutbox},
 		{"Outbox/Atomic", testOutboxAtomic},
+		{"Backchannel/SessionClients", testBackchannelSessionClients},
+		{"Backchannel/Outbox", testBackchannelOutbox},
 		{"SecretFingerprint", testSecretFingerprint},
 		{"Unavailable", testUnavailable},
 	}
