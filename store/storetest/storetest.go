@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Clients/NotFound", testClientsNotFound},
 		{"Clients/Conflict", testClientsConflict},
 		{"Clients/Pagination", testClientsPagination},
+		{"Clients/AssertionJTIs", testAssertionJTIs},
 		{"Users/CRUD", testUsersCRUD},
 		{"Users/Conflict", testUsersConflict},
 		{"Users/Pagination", testUsersPagination},
