@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -31,6 +32,13 @@ type clientInput struct {
 	Resources *[]string `json:"resources"`
 	// PARRequired: authorization requests must be pushed (RFC 9126 §6).
 	PARRequired *bool `json:"par_required"`
+	// AuthMethod is token_endpoint_auth_method (RFC 7591 §2):
+	// client_secret_basic, client_secret_post, private_key_jwt or none.
+	AuthMethod *string `json:"token_endpoint_auth_method"`
+	// JWKS (a JWK Set object) or JWKSURI: the client's public keys. Giving
+	// one clears the other.
+	JWKS    json.RawMessage `json:"jwks"`
+	JWKSURI *string         `json:"jwks_uri"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -53,6 +61,16 @@ func (in clientInput) apply(p *clients.Params) {
 	}
 	setIf(&p.Resources, in.Resources)
 	setIf(&p.PARRequired, in.PARRequired)
+	setIf(&p.AuthMethod, in.AuthMethod)
+	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
+		p.JWKS, p.JWKSURI = string(in.JWKS), ""
+	}
+	if in.JWKSURI != nil {
+		p.JWKSURI = *in.JWKSURI
+		if len(in.JWKS) == 0 || string(in.JWKS) == "null" {
+			p.JWKS = ""
+		}
+	}
 }
 
 // setIf copies *v to *dst when v is given.
@@ -67,7 +85,8 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
-		Resources: cl.Resources, PARRequired: cl.PARRequired}
+		Resources: cl.Resources, PARRequired: cl.PARRequired, AuthMethod: clients.AuthMethodOf(cl),
+		JWKS: cl.JWKS, JWKSURI: cl.JWKSURI}
 }
 
 // listClients is GET /clients.
