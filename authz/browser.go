@@ -35,4 +35,6 @@ type browserFlow struct {
 	// 9126); requirePAR refuses every front-channel request without one.
 	pushed     *fositeStore
 	requirePAR bool
+	// objects verifies request objects (RFC 9101) sent in request.
+	objects *requestObjects
 }

@@ -65,6 +65,11 @@ type Config struct {
 	// PARTTL is the expires_in of a pushed request's request_uri; zero
 	// takes DefaultPARTTL.
 	PARTTL time.Duration
+	// JWKSFetcher fetches the JWK Sets of clients registered with a
+	// jwks_uri (private_key_jwt, signed request objects); nil: such
+	// clients cannot authenticate or sign requests (their keys by value
+	// still work).
+	JWKSFetcher JWKSFetcher
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -154,6 +159,7 @@ type Provider struct {
 	resources   *resources.Cache
 	cors        *corsOrigins
 	revoked     *revocationList
+	keys        *clientKeys // the clients' public keys (RFC 7523, RFC 9101)
 	cancel      []func()
 
 	// The endpoint families that need only a part of the above.
@@ -264,6 +270,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
+	p.keys = newClientKeys(cfg.JWKSFetcher, now)
+	p.fcfg.ClientAuthenticationStrategy = (&assertions{issuer: cfg.Issuer, store: p.store, keys: p.keys,
+		jtis: cfg.Store, now: now}).strategy(f)
+	objects := &requestObjects{issuer: cfg.Issuer, store: p.store, keys: p.keys, now: now}
 	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor,
 		obs: cfg.Observer}
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
@@ -279,7 +289,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
-		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR}
+		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR,
+		objects: objects}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b
@@ -295,7 +306,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
 		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
 		auditor: cfg.Auditor, log: cfg.Logger, resources: ri}
-	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger}
+	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, objects: objects, log: cfg.Logger}
 	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR); err != nil {
 		return nil, err
 	}
@@ -369,6 +380,9 @@ func (p *Provider) Run(ctx context.Context) {
 			}
 			if _, err := p.cfg.Store.DeleteExpiredDeviceGrants(ctx, now.Add(-time.Hour)); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune device grants", "err", err)
+			}
+			if _, err := p.cfg.Store.DeleteExpiredAssertionJTIs(ctx, now); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune client assertion ids", "err", err)
 			}
 			p.browser.logins.Prune()
 			p.device.guard.Prune()

@@ -21,6 +21,7 @@ type Store interface {
 	store.RevocationStore
 	store.SessionStore
 	store.DeviceStore
+	store.AssertionStore
 }
 
 var _ Store = store.Store(nil)
