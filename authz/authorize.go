@@ -55,6 +55,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	if isPARRequestURI(r.Form.Get("request_uri")) {
 		query = pushedOnly(r.Form).Encode()
 	}
+	signed := r.Form.Has("request") && !isPARRequestURI(r.Form.Get("request_uri"))
 	ar, err := b.newAuthorizeRequest(ctx, c.Writer, r)
 	if err == nil {
 		err = checkPKCE(ar)
@@ -62,6 +63,14 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	if err != nil {
 		b.authorizeError(ctx, c.Writer, ar, err)
 		return
+	}
+	if signed {
+		// The login and consent pages come back with the verified
+		// parameters of the request object (RFC 9101 §6.3), not the
+		// object, whose exp may be a minute away: the person may take
+		// longer to sign in. No client is held to signed requests, so
+		// this gives nobody a request they could not send unsigned.
+		query = r.Form.Encode()
 	}
 	who, err := b.currentUser(ctx, r)
 	if err != nil {

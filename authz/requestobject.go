@@ -20,8 +20,8 @@ import (
 const requestObjectType = "oauth-authz-req+jwt"
 
 // maxRequestObjectLifetime bounds how far ahead a request object's exp
-// may lie: the object travels through the browser, and the sign-in it
-// starts re-reads it on every step (login, consent).
+// may lie: the object travels through the browser, where it could be
+// captured and sent again.
 const maxRequestObjectLifetime = time.Hour
 
 // jwtOnlyClaims are the claims of a request object that are not
