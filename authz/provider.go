@@ -18,6 +18,7 @@ import (
 
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/outbound"
 	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
@@ -70,6 +71,11 @@ type Config struct {
 	// clients cannot authenticate or sign requests (their keys by value
 	// still work).
 	JWKSFetcher JWKSFetcher
+
+	// Outbound is the one fetcher for what a client makes Keyward fetch
+	// (jwks_uri, Client ID Metadata Documents); nil takes one with the
+	// outbound package's defaults, which refuse private addresses.
+	Outbound *outbound.Fetcher
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -125,6 +131,13 @@ func (c *Config) withDefaults() error {
 		c.Observer = noObserver{}
 	}
 	var errs []error
+	if c.Outbound == nil {
+		f, err := outbound.New(outbound.Config{Now: c.Now, Logger: c.Logger})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Outbound = f
+	}
 	u, err := url.Parse(c.Issuer)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("authz: issuer %q is not an http(s) URL", c.Issuer))

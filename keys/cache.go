@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/keyward/keyward/store"
 )
 
@@ -13,14 +15,16 @@ import (
 // database call. Entries live for ttl (the safety net); invalidations
 // (local writes, and Events from every instance) drop them at once. Ids
 // that do not exist are remembered for negTTL, at most maxNegative of them.
-// Concurrent misses on one id share a single load.
+// Concurrent misses on one id share a single load. The cache holds at most
+// maxEntries records (otter's W-TinyLFU admission decides which stay), so
+// its memory is bounded whatever the number of keys in the database.
 type cache struct {
 	ttl, negTTL time.Duration
 	now         func() time.Time
 	maxNegative int
 	obs         Observer // told of each get: hit or miss
 
-	entries sync.Map // id → *entry
+	entries *otter.Cache[string, *entry]
 
 	mu       sync.Mutex // guards the fields below
 	gen      uint64     // bumped by every invalidation
@@ -40,8 +44,13 @@ type load struct {
 	err  error
 }
 
-func newCache(ttl, negTTL time.Duration, now func() time.Time) *cache {
+// DefaultCacheEntries bounds the records the API-key cache holds (about
+// 1 KiB each): 50,000 keep its memory near 50 MiB.
+const DefaultCacheEntries = 50_000
+
+func newCache(ttl, negTTL time.Duration, maxEntries int, now func() time.Time) *cache {
 	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000, obs: noObserver{},
+		entries:  otter.Must(&otter.Options[string, *entry]{MaximumSize: maxEntries}),
 		negative: map[string]time.Time{}, loading: map[string]*load{}}
 }
 
@@ -49,8 +58,8 @@ func newCache(ttl, negTTL time.Duration, now func() time.Time) *cache {
 // store.ErrNotFound for an id known not to exist, and fetch's other errors.
 func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, error) {
 	now := c.now()
-	if v, ok := c.entries.Load(id); ok {
-		if e := v.(*entry); now.Before(e.until) {
+	if e, ok := c.entries.GetIfPresent(id); ok {
+		if now.Before(e.until) {
 			c.obs.CacheLookup(true)
 			return e.key, nil
 		}
@@ -86,7 +95,7 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	if c.gen == gen { // nothing was invalidated while loading
 		switch {
 		case l.err == nil:
-			c.entries.Store(id, &entry{key: l.key, until: now.Add(c.ttl)})
+			c.entries.Set(id, &entry{key: l.key, until: now.Add(c.ttl)})
 		case errors.Is(l.err, store.ErrNotFound) && len(c.negative) < c.maxNegative:
 			c.negative[id] = now.Add(c.negTTL)
 		}
@@ -102,11 +111,11 @@ func (c *cache) invalidate(id string) {
 	defer c.mu.Unlock()
 	c.gen++
 	if id == resync {
-		c.entries.Clear()
+		c.entries.InvalidateAll()
 		clear(c.negative)
 		return
 	}
-	c.entries.Delete(id)
+	c.entries.Invalidate(id)
 	delete(c.negative, id)
 }
 
@@ -121,11 +130,11 @@ const staleAfter = time.Second
 // failure keeps the record (still what the cache positively knows) and
 // comes back as err, as does store.ErrNotFound, which drops it.
 func (c *cache) reread(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, bool, error) {
-	v, ok := c.entries.Load(id)
+	e, ok := c.entries.GetIfPresent(id)
 	if !ok {
 		return nil, false, nil
 	}
-	e, now := v.(*entry), c.now()
+	now := c.now()
 	last := e.until.Add(-c.ttl) // when it was loaded
 	if e.tried.After(last) {
 		last = e.tried
@@ -135,7 +144,7 @@ func (c *cache) reread(ctx context.Context, id string, fetch func(context.Contex
 	}
 	tried := *e
 	tried.tried = now
-	if !c.entries.CompareAndSwap(id, v, &tried) {
+	if !c.swap(id, e, &tried) {
 		return nil, false, nil // another caller is re-reading it
 	}
 	c.mu.Lock()
@@ -150,21 +159,39 @@ func (c *cache) reread(ctx context.Context, id string, fetch func(context.Contex
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		c.entries.Store(id, &entry{key: k, until: now.Add(c.ttl)})
+		c.entries.Set(id, &entry{key: k, until: now.Add(c.ttl)})
 	}
 	c.mu.Unlock()
 	return k, true, nil
 }
 
+// swap replaces id's record old with e, unless another caller replaced it
+// first; it reports whether it did.
+func (c *cache) swap(id string, old, e *entry) bool {
+	swapped := false
+	c.entries.Compute(id, func(cur *entry, found bool) (*entry, otter.ComputeOp) {
+		if !found || cur != old {
+			return cur, otter.CancelOp
+		}
+		swapped = true
+		return e, otter.WriteOp
+	})
+	return swapped
+}
+
 // sweep drops expired entries.
 func (c *cache) sweep() {
 	now := c.now()
-	c.entries.Range(func(k, v any) bool {
-		if !now.Before(v.(*entry).until) {
-			c.entries.CompareAndDelete(k, v)
+	for id, e := range c.entries.All() {
+		if !now.Before(e.until) {
+			c.entries.ComputeIfPresent(id, func(cur *entry) (*entry, otter.ComputeOp) {
+				if cur != e {
+					return cur, otter.CancelOp
+				}
+				return nil, otter.InvalidateOp
+			})
 		}
-		return true
-	})
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, until := range c.negative {

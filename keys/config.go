@@ -39,6 +39,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// NegativeCacheTTL is how long an unknown id is remembered (default 5s).
 	NegativeCacheTTL time.Duration
+	// CacheEntries bounds how many keys the cache holds (default
+	// DefaultCacheEntries); the least useful ones make way.
+	CacheEntries int
 	// FlushInterval is how often Run writes usage counts (default 1m).
 	FlushInterval time.Duration
 	// RateCounter shares rate-limit counts between instances. Default:
@@ -91,6 +94,9 @@ func (c Config) withDefaults() Config {
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval
 	}
+	if c.CacheEntries == 0 {
+		c.CacheEntries = DefaultCacheEntries
+	}
 	return c
 }
 
@@ -114,6 +120,9 @@ func (c Config) Validate() error {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("keys: Config.%s is negative", d.name))
 		}
+	}
+	if c.CacheEntries < 0 {
+		errs = append(errs, errors.New("keys: Config.CacheEntries is negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/admin/webhooks"
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/authz/outbound"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
@@ -54,11 +55,20 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if err != nil {
 		return nil, err
 	}
+	fetcher, err := outbound.New(outbound.Config{AllowPrivate: m.Config.OutboundAllowPrivate,
+		RootCAs: m.OutboundRootCAs, Logger: log})
+	if err != nil {
+		apik.Close()
+		return nil, err
+	}
+	if m.Config.OutboundAllowPrivate {
+		log.Warn("--outbound-allow-private: fetches a client can cause may reach loopback and private addresses; never in production")
+	}
 	prov, err := authz.New(ctx, authz.Config{
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
-		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs,
+		RequirePAR: m.Config.RequirePAR, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
 	})
 	if err != nil {
 		apik.Close()

@@ -88,6 +88,12 @@ type Config struct {
 	// sends traces to (<URL>/v1/traces); "" exports nothing unless the
 	// standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables are set.
 	OTLPEndpoint string
+	// OutboundAllowPrivate lets what a client makes Keyward fetch
+	// (jwks_uri, Client ID Metadata Documents) reach loopback, private and
+	// link-local addresses, and over http: development and tests only.
+	OutboundAllowPrivate bool
+	// PprofAddr is a loopback host:port serving net/http/pprof; "" is off.
+	PprofAddr string
 
 	// readErrs are problems met while reading the settings, kept for
 	// Validate*: environment values that do not parse (see applyEnv) and a
@@ -104,29 +110,31 @@ type setting struct {
 }
 
 var settings = map[string]setting{
-	"data-dir":              {"data-dir", "KEYWARD_DATA_DIR", "where the embedded database and generated secret live"},
-	"database-url":          {"database-url", "KEYWARD_DATABASE_URL", "sqlite://PATH or postgres://… (default sqlite://<data-dir>/keyward.db)"},
-	"issuer":                {"issuer", "KEYWARD_ISSUER", "the issuer URL; must be the public base URL"},
-	"public-addr":           {"public-addr", "KEYWARD_PUBLIC_ADDR", "address of the OAuth2/OIDC endpoints and login pages"},
-	"admin-addr":            {"admin-addr", "KEYWARD_ADMIN_ADDR", "address of the admin API, console and metrics"},
-	"tls-cert":              {"tls-cert", "KEYWARD_TLS_CERT", "PEM certificate (chain) file: serve both listeners over TLS; re-read when it changes"},
-	"tls-key":               {"tls-key", "KEYWARD_TLS_KEY", "PEM private key file of --tls-cert"},
-	"admin-tls-cert":        {"admin-tls-cert", "KEYWARD_ADMIN_TLS_CERT", "PEM certificate file of the admin listener, instead of --tls-cert"},
-	"admin-tls-key":         {"admin-tls-key", "KEYWARD_ADMIN_TLS_KEY", "PEM private key file of --admin-tls-cert"},
-	"secret":                {"secret", "KEYWARD_SECRET", "system secret, at least 32 bytes (default: generated into <data-dir>/secret)"},
-	"secret-file":           {"secret-file", "KEYWARD_SECRET_FILE", "file holding the system secret, instead of --secret (one trailing newline is dropped)"},
-	"log-format":            {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
-	"access-token-ttl":      {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
-	"key-rotation":          {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
-	"refresh-grace":         {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair (e.g. 10s for SPAs racing two tabs); 0, the default, disables"},
-	"webhook-retry-for":     {"webhook-retry-for", "KEYWARD_WEBHOOK_RETRY_FOR", "how long a failed webhook delivery is retried, with exponential backoff, before it is marked failed"},
-	"webhook-disable-after": {"webhook-disable-after", "KEYWARD_WEBHOOK_DISABLE_AFTER", "disable a webhook whose deliveries have all failed for this long (an audit event says so); 0 never disables"},
-	"token-rate-limit":      {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
-	"require-par":           {"require-par", "KEYWARD_REQUIRE_PAR", "refuse authorization requests not pushed first to /oauth2/par (RFC 9126), for every client; a client can require it alone (clients create --par-required)"},
-	"trusted-proxies":       {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
-	"api-key-env":           {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
-	"jwks-max-age":          {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
-	"otlp-endpoint":         {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
+	"data-dir":               {"data-dir", "KEYWARD_DATA_DIR", "where the embedded database and generated secret live"},
+	"database-url":           {"database-url", "KEYWARD_DATABASE_URL", "sqlite://PATH or postgres://… (default sqlite://<data-dir>/keyward.db)"},
+	"issuer":                 {"issuer", "KEYWARD_ISSUER", "the issuer URL; must be the public base URL"},
+	"public-addr":            {"public-addr", "KEYWARD_PUBLIC_ADDR", "address of the OAuth2/OIDC endpoints and login pages"},
+	"admin-addr":             {"admin-addr", "KEYWARD_ADMIN_ADDR", "address of the admin API, console and metrics"},
+	"tls-cert":               {"tls-cert", "KEYWARD_TLS_CERT", "PEM certificate (chain) file: serve both listeners over TLS; re-read when it changes"},
+	"tls-key":                {"tls-key", "KEYWARD_TLS_KEY", "PEM private key file of --tls-cert"},
+	"admin-tls-cert":         {"admin-tls-cert", "KEYWARD_ADMIN_TLS_CERT", "PEM certificate file of the admin listener, instead of --tls-cert"},
+	"admin-tls-key":          {"admin-tls-key", "KEYWARD_ADMIN_TLS_KEY", "PEM private key file of --admin-tls-cert"},
+	"secret":                 {"secret", "KEYWARD_SECRET", "system secret, at least 32 bytes (default: generated into <data-dir>/secret)"},
+	"secret-file":            {"secret-file", "KEYWARD_SECRET_FILE", "file holding the system secret, instead of --secret (one trailing newline is dropped)"},
+	"log-format":             {"log-format", "KEYWARD_LOG_FORMAT", "text or json (default text on a terminal, else json)"},
+	"access-token-ttl":       {"access-token-ttl", "KEYWARD_ACCESS_TOKEN_TTL", "lifetime of access tokens"},
+	"key-rotation":           {"key-rotation", "KEYWARD_KEY_ROTATION", "signing-key rotation period; 0 disables scheduled rotation"},
+	"refresh-grace":          {"refresh-grace", "KEYWARD_REFRESH_GRACE", "how long a rotated refresh token still returns the same new pair (e.g. 10s for SPAs racing two tabs); 0, the default, disables"},
+	"webhook-retry-for":      {"webhook-retry-for", "KEYWARD_WEBHOOK_RETRY_FOR", "how long a failed webhook delivery is retried, with exponential backoff, before it is marked failed"},
+	"webhook-disable-after":  {"webhook-disable-after", "KEYWARD_WEBHOOK_DISABLE_AFTER", "disable a webhook whose deliveries have all failed for this long (an audit event says so); 0 never disables"},
+	"token-rate-limit":       {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
+	"require-par":            {"require-par", "KEYWARD_REQUIRE_PAR", "refuse authorization requests not pushed first to /oauth2/par (RFC 9126), for every client; a client can require it alone (clients create --par-required)"},
+	"trusted-proxies":        {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
+	"api-key-env":            {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
+	"jwks-max-age":           {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
+	"outbound-allow-private": {"outbound-allow-private", "KEYWARD_OUTBOUND_ALLOW_PRIVATE", "let fetches a client can cause (jwks_uri, Client ID Metadata Documents) reach loopback, private and link-local addresses, and http URLs: for development and tests only"},
+	"otlp-endpoint":          {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
+	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -160,6 +168,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
+	fs.BoolVar(&c.OutboundAllowPrivate, "outbound-allow-private", false, usage("outbound-allow-private"))
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", usage("pprof-addr"))
 }
 
 // usage is the help text of a setting, naming its variable.
@@ -333,7 +343,7 @@ func (c *Config) ValidateServe() error {
 	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
 	}
-	errs = append(errs, c.validateTracing())
+	errs = append(errs, c.validateTracing(), validatePprofAddr(c.PprofAddr))
 	return errors.Join(errs...)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,9 @@ type Main struct {
 	// span as it ends, instead of the OTLP endpoint (tests use the SDK's
 	// in-memory exporter).
 	SpanExporter sdktrace.SpanExporter
+	// OutboundRootCAs, when set, replaces the system roots for what
+	// Keyward fetches (tests trusting an httptest TLS server).
+	OutboundRootCAs *x509.CertPool
 
 	logger  *slog.Logger
 	closers []func() error

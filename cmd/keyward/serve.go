@@ -113,6 +113,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	go func() { errc <- serveOn(srv.admin, admLn) }()
 	bgctx, stopBG := context.WithCancel(context.Background())
 	bgDone := app.runBackground(bgctx)
+	if m.Config.PprofAddr != "" {
+		_, stopPprof, err := startPprof(m.Config.PprofAddr, log)
+		if err != nil {
+			log.Warn(err.Error())
+		} else {
+			defer stopPprof()
+		}
+	}
 
 	fmt.Fprintf(m.Stdout, "Keyward %s is ready in %s\n", Version, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(m.Stdout, "  public URL: %s (issuer %s)\n", srv.PublicURL, m.Config.Issuer)
