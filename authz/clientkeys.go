@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,34 +12,39 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/authz/outbound"
 	"github.com/keyward/keyward/store"
 )
 
-// JWKSFetcher fetches the JWK Set a client publishes at its jwks_uri
-// (RFC 7591 §2) and returns the document's bytes. It is Keyward's one
-// outbound fetcher (DESIGN.md): it refuses loopback, private and
-// link-local addresses unless allowed for development, and bounds the
-// size and time of a fetch. Errors are the fetch's; clientKeys turns them
-// into invalid_client / invalid_request_object.
-type JWKSFetcher interface {
-	FetchJWKS(ctx context.Context, uri string) ([]byte, error)
+// jwksFetcher is what clientKeys needs of the outbound fetcher (Keyward's
+// one fetcher, with its address guard, limits and HTTP cache) to read the
+// JWK Set a client publishes at its jwks_uri (RFC 7591 §2).
+type jwksFetcher interface {
+	// Get answers from the HTTP cache while the cached copy is fresh.
+	Get(ctx context.Context, rawURL string) (*outbound.Response, error)
+	// Revalidate asks the origin again whatever the cache holds.
+	Revalidate(ctx context.Context, rawURL string) (*outbound.Response, error)
 }
 
-// Caching of jwks_uri documents: a set is used for jwksTTL; a signature
-// whose kid the cached set lacks (the client rotated its keys) fetches it
-// again, but at most once per jwksRefetchEvery per URI, so that a caller
-// naming unknown kids cannot make Keyward hammer the client's server.
+var _ jwksFetcher = (*outbound.Fetcher)(nil)
+
+// Caching of jwks_uri documents, on top of the fetcher's HTTP cache: a
+// parsed set is used for jwksTTL before the fetcher is asked again; a
+// signature whose kid the set lacks (the client rotated its keys) makes
+// the fetcher revalidate it, but at most once per jwksRefetchEvery per
+// URI, so that a caller naming unknown kids cannot make Keyward hammer
+// the client's server; a failed fetch is tried again after jwksFailTTL.
 const (
-	jwksTTL          = 5 * time.Minute
+	jwksTTL          = time.Minute
 	jwksRefetchEvery = 30 * time.Second
-	jwksFailTTL      = 10 * time.Second // a failed fetch is retried after this
+	jwksFailTTL      = 10 * time.Second
 	jwksCacheMax     = 10_000
 )
 
 // clientKeys finds the public keys a client registered (store.Client.JWKS
 // by value, or JWKSURI by reference) for a JWS algorithm and kid.
 type clientKeys struct {
-	fetcher JWKSFetcher // nil: clients with a jwks_uri cannot authenticate
+	fetcher jwksFetcher // nil: clients with a jwks_uri cannot authenticate
 	now     func() time.Time
 
 	group singleflight.Group
@@ -49,11 +55,12 @@ type clientKeys struct {
 type fetchedJWKS struct {
 	set *jose.JSONWebKeySet // nil after a failed fetch with no good copy
 	err error
-	// fetched is when set was fetched, tried the last attempt.
-	fetched, tried time.Time
+	// fetched is when set was fetched, tried the last attempt, refetched
+	// the last fetch for a kid the set lacked (zero: none yet).
+	fetched, tried, refetched time.Time
 }
 
-func newClientKeys(fetcher JWKSFetcher, now func() time.Time) *clientKeys {
+func newClientKeys(fetcher jwksFetcher, now func() time.Time) *clientKeys {
 	return &clientKeys{fetcher: fetcher, now: now, sets: map[string]*fetchedJWKS{}}
 }
 
@@ -125,10 +132,11 @@ func (k *clientKeys) remote(ctx context.Context, uri, kid string) (*jose.JSONWeb
 		case e.set == nil && now.Sub(e.tried) < jwksFailTTL:
 			return nil, e.err
 		case e.set != nil && now.Sub(e.fetched) < jwksTTL &&
-			(kid == "" || len(e.set.Key(kid)) > 0 || now.Sub(e.tried) < jwksRefetchEvery):
+			(kid == "" || len(e.set.Key(kid)) > 0 || now.Sub(e.refetched) < jwksRefetchEvery):
 			return e.set, nil
 		}
 	}
+	revalidate := e != nil && e.set != nil && now.Sub(e.fetched) < jwksTTL // only a kid is missing
 	v, _, _ := k.group.Do(uri, func() (any, error) {
 		// Another caller may have fetched it while this one waited.
 		k.mu.Lock()
@@ -139,9 +147,20 @@ func (k *clientKeys) remote(ctx context.Context, uri, kid string) (*jose.JSONWeb
 		k.mu.Unlock()
 		at := k.now()
 		f := &fetchedJWKS{fetched: at, tried: at}
-		body, err := k.fetcher.FetchJWKS(context.WithoutCancel(ctx), uri)
+		if revalidate {
+			f.refetched = at
+		} else if e != nil {
+			f.refetched = e.refetched
+		}
+		get := k.fetcher.Get
+		if revalidate {
+			get = k.fetcher.Revalidate
+		}
+		resp, err := get(context.WithoutCancel(ctx), uri)
 		if err == nil {
-			f.set, err = clients.ParseJWKS(body)
+			if f.set, err = clients.ParseJWKS(resp.Body); err != nil {
+				err = fmt.Errorf("%w: %w", errBadJWKS, err)
+			}
 		}
 		if err != nil {
 			f.set, f.err = nil, &errNoKeys{"The client's jwks_uri could not be used: " + errText(err)}
@@ -162,15 +181,28 @@ func (k *clientKeys) remote(ctx context.Context, uri, kid string) (*jose.JSONWeb
 	return f.set, f.err
 }
 
-// errText is a short, client-safe reason for a failed fetch.
+// errText is a short, client-safe reason for a failed jwks_uri fetch:
+// the kind of failure, never the resolved address or the network error.
 func errText(err error) string {
-	var ctxErr interface{ Timeout() bool }
-	if errors.As(err, &ctxErr) && ctxErr.Timeout() {
-		return "timed out."
+	var se *outbound.StatusError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("it answered HTTP %d.", se.Code)
+	case errors.Is(err, outbound.ErrForbiddenAddress):
+		return "its host is not a public address."
+	case errors.Is(err, outbound.ErrForbiddenURL):
+		return "the URL is not allowed (https only)."
+	case errors.Is(err, outbound.ErrTimeout):
+		return "it timed out."
+	case errors.Is(err, outbound.ErrTooLarge):
+		return "the document is too large."
+	case errors.Is(err, outbound.ErrTooManyRedirects):
+		return "too many redirects."
+	case errors.Is(err, errBadJWKS):
+		return "the document is not a usable JWK Set (" + strings.TrimPrefix(err.Error(), errBadJWKS.Error()+": ") + ")."
 	}
-	s := err.Error()
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
+	return "it could not be fetched."
 }
+
+// errBadJWKS wraps why a fetched JWK Set was refused (clients.ParseJWKS).
+var errBadJWKS = errors.New("bad JWK Set")

@@ -66,11 +66,6 @@ type Config struct {
 	// PARTTL is the expires_in of a pushed request's request_uri; zero
 	// takes DefaultPARTTL.
 	PARTTL time.Duration
-	// JWKSFetcher fetches the JWK Sets of clients registered with a
-	// jwks_uri (private_key_jwt, signed request objects); nil: such
-	// clients cannot authenticate or sign requests (their keys by value
-	// still work).
-	JWKSFetcher JWKSFetcher
 
 	// Outbound is the one fetcher for what a client makes Keyward fetch
 	// (jwks_uri, Client ID Metadata Documents); nil takes one with the
@@ -283,7 +278,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
-	p.keys = newClientKeys(cfg.JWKSFetcher, now)
+	p.keys = newClientKeys(cfg.Outbound, now)
 	p.fcfg.ClientAuthenticationStrategy = (&assertions{issuer: cfg.Issuer, store: p.store, keys: p.keys,
 		jtis: cfg.Store, now: now}).strategy(f)
 	objects := &requestObjects{issuer: cfg.Issuer, store: p.store, keys: p.keys, now: now}
