@@ -86,6 +86,9 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (*store.Client, 
 	if err != nil {
 		return nil, "", err
 	}
+	if cl.Public {
+		return nil, "", store.Invalid("a public client has no secret")
+	}
 	if !HasSecret(cl) {
 		return nil, "", store.Invalid("a " + AuthMethodOf(cl) + " client has no secret")
 	}
