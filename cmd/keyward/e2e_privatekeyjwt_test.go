@@ -211,6 +211,17 @@ func TestE2EPrivateKeyJWT(t *testing.T) {
 		if ir.status != http.StatusOK || ir.json["active"] != true {
 			t.Errorf("introspection with an assertion: %d %s", ir.status, ir.raw)
 		}
+		// So does revocation (RFC 7009), after which the token is inactive.
+		rr := postForm(t, m.RevocationEndpoint, withAssertion(url.Values{"token": {at}},
+			ec.sign(t, assertionClaims(t, svc.ClientID, m.Issuer), "")), "", "")
+		if rr.status != http.StatusOK {
+			t.Errorf("revocation with an assertion: %d %s", rr.status, rr.raw)
+		}
+		ir = postForm(t, m.IntrospectionEndpoint, withAssertion(url.Values{"token": {at}},
+			ec.sign(t, assertionClaims(t, svc.ClientID, m.Issuer), "")), "", "")
+		if ir.status != http.StatusOK || ir.json["active"] != false {
+			t.Errorf("introspection after revocation: %d %s", ir.status, ir.raw)
+		}
 
 		// Half the bad assertions name a second client with the same keys,
 		// so that neither reaches the failure throttle (10 per client and
