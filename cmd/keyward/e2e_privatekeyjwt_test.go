@@ -299,6 +299,28 @@ func TestE2EPrivateKeyJWT(t *testing.T) {
 		if code, _, errs := e.run("", "clients", "rotate-secret", svc.ClientID); code == 0 || !strings.Contains(errs, "no secret") {
 			t.Errorf("rotate-secret of a private_key_jwt client: exit %d %s", code, errs)
 		}
+		// clients update moves the secret client to private_key_jwt: its
+		// secret stops working at once (on the running server too), its key
+		// works.
+		e.runJSON(&view, "", "clients", "update", sec.ClientID, "--auth-method", "private_key_jwt", "--jwks-file", jwksFile(t, false, ed))
+		if view.Method != "private_key_jwt" {
+			t.Errorf("clients update --auth-method private_key_jwt: %s", view.Method)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r := token(cc, sec.ClientID, sec.ClientSecret)
+			if r.status == http.StatusUnauthorized {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the old secret after the switch: %d %s", r.status, r.raw)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		form := withAssertion(cc, ed.sign(t, assertionClaims(t, sec.ClientID, m.Issuer), ""))
+		if r := token(form, "", ""); r.status != http.StatusOK {
+			t.Errorf("the switched client with its key: %d %s", r.status, r.raw)
+		}
 	})
 }
 
