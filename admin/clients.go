@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -38,6 +39,13 @@ type clientInput struct {
 	// Connect Back-Channel Logout 1.0 §2.2 ("" removes the URI).
 	BackchannelLogoutURI             *string `json:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired *bool   `json:"backchannel_logout_session_required"`
+	// AuthMethod is token_endpoint_auth_method (RFC 7591 §2):
+	// client_secret_basic, client_secret_post, private_key_jwt or none.
+	AuthMethod *string `json:"token_endpoint_auth_method"`
+	// JWKS (a JWK Set object) or JWKSURI: the client's public keys. Giving
+	// one clears the other.
+	JWKS    json.RawMessage `json:"jwks"`
+	JWKSURI *string         `json:"jwks_uri"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -63,6 +71,16 @@ func (in clientInput) apply(p *clients.Params) {
 	setIf(&p.DPoPRequired, in.DPoPRequired)
 	setIf(&p.BackchannelLogoutURI, in.BackchannelLogoutURI)
 	setIf(&p.BackchannelLogoutSessionRequired, in.BackchannelLogoutSessionRequired)
+	setIf(&p.AuthMethod, in.AuthMethod)
+	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
+		p.JWKS, p.JWKSURI = string(in.JWKS), ""
+	}
+	if in.JWKSURI != nil {
+		p.JWKSURI = *in.JWKSURI
+		if len(in.JWKS) == 0 || string(in.JWKS) == "null" {
+			p.JWKS = ""
+		}
+	}
 }
 
 // setIf copies *v to *dst when v is given.
@@ -78,7 +96,8 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
 		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired,
-		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired}
+		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired,
+		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI}
 }
 
 // listClients is GET /clients.

@@ -1,9 +1,15 @@
 package admin
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/keyward/keyward/authz/clients"
 )
@@ -82,5 +88,57 @@ func TestAPIClients(t *testing.T) {
 	}
 	if r := e.do(req{method: "POST", path: path + "/rotate-secret"}); r.Status != http.StatusNotFound {
 		t.Errorf("rotate after delete: %d", r.Status)
+	}
+}
+
+// TestAPIClientsPrivateKeyJWT: token_endpoint_auth_method, jwks and
+// jwks_uri through the API: a private_key_jwt client gets no secret, a
+// JWK Set with a private key is refused with a problem naming it, a PATCH
+// of jwks_uri replaces the jwks, and a secret client can move to
+// private_key_jwt (its secret dropped) but not back.
+func TestAPIClientsPrivateKeyJWT(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES256"}}}
+	private := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key, KeyID: "k1"}}}
+
+	r := e.do(req{method: "POST", path: "/admin/v1/clients", body: map[string]any{"client_name": "leaky",
+		"token_endpoint_auth_method": "private_key_jwt", "jwks": private}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "private") {
+		t.Fatalf("private key in jwks: %d %s", r.Status, r.Body)
+	}
+	var created clients.View
+	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "svc",
+		"token_endpoint_auth_method": "private_key_jwt", "jwks": public}, http.StatusCreated, &created)
+	if created.ClientSecret != "" || created.TokenEndpointAuth != "private_key_jwt" || !strings.Contains(string(created.JWKS), `"k1"`) {
+		t.Fatalf("created: %+v", created)
+	}
+	path := "/admin/v1/clients/" + created.ClientID
+	var got clients.View
+	e.call("PATCH", path, map[string]any{"jwks_uri": "https://svc.example/jwks.json"}, http.StatusOK, &got)
+	if got.JWKSURI != "https://svc.example/jwks.json" || len(got.JWKS) != 0 {
+		t.Fatalf("patch jwks_uri: %+v", got)
+	}
+	if r := e.do(req{method: "PATCH", path: path, body: map[string]any{"token_endpoint_auth_method": "client_secret_post"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("back to a secret: %d %s", r.Status, r.Body)
+	}
+	if r := e.do(req{method: "POST", path: path + "/rotate-secret"}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("rotate-secret: %d %s", r.Status, r.Body)
+	}
+
+	var sec clients.View
+	e.call("POST", "/admin/v1/clients", map[string]any{"client_name": "old", "token_endpoint_auth_method": "client_secret_post"},
+		http.StatusCreated, &sec)
+	if sec.ClientSecret == "" || sec.TokenEndpointAuth != "client_secret_post" {
+		t.Fatalf("client_secret_post: %+v", sec)
+	}
+	e.call("PATCH", "/admin/v1/clients/"+sec.ClientID, map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks": public},
+		http.StatusOK, &got)
+	if got.TokenEndpointAuth != "private_key_jwt" {
+		t.Fatalf("to private_key_jwt: %+v", got)
 	}
 }

@@ -58,6 +58,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	if isPARRequestURI(r.Form.Get("request_uri")) {
 		query = pushedOnly(r.Form).Encode()
 	}
+	signed := r.Form.Has("request") && !isPARRequestURI(r.Form.Get("request_uri"))
 	ar, err := b.newAuthorizeRequest(ctx, c.Writer, r)
 	if err == nil {
 		err = checkPKCE(ar)
@@ -65,6 +66,14 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	if err != nil {
 		b.authorizeError(ctx, c.Writer, ar, err)
 		return
+	}
+	if signed {
+		// The login and consent pages come back with the verified
+		// parameters of the request object (RFC 9101 §6.3), not the
+		// object, whose exp may be a minute away: the person may take
+		// longer to sign in. No client is held to signed requests, so
+		// this gives nobody a request they could not send unsigned.
+		query = r.Form.Encode()
 	}
 	who, err := b.currentUser(ctx, r)
 	if err != nil {
@@ -117,6 +126,12 @@ func (b *browserFlow) authorize(c *gin.Context) {
 // a missing state comes with a fully validated request; with
 // MinParameterEntropy 1 (see New) that is the only case it can arise.
 //
+// A request object (RFC 9101) in the request parameter is verified and
+// replaces the other parameters (requestObjects.expand); a failure is an
+// error with no request (a page: the redirect URI inside could not be
+// trusted). Any request_uri other than a pushed request's is
+// request_uri_not_supported.
+//
 // A request by reference to a pushed request (RFC 9126 §4) is the pushed
 // request: of the front-channel parameters only client_id (which must be
 // the pushing client's) and request_uri are read, and the request_uri is
@@ -147,6 +162,17 @@ func (b *browserFlow) newAuthorizeRequest(ctx context.Context, w http.ResponseWr
 			return nil, err
 		}
 		return ar, nil
+	}
+	if r.Form.Has("request_uri") {
+		return nil, errRequestURINotSupported
+	}
+	if r.Form.Has("request") {
+		// RFC 9101 §6.3: the request object's parameters, and only those.
+		form, err := b.objects.expand(ctx, r.Form.Get("client_id"), r.Form)
+		if err != nil {
+			return nil, err
+		}
+		r.Form = form
 	}
 	ar, err := b.oauth.NewAuthorizeRequest(ctx, r)
 	if err != nil && ar != nil && ar.GetState() == "" && errors.Is(err, fosite.ErrInvalidState) {

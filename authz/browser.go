@@ -42,4 +42,6 @@ type browserFlow struct {
 	// backchannel records the clients a session signs in to and queues
 	// their logout tokens when it ends.
 	backchannel *backchannel
+	// objects verifies request objects (RFC 9101) sent in request.
+	objects *requestObjects
 }

@@ -57,6 +57,9 @@ func (a *clientAuth) stale(r *http.Request, err error) bool {
 // the store could not be read (never invalid_client for an outage), and
 // returns false.
 func (a *clientAuth) require(c *gin.Context, form url.Values, confidential bool) (fosite.Client, bool) {
+	// fosite may authenticate the request again (revocation): the same
+	// client assertion must not then count as a replay.
+	c.Request = withAssertionMemo(c.Request)
 	r := c.Request
 	if !a.throttle.idle() && !a.admit(c, claimedClient(r)) {
 		return nil, false

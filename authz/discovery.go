@@ -53,8 +53,12 @@ type discoveryDoc struct {
 	SubjectTypesSupported                      []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthSigningAlgs       []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	RequestObjectSigningAlgValuesSupported     []string `json:"request_object_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	ClaimsSupported                            []string `json:"claims_supported"`
 	PromptValuesSupported                      []string `json:"prompt_values_supported"`
@@ -102,29 +106,33 @@ func etag(b []byte) string {
 // registration is the registration_endpoint ("" while closed).
 func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool, registration string) (*discovery, error) {
 	iss := issuer
-	auth := []string{"client_secret_basic", "client_secret_post"}
+	auth := []string{clients.AuthSecretBasic, clients.AuthSecretPost, clients.AuthPrivateKeyJWT}
+	signing := slices.Clone(clients.SigningAlgs)
 	algs := slices.Clone(idTokenAlgs)
 	if !slices.Contains(algs, DefaultIDTokenAlg) {
 		algs = append([]string{DefaultIDTokenAlg}, algs...)
 	}
 	doc := discoveryDoc{
-		Issuer:                                    iss,
-		AuthorizationEndpoint:                     iss + PathAuthorize,
-		TokenEndpoint:                             iss + PathToken,
-		JWKSURI:                                   iss + PathJWKS,
-		UserinfoEndpoint:                          iss + PathUserinfo,
-		IntrospectionEndpoint:                     iss + PathIntrospect,
-		RevocationEndpoint:                        iss + PathRevoke,
-		DeviceAuthorizationEndpoint:               iss + PathDeviceAuthorization,
-		EndSessionEndpoint:                        iss + PathEndSession,
-		ScopesSupported:                           []string{"openid", "profile", "email"},
-		ResponseTypesSupported:                    []string{"code"},
-		ResponseModesSupported:                    []string{"query"},
-		GrantTypesSupported:                       []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange, clients.GrantDeviceCode},
-		SubjectTypesSupported:                     []string{"public"},
-		IDTokenSigningAlgValuesSupported:          algs,
-		TokenEndpointAuthMethodsSupported:         append(slices.Clone(auth), "none"),
-		IntrospectionEndpointAuthMethodsSupported: auth,
+		Issuer:                                     iss,
+		AuthorizationEndpoint:                      iss + PathAuthorize,
+		TokenEndpoint:                              iss + PathToken,
+		JWKSURI:                                    iss + PathJWKS,
+		UserinfoEndpoint:                           iss + PathUserinfo,
+		IntrospectionEndpoint:                      iss + PathIntrospect,
+		RevocationEndpoint:                         iss + PathRevoke,
+		DeviceAuthorizationEndpoint:                iss + PathDeviceAuthorization,
+		EndSessionEndpoint:                         iss + PathEndSession,
+		ScopesSupported:                            []string{"openid", "profile", "email"},
+		ResponseTypesSupported:                     []string{"code"},
+		ResponseModesSupported:                     []string{"query"},
+		GrantTypesSupported:                        []string{clients.GrantAuthorizationCode, clients.GrantClientCredentials, clients.GrantRefreshToken, clients.GrantTokenExchange, clients.GrantDeviceCode},
+		SubjectTypesSupported:                      []string{"public"},
+		IDTokenSigningAlgValuesSupported:           algs,
+		TokenEndpointAuthMethodsSupported:          append(slices.Clone(auth), clients.AuthNone),
+		TokenEndpointAuthSigningAlgValuesSupported: signing,
+		IntrospectionEndpointAuthMethodsSupported:  auth,
+		IntrospectionEndpointAuthSigningAlgs:       signing,
+		RevocationEndpointAuthSigningAlgs:          signing,
 		// Public clients revoke their own tokens with client_id (RFC 7009 §2.1).
 		RevocationEndpointAuthMethodsSupported:     append(slices.Clone(auth), "none"),
 		CodeChallengeMethodsSupported:              []string{"S256"},
@@ -144,6 +152,9 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		// tokens carry too.
 		BackchannelLogoutSupported:        true,
 		BackchannelLogoutSessionSupported: true,
+		// RFC 9101: request objects by value; request_uri only from PAR.
+		RequestParameterSupported:              true,
+		RequestObjectSigningAlgValuesSupported: signing,
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -204,9 +204,10 @@ func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, 
 	return &fositeClient{c: c, resources: resources.AllowedURIs(c, set)}, nil
 }
 
-// ClientAssertionJWTValid implements fosite.ClientManager. Keyward does not
-// accept client assertions (RFC 7523 client authentication), so every
-// assertion jti is reported as already used.
+// ClientAssertionJWTValid implements fosite.ClientManager. fosite's own
+// client-assertion path is never taken (assertions replaces it and keeps
+// the jtis in store.AssertionStore), so every jti fosite might ask about
+// is reported as already used.
 func (s *fositeStore) ClientAssertionJWTValid(context.Context, string) error {
 	return fosite.ErrJTIKnown
 }

@@ -27,6 +27,8 @@ type parEndpoint struct {
 	// dpopHTU is this endpoint's URL.
 	dpop    *dpopChecker
 	dpopHTU string
+	// objects verifies request objects (RFC 9101) pushed in request.
+	objects *requestObjects
 }
 
 // push is POST /oauth2/par. The request is validated exactly as the
@@ -38,6 +40,7 @@ type parEndpoint struct {
 // PKCE…), invalid_scope, unauthorized_client, 413 for a body over 1 MiB,
 // 503 when the store cannot be read.
 func (h *parEndpoint) push(c *gin.Context) {
+	c.Request = withAssertionMemo(c.Request)
 	r := c.Request
 	if !readForm(c) {
 		return
@@ -67,6 +70,24 @@ func (h *parEndpoint) push(c *gin.Context) {
 		return
 	}
 	ctx := r.Context()
+	if r.PostForm.Has("request") {
+		// RFC 9126 §3: a request object pushed; its parameters, and only
+		// those, beside the client's authentication.
+		form, err := h.objects.expand(ctx, clientID, r.PostForm)
+		if err != nil {
+			h.writeError(c, nil, clientID, err)
+			return
+		}
+		for _, k := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
+			if r.PostForm.Has(k) {
+				form[k] = r.PostForm[k]
+			}
+		}
+		if !r.PostForm.Has("client_id") {
+			form.Del("client_id") // named by HTTP Basic
+		}
+		r.PostForm, r.Form = form, form
+	}
 	ar, err := h.newRequest(ctx, r)
 	if err != nil && h.auth.stale(r, err) {
 		ar, err = h.newRequest(ctx, r)

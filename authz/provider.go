@@ -202,6 +202,7 @@ type Provider struct {
 	cimd        *cimdResolver
 	cors        *corsOrigins
 	revoked     *revocationList
+	keys        *clientKeys // the clients' public keys (RFC 7523, RFC 9101)
 	cancel      []func()
 
 	// The endpoint families that need only a part of the above.
@@ -322,6 +323,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, errors.New("authz: unexpected fosite provider type")
 	}
 	p.fosite = f
+	p.keys = newClientKeys(cfg.Outbound, now)
+	p.fcfg.ClientAuthenticationStrategy = (&assertions{issuer: cfg.Issuer, store: p.store, keys: p.keys,
+		jtis: cfg.Store, now: now}).strategy(f)
+	objects := &requestObjects{issuer: cfg.Issuer, store: p.store, keys: p.keys, now: now}
 	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor,
 		obs: cfg.Observer}
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
@@ -338,7 +343,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
 		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR,
-		cimd: p.cimd}
+		cimd: p.cimd, objects: objects}
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.backchannel = &backchannel{issuer: cfg.Issuer, store: cfg.Store, signer: cfg.Signer, now: now, log: cfg.Logger,
@@ -360,7 +365,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,
 		guard: accounts.NewLoginGuard(now), ttl: cfg.DeviceCodeTTL, interval: cfg.DevicePollInterval,
 		auditor: cfg.Auditor, log: cfg.Logger, resources: ri}
-	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, log: cfg.Logger,
+	p.par = &parEndpoint{fosite: f, auth: p.auth, tokens: p.tokenEndpoint, objects: objects, log: cfg.Logger,
 		dpop: p.dpop, dpopHTU: cfg.Issuer + PathPAR}
 	p.registration = &registration{cfg: cfg.Registration, issuer: cfg.Issuer, store: cfg.Store,
 		hasher: clients.NewHasher(cfg.Secret), resources: p.resources, limits: newLimiter(cfg.Registration.Rate, now),
@@ -443,6 +448,9 @@ func (p *Provider) Run(ctx context.Context) {
 				p.cfg.Logger.Warn("prune DPoP proofs", "err", err)
 			}
 			p.dpop.replay.prune()
+			if _, err := p.cfg.Store.DeleteExpiredAssertionJTIs(ctx, now); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune client assertion ids", "err", err)
+			}
 			p.browser.logins.Prune()
 			p.device.guard.Prune()
 			p.tokenEndpoint.limits.prune()

@@ -23,6 +23,7 @@ type Store interface {
 	store.DeviceStore
 	store.DPoPReplayStore
 	store.BackchannelStore
+	store.AssertionStore
 }
 
 var _ Store = store.Store(nil)

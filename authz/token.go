@@ -51,6 +51,7 @@ func (h *tokenEndpoint) token(c *gin.Context) {
 
 // respond answers one token request.
 func (h *tokenEndpoint) respond(c *gin.Context) {
+	c.Request = withAssertionMemo(c.Request)
 	r := c.Request
 	if !readForm(c) {
 		return
@@ -60,7 +61,7 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 		// RFC 6749 §5.2: no client authentication included is
 		// invalid_client (fosite would say invalid_request).
 		c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
-		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication is required: HTTP Basic, or client_id in the body.")
+		oauthError(c, http.StatusUnauthorized, "invalid_client", "Client authentication is required: HTTP Basic, client_id in the body, or a client_assertion.")
 		return
 	}
 	if !h.auth.admit(c, clientID) {
@@ -271,12 +272,16 @@ func (h *tokenEndpoint) limitKey(c *gin.Context, clientID string) string {
 	return "ip:" + c.ClientIP()
 }
 
-// claimedClient is the client id a request names (not yet authenticated).
+// claimedClient is the client id a request names (not yet authenticated):
+// HTTP Basic, client_id, or the sub of a client assertion (RFC 7523 §3).
 func claimedClient(r *http.Request) string {
 	if id, _, ok := basicCredentials(r); ok {
 		return id
 	}
-	return r.PostForm.Get("client_id")
+	if id := r.PostForm.Get("client_id"); id != "" {
+		return id
+	}
+	return assertionSubject(r.PostForm.Get("client_assertion"))
 }
 
 // basicCredentials returns the client id and secret of an HTTP Basic

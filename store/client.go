@@ -61,6 +61,27 @@ type Client struct {
 	// registered that Keyward keeps without acting on it: a JSON object,
 	// stored byte for byte; nil when there is none.
 	RegistrationMetadata json.RawMessage
+	// AuthMethod is how the client authenticates at the token endpoint
+	// (RFC 7591 §2 token_endpoint_auth_method): client_secret_basic,
+	// client_secret_post, private_key_jwt or none; "" is the default of
+	// its kind (none for a public client, client_secret_basic otherwise).
+	AuthMethod string
+	// JWKS is the client's public JWK Set (RFC 7517 §5) as JSON, for
+	// private_key_jwt (RFC 7523 §2.2) and signed request objects (RFC
+	// 9101); JWKSURI is where to fetch it instead. At most one is set.
+	JWKS    string
+	JWKSURI string
+}
+
+// AssertionStore remembers the jti of client assertions (RFC 7523 §3
+// item 7) so that one is accepted once, on every instance.
+type AssertionStore interface {
+	// UseAssertionJTI records jti for clientID until expiresAt and reports
+	// whether it was new: false when the same client's jti is recorded and
+	// has not expired at now (a replay). An expired record is replaced.
+	UseAssertionJTI(ctx context.Context, clientID, jti string, expiresAt, now time.Time) (bool, error)
+	// DeleteExpiredAssertionJTIs prunes records that expired before t.
+	DeleteExpiredAssertionJTIs(ctx context.Context, before time.Time) (int64, error)
 }
 
 // ClientStore persists clients.

@@ -43,6 +43,7 @@ type SessionStore interface {
 // Store is everything the authorization server persists outside keys.
 type Store interface {
 	ClientStore
+	AssertionStore
 	UserStore
 	TokenStore
 	RevocationStore

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ type clientRow struct {
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
+	// AuthMethod is token_endpoint_auth_method; Keys where the client's
+	// public keys are ("" none, "a JWK Set of N keys" or the jwks_uri).
+	AuthMethod, Keys string
+	HasSecret        bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -31,9 +36,18 @@ func clientRowOf(cl *store.Client) clientRow {
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
 		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired,
-		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired}
+		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired,
+		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl)}
 	if cl.Public {
 		row.Type = "public"
+	}
+	switch {
+	case cl.JWKSURI != "":
+		row.Keys = cl.JWKSURI
+	case cl.JWKS != "":
+		if set, err := clients.ParseJWKS([]byte(cl.JWKS)); err == nil {
+			row.Keys = fmt.Sprintf("a JWK Set of %d key(s)", len(set.Keys))
+		}
 	}
 	if row.IDTokenAlg == "" {
 		row.IDTokenAlg = "RS256"
@@ -73,14 +87,25 @@ type clientForm struct {
 	Resources                                        string
 	Public, SkipConsent, PKCEOptional, PARRequired   bool
 	DPoPRequired                                     bool
-	Grants, Formats, IDTokenAlgs                     []option
+	Grants, Formats, IDTokenAlgs, AuthMethods        []option
+	// JWKS and JWKSURI are the client's public keys (private_key_jwt).
+	JWKS, JWKSURI string
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
 }
 
-func newClientForm(grants []string, format, alg string) clientForm {
+func newClientForm(grants []string, format, alg, method string) clientForm {
 	f := clientForm{}
+	for _, m := range []struct{ v, l string }{
+		{"", "default (client_secret_basic; none for a public client)"},
+		{clients.AuthSecretBasic, "client_secret_basic (secret in HTTP Basic)"},
+		{clients.AuthSecretPost, "client_secret_post (secret in the form)"},
+		{clients.AuthPrivateKeyJWT, "private_key_jwt (a JWT signed with the client's key, RFC 7523)"},
+		{clients.AuthNone, "none (public client)"},
+	} {
+		f.AuthMethods = append(f.AuthMethods, option{Value: m.v, Label: m.l, On: m.v == method})
+	}
 	for _, g := range []struct{ v, l string }{
 		{clients.GrantClientCredentials, "Client credentials (machine to machine)"},
 		{clients.GrantAuthorizationCode, "Authorization code (sign in users)"},
@@ -105,7 +130,7 @@ func newClientForm(grants []string, format, alg string) clientForm {
 
 // newClientPage shows the form for a new client (GET /console/clients/new).
 func (cs *Server) newClientPage(c *gin.Context) {
-	cs.render(c, http.StatusOK, "console_client_new.html", &view{Title: "New client", Section: "clients", D: newClientForm(nil, "", "")})
+	cs.render(c, http.StatusOK, "console_client_new.html", &view{Title: "New client", Section: "clients", D: newClientForm(nil, "", "", "")})
 }
 
 // createClient registers a client and shows its secret once (POST /console/clients).
@@ -114,14 +139,14 @@ func (cs *Server) createClient(c *gin.Context) {
 		return
 	}
 	pf := c.Request.PostForm
-	var name, scopes, redirects, postLogout, audience, res, bcl string
+	var name, scopes, redirects, postLogout, audience, res, bcl, jwks, jwksURI string
 	for _, fv := range []struct {
 		dst  *string
 		name string
 		max  int
 	}{{&name, "name", 200}, {&scopes, "scope", 8192}, {&redirects, "redirect_uris", 16384},
 		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}, {&res, "resources", 16384},
-		{&bcl, "backchannel_logout_uri", 2048}} {
+		{&bcl, "backchannel_logout_uri", 2048}, {&jwks, "jwks", clients.MaxJWKSBytes}, {&jwksURI, "jwks_uri", 2048}} {
 		v, ok := cs.field(c, fv.name, fv.max)
 		if !ok {
 			return
@@ -129,7 +154,8 @@ func (cs *Server) createClient(c *gin.Context) {
 		*fv.dst = v
 	}
 	grants := pf["grant_type"]
-	if len(grants) > 8 || len(pf.Get("access_token_format")) > 16 || len(pf.Get("id_token_alg")) > 16 {
+	if len(grants) > 8 || len(pf.Get("access_token_format")) > 16 || len(pf.Get("id_token_alg")) > 16 ||
+		len(pf.Get("auth_method")) > 32 {
 		cs.message(c, http.StatusBadRequest, "Bad request", "The form has unexpected values.")
 		return
 	}
@@ -139,11 +165,13 @@ func (cs *Server) createClient(c *gin.Context) {
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
 		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on",
 		DPoPRequired:         pf.Get("dpop_required") == "on",
-		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on"}
+		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on",
+		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI)}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
-		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
+		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg, p.AuthMethod)
+		f.JWKS, f.JWKSURI = jwks, jwksURI
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		f.DPoPRequired = p.DPoPRequired
@@ -156,7 +184,7 @@ func (cs *Server) createClient(c *gin.Context) {
 		cs.fail(c, err)
 		return
 	}
-	if cl.Public {
+	if secret == "" {
 		see(c, "/console/clients/"+urlPath(cl.ID)+"?done=created")
 		return
 	}

@@ -3,12 +3,17 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/net/html"
 
 	"github.com/keyward/keyward/authz/clients"
@@ -542,6 +547,30 @@ func TestConsoleClients(t *testing.T) {
 	p.want(http.StatusOK, "")
 	if !strings.HasPrefix(p.url.Path, "/console/clients/") || strings.Contains(p.body, "Rotate secret") {
 		t.Errorf("public client page %s:\n%s", p.url, p.body)
+	}
+
+	// A private_key_jwt client: the pasted JWK Set must hold public keys
+	// only; then no secret is shown or rotatable, and the page names the
+	// method and the keys.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwks := func(k any) string {
+		b, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k, KeyID: "k1"}}})
+		return string(b)
+	}
+	p = b.get("/console/clients/new")
+	if p.byID("auth_method") == "" && !strings.Contains(p.body, `name="auth_method"`) {
+		t.Errorf("the new client form has no auth_method select")
+	}
+	p = b.submit(p, "/console/clients", url.Values{"name": {"svc"}, "auth_method": {"private_key_jwt"}, "jwks": {jwks(key)}})
+	p.want(http.StatusUnprocessableEntity, "/console/clients")
+	if !strings.Contains(p.body, "private") {
+		t.Errorf("a private key in the JWK Set: %s", p.body)
+	}
+	p = b.submit(p, "/console/clients", url.Values{"name": {"svc"}, "auth_method": {"private_key_jwt"}, "jwks": {jwks(key.Public())}})
+	p.want(http.StatusOK, "")
+	if !strings.HasPrefix(p.url.Path, "/console/clients/") || strings.Contains(p.body, "Rotate secret") ||
+		p.byID("client-auth-method") != "private_key_jwt" || !strings.Contains(p.byID("client-keys"), "1 key") {
+		t.Errorf("private_key_jwt client page %s:\n%s", p.url, p.body)
 	}
 
 	// Delete, after a confirmation.

@@ -39,6 +39,16 @@ type Params struct {
 	// BackchannelLogoutSessionRequired: every logout token names the
 	// session (sid), never only the user (§2.2).
 	BackchannelLogoutSessionRequired bool
+	// AuthMethod is the token-endpoint authentication method (RFC 7591
+	// §2): AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJWT or AuthNone;
+	// "" is AuthNone for a public client and AuthSecretBasic otherwise.
+	// AuthNone makes the client public.
+	AuthMethod string
+	// JWKS is the client's public JWK Set (JSON), JWKSURI where to fetch
+	// it: one of them for AuthPrivateKeyJWT, optional otherwise (signed
+	// request objects, RFC 9101).
+	JWKS    string
+	JWKSURI string
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -48,7 +58,27 @@ func ParamsOf(c *store.Client) Params {
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
 		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
 		DPoPRequired:         c.DPoPRequired,
-		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI}
+}
+
+// AuthMethodOf is the token-endpoint authentication method of c: the one
+// it registered, or the default of its kind for a client from before
+// there was a choice.
+func AuthMethodOf(c *store.Client) string {
+	switch {
+	case c.AuthMethod != "":
+		return c.AuthMethod
+	case c.Public:
+		return AuthNone
+	}
+	return AuthSecretBasic
+}
+
+// HasSecret reports whether c authenticates with a client secret.
+func HasSecret(c *store.Client) bool {
+	m := AuthMethodOf(c)
+	return m == AuthSecretBasic || m == AuthSecretPost
 }
 
 func (p Params) withDefaults() Params {
@@ -68,6 +98,16 @@ func (p Params) withDefaults() Params {
 	p.PostLogoutRedirectURIs = dedupe(p.PostLogoutRedirectURIs)
 	p.Audience = dedupe(p.Audience)
 	p.Resources = dedupe(p.Resources)
+	if p.AuthMethod == AuthNone {
+		p.Public = true
+	}
+	if p.AuthMethod == "" {
+		p.AuthMethod = AuthSecretBasic
+		if p.Public {
+			p.AuthMethod = AuthNone
+		}
+	}
+	p.JWKS = strings.TrimSpace(p.JWKS)
 	return p
 }
 
@@ -129,6 +169,32 @@ func (p Params) Validate() error {
 	for _, r := range p.Resources {
 		if err := ValidateResourceURI(r); err != nil {
 			add("resource %q: %v", r, err)
+		}
+	}
+	switch p.AuthMethod {
+	case AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJWT:
+		if p.Public {
+			add("token endpoint auth method %q: a public client authenticates with none", p.AuthMethod)
+		}
+	case AuthNone, "":
+	default:
+		add("token endpoint auth method %q: not one of %s, %s, %s, %s", p.AuthMethod,
+			AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJWT, AuthNone)
+	}
+	if p.JWKS != "" && p.JWKSURI != "" {
+		add("jwks and jwks_uri: give one of them, not both (RFC 7591 §2)")
+	}
+	if p.AuthMethod == AuthPrivateKeyJWT && p.JWKS == "" && p.JWKSURI == "" {
+		add("private_key_jwt needs the client's public keys: a JWK Set (--jwks-file) or a jwks_uri (--jwks-uri)")
+	}
+	if p.JWKS != "" {
+		if _, err := ParseJWKS([]byte(p.JWKS)); err != nil {
+			add("jwks: %v", err)
+		}
+	}
+	if p.JWKSURI != "" {
+		if err := ValidateJWKSURI(p.JWKSURI); err != nil {
+			add("jwks_uri %q: %v", p.JWKSURI, err)
 		}
 	}
 	switch p.AccessTokenFormat {

@@ -65,9 +65,10 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources, PARRequired: p.PARRequired,
 		DPoPRequired:         p.DPoPRequired,
 		BackchannelLogoutURI: p.BackchannelLogoutURI, BackchannelLogoutSessionRequired: p.BackchannelLogoutSessionRequired,
+		AuthMethod: p.AuthMethod, JWKS: p.JWKS, JWKSURI: p.JWKSURI,
 	}
 	var secret string
-	if !p.Public {
+	if HasSecret(cl) {
 		var err error
 		if secret, err = r.newSecret(); err != nil {
 			return nil, "", err
@@ -98,6 +99,9 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (*store.Client, 
 	}
 	if cl.Public {
 		return nil, "", store.Invalid("a public client has no secret")
+	}
+	if !HasSecret(cl) {
+		return nil, "", store.Invalid("a " + AuthMethodOf(cl) + " client has no secret")
 	}
 	secret, err := r.newSecret()
 	if err != nil {
@@ -131,6 +135,15 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if !HasSecret(cl) && p.AuthMethod != AuthMethodOf(cl) && p.AuthMethod != AuthPrivateKeyJWT && p.AuthMethod != AuthNone {
+		// A secret is only ever made by Create and RotateSecret, which show it.
+		return nil, store.Invalid("a " + AuthMethodOf(cl) + " client has no secret to authenticate with " + p.AuthMethod +
+			": create a new client for that")
+	}
+	if p.AuthMethod == AuthPrivateKeyJWT {
+		cl.SecretDigest = nil // the secret stops working at once
+	}
+	cl.AuthMethod, cl.JWKS, cl.JWKSURI = p.AuthMethod, p.JWKS, p.JWKSURI
 	cl.Name, cl.GrantTypes, cl.Scopes, cl.RedirectURIs = p.Name, p.GrantTypes, p.Scopes, p.RedirectURIs
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/google/uuid"
@@ -34,6 +37,9 @@ const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]
                               [--skip-consent] [--access-token-format jwt|opaque] [--id-token-alg RS256|ES256|EdDSA]
                               [--pkce-optional] [--resource URI]... [--par-required]
                               [--backchannel-logout-uri URL [--backchannel-logout-session-required]]
+                              [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
+                              [--jwks-file PATH | --jwks-uri URL]   (the client's public keys, for private_key_jwt
+                                                                     and signed request objects)
        keyward clients update ID [any flag of create]   (only the flags given change; e.g. --par-required=false)
        keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
@@ -53,9 +59,10 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	}
 	fs := m.flags("clients " + sub)
 	var (
-		p     clients.Params
-		scope string
-		list  *listing
+		p        clients.Params
+		scope    string
+		jwksFile string
+		list     *listing
 	)
 	switch sub {
 	case "create", "update":
@@ -75,6 +82,9 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.BoolVar(&p.DPoPRequired, "dpop-required", false, "refuse token requests without a DPoP proof, so every token is bound to the client's key (RFC 9449)")
 		fs.StringVar(&p.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the client's logout tokens are POSTed (OpenID Connect Back-Channel Logout; https, or http to loopback; \"\" removes it)")
 		fs.BoolVar(&p.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "every logout token names the session (sid)")
+		fs.StringVar(&p.AuthMethod, "auth-method", "", "token endpoint authentication: client_secret_basic (default), client_secret_post, private_key_jwt (RFC 7523) or none (= --public)")
+		fs.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public JWK Set (JSON; private keys are refused)")
+		fs.StringVar(&p.JWKSURI, "jwks-uri", "", "URL of the client's public JWK Set")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -91,6 +101,13 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	}
 	if !needID && len(pos) != 0 {
 		return usagef("clients %s: unexpected argument %q", sub, pos[0])
+	}
+	if jwksFile != "" {
+		b, err := readJWKSFile(jwksFile)
+		if err != nil {
+			return err
+		}
+		p.JWKS = string(b)
 	}
 	db, secret, err := m.openMigrated(ctx)
 	if err != nil {
@@ -169,6 +186,13 @@ func (m *Main) emitClient(c *store.Client, secret string) error {
 		{"audience", strings.Join(v.Audience, " ")}, {"resources", strings.Join(v.Resources, " ")}, {"public", boolStr(v.Public)},
 		{"skip_consent", boolStr(v.SkipConsent)}, {"access_token_format", v.AccessTokenFormat},
 		{"pkce_required", boolStr(v.PKCERequired)}, {"disabled", boolStr(v.Disabled)},
+		{"token_endpoint_auth_method", v.TokenEndpointAuth},
+	}
+	if v.JWKSURI != "" {
+		fields = append(fields, [2]string{"jwks_uri", v.JWKSURI})
+	}
+	if len(v.JWKS) > 0 {
+		fields = append(fields, [2]string{"jwks", jwksSummary(c.JWKS)})
 	}
 	if secret != "" {
 		fields = append(fields, [2]string{"client_secret", secret + "   (shown once; store it now)"})
@@ -206,10 +230,50 @@ func updatedParams(cur *store.Client, p clients.Params, scope string, changed fu
 		"backchannel-logout-session-required": func() {
 			up.BackchannelLogoutSessionRequired = p.BackchannelLogoutSessionRequired
 		},
+		"auth-method": func() { up.AuthMethod = p.AuthMethod },
+		// A JWK Set by value replaces one by reference, and the other way round.
+		"jwks-file": func() { up.JWKS, up.JWKSURI = p.JWKS, "" },
+		"jwks-uri":  func() { up.JWKS, up.JWKSURI = "", p.JWKSURI },
 	} {
 		if changed(flag) {
 			apply()
 		}
 	}
 	return up
+}
+
+// readJWKSFile reads the JWK Set of --jwks-file ("-": standard input),
+// at most clients.MaxJWKSBytes.
+func readJWKSFile(path string) ([]byte, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--jwks-file: %w", err)}
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, clients.MaxJWKSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("--jwks-file: %w", err)
+	}
+	return b, nil
+}
+
+// jwksSummary names the keys of a JWK Set for the human table.
+func jwksSummary(raw string) string {
+	set, err := clients.ParseJWKS([]byte(raw))
+	if err != nil {
+		return "(unreadable)"
+	}
+	var ids []string
+	for _, k := range set.Keys {
+		id := k.KeyID
+		if id == "" {
+			id = "(no kid)"
+		}
+		ids = append(ids, id)
+	}
+	return fmt.Sprintf("%d key(s): %s", len(set.Keys), strings.Join(ids, " "))
 }

@@ -30,6 +30,9 @@ func sampleClient(id string) *store.Client {
 
 		BackchannelLogoutURI:             "https://app.example/backchannel",
 		BackchannelLogoutSessionRequired: true,
+		AuthMethod:                       "private_key_jwt",
+		JWKS:                             `{"keys":[]}`,
+		JWKSURI:                          "",
 	}
 }
 
@@ -52,6 +55,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	c.Disabled, c.PKCEOptional, c.Resources, c.PARRequired = true, false, []string{"https://mcp.example/mcp"}, false
 	c.DPoPRequired = false
 	c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired = "http://127.0.0.1:9/logout", false
+	c.AuthMethod, c.JWKS, c.JWKSURI = "none", "", "https://app.example/jwks.json"
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +65,8 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	}
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
 		got.PARRequired || got.DPoPRequired || !reflect.DeepEqual(got.Resources, c.Resources) ||
-		got.BackchannelLogoutURI != c.BackchannelLogoutURI || got.BackchannelLogoutSessionRequired {
+		got.BackchannelLogoutURI != c.BackchannelLogoutURI || got.BackchannelLogoutSessionRequired ||
+		got.AuthMethod != "none" || got.JWKS != "" || got.JWKSURI != c.JWKSURI {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Clients/Registered", testClientsRegistered},
 		{"RegistrationTokens/CRUD", testRegistrationTokensCRUD},
 		{"RegistrationTokens/Use", testRegistrationTokensUse},
+		{"Clients/AssertionJTIs", testAssertionJTIs},
 		{"Users/CRUD", testUsersCRUD},
 		{"Users/Conflict", testUsersConflict},
 		{"Users/Pagination", testUsersPagination},

@@ -1,0 +1,272 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/store"
+)
+
+// clientAssertionType is the client_assertion_type of a JWT client
+// assertion (RFC 7523 §2.2).
+const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// Limits on a client assertion. Its exp may lie at most
+// maxAssertionLifetime ahead (a short-lived credential, and the time its
+// jti is remembered); assertionLeeway absorbs clock skew.
+const (
+	maxAssertionLifetime = 5 * time.Minute
+	assertionLeeway      = 30 * time.Second
+	maxJTILength         = 256
+)
+
+// signingAlgs are clients.SigningAlgs as go-jose algorithms: what a client
+// assertion or request object may be signed with (never none or HMAC).
+var signingAlgs = func() []jose.SignatureAlgorithm {
+	out := make([]jose.SignatureAlgorithm, len(clients.SigningAlgs))
+	for i, a := range clients.SigningAlgs {
+		out[i] = jose.SignatureAlgorithm(a)
+	}
+	return out
+}()
+
+// assertions authenticates private_key_jwt clients (RFC 7523 §2.2 and
+// §3, OIDC Core §9) as fosite's ClientAuthenticationStrategy, and leaves
+// every other request to fosite's own strategy (client secrets, public
+// clients), refusing a secret from a private_key_jwt client.
+//
+// fosite's own JWT assertion support is not used: it demands "use": "sig"
+// on every key, knows no EdDSA, bounds neither exp nor the audience to
+// the issuer, records the jti before checking the audience, and speaks
+// go-jose v3.
+//
+// The audience must be the issuer identifier (a string, or an array
+// holding it). RFC 7523 §3 only asks for a value that identifies the
+// authorization server and lets the token endpoint URL be one; Keyward
+// takes the issuer alone, for every endpoint that authenticates clients,
+// as draft-ietf-oauth-rfc7523bis and the OpenID Foundation's 2025
+// audience-injection advisory recommend: an assertion made for another
+// server's token endpoint that happens to name ours cannot be replayed
+// here.
+type assertions struct {
+	issuer string
+	store  *fositeStore
+	keys   *clientKeys
+	jtis   store.AssertionStore
+	now    func() time.Time
+}
+
+// strategy returns the client authentication of f: assertions here,
+// the rest fosite's.
+func (a *assertions) strategy(f *fosite.Fosite) fosite.ClientAuthenticationStrategy {
+	return func(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+		if form.Has("client_assertion") || form.Has("client_assertion_type") {
+			return a.authenticate(ctx, r, form)
+		}
+		client, err := f.DefaultClientAuthenticationStrategy(ctx, r, form)
+		if err == nil && isPrivateKeyJWT(client) {
+			// Unreachable while such a client has no secret digest; kept
+			// so that a secret can never stand in for its key.
+			return nil, fosite.ErrInvalidClient.WithHint("This client authenticates with private_key_jwt (RFC 7523): send client_assertion_type and client_assertion.")
+		}
+		if err != nil && !storeFailure(err) && isPrivateKeyJWT(claimedFositeClient(ctx, a.store, r, form)) {
+			return nil, fosite.ErrInvalidClient.WithHint("This client authenticates with private_key_jwt (RFC 7523), not with a secret: send client_assertion_type and client_assertion.").WithWrap(err)
+		}
+		return client, err
+	}
+}
+
+// claimedFositeClient is the client a secret-authenticated request names,
+// or nil.
+func claimedFositeClient(ctx context.Context, s *fositeStore, r *http.Request, form url.Values) fosite.Client {
+	id := form.Get("client_id")
+	if bid, _, ok := basicCredentials(r); ok {
+		id = bid
+	}
+	if id == "" {
+		return nil
+	}
+	c, err := s.GetClient(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+func isPrivateKeyJWT(c fosite.Client) bool {
+	fc, ok := c.(*fositeClient)
+	return ok && clients.AuthMethodOf(fc.c) == clients.AuthPrivateKeyJWT
+}
+
+type assertionMemoKey struct{}
+
+// assertionMemo remembers, for one HTTP request, the client its assertion
+// authenticated: fosite may authenticate a request twice (the refresh
+// grace window authenticates before fosite does), and the second look at
+// the same assertion must not be taken for a replay of its jti.
+type assertionMemo struct {
+	assertion string
+	client    fosite.Client
+}
+
+// withAssertionMemo returns r with a memo for its client assertion.
+func withAssertionMemo(r *http.Request) *http.Request {
+	if _, ok := r.Context().Value(assertionMemoKey{}).(*assertionMemo); ok {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), assertionMemoKey{}, &assertionMemo{}))
+}
+
+// assertionClaims are the claims RFC 7523 §3 sets on a client assertion.
+type assertionClaims struct {
+	josejwt.Claims
+	// ResponseType marks a request object (RFC 9101), which must not pass
+	// for a client assertion.
+	ResponseType any `json:"response_type,omitempty"`
+}
+
+// authenticate checks a client assertion (RFC 7523 §3): a JWS signed with
+// one of SigningAlgs by a key the client registered, iss and sub its
+// client_id (and client_id, when sent, the same), aud the issuer, exp
+// present and at most maxAssertionLifetime ahead, nbf and iat not in the
+// future, a jti never seen before from that client (recorded until exp,
+// on every instance, once every other check passed). Every failure is
+// invalid_client with a hint; a store failure stays one (503).
+func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	bad := func(hint string) *fosite.RFC6749Error { return fosite.ErrInvalidClient.WithHint(hint) }
+	if form.Get("client_assertion_type") != clientAssertionType {
+		return nil, bad("client_assertion_type must be " + clientAssertionType + " (RFC 7523 §2.2).")
+	}
+	assertion := form.Get("client_assertion")
+	if assertion == "" {
+		return nil, bad("client_assertion is missing.")
+	}
+	if _, _, ok := r.BasicAuth(); ok || form.Has("client_secret") {
+		return nil, bad("Use one client authentication method: a client_assertion, not also a secret (RFC 6749 §2.3).")
+	}
+	memo, _ := ctx.Value(assertionMemoKey{}).(*assertionMemo)
+	if memo != nil && memo.client != nil && memo.assertion == assertion {
+		return memo.client, nil
+	}
+	tok, err := josejwt.ParseSigned(assertion, signingAlgs)
+	if err != nil || len(tok.Headers) != 1 {
+		return nil, bad("client_assertion must be a compact JWS signed with one of " + algList() + " (RFC 7523 §3).")
+	}
+	if typ, _ := tok.Headers[0].ExtraHeaders["typ"].(string); strings.EqualFold(typ, requestObjectType) {
+		return nil, bad("A request object is not a client assertion.")
+	}
+	var unverified assertionClaims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil || unverified.Subject == "" {
+		return nil, bad("client_assertion has no sub claim (RFC 7523 §3).")
+	}
+	clientID := unverified.Subject
+	if id := form.Get("client_id"); id != "" && id != clientID {
+		return nil, bad("client_id does not match the sub of the client_assertion.")
+	}
+	client, err := a.store.GetClient(ctx, clientID)
+	if err != nil {
+		if storeFailure(err) {
+			return nil, err
+		}
+		return nil, bad("The client is unknown or disabled.").WithWrap(err)
+	}
+	fc := client.(*fositeClient)
+	if m := clients.AuthMethodOf(fc.c); m != clients.AuthPrivateKeyJWT {
+		return nil, bad("This client authenticates with " + m + ", not with a client_assertion.")
+	}
+	claims, err := a.verify(ctx, fc.c, tok)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	switch {
+	case claims.Issuer != clientID || claims.Subject != clientID:
+		return nil, bad("The iss and sub of the client_assertion must both be the client_id (RFC 7523 §3).")
+	case !slices.Contains(claims.Audience, a.issuer):
+		return nil, bad("The aud of the client_assertion must be the issuer identifier " + a.issuer + ".")
+	case claims.Expiry == nil:
+		return nil, bad("The client_assertion has no exp (RFC 7523 §3).")
+	case !now.Before(claims.Expiry.Time().Add(assertionLeeway)):
+		return nil, bad("The client_assertion has expired.")
+	case claims.Expiry.Time().After(now.Add(maxAssertionLifetime + assertionLeeway)):
+		return nil, bad("The client_assertion's exp is more than 5 minutes ahead; make short-lived assertions.")
+	case claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(assertionLeeway)):
+		return nil, bad("The client_assertion is not valid yet (nbf).")
+	case claims.IssuedAt != nil && claims.IssuedAt.Time().After(now.Add(assertionLeeway)):
+		return nil, bad("The client_assertion was issued in the future (iat).")
+	case claims.ResponseType != nil:
+		return nil, bad("A request object is not a client assertion.")
+	case claims.ID == "" || len(claims.ID) > maxJTILength:
+		return nil, bad("The client_assertion needs a jti of at most 256 characters (RFC 7523 §3).")
+	}
+	fresh, err := a.jtis.UseAssertionJTI(ctx, clientID, claims.ID, store.Truncate(claims.Expiry.Time().Add(assertionLeeway)), now)
+	if err != nil {
+		return nil, fositeErr(err)
+	}
+	if !fresh {
+		return nil, bad("The client_assertion's jti was used before; make a new assertion for each request (RFC 7523 §3).")
+	}
+	if memo != nil {
+		memo.assertion, memo.client = assertion, client
+	}
+	return client, nil
+}
+
+// verify checks the signature of tok with the client's keys for its alg
+// and kid, and returns its claims: invalid_client when no key verifies it.
+func (a *assertions) verify(ctx context.Context, c *store.Client, tok *josejwt.JSONWebToken) (*assertionClaims, error) {
+	h := tok.Headers[0]
+	keys, err := a.keys.candidates(ctx, c, h.Algorithm, h.KeyID)
+	if err != nil {
+		var nk *errNoKeys
+		if errors.As(err, &nk) {
+			return nil, fosite.ErrInvalidClient.WithHint(nk.reason)
+		}
+		return nil, err
+	}
+	for _, k := range keys {
+		var claims assertionClaims
+		if err := tok.Claims(k.Key, &claims); err == nil {
+			return &claims, nil
+		}
+	}
+	return nil, fosite.ErrInvalidClient.WithHint("The client_assertion's signature does not verify with the client's registered keys.")
+}
+
+func algList() string {
+	s := ""
+	for i, a := range clients.SigningAlgs {
+		if i > 0 {
+			s += ", "
+		}
+		s += a
+	}
+	return s
+}
+
+// assertionSubject is the sub of a client assertion, unverified: the
+// client a request names before it is authenticated (claimedClient).
+func assertionSubject(assertion string) string {
+	if assertion == "" || len(assertion) > 16<<10 {
+		return ""
+	}
+	tok, err := josejwt.ParseSigned(assertion, signingAlgs)
+	if err != nil {
+		return ""
+	}
+	var c josejwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&c) != nil || len(c.Subject) > 256 {
+		return ""
+	}
+	return c.Subject
+}
