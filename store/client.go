@@ -34,8 +34,11 @@ type Client struct {
 	// first (RFC 9126 §6); a front-channel request without a request_uri
 	// from the PAR endpoint is refused.
 	PARRequired bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// MFA is the client's second-factor policy: "" (the deployment's),
+	// "optional" or "required".
+	MFA       string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when
 	// empty it may ask for any registered resource (CONTRACT.md).
 	Resources []string

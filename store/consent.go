@@ -21,6 +21,9 @@ type BrowserSession struct {
 	UserID    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// AMR are the authentication methods of the sign-in (RFC 8176 values);
+	// empty for a session from before they were recorded (a password).
+	AMR []string
 }
 
 // SessionStore persists consents and browser sessions.
@@ -53,6 +56,7 @@ type Store interface {
 	Transactor
 	ResourceStore
 	DeviceStore
+	FactorStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -9,17 +9,17 @@ import (
 
 const clientColumns = `id, name, secret_digest, public, grant_types, scopes, redirect_uris,
 	post_logout_redirect_uris, audience, skip_consent, access_token_format, id_token_alg,
-	disabled, pkce_optional, resources, par_required, created_at, updated_at`
+	disabled, pkce_optional, resources, par_required, mfa, created_at, updated_at`
 
 // CreateClient implements store.ClientStore.
 func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 	now := d.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := d.q(ctx).Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
 		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
-		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, now, now)
+		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.MFA, now, now)
 	return mapErr(err)
 }
 
@@ -50,10 +50,10 @@ func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 	return affected(d.q(ctx).Exec(ctx, `UPDATE clients SET name = $1, secret_digest = $2, public = $3,
 		grant_types = $4, scopes = $5, redirect_uris = $6, post_logout_redirect_uris = $7, audience = $8,
 		skip_consent = $9, access_token_format = $10, id_token_alg = $11, disabled = $12,
-		pkce_optional = $13, resources = $14, par_required = $15, updated_at = $16 WHERE id = $17`,
+		pkce_optional = $13, resources = $14, par_required = $15, mfa = $16, updated_at = $17 WHERE id = $18`,
 		c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes), list(c.RedirectURIs),
 		list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent, c.AccessTokenFormat,
-		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.UpdatedAt, c.ID))
+		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.MFA, c.UpdatedAt, c.ID))
 }
 
 // DeleteClient implements store.ClientStore.
@@ -69,7 +69,7 @@ func scanClient(s scanner) (*store.Client, error) {
 	)
 	err := s.Scan(&c.ID, &c.Name, &c.SecretDigest, &c.Public, &grants, &scopes, &redirects,
 		&logout, &auds, &c.SkipConsent, &c.AccessTokenFormat, &c.IDTokenAlg, &c.Disabled, &c.PKCEOptional,
-		&res, &c.PARRequired, &created, &updated)
+		&res, &c.PARRequired, &c.MFA, &created, &updated)
 	if err != nil {
 		return nil, mapErr(err)
 	}

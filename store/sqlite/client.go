@@ -8,17 +8,17 @@ import (
 
 const clientColumns = `id, name, secret_digest, public, grant_types, scopes, redirect_uris,
 	post_logout_redirect_uris, audience, skip_consent, access_token_format, id_token_alg,
-	disabled, pkce_optional, resources, par_required, created_at, updated_at`
+	disabled, pkce_optional, resources, par_required, mfa, created_at, updated_at`
 
 // CreateClient implements store.ClientStore.
 func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 	now := d.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
 		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
-		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, micros(now), micros(now))
+		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.MFA, micros(now), micros(now))
 	return mapErr(err)
 }
 
@@ -50,10 +50,10 @@ func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 	res, err := d.q(ctx).ExecContext(ctx, `UPDATE clients SET name = ?, secret_digest = ?, public = ?,
 		grant_types = ?, scopes = ?, redirect_uris = ?, post_logout_redirect_uris = ?, audience = ?,
 		skip_consent = ?, access_token_format = ?, id_token_alg = ?, disabled = ?, pkce_optional = ?,
-		resources = ?, par_required = ?, updated_at = ? WHERE id = ?`,
+		resources = ?, par_required = ?, mfa = ?, updated_at = ? WHERE id = ?`,
 		c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes), list(c.RedirectURIs),
 		list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent, c.AccessTokenFormat,
-		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, micros(c.UpdatedAt), c.ID)
+		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.MFA, micros(c.UpdatedAt), c.ID)
 	return affected(res, err)
 }
 
@@ -70,7 +70,7 @@ func scanClient(s scanner) (*store.Client, error) {
 	)
 	err := s.Scan(&c.ID, &c.Name, &c.SecretDigest, &c.Public, &grants, &scopes, &redirects,
 		&logout, &auds, &c.SkipConsent, &c.AccessTokenFormat, &c.IDTokenAlg, &c.Disabled, &c.PKCEOptional,
-		&res, &c.PARRequired, &created, &updated)
+		&res, &c.PARRequired, &c.MFA, &created, &updated)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -26,6 +26,7 @@ func sampleClient(id string) *store.Client {
 		PKCEOptional:           true,
 		Resources:              []string{"https://api.example/orders", "urn:example:inventory"},
 		PARRequired:            true,
+		MFA:                    "required",
 	}
 }
 
@@ -46,6 +47,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	}
 	c.Name, c.Public, c.SecretDigest, c.Scopes = "Renamed", true, nil, nil
 	c.Disabled, c.PKCEOptional, c.Resources, c.PARRequired = true, false, []string{"https://mcp.example/mcp"}, false
+	c.MFA = "optional"
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
-		got.PARRequired || !reflect.DeepEqual(got.Resources, c.Resources) {
+		got.PARRequired || got.MFA != "optional" || !reflect.DeepEqual(got.Resources, c.Resources) {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {
