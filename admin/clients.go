@@ -31,6 +31,8 @@ type clientInput struct {
 	Resources *[]string `json:"resources"`
 	// PARRequired: authorization requests must be pushed (RFC 9126 §6).
 	PARRequired *bool `json:"par_required"`
+	// MFA is "optional" or "required" (second factors, issue 13).
+	MFA *string `json:"mfa"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -53,6 +55,7 @@ func (in clientInput) apply(p *clients.Params) {
 	}
 	setIf(&p.Resources, in.Resources)
 	setIf(&p.PARRequired, in.PARRequired)
+	setIf(&p.MFA, in.MFA)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -67,7 +70,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		Audience: cl.Audience, Public: cl.Public, SkipConsent: cl.SkipConsent,
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
-		Resources: cl.Resources, PARRequired: cl.PARRequired}
+		Resources: cl.Resources, PARRequired: cl.PARRequired, MFA: cl.MFA}
 }
 
 // listClients is GET /clients.

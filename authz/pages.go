@@ -27,12 +27,26 @@ func newPages() (*pages, error) {
 // render writes the named page with status. formTargets are extra origins
 // a form on the page may end up at after redirects (CSP form-action).
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
+	p.write(w, status, name, data, false, formTargets)
+}
+
+// renderScripted is render for a page that loads scripts from /static
+// (passkeys: WebAuthn needs JavaScript) and calls this server with fetch.
+func (p *pages) renderScripted(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
+	p.write(w, status, name, data, true, formTargets)
+}
+
+func (p *pages) write(w http.ResponseWriter, status int, name string, data any, scripts bool, formTargets []string) {
 	var buf bytes.Buffer
 	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "page unavailable", http.StatusInternalServerError)
 		return
 	}
 	securityHeaders(w.Header(), formTargets...)
+	if scripts {
+		csp := w.Header().Get("Content-Security-Policy")
+		w.Header().Set("Content-Security-Policy", csp+"; script-src 'self'; connect-src 'self'")
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
@@ -91,6 +105,12 @@ type pageData struct {
 	// UserCode and Ticket are the device verification page's (RFC 8628).
 	UserCode string
 	Ticket   string
+	// MFA is the second-step page's (mfa.html), Account the account
+	// page's (account*.html).
+	MFA     *mfaView
+	Account *accountView
+	// Passkeys: the issuer is a domain, so WebAuthn works (webauthn.go).
+	Passkeys bool
 }
 
 type scopeText struct{ Name, Description string }

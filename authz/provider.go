@@ -65,6 +65,10 @@ type Config struct {
 	// PARTTL is the expires_in of a pushed request's request_uri; zero
 	// takes DefaultPARTTL.
 	PARTTL time.Duration
+	// MFA is the deployment's second-factor policy: MFAOptional (the
+	// default: users with a factor pass it, clients and acr_values may
+	// ask for it) or MFARequired (every authorization needs two factors).
+	MFA string
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -128,6 +132,13 @@ func (c *Config) withDefaults() error {
 	if c.DeviceCodeTTL < time.Minute || c.DevicePollInterval < time.Second || c.DevicePollInterval%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("authz: DeviceCodeTTL %s must be at least 1m and DevicePollInterval %s whole seconds",
 			c.DeviceCodeTTL, c.DevicePollInterval))
+	}
+	switch c.MFA {
+	case "":
+		c.MFA = MFAOptional
+	case MFAOptional, MFARequired:
+	default:
+		errs = append(errs, fmt.Errorf("authz: MFA %q is not optional or required", c.MFA))
 	}
 	if c.RefreshGrace < 0 {
 		errs = append(errs, fmt.Errorf("authz: RefreshGrace %s is negative (zero turns it off)", c.RefreshGrace))
@@ -280,6 +291,17 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	b := &browserFlow{issuer: cfg.Issuer, now: cfg.Now, store: cfg.Store, signer: cfg.Signer, oauth: p.oauth,
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
 		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR}
+	b.mfa = cfg.MFA
+	if b.factors, err = accounts.NewFactors(cfg.Store, cfg.Secret, "Keyward", now); err != nil {
+		return nil, err
+	}
+	if b.rp, err = newRelyingParty(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("authz: passkeys: %w", err)
+	}
+	if b.ceremonies, err = newCeremonySealer(cfg.Secret.Derive(keys.PurposeWebAuthn)); err != nil {
+		return nil, err
+	}
+	b.stepKey = cfg.Secret.Derive(keys.PurposeSecondStep)
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.browser = b

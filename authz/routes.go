@@ -29,6 +29,7 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.GET(PathLogin, p.browser.loginPage)
 	r.POST(PathLogin, p.browser.login)
 	r.POST(PathConsent, p.browser.consent)
+	p.mountFactors(r)
 	r.POST(PathVerifyKey, p.apiKeys.verify)
 	r.POST(PathDeviceAuthorization, p.device.authorize)
 	r.GET(PathDevice, p.device.page)

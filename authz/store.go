@@ -21,6 +21,7 @@ type Store interface {
 	store.RevocationStore
 	store.SessionStore
 	store.DeviceStore
+	store.FactorStore
 }
 
 var _ Store = store.Store(nil)

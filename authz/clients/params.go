@@ -30,6 +30,10 @@ type Params struct {
 	// PARRequired makes the client's authorization requests go through the
 	// pushed authorization request endpoint (RFC 9126 §6).
 	PARRequired bool
+	// MFA is the client's second-factor policy: "" or "optional" (the
+	// deployment's), or "required" (every authorization for the client
+	// needs two factors).
+	MFA string
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -37,7 +41,7 @@ func ParamsOf(c *store.Client) Params {
 	return Params{Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Audience: c.Audience, Public: c.Public,
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
-		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources}
+		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources, MFA: c.MFA}
 }
 
 func (p Params) withDefaults() Params {
@@ -86,6 +90,11 @@ func (p Params) Validate() error {
 	}
 	if p.PARRequired && !has(GrantAuthorizationCode) {
 		add("par required needs the authorization_code grant (RFC 9126 applies to authorization requests)")
+	}
+	switch p.MFA {
+	case "", "optional", "required":
+	default:
+		add("mfa %q: not optional or required", p.MFA)
 	}
 	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) && !has(GrantDeviceCode) {
 		add("refresh_token needs authorization_code or %s", GrantDeviceCode)

@@ -57,6 +57,7 @@ func (r *Registry) Create(ctx context.Context, p Params) (*store.Client, string,
 		RedirectURIs: p.RedirectURIs, PostLogoutRedirectURIs: p.PostLogoutRedirectURIs,
 		Audience: p.Audience, SkipConsent: p.SkipConsent, AccessTokenFormat: p.AccessTokenFormat,
 		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources, PARRequired: p.PARRequired,
+		MFA: p.MFA,
 	}
 	var secret string
 	if !p.Public {
@@ -119,6 +120,7 @@ func (r *Registry) Update(ctx context.Context, id string, p Params) (*store.Clie
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
 	cl.Resources = p.Resources
 	cl.PARRequired = p.PARRequired
+	cl.MFA = p.MFA
 	if err := r.commit(ctx, "client.updated", id, map[string]any{"name": cl.Name},
 		func(ctx context.Context) error { return r.cfg.Store.UpdateClient(ctx, cl) }); err != nil {
 		return nil, err

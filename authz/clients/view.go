@@ -27,6 +27,7 @@ type View struct {
 	PKCERequired           bool      `json:"pkce_required"`
 	Resources              []string  `json:"resources"` // RFC 8707; empty: any registered resource
 	PARRequired            bool      `json:"par_required"`
+	MFA                    string    `json:"mfa"` // optional or required
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -48,7 +49,7 @@ func NewView(c *store.Client, secret string) View {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Audience: nonNil(c.Audience),
 		SkipConsent: c.SkipConsent, AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: alg,
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		MFA: mfaOf(c.MFA), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -57,4 +58,12 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// mfaOf is the policy a client shows: "optional" unless it requires MFA.
+func mfaOf(v string) string {
+	if v == "" {
+		return "optional"
+	}
+	return v
 }

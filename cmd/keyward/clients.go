@@ -72,6 +72,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.BoolVar(&p.PKCEOptional, "pkce-optional", false, "let a legacy confidential client skip PKCE (required by default)")
 		fs.StringArrayVar(&p.Resources, "resource", nil, "RFC 8707 resource the client may ask for (repeatable; none: any registered resource)")
 		fs.BoolVar(&p.PARRequired, "par-required", false, "refuse authorization requests not pushed first to /oauth2/par (RFC 9126)")
+		fs.StringVar(&p.MFA, "mfa", "", "optional or required: whether the client's sign-ins need a second factor (default: the deployment's --mfa)")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -211,6 +212,7 @@ func updatedParams(cur *store.Client, p clients.Params, scope string, changed fu
 		"id-token-alg":             func() { up.IDTokenAlg = p.IDTokenAlg },
 		"pkce-optional":            func() { up.PKCEOptional = p.PKCEOptional },
 		"par-required":             func() { up.PARRequired = p.PARRequired },
+		"mfa":                      func() { up.MFA = p.MFA },
 		"resource":                 func() { up.Resources = p.Resources },
 	} {
 		if changed(flag) {

@@ -70,6 +70,9 @@ type Config struct {
 	// RequirePAR refuses authorization requests not pushed first to the
 	// PAR endpoint (RFC 9126), for every client.
 	RequirePAR bool
+	// MFA is the deployment's second-factor policy: optional (default)
+	// or required.
+	MFA string
 	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
@@ -123,6 +126,7 @@ var settings = map[string]setting{
 	"webhook-disable-after": {"webhook-disable-after", "KEYWARD_WEBHOOK_DISABLE_AFTER", "disable a webhook whose deliveries have all failed for this long (an audit event says so); 0 never disables"},
 	"token-rate-limit":      {"token-rate-limit", "KEYWARD_TOKEN_RATE_LIMIT", "token requests per second per client (burst 2x); -1 disables"},
 	"require-par":           {"require-par", "KEYWARD_REQUIRE_PAR", "refuse authorization requests not pushed first to /oauth2/par (RFC 9126), for every client; a client can require it alone (clients create --par-required)"},
+	"mfa":                   {"mfa", "KEYWARD_MFA", "optional or required: whether every sign-in needs a second factor (TOTP or passkey); with optional, users who set one up use it, and a client (clients create --mfa required) or acr_values can ask for it"},
 	"trusted-proxies":       {"trusted-proxies", "KEYWARD_TRUSTED_PROXIES", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted (default none)"},
 	"api-key-env":           {"api-key-env", "KEYWARD_API_KEY_ENV", "live or test: the API keys this deployment issues (kw_live_…/kw_test_…) and accepts"},
 	"jwks-max-age":          {"jwks-max-age", "KEYWARD_JWKS_MAX_AGE", "how long verifiers may cache the JWKS; a next key is published at least this long before it signs"},
@@ -158,6 +162,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
+	fs.StringVar(&c.MFA, "mfa", authz.MFAOptional, usage("mfa"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 }
@@ -302,6 +307,9 @@ func (c *Config) ValidateServe() error {
 		if _, _, err := net.SplitHostPort(a.v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port", a.name, a.v))
 		}
+	}
+	if c.MFA != "" && c.MFA != authz.MFAOptional && c.MFA != authz.MFARequired {
+		errs = append(errs, fmt.Errorf("--mfa: %q is not optional or required", c.MFA))
 	}
 	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" && !strings.HasSuffix(c.PublicAddr, ":0") {
 		errs = append(errs, errors.New("--public-addr and --admin-addr must differ"))
