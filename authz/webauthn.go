@@ -111,6 +111,8 @@ type ceremony struct {
 	UserID  string               `json:"u,omitempty"`
 	Name    string               `json:"n,omitempty"`
 	Session webauthn.SessionData `json:"s"`
+	// Exp ends the ceremony (Unix seconds).
+	Exp int64 `json:"e"`
 }
 
 type ceremonySealer struct{ aead cipher.AEAD }
@@ -131,6 +133,7 @@ var errCeremony = errors.New("no WebAuthn ceremony in progress")
 
 // saveCeremony seals cer into the ceremony cookie.
 func (b *browserFlow) saveCeremony(w http.ResponseWriter, r *http.Request, cer *ceremony) error {
+	cer.Exp = b.now().Add(ceremonyTTL).Unix()
 	js, err := json.Marshal(cer)
 	if err != nil {
 		return err
@@ -157,7 +160,7 @@ func (b *browserFlow) takeCeremony(w http.ResponseWriter, r *http.Request, purpo
 		return nil, errCeremony
 	}
 	var cer ceremony
-	if json.Unmarshal(js, &cer) != nil || cer.Purpose != purpose || b.now().After(cer.Session.Expires) {
+	if json.Unmarshal(js, &cer) != nil || cer.Purpose != purpose || b.now().Unix() > cer.Exp {
 		return nil, errCeremony
 	}
 	return &cer, nil
