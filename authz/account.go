@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -285,6 +284,3 @@ func (b *browserFlow) recordFactor(ctx context.Context, userID, typ string, data
 	}
 	return b.auditor.Record(store.WithActor(ctx, "user:"+userID), typ, userID, data)
 }
-
-// accountTime formats a time for the account page.
-func accountTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }

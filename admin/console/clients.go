@@ -16,6 +16,7 @@ type clientRow struct {
 	ID, Name, Type, Grants, Scopes, Redirects, PostLogout, Audience, Format, IDTokenAlg, Created string
 	Resources                                                                                    string
 	Public, SkipConsent, Disabled, PKCERequired, PARRequired                                     bool
+	MFARequired                                                                                  bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -24,7 +25,7 @@ func clientRowOf(cl *store.Client) clientRow {
 		PostLogout: strings.Join(cl.PostLogoutRedirectURIs, " "), Audience: strings.Join(cl.Audience, " "),
 		Format: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, Created: when(cl.CreatedAt), Resources: strings.Join(cl.Resources, " "),
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
-		PARRequired: cl.PARRequired}
+		PARRequired: cl.PARRequired, MFARequired: cl.MFA == "required"}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -65,6 +66,7 @@ type clientForm struct {
 	Name, Scopes, RedirectURIs, PostLogout, Audience string
 	Resources                                        string
 	Public, SkipConsent, PKCEOptional, PARRequired   bool
+	MFARequired                                      bool
 	Grants, Formats, IDTokenAlgs                     []option
 }
 
@@ -126,12 +128,16 @@ func (cs *Server) createClient(c *gin.Context) {
 		Audience: strings.Fields(audience), Public: pf.Get("public") == "on", SkipConsent: pf.Get("skip_consent") == "on",
 		AccessTokenFormat: pf.Get("access_token_format"), IDTokenAlg: pf.Get("id_token_alg"),
 		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on"}
+	if pf.Get("mfa_required") == "on" {
+		p.MFA = "required"
+	}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg)
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
+		f.MFARequired = p.MFA == "required"
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return
