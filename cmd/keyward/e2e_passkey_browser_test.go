@@ -39,7 +39,7 @@ func passkeyFlow(t *testing.T, browserCtx context.Context, e *env) {
 	s := e.serve()
 	issuer := strings.Replace(s.PublicURL, "127.0.0.1", "localhost", 1)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
@@ -50,7 +50,7 @@ func passkeyFlow(t *testing.T, browserCtx context.Context, e *env) {
 	verifier := provider.Verifier(&oidc.Config{ClientID: client.ClientID})
 
 	tab, problems := openTab(t, browserCtx)
-	tab, cancelTab := context.WithTimeout(tab, 60*time.Second)
+	tab, cancelTab := context.WithTimeout(tab, 120*time.Second)
 	defer cancelTab()
 	if err := chromedp.Do(tab); err != nil {
 		t.Fatal(err)
@@ -58,11 +58,27 @@ func passkeyFlow(t *testing.T, browserCtx context.Context, e *env) {
 	if _, err := chromedp.Call(tab, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		t.Fatalf("WebAuthn.enable: %v", err)
 	}
-	if _, err := chromedp.Call(tab, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+	va, err := chromedp.Call(tab, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
 		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
 			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
+			IsUserVerified: true, AutomaticPresenceSimulation: true}})
+	if err != nil {
 		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+	// presence turns the authenticator's answers on and off, so a pending
+	// conditional request cannot sign in while the test types a password.
+	presence := func(on bool) {
+		t.Helper()
+		if _, err := chromedp.Call(tab, webauthn.SetAutomaticPresenceSimulation,
+			webauthn.SetAutomaticPresenceSimulationParams{AuthenticatorID: va.AuthenticatorID, Enabled: on}); err != nil {
+			t.Fatalf("WebAuthn.setAutomaticPresenceSimulation: %v", err)
+		}
+	}
+	// jsClick clicks without waiting on the page, which may navigate away.
+	jsClick := func(id string) {
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const b = document.getElementById("`+id+`"); if (b) b.click(); return !!b; })()`)); err != nil {
+			t.Logf("click #%s: %v", id, err)
+		}
 	}
 
 	// 1. Sign in with the password and register a passkey on /account.
@@ -94,14 +110,16 @@ func passkeyFlow(t *testing.T, browserCtx context.Context, e *env) {
 	// 2. Sign out.
 	if err := chromedp.Do(tab, chromedp.Navigate(issuer+authz.PathEndSession),
 		chromedp.Click(chromedp.CSS(`button[name=decision]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main`)),
 	); err != nil {
 		t.Fatalf("sign out: %v", err)
 	}
+	signedOut(t, tab)
 
 	// 3. An authorization request: the login page offers the passkey; with
 	// it alone the browser comes back to the client.
+	// The conditional request waits, unanswered, until the button asks.
 	req := newBrowserAuth(conf)
+	presence(false)
 	if err := chromedp.Do(tab, chromedp.Navigate(req.url)); err != nil {
 		t.Fatalf("authorization request: %v", err)
 	}
@@ -117,9 +135,8 @@ func passkeyFlow(t *testing.T, browserCtx context.Context, e *env) {
 		}
 		// The conditional request waits for the person to pick the
 		// passkey in the username field's autofill; the button asks at once.
-		if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#passkey-signin`))); err != nil {
-			t.Logf("click: %v", err)
-		}
+		presence(true)
+		jsClick("passkey-signin")
 	} else {
 		t.Log("the conditional request signed in by itself")
 	}
@@ -139,6 +156,37 @@ func passkeyFlow(t *testing.T, browserCtx context.Context, e *env) {
 	}
 	if text := browserText(t, tab); strings.Contains(text, "last used never") {
 		t.Errorf("the passkey's last use is not shown:\n%s", text)
+	}
+
+	// 5. Signed out again, the password leads to the second step, where
+	// the passkey is the second factor.
+	if err := chromedp.Do(tab, chromedp.Navigate(issuer+authz.PathEndSession),
+		chromedp.Click(chromedp.CSS(`button[name=decision]`)),
+	); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	signedOut(t, tab)
+	req = newBrowserAuth(conf)
+	presence(false)
+	if err := chromedp.Do(tab, chromedp.Navigate(req.url),
+		chromedp.WaitVisible(chromedp.CSS(cssPassword)),
+		chromedp.SendKeys(chromedp.CSS(cssUsername), u.Username),
+		chromedp.SendKeys(chromedp.CSS(cssPassword), u.Password),
+		chromedp.Click(chromedp.CSS(cssSignIn)),
+		chromedp.WaitVisible(chromedp.CSS(`#passkey-use`)),
+	); err != nil {
+		t.Fatalf("second step: %v\n%s", err, browserText(t, tab))
+	}
+	if loc := browserLocation(t, tab); loc.Path != authz.PathSecondStep {
+		t.Errorf("after the password: %s, want the second step", loc)
+	}
+	presence(true)
+	jsClick("passkey-use")
+	q = cb.next(t, ctx)
+	req.check(t, q, issuer)
+	claims = exchangeClaims(t, ctx, conf, verifier, req, q.Get("code"))
+	if !slices.Contains(claims.AMR, "pwd") || !slices.Contains(claims.AMR, "mfa") || claims.ACR != authz.ACRMFA {
+		t.Errorf("password and passkey: amr %v acr %q", claims.AMR, claims.ACR)
 	}
 	for _, p := range problems() {
 		t.Errorf("browser reported: %s", p)
@@ -183,5 +231,15 @@ func waitFor(ctx context.Context, cond string) error {
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// signedOut waits for the logout page's answer.
+func signedOut(t *testing.T, tab context.Context) {
+	t.Helper()
+	step, cancel := context.WithTimeout(tab, 20*time.Second)
+	defer cancel()
+	if err := waitFor(step, `document.body.innerText.includes("You are signed out")`); err != nil {
+		t.Fatalf("sign out: %v", err)
 	}
 }
