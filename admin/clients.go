@@ -46,6 +46,8 @@ type clientInput struct {
 	// one clears the other.
 	JWKS    json.RawMessage `json:"jwks"`
 	JWKSURI *string         `json:"jwks_uri"`
+	// MFA is "optional" or "required" (second factors, issue 13).
+	MFA *string `json:"mfa"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
 }
@@ -81,6 +83,7 @@ func (in clientInput) apply(p *clients.Params) {
 			p.JWKS = ""
 		}
 	}
+	setIf(&p.MFA, in.MFA)
 }
 
 // setIf copies *v to *dst when v is given.
@@ -97,7 +100,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
 		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI}
+		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI, MFA: cl.MFA}
 }
 
 // listClients is GET /clients.

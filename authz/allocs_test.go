@@ -20,7 +20,7 @@ import (
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 290,
-	"introspect (JWT, cached)":        115,
+	"introspect (JWT, cached)":        120,
 	"introspect (API key)":            84,
 	"verify (API key)":                56,
 	"jwks":                            30,

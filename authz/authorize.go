@@ -100,6 +100,11 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
 		return
 	}
+	if b.wantsMFA(ar) && acrOf(sessionAMR(who.session)) != ACRMFA {
+		// Step-up (mfa.go): a second factor, or enrolment of one.
+		b.stepUp(c, ar, who, "/oauth2/auth?"+query, slices.Contains(prompt, "none"))
+		return
+	}
 	client := ar.GetClient().(*fositeClient).c
 	if !slices.Contains(prompt, "consent") {
 		granted, err := b.consented(ctx, who.user.ID, client, ar.GetRequestedScopes())
@@ -243,6 +248,8 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 	claims.Subject = who.user.ID
 	claims.Issuer = b.issuer
 	claims.AuthTime = who.session.CreatedAt.UTC().Truncate(time.Second)
+	claims.AuthenticationMethodsReferences = sessionAMR(who.session)
+	claims.AuthenticationContextClassReference = acrOf(claims.AuthenticationMethodsReferences)
 	claims.RequestedAt = ar.GetRequestedAt().UTC()
 	if claims.AuthTime.After(claims.RequestedAt) {
 		claims.RequestedAt = claims.AuthTime

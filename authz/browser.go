@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/ory/fosite"
 
 	"github.com/keyward/keyward/authz/accounts"
@@ -44,4 +45,12 @@ type browserFlow struct {
 	backchannel *backchannel
 	// objects verifies request objects (RFC 9101) sent in request.
 	objects *requestObjects
+	// mfa is the deployment's second-factor policy (MFAOptional or
+	// MFARequired); factors, rp, ceremonies and stepKey run second
+	// factors and passkeys (mfa.go, secondstep.go, passkey*.go).
+	mfa        string
+	factors    *accounts.Factors
+	rp         *webauthn.WebAuthn
+	ceremonies *ceremonySealer
+	stepKey    []byte
 }

@@ -62,6 +62,7 @@ type discoveryDoc struct {
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	ClaimsSupported                            []string `json:"claims_supported"`
 	PromptValuesSupported                      []string `json:"prompt_values_supported"`
+	ACRValuesSupported                         []string `json:"acr_values_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
@@ -136,8 +137,9 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		// Public clients revoke their own tokens with client_id (RFC 7009 §2.1).
 		RevocationEndpointAuthMethodsSupported:     append(slices.Clone(auth), "none"),
 		CodeChallengeMethodsSupported:              []string{"S256"},
-		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "preferred_username", "email", "email_verified", "updated_at"},
+		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "preferred_username", "email", "email_verified", "updated_at", "acr", "amr"},
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
+		ACRValuesSupported:                         []string{ACRPassword, ACRMFA},
 		AuthorizationResponseIssParameterSupported: true,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         requirePAR,

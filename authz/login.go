@@ -21,7 +21,8 @@ const maxReturnLen = 40 << 10
 // endpoint or device verification page, so the login page cannot be used
 // as an open redirect.
 func safeReturn(s string) string {
-	if !(strings.HasPrefix(s, "/oauth2/auth?") || strings.HasPrefix(s, PathDevice+"?")) ||
+	if !(strings.HasPrefix(s, "/oauth2/auth?") || strings.HasPrefix(s, PathDevice+"?") || s == PathAccount ||
+		strings.HasPrefix(s, PathAccount+"?")) ||
 		strings.ContainsAny(s, "\\\r\n") || len(s) > maxReturnLen {
 		return ""
 	}
@@ -46,13 +47,13 @@ func (b *browserFlow) renderLogin(c *gin.Context, status int, returnTo, username
 		return
 	}
 	d := pageData{Title: "Sign in", CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg,
-		Providers: b.upstream.links(c.Request.Context(), returnTo)}
+		Providers: b.upstream.links(c.Request.Context(), returnTo), Passkeys: b.rp != nil}
 	var targets []string
 	if client := b.clientOfReturn(c, returnTo); client != nil {
 		d.Client = client.Name
 		targets = client.RedirectURIs
 	}
-	b.pages.render(c.Writer, status, "login.html", d, targets...)
+	b.pages.renderScripted(c.Writer, status, "login.html", d, targets...)
 }
 
 // clientOfReturn finds the client named in an authorization return address.
@@ -123,18 +124,22 @@ func (b *browserFlow) login(c *gin.Context) {
 	}
 	attempt.Succeed()
 	b.obs.Login(SurfaceLoginPage, accounts.LoginSucceeded)
-	if err := b.startSession(ctx, c.Writer, r, u); err != nil {
+	// A user with a second factor passes it before any session starts.
+	st, err := b.factorStatus(ctx, u.ID)
+	if err != nil {
+		b.log.Warn("login: store unavailable", "err", err)
+		b.outagePage(c.Writer)
+		return
+	}
+	if st.HasSecondFactor() {
+		b.beginSecondStep(c.Writer, r, u, []string{amrPassword}, returnTo)
+		return
+	}
+	if err := b.finishSignIn(ctx, c.Writer, r, u, []string{amrPassword}); err != nil {
 		// The session could not be stored: the database, not the person.
 		b.log.Warn("login: store unavailable", "err", err)
 		b.outagePage(c.Writer)
 		return
 	}
-	if b.auditor != nil {
-		_ = b.auditor.Record(store.WithActor(ctx, "user:"+u.ID), "user.signed_in", u.ID, nil)
-	}
-	if returnTo == "" {
-		b.pages.render(c.Writer, http.StatusOK, "message.html", pageData{Title: "Signed in", Message: "You are signed in as " + u.Username + "."})
-		return
-	}
-	http.Redirect(c.Writer, r, returnTo, http.StatusSeeOther)
+	b.continueTo(c, returnTo, u)
 }

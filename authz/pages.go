@@ -27,13 +27,23 @@ func newPages() (*pages, error) {
 // render writes the named page with status. formTargets are extra origins
 // a form on the page may end up at after redirects (CSP form-action).
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
-	p.renderImg(w, status, name, data, "", formTargets...)
+	p.write(w, status, name, data, "", false, formTargets)
 }
 
 // renderImg is render for a page that also shows an image from
 // imgOrigin (a client's https logo, see consent.go), which its
 // Content-Security-Policy then allows.
 func (p *pages) renderImg(w http.ResponseWriter, status int, name string, data any, imgOrigin string, formTargets ...string) {
+	p.write(w, status, name, data, imgOrigin, false, formTargets)
+}
+
+// renderScripted is render for a page that loads scripts from /static
+// (passkeys: WebAuthn needs JavaScript) and calls this server with fetch.
+func (p *pages) renderScripted(w http.ResponseWriter, status int, name string, data any, formTargets ...string) {
+	p.write(w, status, name, data, "", true, formTargets)
+}
+
+func (p *pages) write(w http.ResponseWriter, status int, name string, data any, imgOrigin string, scripts bool, formTargets []string) {
 	var buf bytes.Buffer
 	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "page unavailable", http.StatusInternalServerError)
@@ -43,6 +53,10 @@ func (p *pages) renderImg(w http.ResponseWriter, status int, name string, data a
 	if src := cspSource(imgOrigin); strings.HasPrefix(src, "https://") {
 		h := w.Header()
 		h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "img-src 'self';", "img-src 'self' "+src+";", 1))
+	}
+	if scripts {
+		csp := w.Header().Get("Content-Security-Policy")
+		w.Header().Set("Content-Security-Policy", csp+"; script-src 'self'; connect-src 'self'")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -108,6 +122,12 @@ type pageData struct {
 	ClientHost, ClientLogo, ReturnHost string
 	// Providers are the login page's "Sign in with …" links.
 	Providers []providerLink
+	// MFA is the second-step page's (mfa.html), Account the account
+	// page's (account*.html).
+	MFA     *mfaView
+	Account *accountView
+	// Passkeys: the issuer is a domain, so WebAuthn works (webauthn.go).
+	Passkeys bool
 }
 
 type scopeText struct{ Name, Description string }

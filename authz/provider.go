@@ -94,6 +94,10 @@ type Config struct {
 	// logouts has committed (the outbox dispatcher's Wake); nil: the
 	// dispatcher finds them at its next poll.
 	LogoutQueued func()
+	// MFA is the deployment's second-factor policy: MFAOptional (the
+	// default: users with a factor pass it, clients and acr_values may
+	// ask for it) or MFARequired (every authorization needs two factors).
+	MFA string
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -172,6 +176,13 @@ func (c *Config) withDefaults() error {
 	}
 	if c.DPoPProofWindow < 0 {
 		errs = append(errs, fmt.Errorf("authz: DPoPProofWindow %s is negative", c.DPoPProofWindow))
+	}
+	switch c.MFA {
+	case "":
+		c.MFA = MFAOptional
+	case MFAOptional, MFARequired:
+	default:
+		errs = append(errs, fmt.Errorf("authz: MFA %q is not optional or required", c.MFA))
 	}
 	if c.RefreshGrace < 0 {
 		errs = append(errs, fmt.Errorf("authz: RefreshGrace %s is negative (zero turns it off)", c.RefreshGrace))
@@ -344,6 +355,17 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		clients: p.clientCache, logins: accounts.NewLoginGuard(now), csrfKey: cfg.Secret.Derive(keys.PurposeCSRF),
 		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR,
 		cimd: p.cimd, objects: objects}
+	b.mfa = cfg.MFA
+	if b.factors, err = accounts.NewFactors(cfg.Store, cfg.Secret, "Keyward", now); err != nil {
+		return nil, err
+	}
+	if b.rp, err = newRelyingParty(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("authz: passkeys: %w", err)
+	}
+	if b.ceremonies, err = newCeremonySealer(cfg.Secret.Derive(keys.PurposeWebAuthn)); err != nil {
+		return nil, err
+	}
+	b.stepKey = cfg.Secret.Derive(keys.PurposeSecondStep)
 	b.sessions = &accounts.BrowserSessions{Store: cfg.Store, Key: cfg.Secret.Derive(keys.PurposeSession),
 		Cookie: sessionCookie, TTL: cfg.SessionTTL, Now: now, Secure: b.secureCookies}
 	p.backchannel = &backchannel{issuer: cfg.Issuer, store: cfg.Store, signer: cfg.Signer, now: now, log: cfg.Logger,

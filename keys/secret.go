@@ -29,6 +29,11 @@ const (
 	PurposeDeviceCode   = "keyward device-code digest v1"     // authz.New: device and user code digests (RFC 8628)
 	PurposeFingerprint  = "keyward secret fingerprint v1"     // cmd/keyward: the database's secret check
 
+	PurposeTOTPSecret   = "keyward totp-secret encryption v1" // accounts.NewFactors: TOTP secrets at rest
+	PurposeRecoveryCode = "keyward recovery-code digest v1"   // accounts.NewFactors: recovery code digests
+	PurposeSecondStep   = "keyward second-step v1"            // authz.New: the pending second step's cookie
+	PurposeWebAuthn     = "keyward webauthn ceremony v1"      // authz.New: sealed WebAuthn ceremony state
+
 	PurposeConsoleSession = "keyward console-session v1"     // the console's sessions
 	PurposeConsoleCSRF    = "keyward console-csrf v1"        // the console's forms
 	PurposeConsoleReveal  = "keyward console-reveal v1"      // the console's one-time secret reveal

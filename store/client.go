@@ -45,6 +45,9 @@ type Client struct {
 	// carry a sid (§2.2), so a logout of a whole user is sent per session.
 	BackchannelLogoutSessionRequired bool
 
+	// MFA is the client's second-factor policy: "" (the deployment's),
+	// "optional" or "required".
+	MFA       string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Resources are the RFC 8707 resources the client may ask for; when

@@ -21,6 +21,9 @@ type BrowserSession struct {
 	UserID    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// AMR are the authentication methods of the sign-in (RFC 8176 values);
+	// empty for a session from before they were recorded (a password).
+	AMR []string
 }
 
 // SessionStore persists consents and browser sessions.
@@ -58,6 +61,7 @@ type Store interface {
 	DPoPReplayStore
 	UpstreamStore
 	BackchannelStore
+	FactorStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

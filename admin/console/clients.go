@@ -27,6 +27,7 @@ type clientRow struct {
 	// public keys are ("" none, "a JWK Set of N keys" or the jwks_uri).
 	AuthMethod, Keys string
 	HasSecret        bool
+	MFARequired      bool
 }
 
 func clientRowOf(cl *store.Client) clientRow {
@@ -37,7 +38,7 @@ func clientRowOf(cl *store.Client) clientRow {
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
 		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl)}
+		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required"}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -87,6 +88,7 @@ type clientForm struct {
 	Resources                                        string
 	Public, SkipConsent, PKCEOptional, PARRequired   bool
 	DPoPRequired                                     bool
+	MFARequired                                      bool
 	Grants, Formats, IDTokenAlgs, AuthMethods        []option
 	// JWKS and JWKSURI are the client's public keys (private_key_jwt).
 	JWKS, JWKSURI string
@@ -167,6 +169,9 @@ func (cs *Server) createClient(c *gin.Context) {
 		DPoPRequired:         pf.Get("dpop_required") == "on",
 		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on",
 		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI)}
+	if pf.Get("mfa_required") == "on" {
+		p.MFA = "required"
+	}
 	cl, secret, err := cs.cfg.Clients.Create(c.Request.Context(), p)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
@@ -176,6 +181,7 @@ func (cs *Server) createClient(c *gin.Context) {
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		f.DPoPRequired = p.DPoPRequired
 		f.BackchannelLogoutURI, f.BackchannelSessionRequired = bcl, p.BackchannelLogoutSessionRequired
+		f.MFARequired = p.MFA == "required"
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
 			Error: "The client was not created.", Errors: ve.Problems, D: f})
 		return

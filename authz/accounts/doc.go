@@ -1,8 +1,10 @@
 // Package accounts holds the people who sign in to Keyward: users and
 // their validation, argon2id passwords (RFC 9106), the login guard that
 // slows password guessing, and the browser sessions of the login pages
-// and the console. Second factors and upstream identities will live here
-// too. It does not import fosite.
+// and the console, and second factors: TOTP authenticators (RFC 6238,
+// secrets sealed at rest, each time step accepted once) and one-time
+// recovery codes (Factors); passkeys are stored here and verified by
+// authz. Upstream identities will live here too. It does not import fosite.
 //
 // # Login throttling
 //

@@ -55,6 +55,12 @@ func (b *BrowserSessions) cookie(r *http.Request, value string, maxAge int) *htt
 // Start signs the browser in as u with a new session (never reusing the
 // one it may have had: no session fixation).
 func (b *BrowserSessions) Start(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User) error {
+	return b.StartAMR(ctx, w, r, u, nil)
+}
+
+// StartAMR is Start for a sign-in with the authentication methods amr
+// (RFC 8176 values), which the session keeps.
+func (b *BrowserSessions) StartAMR(ctx context.Context, w http.ResponseWriter, r *http.Request, u *store.User, amr []string) error {
 	b.Drop(ctx, r)
 	value, err := newCookieValue()
 	if err != nil {
@@ -62,7 +68,7 @@ func (b *BrowserSessions) Start(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	now := b.Now().UTC()
 	bs := &store.BrowserSession{ID: b.id(value), UserID: u.ID,
-		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(b.TTL))}
+		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(b.TTL)), AMR: amr}
 	if err := b.Store.CreateBrowserSession(ctx, bs); err != nil {
 		return err
 	}

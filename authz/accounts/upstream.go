@@ -160,7 +160,8 @@ func NewProviders(cfg ProvidersConfig) (*Providers, error) {
 	return &Providers{cfg: cfg, aead: aead}, nil
 }
 
-// sealVersion prefixes every sealed secret, so the scheme can change.
+// sealVersion prefixes every secret this package seals (upstream client
+// secrets, TOTP keys), so the scheme can change.
 const sealVersion = 1
 
 // ErrUnseal is returned when a client secret does not open: another

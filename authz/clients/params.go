@@ -49,6 +49,10 @@ type Params struct {
 	// request objects, RFC 9101).
 	JWKS    string
 	JWKSURI string
+	// MFA is the client's second-factor policy: "" or "optional" (the
+	// deployment's), or "required" (every authorization for the client
+	// needs two factors).
+	MFA string
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -59,7 +63,7 @@ func ParamsOf(c *store.Client) Params {
 		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI}
+		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI, MFA: c.MFA}
 }
 
 // AuthMethodOf is the token-endpoint authentication method of c: the one
@@ -137,6 +141,11 @@ func (p Params) Validate() error {
 	}
 	if p.PARRequired && !has(GrantAuthorizationCode) {
 		add("par required needs the authorization_code grant (RFC 9126 applies to authorization requests)")
+	}
+	switch p.MFA {
+	case "", "optional", "required":
+	default:
+		add("mfa %q: not optional or required", p.MFA)
 	}
 	if has(GrantRefreshToken) && !has(GrantAuthorizationCode) && !has(GrantDeviceCode) {
 		add("refresh_token needs authorization_code or %s", GrantDeviceCode)

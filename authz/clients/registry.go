@@ -66,6 +66,7 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		DPoPRequired:         p.DPoPRequired,
 		BackchannelLogoutURI: p.BackchannelLogoutURI, BackchannelLogoutSessionRequired: p.BackchannelLogoutSessionRequired,
 		AuthMethod: p.AuthMethod, JWKS: p.JWKS, JWKSURI: p.JWKSURI,
+		MFA: p.MFA,
 	}
 	var secret string
 	if HasSecret(cl) {
@@ -151,6 +152,7 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 	cl.PARRequired = p.PARRequired
 	cl.DPoPRequired = p.DPoPRequired
 	cl.BackchannelLogoutURI, cl.BackchannelLogoutSessionRequired = p.BackchannelLogoutURI, p.BackchannelLogoutSessionRequired
+	cl.MFA = p.MFA
 	if prepare != nil {
 		prepare(cl)
 	}

@@ -30,6 +30,7 @@ type View struct {
 	PARRequired            bool     `json:"par_required"`
 	Registered             bool     `json:"registered"`               // it registered itself (RFC 7591), not an administrator
 	DPoPRequired           bool     `json:"dpop_bound_access_tokens"` // RFC 9449 §5.2
+	MFA                    string   `json:"mfa"`                      // optional or required
 	// JWKS and JWKSURI are the client's public keys (RFC 7591 §2), for
 	// private_key_jwt and signed request objects.
 	JWKS      json.RawMessage `json:"jwks,omitempty"`
@@ -63,7 +64,7 @@ func NewView(c *store.Client, secret string) View {
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		JWKS: jwks, JWKSURI: c.JWKSURI,
+		JWKS: jwks, JWKSURI: c.JWKSURI, MFA: mfaOf(c.MFA),
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
 	}
 }
@@ -73,4 +74,12 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// mfaOf is the policy a client shows: "optional" unless it requires MFA.
+func mfaOf(v string) string {
+	if v == "" {
+		return "optional"
+	}
+	return v
 }

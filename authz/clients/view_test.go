@@ -28,7 +28,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["client_credentials"],` +
 				`"scope":"read write","redirect_uris":[],"post_logout_redirect_uris":[],"audience":["api"],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"ES256",` +
-				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],"par_required":false,"registered":false,"dpop_bound_access_tokens":false,` +
+				`"disabled":false,"pkce_required":true,"resources":["https://api.example/orders"],"par_required":false,"registered":false,"dpop_bound_access_tokens":false,"mfa":"optional",` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z","backchannel_logout_session_required":false}`,
 		},
 		{
@@ -40,7 +40,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"none","grant_types":[],` +
 				`"scope":"","redirect_uris":["https://spa.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":true,"access_token_format":"opaque","id_token_signed_response_alg":"RS256",` +
-				`"disabled":false,"pkce_required":true,"resources":[],"par_required":false,"registered":false,"dpop_bound_access_tokens":true,` +
+				`"disabled":false,"pkce_required":true,"resources":[],"par_required":false,"registered":false,"dpop_bound_access_tokens":true,"mfa":"optional",` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T13:00:00Z","backchannel_logout_session_required":false}`,
 		},
 		{
@@ -52,7 +52,7 @@ func TestNewView(t *testing.T) {
 				`"token_endpoint_auth_method":"client_secret_basic","grant_types":["authorization_code"],` +
 				`"scope":"","redirect_uris":["https://legacy.example/cb"],"post_logout_redirect_uris":[],"audience":[],` +
 				`"skip_consent":false,"access_token_format":"jwt","id_token_signed_response_alg":"RS256",` +
-				`"disabled":true,"pkce_required":false,"resources":[],"par_required":true,"registered":false,"dpop_bound_access_tokens":false,` +
+				`"disabled":true,"pkce_required":false,"resources":[],"par_required":true,"registered":false,"dpop_bound_access_tokens":false,"mfa":"optional",` +
 				`"created_at":"2025-03-01T12:00:00Z","updated_at":"2025-03-01T12:00:00Z","backchannel_logout_session_required":false}`,
 		},
 	}

@@ -85,6 +85,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringVar(&p.AuthMethod, "auth-method", "", "token endpoint authentication: client_secret_basic (default), client_secret_post, private_key_jwt (RFC 7523) or none (= --public)")
 		fs.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public JWK Set (JSON; private keys are refused)")
 		fs.StringVar(&p.JWKSURI, "jwks-uri", "", "URL of the client's public JWK Set")
+		fs.StringVar(&p.MFA, "mfa", "", "optional or required: whether the client's sign-ins need a second factor (default: the deployment's --mfa)")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -225,6 +226,7 @@ func updatedParams(cur *store.Client, p clients.Params, scope string, changed fu
 		"pkce-optional":            func() { up.PKCEOptional = p.PKCEOptional },
 		"par-required":             func() { up.PARRequired = p.PARRequired },
 		"dpop-required":            func() { up.DPoPRequired = p.DPoPRequired },
+		"mfa":                      func() { up.MFA = p.MFA },
 		"resource":                 func() { up.Resources = p.Resources },
 		"backchannel-logout-uri":   func() { up.BackchannelLogoutURI = p.BackchannelLogoutURI },
 		"backchannel-logout-session-required": func() {

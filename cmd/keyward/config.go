@@ -83,6 +83,9 @@ type Config struct {
 	DPoPNonce bool
 	// DPoPProofWindow is how far a DPoP proof's iat may be from now.
 	DPoPProofWindow time.Duration
+	// MFA is the deployment's second-factor policy: optional (default)
+	// or required.
+	MFA string
 	// TrustedProxies are the addresses (IPs or CIDRs, comma-separated)
 	// whose X-Forwarded-For is believed for the client address; default
 	// none, so login backoff cannot be dodged with a forged header.
@@ -157,6 +160,7 @@ var settings = map[string]setting{
 
 	// Back-channel logout (OpenID Connect Back-Channel Logout 1.0).
 	"backchannel-logout-retry-for": {"backchannel-logout-retry-for", "KEYWARD_BACKCHANNEL_LOGOUT_RETRY_FOR", "how long a failed back-channel logout delivery (OpenID Connect Back-Channel Logout) is retried, with the webhooks' backoff, before it is given up"},
+	"mfa":                          {"mfa", "KEYWARD_MFA", "optional or required: whether every sign-in needs a second factor (TOTP or passkey); with optional, users who set one up use it, and a client (clients create --mfa required) or acr_values can ask for it"},
 }
 
 // bindCommon registers the settings every command shares.
@@ -193,6 +197,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.RegistrationRate, "registration-rate-limit", authz.DefaultRegistrationRate, usage("registration-rate-limit"))
 	fs.BoolVar(&c.DPoPNonce, "dpop-nonce", false, usage("dpop-nonce"))
 	fs.DurationVar(&c.DPoPProofWindow, "dpop-proof-window", authz.DefaultDPoPProofWindow, usage("dpop-proof-window"))
+	fs.StringVar(&c.MFA, "mfa", authz.MFAOptional, usage("mfa"))
 	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations on start")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", usage("otlp-endpoint"))
 	fs.BoolVar(&c.OutboundAllowPrivate, "outbound-allow-private", false, usage("outbound-allow-private"))
@@ -339,6 +344,9 @@ func (c *Config) ValidateServe() error {
 		if _, _, err := net.SplitHostPort(a.v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port", a.name, a.v))
 		}
+	}
+	if c.MFA != "" && c.MFA != authz.MFAOptional && c.MFA != authz.MFARequired {
+		errs = append(errs, fmt.Errorf("--mfa: %q is not optional or required", c.MFA))
 	}
 	if c.PublicAddr == c.AdminAddr && c.PublicAddr != "" && !strings.HasSuffix(c.PublicAddr, ":0") {
 		errs = append(errs, errors.New("--public-addr and --admin-addr must differ"))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,9 @@ type env struct {
 	// issuerScheme is the scheme of serve's issuer: "http" when "", or
 	// "https" for a server behind TLS.
 	issuerScheme string
+	// issuerHost, when set, names the issuer's host instead of the
+	// listener's IP (WebAuthn needs a domain: "localhost").
+	issuerHost string
 	// configure, when set, adjusts serve's Main before it runs.
 	configure func(*Main)
 }
@@ -121,7 +125,11 @@ func (e *env) serve(extra ...string) *server {
 	if scheme == "" {
 		scheme = "http"
 	}
-	issuer := scheme + "://" + pub.Addr().String()
+	host := pub.Addr().String()
+	if e.issuerHost != "" {
+		host = net.JoinHostPort(e.issuerHost, strconv.Itoa(pub.Addr().(*net.TCPAddr).Port))
+	}
+	issuer := scheme + "://" + host
 	started := make(chan *Server, 1)
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: logs, Started: started,

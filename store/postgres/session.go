@@ -50,8 +50,8 @@ func (d *DB) CreateBrowserSession(ctx context.Context, s *store.BrowserSession) 
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = d.now()
 	}
-	_, err := d.q(ctx).Exec(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4)`, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt)
+	_, err := d.q(ctx).Exec(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at, amr)
+		VALUES ($1, $2, $3, $4, $5)`, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt, list(s.AMR))
 	return mapErr(err)
 }
 
@@ -60,11 +60,15 @@ func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSe
 	var (
 		s                store.BrowserSession
 		created, expires time.Time
+		amr              []byte
 	)
-	err := d.q(ctx).QueryRow(ctx, `SELECT id, user_id, created_at, expires_at FROM browser_sessions
-		WHERE id = $1`, id).Scan(&s.ID, &s.UserID, &created, &expires)
+	err := d.q(ctx).QueryRow(ctx, `SELECT id, user_id, created_at, expires_at, amr FROM browser_sessions
+		WHERE id = $1`, id).Scan(&s.ID, &s.UserID, &created, &expires, &amr)
 	if err != nil {
 		return nil, mapErr(err)
+	}
+	if err := parseList(amr, &s.AMR); err != nil {
+		return nil, err
 	}
 	s.CreatedAt, s.ExpiresAt = created.UTC(), expires.UTC()
 	return &s, nil

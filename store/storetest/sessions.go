@@ -48,14 +48,15 @@ func testBrowserSessions(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	exp := store.Truncate(time.Now().Add(time.Hour))
-	if err := s.CreateBrowserSession(ctx(), &store.BrowserSession{ID: "s1", UserID: "u", ExpiresAt: exp}); err != nil {
+	if err := s.CreateBrowserSession(ctx(), &store.BrowserSession{ID: "s1", UserID: "u", ExpiresAt: exp,
+		AMR: []string{"pwd", "otp", "mfa"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateBrowserSession(ctx(), &store.BrowserSession{ID: "s1", UserID: "u", ExpiresAt: exp}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate session: %v", err)
 	}
 	got, err := s.GetBrowserSession(ctx(), "s1")
-	if err != nil || got.UserID != "u" || !got.ExpiresAt.Equal(exp) {
+	if err != nil || got.UserID != "u" || !got.ExpiresAt.Equal(exp) || !reflect.DeepEqual(got.AMR, []string{"pwd", "otp", "mfa"}) {
 		t.Fatalf("GetBrowserSession = %+v, %v", got, err)
 	}
 	if err := s.DeleteUser(ctx(), "u"); err != nil {

@@ -1,0 +1,386 @@
+package authz
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/keyward/keyward/store"
+)
+
+// Passkey endpoints: each ceremony (WebAuthn Level 3 §7) is a begin call
+// answering the options for navigator.credentials and a finish call
+// taking the authenticator's response, both JSON, both called by
+// /static/passkey.js with the page's CSRF token in X-CSRF-Token.
+const (
+	PathPasskeyLogin        = "/login/passkey"     // sign in with a passkey alone
+	PathPasskeySecond       = "/login/mfa/passkey" // a passkey as the second step
+	PathPasskeyRegistration = "/account/passkeys/register"
+)
+
+// maxCeremonyBody bounds a ceremony's JSON body.
+const maxCeremonyBody = 64 << 10
+
+// jsonError answers a ceremony call with a message for the person.
+func jsonError(c *gin.Context, status int, code, msg string) {
+	c.Header("Cache-Control", "no-store")
+	c.JSON(status, gin.H{"error": code, "message": msg})
+}
+
+// checkCeremonyCSRF checks the X-CSRF-Token header of a ceremony call
+// against the page's token for purpose.
+func (b *browserFlow) checkCeremonyCSRF(c *gin.Context, purpose string) bool {
+	r := c.Request
+	ck, err := r.Cookie(csrfCookie)
+	if err != nil || ck.Value == "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		jsonError(c, http.StatusForbidden, "csrf", "Your session expired. Reload the page and try again.")
+		return false
+	}
+	if want := b.csrfMAC(purpose, ck.Value, nil); r.Header.Get("X-CSRF-Token") != want {
+		jsonError(c, http.StatusForbidden, "csrf", "Your session expired. Reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// readCeremonyBody reads at most maxCeremonyBody bytes.
+func readCeremonyBody(c *gin.Context) ([]byte, bool) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, maxCeremonyBody))
+	if err != nil || n == 0 {
+		jsonError(c, http.StatusBadRequest, "invalid_request", "The request could not be read.")
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// passkeyLoginBegin starts a sign-in with a discoverable credential
+// (POST /login/passkey/begin): no user is named, the authenticator
+// offers the passkeys it holds for this RP ID (conditional UI or a
+// button).
+func (b *browserFlow) passkeyLoginBegin(c *gin.Context) {
+	if !b.checkCeremonyCSRF(c, "login") {
+		return
+	}
+	opts, sess, err := b.rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))
+	if err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	if err := b.saveCeremony(c.Writer, c.Request, &ceremony{Purpose: "login", Session: *sess}); err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, opts)
+}
+
+// passkeyLoginFinish checks the assertion (POST /login/passkey/finish)
+// and signs the browser in as the passkey's owner.
+func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if !b.checkCeremonyCSRF(c, "login") {
+		return
+	}
+	cer, err := b.takeCeremony(c.Writer, r, "login")
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
+		return
+	}
+	body, ok := readCeremonyBody(c)
+	if !ok {
+		return
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "invalid_request", "The passkey answer could not be read.")
+		return
+	}
+	var (
+		owner *store.User
+		cred  *store.WebAuthnCredential
+		lerr  error
+	)
+	_, _, err = b.rp.ValidatePasskeyLogin(func(rawID, userHandle []byte) (webauthn.User, error) {
+		cred, lerr = b.store.GetWebAuthnCredential(ctx, rawID)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if !bytes.Equal(userHandle, []byte(cred.UserID)) {
+			return nil, errors.New("user handle does not match the credential")
+		}
+		if owner, lerr = b.store.GetUser(ctx, cred.UserID); lerr != nil {
+			return nil, lerr
+		}
+		if owner.Disabled {
+			return nil, errors.New("user disabled")
+		}
+		// Only this credential: the counter check below is its own.
+		return &passkeyUser{u: owner, creds: []*store.WebAuthnCredential{cred}}, nil
+	}, cer.Session, parsed)
+	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
+		b.log.Warn("passkey login: store unavailable", "err", lerr)
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		return
+	}
+	if err != nil || owner == nil {
+		b.obs.Login(SurfaceLoginPage, "failed")
+		if owner != nil {
+			b.audit(ctx, owner.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "assertion_invalid"})
+		}
+		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
+		return
+	}
+	amr, ok := b.usePasskey(c, owner, cred, parsed)
+	if !ok {
+		return
+	}
+	if err := b.finishSignIn(ctx, c.Writer, r, owner, amr); err != nil {
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		return
+	}
+	b.obs.Login(SurfaceLoginPage, "succeeded")
+	b.passkeyDone(c, owner, r.URL.Query().Get("return_to"))
+}
+
+// passkeyDone answers a finished sign-in with where the page goes next.
+func (b *browserFlow) passkeyDone(c *gin.Context, u *store.User, returnTo string) {
+	next := safeReturn(returnTo)
+	if next == "" {
+		next = PathAccount
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"redirect": next})
+}
+
+// usePasskey records an accepted assertion: the signature counter must
+// have grown (WebAuthn §7.2 step 22: a counter that did not may mean a
+// cloned authenticator, and Keyward refuses it), and is stored with a
+// compare-and-set so two uses of one counter value cannot both pass. It
+// answers the request itself when it refuses.
+func (b *browserFlow) usePasskey(c *gin.Context, u *store.User, cred *store.WebAuthnCredential, parsed *protocol.ParsedCredentialAssertionData) ([]string, bool) {
+	ctx := c.Request.Context()
+	ad := parsed.Response.AuthenticatorData
+	count := ad.Counter
+	if (count != 0 || cred.SignCount != 0) && count <= cred.SignCount {
+		b.log.Warn("passkey: signature counter did not grow (cloned authenticator?)", "user", u.ID)
+		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "clone_warning",
+			"credential": cred.Name, "stored_count": cred.SignCount, "count": count})
+		jsonError(c, http.StatusUnauthorized, "clone_warning",
+			"This passkey was refused: its signature counter went backwards, which can mean it was copied. "+
+				"Sign in another way and check your passkeys on your account page.")
+		return nil, false
+	}
+	err := b.store.UseWebAuthnCredential(ctx, cred.ID, cred.SignCount, count, ad.Flags.HasBackupState(), b.now().UTC())
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "stale_counter", "credential": cred.Name})
+		jsonError(c, http.StatusUnauthorized, "clone_warning", "This passkey was just used elsewhere. Try again.")
+		return nil, false
+	}
+	if err != nil {
+		b.log.Warn("passkey: store unavailable", "err", err)
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		return nil, false
+	}
+	b.audit(ctx, u.ID, "user.factor_used", map[string]any{"factor": "passkey", "credential": cred.Name})
+	return passkeyAMR(cred, ad.Flags.HasUserVerified()), true
+}
+
+// passkeySecondBegin starts a passkey second step (POST
+// /login/mfa/passkey/begin) for the user of the pending first step or of
+// the session (step-up), allowing only that user's credentials.
+func (b *browserFlow) passkeySecondBegin(c *gin.Context) {
+	ctx := c.Request.Context()
+	if !b.checkCeremonyCSRF(c, "second-step") {
+		return
+	}
+	u, _, err := b.stepSubject(ctx, c.Request)
+	if err != nil || u == nil {
+		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		return
+	}
+	creds, err := b.store.ListWebAuthnCredentials(ctx, u.ID)
+	if err != nil || len(creds) == 0 {
+		jsonError(c, http.StatusBadRequest, "no_passkey", "You have no passkey.")
+		return
+	}
+	opts, sess, err := b.rp.BeginLogin(&passkeyUser{u: u, creds: creds}, webauthn.WithUserVerification(protocol.VerificationPreferred))
+	if err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	if err := b.saveCeremony(c.Writer, c.Request, &ceremony{Purpose: "second", UserID: u.ID, Session: *sess}); err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, opts)
+}
+
+// passkeySecondFinish checks the second-step assertion (POST
+// /login/mfa/passkey/finish).
+func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if !b.checkCeremonyCSRF(c, "second-step") {
+		return
+	}
+	cer, err := b.takeCeremony(c.Writer, r, "second")
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
+		return
+	}
+	u, amr, err := b.stepSubject(ctx, r)
+	if err != nil || u == nil || u.ID != cer.UserID {
+		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		return
+	}
+	body, ok := readCeremonyBody(c)
+	if !ok {
+		return
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "invalid_request", "The passkey answer could not be read.")
+		return
+	}
+	creds, err := b.store.ListWebAuthnCredentials(ctx, u.ID)
+	if err != nil {
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		return
+	}
+	if _, err := b.rp.ValidateLogin(&passkeyUser{u: u, creds: creds}, cer.Session, parsed); err != nil {
+		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "assertion_invalid"})
+		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
+		return
+	}
+	var cred *store.WebAuthnCredential
+	for _, cr := range creds {
+		if bytes.Equal(cr.ID, parsed.RawID) {
+			cred = cr
+		}
+	}
+	if cred == nil {
+		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
+		return
+	}
+	pamr, ok := b.usePasskey(c, u, cred, parsed)
+	if !ok {
+		return
+	}
+	if err := b.finishSignIn(ctx, c.Writer, r, u, withSecondFactor(amr, pamr...)); err != nil {
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		return
+	}
+	b.passkeyDone(c, u, r.URL.Query().Get("return_to"))
+}
+
+// passkeyRegisterBegin starts adding a passkey to the signed-in user's
+// account (POST /account/passkeys/register/begin?name=…): a discoverable
+// credential, excluding the ones the user has.
+func (b *browserFlow) passkeyRegisterBegin(c *gin.Context) {
+	ctx := c.Request.Context()
+	if !b.checkCeremonyCSRF(c, "account") {
+		return
+	}
+	who, err := b.currentUser(ctx, c.Request)
+	if err != nil || who == nil {
+		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		return
+	}
+	name := strings.TrimSpace(c.Query("name"))
+	if name == "" {
+		name = "Passkey"
+	}
+	if len(name) > 64 || !utf8.ValidString(name) {
+		jsonError(c, http.StatusBadRequest, "invalid_name", "The name must be at most 64 characters.")
+		return
+	}
+	creds, err := b.store.ListWebAuthnCredentials(ctx, who.user.ID)
+	if err != nil {
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again shortly.")
+		return
+	}
+	pu := &passkeyUser{u: who.user, creds: creds}
+	exclude := make([]protocol.CredentialDescriptor, 0, len(creds))
+	for _, cr := range pu.WebAuthnCredentials() {
+		exclude = append(exclude, cr.Descriptor())
+	}
+	opts, sess, err := b.rp.BeginRegistration(pu, webauthn.WithExclusions(exclude),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired))
+	if err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	if err := b.saveCeremony(c.Writer, c.Request, &ceremony{Purpose: "register", UserID: who.user.ID, Name: name, Session: *sess}); err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, opts)
+}
+
+// passkeyRegisterFinish verifies the new credential (POST
+// /account/passkeys/register/finish) and stores it with its audit event.
+func (b *browserFlow) passkeyRegisterFinish(c *gin.Context) {
+	ctx, r := c.Request.Context(), c.Request
+	if !b.checkCeremonyCSRF(c, "account") {
+		return
+	}
+	cer, err := b.takeCeremony(c.Writer, r, "register")
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
+		return
+	}
+	who, err := b.currentUser(ctx, r)
+	if err != nil || who == nil || who.user.ID != cer.UserID {
+		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		return
+	}
+	body, ok := readCeremonyBody(c)
+	if !ok {
+		return
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	if err != nil {
+		jsonError(c, http.StatusBadRequest, "invalid_request", "The passkey answer could not be read.")
+		return
+	}
+	cred, err := b.rp.CreateCredential(&passkeyUser{u: who.user}, cer.Session, parsed)
+	if err != nil {
+		b.audit(ctx, who.user.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "registration_invalid"})
+		jsonError(c, http.StatusBadRequest, "passkey_refused", "The passkey could not be registered.")
+		return
+	}
+	tr := make([]string, 0, len(cred.Transport))
+	for _, t := range cred.Transport {
+		tr = append(tr, string(t))
+	}
+	sc := &store.WebAuthnCredential{ID: cred.ID, UserID: who.user.ID, Name: cer.Name, PublicKey: cred.PublicKey,
+		SignCount: cred.Authenticator.SignCount, UserVerified: cred.Flags.UserVerified,
+		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Transports: tr,
+		AAGUID: cred.Authenticator.AAGUID, AttestationType: cred.AttestationType, CreatedAt: store.Truncate(b.now())}
+	err = b.atomic(ctx, func(ctx context.Context) error {
+		if err := b.store.CreateWebAuthnCredential(ctx, sc); err != nil {
+			return err
+		}
+		return b.recordFactor(ctx, who.user.ID, "user.factor_added", map[string]any{"factor": "passkey", "name": sc.Name})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		jsonError(c, http.StatusConflict, "exists", "This passkey is registered already.")
+		return
+	}
+	if err != nil {
+		b.log.Warn("passkey registration: store unavailable", "err", err)
+		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again shortly.")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"redirect": PathAccount + accountReturn(r.URL.Query().Get("return_to"))})
+}
