@@ -254,19 +254,21 @@ func bearerToken(r *http.Request) string {
 // RFC 7592 §3): the registered metadata, as the server settled it, with
 // the client's credentials and its configuration endpoint.
 type clientInformation struct {
-	ClientID                string   `json:"client_id"`
-	ClientSecret            string   `json:"client_secret,omitempty"`
-	ClientIDIssuedAt        int64    `json:"client_id_issued_at"`
-	ClientSecretExpiresAt   *int64   `json:"client_secret_expires_at,omitempty"`
-	RegistrationAccessToken string   `json:"registration_access_token,omitempty"`
-	RegistrationClientURI   string   `json:"registration_client_uri"`
-	ClientName              string   `json:"client_name"`
-	RedirectURIs            []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris,omitempty"`
-	GrantTypes              []string `json:"grant_types"`
-	ResponseTypes           []string `json:"response_types"`
-	Scope                   string   `json:"scope"`
-	IDTokenSignedAlg        string   `json:"id_token_signed_response_alg"`
+	ClientID                string          `json:"client_id"`
+	ClientSecret            string          `json:"client_secret,omitempty"`
+	ClientIDIssuedAt        int64           `json:"client_id_issued_at"`
+	ClientSecretExpiresAt   *int64          `json:"client_secret_expires_at,omitempty"`
+	RegistrationAccessToken string          `json:"registration_access_token,omitempty"`
+	RegistrationClientURI   string          `json:"registration_client_uri"`
+	ClientName              string          `json:"client_name"`
+	RedirectURIs            []string        `json:"redirect_uris"`
+	PostLogoutRedirectURIs  []string        `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes              []string        `json:"grant_types"`
+	ResponseTypes           []string        `json:"response_types"`
+	Scope                   string          `json:"scope"`
+	IDTokenSignedAlg        string          `json:"id_token_signed_response_alg"`
+	JWKS                    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                 string          `json:"jwks_uri,omitempty"`
 	keptMetadata
 }
 
@@ -277,7 +279,10 @@ func (h *registration) response(cl *store.Client, kept keptMetadata, secret, acc
 		RegistrationAccessToken: accessToken, RegistrationClientURI: h.issuer + PathRegister + "/" + cl.ID,
 		ClientName: cl.Name, RedirectURIs: nonNilList(cl.RedirectURIs), PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs,
 		GrantTypes: nonNilList(cl.GrantTypes), ResponseTypes: []string{}, Scope: strings.Join(cl.Scopes, " "),
-		IDTokenSignedAlg: cl.IDTokenAlg, keptMetadata: kept,
+		IDTokenSignedAlg: cl.IDTokenAlg, JWKSURI: cl.JWKSURI, keptMetadata: kept,
+	}
+	if cl.JWKS != "" {
+		info.JWKS = json.RawMessage(cl.JWKS)
 	}
 	if info.IDTokenSignedAlg == "" {
 		info.IDTokenSignedAlg = DefaultIDTokenAlg
@@ -287,16 +292,13 @@ func (h *registration) response(cl *store.Client, kept keptMetadata, secret, acc
 			info.ResponseTypes = []string{"code"}
 		}
 	}
-	if !cl.Public {
+	if clients.HasSecret(cl) {
 		// RFC 7591 §3.2.1: required with a secret; 0 is "does not expire".
 		never := int64(0)
 		info.ClientSecretExpiresAt = &never
 	}
 	if info.AuthMethod == "" {
-		info.AuthMethod = "client_secret_basic"
-		if cl.Public {
-			info.AuthMethod = "none"
-		}
+		info.AuthMethod = clients.AuthMethodOf(cl)
 	}
 	// The policy the client registered under is Keyward's own business.
 	info.Policy = ""

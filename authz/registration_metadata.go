@@ -25,6 +25,10 @@ type clientMetadata struct {
 	Scope                   string   `json:"scope"`
 	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris"`
 	IDTokenSignedAlg        string   `json:"id_token_signed_response_alg"`
+	// JWKS (a JWK Set object) or JWKSURI: the client's public keys, for
+	// private_key_jwt (RFC 7523 §2.2) and signed request objects.
+	JWKS    json.RawMessage `json:"jwks"`
+	JWKSURI string          `json:"jwks_uri"`
 	keptMetadata
 	// ClientID and ClientSecret are in an update request only (RFC 7592
 	// §2.2): the first must be the client's, the second, when present,
@@ -109,12 +113,20 @@ const defaultRegistrationScope = "openid profile email"
 // method is invalid_client_metadata.
 func applyAuthMethod(method string, p *clients.Params) error {
 	switch method {
-	case "none":
+	case clients.AuthNone:
 		p.Public = true
-	case "client_secret_basic", "client_secret_post":
+	case clients.AuthSecretBasic, clients.AuthSecretPost:
 		p.Public = false
+	case clients.AuthPrivateKeyJWT:
+		// No secret: the client proves itself with assertions signed by
+		// the keys it registers (jwks or jwks_uri, checked by the
+		// registry; a jwks_uri is fetched through the SSRF guard).
+		if p.JWKS == "" && p.JWKSURI == "" {
+			return invalidMetadata("token_endpoint_auth_method private_key_jwt needs jwks or jwks_uri")
+		}
+		p.Public, p.AuthMethod = false, method
 	default:
-		return invalidMetadata("token_endpoint_auth_method %q: not one of none, client_secret_basic, client_secret_post", method)
+		return invalidMetadata("token_endpoint_auth_method %q: not one of none, client_secret_basic, client_secret_post, private_key_jwt", method)
 	}
 	return nil
 }
@@ -135,6 +147,13 @@ func (m *clientMetadata) params(rules registrationRules) (clients.Params, keptMe
 		if open {
 			m.TokenEndpointAuthMethod = "none"
 		}
+	}
+	if len(m.JWKS) > 0 && string(m.JWKS) != "null" {
+		p.JWKS = string(m.JWKS)
+	}
+	p.JWKSURI = m.JWKSURI
+	if p.JWKS != "" && p.JWKSURI != "" {
+		return p, kept, invalidMetadata("jwks and jwks_uri: give one of them (RFC 7591 §2)")
 	}
 	if err := applyAuthMethod(m.TokenEndpointAuthMethod, &p); err != nil {
 		return p, kept, err
