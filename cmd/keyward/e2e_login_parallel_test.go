@@ -13,7 +13,9 @@ import (
 // parallel requests. Each attempt is counted before its password is
 // hashed, so of 40 simultaneous wrong passwords for one user only the
 // free failures (5) and perhaps one or two settled in between are
-// checked; the rest are refused with 429.
+// checked; the rest are refused with 429 (or, on a machine so busy that a
+// checked attempt waited too long for a turn at hashing, with 503 and
+// Retry-After from the hash gate: refused without being checked too).
 func TestLoginParallelGuesses(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
@@ -51,9 +53,9 @@ func TestLoginParallelGuesses(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	checked, limited := counts[http.StatusUnauthorized], counts[http.StatusTooManyRequests]
+	checked, limited := counts[http.StatusUnauthorized], counts[http.StatusTooManyRequests]+counts[http.StatusServiceUnavailable]
 	if checked+limited != n {
-		t.Fatalf("answers %v, want only 401 and 429", counts)
+		t.Fatalf("answers %v, want only 401, 429 and 503", counts)
 	}
 	t.Logf("%d parallel wrong passwords: %v", n, counts)
 	if checked > 8 || limited < n-8 {
