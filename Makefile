@@ -27,8 +27,14 @@ reliability:
 	$(GO) vet -tags reliability ./cmd/keyward/
 	$(GO) test -tags reliability -run '^TestReliability$$' -count=1 -timeout 15m -v ./cmd/keyward/
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/keyward ./cmd/keyward
+	CGO_ENABLED=0 $(GO) build -trimpath \
+	  -ldflags "-X main.Version=$(VERSION) -X main.Commit=$(COMMIT) -X main.BuildDate=$(DATE)" \
+	  -o bin/keyward ./cmd/keyward
 
 # Benchmarks (never timed tests): token issuance, introspection, API-key
 # verification, signing.

@@ -32,6 +32,7 @@ func TestComposeFile(t *testing.T) {
 			Healthcheck struct {
 				Test []string `yaml:"test"`
 			} `yaml:"healthcheck"`
+			Restart string `yaml:"restart"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
@@ -50,6 +51,9 @@ func TestComposeFile(t *testing.T) {
 	}
 	if len(kw.Healthcheck.Test) == 0 || !strings.Contains(strings.Join(kw.Healthcheck.Test, " "), "healthcheck") {
 		t.Error("keyward needs a healthcheck (keyward healthcheck)")
+	}
+	if kw.Restart != "unless-stopped" {
+		t.Errorf("keyward restart = %q, want unless-stopped", kw.Restart)
 	}
 	known := map[string]bool{}
 	for _, s := range settings {
@@ -93,7 +97,11 @@ func TestDockerfile(t *testing.T) {
 	if strings.Count(s, "\nFROM ")+boolInt(strings.HasPrefix(s, "FROM ")) < 2 {
 		t.Error("want a multi-stage build")
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "USER 65532", "./cmd/keyward"} {
+	for _, want := range []string{"CGO_ENABLED=0", "USER 65532", "./cmd/keyward",
+		// The version, commit and date reach `keyward version`, the
+		// keyward_build_info metric and the image labels.
+		"-X main.Version=${VERSION}", "-X main.Commit=${COMMIT}", "-X main.BuildDate=${DATE}",
+		"org.opencontainers.image.version", `HEALTHCHECK`, `CMD ["/usr/local/bin/keyward", "healthcheck"]`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}

@@ -314,9 +314,9 @@ func TestVersion(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "keyward ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
-	var v struct{ Version string }
+	var v buildInfo
 	e.runJSON(&v, "", "version", "--format", "json")
-	if "keyward "+v.Version+"\n" != out {
+	if !strings.HasPrefix(out, "keyward "+v.Version+" (commit "+v.Commit) || v.Go == "" {
 		t.Fatalf("version --format json: %+v, table %q", v, out)
 	}
 	var mig struct{ Status string }

@@ -308,10 +308,15 @@ func (m *Main) version(args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
+	b := currentBuild()
 	if m.Config.Format == "json" {
-		return m.emit(map[string]string{"version": Version}, nil, nil)
+		return m.emit(b, nil, nil)
 	}
-	fmt.Fprintf(m.Stdout, "keyward %s\n", Version)
+	fmt.Fprintf(m.Stdout, "keyward %s (commit %s", b.Version, b.Commit)
+	if b.BuildDate != "" {
+		fmt.Fprintf(m.Stdout, ", built %s", b.BuildDate)
+	}
+	fmt.Fprintf(m.Stdout, ", %s)\n", b.Go)
 	return nil
 }
 

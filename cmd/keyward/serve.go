@@ -106,7 +106,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	srv := &Server{public: newHTTPServer(pub, pubTLS), admin: newHTTPServer(adm, admTLS)}
 	srv.PublicURL, srv.AdminURL = baseURL(pubLn, pubTLS), baseURL(admLn, admTLS)
-	srv.SetupURL = app.setupURL(ctx, srv.AdminURL)
+	srv.SetupURL = app.setupURL(ctx, publishedAdminURL(srv.AdminURL, m.Config.Issuer))
 
 	errc := make(chan error, 2)
 	go func() { errc <- serveOn(srv.public, pubLn) }()
