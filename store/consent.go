@@ -58,6 +58,7 @@ type Store interface {
 	DPoPReplayStore
 	UpstreamStore
 	BackchannelStore
+	UIChallengeStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.
