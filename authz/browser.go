@@ -44,4 +44,7 @@ type browserFlow struct {
 	backchannel *backchannel
 	// objects verifies request objects (RFC 9101) sent in request.
 	objects *requestObjects
+	// ui sends the browser to an external login or consent UI when one
+	// is configured (challenge.go).
+	ui *UIRequests
 }

@@ -95,6 +95,13 @@ type Config struct {
 	// dispatcher finds them at its next poll.
 	LogoutQueued func()
 
+	// LoginUIURL and ConsentUIURL, when set, replace the built-in login
+	// and consent pages with an external UI that answers through the admin
+	// API (challenge.go); UIChallengeTTL is the life of its challenges
+	// (zero: DefaultUIChallengeTTL).
+	LoginUIURL, ConsentUIURL string
+	UIChallengeTTL           time.Duration
+
 	Auditor *store.Auditor
 	Logger  *slog.Logger
 	// Observer is told what the endpoints did, for metrics (nil: nothing
@@ -350,6 +357,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		queued: cfg.LogoutQueued}
 	b.backchannel = p.backchannel
 	p.browser = b
+	b.ui = newUIRequests(b, cfg)
 	if b.upstream, err = newUpstreamFlow(b, cfg); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.POST(PathLogin, p.browser.login)
 	r.GET(PathUpstreamCallback, p.browser.upstream.callback)
 	r.POST(PathConsent, p.browser.consent)
+	r.GET(PathUIReturn, p.browser.ui.uiReturn)
 	r.POST(PathVerifyKey, p.apiKeys.verify)
 	r.POST(PathDeviceAuthorization, p.device.authorize)
 	r.GET(PathDevice, p.device.page)

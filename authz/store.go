@@ -24,6 +24,7 @@ type Store interface {
 	store.DPoPReplayStore
 	store.BackchannelStore
 	store.AssertionStore
+	store.UIChallengeStore
 }
 
 var _ Store = store.Store(nil)
