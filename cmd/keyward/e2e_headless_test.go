@@ -242,6 +242,16 @@ func TestE2EHeadlessUI(t *testing.T) {
 		ui.mu.Unlock()
 		b4 := newBrowser(t, s)
 		follow(t, b4, b4.get(rp.authRequest(t).url), "/login")
+		if st, pr := ui.call("POST", "/login-requests/"+ui.loginCh+"/accept", map[string]any{"subject": "nobody"}); st != http.StatusUnprocessableEntity {
+			t.Errorf("accept an unknown subject: %d %v, want 422", st, pr)
+		}
+		// Every answer was audited.
+		for _, typ := range []string{"login_request.accepted", "login_request.rejected", "consent_request.accepted"} {
+			st, page := ui.call("GET", "/audit-events?type="+typ, nil)
+			if items, _ := page["items"].([]any); st != http.StatusOK || len(items) == 0 {
+				t.Errorf("audit events of type %s: %d %v", typ, st, page)
+			}
+		}
 		time.Sleep(ttl + 500*time.Millisecond)
 		if st, _ := ui.call("POST", "/login-requests/"+ui.loginCh+"/accept", map[string]any{"subject": "alice"}); st != http.StatusNotFound {
 			t.Errorf("accept an expired challenge: %d, want 404", st)
