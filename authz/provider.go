@@ -456,6 +456,9 @@ func (p *Provider) Run(ctx context.Context) {
 				p.cfg.Logger.Warn("prune DPoP proofs", "err", err)
 			}
 			p.dpop.replay.prune()
+			if _, err := p.cfg.Store.DeleteExpiredUIChallenges(ctx, now); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune login and consent UI challenges", "err", err)
+			}
 			if _, err := p.cfg.Store.DeleteExpiredAssertionJTIs(ctx, now); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune client assertion ids", "err", err)
 			}

@@ -45,4 +45,7 @@ type UIChallengeStore interface {
 	// digest that has not expired at time at, and returns it; ErrNotFound
 	// otherwise.
 	UseUIChallenge(ctx context.Context, verifierDigest string, at time.Time) (*UIChallenge, error)
+	// DeleteExpiredUIChallenges deletes the challenges that expired
+	// before before and reports how many.
+	DeleteExpiredUIChallenges(ctx context.Context, before time.Time) (int64, error)
 }

@@ -63,3 +63,12 @@ func (d *DB) UseUIChallenge(ctx context.Context, verifierDigest string, at time.
 		WHERE verifier_digest = $2 AND used_at IS NULL AND decided_at IS NOT NULL AND expires_at > $1
 		RETURNING `+uiChallengeColumns, at, verifierDigest))
 }
+
+// DeleteExpiredUIChallenges implements store.UIChallengeStore.
+func (d *DB) DeleteExpiredUIChallenges(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := d.q(ctx).Exec(ctx, `DELETE FROM ui_challenges WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -63,3 +63,12 @@ func (d *DB) UseUIChallenge(ctx context.Context, verifierDigest string, at time.
 		WHERE verifier_digest = ? AND used_at IS NULL AND decided_at IS NOT NULL AND expires_at > ?
 		RETURNING `+uiChallengeColumns, micros(at), verifierDigest, micros(at)))
 }
+
+// DeleteExpiredUIChallenges implements store.UIChallengeStore.
+func (d *DB) DeleteExpiredUIChallenges(ctx context.Context, before time.Time) (int64, error) {
+	res, err := d.q(ctx).ExecContext(ctx, `DELETE FROM ui_challenges WHERE expires_at < ?`, micros(before))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return res.RowsAffected()
+}

@@ -61,4 +61,13 @@ func testUIChallenges(t *testing.T, s store.Store) {
 	if _, err := s.UseUIChallenge(ctx(), "v3", now.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("use expired: %v", err)
 	}
+	if n, err := s.DeleteExpiredUIChallenges(ctx(), now.Add(2*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v; want 1", n, err)
+	}
+	if _, err := s.GetUIChallenge(ctx(), "ch2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("pruned challenge: %v", err)
+	}
+	if _, err := s.GetUIChallenge(ctx(), "ch1"); err != nil {
+		t.Fatalf("live challenge pruned: %v", err)
+	}
 }

@@ -34,3 +34,10 @@ func (d *DB) UseUIChallenge(ctx context.Context, verifierDigest string, at time.
 	v, err := d.Inner.UseUIChallenge(ctx, verifierDigest, at)
 	return v, tr.end(err)
 }
+
+// DeleteExpiredUIChallenges traces store.UIChallengeStore.DeleteExpiredUIChallenges.
+func (d *DB) DeleteExpiredUIChallenges(ctx context.Context, before time.Time) (int64, error) {
+	ctx, tr := d.start(ctx, "DeleteExpiredUIChallenges")
+	v, err := d.Inner.DeleteExpiredUIChallenges(ctx, before)
+	return v, tr.end(err)
+}
