@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ory/fosite"
@@ -71,6 +72,9 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 			b.log.Warn("ui return: store unavailable", "err", err)
 			b.outagePage(w)
 			return
+		}
+		if !o.Remember {
+			transientCookie(w.Header(), b.sessions.Cookie)
 		}
 		http.Redirect(w, r, returnTo, http.StatusSeeOther)
 		return
@@ -159,4 +163,19 @@ func uiError(code, desc string) error {
 func (b *browserFlow) uiExpired(w http.ResponseWriter) {
 	b.pages.render(w, http.StatusBadRequest, "message.html", pageData{Title: "Link expired",
 		Message: "This sign-in link was used already or has expired. Go back to the application and sign in again."})
+}
+
+// transientCookie turns the cookie name just set in h into one the
+// browser forgets when it closes (no Max-Age, no Expires): a sign-in the
+// app accepted without remember. The server-side session keeps its TTL.
+func transientCookie(h http.Header, name string) {
+	lines := h.Values("Set-Cookie")
+	for i, line := range lines {
+		c, err := http.ParseSetCookie(line)
+		if err != nil || c.Name != name || c.MaxAge <= 0 {
+			continue
+		}
+		c.MaxAge, c.Expires = 0, time.Time{}
+		lines[i] = c.String()
+	}
 }
