@@ -91,6 +91,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	s.mountResources(a, post)
 	s.mountRegistrationTokens(a, post)
 	s.mountProviders(a, post)
+	s.mountUIRequests(a, post)
 	return e
 }
 

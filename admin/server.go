@@ -42,6 +42,9 @@ type Config struct {
 	// Providers manages the upstream OpenID providers (nil: no
 	// /providers routes).
 	Providers *accounts.Providers
+	// UIRequests answers an external login and consent UI (nil: no
+	// /login-requests and /consent-requests routes).
+	UIRequests UIRequests
 	// Logger receives server errors (nil: they are not logged).
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now

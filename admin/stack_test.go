@@ -47,7 +47,8 @@ func newStack(t *testing.T, tokenRate float64) *stack {
 	}
 	srv, err := New(Config{Store: st.DB, Clients: st.Clients, Users: st.Users, APIKeys: st.APIKeys,
 		Signing: st.Signing, Tokens: st.Provider, Sessions: sessions, Webhooks: hooks, Secret: st.Secret, Auditor: st.Auditor,
-		Resources: st.Resources, RegistrationTokens: st.InitialTokens, Providers: st.Providers, Logger: st.Logger})
+		Resources: st.Resources, RegistrationTokens: st.InitialTokens, Providers: st.Providers, Logger: st.Logger,
+		UIRequests: st.Provider.UIRequests()})
 	if err != nil {
 		t.Fatal(err)
 	}

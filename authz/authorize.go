@@ -97,6 +97,9 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		}
 		// RFC 6749 §3.1 allows GET and POST; the login page returns with GET.
 		returnTo := "/oauth2/auth?" + query
+		if b.ui.redirect(c, UILogin, ar, who, returnTo) {
+			return
+		}
 		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
 		return
 	}
@@ -119,6 +122,9 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	}
 	if slices.Contains(prompt, "none") {
 		b.authorizeError(ctx, c.Writer, ar, fosite.ErrConsentRequired)
+		return
+	}
+	if b.ui.redirect(c, UIConsent, ar, who, "/oauth2/auth?"+query) {
 		return
 	}
 	b.showConsent(c, ar, who, "/oauth2/auth?"+query)

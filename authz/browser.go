@@ -53,4 +53,7 @@ type browserFlow struct {
 	rp         *webauthn.WebAuthn
 	ceremonies *ceremonySealer
 	stepKey    []byte
+	// ui sends the browser to an external login or consent UI when one
+	// is configured (challenge.go).
+	ui *UIRequests
 }

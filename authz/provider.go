@@ -99,6 +99,13 @@ type Config struct {
 	// ask for it) or MFARequired (every authorization needs two factors).
 	MFA string
 
+	// LoginUIURL and ConsentUIURL, when set, replace the built-in login
+	// and consent pages with an external UI that answers through the admin
+	// API (challenge.go); UIChallengeTTL is the life of its challenges
+	// (zero: DefaultUIChallengeTTL).
+	LoginUIURL, ConsentUIURL string
+	UIChallengeTTL           time.Duration
+
 	Auditor *store.Auditor
 	Logger  *slog.Logger
 	// Observer is told what the endpoints did, for metrics (nil: nothing
@@ -372,6 +379,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		queued: cfg.LogoutQueued}
 	b.backchannel = p.backchannel
 	p.browser = b
+	b.ui = newUIRequests(b, cfg)
 	if b.upstream, err = newUpstreamFlow(b, cfg); err != nil {
 		return nil, err
 	}
@@ -470,6 +478,9 @@ func (p *Provider) Run(ctx context.Context) {
 				p.cfg.Logger.Warn("prune DPoP proofs", "err", err)
 			}
 			p.dpop.replay.prune()
+			if _, err := p.cfg.Store.DeleteExpiredUIChallenges(ctx, now); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("prune login and consent UI challenges", "err", err)
+			}
 			if _, err := p.cfg.Store.DeleteExpiredAssertionJTIs(ctx, now); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("prune client assertion ids", "err", err)
 			}

@@ -31,6 +31,7 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.GET(PathUpstreamCallback, p.browser.upstream.callback)
 	r.POST(PathConsent, p.browser.consent)
 	p.mountFactors(r)
+	r.GET(PathUIReturn, p.browser.ui.uiReturn)
 	r.POST(PathVerifyKey, p.apiKeys.verify)
 	r.POST(PathDeviceAuthorization, p.device.authorize)
 	r.GET(PathDevice, p.device.page)

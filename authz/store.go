@@ -25,6 +25,7 @@ type Store interface {
 	store.BackchannelStore
 	store.AssertionStore
 	store.FactorStore
+	store.UIChallengeStore
 }
 
 var _ Store = store.Store(nil)

@@ -62,6 +62,7 @@ type Store interface {
 	UpstreamStore
 	BackchannelStore
 	FactorStore
+	UIChallengeStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -95,7 +95,8 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		Issuer: m.Config.Issuer, Store: db, Events: db, Signer: sig, JWKS: sig.JWKSHandler(),
 		IDTokenAlgs: sig.Algorithms(), Secret: secret, APIKeys: apik,
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
-		RequirePAR: m.Config.RequirePAR, MFA: m.Config.MFA, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
+		RequirePAR: m.Config.RequirePAR, MFA: m.Config.MFA, LoginUIURL: m.Config.LoginUIURL, ConsentUIURL: m.Config.ConsentUIURL,
+		UIChallengeTTL: m.UIChallengeTTL, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
 		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow,
 		LogoutQueued: func() {
 			if wake != nil {
@@ -135,6 +136,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	err = a.buildAdmin(admin.Config{
 		Store: db, Clients: reg, Users: users, APIKeys: apik, Signing: sig, Tokens: prov,
 		Secret: secret, Auditor: auditor, Logger: log, Resources: res, RegistrationTokens: initial, Providers: upstream,
+		UIRequests: prov.UIRequests(),
 	}, m.Config.Issuer, obs)
 	if err != nil {
 		prov.Close()

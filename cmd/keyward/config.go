@@ -73,6 +73,9 @@ type Config struct {
 	// RequirePAR refuses authorization requests not pushed first to the
 	// PAR endpoint (RFC 9126), for every client.
 	RequirePAR bool
+	// LoginUIURL and ConsentUIURL replace the built-in login and consent
+	// pages with an external UI that answers through the admin API.
+	LoginUIURL, ConsentUIURL string
 	// Registration is the dynamic client registration policy (RFC 7591):
 	// closed, initial-token (default) or open.
 	Registration string
@@ -152,6 +155,8 @@ var settings = map[string]setting{
 	"otlp-endpoint":          {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 
+	"login-ui-url":   {"login-ui-url", "KEYWARD_LOGIN_UI_URL", "an external sign-in page: the authorization endpoint redirects there with login_challenge, answered through /admin/v1/login-requests (default: the built-in page)"},
+	"consent-ui-url": {"consent-ui-url", "KEYWARD_CONSENT_UI_URL", "an external consent page: the authorization endpoint redirects there with consent_challenge, answered through /admin/v1/consent-requests (default: the built-in page)"},
 	// Dynamic client registration (RFC 7591, 7592).
 	"registration":            {"registration", "KEYWARD_REGISTRATION", "dynamic client registration (RFC 7591) at /oauth2/register: closed, initial-token (an initial access token from 'keyward registration-tokens create') or open (public clients only, rate-limited per address)"},
 	"registration-rate-limit": {"registration-rate-limit", "KEYWARD_REGISTRATION_RATE_LIMIT", "open registrations per second per source address (burst 2x, at least 1); -1 disables"},
@@ -193,6 +198,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, usage("webhook-disable-after"))
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", usage("trusted-proxies"))
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
+	fs.StringVar(&c.LoginUIURL, "login-ui-url", "", usage("login-ui-url"))
+	fs.StringVar(&c.ConsentUIURL, "consent-ui-url", "", usage("consent-ui-url"))
 	fs.StringVar(&c.Registration, "registration", authz.RegistrationInitialToken, usage("registration"))
 	fs.Float64Var(&c.RegistrationRate, "registration-rate-limit", authz.DefaultRegistrationRate, usage("registration-rate-limit"))
 	fs.BoolVar(&c.DPoPNonce, "dpop-nonce", false, usage("dpop-nonce"))
@@ -365,6 +372,11 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.TokenRate == 0 {
 		errs = append(errs, errors.New("--token-rate-limit: must be positive, or -1 to disable"))
+	}
+	for flag, v := range map[string]string{"login-ui-url": c.LoginUIURL, "consent-ui-url": c.ConsentUIURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "") {
+			errs = append(errs, fmt.Errorf("--%s: %q must be an absolute http(s) URL without a fragment", flag, v))
+		}
 	}
 	switch c.Registration {
 	case authz.RegistrationClosed, authz.RegistrationInitialToken, authz.RegistrationOpen:

@@ -59,6 +59,9 @@ type Main struct {
 	// OutboxMinBackoff, when set, is the outbox's first wait before a
 	// retry (webhooks.Config.MinBackoff; default 5s). Tests shorten it.
 	OutboxMinBackoff time.Duration
+	// UIChallengeTTL, when set, is the life of an external login or
+	// consent UI's challenges (authz.DefaultUIChallengeTTL). Tests shorten it.
+	UIChallengeTTL time.Duration
 
 	logger  *slog.Logger
 	closers []func() error

@@ -71,6 +71,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Outbox/Atomic", testOutboxAtomic},
 		{"Backchannel/SessionClients", testBackchannelSessionClients},
 		{"Backchannel/Outbox", testBackchannelOutbox},
+		{"UIChallenges", testUIChallenges},
 		{"SecretFingerprint", testSecretFingerprint},
 		{"Unavailable", testUnavailable},
 	}

@@ -1,0 +1,181 @@
+package authz
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ory/fosite"
+
+	"github.com/keyward/keyward/store"
+)
+
+// uiReturn is where the browser comes back from an external UI (GET
+// PathUIReturn?verifier=…): the verifier is taken up once, must come from
+// the browser the challenge was issued to, and its outcome resumes the
+// authorization request: a sign-in starts the browser session and returns
+// to the authorization endpoint (which may then ask for consent); a
+// consent grants the accepted scopes and issues the code; a rejection
+// ends at the client's redirect URI with its error (RFC 6749 §4.1.2.1).
+func (u *UIRequests) uiReturn(c *gin.Context) {
+	b := u.b
+	ctx, w, r := c.Request.Context(), c.Writer, c.Request
+	v := c.Query("verifier")
+	if v == "" || len(v) > 128 {
+		b.badRequestPage(w, http.StatusBadRequest, "The sign-in link is incomplete.")
+		return
+	}
+	ch, err := b.store.UseUIChallenge(ctx, u.digest("verifier", v), b.now().UTC())
+	if errors.Is(err, store.ErrNotFound) {
+		b.uiExpired(w)
+		return
+	}
+	if err != nil {
+		b.log.Warn("ui return: store unavailable", "err", err)
+		b.outagePage(w)
+		return
+	}
+	var p pendingUI
+	var o uiOutcome
+	if json.Unmarshal([]byte(ch.Request), &p) != nil || json.Unmarshal([]byte(ch.Outcome), &o) != nil {
+		b.uiExpired(w)
+		return
+	}
+	// Only the browser the challenge was issued to may finish it: a
+	// verifier sent to someone else signs nobody in.
+	bind := b.parBinding(nil, r)
+	if bind == nil || !equalMAC(p.Binding, bind("ui:"+ch.ID)) {
+		b.pages.render(w, http.StatusForbidden, "message.html", pageData{Title: "Wrong browser",
+			Message: "This sign-in was started in another browser. Go back to the application and sign in again."})
+		return
+	}
+	returnTo := safeReturn(p.ReturnTo)
+	if returnTo == "" {
+		b.uiExpired(w)
+		return
+	}
+	if ch.Kind == UILogin && o.Accepted {
+		user, err := b.store.GetUser(ctx, o.UserID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			b.outagePage(w)
+			return
+		}
+		if err != nil || user.Disabled {
+			b.uiExpired(w)
+			return
+		}
+		if err := b.startSession(ctx, w, r, user); err != nil {
+			b.log.Warn("ui return: store unavailable", "err", err)
+			b.outagePage(w)
+			return
+		}
+		if !o.Remember {
+			transientCookie(w.Header(), b.sessions.Cookie)
+		}
+		http.Redirect(w, r, returnTo, http.StatusSeeOther)
+		return
+	}
+	// Re-validate the authorization request exactly as sent.
+	orig, err := url.Parse(returnTo)
+	if err != nil {
+		b.badRequestPage(w, http.StatusBadRequest, "The authorization request could not be read.")
+		return
+	}
+	areq := r.Clone(ctx)
+	areq.Method = http.MethodGet
+	areq.URL = &url.URL{Path: PathAuthorize, RawQuery: orig.RawQuery}
+	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
+	ar, err := b.newAuthorizeRequest(ctx, nil, areq)
+	if err != nil {
+		b.authorizeError(ctx, w, ar, err)
+		return
+	}
+	if !o.Accepted {
+		b.authorizeError(ctx, w, ar, uiError(o.Error, o.ErrorDesc))
+		return
+	}
+	who, err := b.currentUser(ctx, r)
+	if err != nil {
+		b.outagePage(w)
+		return
+	}
+	if who == nil || who.user.ID != o.UserID {
+		// Signed out (or in as someone else) since the consent was asked.
+		http.Redirect(w, r, returnTo, http.StatusSeeOther)
+		return
+	}
+	client := ar.GetClient().(*fositeClient).c
+	if o.Remember && !isCIMDClientID(client.ID) {
+		scopes := slices.Clone(o.GrantScope)
+		if prev, err := b.store.GetConsent(ctx, who.user.ID, client.ID); err == nil {
+			for _, s := range prev.Scopes {
+				if !slices.Contains(scopes, s) {
+					scopes = append(scopes, s)
+				}
+			}
+		}
+		if err := b.store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
+			b.authorizeError(ctx, w, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+			return
+		}
+	}
+	// Only the scopes the person granted (issueCode grants the requested).
+	ar.SetRequestedScopes(fosite.Arguments(o.GrantScope))
+	b.issueCode(ctx, w, ar, who)
+}
+
+// uiError is the fosite error of a rejection's code and description.
+func uiError(code, desc string) error {
+	e := fosite.ErrAccessDenied
+	switch code {
+	case "invalid_request":
+		e = fosite.ErrInvalidRequest
+	case "unauthorized_client":
+		e = fosite.ErrUnauthorizedClient
+	case "unsupported_response_type":
+		e = fosite.ErrUnsupportedResponseType
+	case "invalid_scope":
+		e = fosite.ErrInvalidScope
+	case "server_error":
+		e = fosite.ErrServerError
+	case "temporarily_unavailable":
+		e = fosite.ErrTemporarilyUnavailable
+	case "interaction_required":
+		e = fosite.ErrInteractionRequired
+	case "login_required":
+		e = fosite.ErrLoginRequired
+	case "account_selection_required":
+		e = &fosite.RFC6749Error{ErrorField: code, DescriptionField: "The End-User is required to select a session.",
+			CodeField: http.StatusBadRequest}
+	case "consent_required":
+		e = fosite.ErrConsentRequired
+	}
+	if desc != "" {
+		return e.WithHint(desc)
+	}
+	return e
+}
+
+func (b *browserFlow) uiExpired(w http.ResponseWriter) {
+	b.pages.render(w, http.StatusBadRequest, "message.html", pageData{Title: "Link expired",
+		Message: "This sign-in link was used already or has expired. Go back to the application and sign in again."})
+}
+
+// transientCookie turns the cookie name just set in h into one the
+// browser forgets when it closes (no Max-Age, no Expires): a sign-in the
+// app accepted without remember. The server-side session keeps its TTL.
+func transientCookie(h http.Header, name string) {
+	lines := h.Values("Set-Cookie")
+	for i, line := range lines {
+		c, err := http.ParseSetCookie(line)
+		if err != nil || c.Name != name || c.MaxAge <= 0 {
+			continue
+		}
+		c.MaxAge, c.Expires = 0, time.Time{}
+		lines[i] = c.String()
+	}
+}

@@ -1,0 +1,20 @@
+-- +goose Up
+-- Sign-in and consent through an external UI (--login-ui-url,
+-- --consent-ui-url): one row per challenge handed to the UI, keyed by a
+-- digest of the challenge; the verifier the browser brings back is also
+-- stored as a digest. Times are Unix microseconds.
+CREATE TABLE ui_challenges (
+    id               TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL,
+    request          TEXT NOT NULL,
+    outcome          TEXT NOT NULL DEFAULT '',
+    verifier_digest  TEXT UNIQUE,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    decided_at       INTEGER,
+    used_at          INTEGER
+) STRICT;
+CREATE INDEX ui_challenges_expires ON ui_challenges (expires_at);
+
+-- +goose Down
+-- Keyward's migrations are forward-only.
