@@ -184,6 +184,9 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 	if m := clients.AuthMethodOf(fc.c); m != clients.AuthPrivateKeyJWT {
 		return nil, bad("This client authenticates with " + m + ", not with a client_assertion.")
 	}
+	if isFAPI2(fc) && !fapiAlg(tok.Headers[0].Algorithm) {
+		return nil, bad("This client is held to FAPI 2.0: sign client assertions with ES256 or PS256 (FAPI 2.0 §5.4.1).")
+	}
 	claims, err := a.verify(ctx, fc.c, tok)
 	if err != nil {
 		return nil, err

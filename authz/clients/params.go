@@ -49,6 +49,9 @@ type Params struct {
 	// request objects, RFC 9101).
 	JWKS    string
 	JWKSURI string
+	// Profile is the security profile the client is held to: "" or
+	// ProfileFAPI2 (validated by validateFAPI2, enforced by authz).
+	Profile string
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -59,7 +62,7 @@ func ParamsOf(c *store.Client) Params {
 		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI}
+		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI, Profile: c.Profile}
 }
 
 // AuthMethodOf is the token-endpoint authentication method of c: the one
@@ -108,6 +111,9 @@ func (p Params) withDefaults() Params {
 		}
 	}
 	p.JWKS = strings.TrimSpace(p.JWKS)
+	if p.Profile == ProfileFAPI2 && p.IDTokenAlg == "" {
+		p.IDTokenAlg = FAPI2IDTokenAlg
+	}
 	return p
 }
 
@@ -207,6 +213,7 @@ func (p Params) Validate() error {
 	default:
 		add("id token algorithm %q: must be RS256, ES256 or EdDSA", p.IDTokenAlg)
 	}
+	probs = append(probs, p.validateProfile()...)
 	if len(probs) > 0 {
 		return &store.ValidationError{Problems: probs}
 	}

@@ -65,7 +65,7 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		IDTokenAlg: p.IDTokenAlg, PKCEOptional: p.PKCEOptional, Resources: p.Resources, PARRequired: p.PARRequired,
 		DPoPRequired:         p.DPoPRequired,
 		BackchannelLogoutURI: p.BackchannelLogoutURI, BackchannelLogoutSessionRequired: p.BackchannelLogoutSessionRequired,
-		AuthMethod: p.AuthMethod, JWKS: p.JWKS, JWKSURI: p.JWKSURI,
+		AuthMethod: p.AuthMethod, JWKS: p.JWKS, JWKSURI: p.JWKSURI, Profile: p.Profile,
 	}
 	var secret string
 	if HasSecret(cl) {
@@ -144,6 +144,7 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 		cl.SecretDigest = nil // the secret stops working at once
 	}
 	cl.AuthMethod, cl.JWKS, cl.JWKSURI = p.AuthMethod, p.JWKS, p.JWKSURI
+	cl.Profile = p.Profile
 	cl.Name, cl.GrantTypes, cl.Scopes, cl.RedirectURIs = p.Name, p.GrantTypes, p.Scopes, p.RedirectURIs
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional
