@@ -197,6 +197,8 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 		return nil, bad("The iss and sub of the client_assertion must both be the client_id (RFC 7523 §3).")
 	case !slices.Contains(claims.Audience, a.issuer):
 		return nil, bad("The aud of the client_assertion must be the issuer identifier " + a.issuer + ".")
+	case isFAPI2(fc) && len(claims.Audience) != 1:
+		return nil, bad("This client is held to FAPI 2.0: the aud of the client_assertion must be the issuer identifier alone (FAPI 2.0 §5.3.2.1).")
 	case claims.Expiry == nil:
 		return nil, bad("The client_assertion has no exp (RFC 7523 §3).")
 	case !now.Before(claims.Expiry.Time().Add(assertionLeeway)):

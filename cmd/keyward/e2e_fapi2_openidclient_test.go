@@ -31,8 +31,9 @@ import (
 // with a proof signed RS256 (400 invalid_dpop_proof); a front-channel
 // authorization request that was not pushed (invalid_request back at the
 // redirect URI); a pushed request without redirect_uri (400
-// invalid_request); a client secret, an HS256 assertion and an RS256
-// assertion signed by a key the client registered (401 invalid_client).
+// invalid_request); a client secret, an HS256 assertion, an RS256
+// assertion signed by a key the client registered and an assertion whose
+// aud holds more than the issuer (401 invalid_client).
 // A fapi2 client that lacks DPoP or private_key_jwt is refused by the CLI,
 // naming each problem. On SQLite only.
 func TestE2EFAPI2OpenIDClient(t *testing.T) {
@@ -171,6 +172,11 @@ func TestE2EFAPI2OpenIDClient(t *testing.T) {
 	if !strings.Contains(r.str("error_description"), "FAPI 2.0") {
 		t.Errorf("RS256 assertion refused for another reason: %s", r.raw)
 	}
+
+	both := withAssertion(form, key.sign(t, mutate(t, bank.ClientID, s.PublicURL, func(c map[string]any) {
+		c["aud"] = []string{s.PublicURL, m.TokenEndpoint}
+	}), ""))
+	wantOAuthError(t, "assertion with an aud beside the issuer", postForm(t, m.TokenEndpoint, both, "", ""), 401, "invalid_client")
 
 	// A pushed request without redirect_uri.
 	push := url.Values{"client_id": {bank.ClientID}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s2"},
