@@ -33,7 +33,8 @@ import (
 // redirect URI); a pushed request without redirect_uri (400
 // invalid_request); a client secret, an HS256 assertion, an RS256
 // assertion signed by a key the client registered and an assertion whose
-// aud holds more than the issuer (401 invalid_client).
+// aud holds more than the issuer (401 invalid_client); a request object
+// signed RS256 (400 invalid_request_object).
 // A fapi2 client that lacks DPoP or private_key_jwt is refused by the CLI,
 // naming each problem. On SQLite only.
 func TestE2EFAPI2OpenIDClient(t *testing.T) {
@@ -185,5 +186,16 @@ func TestE2EFAPI2OpenIDClient(t *testing.T) {
 	wantOAuthError(t, "pushed request without redirect_uri", r, 400, "invalid_request")
 	if !strings.Contains(r.str("error_description"), "redirect_uri") {
 		t.Errorf("pushed request without redirect_uri refused for another reason: %s", r.raw)
+	}
+
+	// A pushed request object signed RS256 by a key the client registered;
+	// the same object signed ES256 is accepted.
+	claims, _ := requestObject(t, bank.ClientID, s.PublicURL, "s3")
+	obj := url.Values{"client_id": {bank.ClientID}, "request": {rsaKey.sign(t, claims, "oauth-authz-req+jwt")}}
+	r = postForm(t, parURL, withAssertion(obj, key.sign(t, assertionClaims(t, bank.ClientID, s.PublicURL), "")), "", "")
+	wantOAuthError(t, "RS256 request object", r, 400, "invalid_request_object")
+	obj.Set("request", key.sign(t, claims, "oauth-authz-req+jwt"))
+	if r = postForm(t, parURL, withAssertion(obj, key.sign(t, assertionClaims(t, bank.ClientID, s.PublicURL), "")), "", ""); r.status != 201 {
+		t.Errorf("ES256 request object: %d %s", r.status, r.raw)
 	}
 }
