@@ -50,6 +50,9 @@ type clientInput struct {
 	MFA *string `json:"mfa"`
 	// Disabled is applied after the settings (Registry.SetDisabled).
 	Disabled *bool `json:"disabled"`
+	// Profile is the security profile the client is held to: "" (none)
+	// or "fapi2" (the FAPI 2.0 Security Profile).
+	Profile *string `json:"profile"`
 }
 
 func (in clientInput) apply(p *clients.Params) {
@@ -74,6 +77,7 @@ func (in clientInput) apply(p *clients.Params) {
 	setIf(&p.BackchannelLogoutURI, in.BackchannelLogoutURI)
 	setIf(&p.BackchannelLogoutSessionRequired, in.BackchannelLogoutSessionRequired)
 	setIf(&p.AuthMethod, in.AuthMethod)
+	setIf(&p.Profile, in.Profile)
 	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
 		p.JWKS, p.JWKSURI = string(in.JWKS), ""
 	}
@@ -100,7 +104,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
 		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI, MFA: cl.MFA}
+		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI, MFA: cl.MFA, Profile: cl.Profile}
 }
 
 // listClients is GET /clients.

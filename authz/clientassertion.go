@@ -184,6 +184,9 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 	if m := clients.AuthMethodOf(fc.c); m != clients.AuthPrivateKeyJWT {
 		return nil, bad("This client authenticates with " + m + ", not with a client_assertion.")
 	}
+	if isFAPI2(fc) && !fapiAlg(tok.Headers[0].Algorithm) {
+		return nil, bad("This client is held to FAPI 2.0: sign client assertions with ES256 or PS256 (FAPI 2.0 §5.4.1).")
+	}
 	claims, err := a.verify(ctx, fc.c, tok)
 	if err != nil {
 		return nil, err
@@ -194,6 +197,8 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 		return nil, bad("The iss and sub of the client_assertion must both be the client_id (RFC 7523 §3).")
 	case !slices.Contains(claims.Audience, a.issuer):
 		return nil, bad("The aud of the client_assertion must be the issuer identifier " + a.issuer + ".")
+	case isFAPI2(fc) && len(claims.Audience) != 1:
+		return nil, bad("This client is held to FAPI 2.0: the aud of the client_assertion must be the issuer identifier alone (FAPI 2.0 §5.3.2.1).")
 	case claims.Expiry == nil:
 		return nil, bad("The client_assertion has no exp (RFC 7523 §3).")
 	case !now.Before(claims.Expiry.Time().Add(assertionLeeway)):

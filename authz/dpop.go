@@ -44,7 +44,9 @@ const dpopProofMaxLen = 8 << 10
 type dpopProof struct {
 	// JKT is the RFC 7638 SHA-256 thumbprint of the proof's key,
 	// base64url (the cnf.jkt of a bound token, RFC 9449 §6.1).
-	JKT   string
+	JKT string
+	// Alg is the JWS algorithm that signed the proof.
+	Alg   string
 	JTI   string
 	IAT   time.Time
 	Nonce string
@@ -143,7 +145,7 @@ func parseDPoPProof(raw, htm, htu, token string, now time.Time, window time.Dura
 	if err != nil {
 		return nil, badProof("The DPoP proof's jwk has no thumbprint.")
 	}
-	return &dpopProof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI, IAT: issued,
+	return &dpopProof{JKT: base64.RawURLEncoding.EncodeToString(tp), Alg: h.Algorithm, JTI: c.JTI, IAT: issued,
 		Nonce: c.Nonce, ATH: c.ATH}, nil
 }
 

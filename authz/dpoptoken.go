@@ -97,8 +97,11 @@ func (dpopHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.Acce
 	}
 	proof := dpopProofFrom(ctx)
 	fc, _ := r.GetClient().(*fositeClient)
-	if proof == nil && fc != nil && fc.c.DPoPRequired {
+	if proof == nil && fc != nil && (fc.c.DPoPRequired || isFAPI2(fc)) {
 		return errDPoPRequired
+	}
+	if proof != nil && isFAPI2(r.GetClient()) && !fapiAlg(proof.Alg) {
+		return errFAPIDPoPAlg
 	}
 	bound := sess.DPoPJKT
 	gt := r.GetGrantTypes()

@@ -217,6 +217,7 @@ func (s *fositeStore) SetClientAssertionJWT(context.Context, string, time.Time) 
 
 // CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
 func (s *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, sig string, r fosite.Requester) error {
+	capCodeLifespan(r, s.now())
 	return s.create(ctx, store.KindAuthorizeCode, fosite.AuthorizeCode, sig, "", r)
 }
 

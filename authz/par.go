@@ -98,6 +98,9 @@ func (h *parEndpoint) push(c *gin.Context) {
 	if err == nil {
 		err = checkDPoPJKT(ar.GetRequestForm())
 	}
+	if err == nil {
+		err = checkFAPIPush(ar)
+	}
 	var resp fosite.PushedAuthorizeResponder
 	if err == nil {
 		resp, err = h.fosite.NewPushedAuthorizeResponse(ctx, ar, NewSession(""))
@@ -198,7 +201,7 @@ func (b *browserFlow) parRequired(ar fosite.AuthorizeRequester) bool {
 		return true
 	}
 	fc, ok := ar.GetClient().(*fositeClient)
-	return ok && fc.c.PARRequired
+	return ok && fc.c.PARRequired || isFAPI2(ar.GetClient())
 }
 
 // consumePAR uses up the pushed request of ar, if it came from one, as the

@@ -39,7 +39,7 @@ func checkPKCE(ar fosite.AuthorizeRequester) error {
 // confidential client; Params.PKCEOptional).
 func pkceOptional(c fosite.Client) bool {
 	fc, ok := c.(*fositeClient)
-	return ok && fc.c.PKCEOptional && !fc.c.Public
+	return ok && fc.c.PKCEOptional && !fc.c.Public && !isFAPI2(c)
 }
 
 // isS256Challenge reports whether s has the shape of an S256 code

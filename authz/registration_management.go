@@ -101,6 +101,7 @@ func (h *registration) update(c *gin.Context) {
 	admin := clients.ParamsOf(cl)
 	p.Audience, p.SkipConsent, p.AccessTokenFormat = admin.Audience, admin.SkipConsent, admin.AccessTokenFormat
 	p.PKCEOptional, p.PARRequired, p.Resources = admin.PKCEOptional, admin.PARRequired, admin.Resources
+	p.Profile = admin.Profile
 	k.Policy = was.Policy
 	keptJSON, err := json.Marshal(k)
 	if err != nil {

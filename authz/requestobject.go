@@ -73,6 +73,9 @@ func (o *requestObjects) expand(ctx context.Context, clientID string, form url.V
 		return nil, fosite.ErrInvalidClient.WithHint("The client is unknown or disabled.")
 	}
 	h := tok.Headers[0]
+	if isFAPI2(client) && !fapiAlg(h.Algorithm) {
+		return nil, bad("This client is held to FAPI 2.0: sign request objects with ES256 or PS256 (FAPI 2.0 §5.4.1).")
+	}
 	keys, err := o.keys.candidates(ctx, client.(*fositeClient).c, h.Algorithm, h.KeyID)
 	if err != nil {
 		var nk *errNoKeys

@@ -74,6 +74,10 @@ type Client struct {
 	// 9101); JWKSURI is where to fetch it instead. At most one is set.
 	JWKS    string
 	JWKSURI string
+	// Profile is the security profile the client is held to: "" (none)
+	// or "fapi2", the FAPI 2.0 Security Profile, which the server then
+	// enforces on the client's every request.
+	Profile string
 }
 
 // AssertionStore remembers the jti of client assertions (RFC 7523 §3

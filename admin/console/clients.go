@@ -20,6 +20,8 @@ type clientRow struct {
 	// Registered: the client registered itself (RFC 7591).
 	Registered   bool
 	DPoPRequired bool
+	// Profile is the security profile ("fapi2") or "".
+	Profile string
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
@@ -38,7 +40,7 @@ func clientRowOf(cl *store.Client) clientRow {
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
 		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required"}
+		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required", Profile: cl.Profile}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -90,6 +92,8 @@ type clientForm struct {
 	DPoPRequired                                     bool
 	MFARequired                                      bool
 	Grants, Formats, IDTokenAlgs, AuthMethods        []option
+	// Profiles are the security profiles to choose from (FAPI 2.0).
+	Profiles []option
 	// JWKS and JWKSURI are the client's public keys (private_key_jwt).
 	JWKS, JWKSURI string
 
@@ -108,6 +112,7 @@ func newClientForm(grants []string, format, alg, method string) clientForm {
 	} {
 		f.AuthMethods = append(f.AuthMethods, option{Value: m.v, Label: m.l, On: m.v == method})
 	}
+	f.Profiles = profileOptions("")
 	for _, g := range []struct{ v, l string }{
 		{clients.GrantClientCredentials, "Client credentials (machine to machine)"},
 		{clients.GrantAuthorizationCode, "Authorization code (sign in users)"},
@@ -128,6 +133,14 @@ func newClientForm(grants []string, format, alg, method string) clientForm {
 		f.IDTokenAlgs = append(f.IDTokenAlgs, option{Value: v, Label: l, On: v == alg})
 	}
 	return f
+}
+
+// profileOptions are the choices of security profile, cur selected.
+func profileOptions(cur string) []option {
+	return []option{
+		{Value: "", Label: "none", On: cur == ""},
+		{Value: clients.ProfileFAPI2, Label: "FAPI 2.0 Security Profile (needs private_key_jwt, PAR and DPoP required)", On: cur == clients.ProfileFAPI2},
+	}
 }
 
 // newClientPage shows the form for a new client (GET /console/clients/new).
@@ -157,7 +170,7 @@ func (cs *Server) createClient(c *gin.Context) {
 	}
 	grants := pf["grant_type"]
 	if len(grants) > 8 || len(pf.Get("access_token_format")) > 16 || len(pf.Get("id_token_alg")) > 16 ||
-		len(pf.Get("auth_method")) > 32 {
+		len(pf.Get("auth_method")) > 32 || len(pf.Get("profile")) > 16 {
 		cs.message(c, http.StatusBadRequest, "Bad request", "The form has unexpected values.")
 		return
 	}
@@ -168,7 +181,7 @@ func (cs *Server) createClient(c *gin.Context) {
 		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on",
 		DPoPRequired:         pf.Get("dpop_required") == "on",
 		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on",
-		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI)}
+		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI), Profile: pf.Get("profile")}
 	if pf.Get("mfa_required") == "on" {
 		p.MFA = "required"
 	}
@@ -180,6 +193,7 @@ func (cs *Server) createClient(c *gin.Context) {
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		f.DPoPRequired = p.DPoPRequired
+		f.Profiles = profileOptions(p.Profile)
 		f.BackchannelLogoutURI, f.BackchannelSessionRequired = bcl, p.BackchannelLogoutSessionRequired
 		f.MFARequired = p.MFA == "required"
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",

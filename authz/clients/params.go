@@ -53,6 +53,9 @@ type Params struct {
 	// deployment's), or "required" (every authorization for the client
 	// needs two factors).
 	MFA string
+	// Profile is the security profile the client is held to: "" or
+	// ProfileFAPI2 (validated by validateFAPI2, enforced by authz).
+	Profile string
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -63,7 +66,7 @@ func ParamsOf(c *store.Client) Params {
 		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI, MFA: c.MFA}
+		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI, MFA: c.MFA, Profile: c.Profile}
 }
 
 // AuthMethodOf is the token-endpoint authentication method of c: the one
@@ -112,6 +115,9 @@ func (p Params) withDefaults() Params {
 		}
 	}
 	p.JWKS = strings.TrimSpace(p.JWKS)
+	if p.Profile == ProfileFAPI2 && p.IDTokenAlg == "" {
+		p.IDTokenAlg = FAPI2IDTokenAlg
+	}
 	return p
 }
 
@@ -216,6 +222,7 @@ func (p Params) Validate() error {
 	default:
 		add("id token algorithm %q: must be RS256, ES256 or EdDSA", p.IDTokenAlg)
 	}
+	probs = append(probs, p.validateProfile()...)
 	if len(probs) > 0 {
 		return &store.ValidationError{Problems: probs}
 	}

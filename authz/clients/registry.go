@@ -66,7 +66,8 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		DPoPRequired:         p.DPoPRequired,
 		BackchannelLogoutURI: p.BackchannelLogoutURI, BackchannelLogoutSessionRequired: p.BackchannelLogoutSessionRequired,
 		AuthMethod: p.AuthMethod, JWKS: p.JWKS, JWKSURI: p.JWKSURI,
-		MFA: p.MFA,
+		MFA:     p.MFA,
+		Profile: p.Profile,
 	}
 	var secret string
 	if HasSecret(cl) {
@@ -145,6 +146,7 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 		cl.SecretDigest = nil // the secret stops working at once
 	}
 	cl.AuthMethod, cl.JWKS, cl.JWKSURI = p.AuthMethod, p.JWKS, p.JWKSURI
+	cl.Profile = p.Profile
 	cl.Name, cl.GrantTypes, cl.Scopes, cl.RedirectURIs = p.Name, p.GrantTypes, p.Scopes, p.RedirectURIs
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional

@@ -42,6 +42,9 @@ type View struct {
 	// metadata of OpenID Connect Back-Channel Logout 1.0 §2.2.
 	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required"`
+	// Profile is the security profile the client is held to ("fapi2":
+	// the FAPI 2.0 Security Profile); omitted when none.
+	Profile string `json:"profile,omitempty"`
 }
 
 // NewView renders c; secret is included only when non-empty (at
@@ -64,7 +67,7 @@ func NewView(c *store.Client, secret string) View {
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		JWKS: jwks, JWKSURI: c.JWKSURI, MFA: mfaOf(c.MFA),
+		JWKS: jwks, JWKSURI: c.JWKSURI, MFA: mfaOf(c.MFA), Profile: c.Profile,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
 	}
 }

@@ -86,6 +86,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public JWK Set (JSON; private keys are refused)")
 		fs.StringVar(&p.JWKSURI, "jwks-uri", "", "URL of the client's public JWK Set")
 		fs.StringVar(&p.MFA, "mfa", "", "optional or required: whether the client's sign-ins need a second factor (default: the deployment's --mfa)")
+		fs.StringVar(&p.Profile, "profile", "", "security profile the client is held to: fapi2 (FAPI 2.0 Security Profile: needs --auth-method private_key_jwt, --par-required, --dpop-required); \"\" removes it")
 	case "list":
 		list = bindListing(fs)
 	case "get", "delete", "rotate-secret", "disable", "enable":
@@ -189,6 +190,9 @@ func (m *Main) emitClient(c *store.Client, secret string) error {
 		{"pkce_required", boolStr(v.PKCERequired)}, {"disabled", boolStr(v.Disabled)},
 		{"token_endpoint_auth_method", v.TokenEndpointAuth},
 	}
+	if v.Profile != "" {
+		fields = append(fields, [2]string{"profile", v.Profile})
+	}
 	if v.JWKSURI != "" {
 		fields = append(fields, [2]string{"jwks_uri", v.JWKSURI})
 	}
@@ -236,6 +240,7 @@ func updatedParams(cur *store.Client, p clients.Params, scope string, changed fu
 		// A JWK Set by value replaces one by reference, and the other way round.
 		"jwks-file": func() { up.JWKS, up.JWKSURI = p.JWKS, "" },
 		"jwks-uri":  func() { up.JWKS, up.JWKSURI = "", p.JWKSURI },
+		"profile":   func() { up.Profile = p.Profile },
 	} {
 		if changed(flag) {
 			apply()

@@ -34,6 +34,7 @@ func sampleClient(id string) *store.Client {
 		JWKS:                             `{"keys":[]}`,
 		JWKSURI:                          "",
 		MFA:                              "required",
+		Profile:                          "fapi2",
 	}
 }
 
@@ -58,6 +59,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired = "http://127.0.0.1:9/logout", false
 	c.AuthMethod, c.JWKS, c.JWKSURI = "none", "", "https://app.example/jwks.json"
 	c.MFA = "optional"
+	c.Profile = ""
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
 		got.PARRequired || got.DPoPRequired || !reflect.DeepEqual(got.Resources, c.Resources) ||
 		got.BackchannelLogoutURI != c.BackchannelLogoutURI || got.BackchannelLogoutSessionRequired ||
-		got.AuthMethod != "none" || got.JWKS != "" || got.JWKSURI != c.JWKSURI || got.MFA != "optional" {
+		got.AuthMethod != "none" || got.JWKS != "" || got.JWKSURI != c.JWKSURI || got.MFA != "optional" || got.Profile != "" {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {
