@@ -68,7 +68,10 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 			b.uiExpired(w)
 			return
 		}
-		if err := b.startSession(ctx, w, r, user); err != nil {
+		// The methods the app says it checked become the session's, so
+		// the ID token's amr (and the acr derived from it) tell the truth
+		// about this sign-in (RFC 8176).
+		if err := b.sessions.StartAMR(ctx, w, r, user, o.AMR); err != nil {
 			b.log.Warn("ui return: store unavailable", "err", err)
 			b.outagePage(w)
 			return

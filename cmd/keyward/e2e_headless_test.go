@@ -183,6 +183,13 @@ func TestE2EHeadlessUI(t *testing.T) {
 		if err != nil || idt.Subject != alice.ID || idt.Nonce != a.nonce {
 			t.Fatalf("ID token: %v %+v", err, idt)
 		}
+		// The methods the UI accepted with reach the ID token.
+		var methods struct {
+			AMR []string `json:"amr"`
+		}
+		if err := idt.Claims(&methods); err != nil || !slices.Equal(methods.AMR, []string{"pwd"}) {
+			t.Errorf("ID token amr %v (%v), want the accepted [pwd]", methods.AMR, err)
+		}
 
 		// Each challenge and verifier works once.
 		if st, _ := ui.call("POST", "/login-requests/"+ui.loginCh+"/accept", map[string]any{"subject": "bob"}); st != http.StatusConflict {
