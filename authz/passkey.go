@@ -70,16 +70,7 @@ func (b *browserFlow) passkeyLoginBegin(c *gin.Context) {
 		return
 	}
 	opts, sess, err := b.rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))
-	if err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
-		return
-	}
-	if err := b.saveCeremony(c.Writer, c.Request, &ceremony{Purpose: "login", Session: *sess}); err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, opts)
+	b.startCeremony(c, opts, sess, err, &ceremony{Purpose: "login"})
 }
 
 // passkeyLoginFinish checks the assertion (POST /login/passkey/finish)
@@ -212,16 +203,7 @@ func (b *browserFlow) passkeySecondBegin(c *gin.Context) {
 		return
 	}
 	opts, sess, err := b.rp.BeginLogin(&passkeyUser{u: u, creds: creds}, webauthn.WithUserVerification(protocol.VerificationPreferred))
-	if err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
-		return
-	}
-	if err := b.saveCeremony(c.Writer, c.Request, &ceremony{Purpose: "second", UserID: u.ID, Session: *sess}); err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, opts)
+	b.startCeremony(c, opts, sess, err, &ceremony{Purpose: "second", UserID: u.ID})
 }
 
 // passkeySecondFinish checks the second-step assertion (POST
@@ -314,16 +296,7 @@ func (b *browserFlow) passkeyRegisterBegin(c *gin.Context) {
 	}
 	opts, sess, err := b.rp.BeginRegistration(pu, webauthn.WithExclusions(exclude),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired))
-	if err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
-		return
-	}
-	if err := b.saveCeremony(c.Writer, c.Request, &ceremony{Purpose: "register", UserID: who.user.ID, Name: name, Session: *sess}); err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, opts)
+	b.startCeremony(c, opts, sess, err, &ceremony{Purpose: "register", UserID: who.user.ID, Name: name})
 }
 
 // passkeyRegisterFinish verifies the new credential (POST
@@ -383,4 +356,21 @@ func (b *browserFlow) passkeyRegisterFinish(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"redirect": PathAccount + accountReturn(r.URL.Query().Get("return_to"))})
+}
+
+// startCeremony answers a ceremony's begin request: the options for the
+// browser's WebAuthn call, with sess (what the finish step checks
+// against) sealed into cer's cookie. err is the begin call's failure, a
+// server fault (randomness, configuration).
+func (b *browserFlow) startCeremony(c *gin.Context, opts any, sess *webauthn.SessionData, err error, cer *ceremony) {
+	if err == nil {
+		cer.Session = *sess
+		err = b.saveCeremony(c.Writer, c.Request, cer)
+	}
+	if err != nil {
+		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, opts)
 }

@@ -27,6 +27,15 @@ import (
 // §4.3), and the algs of a DPoP challenge (§7.1).
 var DPoPAlgs = []string{"ES256", "ES384", "PS256", "RS256", "EdDSA"}
 
+// dpopJOSEAlgs is DPoPAlgs as go-jose takes them.
+var dpopJOSEAlgs = func() []jose.SignatureAlgorithm {
+	out := make([]jose.SignatureAlgorithm, len(DPoPAlgs))
+	for i, a := range DPoPAlgs {
+		out[i] = jose.SignatureAlgorithm(a)
+	}
+	return out
+}()
+
 // DefaultDPoPWindow is how far a proof's iat may be from now, either way.
 const DefaultDPoPWindow = 60 * time.Second
 
@@ -61,7 +70,9 @@ func badProof(format string, args ...any) error {
 // DPoPProof is a verified proof.
 type DPoPProof struct {
 	// JKT is the RFC 7638 SHA-256 thumbprint of the proof's key, base64url.
-	JKT      string
+	JKT string
+	// Alg is the JWS algorithm that signed the proof.
+	Alg      string
 	JTI      string
 	IssuedAt time.Time
 	Nonce    string
@@ -77,13 +88,9 @@ func VerifyDPoPProof(proof, method, htu, accessToken, jkt string, now time.Time,
 	if proof == "" || len(proof) > 8<<10 {
 		return nil, badProof("no proof, or one over 8 KiB")
 	}
-	algs := make([]jose.SignatureAlgorithm, len(DPoPAlgs))
-	for i, a := range DPoPAlgs {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
-	jws, err := jose.ParseSignedCompact(proof, algs)
+	jws, err := jose.ParseSignedCompact(proof, dpopJOSEAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
-		return nil, badProof("not a JWS with an allowed alg: %v", err)
+		return nil, badProof("not a JWS signed with one of %s", strings.Join(DPoPAlgs, ", "))
 	}
 	h := jws.Signatures[0].Protected
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
@@ -98,7 +105,7 @@ func VerifyDPoPProof(proof, method, htu, accessToken, jkt string, now time.Time,
 	}
 	payload, err := jws.Verify(key.Key)
 	if err != nil {
-		return nil, badProof("signature: %v", err)
+		return nil, badProof("the signature does not verify with the header's jwk")
 	}
 	var c struct {
 		JTI   string          `json:"jti"`
@@ -109,7 +116,7 @@ func VerifyDPoPProof(proof, method, htu, accessToken, jkt string, now time.Time,
 		Nonce string          `json:"nonce"`
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, badProof("claims: %v", err)
+		return nil, badProof("the claims are not a JSON object")
 	}
 	var iat float64
 	if err := json.Unmarshal(c.IAT, &iat); err != nil || c.JTI == "" || len(c.JTI) > 256 || c.HTM == "" || c.HTU == "" {
@@ -133,9 +140,9 @@ func VerifyDPoPProof(proof, method, htu, accessToken, jkt string, now time.Time,
 	}
 	tp, err := key.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, badProof("thumbprint: %v", err)
+		return nil, badProof("the jwk has no thumbprint")
 	}
-	p := &DPoPProof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI, IssuedAt: issued, Nonce: c.Nonce}
+	p := &DPoPProof{JKT: base64.RawURLEncoding.EncodeToString(tp), Alg: h.Algorithm, JTI: c.JTI, IssuedAt: issued, Nonce: c.Nonce}
 	if jkt != "" && p.JKT != jkt {
 		return nil, badProof("the proof's key is not the token's cnf.jkt")
 	}
