@@ -33,7 +33,10 @@ const maxCeremonyBody = 64 << 10
 // (passkey.js sends the page's).
 func (b *browserFlow) jsonError(c *gin.Context, status int, code, msg string) {
 	c.Header("Cache-Control", "no-store")
-	c.JSON(status, gin.H{"error": code, "message": b.pages.printer(c.Request).T(msg)})
+	if b.pages != nil {
+		msg = b.pages.printer(c.Request).T(msg)
+	}
+	c.JSON(status, gin.H{"error": code, "message": msg})
 }
 
 // checkCeremonyCSRF checks the X-CSRF-Token header of a ceremony call

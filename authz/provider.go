@@ -405,7 +405,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.registration = &registration{cfg: cfg.Registration, issuer: cfg.Issuer, store: cfg.Store,
 		hasher: clients.NewHasher(cfg.Secret), resources: p.resources, limits: newLimiter(cfg.Registration.Rate, now),
 		log: cfg.Logger}
-	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR, p.registration.advertised()); err != nil {
+	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR, p.registration.advertised(), pg.cat.Languages()); err != nil {
 		return nil, err
 	}
 	p.discovery.resources = p.resources

@@ -20,6 +20,7 @@ import (
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/web"
 )
 
 // app is every service of a running server, wired by build.
@@ -76,6 +77,14 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if m.Config.OutboundAllowPrivate {
 		log.Warn("--outbound-allow-private: fetches a client can cause may reach loopback and private addresses; never in production")
 	}
+	// The pages' brand and theme; a theme template that does not parse
+	// or render stops the start here (authz.New renders every page once).
+	theme, err := web.NewTheme(m.Config.ThemeDir, web.Brand{ProductName: m.Config.ProductName,
+		LogoURL: m.Config.LogoURL, AccentColor: m.Config.AccentColor})
+	if err != nil {
+		apik.Close()
+		return nil, fmt.Errorf("--theme-dir and branding: %w", err)
+	}
 	// One auditor, so every event reaches the webhooks. The registry
 	// tells the provider (built next, with the registry for dynamic
 	// registration) of each change.
@@ -97,7 +106,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
 		RequirePAR: m.Config.RequirePAR, MFA: m.Config.MFA, LoginUIURL: m.Config.LoginUIURL, ConsentUIURL: m.Config.ConsentUIURL,
 		UIChallengeTTL: m.UIChallengeTTL, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
-		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow,
+		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow, Theme: theme,
 		LogoutQueued: func() {
 			if wake != nil {
 				wake()
