@@ -162,10 +162,10 @@ var settings = map[string]setting{
 
 	"login-ui-url":   {"login-ui-url", "KEYWARD_LOGIN_UI_URL", "an external sign-in page: the authorization endpoint redirects there with login_challenge, answered through /admin/v1/login-requests (default: the built-in page)"},
 	"consent-ui-url": {"consent-ui-url", "KEYWARD_CONSENT_UI_URL", "an external consent page: the authorization endpoint redirects there with consent_challenge, answered through /admin/v1/consent-requests (default: the built-in page)"},
-	"product-name": {"product-name", "KEYWARD_PRODUCT_NAME", "the product name the sign-in pages show in their titles and header (default Keyward)"},
-	"logo-url":     {"logo-url", "KEYWARD_LOGO_URL", "an https URL, or a path under /static/ (a file of --theme-dir), of a logo shown on every sign-in page"},
-	"accent-color": {"accent-color", "KEYWARD_ACCENT_COLOR", "the sign-in pages' accent colour, #rgb or #rrggbb (buttons, links, header)"},
-	"theme-dir":    {"theme-dir", "KEYWARD_THEME_DIR", "a directory whose templates/NAME.html, static/FILE and locales/LANG.json replace or add to the sign-in pages' built-in ones (see docs/THEMING.md)"},
+	"product-name":   {"product-name", "KEYWARD_PRODUCT_NAME", "the product name the sign-in pages show in their titles and header (default Keyward)"},
+	"logo-url":       {"logo-url", "KEYWARD_LOGO_URL", "an https URL, or a path under /static/ (a file of --theme-dir), of a logo shown on every sign-in page"},
+	"accent-color":   {"accent-color", "KEYWARD_ACCENT_COLOR", "the sign-in pages' accent colour, #rgb or #rrggbb (buttons, links, header)"},
+	"theme-dir":      {"theme-dir", "KEYWARD_THEME_DIR", "a directory whose templates/NAME.html, static/FILE and locales/LANG.json replace or add to the sign-in pages' built-in ones (see docs/THEMING.md)"},
 	// Dynamic client registration (RFC 7591, 7592).
 	"registration":            {"registration", "KEYWARD_REGISTRATION", "dynamic client registration (RFC 7591) at /oauth2/register: closed, initial-token (an initial access token from 'keyward registration-tokens create') or open (public clients only, rate-limited per address)"},
 	"registration-rate-limit": {"registration-rate-limit", "KEYWARD_REGISTRATION_RATE_LIMIT", "open registrations per second per source address (burst 2x, at least 1); -1 disables"},
