@@ -25,6 +25,9 @@ func (b *browserFlow) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, 
 		Title: tr("Allow access?"), Client: client.Name, Username: who.user.Username, CSRF: csrf,
 		ReturnTo: returnTo, Scopes: describeScopes(ar.GetRequestedScopes()),
 	}
+	// The logo the client registered (https only, clients.ValidateLogoURI);
+	// a metadata-document client's comes from its document below.
+	d.ClientLogo = client.LogoURI
 	if u := ar.GetRedirectURI(); u != nil {
 		d.ReturnHost = u.Host
 		if d.ReturnHost == "" {
