@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -227,23 +228,68 @@ func exists(fsys fs.FS, name string) bool {
 }
 
 // themeCSS is /static/theme.css: the accent colour as the stylesheet's
-// --accent custom property, with a readable --on-accent, so no page needs
-// an inline style (the Content-Security-Policy allows none).
+// --accent custom property, so no page needs an inline style (the
+// Content-Security-Policy allows none). --on-accent, the text on it, is
+// white or near-black, whichever contrasts more; --accent-text, the accent
+// as text on the page's card, is darkened (light scheme) or lightened
+// (dark scheme) until it meets WCAG AA contrast (4.5:1).
 func themeCSS(accent string) []byte {
 	if accent == "" {
 		return []byte("/* Keyward theme: no --accent-color set; style.css's colours apply. */\n")
 	}
-	hex := strings.TrimPrefix(accent, "#")
+	hex := strings.TrimPrefix(strings.ToLower(accent), "#")
 	if len(hex) == 3 {
 		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
 	}
 	v, _ := strconv.ParseUint(hex, 16, 32)
-	r, g, b := float64(v>>16&0xff), float64(v>>8&0xff), float64(v&0xff)
-	on := "#fff"
-	if 0.299*r+0.587*g+0.114*b > 150 { // a light accent takes dark text
-		on = "#10131a"
+	c := rgb{float64(v >> 16 & 0xff), float64(v >> 8 & 0xff), float64(v & 0xff)}
+	white, dark := rgb{255, 255, 255}, rgb{0x10, 0x13, 0x1a}
+	on := white
+	if contrast(c, dark) > contrast(c, white) {
+		on = dark
 	}
-	return fmt.Appendf(nil, ":root { --accent: #%s; --on-accent: %s; }\n", strings.ToLower(hex), on)
+	light := readableOn(c, rgb{0, 0, 0}, white)          // style.css's light --card
+	night := readableOn(c, white, rgb{0x1c, 0x1e, 0x25}) // and dark --card
+	return fmt.Appendf(nil, ":root { --accent: #%s; --on-accent: %s; --accent-text: %s; }\n"+
+		"@media (prefers-color-scheme: dark) { :root { --accent-text: %s; } }\n", hex, on, light, night)
+}
+
+type rgb struct{ r, g, b float64 }
+
+func (c rgb) String() string {
+	return fmt.Sprintf("#%02x%02x%02x", int(math.Round(c.r)), int(math.Round(c.g)), int(math.Round(c.b)))
+}
+
+// luminance is WCAG 2's relative luminance.
+func (c rgb) luminance() float64 {
+	lin := func(v float64) float64 {
+		v /= 255
+		if v <= 0.04045 {
+			return v / 12.92
+		}
+		return math.Pow((v+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(c.r) + 0.7152*lin(c.g) + 0.0722*lin(c.b)
+}
+
+// contrast is WCAG 2's contrast ratio of a and b.
+func contrast(a, b rgb) float64 {
+	la, lb := a.luminance(), b.luminance()
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// readableOn mixes c toward toward until it has 4.5:1 contrast on bg.
+func readableOn(c, toward, bg rgb) rgb {
+	for t := 0.0; t <= 1; t += 0.05 {
+		m := rgb{c.r + (toward.r-c.r)*t, c.g + (toward.g-c.g)*t, c.b + (toward.b-c.b)*t}
+		if contrast(m, bg) >= 4.6 { // a margin over 4.5 for rounding
+			return m
+		}
+	}
+	return toward
 }
 
 // overlay is top's files, then base's.

@@ -40,7 +40,7 @@ func TestBrandingSettings(t *testing.T) {
 
 	for name, tpl := range map[string]string{
 		"login.html":   `{{template "top" .}}{{if .Error}}never closed{{template "bottom" .}}`, // does not parse
-		"consent.html": `{{template "top" .}}{{.NoSuchField}}{{template "bottom" .}}`,        // fails to render
+		"consent.html": `{{template "top" .}}{{.NoSuchField}}{{template "bottom" .}}`,          // fails to render
 		"message.html": `{{template "top" .}}{{.T "Sign in" | printf "%d"}}{{template "bottom" .}}{{template "nope"}}`,
 	} {
 		dir := t.TempDir()
