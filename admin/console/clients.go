@@ -22,6 +22,8 @@ type clientRow struct {
 	DPoPRequired bool
 	// Profile is the security profile ("fapi2") or "".
 	Profile string
+	// LogoURI is the https logo the consent page shows ("" none).
+	LogoURI string
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
@@ -40,7 +42,8 @@ func clientRowOf(cl *store.Client) clientRow {
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
 		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required", Profile: cl.Profile}
+		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required", Profile: cl.Profile,
+		LogoURI: cl.LogoURI}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -99,6 +102,8 @@ type clientForm struct {
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
+	// LogoURI is the https logo the consent page shows.
+	LogoURI string
 }
 
 func newClientForm(grants []string, format, alg, method string) clientForm {
@@ -154,14 +159,14 @@ func (cs *Server) createClient(c *gin.Context) {
 		return
 	}
 	pf := c.Request.PostForm
-	var name, scopes, redirects, postLogout, audience, res, bcl, jwks, jwksURI string
+	var name, scopes, redirects, postLogout, audience, res, bcl, jwks, jwksURI, logo string
 	for _, fv := range []struct {
 		dst  *string
 		name string
 		max  int
 	}{{&name, "name", 200}, {&scopes, "scope", 8192}, {&redirects, "redirect_uris", 16384},
 		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}, {&res, "resources", 16384},
-		{&bcl, "backchannel_logout_uri", 2048}, {&jwks, "jwks", clients.MaxJWKSBytes}, {&jwksURI, "jwks_uri", 2048}} {
+		{&bcl, "backchannel_logout_uri", 2048}, {&jwks, "jwks", clients.MaxJWKSBytes}, {&jwksURI, "jwks_uri", 2048}, {&logo, "logo_uri", 2048}} {
 		v, ok := cs.field(c, fv.name, fv.max)
 		if !ok {
 			return
@@ -181,7 +186,8 @@ func (cs *Server) createClient(c *gin.Context) {
 		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on",
 		DPoPRequired:         pf.Get("dpop_required") == "on",
 		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on",
-		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI), Profile: pf.Get("profile")}
+		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI), Profile: pf.Get("profile"),
+		LogoURI: strings.TrimSpace(logo)}
 	if pf.Get("mfa_required") == "on" {
 		p.MFA = "required"
 	}
@@ -189,7 +195,7 @@ func (cs *Server) createClient(c *gin.Context) {
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg, p.AuthMethod)
-		f.JWKS, f.JWKSURI = jwks, jwksURI
+		f.JWKS, f.JWKSURI, f.LogoURI = jwks, jwksURI, logo
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		f.DPoPRequired = p.DPoPRequired
