@@ -100,7 +100,13 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		if b.ui.redirect(c, UILogin, ar, who, returnTo) {
 			return
 		}
-		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
+		loginURL := "/login?return_to=" + url.QueryEscape(returnTo)
+		// A pushed request's ui_locales is not in its query (RFC 9126):
+		// the login page gets it beside the return_to.
+		if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && uiLocalesOf(returnTo) == "" && len(ui) <= 256 {
+			loginURL += "&ui_locales=" + url.QueryEscape(ui)
+		}
+		http.Redirect(c.Writer, r, loginURL, http.StatusSeeOther)
 		return
 	}
 	if b.wantsMFA(ar) && acrOf(sessionAMR(who.session)) != ACRMFA {

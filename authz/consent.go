@@ -28,6 +28,7 @@ func (b *browserFlow) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, 
 	// The logo the client registered (https only, clients.ValidateLogoURI);
 	// a metadata-document client's comes from its document below.
 	d.ClientLogo = client.LogoURI
+	d.UILocales = ar.GetRequestForm().Get("ui_locales")
 	if u := ar.GetRedirectURI(); u != nil {
 		d.ReturnHost = u.Host
 		if d.ReturnHost == "" {

@@ -46,7 +46,7 @@ func (b *browserFlow) renderLogin(c *gin.Context, status int, returnTo, username
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d := pageData{Title: tr("Sign in"), CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg, ErrorArgs: args,
+	d := pageData{Title: tr("Sign in"), CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg, ErrorArgs: args, UILocales: uiLocales(c.Request),
 		Providers: b.upstream.links(c.Request.Context(), returnTo), Passkeys: b.rp != nil}
 	var targets []string
 	if client := b.clientOfReturn(c, returnTo); client != nil {

@@ -64,11 +64,17 @@ func newPages(theme *web.Theme) (*pages, error) {
 // authorization request in its return_to (so the login, second-step and
 // consent pages after an authorization request keep its ui_locales),
 // then Accept-Language (i18n.Catalogues.Pick).
-func (p *pages) printer(r *http.Request) *i18n.Printer {
+// fallback is the ui_locales of a page whose request does not carry it
+// (pageData.UILocales: a pushed authorization request's).
+func (p *pages) printer(r *http.Request, fallback ...string) *i18n.Printer {
 	if r == nil {
 		return p.cat.Printer(i18n.Default.String())
 	}
-	return p.cat.Pick(uiLocales(r), r.Header.Get("Accept-Language"))
+	ui := uiLocales(r)
+	if ui == "" && len(fallback) > 0 {
+		ui = fallback[0]
+	}
+	return p.cat.Pick(ui, r.Header.Get("Accept-Language"))
 }
 
 // uiLocales is the ui_locales of r's query or form, else of the
@@ -85,6 +91,11 @@ func uiLocales(r *http.Request) string {
 	if rt == "" {
 		rt = r.PostForm.Get("return_to")
 	}
+	return uiLocalesOf(rt)
+}
+
+// uiLocalesOf is the ui_locales of the relative URL rt ("" if none).
+func uiLocalesOf(rt string) string {
 	if rt == "" || len(rt) > 8192 {
 		return ""
 	}
@@ -114,7 +125,7 @@ func (p *pages) renderScripted(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (p *pages) write(w http.ResponseWriter, r *http.Request, status int, name string, data pageData, imgOrigin string, scripts bool, formTargets []string) {
-	data.localize(p.printer(r), p.theme.Brand)
+	data.localize(p.printer(r, data.UILocales), p.theme.Brand)
 	var buf bytes.Buffer
 	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "page unavailable", http.StatusInternalServerError)
@@ -207,6 +218,11 @@ type pageData struct {
 	Account *accountView
 	// Passkeys: the issuer is a domain, so WebAuthn works (webauthn.go).
 	Passkeys bool
+
+	// UILocales is the ui_locales of the authorization request a page
+	// serves when the request does not carry it (a pushed request's);
+	// the login form posts it back.
+	UILocales string
 
 	// Title, Message and Error are message keys (see tr) until render
 	// translates them, Message with MessageArgs and Error with ErrorArgs.

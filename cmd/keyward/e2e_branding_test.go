@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,6 +156,20 @@ func TestE2ELanguages(t *testing.T) {
 		wantLang("consent after login, ui_locales=de", c, "de", "<h1>Zugriff erlauben?</h1>",
 			"<strong>Web App</strong> möchte auf Ihr Konto <strong>alice</strong> zugreifen.",
 			`value="allow">Erlauben</button>`, `value="deny" class="secondary">Ablehnen</button>`, "Sie mit Ihrem Keyward-Konto anmelden")
+
+		// A pushed request (RFC 9126): ui_locales is not in the front-channel
+		// URL, yet the login page (also after a wrong password) and the
+		// consent page are German.
+		pa := r.authRequest(t, oauth2.SetAuthURLParam("ui_locales", "de"))
+		pushed := pushRequest(t, a.s.PublicURL+"/oauth2/par", a.conf, pa, a.s)
+		pb := newBrowser(t, a.s)
+		pp := open(pb, a.s.PublicURL+"/oauth2/auth?"+url.Values{"client_id": {a.conf.ClientID}, "request_uri": {pushed}}.Encode(), "")
+		wantLang("login of a pushed request, ui_locales=de", pp, "de", "Benutzername")
+		pp = pb.submit(pp, formWith(t, pp, "password"), url2Values("username", a.bob.Username, "password", "wrong password!"))
+		if pp.status != http.StatusUnauthorized || !strings.Contains(pp.body, `<html lang="de">`) {
+			t.Errorf("wrong password, pushed request with ui_locales=de: %d\n%s", pp.status, pp.body)
+		}
+		wantLang("consent of a pushed request, ui_locales=de", pb.login(pp, a.bob), "de", "Zugriff erlauben?")
 
 		wantLang("login, Accept-Language de-CH", open(newBrowser(t, a.s), r.authRequest(t).url, "de-CH, en;q=0.5"), "de", "Anmelden")
 		wantLang("login, ui_locales=xx", open(newBrowser(t, a.s), r.authRequest(t, oauth2.SetAuthURLParam("ui_locales", "xx")).url, ""),
