@@ -25,6 +25,8 @@ import (
 
 // app is every service of a running server, wired by build.
 type app struct {
+	// product is the product name the console shows (--product-name).
+	product  string
 	signing  *signing.Service
 	apikeys  *keys.Service
 	provider *authz.Provider
@@ -131,7 +133,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		apik.Close()
 		return nil, err
 	}
-	a := &app{signing: sig, apikeys: apik, provider: prov, log: log,
+	a := &app{signing: sig, apikeys: apik, provider: prov, log: log, product: theme.Brand.ProductName,
 		webhookRetryFor: m.Config.WebhookRetryFor, webhookDisableAfter: m.Config.WebhookDisableAfter}
 	if a.webhookDisableAfter == 0 {
 		a.webhookDisableAfter = -1 // never
@@ -193,9 +195,10 @@ func (a *app) buildAdmin(cfg admin.Config, issuer string, obs *metrics) error {
 	a.console, err = console.New(console.Config{
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
-		Logins:    consoleLogins{obs},
-		Resources: cfg.Resources,
-		Providers: cfg.Providers,
+		Logins:      consoleLogins{obs},
+		Resources:   cfg.Resources,
+		Providers:   cfg.Providers,
+		ProductName: a.product,
 	})
 	if err != nil {
 		return err

@@ -96,6 +96,10 @@ func TestE2ETheme(t *testing.T) {
 				t.Errorf("GET %s: %d %.200q, want %q", path, code, body, want)
 			}
 		}
+		// The console shows the product name too (it is not translated).
+		if code, body := get(t, s.AdminURL+"/console/"); code != 200 || !strings.Contains(body, "· Acme ID console</title>") {
+			t.Errorf("console: %d\n%.400s", code, body)
+		}
 		// Both discovery documents list the pages' languages.
 		for _, p := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 			var doc struct {
