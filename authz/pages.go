@@ -53,7 +53,16 @@ func newPages(theme *web.Theme) (*pages, error) {
 			d := s.data
 			d.localize(cat.Printer(lang), theme.Brand)
 			if err := t.ExecuteTemplate(io.Discard, s.name, d); err != nil {
-				return nil, fmt.Errorf("theme: %s: %w", theme.TemplatePath(s.name), err)
+				// Name the file that failed: the page's, or a partial's
+				// (layout.html…) that the error names.
+				name := s.name
+				for _, n := range web.PublicTemplates {
+					if strings.Contains(err.Error(), "template: "+n+":") {
+						name = n
+						break
+					}
+				}
+				return nil, fmt.Errorf("theme: %s: %w", theme.TemplatePath(name), err)
 			}
 		}
 	}

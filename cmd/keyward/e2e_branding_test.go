@@ -43,6 +43,7 @@ func TestBrandingSettings(t *testing.T) {
 		"login.html":   `{{template "top" .}}{{if .Error}}never closed{{template "bottom" .}}`, // does not parse
 		"consent.html": `{{template "top" .}}{{.NoSuchField}}{{template "bottom" .}}`,          // fails to render
 		"message.html": `{{template "top" .}}{{.T "Sign in" | printf "%d"}}{{template "bottom" .}}{{template "nope"}}`,
+		"layout.html":  `{{define "top"}}<html lang="{{.Lang}}"><title>{{.Title.Nope}}</title>{{end}}{{define "bottom"}}</html>{{end}}`,
 	} {
 		dir := t.TempDir()
 		writeFile(t, filepath.Join(dir, "templates", name), tpl)
