@@ -188,10 +188,11 @@ func (d *deviceFlow) confirm(c *gin.Context, code string) {
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d.browser.pages.render(c.Writer, c.Request, http.StatusOK, "device_consent.html", pageData{
+	d.browser.pages.renderImg(c.Writer, c.Request, http.StatusOK, "device_consent.html", pageData{
 		Title: tr("Allow access?"), Client: client.Name, Username: who.user.Username, CSRF: csrf,
 		UserCode: formatUserCode(code), Ticket: r.URL.Query().Get("ticket"), Scopes: describeScopes(g.Scopes),
-	})
+		ClientLogo: client.LogoURI,
+	}, client.LogoURI)
 }
 
 // load reads the open grant of a checked code and its enabled client, or

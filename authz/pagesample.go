@@ -39,7 +39,7 @@ func samplePages() []pageSample {
 			Error: tr("Too many wrong codes. Try again in %d seconds."), ErrorArgs: []any{30}}},
 		{"device.html", pageData{Title: tr("Connect a device"), CSRF: "csrf"}},
 		{"device_consent.html", pageData{Title: tr("Allow access?"), Client: "TV", Username: "ada", CSRF: "csrf",
-			UserCode: "BCDF-GHJK", Ticket: "t", Scopes: scopes}},
+			UserCode: "BCDF-GHJK", Ticket: "t", Scopes: scopes, ClientLogo: "https://tv.example/logo.png"}},
 		{"device_consent.html", pageData{Title: tr("Allow access?"), Client: "TV", CSRF: "csrf", UserCode: "BCDF-GHJK"}},
 		{"error.html", pageData{Title: tr("Invalid sign-in request"), Code: "invalid_request", Detail: "redirect_uri is missing",
 			Message: tr("The application that sent you here made a request this server cannot accept, so you cannot be sent back to it. " +

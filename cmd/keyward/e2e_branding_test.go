@@ -269,6 +269,21 @@ func TestE2EClientLogo(t *testing.T) {
 		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' https://cdn.example.com;") {
 			t.Errorf("consent CSP %q", csp)
 		}
+
+		// The device consent page (RFC 8628) shows it too.
+		tv := e.newClient("--name", "TV", "--public", "--grant-type", grantDeviceURN, "--scope", "openid",
+			"--logo-uri", "https://tv.example/logo.png")
+		da, err := (&oauth2.Config{ClientID: tv.ClientID, Scopes: []string{"openid"},
+			Endpoint: oauth2.Endpoint{DeviceAuthURL: s.PublicURL + "/oauth2/device/auth", TokenURL: s.PublicURL + "/oauth2/token"}}).DeviceAuth(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dp := b.get(da.VerificationURIComplete)
+		dp = b.submit(dp, formWith(t, dp, "user_code"), nil)
+		if !isConsentPage(t, dp) || !strings.Contains(dp.body, `<img class="client-logo" src="https://tv.example/logo.png"`) ||
+			!strings.Contains(dp.header.Get("Content-Security-Policy"), "img-src 'self' https://tv.example;") {
+			t.Errorf("device consent page: %d %q\n%s", dp.status, dp.header.Get("Content-Security-Policy"), dp.body)
+		}
 	})
 }
 
