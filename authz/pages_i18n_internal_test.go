@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"go/types"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -197,7 +198,20 @@ func TestTemplatesHaveNoLiteralText(t *testing.T) {
 			t.Errorf("%s: literal text in %s: %q (put it through {{.T \"…\"}})", name, where, strings.TrimSpace(rest))
 		}
 	}
-	for _, name := range web.PublicTemplates {
+	// Every template but the console's, so a page added without being
+	// listed (and translated) fails here too.
+	all, err := fs.Glob(web.Templates(), "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range all {
+		name := strings.TrimPrefix(path, "templates/")
+		if strings.HasPrefix(name, "console_") {
+			continue
+		}
+		if !slices.Contains(web.PublicTemplates, name) {
+			t.Errorf("%s is not in web.PublicTemplates (and docs/THEMING.md)", name)
+		}
 		// Actions hold quotes that would end an attribute value early.
 		src := action.ReplaceAll(readTemplate(t, name), []byte("#"))
 		z := html.NewTokenizer(bytes.NewReader(src))
