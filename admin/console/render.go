@@ -44,6 +44,9 @@ var notices = map[string]string{
 	"signed-out":     "You are signed out.",
 	"signed-in":      "Welcome.",
 	"user-created":   "User created.",
+	"password-set":   "The new password is set.",
+	"disabled-user":  "Disabled: the user's sessions and grants have ended.",
+	"factors-reset":  "Second factors removed and sessions ended: the user signs in with their password and enrols again.",
 	"setup-complete": "Your administrator account is ready.",
 	"test-sent":      "A test event was queued for this webhook; its delivery shows in the log below.",
 }
