@@ -184,4 +184,3 @@ func otherSID(t *testing.T, p page) string {
 	t.Fatalf("no other session to end:\n%.2000s", p.body)
 	return ""
 }
-
