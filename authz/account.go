@@ -40,6 +40,8 @@ type accountView struct {
 	Sessions       []sessionRow
 	Apps           []appRow
 	PasswordErrors map[string]string
+	// NoPassword: the user signs in through an upstream provider only.
+	NoPassword bool
 }
 
 type passkeyRow struct {
@@ -98,7 +100,7 @@ func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v
 		b.outagePage(c.Writer)
 		return
 	}
-	v.Username, v.Status = who.user.Username, st
+	v.Username, v.Status, v.NoPassword = who.user.Username, st, who.user.PasswordHash == ""
 	v.Methods = strings.Join(sessionAMR(who.session), " ")
 	for _, p := range st.Passkeys {
 		row := passkeyRow{ID: base64.RawURLEncoding.EncodeToString(p.ID), Name: p.Name,

@@ -77,6 +77,11 @@ func (b *browserFlow) passwordChange(c *gin.Context) {
 	if who == nil {
 		return
 	}
+	if who.user.PasswordHash == "" {
+		b.renderAccount(c, http.StatusConflict, who, &accountView{}, "", "",
+			"Your account has no password: you sign in through a sign-in provider.")
+		return
+	}
 	current, next, confirm := r.PostForm.Get("current_password"), r.PostForm.Get("new_password"), r.PostForm.Get("new_password_confirm")
 	fields := map[string]string{}
 	if len(next) < accounts.MinPasswordLen || len(next) > accounts.MaxPasswordLen {

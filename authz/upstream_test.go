@@ -419,6 +419,15 @@ func TestUpstreamAMR(t *testing.T) {
 		if want := `<span id="session-amr">` + strings.Join(tc.want, " ") + `</span>`; !strings.Contains(page.body, want) {
 			t.Errorf("case %d: account page lacks %s", i, want)
 		}
+		// No password to change: the page says so, and the form is refused.
+		if strings.Contains(page.body, `action="/account/password"`) || !strings.Contains(page.body, "has no password here") {
+			t.Errorf("case %d: the account page offers a password change to a user without one", i)
+		}
+		csrf := inputValue(page.doc, "csrf_token")
+		if a := b.post("/account/password", url.Values{"csrf_token": {csrf}, "current_password": {"x"},
+			"new_password": {"long enough 1"}, "new_password_confirm": {"long enough 1"}}); a.status != http.StatusConflict {
+			t.Errorf("case %d: password change without a password: %d", i, a.status)
+		}
 		evs, _, _ := e.s.st.DB.ListAudit(ctx, store.AuditFilter{Type: "user.signed_in", Subject: u.ID}, store.Page{})
 		if len(evs) != 1 || strings.Contains(string(evs[0].Data), "fed") || strings.Contains(string(evs[0].Data), "urn:keyward") {
 			t.Errorf("case %d: user.signed_in %v", i, evs)
