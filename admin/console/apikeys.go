@@ -61,26 +61,43 @@ type listData[T any] struct {
 	Items []T
 	Next  string // the next page's URL, "" on the last page
 	First bool
+	// Path is the list's URL, Q its search ("" none) and Searches what the
+	// search looks in ("name or id").
+	Path, Q, Searches string
+}
+
+// newList starts the data of the list page at path for page p.
+func newList[T any](path, searches string, p store.Page) listData[T] {
+	return listData[T]{Path: path, Q: p.Search, Searches: searches, First: p.Cursor == ""}
+}
+
+// setNext links the page after this one, keeping the search.
+func (d *listData[T]) setNext(next string) {
+	if next == "" {
+		return
+	}
+	d.Next = d.Path + "?cursor=" + urlQuery(next)
+	if d.Q != "" {
+		d.Next += "&q=" + urlQuery(d.Q)
+	}
 }
 
 // apiKeys lists the API keys, one page at a time (GET /console/apikeys).
 func (cs *Server) apiKeys(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.APIKeys.List(c.Request.Context(), consolePageSize, cur)
+	list, next, err := cs.cfg.APIKeys.Search(c.Request.Context(), p.Search, p.Limit, p.Cursor)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d := listData[apiKeyRow]{First: cur == ""}
+	d := newList[apiKeyRow]("/console/apikeys", "name, key prefix or id", p)
 	for _, k := range list {
 		d.Items = append(d.Items, cs.apiKeyRow(k))
 	}
-	if next != "" {
-		d.Next = "/console/apikeys?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, http.StatusOK, "console_apikeys.html", &view{Title: "API keys", Section: "apikeys", D: d})
 }
 

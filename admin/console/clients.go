@@ -60,22 +60,20 @@ func clientRowOf(cl *store.Client) clientRow {
 
 // clientList lists the OAuth2 clients, a page at a time (GET /console/clients).
 func (cs *Server) clientList(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListClients(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListClients(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d := listData[clientRow]{First: cur == ""}
+	d := newList[clientRow]("/console/clients", "name or client ID", p)
 	for _, cl := range list {
 		d.Items = append(d.Items, clientRowOf(cl))
 	}
-	if next != "" {
-		d.Next = "/console/clients?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, http.StatusOK, "console_clients.html", &view{Title: "Clients", Section: "clients", D: d})
 }
 

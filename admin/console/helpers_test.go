@@ -184,12 +184,14 @@ func (b *consoleBrowser) submit(p consolePage, action string, set url.Values) co
 	return b.post(action, f)
 }
 
-// form returns the values of the form posting to action.
+// form returns the values of the form posting to action (method post:
+// a list's search form GETs the same path).
 func (p consolePage) form(action string) url.Values {
 	p.t.Helper()
 	var found url.Values
 	walkHTML(p.doc, func(n *html.Node) {
-		if found != nil || n.Type != html.ElementNode || n.Data != "form" || htmlAttr(n, "action") != action {
+		if found != nil || n.Type != html.ElementNode || n.Data != "form" || htmlAttr(n, "action") != action ||
+			htmlAttr(n, "method") != "post" {
 			return
 		}
 		found = url.Values{}

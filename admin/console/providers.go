@@ -31,24 +31,22 @@ func (cs *Server) providerList(c *gin.Context) {
 }
 
 func (cs *Server) renderProviders(c *gin.Context, status int, d providersData, errMsg string, problems []string) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Providers.List(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Providers.List(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d.First = cur == ""
+	d.listData = newList[providerRow]("/console/providers", "name, display name, issuer or id", p)
 	for _, p := range list {
 		v := cs.cfg.Providers.View(p)
 		d.Items = append(d.Items, providerRow{ID: v.ID, Name: v.Name, DisplayName: v.DisplayName, Issuer: v.Issuer,
 			ClientID: v.ClientID, Scope: v.Scope, RedirectURI: v.RedirectURI, Created: when(v.CreatedAt), Enabled: v.Enabled})
 	}
-	if next != "" {
-		d.Next = "/console/providers?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, status, "console_providers.html", &view{Title: "Sign-in providers", Section: "providers",
 		Error: errMsg, Errors: problems, D: d})
 }

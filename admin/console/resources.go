@@ -27,23 +27,21 @@ func (cs *Server) resourceList(c *gin.Context) {
 }
 
 func (cs *Server) renderResources(c *gin.Context, status int, d resourcesData, errMsg string, problems []string) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListResources(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListResources(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d.First = cur == ""
+	d.listData = newList[resourceRow]("/console/resources", "URI, name or id", p)
 	for _, r := range list {
 		d.Items = append(d.Items, resourceRow{ID: r.ID, URI: r.URI, Name: r.Name, Scope: strings.Join(r.Scopes, " "),
 			Created: when(r.CreatedAt)})
 	}
-	if next != "" {
-		d.Next = "/console/resources?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, status, "console_resources.html", &view{Title: "Resources", Section: "resources",
 		Error: errMsg, Errors: problems, D: d})
 }

@@ -18,24 +18,22 @@ type userRow struct {
 
 // userList lists the users, a page at a time (GET /console/users).
 func (cs *Server) userList(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListUsers(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListUsers(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
 	me := currentUser(c)
-	d := listData[userRow]{First: cur == ""}
+	d := newList[userRow]("/console/users", "username, name, email or id", p)
 	for _, u := range list {
 		d.Items = append(d.Items, userRow{ID: u.ID, Username: u.Username, Email: u.Email, Name: u.Name,
 			Created: when(u.CreatedAt), Admin: u.Admin, Disabled: u.Disabled, Self: u.ID == me.ID})
 	}
-	if next != "" {
-		d.Next = "/console/users?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, http.StatusOK, "console_users.html", &view{Title: "Users", Section: "users", D: d})
 }
 
