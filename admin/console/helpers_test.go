@@ -66,7 +66,24 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 // wrap (nil: not wrapped), to make a store fail under the console only.
 func newConsoleEnvStore(t *testing.T, wrap func(store.Store) store.Store) *consoleEnv {
 	t.Helper()
+	return newConsoleEnvOpts(t, wrap, 0)
+}
+
+// newConsoleEnvOpts is newConsoleEnvStore with the signing keys rotated
+// every rotation (0: no scheduled rotation, authztest's default).
+func newConsoleEnvOpts(t *testing.T, wrap func(store.Store) store.Store, rotation time.Duration) *consoleEnv {
+	t.Helper()
 	st := authztest.New(t, authztest.Options{})
+	if rotation > 0 {
+		sig, err := signing.New(st.DB, st.Secret, st.DB, signing.Config{RotationPeriod: rotation, Auditor: st.Auditor, Logger: st.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sig.Bootstrap(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st.Signing = sig
+	}
 	var consoleStore store.Store = st.DB
 	if wrap != nil {
 		consoleStore = wrap(st.DB)
