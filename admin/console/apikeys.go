@@ -103,7 +103,13 @@ func (cs *Server) apiKeys(c *gin.Context) {
 
 type apiKeyForm struct {
 	Name, Scopes, ExpiresIn, RateLimit string
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// apiKeyInputs maps the admin API's API-key members to the form's inputs.
+var apiKeyInputs = map[string]string{"name": "name", "scopes": "scopes", "scope": "scopes", "expires_in": "expires_in",
+	"expires_at": "expires_in", "rate_limit": "rate_limit"}
 
 // newAPIKeyPage shows the form for a new key (GET /console/apikeys/new).
 func (cs *Server) newAPIKeyPage(c *gin.Context) {
@@ -127,23 +133,32 @@ func (cs *Server) createAPIKey(c *gin.Context) {
 		}
 		*fv.dst = v
 	}
-	again := func(msg string) {
+	again := func(general ...string) {
 		cs.render(c, http.StatusUnprocessableEntity, "console_apikey_new.html", &view{Title: "New API key", Section: "apikeys",
-			Error: msg, D: f})
+			Error: "The key was not created: please correct the fields marked below.", Errors: general, D: f})
 	}
 	p := keys.CreateParams{Name: f.Name, Scopes: strings.Fields(f.Scopes)}
 	var err error
 	if p.ExpiresIn, err = parseLifetime(f.ExpiresIn); err != nil {
-		again("Expires in: " + err.Error())
-		return
+		f.Errs.add("expires_in", "Expires in: "+err.Error()+".")
 	}
 	if p.RateLimit, err = keys.ParseRateLimit(f.RateLimit); err != nil {
-		again("Rate limit: want N/PERIOD, for example 100/1m or 5000/day.")
+		f.Errs.add("rate_limit", "Rate limit: want N/PERIOD, for example 100/1m or 5000/day.")
+	}
+	if f.Errs != nil {
+		again()
 		return
 	}
 	k, raw, err := cs.cfg.APIKeys.Create(c.Request.Context(), p)
-	if errors.Is(err, store.ErrInvalid) {
-		again(errmsg.Readable(err))
+	var ve *store.ValidationError
+	if errors.As(err, &ve) || errors.Is(err, store.ErrInvalid) && !errors.Is(err, store.ErrUnavailable) {
+		problems := []string{errmsg.Readable(err)}
+		if ve != nil {
+			problems = ve.Problems
+		}
+		var general []string
+		f.Errs, general = sortProblems("apikeys", problems, apiKeyInputs)
+		again(general...)
 		return
 	}
 	if err != nil {

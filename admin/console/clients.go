@@ -97,6 +97,19 @@ type clientForm struct {
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
+}
+
+// clientInputs maps the admin API's client members, which validation
+// problems name (errmsg.FieldOf), to the create form's inputs.
+var clientInputs = map[string]string{
+	"client_name": "name", "grant_types": "grant_type", "scope": "scope", "redirect_uris": "redirect_uris",
+	"post_logout_redirect_uris": "post_logout_redirect_uris", "audience": "audience", "resources": "resources",
+	"access_token_format": "access_token_format", "id_token_signed_response_alg": "id_token_alg",
+	"pkce_required": "pkce_optional", "par_required": "par_required", "public": "public",
+	"backchannel_logout_uri": "backchannel_logout_uri", "token_endpoint_auth_method": "auth_method",
+	"jwks": "jwks", "jwks_uri": "jwks_uri", "mfa": "mfa_required", "profile": "profile",
 }
 
 func newClientForm(grants []string, format, alg, method string) clientForm {
@@ -194,8 +207,10 @@ func (cs *Server) createClient(c *gin.Context) {
 		f.Profiles = profileOptions(p.Profile)
 		f.BackchannelLogoutURI, f.BackchannelSessionRequired = bcl, p.BackchannelLogoutSessionRequired
 		f.MFARequired = p.MFA == "required"
+		var general []string
+		f.Errs, general = sortProblems("clients", ve.Problems, clientInputs)
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
-			Error: "The client was not created.", Errors: ve.Problems, D: f})
+			Error: "The client was not created: please correct the fields marked below.", Errors: general, D: f})
 		return
 	}
 	if err != nil {

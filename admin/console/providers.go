@@ -17,7 +17,13 @@ import (
 type providersData struct {
 	listData[providerRow]
 	Name, DisplayName, Issuer, ClientID, Scopes string
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// providerInputs maps the admin API's provider members to the form's inputs.
+var providerInputs = map[string]string{"name": "name", "display_name": "display_name", "issuer": "issuer",
+	"client_id": "client_id", "client_secret": "client_secret", "scope": "scope", "scopes": "scope"}
 
 type providerRow struct {
 	ID, Name, DisplayName, Issuer, ClientID, Scope, RedirectURI, Created string
@@ -77,10 +83,12 @@ func (cs *Server) createProvider(c *gin.Context) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		cs.renderProviders(c, http.StatusUnprocessableEntity, d, "The provider was not added.", ve.Problems)
+		var general []string
+		d.Errs, general = sortProblems("providers", ve.Problems, providerInputs)
+		cs.renderProviders(c, http.StatusUnprocessableEntity, d, "The provider was not added: please correct the fields marked below.", general)
 	case errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrUnavailable):
-		cs.renderProviders(c, http.StatusConflict, d, "The provider was not added.",
-			[]string{"Another provider is named " + d.Name + "."})
+		d.Errs.add("name", "Another provider is named "+d.Name+".")
+		cs.renderProviders(c, http.StatusConflict, d, "The provider was not added.", nil)
 	case err != nil:
 		cs.fail(c, err)
 	default:

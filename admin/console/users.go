@@ -40,7 +40,12 @@ func (cs *Server) userList(c *gin.Context) {
 type userForm struct {
 	Username, Email, Name string
 	Admin                 bool
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// userInputs maps the admin API's user members to the form's inputs.
+var userInputs = map[string]string{"username": "username", "password": "password", "email": "email", "name": "name"}
 
 // newUserPage shows the form for a new user (GET /console/users/new).
 func (cs *Server) newUserPage(c *gin.Context) {
@@ -66,11 +71,15 @@ func (cs *Server) createUser(c *gin.Context) {
 		*fv.dst = v
 	}
 	again := func(status int, msgs ...string) {
+		var general []string
+		f.Errs, general = sortProblems("users", msgs, userInputs)
 		cs.render(c, status, "console_user_new.html", &view{Title: "New user", Section: "users",
-			Error: "The user was not created.", Errors: msgs, D: f})
+			Error: "The user was not created: please correct the fields marked below.", Errors: general, D: f})
 	}
 	if pf.Get("password") != pf.Get("confirm") {
-		again(http.StatusUnprocessableEntity, "The two passwords differ.")
+		f.Errs.add("confirm", "The two passwords differ.")
+		cs.render(c, http.StatusUnprocessableEntity, "console_user_new.html", &view{Title: "New user", Section: "users",
+			Error: "The user was not created: please correct the fields marked below.", D: f})
 		return
 	}
 	_, err := cs.cfg.Users.Create(c.Request.Context(), accounts.UserParams{Username: f.Username, Password: pf.Get("password"),
@@ -80,7 +89,7 @@ func (cs *Server) createUser(c *gin.Context) {
 	case errors.As(err, &ve):
 		again(http.StatusUnprocessableEntity, ve.Problems...)
 	case errors.Is(err, store.ErrConflict):
-		again(http.StatusConflict, "That username is taken.")
+		again(http.StatusConflict, "username: that username is taken.")
 	case err != nil:
 		cs.fail(c, err)
 	default:
