@@ -60,7 +60,7 @@ func TestE2EConsoleKeyImportAndSearch(t *testing.T) {
 		}
 		code, _ = readBody(hc.PostForm(s.AdminURL+"/console/setup", url.Values{
 			"csrf_token": {consoleCSRF(t, body, "/console/setup")}, "username": {"root"},
-			"token": {regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(body)[1]},
+			"token":    {regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(body)[1]},
 			"password": {"correct horse battery staple"}, "confirm": {"correct horse battery staple"}}))
 		if code != http.StatusOK {
 			t.Fatalf("setup: %d", code)
