@@ -25,6 +25,7 @@ func (cs *Server) Mount(r gin.IRouter) {
 
 	a.GET("/signing-keys", cs.signingKeys)
 	a.POST("/signing-keys/rotate", cs.rotateSigningKeys)
+	a.POST("/signing-keys/import", cs.importSigningKey)
 	a.GET("/signing-keys/:kid/revoke", cs.confirmRevokeSigningKey)
 	a.POST("/signing-keys/:kid/revoke", cs.revokeSigningKey)
 
