@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,7 +18,7 @@ type userDetail struct {
 	Admin, Disabled, EmailVerified, Self        bool
 	TOTP                                        bool
 	Passkeys, RecoveryCodes                     int
-	Errs                                        map[string]string
+	Errs                                        fieldErrors
 }
 
 // userPath is the user's page.
@@ -31,12 +30,12 @@ func (cs *Server) userPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cs.renderUser(c, http.StatusOK, id, nil, "", nil)
+	cs.renderUser(c, http.StatusOK, id, nil, "", nil, nil)
 }
 
 // renderUser shows user id's page at status; errs and errMsg report a
 // refused form, name and email (when not nil) keep what was typed.
-func (cs *Server) renderUser(c *gin.Context, status int, id string, errs map[string]string, errMsg string, typed *userDetail) {
+func (cs *Server) renderUser(c *gin.Context, status int, id string, errs fieldErrors, errMsg string, general []string, typed *userDetail) {
 	ctx := c.Request.Context()
 	u, err := cs.cfg.Store.GetUser(ctx, id)
 	if err != nil {
@@ -65,31 +64,18 @@ func (cs *Server) renderUser(c *gin.Context, status int, id string, errs map[str
 		cs.fail(c, err)
 		return
 	}
-	cs.render(c, status, "console_user.html", &view{Title: "User " + u.Username, Section: "users", Error: errMsg, D: d})
+	cs.render(c, status, "console_user.html", &view{Title: "User " + u.Username, Section: "users", Error: errMsg, Errors: general, D: d})
 }
 
-// fieldErrors files a validation error's problems ("email …: not a valid
-// address") under the field each names; a problem of no known field goes
-// under "".
-func fieldErrors(err error, known ...string) map[string]string {
+// problemsOf files a validation error's problems under the page's
+// inputs (sortProblems, as the other forms do); nil when err is not one.
+func problemsOf(err error) (fieldErrors, []string, bool) {
 	var ve *store.ValidationError
 	if !errors.As(err, &ve) {
-		return nil
+		return nil, nil, false
 	}
-	out := map[string]string{}
-	for _, p := range ve.Problems {
-		field := ""
-		for _, k := range known {
-			if strings.HasPrefix(p, k+":") || strings.HasPrefix(p, k+" ") {
-				field = k
-				break
-			}
-		}
-		if _, dup := out[field]; !dup {
-			out[field] = p
-		}
-	}
-	return out
+	errs, general := sortProblems("users", ve.Problems, userInputs)
+	return errs, general, true
 }
 
 // editUser saves a user's name and email (POST /console/users/:id),
@@ -109,8 +95,9 @@ func (cs *Server) editUser(c *gin.Context) {
 		return
 	}
 	_, err := cs.cfg.Users.Edit(c.Request.Context(), id, accounts.UserChange{Name: &name, Email: &email})
-	if errs := fieldErrors(err, "name", "email"); errs != nil {
-		cs.renderUser(c, http.StatusUnprocessableEntity, id, errs, "The user was not saved.", &userDetail{Name: name, Email: email})
+	if errs, general, ok := problemsOf(err); ok {
+		cs.renderUser(c, http.StatusUnprocessableEntity, id, errs, "The user was not saved: please correct the fields marked below.",
+			general, &userDetail{Name: name, Email: email})
 		return
 	}
 	if err != nil {
@@ -131,13 +118,14 @@ func (cs *Server) setUserPassword(c *gin.Context) {
 	pf := c.Request.PostForm
 	pw := pf.Get("password")
 	if pw != pf.Get("confirm") {
-		cs.renderUser(c, http.StatusUnprocessableEntity, id, map[string]string{"confirm": "The two passwords differ."},
-			"The password was not changed.", nil)
+		var errs fieldErrors
+		errs.add("confirm", "The two passwords differ.")
+		cs.renderUser(c, http.StatusUnprocessableEntity, id, errs, "The password was not changed.", nil, nil)
 		return
 	}
 	_, err := cs.cfg.Users.Edit(c.Request.Context(), id, accounts.UserChange{Password: &pw})
-	if errs := fieldErrors(err, "password"); errs != nil {
-		cs.renderUser(c, http.StatusUnprocessableEntity, id, errs, "The password was not changed.", nil)
+	if errs, general, ok := problemsOf(err); ok {
+		cs.renderUser(c, http.StatusUnprocessableEntity, id, errs, "The password was not changed.", general, nil)
 		return
 	}
 	if err != nil {
@@ -161,7 +149,7 @@ func (cs *Server) setUserStatus(c *gin.Context) {
 	cs.usersMu.Unlock()
 	if errors.Is(err, accounts.ErrLastAdmin) {
 		cs.renderUser(c, http.StatusConflict, id, nil,
-			"This is the last administrator who can sign in: make another user an administrator first.", nil)
+			"This is the last administrator who can sign in: make another user an administrator first.", nil, nil)
 		return
 	}
 	if err != nil {
