@@ -25,7 +25,7 @@ const DefaultProductName = "Keyward"
 var PublicTemplates = []string{
 	"layout.html", "login.html", "consent.html", "logout.html", "device.html", "device_consent.html",
 	"error.html", "message.html", "mfa.html", "upstream_continue.html", "account.html",
-	"account_factors.html", "account_passkey.html",
+	"account_factors.html", "account_passkey.html", "account_self.html",
 }
 
 // Brand is what the public pages show of the deployment's identity.
