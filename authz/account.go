@@ -81,7 +81,8 @@ func (b *browserFlow) accountPage(c *gin.Context) {
 	b.renderAccount(c, http.StatusOK, who, &accountView{}, c.Query("return_to"), "", "")
 }
 
-func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v *accountView, returnTo, msg, errMsg string) {
+// msg and errMsg are message keys; args are msg's arguments.
+func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v *accountView, returnTo, msg, errMsg string, args ...any) {
 	ctx := c.Request.Context()
 	st, err := b.factorStatus(ctx, who.user.ID)
 	if err != nil {
@@ -118,7 +119,7 @@ func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v
 		return
 	}
 	b.pages.renderScripted(c.Writer, c.Request, status, "account.html", pageData{Title: tr("Your account"), CSRF: csrf,
-		ReturnTo: rt, Message: msg, Error: errMsg, Account: v, Passkeys: b.rp != nil})
+		ReturnTo: rt, Message: msg, MessageArgs: args, Error: errMsg, Account: v, Passkeys: b.rp != nil})
 }
 
 // accountPost parses and checks an account form; nil when it answered.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/web"
 	"github.com/keyward/keyward/web/i18n"
 )
@@ -254,10 +255,20 @@ func (d *pageData) localize(p *i18n.Printer, brand web.Brand) {
 	d.p, d.Lang, d.Brand = p, p.Lang, brand
 	d.Title = d.T(d.Title)
 	if d.Message != "" {
-		d.Message = d.T(d.Message, d.MessageArgs...)
+		d.Message = d.T(d.Message, argsOf(d.Message, d.MessageArgs)...)
 	}
 	if d.Error != "" {
-		d.Error = d.T(d.Error, d.ErrorArgs...)
+		d.Error = d.T(d.Error, argsOf(d.Error, d.ErrorArgs)...)
+	}
+	if d.Account != nil && len(d.Account.PasswordErrors) > 0 {
+		// The password form's problems, by field (account_self.go).
+		errs := make(map[string]string, len(d.Account.PasswordErrors))
+		for k, v := range d.Account.PasswordErrors {
+			errs[k] = d.T(v, argsOf(v, []any{accounts.MinPasswordLen, accounts.MaxPasswordLen})...)
+		}
+		v := *d.Account
+		v.PasswordErrors = errs
+		d.Account = &v
 	}
 	scopes := make([]scopeText, len(d.Scopes))
 	for i, s := range d.Scopes {
@@ -271,6 +282,15 @@ func (d *pageData) localize(p *i18n.Printer, brand web.Brand) {
 		}
 	}
 	d.Scopes = scopes
+}
+
+// argsOf is args when key has verbs, else none (a message whose form
+// has no number takes no argument).
+func argsOf(key string, args []any) []any {
+	if !strings.Contains(key, "%") {
+		return nil
+	}
+	return args
 }
 
 // T is the text of message key in the page's language, formatted with

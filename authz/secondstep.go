@@ -177,8 +177,8 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 				factor = method
 			}
 			b.audit(ctx, p.UserID, "user.factor_failed", map[string]any{"factor": factor, "reason": "expired"})
-			b.pages.render(c.Writer, c.Request, http.StatusBadRequest, "message.html", pageData{Title: "Sign-in took too long",
-				Message: "The time to enter your code ran out, so you are not signed in. Sign in again."})
+			b.pages.render(c.Writer, c.Request, http.StatusBadRequest, "message.html", pageData{Title: tr("Sign-in took too long"),
+				Message: tr("The time to enter your code ran out, so you are not signed in. Sign in again.")})
 			return
 		}
 		http.Redirect(c.Writer, r, PathLogin+"?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
