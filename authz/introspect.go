@@ -38,6 +38,7 @@ type introspector struct {
 	issuer  string
 	log     *slog.Logger
 	obs     Observer
+	opaque  *opaqueCache // nil: every opaque token is read from the store
 }
 
 // introspect is the introspection endpoint (RFC 7662) for access tokens,
@@ -97,6 +98,20 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
 			use = fosite.RefreshToken
 		}
+		if h.opaque != nil {
+			if body, client, ok := h.opaque.get(token); ok {
+				// The client may have been disabled since: its cache
+				// (invalidated on every instance) decides, as below.
+				if err := h.tokens.clientActive(ctx, client); err != nil {
+					return inactiveOr(err)
+				}
+				return body, nil
+			}
+		}
+		var gen uint64
+		if h.opaque != nil {
+			gen = h.opaque.generation()
+		}
 		tu, ar, err := h.fosite.IntrospectToken(ctx, token, use, NewSession(""))
 		if err != nil {
 			if storeFailure(err) {
@@ -125,7 +140,11 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if sess, ok := ar.GetSession().(*Session); ok && tu == fosite.AccessToken {
 			setDPoP(out, sess.DPoPJKT)
 		}
-		return mustJSON(out), nil
+		body := mustJSON(out)
+		if h.opaque != nil && !bytes.Equal(body, inactive) {
+			h.opaque.put(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
+		}
+		return body, nil
 	}
 	return inactive, nil
 }
