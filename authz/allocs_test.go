@@ -20,12 +20,12 @@ import (
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 290,
-	"introspect (JWT, cached)":        120,
-	"introspect (opaque, cached)":     66,
-	"introspect (API key)":            84,
-	"verify (API key)":                56,
-	"jwks":                            30,
-	"discovery":                       30,
+	"introspect (JWT, cached)":        113,
+	"introspect (opaque, cached)":     60,
+	"introspect (API key)":            80,
+	"verify (API key)":                54,
+	"jwks":                            18,
+	"discovery":                       18,
 }
 
 func TestHotPathAllocationBudgets(t *testing.T) {

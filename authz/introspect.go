@@ -69,9 +69,10 @@ func (h *introspector) introspect(c *gin.Context) {
 		result = IntrospectionInactive
 	}
 	h.obs.Introspected(tokenTypeLabel(token), result)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/json;charset=UTF-8", body)
+	writeJSONBytes(c, introspectionType, body)
 }
+
+var introspectionType = []string{"application/json;charset=UTF-8"}
 
 // introspection returns the RFC 7662 answer for token, or the store's
 // failure when it cannot tell whether the token is active.
