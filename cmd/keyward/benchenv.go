@@ -22,10 +22,11 @@ import (
 
 // The scenarios of keyward bench, in the order they run.
 var benchScenarios = []string{"token", "introspect", "introspect-fresh", "introspect-opaque",
-	"introspect-apikey", "verify", "verify-many", "jwks", "discovery"}
+	"introspect-opaque-many", "introspect-apikey", "verify", "verify-many", "jwks", "discovery"}
 
 const benchScenarioList = "token (client credentials, ES256 JWT), introspect (one JWT), " +
 	"introspect-fresh (a JWT never introspected before on each request), introspect-opaque, " +
+	"introspect-opaque-many (a different one of --tokens opaque tokens per request), " +
 	"introspect-apikey, verify (/v1/apikeys/verify, one key), verify-many (a different one of --keys per request), " +
 	"jwks, discovery"
 
@@ -33,6 +34,8 @@ const benchScenarioList = "token (client credentials, ES256 JWT), introspect (on
 type benchEnv struct {
 	base, clientID, secret, opaqueID, opaqueSecret string
 	apiKeys                                        []string
+	opaqueBodies                                   []string // introspection bodies of the seeded opaque tokens
+	seeded                                         time.Duration
 	httpc                                          *http.Client
 	conns                                          int
 	duration                                       time.Duration
@@ -45,7 +48,7 @@ var errPoolDone = errors.New("bench: pool used up")
 
 // benchServer seeds a scratch database and starts a server and the hello
 // handler on loopback.
-func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys int, d time.Duration) (*benchEnv, error) {
+func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntokens int, d time.Duration) (*benchEnv, error) {
 	dir, err := os.MkdirTemp("", "keyward-bench-")
 	if err != nil {
 		return nil, err
@@ -80,6 +83,9 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys int, 
 	if err == nil {
 		env.opaqueID, env.opaqueSecret = c.ID, cs
 		env.apiKeys, err = seedAPIKeys(ctx, db, sec, nkeys, m.progressOut())
+	}
+	if err == nil && ntokens > 0 {
+		env.opaqueBodies, env.seeded, err = seedOpaqueTokens(ctx, db, sec, env.opaqueID, ntokens, m.progressOut())
 	}
 	setup.Close()
 	if err != nil {
@@ -186,6 +192,21 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 			return nil, err
 		}
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {tok}}.Encode()), nil
+	case "introspect-opaque-many":
+		if len(e.opaqueBodies) == 0 {
+			return nil, errors.New("no opaque tokens seeded")
+		}
+		// The seeded tokens must be active, or the run measures refusals.
+		for _, b := range []string{e.opaqueBodies[0], e.opaqueBodies[len(e.opaqueBodies)-1]} {
+			if err := e.wantActive(b); err != nil {
+				return nil, err
+			}
+		}
+		var next atomic.Int64
+		return func() error {
+			i := int(next.Add(1)-1) % len(e.opaqueBodies)
+			return e.post("/oauth2/introspect", form, e.clientID, e.secret, e.opaqueBodies[i])()
+		}, nil
 	case "introspect-apikey":
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
 	case "verify":
@@ -314,6 +335,26 @@ func (e *benchEnv) do(req *http.Request) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// wantActive introspects the token of body once and fails unless it is
+// active.
+func (e *benchEnv) wantActive(body string) error {
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/introspect", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(e.clientID, e.secret)
+	resp, err := e.httpc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var in struct {
+		Active bool `json:"active"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil || !in.Active {
+		return fmt.Errorf("a seeded opaque token does not introspect active (status %d)", resp.StatusCode)
 	}
 	return nil
 }
