@@ -18,6 +18,9 @@ var (
 // token's state (RFC 6749 §5.1), shared like the values above.
 var noStore = []string{"no-store"}
 
+// noCache is the Pragma of the token endpoint's answers (RFC 6749 §5.1).
+var noCache = []string{"no-cache"}
+
 // writeJSONBytes answers 200 with body, of the content type in ct, and
 // Cache-Control: no-store; the header values are shared, so the answer
 // allocates nothing but what net/http does.
