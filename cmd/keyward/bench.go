@@ -34,7 +34,8 @@ and verifies a different one on every request (a cold tour, then warm);
 --tokens N seeds N opaque access tokens (COPY on PostgreSQL) for
 introspect-opaque-many, which introspects a different one on every request.
 RSS is the peak resident memory of the process (server and load
-generator, with its list of keys and tokens) while the scenario ran.
+generator, with its list of --keys; the tokens stay in a file) while the
+scenario ran.
 --compare FILE prints the change against an earlier --format json run.
 A progress line is shown on a terminal.`
 
@@ -139,7 +140,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		r := load(ctx, name, fn, *conns, *duration, progress)
 		r.Machine = machine
 		if name == "introspect-opaque-many" {
-			r.Seeded, r.SeedSeconds = len(env.opaqueBodies), env.seeded.Seconds()
+			r.Seeded, r.SeedSeconds = env.opaque.n, env.seeded.Seconds()
 		}
 		results = append(results, r)
 	}

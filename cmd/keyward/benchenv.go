@@ -34,7 +34,7 @@ const benchScenarioList = "token (client credentials, ES256 JWT), introspect (on
 type benchEnv struct {
 	base, clientID, secret, opaqueID, opaqueSecret string
 	apiKeys                                        []string
-	opaqueBodies                                   []string // introspection bodies of the seeded opaque tokens
+	opaque                                         *tokenFile // the seeded opaque tokens (nil: none)
 	seeded                                         time.Duration
 	httpc                                          *http.Client
 	conns                                          int
@@ -85,7 +85,10 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntok
 		env.apiKeys, err = seedAPIKeys(ctx, db, sec, nkeys, m.progressOut())
 	}
 	if err == nil && ntokens > 0 {
-		env.opaqueBodies, env.seeded, err = seedOpaqueTokens(ctx, db, sec, env.opaqueID, ntokens, m.progressOut())
+		env.opaque, env.seeded, err = seedOpaqueTokens(ctx, db, sec, env.opaqueID, ntokens, dir, m.progressOut())
+		if env.opaque != nil {
+			cleanup = append(cleanup, func() { env.opaque.f.Close() })
+		}
 	}
 	setup.Close()
 	if err != nil {
@@ -193,19 +196,26 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 		}
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {tok}}.Encode()), nil
 	case "introspect-opaque-many":
-		if len(e.opaqueBodies) == 0 {
+		if e.opaque == nil || e.opaque.n == 0 {
 			return nil, errors.New("no opaque tokens seeded")
 		}
 		// The seeded tokens must be active, or the run measures refusals.
-		for _, b := range []string{e.opaqueBodies[0], e.opaqueBodies[len(e.opaqueBodies)-1]} {
-			if err := e.wantActive(b); err != nil {
+		for _, i := range []int{0, e.opaque.n - 1} {
+			b, err := e.opaque.body(i)
+			if err == nil {
+				err = e.wantActive(b)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
 		var next atomic.Int64
 		return func() error {
-			i := int(next.Add(1)-1) % len(e.opaqueBodies)
-			return e.post("/oauth2/introspect", form, e.clientID, e.secret, e.opaqueBodies[i])()
+			b, err := e.opaque.body(int(next.Add(1)-1) % e.opaque.n)
+			if err != nil {
+				return err
+			}
+			return e.post("/oauth2/introspect", form, e.clientID, e.secret, b)()
 		}, nil
 	case "introspect-apikey":
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
