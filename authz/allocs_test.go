@@ -20,9 +20,9 @@ import (
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 285,
-	"introspect (JWT, cached)":        113,
+	"introspect (JWT, cached)":        76,
 	"introspect (opaque, cached)":     60,
-	"introspect (API key)":            80,
+	"introspect (API key)":            62,
 	"verify (API key)":                54,
 	"jwks":                            18,
 	"discovery":                       18,
