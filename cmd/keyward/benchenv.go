@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -94,6 +96,9 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntok
 	if err != nil {
 		return fail(err)
 	}
+	// Seeding's garbage would count in the first scenario's RSS.
+	runtime.GC()
+	debug.FreeOSMemory()
 
 	pub, err := listenLoopback()
 	if err != nil {
