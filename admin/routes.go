@@ -58,6 +58,7 @@ func (s *Server) apiEngine() *gin.Engine {
 	a.GET("/users/:id", s.getUser)
 	a.PATCH("/users/:id", s.patchUser)
 	a.DELETE("/users/:id", s.deleteUser)
+	post("/users/:id/reset-factors", s.resetUserFactors)
 
 	a.GET("/apikeys", s.listAPIKeys)
 	post("/apikeys", s.createAPIKey)

@@ -95,3 +95,14 @@ func (s *Server) deleteUser(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// resetUserFactors is POST /users/{id}/reset-factors, through
+// accounts.Users.ResetFactors: the user's TOTP authenticator, recovery
+// codes and passkeys are removed and their browser sessions end; 204.
+func (s *Server) resetUserFactors(c *gin.Context) {
+	if _, err := s.cfg.Users.ResetFactors(c.Request.Context(), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

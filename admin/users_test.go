@@ -2,10 +2,14 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/authz/accounts"
+	"github.com/keyward/keyward/store"
 )
 
 func TestAPIUsers(t *testing.T) {
@@ -77,5 +81,49 @@ func TestAPIUsers(t *testing.T) {
 	e.call("GET", "/admin/v1/users", nil, http.StatusOK, &list)
 	if len(list.Items) != 1 || list.Items[0].Username != "bob" {
 		t.Fatalf("list: %+v", list)
+	}
+}
+
+// TestAPIResetUserFactors: POST /users/{id}/reset-factors removes the
+// user's second factors and browser sessions, answers 204, records
+// user.factors_reset, and is a 404 problem for an unknown user.
+func TestAPIResetUserFactors(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	ctx, now := context.Background(), time.Now().UTC()
+	var dave accounts.UserView
+	e.call("POST", "/admin/v1/users", map[string]any{"username": "dave", "password": "correct horse"}, http.StatusCreated, &dave)
+	if err := e.db.PutTOTP(ctx, &store.TOTPFactor{UserID: dave.ID, Secret: []byte{1}, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateWebAuthnCredential(ctx, &store.WebAuthnCredential{ID: []byte("k1"), UserID: dave.ID, PublicKey: []byte{1}, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.ReplaceRecoveryCodes(ctx, dave.ID, []string{"x"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateBrowserSession(ctx, &store.BrowserSession{ID: "dave-s", UserID: dave.ID, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e.call("POST", "/admin/v1/users/"+dave.ID+"/reset-factors", nil, http.StatusNoContent, nil)
+	if _, err := e.db.GetTOTP(ctx, dave.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TOTP after reset: %v", err)
+	}
+	if creds, _ := e.db.ListWebAuthnCredentials(ctx, dave.ID); len(creds) != 0 {
+		t.Errorf("passkeys after reset: %d", len(creds))
+	}
+	if n, _ := e.db.CountRecoveryCodes(ctx, dave.ID); n != 0 {
+		t.Errorf("recovery codes after reset: %d", n)
+	}
+	if _, err := e.db.GetBrowserSession(ctx, "dave-s"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("session after reset: %v", err)
+	}
+	evs, _, err := e.db.ListAudit(ctx, store.AuditFilter{Subject: dave.ID, Type: "user.factors_reset"}, store.Page{Limit: 5})
+	if err != nil || len(evs) != 1 || !strings.HasPrefix(evs[0].Actor, "client:") {
+		t.Fatalf("audit: %+v, %v", evs, err)
+	}
+	r := e.do(req{method: "POST", path: "/admin/v1/users/nobody/reset-factors"})
+	if r.Status != http.StatusNotFound || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("unknown user: %d %s", r.Status, r.Body)
 	}
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // PathAccount is the signed-in user's account page: second factors and
-// passkeys (this file and account_*.go); other sections may join it.
+// passkeys (this file and account_*.go), the password, browser sessions
+// and consented applications (account_self.go).
 const PathAccount = "/account"
 
 // accountView is what account.html shows.
@@ -33,6 +34,14 @@ type accountView struct {
 	// factor (ReturnTo goes back there).
 	EnrolPrompt bool
 	Methods     string
+	// Sessions and Apps are the signed-in browsers and the applications
+	// consented to (account_self.go); PasswordErrors the password form's
+	// problems, by field name.
+	Sessions       []sessionRow
+	Apps           []appRow
+	PasswordErrors map[string]string
+	// NoPassword: the user signs in through an upstream provider only.
+	NoPassword bool
 }
 
 type passkeyRow struct {
@@ -87,7 +96,11 @@ func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v
 	if v.Enrolment != nil {
 		v.QR = qrOf(v.Enrolment.URL)
 	}
-	v.Username, v.Status = who.user.Username, st
+	if err := b.accountLists(ctx, who, v); err != nil {
+		b.outagePage(c.Writer)
+		return
+	}
+	v.Username, v.Status, v.NoPassword = who.user.Username, st, who.user.PasswordHash == ""
 	v.Methods = strings.Join(sessionAMR(who.session), " ")
 	for _, p := range st.Passkeys {
 		row := passkeyRow{ID: base64.RawURLEncoding.EncodeToString(p.ID), Name: p.Name,

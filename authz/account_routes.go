@@ -12,6 +12,9 @@ func (p *Provider) mountFactors(r gin.IRouter) {
 	r.POST(PathAccount+"/totp/remove", b.totpRemove)
 	r.POST(PathAccount+"/recovery", b.recoveryRenew)
 	r.POST(PathAccount+"/passkeys/remove", b.passkeyRemove)
+	r.POST(PathAccount+"/password", b.passwordChange)
+	r.POST(PathAccount+"/sessions/end", b.sessionEnd)
+	r.POST(PathAccount+"/apps/revoke", b.consentRevoke)
 	r.GET(PathSecondStep, b.secondStepPage)
 	r.POST(PathSecondStep, b.secondStep)
 	if b.rp == nil {

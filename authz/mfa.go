@@ -51,12 +51,23 @@ func acrOf(amr []string) string {
 }
 
 // sessionAMR is the methods of a browser session; a session from before
-// they were recorded was made with a password.
+// they were recorded was made with a password. A session from an
+// upstream provider has the upstream's registered methods, perhaps none
+// (upstreamAMR): then the ID token has no amr claim.
 func sessionAMR(bs *store.BrowserSession) []string {
 	if len(bs.AMR) == 0 {
 		return []string{amrPassword}
 	}
-	return bs.AMR
+	if !slices.Contains(bs.AMR, amrUpstream) {
+		return bs.AMR
+	}
+	out := make([]string, 0, len(bs.AMR)-1)
+	for _, m := range bs.AMR {
+		if m != amrUpstream {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // withSecondFactor adds the methods of a second factor to those of the

@@ -3,6 +3,7 @@ package authz
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -82,6 +83,7 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 	}
 	cer, err := b.takeCeremony(c.Writer, r, "login")
 	if err != nil {
+		b.auditPasskeyLogin(c, "expired", nil)
 		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
 		return
 	}
@@ -124,7 +126,9 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 	if err != nil || owner == nil {
 		b.obs.Login(SurfaceLoginPage, "failed")
 		if owner != nil {
-			b.audit(ctx, owner.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "assertion_invalid"})
+			b.audit(ctx, owner.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": assertionReason(err)})
+		} else {
+			b.auditPasskeyLogin(c, "unknown_credential", parsed.RawID)
 		}
 		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
 		return
@@ -213,12 +217,15 @@ func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
 	if !b.checkCeremonyCSRF(c, "second-step") {
 		return
 	}
-	cer, err := b.takeCeremony(c.Writer, r, "second")
-	if err != nil {
+	cer, cerr := b.takeCeremony(c.Writer, r, "second")
+	u, amr, err := b.stepSubject(ctx, r)
+	if cerr != nil {
+		if err == nil && u != nil {
+			b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "expired"})
+		}
 		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
 		return
 	}
-	u, amr, err := b.stepSubject(ctx, r)
 	if err != nil || u == nil || u.ID != cer.UserID {
 		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
 		return
@@ -238,7 +245,7 @@ func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
 		return
 	}
 	if _, err := b.rp.ValidateLogin(&passkeyUser{u: u, creds: creds}, cer.Session, parsed); err != nil {
-		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "assertion_invalid"})
+		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": assertionReason(err)})
 		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
 		return
 	}
@@ -306,12 +313,15 @@ func (b *browserFlow) passkeyRegisterFinish(c *gin.Context) {
 	if !b.checkCeremonyCSRF(c, "account") {
 		return
 	}
-	cer, err := b.takeCeremony(c.Writer, r, "register")
-	if err != nil {
+	cer, cerr := b.takeCeremony(c.Writer, r, "register")
+	who, err := b.currentUser(ctx, r)
+	if cerr != nil {
+		if err == nil && who != nil {
+			b.audit(ctx, who.user.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "expired"})
+		}
 		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
 		return
 	}
-	who, err := b.currentUser(ctx, r)
 	if err != nil || who == nil || who.user.ID != cer.UserID {
 		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
 		return
@@ -373,4 +383,38 @@ func (b *browserFlow) startCeremony(c *gin.Context, opts any, sess *webauthn.Ses
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, opts)
+}
+
+// assertionReason names, for the audit log, why go-webauthn refused an
+// assertion: origin_mismatch for one made for another origin (WebAuthn
+// §7.2 step 13), challenge_mismatch for one of another ceremony (step
+// 12), else assertion_invalid.
+func assertionReason(err error) string {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		d := strings.ToLower(pe.Details)
+		switch {
+		case strings.Contains(d, "origin"):
+			return "origin_mismatch"
+		case strings.Contains(d, "challenge"):
+			return "challenge_mismatch"
+		}
+	}
+	return "assertion_invalid"
+}
+
+// auditPasskeyLogin records a passkey sign-in refused before its owner
+// was known (passkey.sign_in_failed, by an anonymous actor): the
+// ceremony expired, or the credential is not registered here.
+func (b *browserFlow) auditPasskeyLogin(c *gin.Context, reason string, credID []byte) {
+	if b.auditor == nil {
+		return
+	}
+	data := map[string]any{"reason": reason, "remote": c.ClientIP()}
+	if len(credID) > 0 && len(credID) <= 1023 {
+		data["credential_id"] = base64.RawURLEncoding.EncodeToString(credID)
+	}
+	if err := b.auditor.Record(c.Request.Context(), "passkey.sign_in_failed", "", data); err != nil {
+		b.log.Warn("audit", "type", "passkey.sign_in_failed", "err", err)
+	}
 }

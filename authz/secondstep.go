@@ -54,6 +54,15 @@ func secondStepURL(returnTo string) string {
 
 // pending returns the first step of r's browser, if any and unexpired.
 func (b *browserFlow) pending(r *http.Request) *pendingStep {
+	p := b.pendingAny(r)
+	if p == nil || b.now().Unix() > p.Exp {
+		return nil
+	}
+	return p
+}
+
+// pendingAny returns the first step of r's browser, if any, even expired.
+func (b *browserFlow) pendingAny(r *http.Request) *pendingStep {
 	ck, err := r.Cookie(secondStepCookie)
 	if err != nil || len(ck.Value) > 2048 {
 		return nil
@@ -64,7 +73,7 @@ func (b *browserFlow) pending(r *http.Request) *pendingStep {
 	}
 	js, err := base64.RawURLEncoding.DecodeString(v)
 	var p pendingStep
-	if err != nil || json.Unmarshal(js, &p) != nil || b.now().Unix() > p.Exp || p.UserID == "" {
+	if err != nil || json.Unmarshal(js, &p) != nil || p.UserID == "" {
 		return nil
 	}
 	return &p
@@ -160,6 +169,18 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 		return
 	}
 	if u == nil {
+		if p := b.pendingAny(r); p != nil && b.now().Unix() > p.Exp {
+			// The first step was passed, but too long ago: say so, rather
+			// than show the login page without a word.
+			factor := "totp"
+			if method == "recovery" {
+				factor = method
+			}
+			b.audit(ctx, p.UserID, "user.factor_failed", map[string]any{"factor": factor, "reason": "expired"})
+			b.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Sign-in took too long",
+				Message: "The time to enter your code ran out, so you are not signed in. Sign in again."})
+			return
+		}
 		http.Redirect(c.Writer, r, PathLogin+"?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
 		return
 	}

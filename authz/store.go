@@ -8,7 +8,7 @@ import (
 )
 
 // Store is what the provider needs from the database, declared here where
-// it is used: clients and users it only reads; tokens, revoked JWT ids,
+// it is used: clients it only reads, users too but for a password changed on the account page; tokens, revoked JWT ids,
 // consents and browser sessions it reads and writes. Both engines'
 // store.Store satisfy it.
 type Store interface {
@@ -17,6 +17,8 @@ type Store interface {
 	GetClient(ctx context.Context, id string) (*store.Client, error)
 	GetUser(ctx context.Context, id string) (*store.User, error)
 	GetUserByUsername(ctx context.Context, username string) (*store.User, error)
+	// UpdateUser saves a password the user changed on the account page.
+	UpdateUser(ctx context.Context, u *store.User) error
 	store.TokenStore
 	store.RevocationStore
 	store.SessionStore

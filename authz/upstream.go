@@ -252,14 +252,15 @@ func (u *upstreamFlow) callback(c *gin.Context) {
 		return
 	}
 	u.b.obs.Login(SurfaceLoginPage, accounts.LoginSucceeded)
-	if err := u.b.startSession(ctx, w, r, user); err != nil {
+	amr := upstreamAMR(claims.AMR)
+	if err := u.b.sessions.StartAMR(ctx, w, r, user, amr); err != nil {
 		u.b.log.Warn("upstream sign-in: store unavailable", "err", err)
 		u.b.outagePage(w)
 		return
 	}
 	if u.b.auditor != nil {
 		_ = u.b.auditor.Record(store.WithActor(ctx, "user:"+user.ID), "user.signed_in", user.ID, map[string]any{
-			"method": "upstream", "amr": []string{"fed"}, "provider": up.Name, "account": how})
+			"method": "upstream", "amr": sessionAMR(&store.BrowserSession{AMR: amr}), "provider": up.Name, "account": how})
 	}
 	returnTo := safeReturn(st.ReturnTo)
 	if returnTo == "" {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -370,5 +372,65 @@ func TestUpstreamSignInRefused(t *testing.T) {
 	req.Header.Set("Cookie", strings.SplitN(cookie, ";", 2)[0])
 	if a := e.s.browser("").do(req); a.status != http.StatusBadRequest || text(byClass(a.doc, "error-code")) != "state_replayed" {
 		t.Errorf("second use: %d %s", a.status, a.body)
+	}
+}
+
+// TestUpstreamAMR: a sign-in at an upstream provider records as the
+// session's methods the upstream ID token's RFC 8176 amr values (others
+// dropped), never "pwd" of its own; without any the session has none,
+// and the account page says so.
+func TestUpstreamAMR(t *testing.T) {
+	t.Parallel()
+	e := newUpstreamEnv(t)
+	ctx := context.Background()
+	for i, tc := range []struct {
+		amr  any
+		want []string
+	}{
+		{[]string{"pwd", "fed", "mfa", "hwk", "pwd", "x-custom"}, []string{"pwd", "mfa", "hwk"}},
+		{nil, []string{}},
+		{"pwd", []string{}}, // not an array: ignored
+	} {
+		b := e.s.browser("")
+		authURL := e.start(t, b, "")
+		code := rand.Text()
+		sub := "amr-" + strconv.Itoa(i)
+		claims := map[string]any{"sub": sub, "preferred_username": sub}
+		if tc.amr != nil {
+			claims["amr"] = tc.amr
+		}
+		e.op.grant(authURL, code, claims)
+		if a := b.get("/oauth2/upstream/corp/callback?code=" + code + "&state=" + url.QueryEscape(authURL.Query().Get("state"))); a.status != http.StatusOK {
+			t.Fatalf("case %d: callback %d\n%.500s", i, a.status, a.body)
+		}
+		u, err := e.s.st.DB.GetUserByUsername(ctx, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := e.s.st.DB.ListUserBrowserSessions(ctx, u.ID, time.Now())
+		if err != nil || len(ss) != 1 {
+			t.Fatalf("case %d: sessions %v, %v", i, ss, err)
+		}
+		// Stored: the methods, then the marker of an upstream sign-in.
+		if got := ss[0].AMR; !slices.Equal(got, append(slices.Clone(tc.want), "urn:keyward:amr:upstream")) {
+			t.Errorf("case %d: stored session amr %q, want %q and the upstream marker", i, got, tc.want)
+		}
+		page := b.get("/account")
+		if want := `<span id="session-amr">` + strings.Join(tc.want, " ") + `</span>`; !strings.Contains(page.body, want) {
+			t.Errorf("case %d: account page lacks %s", i, want)
+		}
+		// No password to change: the page says so, and the form is refused.
+		if strings.Contains(page.body, `action="/account/password"`) || !strings.Contains(page.body, "has no password here") {
+			t.Errorf("case %d: the account page offers a password change to a user without one", i)
+		}
+		csrf := inputValue(page.doc, "csrf_token")
+		if a := b.post("/account/password", url.Values{"csrf_token": {csrf}, "current_password": {"x"},
+			"new_password": {"long enough 1"}, "new_password_confirm": {"long enough 1"}}); a.status != http.StatusConflict {
+			t.Errorf("case %d: password change without a password: %d", i, a.status)
+		}
+		evs, _, _ := e.s.st.DB.ListAudit(ctx, store.AuditFilter{Type: "user.signed_in", Subject: u.ID}, store.Page{})
+		if len(evs) != 1 || strings.Contains(string(evs[0].Data), "fed") || strings.Contains(string(evs[0].Data), "urn:keyward") {
+			t.Errorf("case %d: user.signed_in %v", i, evs)
+		}
 	}
 }

@@ -76,6 +76,7 @@ func (u *upstreamFlow) exchange(ctx context.Context, up *store.UpstreamProvider,
 		Email:         stringClaim(claims, up.ClaimEmail),
 		EmailVerified: boolClaim(claims, "email_verified"),
 		Name:          stringClaim(claims, up.ClaimName),
+		AMR:           stringsClaim(claims, "amr"),
 	}, "", nil
 }
 
@@ -97,6 +98,18 @@ func stringClaim(claims map[string]any, name string) string {
 		return fmt.Sprint(v)
 	}
 	return ""
+}
+
+// stringsClaim reads an array-of-strings claim, skipping other members.
+func stringsClaim(claims map[string]any, name string) []string {
+	vs, _ := claims[name].([]any)
+	var out []string
+	for _, v := range vs {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // boolClaim reads a boolean claim; some providers send "true" as a string.

@@ -63,6 +63,12 @@ func (s *Service) List(ctx context.Context, limit int, cursor string) ([]*APIKey
 	return s.store.ListAPIKeys(ctx, limit, cursor)
 }
 
+// Search is List keeping only the keys whose id, name or hint contains q,
+// ignoring case.
+func (s *Service) Search(ctx context.Context, q string, limit int, cursor string) ([]*APIKey, string, error) {
+	return s.store.SearchAPIKeys(ctx, q, limit, cursor)
+}
+
 // Update changes the non-nil fields of p and returns the updated key. It
 // returns store.ErrNotFound or store.ErrInvalid. Concurrent updates of one key: the
 // last one wins.

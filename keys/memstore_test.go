@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,27 @@ func (m *memStore) GetAPIKey(_ context.Context, id string) (*APIKey, error) {
 		return nil, fmt.Errorf("get %s: %w", id, store.ErrNotFound)
 	}
 	return clone(k), nil
+}
+
+func (m *memStore) SearchAPIKeys(_ context.Context, q string, limit int, cursor string) ([]*APIKey, string, error) {
+	m.calls.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := slices.Sorted(maps.Keys(m.keys))
+	q = strings.ToLower(q)
+	var out []*APIKey
+	for _, id := range ids {
+		k := m.keys[id]
+		if id > cursor && len(out) < limit && strings.Contains(strings.ToLower(k.ID+"\x00"+k.Name+"\x00"+k.Hint), q) {
+			c := clone(k)
+			c.Secrets = nil
+			out = append(out, c)
+		}
+	}
+	if len(out) < limit {
+		return out, "", nil
+	}
+	return out, out[len(out)-1].ID, nil
 }
 
 func (m *memStore) ListAPIKeys(_ context.Context, limit int, cursor string) ([]*APIKey, string, error) {

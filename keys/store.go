@@ -19,6 +19,9 @@ type Store interface {
 	// ids after cursor, ordered by id, without their Secrets, and the
 	// cursor of the next page ("" when this page is the last).
 	ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*APIKey, string, error)
+	// SearchAPIKeys is ListAPIKeys keeping only the keys whose id, name or
+	// hint contains q, ignoring case (store.Page's Search); q "" keeps all.
+	SearchAPIKeys(ctx context.Context, q string, limit int, cursor string) ([]*APIKey, string, error)
 	// UpdateAPIKey writes k's Name, Scopes, Metadata, RateLimit and
 	// ExpiresAt, and sets its UpdatedAt. It leaves every other field alone.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error

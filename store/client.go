@@ -98,6 +98,7 @@ type ClientStore interface {
 	// GetClient returns the client or ErrNotFound.
 	GetClient(ctx context.Context, id string) (*Client, error)
 	// ListClients returns one page ordered by ID and the next cursor.
+	// Page.Search looks in the id and name.
 	ListClients(ctx context.Context, p Page) ([]*Client, string, error)
 	// UpdateClient replaces every field but ID and CreatedAt; ErrNotFound.
 	UpdateClient(ctx context.Context, c *Client) error

@@ -24,6 +24,9 @@ type BrowserSession struct {
 	// AMR are the authentication methods of the sign-in (RFC 8176 values);
 	// empty for a session from before they were recorded (a password).
 	AMR []string
+	// UserAgent is the browser's User-Agent header at sign-in, cut to
+	// 256 bytes, so a person can tell their sessions apart ("" if none).
+	UserAgent string
 }
 
 // SessionStore persists consents and browser sessions.
@@ -34,6 +37,9 @@ type SessionStore interface {
 	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)
 	// DeleteConsent removes the consent; ErrNotFound.
 	DeleteConsent(ctx context.Context, userID, clientID string) error
+	// ListConsents returns every consent of the user, most recently
+	// updated first.
+	ListConsents(ctx context.Context, userID string) ([]*Consent, error)
 
 	// CreateBrowserSession stores s; ErrConflict if its ID exists.
 	CreateBrowserSession(ctx context.Context, s *BrowserSession) error
@@ -41,6 +47,12 @@ type SessionStore interface {
 	GetBrowserSession(ctx context.Context, id string) (*BrowserSession, error)
 	// DeleteBrowserSession removes the session; ErrNotFound.
 	DeleteBrowserSession(ctx context.Context, id string) error
+	// ListUserBrowserSessions returns the user's sessions that have not
+	// expired at now, newest first.
+	ListUserBrowserSessions(ctx context.Context, userID string, now time.Time) ([]*BrowserSession, error)
+	// DeleteOtherBrowserSessions removes every session of the user but
+	// keepID ("" keeps none) and returns how many it removed.
+	DeleteOtherBrowserSessions(ctx context.Context, userID, keepID string) (int, error)
 }
 
 // Store is everything the authorization server persists outside keys.

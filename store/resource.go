@@ -32,6 +32,7 @@ type ResourceStore interface {
 	// ErrNotFound.
 	GetResourceByURI(ctx context.Context, uri string) (*Resource, error)
 	// ListResources returns one page ordered by ID and the next cursor.
+	// Page.Search looks in the id, URI and name.
 	ListResources(ctx context.Context, p Page) ([]*Resource, string, error)
 	// UpdateResource replaces every field but ID and CreatedAt;
 	// ErrNotFound, or ErrConflict if the new URI is another's.

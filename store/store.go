@@ -13,6 +13,13 @@ const MaxPageLimit = 500
 type Page struct {
 	Limit  int
 	Cursor string
+	// Search, when not "", keeps only the items one of whose searchable
+	// fields contains it, ignoring case (ASCII case at least: SQLite folds
+	// no other): the id and the name-like fields that each list method
+	// names (ListClients, ListUsers, ListWebhooks, ListResources,
+	// ListUpstreamProviders). The other list methods ignore it. % and _
+	// match only themselves.
+	Search string
 }
 
 // Normalize returns the page with Limit clamped to [1, MaxPageLimit].

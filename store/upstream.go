@@ -52,6 +52,7 @@ type UpstreamStore interface {
 	GetUpstreamProviderByName(ctx context.Context, name string) (*UpstreamProvider, error)
 	// ListUpstreamProviders returns one page ordered by ID and the next
 	// cursor.
+	// Page.Search looks in the id, name, display name and issuer.
 	ListUpstreamProviders(ctx context.Context, p Page) ([]*UpstreamProvider, string, error)
 	// UpdateUpstreamProvider replaces every field but ID, Name and
 	// CreatedAt; ErrNotFound.

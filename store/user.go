@@ -30,6 +30,7 @@ type UserStore interface {
 	// GetUserByUsername returns the user or ErrNotFound.
 	GetUserByUsername(ctx context.Context, username string) (*User, error)
 	// ListUsers returns one page ordered by ID and the next cursor.
+	// Page.Search looks in the id, username, email and name.
 	ListUsers(ctx context.Context, p Page) ([]*User, string, error)
 	// UpdateUser replaces every field but ID and CreatedAt; ErrNotFound,
 	// or ErrConflict when the new username is taken.

@@ -124,6 +124,7 @@ type WebhookStore interface {
 	// GetWebhook returns the webhook or ErrNotFound.
 	GetWebhook(ctx context.Context, id string) (*Webhook, error)
 	// ListWebhooks returns one page ordered by ID and the next cursor.
+	// Page.Search looks in the id, URL and description.
 	ListWebhooks(ctx context.Context, p Page) ([]*Webhook, string, error)
 	// UpdateWebhook replaces every field but ID and CreatedAt; ErrNotFound.
 	UpdateWebhook(ctx context.Context, w *Webhook) error

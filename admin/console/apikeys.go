@@ -61,32 +61,55 @@ type listData[T any] struct {
 	Items []T
 	Next  string // the next page's URL, "" on the last page
 	First bool
+	// Path is the list's URL, Q its search ("" none) and Searches what the
+	// search looks in ("name or id").
+	Path, Q, Searches string
+}
+
+// newList starts the data of the list page at path for page p.
+func newList[T any](path, searches string, p store.Page) listData[T] {
+	return listData[T]{Path: path, Q: p.Search, Searches: searches, First: p.Cursor == ""}
+}
+
+// setNext links the page after this one, keeping the search.
+func (d *listData[T]) setNext(next string) {
+	if next == "" {
+		return
+	}
+	d.Next = d.Path + "?cursor=" + urlQuery(next)
+	if d.Q != "" {
+		d.Next += "&q=" + urlQuery(d.Q)
+	}
 }
 
 // apiKeys lists the API keys, one page at a time (GET /console/apikeys).
 func (cs *Server) apiKeys(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.APIKeys.List(c.Request.Context(), consolePageSize, cur)
+	list, next, err := cs.cfg.APIKeys.Search(c.Request.Context(), p.Search, p.Limit, p.Cursor)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d := listData[apiKeyRow]{First: cur == ""}
+	d := newList[apiKeyRow]("/console/apikeys", "name, key prefix or id", p)
 	for _, k := range list {
 		d.Items = append(d.Items, cs.apiKeyRow(k))
 	}
-	if next != "" {
-		d.Next = "/console/apikeys?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, http.StatusOK, "console_apikeys.html", &view{Title: "API keys", Section: "apikeys", D: d})
 }
 
 type apiKeyForm struct {
 	Name, Scopes, ExpiresIn, RateLimit string
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// apiKeyInputs maps the admin API's API-key members to the form's inputs.
+var apiKeyInputs = map[string]string{"name": "name", "scopes": "scopes", "scope": "scopes", "expires_in": "expires_in",
+	"expires_at": "expires_in", "rate_limit": "rate_limit"}
 
 // newAPIKeyPage shows the form for a new key (GET /console/apikeys/new).
 func (cs *Server) newAPIKeyPage(c *gin.Context) {
@@ -110,23 +133,32 @@ func (cs *Server) createAPIKey(c *gin.Context) {
 		}
 		*fv.dst = v
 	}
-	again := func(msg string) {
+	again := func(general ...string) {
 		cs.render(c, http.StatusUnprocessableEntity, "console_apikey_new.html", &view{Title: "New API key", Section: "apikeys",
-			Error: msg, D: f})
+			Error: "The key was not created: please correct the fields marked below.", Errors: general, D: f})
 	}
 	p := keys.CreateParams{Name: f.Name, Scopes: strings.Fields(f.Scopes)}
 	var err error
 	if p.ExpiresIn, err = parseLifetime(f.ExpiresIn); err != nil {
-		again("Expires in: " + err.Error())
-		return
+		f.Errs.add("expires_in", "Expires in: "+err.Error()+".")
 	}
 	if p.RateLimit, err = keys.ParseRateLimit(f.RateLimit); err != nil {
-		again("Rate limit: want N/PERIOD, for example 100/1m or 5000/day.")
+		f.Errs.add("rate_limit", "Rate limit: want N/PERIOD, for example 100/1m or 5000/day.")
+	}
+	if f.Errs != nil {
+		again()
 		return
 	}
 	k, raw, err := cs.cfg.APIKeys.Create(c.Request.Context(), p)
-	if errors.Is(err, store.ErrInvalid) {
-		again(errmsg.Readable(err))
+	var ve *store.ValidationError
+	if errors.As(err, &ve) || errors.Is(err, store.ErrInvalid) && !errors.Is(err, store.ErrUnavailable) {
+		problems := []string{errmsg.Readable(err)}
+		if ve != nil {
+			problems = ve.Problems
+		}
+		var general []string
+		f.Errs, general = sortProblems("apikeys", problems, apiKeyInputs)
+		again(general...)
 		return
 	}
 	if err != nil {

@@ -60,22 +60,20 @@ func clientRowOf(cl *store.Client) clientRow {
 
 // clientList lists the OAuth2 clients, a page at a time (GET /console/clients).
 func (cs *Server) clientList(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListClients(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListClients(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d := listData[clientRow]{First: cur == ""}
+	d := newList[clientRow]("/console/clients", "name or client ID", p)
 	for _, cl := range list {
 		d.Items = append(d.Items, clientRowOf(cl))
 	}
-	if next != "" {
-		d.Next = "/console/clients?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, http.StatusOK, "console_clients.html", &view{Title: "Clients", Section: "clients", D: d})
 }
 
@@ -99,6 +97,19 @@ type clientForm struct {
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
+}
+
+// clientInputs maps the admin API's client members, which validation
+// problems name (errmsg.FieldOf), to the create form's inputs.
+var clientInputs = map[string]string{
+	"client_name": "name", "grant_types": "grant_type", "scope": "scope", "redirect_uris": "redirect_uris",
+	"post_logout_redirect_uris": "post_logout_redirect_uris", "audience": "audience", "resources": "resources",
+	"access_token_format": "access_token_format", "id_token_signed_response_alg": "id_token_alg",
+	"pkce_required": "pkce_optional", "par_required": "par_required", "public": "public",
+	"backchannel_logout_uri": "backchannel_logout_uri", "token_endpoint_auth_method": "auth_method",
+	"jwks": "jwks", "jwks_uri": "jwks_uri", "mfa": "mfa_required", "profile": "profile",
 }
 
 func newClientForm(grants []string, format, alg, method string) clientForm {
@@ -196,8 +207,10 @@ func (cs *Server) createClient(c *gin.Context) {
 		f.Profiles = profileOptions(p.Profile)
 		f.BackchannelLogoutURI, f.BackchannelSessionRequired = bcl, p.BackchannelLogoutSessionRequired
 		f.MFARequired = p.MFA == "required"
+		var general []string
+		f.Errs, general = sortProblems("clients", ve.Problems, clientInputs)
 		cs.render(c, http.StatusUnprocessableEntity, "console_client_new.html", &view{Title: "New client", Section: "clients",
-			Error: "The client was not created.", Errors: ve.Problems, D: f})
+			Error: "The client was not created: please correct the fields marked below.", Errors: general, D: f})
 		return
 	}
 	if err != nil {

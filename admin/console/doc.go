@@ -10,4 +10,11 @@
 // short-lived cookie; the first admin user is made through a one-time
 // setup link (SetupURL). Sessions are the console's sign-ins, and the
 // admin API accepts them too (admin.Config.Sessions).
+//
+// Every list searches in the store (?q=, store.Page.Search) and keeps the
+// search in its page links; a refused form comes back as typed with each
+// problem beside its input, filed by errmsg.FieldOf as the admin API's
+// 422 errors are. A signing key can be imported from an uploaded file
+// (multipart, at most 64 KiB) through signing.Service.Import, the CLI's
+// path.
 package console

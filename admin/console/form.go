@@ -2,13 +2,17 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/store"
 )
 
 // parseForm reads a POSTed form and checks its CSRF token, which is bound
@@ -82,6 +86,32 @@ func (cs *Server) cursorParam(c *gin.Context) (string, bool) {
 		return "", false
 	}
 	return cur, true
+}
+
+// searchParam reads ?q=, the search box of a list page, trimmed; ok is
+// false (after answering 400) for one too long or not text.
+func (cs *Server) searchParam(c *gin.Context) (string, bool) {
+	q := strings.TrimSpace(c.Query("q"))
+	if len(q) > store.MaxSearchLen || !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl) {
+		cs.message(c, http.StatusBadRequest, "Bad request",
+			fmt.Sprintf("The search is not valid: at most %d bytes of text.", store.MaxSearchLen))
+		return "", false
+	}
+	return q, true
+}
+
+// listPage reads a list page's cursor and search; ok is false after an
+// answer.
+func (cs *Server) listPage(c *gin.Context) (store.Page, bool) {
+	cur, ok := cs.cursorParam(c)
+	if !ok {
+		return store.Page{}, false
+	}
+	q, ok := cs.searchParam(c)
+	if !ok {
+		return store.Page{}, false
+	}
+	return store.Page{Limit: consolePageSize, Cursor: cur, Search: q}, true
 }
 
 // validID rejects path ids no store would have issued, before any query.

@@ -66,7 +66,24 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 // wrap (nil: not wrapped), to make a store fail under the console only.
 func newConsoleEnvStore(t *testing.T, wrap func(store.Store) store.Store) *consoleEnv {
 	t.Helper()
+	return newConsoleEnvOpts(t, wrap, 0)
+}
+
+// newConsoleEnvOpts is newConsoleEnvStore with the signing keys rotated
+// every rotation (0: no scheduled rotation, authztest's default).
+func newConsoleEnvOpts(t *testing.T, wrap func(store.Store) store.Store, rotation time.Duration) *consoleEnv {
+	t.Helper()
 	st := authztest.New(t, authztest.Options{})
+	if rotation > 0 {
+		sig, err := signing.New(st.DB, st.Secret, st.DB, signing.Config{RotationPeriod: rotation, Auditor: st.Auditor, Logger: st.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sig.Bootstrap(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st.Signing = sig
+	}
 	var consoleStore store.Store = st.DB
 	if wrap != nil {
 		consoleStore = wrap(st.DB)
@@ -184,12 +201,14 @@ func (b *consoleBrowser) submit(p consolePage, action string, set url.Values) co
 	return b.post(action, f)
 }
 
-// form returns the values of the form posting to action.
+// form returns the values of the form posting to action (method post:
+// a list's search form GETs the same path).
 func (p consolePage) form(action string) url.Values {
 	p.t.Helper()
 	var found url.Values
 	walkHTML(p.doc, func(n *html.Node) {
-		if found != nil || n.Type != html.ElementNode || n.Data != "form" || htmlAttr(n, "action") != action {
+		if found != nil || n.Type != html.ElementNode || n.Data != "form" || htmlAttr(n, "action") != action ||
+			htmlAttr(n, "method") != "post" {
 			return
 		}
 		found = url.Values{}

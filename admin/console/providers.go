@@ -17,7 +17,13 @@ import (
 type providersData struct {
 	listData[providerRow]
 	Name, DisplayName, Issuer, ClientID, Scopes string
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// providerInputs maps the admin API's provider members to the form's inputs.
+var providerInputs = map[string]string{"name": "name", "display_name": "display_name", "issuer": "issuer",
+	"client_id": "client_id", "client_secret": "client_secret", "scope": "scope", "scopes": "scope"}
 
 type providerRow struct {
 	ID, Name, DisplayName, Issuer, ClientID, Scope, RedirectURI, Created string
@@ -31,24 +37,22 @@ func (cs *Server) providerList(c *gin.Context) {
 }
 
 func (cs *Server) renderProviders(c *gin.Context, status int, d providersData, errMsg string, problems []string) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Providers.List(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Providers.List(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d.First = cur == ""
+	d.listData = newList[providerRow]("/console/providers", "name, display name, issuer or id", p)
 	for _, p := range list {
 		v := cs.cfg.Providers.View(p)
 		d.Items = append(d.Items, providerRow{ID: v.ID, Name: v.Name, DisplayName: v.DisplayName, Issuer: v.Issuer,
 			ClientID: v.ClientID, Scope: v.Scope, RedirectURI: v.RedirectURI, Created: when(v.CreatedAt), Enabled: v.Enabled})
 	}
-	if next != "" {
-		d.Next = "/console/providers?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, status, "console_providers.html", &view{Title: "Sign-in providers", Section: "providers",
 		Error: errMsg, Errors: problems, D: d})
 }
@@ -79,10 +83,12 @@ func (cs *Server) createProvider(c *gin.Context) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		cs.renderProviders(c, http.StatusUnprocessableEntity, d, "The provider was not added.", ve.Problems)
+		var general []string
+		d.Errs, general = sortProblems("providers", ve.Problems, providerInputs)
+		cs.renderProviders(c, http.StatusUnprocessableEntity, d, "The provider was not added: please correct the fields marked below.", general)
 	case errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrUnavailable):
-		cs.renderProviders(c, http.StatusConflict, d, "The provider was not added.",
-			[]string{"Another provider is named " + d.Name + "."})
+		d.Errs.add("name", "Another provider is named "+d.Name+".")
+		cs.renderProviders(c, http.StatusConflict, d, "The provider was not added.", nil)
 	case err != nil:
 		cs.fail(c, err)
 	default:

@@ -44,8 +44,12 @@ var notices = map[string]string{
 	"signed-out":     "You are signed out.",
 	"signed-in":      "Welcome.",
 	"user-created":   "User created.",
+	"password-set":   "The new password is set.",
+	"disabled-user":  "Disabled: the user's sessions and grants have ended.",
+	"factors-reset":  "Second factors removed and sessions ended: the user signs in with their password and enrols again.",
 	"setup-complete": "Your administrator account is ready.",
 	"test-sent":      "A test event was queued for this webhook; its delivery shows in the log below.",
+	"imported":       "Imported: the key is listed below; its private key is encrypted at rest and never shown.",
 }
 
 // securityHeaders are on every console answer: no script at all, no
@@ -64,7 +68,11 @@ func securityHeaders(h http.Header) {
 func (cs *Server) common(c *gin.Context) {
 	securityHeaders(c.Writer.Header())
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxConsoleForm)
+		limit := int64(maxConsoleForm)
+		if c.Request.URL.Path == keyImportPath {
+			limit = maxKeyUpload
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }

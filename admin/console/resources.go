@@ -16,7 +16,12 @@ import (
 type resourcesData struct {
 	listData[resourceRow]
 	URI, Name, Scopes string
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// resourceInputs maps the admin API's resource members to the form's inputs.
+var resourceInputs = map[string]string{"uri": "uri", "name": "name", "scope": "scope", "scopes": "scope"}
 
 type resourceRow struct{ ID, URI, Name, Scope, Created string }
 
@@ -27,23 +32,21 @@ func (cs *Server) resourceList(c *gin.Context) {
 }
 
 func (cs *Server) renderResources(c *gin.Context, status int, d resourcesData, errMsg string, problems []string) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListResources(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListResources(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d.First = cur == ""
+	d.listData = newList[resourceRow]("/console/resources", "URI, name or id", p)
 	for _, r := range list {
 		d.Items = append(d.Items, resourceRow{ID: r.ID, URI: r.URI, Name: r.Name, Scope: strings.Join(r.Scopes, " "),
 			Created: when(r.CreatedAt)})
 	}
-	if next != "" {
-		d.Next = "/console/resources?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, status, "console_resources.html", &view{Title: "Resources", Section: "resources",
 		Error: errMsg, Errors: problems, D: d})
 }
@@ -69,10 +72,12 @@ func (cs *Server) createResource(c *gin.Context) {
 	var ve *store.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		cs.renderResources(c, http.StatusUnprocessableEntity, d, "The resource was not registered.", ve.Problems)
+		var general []string
+		d.Errs, general = sortProblems("resources", ve.Problems, resourceInputs)
+		cs.renderResources(c, http.StatusUnprocessableEntity, d, "The resource was not registered: please correct the fields marked below.", general)
 	case errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrUnavailable):
-		cs.renderResources(c, http.StatusConflict, d, "The resource was not registered.",
-			[]string{"Another resource has the URI " + d.URI + "."})
+		d.Errs.add("uri", "Another resource has the URI "+d.URI+".")
+		cs.renderResources(c, http.StatusConflict, d, "The resource was not registered.", nil)
 	case err != nil:
 		cs.fail(c, err)
 	default:

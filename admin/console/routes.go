@@ -25,6 +25,7 @@ func (cs *Server) Mount(r gin.IRouter) {
 
 	a.GET("/signing-keys", cs.signingKeys)
 	a.POST("/signing-keys/rotate", cs.rotateSigningKeys)
+	a.POST("/signing-keys/import", cs.importSigningKey)
 	a.GET("/signing-keys/:kid/revoke", cs.confirmRevokeSigningKey)
 	a.POST("/signing-keys/:kid/revoke", cs.revokeSigningKey)
 
@@ -60,6 +61,11 @@ func (cs *Server) Mount(r gin.IRouter) {
 	a.GET("/users", cs.userList)
 	a.GET("/users/new", cs.newUserPage)
 	a.POST("/users", cs.createUser)
+	a.GET("/users/:id", cs.userPage)
+	a.POST("/users/:id", cs.editUser)
+	a.POST("/users/:id/password", cs.setUserPassword)
+	a.POST("/users/:id/status", cs.setUserStatus)
+	a.POST("/users/:id/reset-factors", cs.resetUserFactors)
 	a.POST("/users/:id/admin", cs.setUserAdmin)
 	a.POST("/users/:id/disabled", cs.setUserDisabled)
 	a.GET("/users/:id/delete", cs.confirmDeleteUser)

@@ -18,31 +18,34 @@ type userRow struct {
 
 // userList lists the users, a page at a time (GET /console/users).
 func (cs *Server) userList(c *gin.Context) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListUsers(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListUsers(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
 	me := currentUser(c)
-	d := listData[userRow]{First: cur == ""}
+	d := newList[userRow]("/console/users", "username, name, email or id", p)
 	for _, u := range list {
 		d.Items = append(d.Items, userRow{ID: u.ID, Username: u.Username, Email: u.Email, Name: u.Name,
 			Created: when(u.CreatedAt), Admin: u.Admin, Disabled: u.Disabled, Self: u.ID == me.ID})
 	}
-	if next != "" {
-		d.Next = "/console/users?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, http.StatusOK, "console_users.html", &view{Title: "Users", Section: "users", D: d})
 }
 
 type userForm struct {
 	Username, Email, Name string
 	Admin                 bool
+	// Errs are the problems of the last submission by input.
+	Errs fieldErrors
 }
+
+// userInputs maps the admin API's user members to the form's inputs.
+var userInputs = map[string]string{"username": "username", "password": "password", "email": "email", "name": "name"}
 
 // newUserPage shows the form for a new user (GET /console/users/new).
 func (cs *Server) newUserPage(c *gin.Context) {
@@ -68,11 +71,15 @@ func (cs *Server) createUser(c *gin.Context) {
 		*fv.dst = v
 	}
 	again := func(status int, msgs ...string) {
+		var general []string
+		f.Errs, general = sortProblems("users", msgs, userInputs)
 		cs.render(c, status, "console_user_new.html", &view{Title: "New user", Section: "users",
-			Error: "The user was not created.", Errors: msgs, D: f})
+			Error: "The user was not created: please correct the fields marked below.", Errors: general, D: f})
 	}
 	if pf.Get("password") != pf.Get("confirm") {
-		again(http.StatusUnprocessableEntity, "The two passwords differ.")
+		f.Errs.add("confirm", "The two passwords differ.")
+		cs.render(c, http.StatusUnprocessableEntity, "console_user_new.html", &view{Title: "New user", Section: "users",
+			Error: "The user was not created: please correct the fields marked below.", D: f})
 		return
 	}
 	_, err := cs.cfg.Users.Create(c.Request.Context(), accounts.UserParams{Username: f.Username, Password: pf.Get("password"),
@@ -82,7 +89,7 @@ func (cs *Server) createUser(c *gin.Context) {
 	case errors.As(err, &ve):
 		again(http.StatusUnprocessableEntity, ve.Problems...)
 	case errors.Is(err, store.ErrConflict):
-		again(http.StatusConflict, "That username is taken.")
+		again(http.StatusConflict, "username: that username is taken.")
 	case err != nil:
 		cs.fail(c, err)
 	default:

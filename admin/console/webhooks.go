@@ -72,22 +72,20 @@ func (cs *Server) webhookList(c *gin.Context) {
 }
 
 func (cs *Server) renderWebhookList(c *gin.Context, status int, f webhookForm, msg string) {
-	cur, ok := cs.cursorParam(c)
+	p, ok := cs.listPage(c)
 	if !ok {
 		return
 	}
-	list, next, err := cs.cfg.Store.ListWebhooks(c.Request.Context(), store.Page{Limit: consolePageSize, Cursor: cur})
+	list, next, err := cs.cfg.Store.ListWebhooks(c.Request.Context(), p)
 	if err != nil {
 		cs.fail(c, err)
 		return
 	}
-	d := webhooksData{listData: listData[webhookRow]{First: cur == ""}, Form: f}
+	d := webhooksData{listData: newList[webhookRow]("/console/webhooks", "URL, description or id", p), Form: f}
 	for _, w := range list {
 		d.Items = append(d.Items, cs.webhookRow(w))
 	}
-	if next != "" {
-		d.Next = "/console/webhooks?cursor=" + urlQuery(next)
-	}
+	d.setNext(next)
 	cs.render(c, status, "console_webhooks.html", &view{Title: "Webhooks", Section: "webhooks", Error: msg, D: d})
 }
 

@@ -21,6 +21,8 @@ type UpstreamClaims struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// AMR is the upstream ID token's amr claim, as sent (OIDC Core §2).
+	AMR []string
 }
 
 // FederationStore is what Federation needs from the database.

@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/keyward/keyward/store"
 )
@@ -68,7 +70,8 @@ func (b *BrowserSessions) StartAMR(ctx context.Context, w http.ResponseWriter, r
 	}
 	now := b.Now().UTC()
 	bs := &store.BrowserSession{ID: b.id(value), UserID: u.ID,
-		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(b.TTL)), AMR: amr}
+		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(b.TTL)), AMR: amr,
+		UserAgent: userAgent(r)}
 	if err := b.Store.CreateBrowserSession(ctx, bs); err != nil {
 		return err
 	}
@@ -117,6 +120,25 @@ func (b *BrowserSessions) Drop(ctx context.Context, r *http.Request) {
 func (b *BrowserSessions) End(ctx context.Context, w http.ResponseWriter, r *http.Request) {
 	b.Drop(ctx, r)
 	http.SetCookie(w, b.cookie(r, "", -1))
+}
+
+// userAgent is r's User-Agent, cut to 256 bytes of valid UTF-8.
+func userAgent(r *http.Request) string {
+	ua := strings.ToValidUTF8(r.UserAgent(), "")
+	for len(ua) > 256 {
+		_, n := utf8.DecodeLastRuneInString(ua)
+		ua = ua[:len(ua)-n]
+	}
+	return ua
+}
+
+// SessionID is the stored id of r's session cookie, "" when it has none.
+func (b *BrowserSessions) SessionID(r *http.Request) string {
+	ck, err := r.Cookie(b.Cookie)
+	if err != nil || ck.Value == "" {
+		return ""
+	}
+	return b.id(ck.Value)
 }
 
 // newCookieValue returns 256 random bits, base64url-encoded.

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/keyward/keyward/store"
@@ -30,6 +31,11 @@ type UsersConfig struct {
 	// RevokeGrants ends every grant of a user (the provider's RevokeUser);
 	// nil where no grants are served (the CLI).
 	RevokeGrants func(ctx context.Context, userID string) error
+	// Factors is where ResetFactors removes second factors and sessions
+	// (nil: ResetFactors answers ErrNoResetStore).
+	Factors ResetStore
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Users creates, manages and authenticates the people who sign in.
@@ -37,6 +43,13 @@ type Users struct {
 	cfg UsersConfig
 	// mu serializes Edit and Remove, for the last-admin check.
 	mu sync.Mutex
+}
+
+func (u *Users) now() time.Time {
+	if u.cfg.Now != nil {
+		return u.cfg.Now()
+	}
+	return time.Now()
 }
 
 // NewUsers checks cfg; it does no I/O.

@@ -129,7 +129,7 @@ func New(t testing.TB, o Options) *Stack {
 	}
 	t.Cleanup(prov.Close)
 	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, NewID: newID, Auditor: auditor,
-		RevokeGrants: prov.RevokeUser})
+		RevokeGrants: prov.RevokeUser, Factors: db})
 	if err != nil {
 		t.Fatal(err)
 	}

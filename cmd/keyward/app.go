@@ -110,7 +110,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		apik.Close()
 		return nil, err
 	}
-	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser})
+	users, err := accounts.NewUsers(accounts.UsersConfig{Store: db, Auditor: auditor, NewID: newID, RevokeGrants: prov.RevokeUser, Factors: db})
 	if err != nil {
 		prov.Close()
 		apik.Close()

@@ -61,7 +61,7 @@ func TestCommandHelp(t *testing.T) {
 		want, not []string
 	}{
 		{[]string{"clients", "--help"}, []string{"keyward clients create", "rotate-secret", "keyward clients COMMAND --help"}, nil},
-		{[]string{"users", "--help"}, []string{"users list", "users get", "users update", "users disable", "users enable", "users delete", "users set-password"}, nil},
+		{[]string{"users", "--help"}, []string{"users list", "users get", "users update", "users disable", "users enable", "users delete", "users set-password", "users reset-factors"}, nil},
 		{[]string{"clients", "create", "--help"}, []string{"usage: keyward clients create --name", "--grant-type", "--redirect-uri", "Global flags", "--data-dir", "--database-url"},
 			[]string{"--jwks-max-age", "--api-key-env", "--issuer", "keyward clients list"}},
 		{[]string{"clients", "get", "--help"}, []string{"keyward clients get ID", "--format"}, []string{"--grant-type", "--jwks-max-age"}},
@@ -143,6 +143,7 @@ func TestCompletion(t *testing.T) {
 		"keyward us":                                 "users",
 		"keyward clients ":                           "rotate-secret",
 		"keyward users set":                          "set-password",
+		"keyward users reset":                        "reset-factors",
 		"keyward --data-dir /tmp/x us":               "users",
 		"keyward --data-dir /tmp/x users dis":        "disable",
 		"keyward clients create --na":                "--name",

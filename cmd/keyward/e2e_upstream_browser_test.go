@@ -150,6 +150,14 @@ func upstreamBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 		if err != nil || idt.Nonce != req.nonce {
 			t.Fatalf("id_token: %v (nonce %q, want %q)", err, idt.Nonce, req.nonce)
 		}
+		// bob typed his password at the upstream, whose ID token says
+		// amr ["pwd"]; the first instance passes that on (upstreamAMR).
+		var amr struct {
+			AMR []string `json:"amr"`
+		}
+		if err := idt.Claims(&amr); err != nil || strings.Join(amr.AMR, " ") != "pwd" {
+			t.Errorf("id_token amr %q (%v), want the upstream's [pwd]", amr.AMR, err)
+		}
 		for _, p := range problems() {
 			t.Errorf("browser reported: %s", p)
 		}

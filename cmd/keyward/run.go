@@ -117,7 +117,7 @@ Usage:
   keyward migrate    apply pending database migrations and exit
   keyward version    print the version
   keyward clients    create|update|list|get|delete|disable|enable|rotate-secret OAuth2 clients
-  keyward users      create|list|get|update|disable|enable|delete|set-password users
+  keyward users      create|list|get|update|disable|enable|delete|set-password|reset-factors users
   keyward apikeys    create|list|get|revoke|roll API keys
   keyward resources  create|list|delete resource servers (RFC 8707 resource indicators)
   keyward registration-tokens  create|list|revoke initial access tokens for client registration (RFC 7591)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/keyward/keyward/authz"
@@ -20,7 +21,8 @@ const usersUsage = `usage: keyward users create --username U --password-stdin [-
        keyward users disable USER   (ends the user's sign-ins and grants)
        keyward users enable USER
        keyward users delete USER
-       keyward users set-password USER   (the new password is read from standard input)`
+       keyward users set-password USER   (the new password is read from standard input)
+       keyward users reset-factors USER   (removes TOTP, recovery codes and passkeys; ends browser sessions)`
 
 // users is "keyward users …". Changes go through accounts.Users, as the
 // admin API's do, so they are validated and audited the same way.
@@ -53,7 +55,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		}
 	case "list":
 		list = bindListing(fs)
-	case "get", "disable", "enable", "delete", "set-password":
+	case "get", "disable", "enable", "delete", "set-password", "reset-factors":
 	default:
 		return usagef("unknown subcommand %q\n%s", sub, usersUsage)
 	}
@@ -83,7 +85,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ucfg := accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID}
+	ucfg := accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID, Factors: db}
 	if sub == "disable" || sub == "delete" {
 		// Their grants end now, on every running server, as when the
 		// admin API does it.
@@ -136,6 +138,15 @@ func (m *Main) users(ctx context.Context, args []string) error {
 			return cliErr(err)
 		}
 		return m.emitRecord(map[string]any{"id": u.ID, "username": u.Username, "deleted": true}, [][2]string{{"deleted", u.ID}})
+	case "reset-factors":
+		res, err := svc.ResetFactors(ctx, u.ID)
+		if err != nil {
+			return cliErr(err)
+		}
+		return m.emitRecord(map[string]any{"id": u.ID, "username": u.Username, "totp_removed": res.TOTP,
+			"passkeys_removed": res.Passkeys, "sessions_ended": res.SessionsEnded},
+			[][2]string{{"id", u.ID}, {"username", u.Username}, {"totp_removed", boolStr(res.TOTP)},
+				{"passkeys_removed", strconv.Itoa(res.Passkeys)}, {"sessions_ended", strconv.Itoa(res.SessionsEnded)}})
 	case "update":
 		for flag, set := range map[string]func(){
 			"name":           func() { ch.Name = &p.Name },

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -101,12 +102,17 @@ func parsePrivate(data []byte) (priv crypto.Signer, kid, alg string, err error) 
 		priv, err := asSigner(jwk.Key)
 		return priv, jwk.KeyID, jwk.Algorithm, err
 	}
+	public := false // a public key or certificate was seen
 	for {
 		var block *pem.Block
 		block, data = pem.Decode(data)
+		if block == nil && public {
+			return nil, "", "", fmt.Errorf("%w: the PEM holds a public key or certificate, not a private key", ErrBadKey)
+		}
 		if block == nil {
 			return nil, "", "", fmt.Errorf("%w: no PEM private key or JWK found", ErrBadKey)
 		}
+		public = public || strings.HasSuffix(block.Type, "PUBLIC KEY") || block.Type == "CERTIFICATE"
 		var k any
 		switch block.Type {
 		case "PRIVATE KEY":

@@ -58,6 +58,7 @@ func algFor(priv crypto.Signer) (string, error) {
 		if k.Curve == elliptic.P256() {
 			return ES256, nil
 		}
+		return "", fmt.Errorf("signing: an EC key on curve %s is not supported (ES256 needs P-256)", k.Curve.Params().Name)
 	case *rsa.PrivateKey:
 		return RS256, nil
 	case ed25519.PrivateKey:

@@ -55,6 +55,10 @@ func (s *Service) NextRotation(alg string) (time.Time, bool) {
 	return later(active.ActivatedAt.Add(s.cfg.RotationPeriod), published.Add(s.cfg.NextDwell)), true
 }
 
+// RotationPeriod is Config.RotationPeriod: the age at which Run rotates
+// an active key, 0 when scheduled rotation is off.
+func (s *Service) RotationPeriod() time.Duration { return s.cfg.RotationPeriod }
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b

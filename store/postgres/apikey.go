@@ -72,9 +72,15 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 // ListAPIKeys implements keys.Store. Ids are in the "C" collation, so the
 // order is byte order, as on SQLite.
 func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys.APIKey, string, error) {
+	return d.SearchAPIKeys(ctx, "", limit, cursor)
+}
+
+// SearchAPIKeys implements keys.Store.
+func (d *DB) SearchAPIKeys(ctx context.Context, q string, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
+	cond, sargs := searchClause(q, "id", "name", "hint")
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

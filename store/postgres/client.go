@@ -36,8 +36,9 @@ func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
 // ListClients implements store.ClientStore.
 func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "name")
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+clientColumns+` FROM clients
-		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -31,8 +31,9 @@ func (d *DB) GetResourceByURI(ctx context.Context, uri string) (*store.Resource,
 // ListResources implements store.ResourceStore.
 func (d *DB) ListResources(ctx context.Context, p store.Page) ([]*store.Resource, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "uri", "name")
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+resourceColumns+` FROM resources
-		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -35,8 +35,9 @@ func (d *DB) GetUpstreamProviderByName(ctx context.Context, name string) (*store
 // ListUpstreamProviders implements store.UpstreamStore.
 func (d *DB) ListUpstreamProviders(ctx context.Context, p store.Page) ([]*store.UpstreamProvider, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "name", "display_name", "issuer")
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+upstreamColumns+` FROM upstream_providers
-		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

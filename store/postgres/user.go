@@ -33,8 +33,9 @@ func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.Use
 // ListUsers implements store.UserStore.
 func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "username", "email", "name")
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+userColumns+` FROM users
-		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

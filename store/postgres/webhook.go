@@ -29,8 +29,9 @@ func (d *DB) GetWebhook(ctx context.Context, id string) (*store.Webhook, error) 
 // ListWebhooks implements store.WebhookStore.
 func (d *DB) ListWebhooks(ctx context.Context, p store.Page) ([]*store.Webhook, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "url", "description")
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+webhookColumns+` FROM webhooks
-		WHERE id > $1 ORDER BY id LIMIT $2`, p.Cursor, p.Limit)
+		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -78,9 +78,15 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 
 // ListAPIKeys implements keys.Store.
 func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys.APIKey, string, error) {
+	return d.SearchAPIKeys(ctx, "", limit, cursor)
+}
+
+// SearchAPIKeys implements keys.Store.
+func (d *DB) SearchAPIKeys(ctx context.Context, q string, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
+	cond, sargs := searchClause(q, "id", "name", "hint")
 	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -36,8 +36,9 @@ func (d *DB) GetClient(ctx context.Context, id string) (*store.Client, error) {
 // ListClients implements store.ClientStore.
 func (d *DB) ListClients(ctx context.Context, p store.Page) ([]*store.Client, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "name")
 	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+clientColumns+` FROM clients
-		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

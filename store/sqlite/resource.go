@@ -30,8 +30,9 @@ func (d *DB) GetResourceByURI(ctx context.Context, uri string) (*store.Resource,
 // ListResources implements store.ResourceStore.
 func (d *DB) ListResources(ctx context.Context, p store.Page) ([]*store.Resource, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "uri", "name")
 	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources
-		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/keyward/keyward/store"
 )
@@ -20,17 +21,15 @@ func (d *DB) SaveConsent(ctx context.Context, c *store.Consent) error {
 	return mapErr(err)
 }
 
-// GetConsent implements store.SessionStore.
-func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Consent, error) {
+const consentColumns = `user_id, client_id, scopes, created_at, updated_at`
+
+func scanConsent(s scanner) (*store.Consent, error) {
 	var (
 		c                store.Consent
 		scopes           string
 		created, updated int64
 	)
-	err := d.q(ctx).QueryRowContext(ctx, `SELECT user_id, client_id, scopes, created_at, updated_at
-		FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID).Scan(
-		&c.UserID, &c.ClientID, &scopes, &created, &updated)
-	if err != nil {
+	if err := s.Scan(&c.UserID, &c.ClientID, &scopes, &created, &updated); err != nil {
 		return nil, mapErr(err)
 	}
 	if err := parseList(scopes, &c.Scopes); err != nil {
@@ -38,6 +37,22 @@ func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Co
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &c, nil
+}
+
+// GetConsent implements store.SessionStore.
+func (d *DB) GetConsent(ctx context.Context, userID, clientID string) (*store.Consent, error) {
+	return scanConsent(d.q(ctx).QueryRowContext(ctx, `SELECT `+consentColumns+`
+		FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID))
+}
+
+// ListConsents implements store.SessionStore.
+func (d *DB) ListConsents(ctx context.Context, userID string) ([]*store.Consent, error) {
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+consentColumns+`
+		FROM consents WHERE user_id = ? ORDER BY updated_at DESC, client_id`, userID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return collect(rows, scanConsent)
 }
 
 // DeleteConsent implements store.SessionStore.
@@ -50,21 +65,20 @@ func (d *DB) CreateBrowserSession(ctx context.Context, s *store.BrowserSession) 
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = d.now()
 	}
-	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at, amr)
-		VALUES (?, ?, ?, ?, ?)`, s.ID, s.UserID, micros(s.CreatedAt), micros(s.ExpiresAt), list(s.AMR))
+	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO browser_sessions (id, user_id, created_at, expires_at, amr, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?)`, s.ID, s.UserID, micros(s.CreatedAt), micros(s.ExpiresAt), list(s.AMR), s.UserAgent)
 	return mapErr(err)
 }
 
-// GetBrowserSession implements store.SessionStore.
-func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSession, error) {
+const browserSessionColumns = `id, user_id, created_at, expires_at, amr, user_agent`
+
+func scanBrowserSession(sc scanner) (*store.BrowserSession, error) {
 	var (
 		s                store.BrowserSession
 		created, expires int64
 		amr              string
 	)
-	err := d.q(ctx).QueryRowContext(ctx, `SELECT id, user_id, created_at, expires_at, amr FROM browser_sessions
-		WHERE id = ?`, id).Scan(&s.ID, &s.UserID, &created, &expires, &amr)
-	if err != nil {
+	if err := sc.Scan(&s.ID, &s.UserID, &created, &expires, &amr, &s.UserAgent); err != nil {
 		return nil, mapErr(err)
 	}
 	if err := parseList(amr, &s.AMR); err != nil {
@@ -72,6 +86,32 @@ func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSe
 	}
 	s.CreatedAt, s.ExpiresAt = fromMicros(created), fromMicros(expires)
 	return &s, nil
+}
+
+// GetBrowserSession implements store.SessionStore.
+func (d *DB) GetBrowserSession(ctx context.Context, id string) (*store.BrowserSession, error) {
+	return scanBrowserSession(d.q(ctx).QueryRowContext(ctx, `SELECT `+browserSessionColumns+` FROM browser_sessions
+		WHERE id = ?`, id))
+}
+
+// ListUserBrowserSessions implements store.SessionStore.
+func (d *DB) ListUserBrowserSessions(ctx context.Context, userID string, now time.Time) ([]*store.BrowserSession, error) {
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+browserSessionColumns+` FROM browser_sessions
+		WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id`, userID, micros(now))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return collect(rows, scanBrowserSession)
+}
+
+// DeleteOtherBrowserSessions implements store.SessionStore.
+func (d *DB) DeleteOtherBrowserSessions(ctx context.Context, userID, keepID string) (int, error) {
+	res, err := d.q(ctx).ExecContext(ctx, `DELETE FROM browser_sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
 }
 
 // DeleteBrowserSession implements store.SessionStore.

@@ -34,8 +34,9 @@ func (d *DB) GetUpstreamProviderByName(ctx context.Context, name string) (*store
 // ListUpstreamProviders implements store.UpstreamStore.
 func (d *DB) ListUpstreamProviders(ctx context.Context, p store.Page) ([]*store.UpstreamProvider, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "name", "display_name", "issuer")
 	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+upstreamColumns+` FROM upstream_providers
-		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -33,8 +33,9 @@ func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.Use
 // ListUsers implements store.UserStore.
 func (d *DB) ListUsers(ctx context.Context, p store.Page) ([]*store.User, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "username", "email", "name")
 	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+userColumns+` FROM users
-		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

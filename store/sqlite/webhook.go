@@ -29,8 +29,9 @@ func (d *DB) GetWebhook(ctx context.Context, id string) (*store.Webhook, error) 
 // ListWebhooks implements store.WebhookStore.
 func (d *DB) ListWebhooks(ctx context.Context, p store.Page) ([]*store.Webhook, string, error) {
 	p = p.Normalize()
+	cond, sargs := searchClause(p.Search, "id", "url", "description")
 	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
-		WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit)
+		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}

@@ -32,6 +32,7 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) keys.Store) {
 		{"NotFound", testAPIKeysNotFound},
 		{"Conflict", testAPIKeysConflict},
 		{"Pagination", testAPIKeysPagination},
+		{"Search", testAPIKeysSearch},
 		{"Roll", testAPIKeysRoll},
 		{"ConcurrentCreates", testAPIKeysConcurrentCreates},
 		{"ConcurrentRolls", testAPIKeysConcurrentRolls},

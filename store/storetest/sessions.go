@@ -34,6 +34,36 @@ func testConsents(t *testing.T, s store.Store) {
 	if err := s.SaveConsent(ctx(), &store.Consent{UserID: "ghost", ClientID: "c"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("consent for a missing user: %v, want ErrNotFound", err)
 	}
+	if err := s.CreateClient(ctx(), sampleClient("c2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx(), sampleUser("other")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveConsent(ctx(), &store.Consent{UserID: "other", ClientID: "c2", Scopes: []string{"openid"}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // updated_at orders the list
+	if err := s.SaveConsent(ctx(), &store.Consent{UserID: "u", ClientID: "c2", Scopes: []string{"profile"}}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.ListConsents(ctx(), "u")
+	if err != nil || len(all) != 2 || all[0].ClientID != "c2" || all[1].ClientID != "c" ||
+		!reflect.DeepEqual(all[1].Scopes, []string{"openid", "email"}) || all[0].CreatedAt.IsZero() {
+		t.Fatalf("ListConsents = %+v, %v; want c2 then c", all, err)
+	}
+	if none, err := s.ListConsents(ctx(), "ghost"); err != nil || len(none) != 0 {
+		t.Fatalf("ListConsents(ghost) = %+v, %v", none, err)
+	}
+	if err := s.DeleteConsent(ctx(), "u", "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConsent(ctx(), "u", "c2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("DeleteConsent twice: %v", err)
+	}
+	if o, err := s.GetConsent(ctx(), "other", "c2"); err != nil || o.UserID != "other" {
+		t.Fatalf("another user's consent went too: %+v, %v", o, err)
+	}
 	// Deleting the client removes its consents.
 	if err := s.DeleteClient(ctx(), "c"); err != nil {
 		t.Fatal(err)
@@ -58,6 +88,39 @@ func testBrowserSessions(t *testing.T, s store.Store) {
 	got, err := s.GetBrowserSession(ctx(), "s1")
 	if err != nil || got.UserID != "u" || !got.ExpiresAt.Equal(exp) || !reflect.DeepEqual(got.AMR, []string{"pwd", "otp", "mfa"}) {
 		t.Fatalf("GetBrowserSession = %+v, %v", got, err)
+	}
+	if got.UserAgent != "" {
+		t.Fatalf("UserAgent = %q, want empty", got.UserAgent)
+	}
+	if err := s.CreateUser(ctx(), sampleUser("v")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, bs := range []*store.BrowserSession{
+		{ID: "s2", UserID: "u", CreatedAt: store.Truncate(now.Add(time.Minute)), ExpiresAt: exp, UserAgent: "Firefox/140"},
+		{ID: "old", UserID: "u", CreatedAt: store.Truncate(now.Add(-2 * time.Hour)), ExpiresAt: store.Truncate(now.Add(-time.Hour))},
+		{ID: "v1", UserID: "v", ExpiresAt: exp},
+	} {
+		if err := s.CreateBrowserSession(ctx(), bs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.ListUserBrowserSessions(ctx(), "u", now)
+	if err != nil || len(list) != 2 || list[0].ID != "s2" || list[1].ID != "s1" || list[0].UserAgent != "Firefox/140" ||
+		!reflect.DeepEqual(list[1].AMR, []string{"pwd", "otp", "mfa"}) {
+		t.Fatalf("ListUserBrowserSessions = %+v, %v; want s2, s1 (not the expired one)", list, err)
+	}
+	if n, err := s.DeleteOtherBrowserSessions(ctx(), "u", "s1"); err != nil || n != 2 {
+		t.Fatalf("DeleteOtherBrowserSessions = %d, %v; want 2 (s2 and the expired one)", n, err)
+	}
+	if _, err := s.GetBrowserSession(ctx(), "s2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("s2 survived: %v", err)
+	}
+	if _, err := s.GetBrowserSession(ctx(), "v1"); err != nil {
+		t.Fatalf("another user's session went too: %v", err)
+	}
+	if n, err := s.DeleteOtherBrowserSessions(ctx(), "v", ""); err != nil || n != 1 {
+		t.Fatalf("DeleteOtherBrowserSessions(keep none) = %d, %v", n, err)
 	}
 	if err := s.DeleteUser(ctx(), "u"); err != nil {
 		t.Fatal(err)

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Resources/Conflict", testResourcesConflict},
 		{"Resources/Pagination", testResourcesPagination},
 		{"Upstream/Providers", testUpstreamProviders},
+		{"Lists/Search", testSearch},
 		{"Upstream/Identities", testUpstreamIdentities},
 		{"Idempotency", testIdempotency},
 		{"Transactions", testTransactions},

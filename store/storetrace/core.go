@@ -73,6 +73,27 @@ func (d *DB) DeleteConsent(ctx context.Context, userID, clientID string) error {
 	return tr.end(d.Inner.DeleteConsent(ctx, userID, clientID))
 }
 
+// ListConsents traces store.SessionStore.ListConsents.
+func (d *DB) ListConsents(ctx context.Context, userID string) ([]*store.Consent, error) {
+	ctx, tr := d.start(ctx, "ListConsents")
+	v, err := d.Inner.ListConsents(ctx, userID)
+	return v, tr.end(err)
+}
+
+// ListUserBrowserSessions traces store.SessionStore.ListUserBrowserSessions.
+func (d *DB) ListUserBrowserSessions(ctx context.Context, userID string, now time.Time) ([]*store.BrowserSession, error) {
+	ctx, tr := d.start(ctx, "ListUserBrowserSessions")
+	v, err := d.Inner.ListUserBrowserSessions(ctx, userID, now)
+	return v, tr.end(err)
+}
+
+// DeleteOtherBrowserSessions traces store.SessionStore.DeleteOtherBrowserSessions.
+func (d *DB) DeleteOtherBrowserSessions(ctx context.Context, userID, keepID string) (int, error) {
+	ctx, tr := d.start(ctx, "DeleteOtherBrowserSessions")
+	n, err := d.Inner.DeleteOtherBrowserSessions(ctx, userID, keepID)
+	return n, tr.end(err)
+}
+
 // CreateBrowserSession traces store.SessionStore.CreateBrowserSession.
 func (d *DB) CreateBrowserSession(ctx context.Context, s *store.BrowserSession) error {
 	ctx, tr := d.start(ctx, "CreateBrowserSession")

@@ -29,6 +29,13 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 	return v, next, tr.end(err)
 }
 
+// SearchAPIKeys traces keys.Store.SearchAPIKeys.
+func (d *DB) SearchAPIKeys(ctx context.Context, q string, limit int, cursor string) ([]*keys.APIKey, string, error) {
+	ctx, tr := d.start(ctx, "SearchAPIKeys")
+	v, next, err := d.Inner.SearchAPIKeys(ctx, q, limit, cursor)
+	return v, next, tr.end(err)
+}
+
 // UpdateAPIKey traces keys.Store.UpdateAPIKey.
 func (d *DB) UpdateAPIKey(ctx context.Context, k *keys.APIKey) error {
 	ctx, tr := d.start(ctx, "UpdateAPIKey")
