@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/keyward/keyward/authz"
 )
 
 // TestE2EOpaqueIntrospectionCache: introspection answers of opaque tokens
@@ -127,6 +129,20 @@ func TestE2EOpaqueIntrospectionCache(t *testing.T) {
 			ended("access token of a grant revoked for reuse", tok1.AccessToken, a.s)
 			ended("first access token of a grant revoked for reuse", tok0.AccessToken, a.s)
 			ended("refresh token of a grant revoked for reuse", tok1.RefreshToken, a.s)
+		})
+
+		t.Run("consent revoked on the account page", func(t *testing.T) {
+			ro := newRP(t, a.s, web, "openid")
+			tok, _, _, _ := ro.codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
+			cached("access token", tok.AccessToken)
+			cached("refresh token", tok.RefreshToken)
+			b := newBrowser(t, a.s)
+			p := b.login(b.get(a.s.PublicURL+authz.PathLogin+"?return_to="+url.QueryEscape(authz.PathAccount)), a.alice)
+			if p = b.submit(p, formWithValue(t, p, "client_id", web.ClientID), nil); p.status != http.StatusOK {
+				t.Fatalf("revoke the app: %d\n%.2000s", p.status, p.body)
+			}
+			ended("access token of a revoked consent", tok.AccessToken, a.s)
+			ended("refresh token of a revoked consent", tok.RefreshToken, a.s)
 		})
 
 		t.Run("client disabled", func(t *testing.T) {
