@@ -1,10 +1,12 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -90,4 +92,33 @@ func Check(resp *http.Response, body []byte) error {
 		e.Problem = Problem{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode)}
 	}
 	return e
+}
+
+// maxBody bounds what Decode reads of an answer.
+const maxBody = 16 << 20
+
+// Decode reads the answer of one of the Client's calls (resp, err as the
+// call returned them) and closes its body: for a 2xx answer it decodes
+// the JSON body into v (unless v is nil or the body empty), else it
+// returns the *Error that Check makes. A transport error comes back as
+// it is.
+func Decode(resp *http.Response, err error, v any) error {
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("admin API: read answer: %w", err)
+	}
+	if err := Check(resp, body); err != nil {
+		return err
+	}
+	if v == nil || len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("admin API: %s %s: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	return nil
 }
