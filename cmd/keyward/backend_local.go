@@ -382,6 +382,17 @@ func (b *localBackend) ImportSigningKey(ctx context.Context, key []byte, alg str
 	if err != nil {
 		return nil, err
 	}
+	// The admin API's checks, in its words.
+	var probs []string
+	if alg != "" && !slices.Contains([]string{"ES256", "RS256", "EdDSA"}, alg) {
+		probs = append(probs, fmt.Sprintf("alg %q: must be ES256, RS256 or EdDSA", alg))
+	}
+	if !state.Valid() {
+		probs = append(probs, fmt.Sprintf("state %q: must be next, active, retiring or retired", state))
+	}
+	if len(probs) > 0 {
+		return nil, &store.ValidationError{Problems: probs}
+	}
 	rec, err := svc.Import(ctx, key, alg, state)
 	if err != nil {
 		return nil, usagef("keys import: %v", err)

@@ -161,7 +161,7 @@ var settings = map[string]setting{
 	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 
 	// Remote mode of the management commands.
-	"admin-url":        {"admin-url", "KEYWARD_ADMIN_URL", "a running server's admin URL (e.g. http://127.0.0.1:8081): management commands go through its admin API, authenticated by an access token with the keyward:admin scope in $KEYWARD_ADMIN_TOKEN, instead of opening the database (default: the database)"},
+	"admin-url":        {"admin-url", "KEYWARD_ADMIN_URL", "a running server's admin URL (e.g. http://127.0.0.1:8081): call its admin API instead of opening the database, with the access token (scope keyward:admin) in $KEYWARD_ADMIN_TOKEN"},
 	"admin-token-file": {"admin-token-file", "KEYWARD_ADMIN_TOKEN_FILE", "file holding the admin API's access token, instead of $KEYWARD_ADMIN_TOKEN"},
 
 	"login-ui-url":   {"login-ui-url", "KEYWARD_LOGIN_UI_URL", "an external sign-in page: the authorization endpoint redirects there with login_challenge, answered through /admin/v1/login-requests (default: the built-in page)"},

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -62,7 +67,7 @@ type cliRunner func(stdin string, args ...string) cliResult
 // cliScenario drives every group that has a remote mode through run, in
 // table and JSON forms, failures included, and returns what each step
 // printed. It reads the ids it needs from earlier JSON answers.
-func cliScenario(t *testing.T, run cliRunner) []cliResult {
+func cliScenario(t *testing.T, run cliRunner, signingKeyPEM string) []cliResult {
 	t.Helper()
 	var out []cliResult
 	step := func(stdin string, args ...string) cliResult {
@@ -152,6 +157,15 @@ func cliScenario(t *testing.T, run cliRunner) []cliResult {
 	step("", "keys", "rotate", "--alg", "ES256", "--force", js)
 	step("", "keys", "rotate", "--alg", "HS256", js)
 	step("", "keys", "revoke", "no-such-kid", js)
+	// One imported key has one kid in both databases.
+	imported := step("", "keys", "import", "--file", signingKeyPEM, "--state", "next", js)
+	var recs []struct{ KID string }
+	if err := json.Unmarshal([]byte(imported.stdout), &recs); err != nil || len(recs) != 1 {
+		t.Fatalf("%s: %v\n%s%s", imported.args, err, imported.stdout, imported.stderr)
+	}
+	kid := recs[0].KID
+	step("", "keys", "import", "--file", signingKeyPEM, "--state", "sideways", js)
+	step("", "keys", "revoke", kid)
 	return out
 }
 
@@ -209,14 +223,16 @@ func TestCLIRemoteMatchesLocal(t *testing.T) {
 		// Both databases have a server (so signing keys) and an ops client.
 		newRemoteEnv(t, localEnv)
 		re := newRemoteEnv(t, e)
+		pemFile := filepath.Join(t.TempDir(), "signing.pem")
+		writeECKey(t, pemFile)
 		local := cliScenario(t, func(stdin string, args ...string) cliResult {
 			code, out, errs := localEnv.run(stdin, args...)
 			return cliResult{strings.Join(args, " "), code, out, errs}
-		})
+		}, pemFile)
 		remote := cliScenario(t, func(stdin string, args ...string) cliResult {
 			code, out, errs := re.remote(stdin, args...)
 			return cliResult{strings.Join(args, " "), code, out, errs}
-		})
+		}, pemFile)
 		if len(local) != len(remote) {
 			t.Fatalf("%d local steps, %d remote", len(local), len(remote))
 		}
@@ -294,5 +310,21 @@ func TestCLIRemoteFromEnvironment(t *testing.T) {
 	code, _, errs = unused.run("", "users", "list", "--format", "json")
 	if code == 0 || !strings.Contains(errs, `"code":"unavailable"`) {
 		t.Errorf("unreachable server: exit %d %s", code, errs)
+	}
+}
+
+// writeECKey writes a new P-256 private key, PKCS #8 PEM, to path.
+func writeECKey(t *testing.T, path string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
