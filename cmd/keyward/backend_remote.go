@@ -88,7 +88,7 @@ func (b *remoteBackend) remoteErr(err error) error {
 	}
 	var ae *client.Error
 	if !errors.As(err, &ae) {
-		return fmt.Errorf("admin API at %s: %w: %w", b.url, store.ErrUnavailable, err)
+		return unreachableError{b.url, err}
 	}
 	switch ae.Status {
 	case http.StatusUnprocessableEntity:
@@ -111,6 +111,19 @@ func (b *remoteBackend) remoteErr(err error) error {
 	}
 	return ae
 }
+
+// unreachableError is an admin API that did not answer: like a database
+// outage, its JSON error code is "unavailable".
+type unreachableError struct {
+	url string
+	err error
+}
+
+func (e unreachableError) Error() string {
+	return fmt.Sprintf("admin API at %s did not answer: %v", e.url, e.err)
+}
+func (e unreachableError) Unwrap() error        { return e.err }
+func (e unreachableError) Is(target error) bool { return target == store.ErrUnavailable }
 
 // jsonBody is v as a JSON request body.
 func jsonBody(v any) io.Reader {
