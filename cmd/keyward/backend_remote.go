@@ -208,7 +208,11 @@ func clientFields(p clients.Params, include func(flag string) bool) map[string]a
 	set("backchannel-logout-uri", "backchannel_logout_uri", p.BackchannelLogoutURI)
 	set("backchannel-logout-session-required", "backchannel_logout_session_required", p.BackchannelLogoutSessionRequired)
 	set("auth-method", "token_endpoint_auth_method", p.AuthMethod)
-	set("jwks-file", "jwks", json.RawMessage(p.JWKS))
+	if json.Valid([]byte(p.JWKS)) {
+		set("jwks-file", "jwks", json.RawMessage(p.JWKS))
+	} else { // too large to be read whole: the server says so
+		set("jwks-file", "jwks", p.JWKS)
+	}
 	set("jwks-uri", "jwks_uri", p.JWKSURI)
 	set("mfa", "mfa", p.MFA)
 	set("profile", "profile", p.Profile)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -237,6 +238,12 @@ func readJWKSFile(path string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, clients.MaxJWKSBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("--jwks-file: %w", err)
+	}
+	// Not JSON at all: refused here, in the registry's words, so that
+	// remote mode need not send it.
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil && len(b) <= clients.MaxJWKSBytes {
+		return nil, cliErr(store.Invalid("jwks: not a JSON JWK Set: " + err.Error()))
 	}
 	return b, nil
 }

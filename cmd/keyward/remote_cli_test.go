@@ -102,6 +102,8 @@ func cliScenario(t *testing.T, run cliRunner, signingKeyPEM string) []cliResult 
 	step("", "clients", "enable", c)
 	step("", "clients", "create", "--name", "bad", "--grant-type", "authorization_code", "--redirect-uri", "http://app.example/cb", js)
 	step("", "clients", "create", "--name", "bad", "--grant-type", "authorization_code", "--redirect-uri", "http://app.example/cb")
+	step("", "clients", "create", "--name", "pkjwt", "--grant-type", "client_credentials", "--auth-method", "private_key_jwt",
+		"--jwks-file", signingKeyPEM, js) // a PEM is no JWK Set
 	step("", "clients", "get", "no-such-client", js)
 	step("", "clients", "get", "no-such-client")
 	step("", "clients", "delete", c, js)
