@@ -51,6 +51,20 @@ if ! command -v promtool >/dev/null; then
   fi
 fi
 
+# curl and jq: the README's quick start uses them, and TestREADMEShellBlocks runs it.
+for tool in curl jq; do
+  if ! command -v "$tool" >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing $tool for the README test"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool") >/dev/null 2>&1 ||
+        { say "apt-get install $tool failed"; missing=1; }
+    else
+      say "$tool is not installed: sudo apt-get install -y $tool (the README test needs it)"
+      missing=1
+    fi
+  fi
+done
+
 if [ "$missing" = 1 ] && [ "${CI:-}" = true ]; then
   say "missing dependencies (CI=true: failing instead of skipping)"
   exit 1

@@ -98,11 +98,19 @@ func (s *Server) deleteUser(c *gin.Context) {
 
 // resetUserFactors is POST /users/{id}/reset-factors, through
 // accounts.Users.ResetFactors: the user's TOTP authenticator, recovery
-// codes and passkeys are removed and their browser sessions end; 204.
+// codes and passkeys are removed and their browser sessions end; 200 with
+// what was removed.
 func (s *Server) resetUserFactors(c *gin.Context) {
-	if _, err := s.cfg.Users.ResetFactors(c.Request.Context(), c.Param("id")); err != nil {
+	ctx := c.Request.Context()
+	u, err := s.cfg.Store.GetUser(ctx, c.Param("id"))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Status(http.StatusNoContent)
+	r, err := s.cfg.Users.ResetFactors(ctx, u.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, accounts.NewFactorsResetView(u, r))
 }

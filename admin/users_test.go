@@ -105,7 +105,12 @@ func TestAPIResetUserFactors(t *testing.T) {
 	if err := e.db.CreateBrowserSession(ctx, &store.BrowserSession{ID: "dave-s", UserID: dave.ID, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	e.call("POST", "/admin/v1/users/"+dave.ID+"/reset-factors", nil, http.StatusNoContent, nil)
+	var reset map[string]any
+	e.call("POST", "/admin/v1/users/"+dave.ID+"/reset-factors", nil, http.StatusOK, &reset)
+	if reset["id"] != dave.ID || reset["username"] != "dave" || reset["totp_removed"] != true ||
+		reset["passkeys_removed"] != float64(1) || reset["sessions_ended"] != float64(1) {
+		t.Errorf("reset-factors answer: %v", reset)
+	}
 	if _, err := e.db.GetTOTP(ctx, dave.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("TOTP after reset: %v", err)
 	}

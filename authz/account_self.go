@@ -288,7 +288,7 @@ func (b *browserFlow) revokeClientGrants(ctx context.Context, userID, clientID s
 		if err := b.pushed.RevokeAccessToken(ctx, id); err != nil {
 			return n, err
 		}
-		if err := b.store.DeleteRequest(ctx, id); err != nil {
+		if err := b.pushed.tokens.DeleteRequest(ctx, id); err != nil {
 			return n, err
 		}
 		n++

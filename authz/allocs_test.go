@@ -19,12 +19,13 @@ import (
 // a hot path allocate more fails here instead of slipping by a timed test.
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
-	"token (client credentials, JWT)": 290,
-	"introspect (JWT, cached)":        120,
-	"introspect (API key)":            84,
-	"verify (API key)":                56,
-	"jwks":                            30,
-	"discovery":                       30,
+	"token (client credentials, JWT)": 285,
+	"introspect (JWT, cached)":        76,
+	"introspect (opaque, cached)":     60,
+	"introspect (API key)":            62,
+	"verify (API key)":                54,
+	"jwks":                            18,
+	"discovery":                       18,
 }
 
 func TestHotPathAllocationBudgets(t *testing.T) {
@@ -39,6 +40,12 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 		AccessToken string `json:"access_token"`
 	}
 	json.Unmarshal(w.Body.Bytes(), &tok)
+	oid, osecret := e.client(t, clients.Params{Name: "opaque", Scopes: []string{"read"}, AccessTokenFormat: "opaque"})
+	w = e.post("/oauth2/token", oid, osecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+	var opaque struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(w.Body.Bytes(), &opaque)
 	get := func(path string) func() *httptest.ResponseRecorder {
 		return func() *httptest.ResponseRecorder {
 			w := httptest.NewRecorder()
@@ -53,6 +60,9 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 		},
 		"introspect (JWT, cached)": func() *httptest.ResponseRecorder {
 			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {tok.AccessToken}})
+		},
+		"introspect (opaque, cached)": func() *httptest.ResponseRecorder {
+			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {opaque.AccessToken}})
 		},
 		"introspect (API key)": func() *httptest.ResponseRecorder {
 			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {apiKey}})

@@ -82,9 +82,17 @@ func (h *apiKeyEndpoint) verify(c *gin.Context) {
 		unavailable(c)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, res)
+	out, err := json.Marshal(res)
+	if err != nil {
+		h.log.Error("api key verification: encoding the answer", "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	writeJSONBytes(c, jsonUTF8, out)
 }
+
+// jsonUTF8 is gin's JSON content type, shared by every answer.
+var jsonUTF8 = []string{"application/json; charset=utf-8"}
 
 // parseVerifyRequest reads a verification request: a JSON object, or a
 // form. known reports a Content-Type it reads, ok a body it could parse.

@@ -198,7 +198,7 @@ func (bc *backchannel) revokeSessionGrants(ctx context.Context, fs *fositeStore,
 		if err := fs.RevokeAccessToken(ctx, id); err != nil {
 			return err
 		}
-		if err := bc.store.DeleteRequest(ctx, id); err != nil {
+		if err := fs.tokens.DeleteRequest(ctx, id); err != nil {
 			return err
 		}
 	}

@@ -30,10 +30,12 @@ const corsMaxAge = "600"
 // publicCORS marks a public document readable from any origin, exposing
 // the response headers in expose (none when empty).
 func publicCORS(expose string) gin.HandlerFunc {
+	exposed := []string{expose}
 	return func(c *gin.Context) {
-		c.Header("Access-Control-Allow-Origin", "*")
+		h := c.Writer.Header()
+		h["Access-Control-Allow-Origin"] = anyOrigin
 		if expose != "" {
-			c.Header("Access-Control-Expose-Headers", expose)
+			h["Access-Control-Expose-Headers"] = exposed
 		}
 	}
 }
@@ -59,10 +61,10 @@ func (p *Provider) clientCORS(c *gin.Context) {
 		return
 	}
 	h := c.Writer.Header()
-	h.Add("Vary", "Origin")
+	varyOrigin(h)
 	if p.cors.allowed(c.Request.Context(), origin) {
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Retry-After, DPoP-Nonce")
+		h["Access-Control-Expose-Headers"] = clientExposed
 	}
 }
 
@@ -74,7 +76,7 @@ func (p *Provider) clientPreflight(methods string) gin.HandlerFunc {
 		r := c.Request
 		h := c.Writer.Header()
 		h.Set("Allow", methods+", OPTIONS")
-		h.Add("Vary", "Origin")
+		varyOrigin(h)
 		if origin := r.Header.Get("Origin"); origin != "" && p.cors.allowed(r.Context(), origin) {
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Methods", methods)
@@ -84,3 +86,15 @@ func (p *Provider) clientPreflight(methods string) gin.HandlerFunc {
 		c.AbortWithStatus(http.StatusNoContent)
 	}
 }
+
+// varyOrigin adds Origin to Vary, without an allocation when it is the
+// only value.
+func varyOrigin(h http.Header) {
+	if len(h["Vary"]) == 0 {
+		h["Vary"] = varyOriginValue
+		return
+	}
+	h.Add("Vary", "Origin")
+}
+
+var varyOriginValue = []string{"Origin"}

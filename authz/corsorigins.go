@@ -41,11 +41,16 @@ func newCORSOrigins(s clientLister, now func() time.Time) *corsOrigins {
 // allowed reports whether origin, an Origin header (RFC 6454 §7), may
 // call the client endpoints.
 func (o *corsOrigins) allowed(ctx context.Context, origin string) bool {
+	set := o.current(ctx)
+	if set[origin] {
+		// Already in the set's form (as browsers send it): no parsing.
+		return true
+	}
 	key, ok := originKey(origin)
 	if !ok {
 		return false
 	}
-	return o.current(ctx)[key]
+	return set[key]
 }
 
 // current returns the set, reloading it when stale. A failed reload keeps

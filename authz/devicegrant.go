@@ -194,7 +194,7 @@ func (h *deviceGrantHandler) PopulateTokenEndpointResponse(ctx context.Context, 
 	case errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound):
 		// Another poll won, or the grant went with its client or user:
 		// the tokens just written were never sent.
-		if derr := h.store.DeleteRequest(ctx, r.GetID()); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+		if derr := h.storage.tokens.DeleteRequest(ctx, r.GetID()); derr != nil && !errors.Is(derr, store.ErrNotFound) {
 			return &unavailableError{derr}
 		}
 		return fosite.ErrInvalidGrant.WithHint("The device code has already been used.")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 
@@ -83,17 +84,28 @@ type discoveryDoc struct {
 // discovery serves the provider metadata and the JWKS; it holds only the
 // rendered document and the JWKS handler.
 type discovery struct {
-	doc  []byte       // one document for both well-known paths
-	tag  string       // doc's ETag
+	base rendered     // one document for both well-known paths
 	jwks http.Handler // nil: no JWKS route
 	// resources, when set, adds protected_resources (RFC 9728 §4): the
 	// registered resources, which change while the server runs.
 	resources *resources.Cache
 
-	mu      sync.Mutex
-	withSet *resources.Set // the snapshot withRes was rendered from
-	withRes []byte
-	withTag string
+	mu   sync.Mutex               // one rendering at a time
+	with atomic.Pointer[rendered] // base with the resources of with.set
+}
+
+// rendered is a document with its ETag, and the ETag header value shared
+// by every answer (nothing changes a header value in place).
+type rendered struct {
+	set      *resources.Set // the snapshot it was rendered from (nil: base)
+	doc      []byte
+	tag      string
+	tagValue []string
+}
+
+func newRendered(set *resources.Set, doc []byte) *rendered {
+	tag := etag(doc)
+	return &rendered{set: set, doc: doc, tag: tag, tagValue: []string{tag}}
 }
 
 // etag is the strong validator (RFC 9110 §8.8.3) of a rendered document.
@@ -166,7 +178,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 	if err != nil {
 		return nil, err
 	}
-	return &discovery{doc: b, tag: etag(b), jwks: jwks}, nil
+	return &discovery{base: *newRendered(nil, b), jwks: jwks}, nil
 }
 
 // mount registers both well-known metadata paths (OIDC Discovery §4, RFC
@@ -188,16 +200,20 @@ func (d *discovery) mount(r gin.IRouter) {
 // serve answers from the pre-rendered bytes, with their ETag; a request
 // whose If-None-Match names it gets 304 Not Modified (RFC 9110 §13.1.2).
 func (d *discovery) serve(c *gin.Context) {
-	doc, tag := d.document(c.Request.Context())
+	r := d.document(c.Request.Context())
 	h := c.Writer.Header()
 	h["Cache-Control"] = cacheOneHour
-	h["Etag"] = []string{tag}
-	if inm := c.Request.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, tag) {
+	h["Etag"] = r.tagValue
+	if inm := c.Request.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, r.tag) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/json", doc)
+	c.Writer.Header()["Content-Type"] = jsonType
+	c.Status(http.StatusOK)
+	c.Writer.Write(r.doc)
 }
+
+var jsonType = []string{"application/json"}
 
 var cacheOneHour = []string{"public, max-age=3600"}
 
@@ -217,21 +233,25 @@ func etagMatch(inm, tag string) bool {
 // the resource identifiers of the protected resources this server issues
 // tokens for) when any resource is registered. A store failure serves
 // the last snapshot, or the document without the member.
-func (d *discovery) document(ctx context.Context) ([]byte, string) {
+func (d *discovery) document(ctx context.Context) *rendered {
 	if d.resources == nil {
-		return d.doc, d.tag
+		return &d.base
 	}
 	set, _ := d.resources.Current(ctx)
 	if len(set.URIs()) == 0 {
-		return d.doc, d.tag
+		return &d.base
+	}
+	if r := d.with.Load(); r != nil && r.set == set {
+		return r
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.withSet != set {
-		d.withSet, d.withRes = set, withMember(d.doc, "protected_resources", set.URIs())
-		d.withTag = etag(d.withRes)
+	if r := d.with.Load(); r != nil && r.set == set {
+		return r
 	}
-	return d.withRes, d.withTag
+	r := newRendered(set, withMember(d.base.doc, "protected_resources", set.URIs()))
+	d.with.Store(r)
+	return r
 }
 
 // withMember returns the indented JSON object doc with one more member,

@@ -38,6 +38,7 @@ type introspector struct {
 	issuer  string
 	log     *slog.Logger
 	obs     Observer
+	opaque  *opaqueCache // nil: every opaque token is read from the store
 }
 
 // introspect is the introspection endpoint (RFC 7662) for access tokens,
@@ -68,9 +69,10 @@ func (h *introspector) introspect(c *gin.Context) {
 		result = IntrospectionInactive
 	}
 	h.obs.Introspected(tokenTypeLabel(token), result)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/json;charset=UTF-8", body)
+	writeJSONBytes(c, introspectionType, body)
 }
+
+var introspectionType = []string{"application/json;charset=UTF-8"}
 
 // introspection returns the RFC 7662 answer for token, or the store's
 // failure when it cannot tell whether the token is active.
@@ -83,19 +85,25 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if err != nil {
 			return inactiveOr(err)
 		}
-		claims := info.Claims
-		out := map[string]any{
-			"active": true, "scope": claims.Scope, "client_id": claims.ClientID, "sub": claims.Subject,
-			"exp": claims.ExpiresAt, "iat": claims.IssuedAt, "nbf": claims.NotBefore,
-			"iss": claims.Issuer, "jti": claims.JTI, "token_type": "Bearer", "token_use": "access_token",
-		}
-		setAudience(out, claims.Audiences())
-		setDPoP(out, claims.DPoPJKT())
-		return mustJSON(out), nil
+		return mustJSON(newJWTAnswer(info.Claims)), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken
 		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
 			use = fosite.RefreshToken
+		}
+		if h.opaque != nil {
+			if body, client, ok := h.opaque.get(token); ok {
+				// The client may have been disabled since: its cache
+				// (invalidated on every instance) decides, as below.
+				if err := h.tokens.clientActive(ctx, client); err != nil {
+					return inactiveOr(err)
+				}
+				return body, nil
+			}
+		}
+		var gen uint64
+		if h.opaque != nil {
+			gen = h.opaque.generation()
 		}
 		tu, ar, err := h.fosite.IntrospectToken(ctx, token, use, NewSession(""))
 		if err != nil {
@@ -125,7 +133,11 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if sess, ok := ar.GetSession().(*Session); ok && tu == fosite.AccessToken {
 			setDPoP(out, sess.DPoPJKT)
 		}
-		return mustJSON(out), nil
+		body := mustJSON(out)
+		if h.opaque != nil && !bytes.Equal(body, inactive) {
+			h.opaque.put(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
+		}
+		return body, nil
 	}
 	return inactive, nil
 }
@@ -191,12 +203,10 @@ func (h *introspector) introspectAPIKey(ctx context.Context, raw string) ([]byte
 		return inactive, nil
 	}
 	k := res.Key
-	out := map[string]any{
-		"active": true, "scope": strings.Join(k.Scopes, " "), "sub": apiKeySubject(k),
-		"token_type": "api_key", "iss": h.issuer, "key_id": k.ID,
-	}
+	out := apiKeyAnswer{Active: true, Iss: h.issuer, KeyID: k.ID, Scope: strings.Join(k.Scopes, " "),
+		Sub: apiKeySubject(k), TokenType: "api_key"}
 	if !k.ExpiresAt.IsZero() {
-		out["exp"] = k.ExpiresAt.Unix()
+		out.Exp = k.ExpiresAt.Unix()
 	}
 	return mustJSON(out), nil
 }
@@ -216,4 +226,46 @@ func mustJSON(v any) []byte {
 		return inactive
 	}
 	return b
+}
+
+// jwtAnswer is the introspection answer of a JWT access token, typed so
+// that encoding it walks no map. Its fields are in the order json.Marshal
+// sorts a map's keys, so the bytes are those of the map it replaces.
+type jwtAnswer struct {
+	Active    bool          `json:"active"`
+	Aud       []string      `json:"aud,omitempty"`
+	ClientID  string        `json:"client_id"`
+	Cnf       *Confirmation `json:"cnf,omitempty"`
+	Exp       int64         `json:"exp"`
+	Iat       int64         `json:"iat"`
+	Iss       string        `json:"iss"`
+	JTI       string        `json:"jti"`
+	Nbf       int64         `json:"nbf"`
+	Scope     string        `json:"scope"`
+	Sub       string        `json:"sub"`
+	TokenType string        `json:"token_type"`
+	TokenUse  string        `json:"token_use"`
+}
+
+func newJWTAnswer(c *AccessClaims) jwtAnswer {
+	a := jwtAnswer{Active: true, Aud: c.Audiences(), ClientID: c.ClientID, Exp: c.ExpiresAt, Iat: c.IssuedAt,
+		Iss: c.Issuer, JTI: c.JTI, Nbf: c.NotBefore, Scope: c.Scope, Sub: c.Subject, TokenType: "Bearer",
+		TokenUse: "access_token"}
+	if jkt := c.DPoPJKT(); jkt != "" {
+		// RFC 9449 §6.2, as setDPoP.
+		a.TokenType, a.Cnf = "DPoP", &Confirmation{JKT: jkt}
+	}
+	return a
+}
+
+// apiKeyAnswer is the introspection answer of an API key (fields sorted
+// as jwtAnswer's).
+type apiKeyAnswer struct {
+	Active    bool   `json:"active"`
+	Exp       int64  `json:"exp,omitempty"`
+	Iss       string `json:"iss"`
+	KeyID     string `json:"key_id"`
+	Scope     string `json:"scope"`
+	Sub       string `json:"sub"`
+	TokenType string `json:"token_type"`
 }

@@ -137,10 +137,13 @@ const (
 	CacheClients = "clients"
 	// CacheJWTVerify is the cache of verified JWT access tokens.
 	CacheJWTVerify = "jwt_verify"
+	// CacheOpaqueIntrospect is the cache of opaque tokens' introspection
+	// answers.
+	CacheOpaqueIntrospect = "opaque_introspect"
 )
 
 // Caches is every cache label value of CacheLookup.
-var Caches = []string{CacheClients, CacheJWTVerify}
+var Caches = []string{CacheClients, CacheJWTVerify, CacheOpaqueIntrospect}
 
 // LogErrorKey is the gin context key under which the endpoints leave the
 // OAuth error code of an error answer ("invalid_grant", …), so the access

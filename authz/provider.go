@@ -225,7 +225,9 @@ type Provider struct {
 	cimd        *cimdResolver
 	cors        *corsOrigins
 	revoked     *revocationList
-	keys        *clientKeys // the clients' public keys (RFC 7523, RFC 9101)
+	opaque      *opaqueCache   // introspection answers of opaque tokens
+	tokenWrites *watchedTokens // every token write, so the caches hear of it
+	keys        *clientKeys    // the clients' public keys (RFC 7523, RFC 9101)
 	cancel      []func()
 
 	// The endpoint families that need only a part of the above.
@@ -262,7 +264,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	ri := &resourceIndicators{cache: p.resources}
 	p.cors = newCORSOrigins(cfg.Store, now)
 	p.revoked = newRevocationList(cfg.Store, cfg.Events, now)
-	p.store = &fositeStore{tokens: cfg.Store, clientCache: p.clientCache, resources: p.resources, revoked: p.revoked, now: now,
+	p.opaque = newOpaqueCache(now, cfg.Observer)
+	p.tokenWrites = &watchedTokens{TokenStore: cfg.Store, cache: p.opaque, events: cfg.Events, log: cfg.Logger}
+	p.store = &fositeStore{tokens: p.tokenWrites, clientCache: p.clientCache, resources: p.resources, revoked: p.revoked, now: now,
 		grace: cfg.RefreshGrace, parTTL: cfg.PARTTL}
 
 	p.fcfg = &fosite.Config{
@@ -355,7 +359,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
 		apiKeys: cfg.APIKeys}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
-		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer}
+		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer, opaque: p.opaque}
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger, dpop: p.dpop, dpopHTU: cfg.Issuer + PathUserinfo}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
@@ -413,6 +417,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		p.cancel = append(p.cancel,
 			cfg.Events.Subscribe(clients.Channel, p.clientChanged),
 			cfg.Events.Subscribe(RevocationsChannel, p.revoked.onEvent),
+			cfg.Events.Subscribe(TokensChannel, p.opaque.onEvent),
 			cfg.Events.Subscribe(signing.Channel, p.strategy.cache.reset),
 			cfg.Events.Subscribe(resources.Channel, func(string) { p.resources.Invalidate() }),
 		)

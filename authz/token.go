@@ -114,9 +114,9 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 		noteError(c, errorCode(body))
 	}
 	hdr := c.Writer.Header()
-	hdr.Set("Content-Type", "application/json;charset=UTF-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Pragma", "no-cache")
+	hdr["Content-Type"] = introspectionType // application/json;charset=UTF-8
+	hdr["Cache-Control"] = noStore
+	hdr["Pragma"] = noCache
 	switch status {
 	case http.StatusUnauthorized:
 		hdr.Set("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)

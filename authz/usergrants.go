@@ -99,7 +99,7 @@ func (p *Provider) RevokeUser(ctx context.Context, userID string) error {
 		if err := p.store.RevokeAccessToken(ctx, id); err != nil {
 			return fmt.Errorf("authz: revoke access tokens: %w", err)
 		}
-		if err := p.cfg.Store.DeleteRequest(ctx, id); err != nil {
+		if err := p.tokenWrites.DeleteRequest(ctx, id); err != nil {
 			return fmt.Errorf("authz: revoke grant: %w", err)
 		}
 	}

@@ -25,6 +25,22 @@ type FactorsReset struct {
 	SessionsEnded int
 }
 
+// FactorsResetView is the JSON shape of a reset, shared by the admin API
+// and the CLI.
+type FactorsResetView struct {
+	ID              string `json:"id"`
+	Username        string `json:"username"`
+	TOTPRemoved     bool   `json:"totp_removed"`
+	PasskeysRemoved int    `json:"passkeys_removed"`
+	SessionsEnded   int    `json:"sessions_ended"`
+}
+
+// NewFactorsResetView describes what ResetFactors removed from u.
+func NewFactorsResetView(u *store.User, r *FactorsReset) FactorsResetView {
+	return FactorsResetView{ID: u.ID, Username: u.Username, TOTPRemoved: r.TOTP,
+		PasskeysRemoved: r.Passkeys, SessionsEnded: r.SessionsEnded}
+}
+
 // ErrNoResetStore: Users was made without UsersConfig.Factors.
 var ErrNoResetStore = errors.New("accounts: no factor store to reset factors in")
 

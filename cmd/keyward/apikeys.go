@@ -63,6 +63,9 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 		return usagef("apikeys %s: unexpected argument %q", sub, pos[0])
 	}
 	if sub == "create" {
+		if p.ExpiresIn < 0 {
+			return usagef("--expires-in must be positive")
+		}
 		rl, err := keys.ParseRateLimit(rateLimit)
 		if err != nil {
 			return usagef("--rate-limit: %v", err)
@@ -82,80 +85,68 @@ func (m *Main) apikeys(ctx context.Context, args []string) error {
 				env, m.Config.apiKeyEnv(), env, env)
 		}
 	}
-	db, secret, err := m.openMigrated(ctx)
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
-	svc, err := newAPIKeys(db, secret, m.Config.apiKeyEnv(), newAuditor(db), m.log(), nil)
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
+	var v keys.View
 	switch sub {
 	case "create":
-		k, raw, err := svc.Create(ctx, p)
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitKey(k, raw)
+		v, err = be.CreateAPIKey(ctx, p)
 	case "list":
-		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*keys.APIKey, string, error) {
-			return svc.List(ctx, limit, cursor)
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]keys.View, string, error) {
+			return be.ListAPIKeys(ctx, limit, cursor)
 		})
 		if err != nil {
-			return err
+			return cliErr(err)
 		}
 		defer more()
-		views := make([]keys.View, 0, len(items))
 		rows := make([][]string, 0, len(items))
-		for _, k := range items {
-			v := keys.NewView(k, "")
-			views = append(views, v)
-			rows = append(rows, []string{k.ID, k.Name, k.Hint, v.Scope, keyState(k), ts(k.ExpiresAt), ts(k.LastUsedAt)})
+		for _, v := range items {
+			rows = append(rows, []string{v.ID, v.Name, v.Hint, v.Scope, keyState(v), ts(deref(v.ExpiresAt)), ts(deref(v.LastUsedAt))})
 		}
-		return m.emit(views, []string{"ID", "NAME", "HINT", "SCOPE", "STATE", "EXPIRES", "LAST USED"}, rows)
+		return m.emit(items, []string{"ID", "NAME", "HINT", "SCOPE", "STATE", "EXPIRES", "LAST USED"}, rows)
 	case "get":
-		k, err := svc.Get(ctx, pos[0])
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitKey(k, "")
+		v, err = be.GetAPIKey(ctx, pos[0])
 	case "revoke":
-		if err := svc.Revoke(ctx, pos[0]); err != nil {
-			return cliErr(err)
-		}
-		k, err := svc.Get(ctx, pos[0])
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitKey(k, "")
+		v, err = be.RevokeAPIKey(ctx, pos[0])
 	default: // roll
-		k, raw, err := svc.Roll(ctx, pos[0], grace)
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitKey(k, raw)
+		v, err = be.RollAPIKey(ctx, pos[0], grace)
 	}
+	if err != nil {
+		return cliErr(err)
+	}
+	return m.emitKey(v)
 }
 
-func keyState(k *keys.APIKey) string {
+// keyState is the key's state in the tables: revoked, disabled, expired
+// or active.
+func keyState(v keys.View) string {
 	switch {
-	case k.Revoked():
+	case v.Revoked:
 		return "revoked"
-	case k.Disabled:
+	case v.Disabled:
 		return "disabled"
-	case k.Expired(time.Now()):
+	case v.ExpiresAt != nil && !time.Now().Before(*v.ExpiresAt):
 		return "expired"
 	}
 	return "active"
 }
 
-func (m *Main) emitKey(k *keys.APIKey, raw string) error {
-	v := keys.NewView(k, raw)
-	fields := [][2]string{{"id", k.ID}, {"name", k.Name}, {"prefix", v.Prefix}, {"hint", k.Hint},
-		{"scope", v.Scope}, {"state", keyState(k)}, {"expires_at", ts(k.ExpiresAt)}}
-	if raw != "" {
-		fields = append(fields, [2]string{"key", raw + "   (shown once; store it now)"})
+// deref is *t, or the zero time for nil.
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// emitKey prints an API key; the key itself only when just made.
+func (m *Main) emitKey(v keys.View) error {
+	fields := [][2]string{{"id", v.ID}, {"name", v.Name}, {"prefix", v.Prefix}, {"hint", v.Hint},
+		{"scope", v.Scope}, {"state", keyState(v)}, {"expires_at", ts(deref(v.ExpiresAt))}}
+	if v.Key != "" {
+		fields = append(fields, [2]string{"key", v.Key + "   (shown once; store it now)"})
 	}
 	return m.emitRecord(v, fields)
 }

@@ -17,7 +17,8 @@ import (
 )
 
 const benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
-                     [--compare-hello] [--compare FILE] [--keys N] [--database-url URL] [--format table|json]
+                     [--compare-hello] [--compare FILE] [--keys N] [--tokens N] [--database-url URL]
+                     [--format table|json]
 
 Starts a throw-away server on loopback (SQLite in a temporary directory, or
 the scratch database that --database-url names on the command line; the
@@ -29,7 +30,12 @@ latency percentiles. Scenarios: ` + benchScenarioList + `.
 same process and runs it before and after the scenarios: each scenario's
 RATIO is its rate over hello's, the share of the machine's HTTP round trip
 it reaches, comparable across machines. --keys N seeds N API keys in bulk
-and verifies a different one on every request (a cold tour, then warm).
+and verifies a different one on every request (a cold tour, then warm);
+--tokens N seeds N opaque access tokens (COPY on PostgreSQL) for
+introspect-opaque-many, which introspects a different one on every request.
+RSS is the peak resident memory of the process (server and load
+generator, with its list of --keys; the tokens stay in a file) while the
+scenario ran.
 --compare FILE prints the change against an earlier --format json run.
 A progress line is shown on a terminal.`
 
@@ -46,6 +52,13 @@ type benchResult struct {
 	// HelloPerSecond and Ratio are set with --compare-hello.
 	HelloPerSecond float64 `json:"hello_requests_per_second,omitempty"`
 	Ratio          float64 `json:"ratio_to_hello,omitempty"`
+	// RSS is the peak resident set size of the process (the server and
+	// the load generator) during the scenario, in bytes.
+	RSS int64 `json:"rss_bytes,omitempty"`
+	// Seeded and SeedSeconds are, for introspect-opaque-many, the opaque
+	// tokens seeded with --tokens and how long seeding took.
+	Seeded      int     `json:"seeded_tokens,omitempty"`
+	SeedSeconds float64 `json:"seed_seconds,omitempty"`
 	// Machine names where it ran: CPUs, OS/arch and Go version.
 	Machine string `json:"machine"`
 	// Change is the relative change of PerSecond against --compare's run
@@ -62,11 +75,13 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	hello := fs.Bool("compare-hello", false, "measure an in-process hello handler too and print each scenario's ratio to it")
 	compare := fs.String("compare", "", "an earlier run's --format json output to compare with")
 	nkeys := fs.Int("keys", 1, "API keys to seed in bulk; verify-many uses a different one per request")
+	ntokens := fs.Int("tokens", 1000, "opaque access tokens to seed in bulk; introspect-opaque-many uses a different one per request")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 {
-		return usagef("--connections 1..1024, --duration up to 10m and --keys 1..10000000\n%s", benchUsage)
+	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 ||
+		*ntokens < 1 || *ntokens > 10_000_000 {
+		return usagef("--connections 1..1024, --duration up to 10m, --keys and --tokens 1..10000000\n%s", benchUsage)
 	}
 	// Only a --database-url given here names the scratch database: the
 	// KEYWARD_DATABASE_URL of the environment is likely a real one.
@@ -89,7 +104,11 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 	}
 
-	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, *duration)
+	seedTokens := 0
+	if slices.Contains(names, "introspect-opaque-many") {
+		seedTokens = *ntokens
+	}
+	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, seedTokens, *duration)
 	if err != nil {
 		return err
 	}
@@ -120,6 +139,9 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 		r := load(ctx, name, fn, *conns, *duration, progress)
 		r.Machine = machine
+		if name == "introspect-opaque-many" {
+			r.Seeded, r.SeedSeconds = env.opaque.n, env.seeded.Seconds()
+		}
 		results = append(results, r)
 	}
 	if err := measureHello(); err != nil {
@@ -145,7 +167,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 // emitBench prints results as a table (with the machine named below it)
 // or as JSON.
 func (m *Main) emitBench(results []benchResult, hello, compared bool, machine string) error {
-	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS"}
+	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS", "RSS MIB"}
 	if hello {
 		header = append(header, "HELLO REQ/S", "RATIO")
 	}
@@ -155,7 +177,7 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 	rows := make([][]string, 0, len(results))
 	for _, r := range results {
 		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.PerSecond), r.P50.Round(time.Microsecond).String(),
-			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors)}
+			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors), fmt.Sprintf("%.0f", float64(r.RSS)/(1<<20))}
 		if hello {
 			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.2f", r.Ratio))
 		}

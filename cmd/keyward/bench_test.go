@@ -47,6 +47,12 @@ func TestBenchCommand(t *testing.T) {
 		if r.Machine == "" {
 			t.Errorf("%s: the machine is not named", r.Scenario)
 		}
+		if r.RSS < 1<<20 {
+			t.Errorf("%s: RSS %d bytes", r.Scenario, r.RSS)
+		}
+		if (r.Scenario == "introspect-opaque-many") != (r.Seeded > 0) {
+			t.Errorf("%s: %d seeded tokens", r.Scenario, r.Seeded)
+		}
 	}
 	earlier := filepath.Join(t.TempDir(), "earlier.json")
 	b, _ := json.Marshal(results)
@@ -69,12 +75,15 @@ func TestBenchCommand(t *testing.T) {
 func TestBenchPostgres(t *testing.T) {
 	t.Parallel()
 	url := pgtest.Schema(t)
-	results := runBench(t, "--duration", "150ms", "--connections", "4", "--keys", "1500",
-		"--scenario", "verify-many,introspect-opaque", "--database-url", url)
+	results := runBench(t, "--duration", "150ms", "--connections", "4", "--keys", "1500", "--tokens", "60000",
+		"--scenario", "verify-many,introspect-opaque,introspect-opaque-many", "--database-url", url)
 	for _, r := range results {
 		if r.Requests == 0 || r.Errors != 0 {
 			t.Errorf("%s on PostgreSQL: %d requests, %d errors", r.Scenario, r.Requests, r.Errors)
 		}
+	}
+	if last := results[len(results)-1]; last.Scenario != "introspect-opaque-many" || last.Seeded != 60000 {
+		t.Errorf("introspect-opaque-many: %+v, want 60000 seeded tokens (two COPY batches)", last)
 	}
 }
 
@@ -83,7 +92,7 @@ func TestBenchPostgres(t *testing.T) {
 func TestBenchRefusesBadFlags(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o600)
-	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}} {
+	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}, {"--tokens", "0"}} {
 		var out, errb bytes.Buffer
 		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
 		if code := m.Run(context.Background(), append([]string{"bench"}, args...)); code != 2 {

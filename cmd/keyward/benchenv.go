@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,10 +24,11 @@ import (
 
 // The scenarios of keyward bench, in the order they run.
 var benchScenarios = []string{"token", "introspect", "introspect-fresh", "introspect-opaque",
-	"introspect-apikey", "verify", "verify-many", "jwks", "discovery"}
+	"introspect-opaque-many", "introspect-apikey", "verify", "verify-many", "jwks", "discovery"}
 
 const benchScenarioList = "token (client credentials, ES256 JWT), introspect (one JWT), " +
 	"introspect-fresh (a JWT never introspected before on each request), introspect-opaque, " +
+	"introspect-opaque-many (a different one of --tokens opaque tokens per request), " +
 	"introspect-apikey, verify (/v1/apikeys/verify, one key), verify-many (a different one of --keys per request), " +
 	"jwks, discovery"
 
@@ -33,6 +36,8 @@ const benchScenarioList = "token (client credentials, ES256 JWT), introspect (on
 type benchEnv struct {
 	base, clientID, secret, opaqueID, opaqueSecret string
 	apiKeys                                        []string
+	opaque                                         *tokenFile // the seeded opaque tokens (nil: none)
+	seeded                                         time.Duration
 	httpc                                          *http.Client
 	conns                                          int
 	duration                                       time.Duration
@@ -45,7 +50,7 @@ var errPoolDone = errors.New("bench: pool used up")
 
 // benchServer seeds a scratch database and starts a server and the hello
 // handler on loopback.
-func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys int, d time.Duration) (*benchEnv, error) {
+func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntokens int, d time.Duration) (*benchEnv, error) {
 	dir, err := os.MkdirTemp("", "keyward-bench-")
 	if err != nil {
 		return nil, err
@@ -81,10 +86,19 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys int, 
 		env.opaqueID, env.opaqueSecret = c.ID, cs
 		env.apiKeys, err = seedAPIKeys(ctx, db, sec, nkeys, m.progressOut())
 	}
+	if err == nil && ntokens > 0 {
+		env.opaque, env.seeded, err = seedOpaqueTokens(ctx, db, sec, env.opaqueID, ntokens, dir, m.progressOut())
+		if env.opaque != nil {
+			cleanup = append(cleanup, func() { env.opaque.f.Close() })
+		}
+	}
 	setup.Close()
 	if err != nil {
 		return fail(err)
 	}
+	// Seeding's garbage would count in the first scenario's RSS.
+	runtime.GC()
+	debug.FreeOSMemory()
 
 	pub, err := listenLoopback()
 	if err != nil {
@@ -186,6 +200,28 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 			return nil, err
 		}
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {tok}}.Encode()), nil
+	case "introspect-opaque-many":
+		if e.opaque == nil || e.opaque.n == 0 {
+			return nil, errors.New("no opaque tokens seeded")
+		}
+		// The seeded tokens must be active, or the run measures refusals.
+		for _, i := range []int{0, e.opaque.n - 1} {
+			b, err := e.opaque.body(i)
+			if err == nil {
+				err = e.wantActive(b)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		var next atomic.Int64
+		return func() error {
+			b, err := e.opaque.body(int(next.Add(1)-1) % e.opaque.n)
+			if err != nil {
+				return err
+			}
+			return e.post("/oauth2/introspect", form, e.clientID, e.secret, b)()
+		}, nil
 	case "introspect-apikey":
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
 	case "verify":
@@ -314,6 +350,26 @@ func (e *benchEnv) do(req *http.Request) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// wantActive introspects the token of body once and fails unless it is
+// active.
+func (e *benchEnv) wantActive(body string) error {
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/introspect", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(e.clientID, e.secret)
+	resp, err := e.httpc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var in struct {
+		Active bool `json:"active"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil || !in.Active {
+		return fmt.Errorf("a seeded opaque token does not introspect active (status %d)", resp.StatusCode)
 	}
 	return nil
 }

@@ -46,29 +46,35 @@ func load(ctx context.Context, name string, fn func() error, conns int, d time.D
 		}()
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
-	if progress == nil {
-		close(stopped)
-	} else {
-		go func() {
-			defer close(stopped)
-			t := time.NewTicker(500 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
+	var rss atomic.Int64 // the peak, sampled four times a second
+	rss.Store(processRSS())
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for tick := 0; ; tick++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if v := processRSS(); v > rss.Load() {
+					rss.Store(v)
+				}
+				if progress != nil && tick%2 == 1 {
 					el := time.Since(start)
 					fmt.Fprintf(progress, "\r%-18s %9d requests  %8.0f/s  %d errors  %5.1fs ", name, n.Load(),
 						float64(n.Load())/el.Seconds(), errs.Load(), el.Seconds())
 				}
 			}
-		}()
-	}
+		}
+	}()
 	wg.Wait()
 	secs := time.Since(start).Seconds()
 	close(stop)
 	<-stopped
+	if v := processRSS(); v > rss.Load() {
+		rss.Store(v)
+	}
 	if progress != nil {
 		fmt.Fprintf(progress, "\r%-80s\r", "")
 	}
@@ -80,5 +86,5 @@ func load(ctx context.Context, name string, fn func() error, conns int, d time.D
 		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 	}
 	return benchResult{Scenario: name, Requests: n.Load(), Errors: errs.Load(), Seconds: secs,
-		PerSecond: float64(n.Load()) / secs, P50: pct(0.5), P99: pct(0.99), Connections: conns}
+		PerSecond: float64(n.Load()) / secs, P50: pct(0.5), P99: pct(0.99), Connections: conns, RSS: rss.Load()}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -113,77 +114,50 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		}
 		p.JWKS = string(b)
 	}
-	db, secret, err := m.openMigrated(ctx)
+	p.Scopes = strings.Fields(scope)
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
-	svc, err := newClients(db, secret, newAuditor(db), nil)
-	if err != nil {
-		return err
-	}
+	var v clients.View
 	switch sub {
 	case "create":
-		p.Scopes = strings.Fields(scope)
-		c, sec, err := svc.Create(ctx, p)
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitClient(c, sec)
+		v, err = be.CreateClient(ctx, p)
 	case "update":
-		cur, err := db.GetClient(ctx, pos[0])
-		if err != nil {
-			return cliErr(err)
-		}
-		up := updatedParams(cur, p, scope, fs.Changed)
-		c, err := svc.Update(ctx, pos[0], up)
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitClient(c, "")
+		v, err = be.UpdateClient(ctx, pos[0], p, fs.Changed)
 	case "list":
-		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.Client, string, error) {
-			return db.ListClients(ctx, store.Page{Limit: limit, Cursor: cursor})
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]clients.View, string, error) {
+			return be.ListClients(ctx, limit, cursor)
 		})
 		if err != nil {
-			return err
-		}
-		defer more()
-		views := make([]clients.View, 0, len(items))
-		rows := make([][]string, 0, len(items))
-		for _, c := range items {
-			v := clients.NewView(c, "")
-			views = append(views, v)
-			rows = append(rows, []string{v.ClientID, v.Name, strings.Join(v.GrantTypes, ","), v.Scope, ts(v.CreatedAt)})
-		}
-		return m.emit(views, []string{"CLIENT ID", "NAME", "GRANT TYPES", "SCOPE", "CREATED"}, rows)
-	case "get":
-		c, err := db.GetClient(ctx, pos[0])
-		if err != nil {
 			return cliErr(err)
 		}
-		return m.emitClient(c, "")
+		defer more()
+		rows := make([][]string, 0, len(items))
+		for _, v := range items {
+			rows = append(rows, []string{v.ClientID, v.Name, strings.Join(v.GrantTypes, ","), v.Scope, ts(v.CreatedAt)})
+		}
+		return m.emit(items, []string{"CLIENT ID", "NAME", "GRANT TYPES", "SCOPE", "CREATED"}, rows)
+	case "get":
+		v, err = be.GetClient(ctx, pos[0])
 	case "delete":
-		if err := svc.Delete(ctx, pos[0]); err != nil {
+		if err := be.DeleteClient(ctx, pos[0]); err != nil {
 			return cliErr(err)
 		}
 		return m.emitRecord(map[string]any{"client_id": pos[0], "deleted": true}, [][2]string{{"deleted", pos[0]}})
 	case "disable", "enable":
-		c, err := svc.SetDisabled(ctx, pos[0], sub == "disable")
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitClient(c, "")
+		v, err = be.SetClientDisabled(ctx, pos[0], sub == "disable")
 	default: // rotate-secret
-		c, sec, err := svc.RotateSecret(ctx, pos[0])
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitClient(c, sec)
+		v, err = be.RotateClientSecret(ctx, pos[0])
 	}
+	if err != nil {
+		return cliErr(err)
+	}
+	return m.emitClient(v)
 }
 
-func (m *Main) emitClient(c *store.Client, secret string) error {
-	v := clients.NewView(c, secret)
+// emitClient prints a client; its secret only when just made.
+func (m *Main) emitClient(v clients.View) error {
 	fields := [][2]string{
 		{"client_id", v.ClientID}, {"name", v.Name}, {"grant_types", strings.Join(v.GrantTypes, " ")},
 		{"scope", v.Scope}, {"redirect_uris", strings.Join(v.RedirectURIs, " ")},
@@ -202,10 +176,10 @@ func (m *Main) emitClient(c *store.Client, secret string) error {
 		fields = append(fields, [2]string{"jwks_uri", v.JWKSURI})
 	}
 	if len(v.JWKS) > 0 {
-		fields = append(fields, [2]string{"jwks", jwksSummary(c.JWKS)})
+		fields = append(fields, [2]string{"jwks", jwksSummary(string(v.JWKS))})
 	}
-	if secret != "" {
-		fields = append(fields, [2]string{"client_secret", secret + "   (shown once; store it now)"})
+	if v.ClientSecret != "" {
+		fields = append(fields, [2]string{"client_secret", v.ClientSecret + "   (shown once; store it now)"})
 	}
 	return m.emitRecord(v, fields)
 }
@@ -218,13 +192,13 @@ func boolStr(b bool) string {
 }
 
 // updatedParams is the settings of cur with those of the flags given
-// (changed) taken from p (and scope) instead.
-func updatedParams(cur *store.Client, p clients.Params, scope string, changed func(string) bool) clients.Params {
+// (changed) taken from p instead.
+func updatedParams(cur *store.Client, p clients.Params, changed func(string) bool) clients.Params {
 	up := clients.ParamsOf(cur)
 	for flag, apply := range map[string]func(){
 		"name":                     func() { up.Name = p.Name },
 		"grant-type":               func() { up.GrantTypes = p.GrantTypes },
-		"scope":                    func() { up.Scopes = strings.Fields(scope) },
+		"scope":                    func() { up.Scopes = p.Scopes },
 		"redirect-uri":             func() { up.RedirectURIs = p.RedirectURIs },
 		"post-logout-redirect-uri": func() { up.PostLogoutRedirectURIs = p.PostLogoutRedirectURIs },
 		"public":                   func() { up.Public = p.Public },
@@ -270,6 +244,12 @@ func readJWKSFile(path string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, clients.MaxJWKSBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("--jwks-file: %w", err)
+	}
+	// Not JSON at all: refused here, in the registry's words, so that
+	// remote mode need not send it.
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil && len(b) <= clients.MaxJWKSBytes {
+		return nil, cliErr(store.Invalid("jwks: not a JSON JWK Set: " + err.Error()))
 	}
 	return b, nil
 }

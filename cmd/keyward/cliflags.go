@@ -58,18 +58,24 @@ func leadingFlags(probe *pflag.FlagSet, args []string) (flags, rest []string) {
 // globalsShown lists, per command, the shared flags its help shows: the
 // others are still accepted (so scripts may set them everywhere, and they
 // may come before any command) but do not apply there. A command that is
-// not listed opens the database and shows dbGlobals.
+// not listed is a management command: it opens the database, or with
+// --admin-url calls a server's admin API, and shows manageGlobals.
 var (
-	dbGlobals    = []string{"data-dir", "database-url", "secret", "secret-file", "format", "log-format"}
-	globalsShown = map[string][]string{
+	dbGlobals     = []string{"data-dir", "database-url", "secret", "secret-file", "format", "log-format"}
+	manageGlobals = append(append([]string(nil), dbGlobals...), remoteFlags...)
+	globalsShown  = map[string][]string{
 		"version": {"format"},
 		"migrate": {"data-dir", "database-url", "log-format"},
 		"serve":   append(append([]string(nil), dbGlobals...), "api-key-env", "jwks-max-age"),
 		"bench":   {"format", "log-format"},
-		"apikeys": append(append([]string(nil), dbGlobals...), "api-key-env"),
-		"keys":    append(append([]string(nil), dbGlobals...), "jwks-max-age"),
+		"apikeys": append(append([]string(nil), manageGlobals...), "api-key-env"),
+		"keys":    append(append([]string(nil), manageGlobals...), "jwks-max-age"),
 	}
 )
+
+// remoteFlags are the settings of remote mode, which only the management
+// commands take.
+var remoteFlags = []string{"admin-url", "admin-token-file"}
 
 // shownGlobals returns the shared flags that apply to the command named
 // name ("clients create", "serve").
@@ -81,7 +87,7 @@ func shownGlobals(name string) []string {
 	if g, ok := globalsShown[group]; ok {
 		return g
 	}
-	return dbGlobals
+	return manageGlobals
 }
 
 // printHelp writes the help of the command fs belongs to: its line of the

@@ -104,6 +104,11 @@ type Config struct {
 	APIKeyEnv string
 	// Format is the output format of management commands: table or json.
 	Format string
+	// AdminURL, when set, sends the management commands to that running
+	// server's admin API instead of the database (remote mode), with the
+	// access token of $KEYWARD_ADMIN_TOKEN or AdminTokenFile.
+	AdminURL       string
+	AdminTokenFile string
 	// JWKSMaxAge is how long verifiers may cache the JWKS (its
 	// Cache-Control max-age), and so how long a next key is published
 	// before an on-demand rotation may promote it.
@@ -160,6 +165,10 @@ var settings = map[string]setting{
 	"otlp-endpoint":          {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 
+	// Remote mode of the management commands.
+	"admin-url":        {"admin-url", "KEYWARD_ADMIN_URL", "a running server's admin URL (e.g. http://127.0.0.1:8081): call its admin API instead of opening the database, with the access token (scope keyward:admin) in $KEYWARD_ADMIN_TOKEN"},
+	"admin-token-file": {"admin-token-file", "KEYWARD_ADMIN_TOKEN_FILE", "file holding the admin API's access token, instead of $KEYWARD_ADMIN_TOKEN"},
+
 	"login-ui-url":   {"login-ui-url", "KEYWARD_LOGIN_UI_URL", "an external sign-in page: the authorization endpoint redirects there with login_challenge, answered through /admin/v1/login-requests (default: the built-in page)"},
 	"consent-ui-url": {"consent-ui-url", "KEYWARD_CONSENT_UI_URL", "an external consent page: the authorization endpoint redirects there with consent_challenge, answered through /admin/v1/consent-requests (default: the built-in page)"},
 	"product-name":   {"product-name", "KEYWARD_PRODUCT_NAME", "the product name the sign-in pages show in their titles and header (default Keyward)"},
@@ -187,6 +196,8 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 	fs.StringVar(&c.APIKeyEnv, "api-key-env", keys.EnvLive, usage("api-key-env"))
 	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", signing.DefaultJWKSMaxAge, usage("jwks-max-age"))
 	fs.StringVar(&c.Format, "format", "table", "output format: table or json")
+	fs.StringVar(&c.AdminURL, "admin-url", "", usage("admin-url"))
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", usage("admin-token-file"))
 }
 
 // bindServe registers the settings of serve.

@@ -1,13 +1,16 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"bytes"
+	"encoding/base64"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -45,32 +48,31 @@ func newRequestMetrics(reg prometheus.Registerer) *requestMetrics {
 // requests are labelled with the API's route template (admin.WithRoute),
 // never the raw path.
 func accessLog(log *slog.Logger, listener string, metrics *requestMetrics) gin.HandlerFunc {
+	routes := &routeMetrics{m: metrics, listener: listener}
+	public, adminAPI := listener == "public", listener == "admin"
 	return func(c *gin.Context) {
-		var apiRoute string
-		if listener == "admin" && strings.HasPrefix(c.Request.URL.Path, "/admin/v1") {
-			c.Request = c.Request.WithContext(admin.WithRoute(c.Request.Context(), &apiRoute))
+		var apiRoute *string
+		if adminAPI && strings.HasPrefix(c.Request.URL.Path, "/admin/v1") {
+			apiRoute = new(string)
+			c.Request = c.Request.WithContext(admin.WithRoute(c.Request.Context(), apiRoute))
 		}
 		start := time.Now()
-		id := c.GetHeader("X-Request-Id")
+		id := c.Request.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = newRequestID()
 		}
-		c.Set("request_id", id)
-		c.Header("X-Request-Id", id)
+		c.Writer.Header()["X-Request-Id"] = []string{id}
 		c.Next()
 		status := c.Writer.Status()
 		elapsed := time.Since(start)
 		route := c.FullPath()
-		if strings.HasPrefix(route, "/admin/v1") {
-			route = apiRoute
+		if apiRoute != nil && strings.HasPrefix(route, "/admin/v1") {
+			route = *apiRoute
 		}
 		if route == "" {
 			route = "unmatched"
 		}
-		metrics.requests.WithLabelValues(listener, route, strconv.Itoa(status)).Inc()
-		metrics.duration.WithLabelValues(listener, route).Observe(elapsed.Seconds())
+		routes.observe(route, status, elapsed)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
@@ -78,13 +80,15 @@ func accessLog(log *slog.Logger, listener string, metrics *requestMetrics) gin.H
 		if !log.Enabled(c.Request.Context(), level) {
 			return
 		}
-		attrs := []slog.Attr{
+		// On the stack: slog copies the attributes into its record.
+		var buf [11]slog.Attr
+		attrs := append(buf[:0],
 			slog.String("request_id", id), slog.String("listener", listener),
 			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
 			slog.Int("status", status), slog.Int("bytes", c.Writer.Size()),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", c.ClientIP()),
-		}
-		if listener == "public" {
+		)
+		if public {
 			if id := requestClientID(c.Request); id != "" {
 				attrs = append(attrs, slog.String("client_id", id))
 			}
@@ -99,12 +103,86 @@ func accessLog(log *slog.Logger, listener string, metrics *requestMetrics) gin.H
 	}
 }
 
+// newRequestID is 16 hex digits from the runtime's per-thread generator
+// (ChaCha8): unique enough to find a request in the logs, with no lock
+// and one allocation (the string).
+func newRequestID() string {
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	v := mrand.Uint64()
+	for i := range b {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
+// routeMetrics resolves the request counter and latency histogram of each
+// (route, status) once and keeps them in a copy-on-write map, so a request
+// pays a map lookup instead of the label hashing of WithLabelValues. The
+// routes are gin's templates, the admin API's and "unmatched": a set that
+// stops growing once each route has been seen.
+type routeMetrics struct {
+	m        *requestMetrics
+	listener string
+	mu       sync.Mutex // one writer at a time
+	routes   atomic.Pointer[map[string]*routeSeries]
+}
+
+type routeSeries struct {
+	duration prometheus.Observer
+	codes    [600]atomic.Pointer[prometheus.Counter] // by status code
+}
+
+func (r *routeMetrics) observe(route string, status int, elapsed time.Duration) {
+	s := r.series(route)
+	s.duration.Observe(elapsed.Seconds())
+	if status < 0 || status >= len(s.codes) {
+		r.m.requests.WithLabelValues(r.listener, route, strconv.Itoa(status)).Inc()
+		return
+	}
+	ctr := s.codes[status].Load()
+	if ctr == nil {
+		c := r.m.requests.WithLabelValues(r.listener, route, strconv.Itoa(status))
+		s.codes[status].Store(&c)
+		ctr = &c
+	}
+	(*ctr).Inc()
+}
+
+func (r *routeMetrics) series(route string) *routeSeries {
+	if m := r.routes.Load(); m != nil {
+		if s, ok := (*m)[route]; ok {
+			return s
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.routes.Load()
+	if old != nil {
+		if s, ok := (*old)[route]; ok {
+			return s
+		}
+	}
+	next := make(map[string]*routeSeries, 1)
+	if old != nil {
+		next = make(map[string]*routeSeries, len(*old)+1)
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	s := &routeSeries{duration: r.m.duration.WithLabelValues(r.listener, route)}
+	next[route] = s
+	r.routes.Store(&next)
+	return s
+}
+
 // requestClientID is the client id a public request names: HTTP Basic
 // client authentication, or client_id in the form body or (the
 // authorization endpoint) the query; not yet authenticated, and cut to
 // 128 bytes of valid UTF-8.
 func requestClientID(r *http.Request) string {
-	id, _, ok := r.BasicAuth()
+	id, ok := basicUser(r.Header.Get("Authorization"))
 	if ok {
 		if dec, err := url.QueryUnescape(id); err == nil {
 			id = dec
@@ -116,6 +194,33 @@ func requestClientID(r *http.Request) string {
 		id = id[:128]
 	}
 	return strings.ToValidUTF8(id, "")
+}
+
+// basicUser is the user name of an HTTP Basic Authorization header value
+// (as http.Request.BasicAuth, which would also copy out the password):
+// decoded on the stack, one allocation for the name.
+func basicUser(h string) (string, bool) {
+	const prefix = "Basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	enc := h[len(prefix):]
+	var src [344]byte // base64 of buf's 258
+	var buf [258]byte
+	if len(enc) > len(src) {
+		r := http.Request{Header: http.Header{"Authorization": {h}}}
+		user, _, ok := r.BasicAuth()
+		return user, ok
+	}
+	n, err := base64.StdEncoding.Decode(buf[:], src[:copy(src[:], enc)])
+	if err != nil {
+		return "", false
+	}
+	user, _, ok := bytes.Cut(buf[:n], []byte{':'})
+	if !ok {
+		return "", false
+	}
+	return string(user), true
 }
 
 // oauthErrorCode is the OAuth error code of an answer: the one the

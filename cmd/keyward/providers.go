@@ -92,52 +92,53 @@ func (m *Main) providers(ctx context.Context, args []string) error {
 		p.ClientSecret = secret
 		p.Scopes = strings.Fields(scope)
 	}
-	if public == "" {
-		public = os.Getenv("KEYWARD_ISSUER")
+	if public != "" && m.Config.AdminURL != "" {
+		return usagef("--public-issuer does not apply with --admin-url: the server's own issuer gives the redirect_uri")
 	}
-	if public == "" {
-		public = "http://127.0.0.1:8080"
-	}
-	db, secret, err := m.openMigrated(ctx)
-	if err != nil {
-		return err
-	}
-	reg, err := newProviders(db, secret, public, newAuditor(db))
+	m.publicIssuer = public
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
 	switch sub {
 	case "create":
-		up, err := reg.Create(ctx, p)
+		v, err := be.CreateProvider(ctx, p)
 		if err != nil {
 			return cliErr(err)
 		}
-		v := reg.View(up)
 		return m.emitRecord(v, [][2]string{{"id", v.ID}, {"name", v.Name}, {"issuer", v.Issuer},
 			{"client_id", v.ClientID}, {"scope", v.Scope}, {"enabled", strconv.FormatBool(v.Enabled)},
 			{"redirect_uri", v.RedirectURI}})
 	case "list":
-		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.UpstreamProvider, string, error) {
-			return reg.List(ctx, store.Page{Limit: limit, Cursor: cursor})
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]accounts.ProviderView, string, error) {
+			return be.ListProviders(ctx, limit, cursor)
 		})
 		if err != nil {
-			return err
+			return cliErr(err)
 		}
 		defer more()
-		views := make([]accounts.ProviderView, 0, len(items))
 		rows := make([][]string, 0, len(items))
-		for _, up := range items {
-			v := reg.View(up)
-			views = append(views, v)
+		for _, v := range items {
 			rows = append(rows, []string{v.ID, v.Name, v.Issuer, v.ClientID, strconv.FormatBool(v.Enabled), v.RedirectURI})
 		}
-		return m.emit(views, []string{"ID", "NAME", "ISSUER", "CLIENT ID", "ENABLED", "REDIRECT URI"}, rows)
+		return m.emit(items, []string{"ID", "NAME", "ISSUER", "CLIENT ID", "ENABLED", "REDIRECT URI"}, rows)
 	default: // delete
-		up, err := reg.Delete(ctx, pos[0])
+		up, err := be.DeleteProvider(ctx, pos[0])
 		if err != nil {
 			return cliErr(err)
 		}
 		return m.emitRecord(map[string]any{"id": up.ID, "name": up.Name, "deleted": true},
 			[][2]string{{"deleted", up.ID}, {"name", up.Name}})
 	}
+}
+
+// providersIssuer is the issuer the redirect URIs of local mode are under:
+// --public-issuer, else $KEYWARD_ISSUER, else the default issuer.
+func (m *Main) providersIssuer() string {
+	for _, s := range []string{m.publicIssuer, os.Getenv("KEYWARD_ISSUER")} {
+		if s != "" {
+			return s
+		}
+	}
+	return "http://127.0.0.1:8080"
 }

@@ -66,45 +66,34 @@ func (m *Main) registrationTokens(ctx context.Context, args []string) error {
 	if sub == "create" && (ttl <= 0 || uses < 0) {
 		return usagef("registration-tokens create: --expires-in must be positive and --uses not negative")
 	}
-	db, secret, err := m.openMigrated(ctx)
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
-	tokens, err := newInitialTokens(db, secret, newAuditor(db))
-	if err != nil {
-		return err
-	}
-	now := nowUTC()
+	var v clients.InitialTokenView
 	switch sub {
 	case "create":
-		tok, raw, err := tokens.Create(ctx, ttl, uses)
-		if err != nil {
-			return cliErr(err)
-		}
-		return m.emitInitialToken(clients.NewInitialTokenView(tok, raw, now))
+		v, err = be.CreateRegistrationToken(ctx, ttl, uses)
 	case "list":
-		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.RegistrationToken, string, error) {
-			return tokens.List(ctx, store.Page{Limit: limit, Cursor: cursor})
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]clients.InitialTokenView, string, error) {
+			return be.ListRegistrationTokens(ctx, limit, cursor)
 		})
 		if err != nil {
-			return err
-		}
-		defer more()
-		views := make([]clients.InitialTokenView, 0, len(items))
-		rows := make([][]string, 0, len(items))
-		for _, t := range items {
-			v := clients.NewInitialTokenView(t, "", now)
-			views = append(views, v)
-			rows = append(rows, []string{v.ID, v.State, usesText(v), ts(v.ExpiresAt), ts(v.CreatedAt)})
-		}
-		return m.emit(views, []string{"ID", "STATE", "USES", "EXPIRES", "CREATED"}, rows)
-	default: // revoke
-		tok, err := tokens.Revoke(ctx, pos[0])
-		if err != nil {
 			return cliErr(err)
 		}
-		return m.emitInitialToken(clients.NewInitialTokenView(tok, "", now))
+		defer more()
+		rows := make([][]string, 0, len(items))
+		for _, v := range items {
+			rows = append(rows, []string{v.ID, v.State, usesText(v), ts(v.ExpiresAt), ts(v.CreatedAt)})
+		}
+		return m.emit(items, []string{"ID", "STATE", "USES", "EXPIRES", "CREATED"}, rows)
+	default: // revoke
+		v, err = be.RevokeRegistrationToken(ctx, pos[0])
 	}
+	if err != nil {
+		return cliErr(err)
+	}
+	return m.emitInitialToken(v)
 }
 
 func (m *Main) emitInitialToken(v clients.InitialTokenView) error {

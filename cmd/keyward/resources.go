@@ -67,40 +67,33 @@ func (m *Main) resources(ctx context.Context, args []string) error {
 	if sub == "create" && p.URI == "" {
 		return usagef("resources create: --uri is required\n%s", resourcesUsage)
 	}
-	db, _, err := m.openMigrated(ctx)
-	if err != nil {
-		return err
-	}
-	reg, err := newResources(db, newAuditor(db), nil)
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
 	switch sub {
 	case "create":
 		p.Scopes = strings.Fields(scope)
-		r, err := reg.Create(ctx, p)
+		v, err := be.CreateResource(ctx, p)
 		if err != nil {
 			return cliErr(err)
 		}
-		return m.emitResource(r)
+		return m.emitResource(v)
 	case "list":
-		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.Resource, string, error) {
-			return db.ListResources(ctx, store.Page{Limit: limit, Cursor: cursor})
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]resources.View, string, error) {
+			return be.ListResources(ctx, limit, cursor)
 		})
 		if err != nil {
-			return err
+			return cliErr(err)
 		}
 		defer more()
-		views := make([]resources.View, 0, len(items))
 		rows := make([][]string, 0, len(items))
-		for _, r := range items {
-			v := resources.NewView(r)
-			views = append(views, v)
+		for _, v := range items {
 			rows = append(rows, []string{v.ID, v.URI, v.Name, v.Scope, ts(v.CreatedAt)})
 		}
-		return m.emit(views, []string{"ID", "URI", "NAME", "SCOPE", "CREATED"}, rows)
+		return m.emit(items, []string{"ID", "URI", "NAME", "SCOPE", "CREATED"}, rows)
 	default: // delete
-		r, err := reg.Delete(ctx, pos[0])
+		r, err := be.DeleteResource(ctx, pos[0])
 		if err != nil {
 			return cliErr(err)
 		}
@@ -109,7 +102,6 @@ func (m *Main) resources(ctx context.Context, args []string) error {
 	}
 }
 
-func (m *Main) emitResource(r *store.Resource) error {
-	v := resources.NewView(r)
+func (m *Main) emitResource(v resources.View) error {
 	return m.emitRecord(v, [][2]string{{"id", v.ID}, {"uri", v.URI}, {"name", v.Name}, {"scope", v.Scope}})
 }

@@ -73,6 +73,8 @@ type Main struct {
 	groupUsage string
 	// tracing is serve's tracing, nil when off (startTracing).
 	tracing *tracing
+	// publicIssuer is "providers --public-issuer" (providersIssuer).
+	publicIssuer string
 }
 
 // NewMain returns a Main on the process's standard streams.
@@ -128,7 +130,13 @@ Usage:
   keyward completion bash|zsh|fish shell completion script (e.g. source <(keyward completion bash))
 
 Global flags (before or after the command): --data-dir, --database-url, --secret,
---secret-file, --format table|json, --log-format, --api-key-env, --jwks-max-age.
+--secret-file, --format table|json, --log-format, --api-key-env, --jwks-max-age,
+--admin-url, --admin-token-file.
+
+Remote mode: with --admin-url URL (or KEYWARD_ADMIN_URL) the commands clients,
+users, apikeys, resources, registration-tokens, providers and keys call that
+server's admin API instead of opening the database, with the access token
+(scope keyward:admin) in KEYWARD_ADMIN_TOKEN or --admin-token-file.
 Durations take Go's units and days: 30d, 1d12h, 720h, 90s.
 
 Run "keyward COMMAND --help" for a command's settings.
@@ -284,6 +292,9 @@ func (m *Main) parse(fs *pflag.FlagSet, args []string) error {
 	}
 	m.Config.applyEnv(fs)
 	m.Config.readSecretFile()
+	if err := refuseRemote(fs); err != nil {
+		return err
+	}
 	if m.SetDefaultLogger {
 		slog.SetDefault(m.log())
 	}

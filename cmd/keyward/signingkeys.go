@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store"
 )
 
 const keysUsage = `usage: keyward keys list
@@ -65,52 +63,27 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 			return usageError{err}
 		}
 	}
-	db, secret, err := m.openMigrated(ctx)
-	if err != nil {
-		return err
-	}
-	svc, err := newSigning(db, secret, 0, m.Config.JWKSMaxAge, newAuditor(db), m.log())
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
 	switch sub {
 	case "import":
-		rec, err := svc.Import(ctx, data, alg, signing.State(state))
+		rec, err := be.ImportSigningKey(ctx, data, alg, signing.State(state))
 		if err != nil {
-			return usagef("keys import: %v", err)
+			return cliErr(err)
 		}
 		return m.emitSigningKeys([]*signing.Record{rec})
 	case "revoke":
-		if err := svc.Revoke(ctx, pos[0]); err != nil {
+		rec, err := be.RevokeSigningKey(ctx, pos[0])
+		if err != nil {
 			return cliErr(err)
 		}
-		rec, err := svc.List(ctx)
+		return m.emitSigningKeys([]*signing.Record{rec})
+	case "rotate":
+		recs, err := be.RotateSigningKeys(ctx, alg, force)
 		if err != nil {
-			return err
-		}
-		for _, r := range rec {
-			if r.KID == pos[0] {
-				return m.emitSigningKeys([]*signing.Record{r})
-			}
-		}
-		return cliErr(store.ErrNotFound)
-	}
-	if sub == "rotate" {
-		if err := svc.Bootstrap(ctx); err != nil {
-			return err
-		}
-		opt := signing.RotateOptions{Force: force}
-		var recs []*signing.Record
-		if alg != "" {
-			r, err := svc.Rotate(ctx, alg, opt)
-			if errors.Is(err, signing.ErrTooEarly) {
-				return err
-			} else if err != nil {
-				return usagef("%v", err)
-			}
-			recs = []*signing.Record{r}
-		} else if recs, err = svc.RotateAll(ctx, opt); err != nil {
-			return err
+			return cliErr(err)
 		}
 		for _, r := range recs {
 			if age := time.Since(r.CreatedAt); age < m.Config.JWKSMaxAge {
@@ -121,9 +94,9 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 		}
 		return m.emitSigningKeys(recs)
 	}
-	recs, err := svc.List(ctx)
+	recs, err := be.ListSigningKeys(ctx)
 	if err != nil {
-		return err
+		return cliErr(err)
 	}
 	return m.emitSigningKeys(recs)
 }

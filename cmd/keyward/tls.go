@@ -53,11 +53,15 @@ func tlsConfig(r *certReloader) *tls.Config {
 func hsts(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS != nil {
-			w.Header().Set("Strict-Transport-Security", hstsValue)
+			w.Header()["Strict-Transport-Security"] = hstsValues
 		}
 		h.ServeHTTP(w, r)
 	})
 }
+
+// hstsValues is the header's value, shared by every answer (nothing
+// modifies a header value in place, and appending to it copies it).
+var hstsValues = []string{hstsValue}
 
 // serveOn serves srv on ln: over TLS when newHTTPServer gave it a TLS
 // config (HTTP/2 included), plain HTTP otherwise. It looks before serving:

@@ -81,51 +81,33 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		}
 		password = pw
 	}
-	db, secret, err := m.openMigrated(ctx)
-	if err != nil {
-		return err
-	}
-	ucfg := accounts.UsersConfig{Store: db, Auditor: newAuditor(db), NewID: newID, Factors: db}
-	if sub == "disable" || sub == "delete" {
-		// Their grants end now, on every running server, as when the
-		// admin API does it.
-		revoke, done, err := m.grantRevoker(ctx, db, secret)
-		if err != nil {
-			return err
-		}
-		defer done()
-		ucfg.RevokeGrants = revoke
-	}
-	svc, err := accounts.NewUsers(ucfg)
+	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
 	if sub == "create" {
 		p.Password = password
-		u, err := svc.Create(ctx, p)
+		v, err := be.CreateUser(ctx, p)
 		if err != nil {
 			return cliErr(err)
 		}
-		return m.emitUser(u)
+		return m.emitUser(v)
 	}
 	if sub == "list" {
-		items, more, err := fetch(m, list, func(limit int, cursor string) ([]*store.User, string, error) {
-			return db.ListUsers(ctx, store.Page{Limit: limit, Cursor: cursor})
+		items, more, err := fetch(m, list, func(limit int, cursor string) ([]accounts.UserView, string, error) {
+			return be.ListUsers(ctx, limit, cursor)
 		})
 		if err != nil {
-			return err
+			return cliErr(err)
 		}
 		defer more()
-		views := make([]accounts.UserView, 0, len(items))
 		rows := make([][]string, 0, len(items))
-		for _, u := range items {
-			v := accounts.NewUserView(u)
-			views = append(views, v)
+		for _, v := range items {
 			rows = append(rows, []string{v.ID, v.Username, v.Email, v.Name, boolStr(v.Admin), boolStr(v.Disabled), ts(v.CreatedAt)})
 		}
-		return m.emit(views, []string{"ID", "USERNAME", "EMAIL", "NAME", "ADMIN", "DISABLED", "CREATED"}, rows)
+		return m.emit(items, []string{"ID", "USERNAME", "EMAIL", "NAME", "ADMIN", "DISABLED", "CREATED"}, rows)
 	}
-	u, err := findUser(ctx, db, pos[0])
+	u, err := be.GetUser(ctx, pos[0])
 	if err != nil {
 		return cliErr(err)
 	}
@@ -134,19 +116,17 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	case "get":
 		return m.emitUser(u)
 	case "delete":
-		if err := svc.Remove(ctx, u.ID); err != nil {
+		if err := be.DeleteUser(ctx, u.ID); err != nil {
 			return cliErr(err)
 		}
 		return m.emitRecord(map[string]any{"id": u.ID, "username": u.Username, "deleted": true}, [][2]string{{"deleted", u.ID}})
 	case "reset-factors":
-		res, err := svc.ResetFactors(ctx, u.ID)
+		r, err := be.ResetUserFactors(ctx, u.ID)
 		if err != nil {
 			return cliErr(err)
 		}
-		return m.emitRecord(map[string]any{"id": u.ID, "username": u.Username, "totp_removed": res.TOTP,
-			"passkeys_removed": res.Passkeys, "sessions_ended": res.SessionsEnded},
-			[][2]string{{"id", u.ID}, {"username", u.Username}, {"totp_removed", boolStr(res.TOTP)},
-				{"passkeys_removed", strconv.Itoa(res.Passkeys)}, {"sessions_ended", strconv.Itoa(res.SessionsEnded)}})
+		return m.emitRecord(r, [][2]string{{"id", r.ID}, {"username", r.Username}, {"totp_removed", boolStr(r.TOTPRemoved)},
+			{"passkeys_removed", strconv.Itoa(r.PasskeysRemoved)}, {"sessions_ended", strconv.Itoa(r.SessionsEnded)}})
 	case "update":
 		for flag, set := range map[string]func(){
 			"name":           func() { ch.Name = &p.Name },
@@ -164,7 +144,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	case "set-password":
 		ch.Password = &password
 	}
-	if u, err = svc.Edit(ctx, u.ID, ch); err != nil {
+	if u, err = be.EditUser(ctx, u.ID, ch); err != nil {
 		return cliErr(err)
 	}
 	return m.emitUser(u)
@@ -196,8 +176,7 @@ func findUser(ctx context.Context, db store.UserStore, ref string) (*store.User,
 	return u, err
 }
 
-func (m *Main) emitUser(u *store.User) error {
-	v := accounts.NewUserView(u)
+func (m *Main) emitUser(v accounts.UserView) error {
 	return m.emitRecord(v, [][2]string{{"id", v.ID}, {"username", v.Username}, {"email", v.Email},
 		{"email_verified", boolStr(v.EmailVerified)}, {"name", v.Name}, {"admin", boolStr(v.Admin)},
 		{"disabled", boolStr(v.Disabled)}, {"created_at", ts(v.CreatedAt)}, {"updated_at", ts(v.UpdatedAt)}})

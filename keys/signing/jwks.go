@@ -37,29 +37,47 @@ func (s *Service) Public() jose.JSONWebKeySet {
 // a matching If-None-Match (RFC 9110 §13.1.2), and CORS open to any origin,
 // since the document is public.
 func (s *Service) JWKSHandler() http.Handler {
-	cacheControl := "public, max-age=" + strconv.Itoa(int(s.cfg.JWKSMaxAge.Seconds()))
+	// Header values shared by every answer: nothing changes a header value
+	// in place, and appending to one copies it.
+	var (
+		cacheControl = []string{"public, max-age=" + strconv.Itoa(int(s.cfg.JWKSMaxAge.Seconds()))}
+		anyOrigin    = []string{"*"}
+		contentType  = []string{"application/jwk-set+json"}
+	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
+		h["Access-Control-Allow-Origin"] = anyOrigin
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body, etag := s.JWKS()
-		h.Set("Cache-Control", cacheControl)
-		h.Set("ETag", etag)
+		body, etag, etagValue, lengthValue := s.jwksAnswer()
+		h["Cache-Control"] = cacheControl
+		h["Etag"] = etagValue
 		if etagMatch(r.Header.Values("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		h.Set("Content-Type", "application/jwk-set+json")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h["Content-Type"] = contentType
+		h["Content-Length"] = lengthValue
 		if r.Method == http.MethodHead {
 			return
 		}
 		w.Write(body)
 	})
+}
+
+// The header values of the empty JWKS.
+var emptyETag, emptyLength = []string{`"empty"`}, []string{strconv.Itoa(len(emptyJWKS))}
+
+// jwksAnswer is JWKS with its ETag and Content-Length header values.
+func (s *Service) jwksAnswer() (body []byte, etag string, etagValue, lengthValue []string) {
+	set := s.set.Load()
+	if set == nil {
+		return emptyJWKS, `"empty"`, emptyETag, emptyLength
+	}
+	return set.jwks, set.etag, set.etagValue, set.lengthValue
 }
 
 // etagMatch applies If-None-Match's weak comparison (RFC 9110 §13.1.2).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,9 @@ type keySet struct {
 	jwks   []byte
 	etag   string
 	public jose.JSONWebKeySet
+	// The JWKS answer's ETag and Content-Length values, shared by every
+	// answer (JWKSHandler).
+	etagValue, lengthValue []string
 }
 
 // buildSet decrypts the published records, reusing the material (and its
@@ -91,6 +95,7 @@ func buildSet(recs []*Record, prev *keySet, sl *sealer, algs []string, log *slog
 	}
 	if prev != nil && slices.Equal(prev.order, set.order) {
 		set.jwks, set.etag, set.public = prev.jwks, prev.etag, prev.public
+		set.etagValue, set.lengthValue = prev.etagValue, prev.lengthValue
 		return set
 	}
 	set.public = jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(set.order))}
@@ -105,6 +110,7 @@ func buildSet(recs []*Record, prev *keySet, sl *sealer, algs []string, log *slog
 	sum := sha256.Sum256(b)
 	set.jwks = b
 	set.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	set.etagValue, set.lengthValue = []string{set.etag}, []string{strconv.Itoa(len(b))}
 	return set
 }
 

@@ -1,0 +1,286 @@
+package authz
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/keyward/keyward/store"
+)
+
+// TokensChannel is the events channel that names the opaque tokens whose
+// records were deleted or deactivated, so every instance drops them from
+// its introspection cache. A payload is a space-separated list of items:
+// "s" followed by a record's signature, or "r" followed by a request id
+// (every token of the grant).
+const TokensChannel = "keyward_tokens"
+
+// Opaque introspection cache bounds: at most OpaqueCacheEntries answers,
+// each kept at most OpaqueCacheTTL (the safety net behind the events) and
+// never past its token's expiry.
+const (
+	OpaqueCacheEntries = 50_000
+	OpaqueCacheTTL     = 30 * time.Second
+)
+
+// opaqueCache remembers the introspection answers of active opaque access
+// and refresh tokens, so a resource server introspecting the same token
+// again costs a hash and a lookup instead of a database read. Only active
+// answers are kept; an inactive token is read again every time.
+//
+// Entries are keyed by the record's signature (what the store and the
+// invalidation events name) and hold the SHA-256 of the whole token, which
+// a lookup must match: a caller who knows only a signature (a database
+// dump) gets nothing from the cache.
+//
+// Every write that deletes or deactivates a token record goes through
+// watchedTokens, which drops the affected entries here at once and names
+// them on TokensChannel for the other instances. gen makes a fill that
+// raced an invalidation harmless: an invalidation bumps gen before it
+// drops entries, and a fill that saw gen change while it read the database
+// drops what it stored.
+type opaqueCache struct {
+	now     func() time.Time
+	ttl     time.Duration
+	obs     Observer
+	gen     atomic.Uint64
+	entries *otter.Cache[string, *opaqueEntry]
+}
+
+type opaqueEntry struct {
+	digest    [sha256.Size]byte
+	requestID string
+	clientID  string
+	expires   time.Time     // the token's own expiry (answers stop there exactly)
+	lifetime  time.Duration // how long the cache keeps it
+	body      []byte
+}
+
+func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
+	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs,
+		entries: otter.Must(&otter.Options[string, *opaqueEntry]{
+			MaximumSize: OpaqueCacheEntries,
+			ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *opaqueEntry]) time.Duration {
+				return e.Value.lifetime
+			}),
+		})}
+}
+
+// opaqueSignature is the record signature of an opaque token (the part
+// after its last dot), or "" for anything else.
+func opaqueSignature(token string) string {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 || i == len(token)-1 {
+		return ""
+	}
+	return token[i+1:]
+}
+
+// get returns the cached answer for token and the client it was issued
+// to; ok is false when there is none (or it expired).
+func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) {
+	sig := opaqueSignature(token)
+	if sig == "" {
+		return nil, "", false
+	}
+	e, found := c.entries.GetIfPresent(sig)
+	if !found || e.digest != sha256.Sum256([]byte(token)) {
+		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
+		return nil, "", false
+	}
+	if !c.now().Before(e.expires) {
+		c.entries.Invalidate(sig)
+		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
+		return nil, "", false
+	}
+	c.obs.CacheLookup(CacheOpaqueIntrospect, true)
+	return e.body, e.clientID, true
+}
+
+// generation is read before the database, and handed to put.
+func (c *opaqueCache) generation() uint64 { return c.gen.Load() }
+
+// put caches the active answer body for token, read from the database
+// after generation returned gen. exp is the token's expiry (zero: none).
+func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp time.Time, body []byte) {
+	sig := opaqueSignature(token)
+	if sig == "" {
+		return
+	}
+	life := c.ttl
+	if !exp.IsZero() {
+		if left := exp.Sub(c.now()); left < life {
+			life = left
+		}
+	}
+	if life <= 0 {
+		return
+	}
+	if exp.IsZero() {
+		exp = c.now().Add(life)
+	}
+	c.entries.Set(sig, &opaqueEntry{digest: sha256.Sum256([]byte(token)), requestID: requestID,
+		clientID: clientID, expires: exp, lifetime: life, body: body})
+	if c.gen.Load() != gen {
+		// An invalidation ran while the answer was read: it may be stale.
+		c.entries.Invalidate(sig)
+	}
+}
+
+// invalidate drops the entries of the record signatures sigs and of every
+// token of the grants requestIDs.
+func (c *opaqueCache) invalidate(sigs, requestIDs []string) {
+	if len(sigs) == 0 && len(requestIDs) == 0 {
+		return
+	}
+	c.gen.Add(1)
+	for _, s := range sigs {
+		c.entries.Invalidate(s)
+	}
+	if len(requestIDs) == 0 {
+		return
+	}
+	for sig, e := range c.entries.All() {
+		for _, id := range requestIDs {
+			if e.requestID == id {
+				c.entries.Invalidate(sig)
+				break
+			}
+		}
+	}
+}
+
+// reset drops every entry.
+func (c *opaqueCache) reset() {
+	c.gen.Add(1)
+	c.entries.InvalidateAll()
+}
+
+// onEvent applies a TokensChannel notification (from any instance).
+func (c *opaqueCache) onEvent(payload string) {
+	if payload == store.Resync {
+		c.reset()
+		return
+	}
+	var sigs, reqs []string
+	for _, item := range strings.Fields(payload) {
+		switch item[0] {
+		case 's':
+			sigs = append(sigs, item[1:])
+		case 'r':
+			reqs = append(reqs, item[1:])
+		}
+	}
+	c.invalidate(sigs, reqs)
+}
+
+// watchedTokens is the token store every write of the provider goes
+// through: after each write that deletes or deactivates access or refresh
+// token records, it drops them from this instance's introspection cache
+// and names them on TokensChannel for the others. It does so whether or
+// not the write reported success (a commit can succeed and its answer be
+// lost), since dropping an entry is never wrong.
+type watchedTokens struct {
+	store.TokenStore
+	cache  *opaqueCache
+	events store.Events // nil: one instance
+	log    *slog.Logger
+}
+
+// cachedKind reports whether records of kind can be in the cache.
+func cachedKind(k store.TokenKind) bool {
+	return k == store.KindAccessToken || k == store.KindRefreshToken
+}
+
+// DeleteToken implements store.TokenStore.
+func (w *watchedTokens) DeleteToken(ctx context.Context, kind store.TokenKind, sig string) error {
+	err := w.TokenStore.DeleteToken(ctx, kind, sig)
+	if cachedKind(kind) {
+		w.announce(ctx, []string{sig}, nil)
+	}
+	return err
+}
+
+// DeactivateToken implements store.TokenStore.
+func (w *watchedTokens) DeactivateToken(ctx context.Context, kind store.TokenKind, sig string, at time.Time) (bool, error) {
+	first, err := w.TokenStore.DeactivateToken(ctx, kind, sig, at)
+	if cachedKind(kind) {
+		w.announce(ctx, []string{sig}, nil)
+	}
+	return first, err
+}
+
+// DeactivateRequest implements store.TokenStore.
+func (w *watchedTokens) DeactivateRequest(ctx context.Context, kind store.TokenKind, requestID string, at time.Time) error {
+	err := w.TokenStore.DeactivateRequest(ctx, kind, requestID, at)
+	if cachedKind(kind) {
+		w.announce(ctx, nil, []string{requestID})
+	}
+	return err
+}
+
+// DeleteRequest implements store.TokenStore.
+func (w *watchedTokens) DeleteRequest(ctx context.Context, requestID string) error {
+	err := w.TokenStore.DeleteRequest(ctx, requestID)
+	w.announce(ctx, nil, []string{requestID})
+	return err
+}
+
+// ApplyTokenChanges implements store.TokenStore.
+func (w *watchedTokens) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange) error {
+	err := w.TokenStore.ApplyTokenChanges(ctx, changes)
+	var sigs []string
+	for _, c := range changes {
+		if c.Create == nil && (c.Delete || c.Deactivate) && cachedKind(c.Kind) {
+			sigs = append(sigs, c.Signature)
+		}
+	}
+	w.announce(ctx, sigs, nil)
+	return err
+}
+
+// maxTokensPayload keeps a notification under store.Events' limit.
+const maxTokensPayload = 7000
+
+// announce drops the entries here and tells every instance.
+func (w *watchedTokens) announce(ctx context.Context, sigs, requestIDs []string) {
+	if len(sigs) == 0 && len(requestIDs) == 0 {
+		return
+	}
+	w.cache.invalidate(sigs, requestIDs)
+	if w.events == nil {
+		return
+	}
+	var b strings.Builder
+	flush := func() {
+		if b.Len() == 0 {
+			return
+		}
+		if err := w.events.Notify(context.WithoutCancel(ctx), TokensChannel, b.String()); err != nil && w.log != nil {
+			w.log.Warn("announce token revocation", "err", err)
+		}
+		b.Reset()
+	}
+	add := func(prefix byte, v string) {
+		if b.Len()+len(v)+2 > maxTokensPayload {
+			flush()
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte(prefix)
+		b.WriteString(v)
+	}
+	for _, s := range sigs {
+		add('s', s)
+	}
+	for _, r := range requestIDs {
+		add('r', r)
+	}
+	flush()
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	rtmetrics "runtime/metrics"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/keyward/keyward/authz"
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/store"
+)
+
+// benchTokenTTL is the lifetime of the seeded opaque tokens: longer than
+// any run.
+const benchTokenTTL = 24 * time.Hour
+
+// tokenFile holds the introspection form bodies of the seeded tokens, one
+// per fixed-width record, in a file beside the bench's database: kept out
+// of the process's memory, so the RSS bench reports is the server's and not
+// a million tokens held by the load generator (the file's pages sit in the
+// kernel's page cache, which RSS does not count).
+type tokenFile struct {
+	f     *os.File
+	width int
+	n     int
+}
+
+// tokenWidth is a record's width: an opaque token's form body is about
+// 100 bytes; the rest is padding.
+const tokenWidth = 192
+
+// body returns the form body of record i.
+func (t *tokenFile) body(i int) (string, error) {
+	var buf [tokenWidth]byte
+	if _, err := t.f.ReadAt(buf[:t.width], int64(i)*int64(t.width)); err != nil {
+		return "", err
+	}
+	return string(bytes.TrimRight(buf[:t.width], " ")), nil
+}
+
+// seedOpaqueTokens stores n opaque access tokens of clientID, made as the
+// token endpoint makes them, and writes each one's introspection form body
+// to a tokenFile in dir. On PostgreSQL the records go in with COPY (pgx CopyFrom), 50,000
+// to a batch; on SQLite in transactions of 5,000 inserts
+// (ApplyTokenChanges).
+func seedOpaqueTokens(ctx context.Context, db database, secret keys.Secret, clientID string, n int, dir string,
+	progress io.Writer) (*tokenFile, time.Duration, error) {
+	start := time.Now()
+	sig, err := newSigning(db, secret, 0, signing.DefaultJWKSMaxAge, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, 0, err
+	}
+	prov, err := authz.New(ctx, authz.Config{Issuer: "http://keyward-bench.invalid", Store: db, Signer: sig,
+		Secret: secret, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer prov.Close()
+	f, err := os.CreateTemp(dir, "tokens-")
+	if err != nil {
+		return nil, 0, err
+	}
+	out := bufio.NewWriterSize(f, 1<<20)
+	written := 0
+	batch := make([]*store.TokenRecord, 0, 5000)
+	pool := poolOf(db)
+	if pool != nil {
+		batch = make([]*store.TokenRecord, 0, 50_000)
+	}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		var err error
+		if pool != nil {
+			err = copyTokens(ctx, pool, batch)
+		} else {
+			changes := make([]store.TokenChange, len(batch))
+			for i, r := range batch {
+				changes[i].Create = r
+			}
+			err = db.ApplyTokenChanges(ctx, changes)
+		}
+		batch = batch[:0]
+		if progress != nil && n > 5000 {
+			fmt.Fprintf(progress, "\rseeding opaque tokens: %d of %d", written, n)
+		}
+		return err
+	}
+	err = prov.MintOpaqueTokens(ctx, clientID, []string{"read"}, benchTokenTTL, n, func(tok string, r *store.TokenRecord) error {
+		body := "token=" + tok
+		if len(body) > tokenWidth {
+			return fmt.Errorf("a token of %d bytes", len(tok))
+		}
+		out.WriteString(body)
+		out.WriteString(strings.Repeat(" ", tokenWidth-len(body)))
+		written++
+		batch = append(batch, r)
+		if len(batch) == cap(batch) {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = out.Flush()
+	}
+	if progress != nil && n > 5000 {
+		fmt.Fprintln(progress)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("seeding opaque tokens: %w", err)
+	}
+	return &tokenFile{f: f, width: tokenWidth, n: written}, time.Since(start), nil
+}
+
+// poolOf is the PostgreSQL pool behind db, or nil for SQLite.
+func poolOf(db database) *pgxpool.Pool {
+	if p, ok := db.(interface{ Pool() *pgxpool.Pool }); ok {
+		return p.Pool()
+	}
+	return nil
+}
+
+// copyTokens writes records with one COPY.
+func copyTokens(ctx context.Context, pool *pgxpool.Pool, recs []*store.TokenRecord) error {
+	_, err := pool.CopyFrom(ctx, pgx.Identifier{"oauth_tokens"},
+		[]string{"kind", "signature", "request_id", "client_id", "subject", "active", "access_signature", "data",
+			"requested_at", "expires_at"},
+		pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+			r := recs[i]
+			return []any{string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,
+				r.Data, r.RequestedAt, r.ExpiresAt}, nil
+		}))
+	return err
+}
+
+// processRSS is the resident set size of this process (VmRSS of
+// /proc/self/status), or, where there is no /proc, the memory the Go
+// runtime has mapped.
+func processRSS() int64 {
+	if f, err := os.Open("/proc/self/status"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:")); ok {
+				kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
+				if err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
+	s := []rtmetrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	rtmetrics.Read(s)
+	if s[0].Value.Kind() == rtmetrics.KindUint64 {
+		return int64(s[0].Value.Uint64())
+	}
+	return 0
+}
