@@ -53,6 +53,9 @@ type clientInput struct {
 	// Profile is the security profile the client is held to: "" (none)
 	// or "fapi2" (the FAPI 2.0 Security Profile).
 	Profile *string `json:"profile"`
+	// LogoURI is the https URL of the logo the consent page shows (RFC
+	// 7591 §2 logo_uri; "" removes it).
+	LogoURI *string `json:"logo_uri"`
 }
 
 func (in clientInput) apply(p *clients.Params) {
@@ -78,6 +81,7 @@ func (in clientInput) apply(p *clients.Params) {
 	setIf(&p.BackchannelLogoutSessionRequired, in.BackchannelLogoutSessionRequired)
 	setIf(&p.AuthMethod, in.AuthMethod)
 	setIf(&p.Profile, in.Profile)
+	setIf(&p.LogoURI, in.LogoURI)
 	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
 		p.JWKS, p.JWKSURI = string(in.JWKS), ""
 	}
@@ -104,7 +108,7 @@ func clientParamsOf(cl *store.Client) clients.Params {
 		AccessTokenFormat: cl.AccessTokenFormat, IDTokenAlg: cl.IDTokenAlg, PKCEOptional: cl.PKCEOptional,
 		Resources: cl.Resources, PARRequired: cl.PARRequired, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI, MFA: cl.MFA, Profile: cl.Profile}
+		AuthMethod: clients.AuthMethodOf(cl), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI, MFA: cl.MFA, Profile: cl.Profile, LogoURI: cl.LogoURI}
 }
 
 // listClients is GET /clients.

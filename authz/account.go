@@ -62,7 +62,7 @@ func accountReturn(returnTo string) string {
 func (b *browserFlow) accountUser(c *gin.Context) *signedIn {
 	who, err := b.currentUser(c.Request.Context(), c.Request)
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return nil
 	}
 	if who == nil {
@@ -81,11 +81,12 @@ func (b *browserFlow) accountPage(c *gin.Context) {
 	b.renderAccount(c, http.StatusOK, who, &accountView{}, c.Query("return_to"), "", "")
 }
 
-func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v *accountView, returnTo, msg, errMsg string) {
+// msg and errMsg are message keys; args are msg's arguments.
+func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v *accountView, returnTo, msg, errMsg string, args ...any) {
 	ctx := c.Request.Context()
 	st, err := b.factorStatus(ctx, who.user.ID)
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if v.Enrolment == nil && !st.TOTP {
@@ -97,14 +98,14 @@ func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v
 		v.QR = qrOf(v.Enrolment.URL)
 	}
 	if err := b.accountLists(ctx, who, v); err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	v.Username, v.Status, v.NoPassword = who.user.Username, st, who.user.PasswordHash == ""
 	v.Methods = strings.Join(sessionAMR(who.session), " ")
 	for _, p := range st.Passkeys {
 		row := passkeyRow{ID: base64.RawURLEncoding.EncodeToString(p.ID), Name: p.Name,
-			Created: p.CreatedAt.Format("2006-01-02 15:04 MST"), LastUsed: "never", Synced: p.BackupEligible}
+			Created: p.CreatedAt.Format("2006-01-02 15:04 MST"), Synced: p.BackupEligible}
 		if !p.LastUsedAt.IsZero() {
 			row.LastUsed = p.LastUsedAt.Format("2006-01-02 15:04 MST")
 		}
@@ -117,8 +118,8 @@ func (b *browserFlow) renderAccount(c *gin.Context, status int, who *signedIn, v
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	b.pages.renderScripted(c.Writer, status, "account.html", pageData{Title: "Your account", CSRF: csrf,
-		ReturnTo: rt, Message: msg, Error: errMsg, Account: v, Passkeys: b.rp != nil})
+	b.pages.renderScripted(c.Writer, c.Request, status, "account.html", pageData{Title: tr("Your account"), CSRF: csrf,
+		ReturnTo: rt, Message: msg, MessageArgs: args, Error: errMsg, Account: v, Passkeys: b.rp != nil})
 }
 
 // accountPost parses and checks an account form; nil when it answered.
@@ -132,7 +133,7 @@ func (b *browserFlow) accountPost(c *gin.Context) *signedIn {
 	}
 	if !b.checkCSRF(c.Request, "account") {
 		b.renderAccount(c, http.StatusForbidden, who, &accountView{}, c.Request.PostForm.Get("return_to"), "",
-			"Your session expired. Please try again.")
+			tr("Your session expired. Please try again."))
 		return nil
 	}
 	return who
@@ -147,12 +148,12 @@ func (b *browserFlow) totpBegin(c *gin.Context) {
 	returnTo := c.Request.PostForm.Get("return_to")
 	en, err := b.factors.BeginTOTP(c.Request.Context(), who.user)
 	if errors.Is(err, accounts.ErrEnrolled) {
-		b.renderAccount(c, http.StatusConflict, who, &accountView{}, returnTo, "", "An authenticator app is set up already; remove it first.")
+		b.renderAccount(c, http.StatusConflict, who, &accountView{}, returnTo, "", tr("An authenticator app is set up already; remove it first."))
 		return
 	}
 	if err != nil {
 		b.log.Warn("totp enrolment", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	b.renderAccount(c, http.StatusOK, who, &accountView{Enrolment: en}, returnTo, "", "")
@@ -171,7 +172,7 @@ func (b *browserFlow) totpConfirm(c *gin.Context) {
 	returnTo := r.PostForm.Get("return_to")
 	attempt, wait := b.logins.Begin("second-step:"+who.user.ID, c.ClientIP())
 	if wait > 0 {
-		b.renderAccount(c, http.StatusTooManyRequests, who, &accountView{}, returnTo, "", "Too many failed attempts. Try again later.")
+		b.renderAccount(c, http.StatusTooManyRequests, who, &accountView{}, returnTo, "", tr("Too many failed attempts. Try again later."))
 		return
 	}
 	defer attempt.Cancel()
@@ -185,28 +186,28 @@ func (b *browserFlow) totpConfirm(c *gin.Context) {
 	case errors.Is(err, accounts.ErrBadCode), errors.Is(err, accounts.ErrCodeReused), errors.Is(err, accounts.ErrNoFactor):
 		attempt.Fail()
 		b.audit(ctx, who.user.ID, "user.factor_failed", map[string]any{"factor": "totp", "reason": reasonOf(err)})
-		b.renderAccount(c, http.StatusUnauthorized, who, &accountView{}, returnTo, "", "That code is not right. Try the next one.")
+		b.renderAccount(c, http.StatusUnauthorized, who, &accountView{}, returnTo, "", tr("That code is not right. Try the next one."))
 		return
 	case err != nil:
 		b.log.Warn("totp confirmation", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	attempt.Succeed()
 	v := &accountView{}
 	if n, err := b.store.CountRecoveryCodes(ctx, who.user.ID); err == nil && n == 0 {
 		if v.RecoveryCodes, err = b.factors.NewRecoveryCodes(ctx, who.user.ID); err != nil {
-			b.outagePage(c.Writer)
+			b.outagePage(c.Writer, c.Request)
 			return
 		}
 	}
 	amr := withSecondFactor(sessionAMR(who.session), amrOTP)
 	if err := b.sessions.StartAMR(ctx, c.Writer, r, who.user, amr); err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	who.session = &store.BrowserSession{UserID: who.user.ID, AMR: amr, CreatedAt: b.now()}
-	b.renderAccount(c, http.StatusOK, who, v, returnTo, "Your authenticator app is set up.", "")
+	b.renderAccount(c, http.StatusOK, who, v, returnTo, tr("Your authenticator app is set up."), "")
 }
 
 // totpRemove removes the authenticator (POST /account/totp/remove).
@@ -223,10 +224,10 @@ func (b *browserFlow) totpRemove(c *gin.Context) {
 		return b.recordFactor(ctx, who.user.ID, "user.factor_removed", map[string]any{"factor": "totp"})
 	})
 	if err != nil && !errors.Is(err, accounts.ErrNoFactor) {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
-	b.renderAccount(c, http.StatusOK, who, &accountView{}, "", "The authenticator app was removed.", "")
+	b.renderAccount(c, http.StatusOK, who, &accountView{}, "", tr("The authenticator app was removed."), "")
 }
 
 // recoveryRenew replaces the recovery codes (POST /account/recovery).
@@ -245,10 +246,10 @@ func (b *browserFlow) recoveryRenew(c *gin.Context) {
 		return b.recordFactor(ctx, who.user.ID, "user.factor_added", map[string]any{"factor": "recovery_codes"})
 	})
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
-	b.renderAccount(c, http.StatusOK, who, &accountView{RecoveryCodes: codes}, "", "New recovery codes were made; the old ones no longer work.", "")
+	b.renderAccount(c, http.StatusOK, who, &accountView{RecoveryCodes: codes}, "", tr("New recovery codes were made; the old ones no longer work."), "")
 }
 
 // passkeyRemove removes one of the user's passkeys (POST
@@ -261,7 +262,7 @@ func (b *browserFlow) passkeyRemove(c *gin.Context) {
 	}
 	id, err := base64.RawURLEncoding.DecodeString(c.Request.PostForm.Get("id"))
 	if err != nil {
-		b.renderAccount(c, http.StatusBadRequest, who, &accountView{}, "", "", "No such passkey.")
+		b.renderAccount(c, http.StatusBadRequest, who, &accountView{}, "", "", tr("No such passkey."))
 		return
 	}
 	err = b.atomic(ctx, func(ctx context.Context) error {
@@ -272,14 +273,14 @@ func (b *browserFlow) passkeyRemove(c *gin.Context) {
 			"credential_id": c.Request.PostForm.Get("id")})
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		b.renderAccount(c, http.StatusNotFound, who, &accountView{}, "", "", "No such passkey.")
+		b.renderAccount(c, http.StatusNotFound, who, &accountView{}, "", "", tr("No such passkey."))
 		return
 	}
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
-	b.renderAccount(c, http.StatusOK, who, &accountView{}, "", "The passkey was removed.", "")
+	b.renderAccount(c, http.StatusOK, who, &accountView{}, "", tr("The passkey was removed."), "")
 }
 
 // atomic runs fn in one transaction with the audit events it records.

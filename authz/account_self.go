@@ -79,23 +79,22 @@ func (b *browserFlow) passwordChange(c *gin.Context) {
 	}
 	if who.user.PasswordHash == "" {
 		b.renderAccount(c, http.StatusConflict, who, &accountView{}, "", "",
-			"Your account has no password: you sign in through a sign-in provider.")
+			tr("Your account has no password: you sign in through a sign-in provider."))
 		return
 	}
 	current, next, confirm := r.PostForm.Get("current_password"), r.PostForm.Get("new_password"), r.PostForm.Get("new_password_confirm")
 	fields := map[string]string{}
 	if len(next) < accounts.MinPasswordLen || len(next) > accounts.MaxPasswordLen {
-		fields["new_password"] = "Choose a password of " + strconv.Itoa(accounts.MinPasswordLen) + " to " +
-			strconv.Itoa(accounts.MaxPasswordLen) + " bytes."
+		fields["new_password"] = tr("Choose a password of %d to %d bytes.") // localize formats it
 	} else if next != confirm {
-		fields["new_password_confirm"] = "The two new passwords differ."
+		fields["new_password_confirm"] = tr("The two new passwords differ.")
 	}
 	if current == "" {
-		fields["current_password"] = "Enter your current password."
+		fields["current_password"] = tr("Enter your current password.")
 	}
 	if len(fields) > 0 {
 		b.renderAccount(c, http.StatusUnprocessableEntity, who, &accountView{PasswordErrors: fields}, "", "",
-			"Your password was not changed.")
+			tr("Your password was not changed."))
 		return
 	}
 	attempt, wait := b.logins.Begin(who.user.Username, c.ClientIP())
@@ -103,30 +102,30 @@ func (b *browserFlow) passwordChange(c *gin.Context) {
 		b.obs.RateLimited(LimiterLogin)
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		b.renderAccount(c, http.StatusTooManyRequests, who, &accountView{}, "", "",
-			"Too many failed attempts. Try again later.")
+			tr("Too many failed attempts. Try again later."))
 		return
 	}
 	defer attempt.Cancel()
 	ok, err := accounts.CheckPasswordContext(ctx, who.user.PasswordHash, current)
 	if errors.Is(err, accounts.ErrBusy) {
-		b.busyPage(c.Writer)
+		b.busyPage(c.Writer, c.Request)
 		return
 	}
 	if !ok {
 		attempt.Fail()
 		b.audit(ctx, who.user.ID, "user.password_change_failed", map[string]any{"reason": "wrong_password"})
 		b.renderAccount(c, http.StatusUnauthorized, who, &accountView{PasswordErrors: map[string]string{
-			"current_password": "That is not your current password."}}, "", "", "Your password was not changed.")
+			"current_password": tr("That is not your current password.")}}, "", "", tr("Your password was not changed."))
 		return
 	}
 	attempt.Succeed()
 	hash, err := accounts.HashPasswordContext(ctx, next)
 	if errors.Is(err, accounts.ErrBusy) {
-		b.busyPage(c.Writer)
+		b.busyPage(c.Writer, c.Request)
 		return
 	}
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	var ended int
@@ -146,14 +145,17 @@ func (b *browserFlow) passwordChange(c *gin.Context) {
 	})
 	if err != nil {
 		b.log.Warn("password change", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
-	msg := "Your password was changed."
-	if ended > 0 {
-		msg += " " + plural(ended, "other session was", "other sessions were") + " signed out."
+	msg := tr("Your password was changed.")
+	switch {
+	case ended == 1:
+		msg = tr("Your password was changed. 1 other session was signed out.")
+	case ended > 1:
+		msg = tr("Your password was changed. %d other sessions were signed out.")
 	}
-	b.renderAccount(c, http.StatusOK, who, &accountView{}, "", msg, "")
+	b.renderAccount(c, http.StatusOK, who, &accountView{}, "", msg, "", ended)
 }
 
 // endOtherSessions ends every unexpired browser session of who but the
@@ -214,14 +216,14 @@ func (b *browserFlow) sessionEnd(c *gin.Context) {
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		b.renderAccount(c, http.StatusNotFound, who, &accountView{}, "", "", "No such session: it may have ended already.")
+		b.renderAccount(c, http.StatusNotFound, who, &accountView{}, "", "", tr("No such session: it may have ended already."))
 	case err != nil:
 		b.log.Warn("end session", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 	case ended == 0:
-		b.renderAccount(c, http.StatusOK, who, &accountView{}, "", "There were no other sessions.", "")
+		b.renderAccount(c, http.StatusOK, who, &accountView{}, "", tr("There were no other sessions."), "")
 	default:
-		b.renderAccount(c, http.StatusOK, who, &accountView{}, "", plural(ended, "session was", "sessions were")+" signed out.", "")
+		b.renderAccount(c, http.StatusOK, who, &accountView{}, "", sessionsSignedOut(ended), "", ended)
 	}
 }
 
@@ -249,12 +251,12 @@ func (b *browserFlow) consentRevoke(c *gin.Context) {
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		b.renderAccount(c, http.StatusNotFound, who, &accountView{}, "", "", "No such application.")
+		b.renderAccount(c, http.StatusNotFound, who, &accountView{}, "", "", tr("No such application."))
 	case err != nil:
 		b.log.Warn("revoke consent", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 	default:
-		b.renderAccount(c, http.StatusOK, who, &accountView{}, "", "The application's access was revoked.", "")
+		b.renderAccount(c, http.StatusOK, who, &accountView{}, "", tr("The application's access was revoked."), "")
 	}
 }
 
@@ -294,10 +296,11 @@ func (b *browserFlow) revokeClientGrants(ctx context.Context, userID, clientID s
 	return n, nil
 }
 
-// plural is "1 one" or "N many".
-func plural(n int, one, many string) string {
+// sessionsSignedOut is the message key of n ended sessions (its
+// argument is n).
+func sessionsSignedOut(n int) string {
 	if n == 1 {
-		return "1 " + one
+		return tr("1 session was signed out.")
 	}
-	return strconv.Itoa(n) + " " + many
+	return tr("%d sessions were signed out.")
 }

@@ -27,25 +27,25 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	switch status := capForm(c); status {
 	case 0:
 	case http.StatusRequestEntityTooLarge:
-		b.badRequestPage(c.Writer, status, "The request is larger than 1 MiB.")
+		b.badRequestPage(c.Writer, c.Request, status, "The request is larger than 1 MiB.")
 		return
 	default:
-		b.badRequestPage(c.Writer, status, "The request's parameters could not be read.")
+		b.badRequestPage(c.Writer, c.Request, status, "The request's parameters could not be read.")
 		return
 	}
 	if !validUTF8Form(r) {
-		b.badRequestPage(c.Writer, http.StatusBadRequest, "The request is not valid UTF-8.")
+		b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "The request is not valid UTF-8.")
 		return
 	}
 	if k, ok := repeatedQuery(r); ok {
 		// Which of the values is meant is unknowable.
-		b.badRequestPage(c.Writer, http.StatusBadRequest, "The parameter "+strconv.Quote(k)+" is included more than once.")
+		b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "The parameter "+strconv.Quote(k)+" is included more than once.")
 		return
 	}
 	if rm := r.Form.Get("response_mode"); rm != "" && rm != "query" {
 		// Only query is advertised; form_post would render fosite's own page
 		// outside this server's Content-Security-Policy.
-		b.badRequestPage(c.Writer, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
+		b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "response_mode must be query (response_modes_supported).")
 		return
 	}
 	if !b.checkCIMD(c) {
@@ -64,7 +64,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		err = checkPKCE(ar)
 	}
 	if err != nil {
-		b.authorizeError(ctx, c.Writer, ar, err)
+		b.authorizeError(ctx, c.Writer, c.Request, ar, err)
 		return
 	}
 	if signed {
@@ -77,7 +77,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	}
 	who, err := b.currentUser(ctx, r)
 	if err != nil {
-		b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
 	prompt := strings.Fields(ar.GetRequestForm().Get("prompt"))
@@ -92,7 +92,7 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	}
 	if needLogin {
 		if slices.Contains(prompt, "none") {
-			b.authorizeError(ctx, c.Writer, ar, fosite.ErrLoginRequired)
+			b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrLoginRequired)
 			return
 		}
 		// RFC 6749 §3.1 allows GET and POST; the login page returns with GET.
@@ -100,7 +100,13 @@ func (b *browserFlow) authorize(c *gin.Context) {
 		if b.ui.redirect(c, UILogin, ar, who, returnTo) {
 			return
 		}
-		http.Redirect(c.Writer, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
+		loginURL := "/login?return_to=" + url.QueryEscape(returnTo)
+		// A pushed request's ui_locales is not in its query (RFC 9126):
+		// the login page gets it beside the return_to.
+		if ui := ar.GetRequestForm().Get("ui_locales"); ui != "" && uiLocalesOf(returnTo) == "" && len(ui) <= 256 {
+			loginURL += "&ui_locales=" + url.QueryEscape(ui)
+		}
+		http.Redirect(c.Writer, r, loginURL, http.StatusSeeOther)
 		return
 	}
 	if b.wantsMFA(ar) && acrOf(sessionAMR(who.session)) != ACRMFA {
@@ -112,16 +118,16 @@ func (b *browserFlow) authorize(c *gin.Context) {
 	if !slices.Contains(prompt, "consent") {
 		granted, err := b.consented(ctx, who.user.ID, client, ar.GetRequestedScopes())
 		if err != nil {
-			b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+			b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 			return
 		}
 		if granted {
-			b.issueCode(ctx, c.Writer, ar, who)
+			b.issueCode(ctx, c.Writer, c.Request, ar, who)
 			return
 		}
 	}
 	if slices.Contains(prompt, "none") {
-		b.authorizeError(ctx, c.Writer, ar, fosite.ErrConsentRequired)
+		b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrConsentRequired)
 		return
 	}
 	if b.ui.redirect(c, UIConsent, ar, who, "/oauth2/auth?"+query) {
@@ -240,7 +246,7 @@ func (b *browserFlow) consented(ctx context.Context, userID string, client *stor
 
 // issueCode grants the requested scopes and audience and redirects back
 // with an authorization code.
-func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, who *signedIn) {
+func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, who *signedIn) {
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
@@ -269,12 +275,12 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 	// of the grant (refreshes included) and in the grant's stored session.
 	claims.Extra["sid"] = SessionSID(who.session.ID)
 	if err := b.backchannel.signedInTo(ctx, who, client); err != nil {
-		b.authorizeError(ctx, w, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		b.authorizeError(ctx, w, r, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
 	if err := b.consumePAR(ctx, ar); err != nil {
 		// Another tab of this browser finished the pushed request first.
-		b.errorPage(w, err)
+		b.errorPage(w, r, err)
 		return
 	}
 	resp, err := b.oauth.NewAuthorizeResponse(ctx, ar, sess)
@@ -291,9 +297,9 @@ func (b *browserFlow) issueCode(ctx context.Context, w http.ResponseWriter, ar f
 // URI (with iss, RFC 9207 §2) when fosite validated it, else as a page for
 // the person whose browser brought the request (errorPage; RFC 6749
 // §4.1.2.1 forbids the redirect).
-func (b *browserFlow) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+func (b *browserFlow) authorizeError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
 	if ar == nil || !ar.IsRedirectURIValid() {
-		b.errorPage(w, err)
+		b.errorPage(w, r, err)
 		return
 	}
 	if !storeFailure(err) {
@@ -301,7 +307,7 @@ func (b *browserFlow) authorizeError(ctx context.Context, w http.ResponseWriter,
 		if cerr := b.consumePAR(ctx, ar); cerr != nil {
 			// Finished in another tab, which answered the client already
 			// (or the store failed now).
-			b.errorPage(w, cerr)
+			b.errorPage(w, r, cerr)
 			return
 		}
 	}

@@ -55,10 +55,10 @@ func (b *browserFlow) parsePageForm(c *gin.Context) bool {
 	case 0:
 		return true
 	case http.StatusRequestEntityTooLarge:
-		b.pages.render(c.Writer, status, "message.html", pageData{Title: "Request too large",
-			Message: "The form is larger than 1 MiB, so it was not read."})
+		b.pages.render(c.Writer, c.Request, status, "message.html", pageData{Title: tr("Request too large"),
+			Message: tr("The form is larger than 1 MiB, so it was not read.")})
 	default:
-		b.pages.render(c.Writer, status, "message.html", pageData{Title: "Bad request", Message: "The form could not be read."})
+		b.pages.render(c.Writer, c.Request, status, "message.html", pageData{Title: tr("Bad request"), Message: tr("The form could not be read.")})
 	}
 	return false
 }

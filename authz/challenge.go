@@ -129,7 +129,7 @@ func (u *UIRequests) redirect(c *gin.Context, kind string, ar fosite.AuthorizeRe
 	bind := u.b.parBinding(w, r)
 	challenge, err := randomToken(32)
 	if err != nil || bind == nil {
-		u.b.authorizeError(ctx, w, ar, fosite.ErrServerError.WithHint("The sign-in could not be started."))
+		u.b.authorizeError(ctx, w, r, ar, fosite.ErrServerError.WithHint("The sign-in could not be started."))
 		return true
 	}
 	id := u.digest("challenge", challenge)
@@ -152,12 +152,12 @@ func (u *UIRequests) redirect(c *gin.Context, kind string, ar fosite.AuthorizeRe
 	err = u.b.store.CreateUIChallenge(ctx, &store.UIChallenge{ID: id, Kind: kind, Request: string(raw),
 		CreatedAt: store.Truncate(now), ExpiresAt: store.Truncate(now.Add(u.ttl))})
 	if err != nil {
-		u.b.authorizeError(ctx, w, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		u.b.authorizeError(ctx, w, r, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return true
 	}
 	dest, err := url.Parse(target)
 	if err != nil {
-		u.b.authorizeError(ctx, w, ar, fosite.ErrServerError.WithHint("The sign-in page is misconfigured."))
+		u.b.authorizeError(ctx, w, r, ar, fosite.ErrServerError.WithHint("The sign-in page is misconfigured."))
 		return true
 	}
 	q := dest.Query()

@@ -26,46 +26,46 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 	ctx, w, r := c.Request.Context(), c.Writer, c.Request
 	v := c.Query("verifier")
 	if v == "" || len(v) > 128 {
-		b.badRequestPage(w, http.StatusBadRequest, "The sign-in link is incomplete.")
+		b.badRequestPage(w, r, http.StatusBadRequest, "The sign-in link is incomplete.")
 		return
 	}
 	ch, err := b.store.UseUIChallenge(ctx, u.digest("verifier", v), b.now().UTC())
 	if errors.Is(err, store.ErrNotFound) {
-		b.uiExpired(w)
+		b.uiExpired(w, r)
 		return
 	}
 	if err != nil {
 		b.log.Warn("ui return: store unavailable", "err", err)
-		b.outagePage(w)
+		b.outagePage(w, r)
 		return
 	}
 	var p pendingUI
 	var o uiOutcome
 	if json.Unmarshal([]byte(ch.Request), &p) != nil || json.Unmarshal([]byte(ch.Outcome), &o) != nil {
-		b.uiExpired(w)
+		b.uiExpired(w, r)
 		return
 	}
 	// Only the browser the challenge was issued to may finish it: a
 	// verifier sent to someone else signs nobody in.
 	bind := b.parBinding(nil, r)
 	if bind == nil || !equalMAC(p.Binding, bind("ui:"+ch.ID)) {
-		b.pages.render(w, http.StatusForbidden, "message.html", pageData{Title: "Wrong browser",
-			Message: "This sign-in was started in another browser. Go back to the application and sign in again."})
+		b.pages.render(w, r, http.StatusForbidden, "message.html", pageData{Title: tr("Wrong browser"),
+			Message: tr("This sign-in was started in another browser. Go back to the application and sign in again.")})
 		return
 	}
 	returnTo := safeReturn(p.ReturnTo)
 	if returnTo == "" {
-		b.uiExpired(w)
+		b.uiExpired(w, r)
 		return
 	}
 	if ch.Kind == UILogin && o.Accepted {
 		user, err := b.store.GetUser(ctx, o.UserID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			b.outagePage(w)
+			b.outagePage(w, r)
 			return
 		}
 		if err != nil || user.Disabled {
-			b.uiExpired(w)
+			b.uiExpired(w, r)
 			return
 		}
 		// The methods the app says it checked become the session's, so
@@ -73,7 +73,7 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 		// about this sign-in (RFC 8176).
 		if err := b.sessions.StartAMR(ctx, w, r, user, o.AMR); err != nil {
 			b.log.Warn("ui return: store unavailable", "err", err)
-			b.outagePage(w)
+			b.outagePage(w, r)
 			return
 		}
 		if !o.Remember {
@@ -85,7 +85,7 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 	// Re-validate the authorization request exactly as sent.
 	orig, err := url.Parse(returnTo)
 	if err != nil {
-		b.badRequestPage(w, http.StatusBadRequest, "The authorization request could not be read.")
+		b.badRequestPage(w, r, http.StatusBadRequest, "The authorization request could not be read.")
 		return
 	}
 	areq := r.Clone(ctx)
@@ -94,16 +94,16 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
 	ar, err := b.newAuthorizeRequest(ctx, nil, areq)
 	if err != nil {
-		b.authorizeError(ctx, w, ar, err)
+		b.authorizeError(ctx, w, r, ar, err)
 		return
 	}
 	if !o.Accepted {
-		b.authorizeError(ctx, w, ar, uiError(o.Error, o.ErrorDesc))
+		b.authorizeError(ctx, w, r, ar, uiError(o.Error, o.ErrorDesc))
 		return
 	}
 	who, err := b.currentUser(ctx, r)
 	if err != nil {
-		b.outagePage(w)
+		b.outagePage(w, r)
 		return
 	}
 	if who == nil || who.user.ID != o.UserID {
@@ -122,13 +122,13 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 			}
 		}
 		if err := b.store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
-			b.authorizeError(ctx, w, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+			b.authorizeError(ctx, w, r, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 			return
 		}
 	}
 	// Only the scopes the person granted (issueCode grants the requested).
 	ar.SetRequestedScopes(fosite.Arguments(o.GrantScope))
-	b.issueCode(ctx, w, ar, who)
+	b.issueCode(ctx, w, r, ar, who)
 }
 
 // uiError is the fosite error of a rejection's code and description.
@@ -163,9 +163,9 @@ func uiError(code, desc string) error {
 	return e
 }
 
-func (b *browserFlow) uiExpired(w http.ResponseWriter) {
-	b.pages.render(w, http.StatusBadRequest, "message.html", pageData{Title: "Link expired",
-		Message: "This sign-in link was used already or has expired. Go back to the application and sign in again."})
+func (b *browserFlow) uiExpired(w http.ResponseWriter, r *http.Request) {
+	b.pages.render(w, r, http.StatusBadRequest, "message.html", pageData{Title: tr("Link expired"),
+		Message: tr("This sign-in link was used already or has expired. Go back to the application and sign in again.")})
 }
 
 // transientCookie turns the cookie name just set in h into one the

@@ -297,10 +297,10 @@ func (b *browserFlow) checkCIMD(c *gin.Context) bool {
 		b.log.Debug("authorize: client metadata document refused", "client_id", id, "reason", ce.reason)
 		e := fosite.ErrInvalidClient.WithHint("The client_id " + strconv.Quote(id) + " is a client metadata document URL, but the document cannot be used: " + ce.reason + ".")
 		e.CodeField = http.StatusBadRequest
-		b.errorPage(c.Writer, e)
+		b.errorPage(c.Writer, c.Request, e)
 	default:
 		b.log.Warn("authorize: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 	}
 	return false
 }

@@ -17,14 +17,18 @@ func (b *browserFlow) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, 
 	// page cannot approve a request whose scopes the user never saw.
 	csrf, err := b.csrfToken(c.Writer, c.Request, "consent", returnTo)
 	if err != nil {
-		b.authorizeError(c.Request.Context(), c.Writer, ar, fosite.ErrServerError.WithWrap(err))
+		b.authorizeError(c.Request.Context(), c.Writer, c.Request, ar, fosite.ErrServerError.WithWrap(err))
 		return
 	}
 	client := ar.GetClient().(*fositeClient).c
 	d := pageData{
-		Title: "Allow access?", Client: client.Name, Username: who.user.Username, CSRF: csrf,
+		Title: tr("Allow access?"), Client: client.Name, Username: who.user.Username, CSRF: csrf,
 		ReturnTo: returnTo, Scopes: describeScopes(ar.GetRequestedScopes()),
 	}
+	// The logo the client registered (https only, clients.ValidateLogoURI);
+	// a metadata-document client's comes from its document below.
+	d.ClientLogo = client.LogoURI
+	d.UILocales = ar.GetRequestForm().Get("ui_locales")
 	if u := ar.GetRedirectURI(); u != nil {
 		d.ReturnHost = u.Host
 		if d.ReturnHost == "" {
@@ -37,7 +41,7 @@ func (b *browserFlow) showConsent(c *gin.Context, ar fosite.AuthorizeRequester, 
 			d.ClientHost, d.ClientLogo = cc.host, cc.logoURI
 		}
 	}
-	b.pages.renderImg(c.Writer, http.StatusOK, "consent.html", d, d.ClientLogo, client.RedirectURIs...)
+	b.pages.renderImg(c.Writer, c.Request, http.StatusOK, "consent.html", d, d.ClientLogo, client.RedirectURIs...)
 }
 
 // consent records the user's decision (POST /oauth2/consent) and finishes
@@ -52,14 +56,14 @@ func (b *browserFlow) consent(c *gin.Context) {
 	}
 	returnTo := safeReturn(r.PostForm.Get("return_to"))
 	if returnTo == "" || !b.checkCSRF(r, "consent", returnTo) {
-		b.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired",
-			Message: "This consent form expired. Go back to the application and sign in again."})
+		b.pages.render(c.Writer, c.Request, http.StatusForbidden, "message.html", pageData{Title: tr("Request expired"),
+			Message: tr("This consent form expired. Go back to the application and sign in again.")})
 		return
 	}
 	who, err := b.currentUser(ctx, r)
 	if err != nil {
 		b.log.Warn("consent: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if who == nil {
@@ -69,7 +73,7 @@ func (b *browserFlow) consent(c *gin.Context) {
 	// Re-validate the original authorization request exactly as sent.
 	orig, err := url.Parse(returnTo)
 	if err != nil {
-		b.badRequestPage(c.Writer, http.StatusBadRequest, "The authorization request could not be read.")
+		b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "The authorization request could not be read.")
 		return
 	}
 	areq := r.Clone(ctx)
@@ -78,16 +82,16 @@ func (b *browserFlow) consent(c *gin.Context) {
 	areq.Form, areq.PostForm, areq.Body = nil, nil, http.NoBody
 	ar, err := b.newAuthorizeRequest(ctx, nil, areq)
 	if err != nil {
-		b.authorizeError(ctx, c.Writer, ar, err)
+		b.authorizeError(ctx, c.Writer, c.Request, ar, err)
 		return
 	}
 	switch r.PostForm.Get("decision") {
 	case "allow":
 	case "deny":
-		b.authorizeError(ctx, c.Writer, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+		b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 		return
 	default:
-		b.badRequestPage(c.Writer, http.StatusBadRequest, "decision must be allow or deny.")
+		b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "decision must be allow or deny.")
 		return
 	}
 	client := ar.GetClient().(*fositeClient).c
@@ -104,7 +108,7 @@ func (b *browserFlow) consent(c *gin.Context) {
 	// person decides each time.
 	if !isCIMDClientID(client.ID) {
 		if err := b.store.SaveConsent(ctx, &store.Consent{UserID: who.user.ID, ClientID: client.ID, Scopes: scopes}); err != nil {
-			b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+			b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 			return
 		}
 	}
@@ -112,5 +116,5 @@ func (b *browserFlow) consent(c *gin.Context) {
 		_ = b.auditor.Record(store.WithActor(ctx, "user:"+who.user.ID), "consent.granted", client.ID,
 			map[string]any{"scopes": scopes})
 	}
-	b.issueCode(ctx, c.Writer, ar, who)
+	b.issueCode(ctx, c.Writer, c.Request, ar, who)
 }

@@ -69,14 +69,14 @@ func (d *deviceFlow) page(c *gin.Context) {
 }
 
 // renderEntry shows the code entry form with status and an error message.
-func (d *deviceFlow) renderEntry(c *gin.Context, status int, shown, msg string) {
+func (d *deviceFlow) renderEntry(c *gin.Context, status int, shown, msg string, args ...any) {
 	csrf, err := d.browser.csrfToken(c.Writer, c.Request, csrfDeviceEntry)
 	if err != nil {
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d.browser.pages.render(c.Writer, status, "device.html", pageData{Title: "Connect a device", CSRF: csrf,
-		UserCode: shown, Error: msg})
+	d.browser.pages.render(c.Writer, c.Request, status, "device.html", pageData{Title: tr("Connect a device"), CSRF: csrf,
+		UserCode: shown, Error: msg, ErrorArgs: args})
 }
 
 // enter is POST /device: the person submits a user code.
@@ -90,7 +90,7 @@ func (d *deviceFlow) enter(c *gin.Context) {
 		typed = typed[:32]
 	}
 	if !d.browser.checkCSRF(r, csrfDeviceEntry) {
-		d.renderEntry(c, http.StatusForbidden, typed, "Your session expired. Please try again.")
+		d.renderEntry(c, http.StatusForbidden, typed, tr("Your session expired. Please try again."))
 		return
 	}
 	attempt, wait := d.guard.Begin(d.entrySession(r), c.ClientIP())
@@ -98,14 +98,14 @@ func (d *deviceFlow) enter(c *gin.Context) {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		d.renderEntry(c, http.StatusTooManyRequests, typed,
-			"Too many wrong codes. Try again in "+strconv.Itoa(secs)+" seconds.")
+			tr("Too many wrong codes. Try again in %d seconds."), secs)
 		return
 	}
 	defer attempt.Cancel()
 	code, ok := normalizeUserCode(typed)
 	if !ok {
 		attempt.Fail()
-		d.renderEntry(c, http.StatusBadRequest, typed, "That is not a valid code. Check the code shown on your device.")
+		d.renderEntry(c, http.StatusBadRequest, typed, tr("That is not a valid code. Check the code shown on your device."))
 		return
 	}
 	g, err := d.store.GetDeviceGrantByUserCode(r.Context(), d.codes.userDigest(code))
@@ -113,11 +113,11 @@ func (d *deviceFlow) enter(c *gin.Context) {
 	case errors.Is(err, store.ErrNotFound):
 		attempt.Fail()
 		d.log.Info("device code entry failed", "remote", c.ClientIP())
-		d.renderEntry(c, http.StatusBadRequest, typed, "That code is not valid. Check the code shown on your device.")
+		d.renderEntry(c, http.StatusBadRequest, typed, tr("That code is not valid. Check the code shown on your device."))
 		return
 	case err != nil:
 		d.log.Warn("device code entry: store unavailable", "err", err)
-		d.browser.outagePage(c.Writer)
+		d.browser.outagePage(c.Writer, c.Request)
 		return
 	}
 	// A right code settles nothing (the deferred Cancel): it does not
@@ -171,7 +171,7 @@ func (d *deviceFlow) confirm(c *gin.Context, code string) {
 	who, err := d.browser.currentUser(ctx, r)
 	if err != nil {
 		d.log.Warn("device page: store unavailable", "err", err)
-		d.browser.outagePage(c.Writer)
+		d.browser.outagePage(c.Writer, c.Request)
 		return
 	}
 	returnTo := d.confirmPath(code, r.URL.Query().Get("ticket"))
@@ -188,10 +188,11 @@ func (d *deviceFlow) confirm(c *gin.Context, code string) {
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d.browser.pages.render(c.Writer, http.StatusOK, "device_consent.html", pageData{
-		Title: "Allow access?", Client: client.Name, Username: who.user.Username, CSRF: csrf,
+	d.browser.pages.renderImg(c.Writer, c.Request, http.StatusOK, "device_consent.html", pageData{
+		Title: tr("Allow access?"), Client: client.Name, Username: who.user.Username, CSRF: csrf,
 		UserCode: formatUserCode(code), Ticket: r.URL.Query().Get("ticket"), Scopes: describeScopes(g.Scopes),
-	})
+		ClientLogo: client.LogoURI,
+	}, client.LogoURI)
 }
 
 // load reads the open grant of a checked code and its enabled client, or
@@ -205,7 +206,7 @@ func (d *deviceFlow) load(c *gin.Context, code string) (*store.DeviceGrant, *sto
 	}
 	if err != nil {
 		d.log.Warn("device page: store unavailable", "err", err)
-		d.browser.outagePage(c.Writer)
+		d.browser.outagePage(c.Writer, c.Request)
 		return nil, nil, false
 	}
 	if !d.open(g) {
@@ -219,7 +220,7 @@ func (d *deviceFlow) load(c *gin.Context, code string) (*store.DeviceGrant, *sto
 		return nil, nil, false
 	case err != nil:
 		d.log.Warn("device page: store unavailable", "err", err)
-		d.browser.outagePage(c.Writer)
+		d.browser.outagePage(c.Writer, c.Request)
 		return nil, nil, false
 	}
 	return g, client, true
@@ -227,8 +228,8 @@ func (d *deviceFlow) load(c *gin.Context, code string) (*store.DeviceGrant, *sto
 
 // closedPage says that a real code can no longer be used.
 func (d *deviceFlow) closedPage(c *gin.Context) {
-	d.browser.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Code expired",
-		Message: "This code has expired or was already used. Start again on your device to get a new code."})
+	d.browser.pages.render(c.Writer, c.Request, http.StatusBadRequest, "message.html", pageData{Title: tr("Code expired"),
+		Message: tr("This code has expired or was already used. Start again on your device to get a new code.")})
 }
 
 // decide is POST /device/consent: Allow or Deny for a checked code. The
@@ -240,14 +241,14 @@ func (d *deviceFlow) decide(c *gin.Context) {
 	}
 	code, ok := normalizeUserCode(r.PostForm.Get("user_code"))
 	if !ok || !d.browser.checkCSRF(r, csrfDeviceConsent, code) {
-		d.browser.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired",
-			Message: "This form expired. Enter the code shown on your device again."})
+		d.browser.pages.render(c.Writer, c.Request, http.StatusForbidden, "message.html", pageData{Title: tr("Request expired"),
+			Message: tr("This form expired. Enter the code shown on your device again.")})
 		return
 	}
 	who, err := d.browser.currentUser(ctx, r)
 	if err != nil {
 		d.log.Warn("device consent: store unavailable", "err", err)
-		d.browser.outagePage(c.Writer)
+		d.browser.outagePage(c.Writer, c.Request)
 		return
 	}
 	if who == nil {
@@ -261,7 +262,7 @@ func (d *deviceFlow) decide(c *gin.Context) {
 		approved = true
 	case "deny":
 	default:
-		d.browser.badRequestPage(c.Writer, http.StatusBadRequest, "decision must be allow or deny.")
+		d.browser.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "decision must be allow or deny.")
 		return
 	}
 	g, client, ok := d.load(c, code)
@@ -276,17 +277,17 @@ func (d *deviceFlow) decide(c *gin.Context) {
 		return
 	case err != nil:
 		d.log.Warn("device consent: store unavailable", "err", err)
-		d.browser.outagePage(c.Writer)
+		d.browser.outagePage(c.Writer, c.Request)
 		return
 	}
-	event, title, msg := "device.denied", "Access denied", "You denied "+client.Name+" access. You can close this page."
+	event, title, msg := "device.denied", tr("Access denied"), tr("You denied %s access. You can close this page.")
 	if approved {
-		event, title, msg = "device.approved", "Device connected", "You allowed "+client.Name+
-			" to access your account. Return to your device: it continues by itself."
+		event, title, msg = "device.approved", tr("Device connected"),
+			tr("You allowed %s to access your account. Return to your device: it continues by itself.")
 	}
 	if d.auditor != nil {
 		_ = d.auditor.Record(store.WithActor(ctx, "user:"+who.user.ID), event, client.ID,
 			map[string]any{"scopes": g.Scopes, "address": c.ClientIP()})
 	}
-	d.browser.pages.render(c.Writer, http.StatusOK, "message.html", pageData{Title: title, Message: msg})
+	d.browser.pages.render(c.Writer, c.Request, http.StatusOK, "message.html", pageData{Title: title, Message: msg, MessageArgs: []any{client.Name}})
 }

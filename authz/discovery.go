@@ -63,6 +63,7 @@ type discoveryDoc struct {
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	ClaimsSupported                            []string `json:"claims_supported"`
 	PromptValuesSupported                      []string `json:"prompt_values_supported"`
+	UILocalesSupported                         []string `json:"ui_locales_supported"`
 	ACRValuesSupported                         []string `json:"acr_values_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
@@ -117,7 +118,9 @@ func etag(b []byte) string {
 // ID-token algorithms with keys; requirePAR is the server-wide setting
 // (RFC 9126 §5; a client's own requirement is not advertised here);
 // registration is the registration_endpoint ("" while closed).
-func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool, registration string) (*discovery, error) {
+// uiLocales are the languages of the pages (OpenID Connect Discovery §3
+// ui_locales_supported).
+func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requirePAR bool, registration string, uiLocales []string) (*discovery, error) {
 	iss := issuer
 	auth := []string{clients.AuthSecretBasic, clients.AuthSecretPost, clients.AuthPrivateKeyJWT}
 	signing := slices.Clone(clients.SigningAlgs)
@@ -151,6 +154,7 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		ClaimsSupported:                            []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "preferred_username", "email", "email_verified", "updated_at", "acr", "amr"},
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
+		UILocalesSupported:                         uiLocales,
 		ACRValuesSupported:                         []string{ACRPassword, ACRMFA},
 		AuthorizationResponseIssParameterSupported: true,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,

@@ -17,10 +17,10 @@ import (
 // wrong, with the error code and fosite's hint for the developer. A store
 // failure is 503 temporarily_unavailable with Retry-After (outagePage),
 // never "unknown client".
-func (b *browserFlow) errorPage(w http.ResponseWriter, err error) {
+func (b *browserFlow) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	if storeFailure(err) {
 		b.log.Warn("authorization request: store unavailable", "err", err)
-		b.outagePage(w)
+		b.outagePage(w, r)
 		return
 	}
 	e := fosite.ErrorToRFC6749Error(err)
@@ -34,31 +34,31 @@ func (b *browserFlow) errorPage(w http.ResponseWriter, err error) {
 		// 401 would call for WWW-Authenticate; a browser has nothing to
 		// authenticate with here.
 		status = http.StatusBadRequest
-		d.Title = "Unknown application"
-		d.Message = "The application that sent you here is not registered with this server, or has been disabled, so you cannot sign in to it here. " +
-			"If you followed a link or a bookmark, it may be out of date."
+		d.Title = tr("Unknown application")
+		d.Message = tr("The application that sent you here is not registered with this server, or has been disabled, so you cannot sign in to it here. " +
+			"If you followed a link or a bookmark, it may be out of date.")
 	case status >= 500:
 		b.log.Error("authorization request failed", "err", err)
-		d.Title = "Something went wrong"
-		d.Message = "This sign-in request could not be handled. Please try again later."
+		d.Title = tr("Something went wrong")
+		d.Message = tr("This sign-in request could not be handled. Please try again later.")
 		d.Detail = ""
 	default:
 		if status < 400 {
 			status = http.StatusBadRequest
 		}
-		d.Title = "Invalid sign-in request"
-		d.Message = "The application that sent you here made a request this server cannot accept, so you cannot be sent back to it. " +
-			"Go back to the application and try again; if it keeps happening, tell its developers."
+		d.Title = tr("Invalid sign-in request")
+		d.Message = tr("The application that sent you here made a request this server cannot accept, so you cannot be sent back to it. " +
+			"Go back to the application and try again; if it keeps happening, tell its developers.")
 	}
-	b.pages.render(w, status, "error.html", d)
+	b.pages.render(w, r, status, "error.html", d)
 }
 
 // badRequestPage is errorPage for a request refused before fosite read
 // it: invalid_request with hint, answered with status (400 or 413).
-func (b *browserFlow) badRequestPage(w http.ResponseWriter, status int, hint string) {
+func (b *browserFlow) badRequestPage(w http.ResponseWriter, r *http.Request, status int, hint string) {
 	e := fosite.ErrInvalidRequest.WithHint(hint)
 	e.CodeField = status
-	b.errorPage(w, e)
+	b.errorPage(w, r, e)
 }
 
 // outagePage answers 503 temporarily_unavailable with Retry-After
@@ -66,16 +66,16 @@ func (b *browserFlow) badRequestPage(w http.ResponseWriter, status int, hint str
 // good cannot be told yet.
 // busyPage is the 503 for a sign-in that found every password-hashing
 // turn taken (accounts.ErrBusy): the attempt counts neither way.
-func (b *browserFlow) busyPage(w http.ResponseWriter) {
+func (b *browserFlow) busyPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", strconv.Itoa(accounts.BusyRetryAfter))
-	b.pages.render(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "Busy",
+	b.pages.render(w, r, http.StatusServiceUnavailable, "error.html", pageData{Title: tr("Busy"),
 		Code:    fosite.ErrTemporarilyUnavailable.ErrorField,
-		Message: "Too many people are signing in right now. Please try again in a moment."})
+		Message: tr("Too many people are signing in right now. Please try again in a moment.")})
 }
 
-func (b *browserFlow) outagePage(w http.ResponseWriter) {
+func (b *browserFlow) outagePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", retryAfter)
-	b.pages.render(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "Temporarily unavailable",
+	b.pages.render(w, r, http.StatusServiceUnavailable, "error.html", pageData{Title: tr("Temporarily unavailable"),
 		Code:    fosite.ErrTemporarilyUnavailable.ErrorField,
-		Message: "Sign-in is temporarily unavailable. Please try again in a moment."})
+		Message: tr("Sign-in is temporarily unavailable. Please try again in a moment.")})
 }

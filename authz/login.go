@@ -40,20 +40,20 @@ func (b *browserFlow) loginPage(c *gin.Context) {
 	b.renderLogin(c, http.StatusOK, returnTo, "", "")
 }
 
-func (b *browserFlow) renderLogin(c *gin.Context, status int, returnTo, username, msg string) {
+func (b *browserFlow) renderLogin(c *gin.Context, status int, returnTo, username, msg string, args ...any) {
 	csrf, err := b.csrfToken(c.Writer, c.Request, "login")
 	if err != nil {
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d := pageData{Title: "Sign in", CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg,
+	d := pageData{Title: tr("Sign in"), CSRF: csrf, ReturnTo: returnTo, Username: username, Error: msg, ErrorArgs: args, UILocales: uiLocales(c.Request),
 		Providers: b.upstream.links(c.Request.Context(), returnTo), Passkeys: b.rp != nil}
 	var targets []string
 	if client := b.clientOfReturn(c, returnTo); client != nil {
 		d.Client = client.Name
 		targets = client.RedirectURIs
 	}
-	b.pages.renderScripted(c.Writer, status, "login.html", d, targets...)
+	b.pages.renderScripted(c.Writer, c.Request, status, "login.html", d, targets...)
 }
 
 // clientOfReturn finds the client named in an authorization return address.
@@ -87,7 +87,7 @@ func (b *browserFlow) login(c *gin.Context) {
 		username = username[:128]
 	}
 	if !b.checkCSRF(r, "login") {
-		b.renderLogin(c, http.StatusForbidden, returnTo, username, "Your session expired. Please try again.")
+		b.renderLogin(c, http.StatusForbidden, returnTo, username, tr("Your session expired. Please try again."))
 		return
 	}
 	ip := c.ClientIP()
@@ -100,26 +100,26 @@ func (b *browserFlow) login(c *gin.Context) {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		b.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
-			"Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
+			tr("Too many failed attempts. Try again in %d seconds."), secs)
 		return
 	}
 	defer attempt.Cancel()
 	password := r.PostForm.Get("password")
 	u, err := accounts.Authenticate(ctx, b.store, username, password)
 	if errors.Is(err, accounts.ErrBusy) {
-		b.busyPage(c.Writer)
+		b.busyPage(c.Writer, c.Request)
 		return
 	}
 	if err != nil && !errors.Is(err, accounts.ErrBadCredentials) {
 		b.log.Warn("login: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if err != nil {
 		attempt.Fail()
 		b.obs.Login(SurfaceLoginPage, accounts.LoginFailed)
 		b.log.Info("login failed", "username_len", len(username), "remote", ip)
-		b.renderLogin(c, http.StatusUnauthorized, returnTo, username, "Wrong username or password.")
+		b.renderLogin(c, http.StatusUnauthorized, returnTo, username, tr("Wrong username or password."))
 		return
 	}
 	attempt.Succeed()
@@ -128,7 +128,7 @@ func (b *browserFlow) login(c *gin.Context) {
 	st, err := b.factorStatus(ctx, u.ID)
 	if err != nil {
 		b.log.Warn("login: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if st.HasSecondFactor() {
@@ -138,7 +138,7 @@ func (b *browserFlow) login(c *gin.Context) {
 	if err := b.finishSignIn(ctx, c.Writer, r, u, []string{amrPassword}); err != nil {
 		// The session could not be stored: the database, not the person.
 		b.log.Warn("login: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	b.continueTo(c, returnTo, u)

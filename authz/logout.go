@@ -26,13 +26,13 @@ func (b *browserFlow) logout(c *gin.Context) {
 	if hint := r.Form.Get("id_token_hint"); hint != "" {
 		aud, ok := b.hintAudience(hint)
 		if !ok {
-			b.badRequestPage(c.Writer, http.StatusBadRequest, "The id_token_hint is not an ID token of this server.")
+			b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "The id_token_hint is not an ID token of this server.")
 			return
 		}
 		if clientID == "" {
 			clientID = aud
 		} else if clientID != aud {
-			b.badRequestPage(c.Writer, http.StatusBadRequest, "client_id does not match the id_token_hint.")
+			b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "client_id does not match the id_token_hint.")
 			return
 		}
 	}
@@ -41,18 +41,18 @@ func (b *browserFlow) logout(c *gin.Context) {
 		fc, err := b.clients.Get(ctx, clientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			b.log.Warn("logout: store unavailable", "err", err)
-			b.outagePage(c.Writer)
+			b.outagePage(c.Writer, c.Request)
 			return
 		}
 		if err != nil || !slices.Contains(fc.PostLogoutRedirectURIs, redirect) {
-			b.badRequestPage(c.Writer, http.StatusBadRequest, "post_logout_redirect_uri is not registered for this client.")
+			b.badRequestPage(c.Writer, c.Request, http.StatusBadRequest, "post_logout_redirect_uri is not registered for this client.")
 			return
 		}
 	}
 	who, err := b.currentUser(ctx, r)
 	if err != nil {
 		b.log.Warn("logout: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if r.Method == http.MethodGet && who != nil {
@@ -61,17 +61,17 @@ func (b *browserFlow) logout(c *gin.Context) {
 			c.Status(http.StatusInternalServerError)
 			return
 		}
-		b.pages.render(c.Writer, http.StatusOK, "logout.html", pageData{Title: "Sign out", Username: who.user.Username,
+		b.pages.render(c.Writer, c.Request, http.StatusOK, "logout.html", pageData{Title: tr("Sign out"), Username: who.user.Username,
 			CSRF: csrf, ClientID: clientID, RedirectURI: redirect, State: r.Form.Get("state")}, redirect)
 		return
 	}
 	if r.Method == http.MethodPost && who != nil && !b.checkCSRF(r, "logout") {
-		b.pages.render(c.Writer, http.StatusForbidden, "message.html", pageData{Title: "Request expired", Message: "Please try signing out again."})
+		b.pages.render(c.Writer, c.Request, http.StatusForbidden, "message.html", pageData{Title: tr("Request expired"), Message: tr("Please try signing out again.")})
 		return
 	}
 	if err := b.endSession(ctx, c.Writer, r, who); err != nil {
 		b.log.Warn("logout: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if redirect != "" {
@@ -84,7 +84,7 @@ func (b *browserFlow) logout(c *gin.Context) {
 		http.Redirect(c.Writer, r, u.String(), http.StatusSeeOther)
 		return
 	}
-	b.pages.render(c.Writer, http.StatusOK, "logout.html", pageData{Title: "Signed out", Done: true})
+	b.pages.render(c.Writer, c.Request, http.StatusOK, "logout.html", pageData{Title: tr("Signed out"), Done: true})
 }
 
 // hintAudience verifies an ID token of this issuer (expired is fine) and

@@ -124,12 +124,12 @@ func (b *browserFlow) audit(ctx context.Context, userID, typ string, data map[st
 func (b *browserFlow) stepUp(c *gin.Context, ar fosite.AuthorizeRequester, who *signedIn, returnTo string, none bool) {
 	ctx := c.Request.Context()
 	if none {
-		b.authorizeError(ctx, c.Writer, ar, fosite.ErrInteractionRequired.WithHint("A second factor is required."))
+		b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrInteractionRequired.WithHint("A second factor is required."))
 		return
 	}
 	st, err := b.factorStatus(ctx, who.user.ID)
 	if err != nil {
-		b.authorizeError(ctx, c.Writer, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		b.authorizeError(ctx, c.Writer, c.Request, ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
 		return
 	}
 	if st.HasSecondFactor() {

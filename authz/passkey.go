@@ -30,8 +30,13 @@ const (
 const maxCeremonyBody = 64 << 10
 
 // jsonError answers a ceremony call with a message for the person.
-func jsonError(c *gin.Context, status int, code, msg string) {
+// msg is a message key, answered in the language of Accept-Language
+// (passkey.js sends the page's).
+func (b *browserFlow) jsonError(c *gin.Context, status int, code, msg string) {
 	c.Header("Cache-Control", "no-store")
+	if b.pages != nil {
+		msg = b.pages.printer(c.Request).T(msg)
+	}
 	c.JSON(status, gin.H{"error": code, "message": msg})
 }
 
@@ -41,22 +46,22 @@ func (b *browserFlow) checkCeremonyCSRF(c *gin.Context, purpose string) bool {
 	r := c.Request
 	ck, err := r.Cookie(csrfCookie)
 	if err != nil || ck.Value == "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		jsonError(c, http.StatusForbidden, "csrf", "Your session expired. Reload the page and try again.")
+		b.jsonError(c, http.StatusForbidden, "csrf", tr("Your session expired. Reload the page and try again."))
 		return false
 	}
 	if want := b.csrfMAC(purpose, ck.Value, nil); r.Header.Get("X-CSRF-Token") != want {
-		jsonError(c, http.StatusForbidden, "csrf", "Your session expired. Reload the page and try again.")
+		b.jsonError(c, http.StatusForbidden, "csrf", tr("Your session expired. Reload the page and try again."))
 		return false
 	}
 	return true
 }
 
 // readCeremonyBody reads at most maxCeremonyBody bytes.
-func readCeremonyBody(c *gin.Context) ([]byte, bool) {
+func (b *browserFlow) readCeremonyBody(c *gin.Context) ([]byte, bool) {
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, maxCeremonyBody))
 	if err != nil || n == 0 {
-		jsonError(c, http.StatusBadRequest, "invalid_request", "The request could not be read.")
+		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The request could not be read."))
 		return nil, false
 	}
 	return buf.Bytes(), true
@@ -84,16 +89,16 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 	cer, err := b.takeCeremony(c.Writer, r, "login")
 	if err != nil {
 		b.auditPasskeyLogin(c, "expired", nil)
-		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
+		b.jsonError(c, http.StatusBadRequest, "expired", tr("The passkey request expired. Try again."))
 		return
 	}
-	body, ok := readCeremonyBody(c)
+	body, ok := b.readCeremonyBody(c)
 	if !ok {
 		return
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
-		jsonError(c, http.StatusBadRequest, "invalid_request", "The passkey answer could not be read.")
+		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The passkey answer could not be read."))
 		return
 	}
 	var (
@@ -120,7 +125,7 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 	}, cer.Session, parsed)
 	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
 		b.log.Warn("passkey login: store unavailable", "err", lerr)
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Sign-in is unavailable. Try again shortly."))
 		return
 	}
 	if err != nil || owner == nil {
@@ -130,7 +135,7 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 		} else {
 			b.auditPasskeyLogin(c, "unknown_credential", parsed.RawID)
 		}
-		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
+		b.jsonError(c, http.StatusUnauthorized, "passkey_refused", tr("This passkey was not accepted here."))
 		return
 	}
 	amr, ok := b.usePasskey(c, owner, cred, parsed)
@@ -138,7 +143,7 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 		return
 	}
 	if err := b.finishSignIn(ctx, c.Writer, r, owner, amr); err != nil {
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Sign-in is unavailable. Try again shortly."))
 		return
 	}
 	b.obs.Login(SurfaceLoginPage, "succeeded")
@@ -168,20 +173,20 @@ func (b *browserFlow) usePasskey(c *gin.Context, u *store.User, cred *store.WebA
 		b.log.Warn("passkey: signature counter did not grow (cloned authenticator?)", "user", u.ID)
 		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "clone_warning",
 			"credential": cred.Name, "stored_count": cred.SignCount, "count": count})
-		jsonError(c, http.StatusUnauthorized, "clone_warning",
-			"This passkey was refused: its signature counter went backwards, which can mean it was copied. "+
-				"Sign in another way and check your passkeys on your account page.")
+		b.jsonError(c, http.StatusUnauthorized, "clone_warning",
+			tr("This passkey was refused: its signature counter went backwards, which can mean it was copied. "+
+				"Sign in another way and check your passkeys on your account page."))
 		return nil, false
 	}
 	err := b.store.UseWebAuthnCredential(ctx, cred.ID, cred.SignCount, count, ad.Flags.HasBackupState(), b.now().UTC())
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "stale_counter", "credential": cred.Name})
-		jsonError(c, http.StatusUnauthorized, "clone_warning", "This passkey was just used elsewhere. Try again.")
+		b.jsonError(c, http.StatusUnauthorized, "clone_warning", tr("This passkey was just used elsewhere. Try again."))
 		return nil, false
 	}
 	if err != nil {
 		b.log.Warn("passkey: store unavailable", "err", err)
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Sign-in is unavailable. Try again shortly."))
 		return nil, false
 	}
 	b.audit(ctx, u.ID, "user.factor_used", map[string]any{"factor": "passkey", "credential": cred.Name})
@@ -198,12 +203,12 @@ func (b *browserFlow) passkeySecondBegin(c *gin.Context) {
 	}
 	u, _, err := b.stepSubject(ctx, c.Request)
 	if err != nil || u == nil {
-		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		b.jsonError(c, http.StatusUnauthorized, "login_required", tr("Sign in again."))
 		return
 	}
 	creds, err := b.store.ListWebAuthnCredentials(ctx, u.ID)
 	if err != nil || len(creds) == 0 {
-		jsonError(c, http.StatusBadRequest, "no_passkey", "You have no passkey.")
+		b.jsonError(c, http.StatusBadRequest, "no_passkey", tr("You have no passkey."))
 		return
 	}
 	opts, sess, err := b.rp.BeginLogin(&passkeyUser{u: u, creds: creds}, webauthn.WithUserVerification(protocol.VerificationPreferred))
@@ -223,30 +228,30 @@ func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
 		if err == nil && u != nil {
 			b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "expired"})
 		}
-		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
+		b.jsonError(c, http.StatusBadRequest, "expired", tr("The passkey request expired. Try again."))
 		return
 	}
 	if err != nil || u == nil || u.ID != cer.UserID {
-		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		b.jsonError(c, http.StatusUnauthorized, "login_required", tr("Sign in again."))
 		return
 	}
-	body, ok := readCeremonyBody(c)
+	body, ok := b.readCeremonyBody(c)
 	if !ok {
 		return
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
-		jsonError(c, http.StatusBadRequest, "invalid_request", "The passkey answer could not be read.")
+		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The passkey answer could not be read."))
 		return
 	}
 	creds, err := b.store.ListWebAuthnCredentials(ctx, u.ID)
 	if err != nil {
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Sign-in is unavailable. Try again shortly."))
 		return
 	}
 	if _, err := b.rp.ValidateLogin(&passkeyUser{u: u, creds: creds}, cer.Session, parsed); err != nil {
 		b.audit(ctx, u.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": assertionReason(err)})
-		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
+		b.jsonError(c, http.StatusUnauthorized, "passkey_refused", tr("This passkey was not accepted here."))
 		return
 	}
 	var cred *store.WebAuthnCredential
@@ -256,7 +261,7 @@ func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
 		}
 	}
 	if cred == nil {
-		jsonError(c, http.StatusUnauthorized, "passkey_refused", "This passkey was not accepted here.")
+		b.jsonError(c, http.StatusUnauthorized, "passkey_refused", tr("This passkey was not accepted here."))
 		return
 	}
 	pamr, ok := b.usePasskey(c, u, cred, parsed)
@@ -264,7 +269,7 @@ func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
 		return
 	}
 	if err := b.finishSignIn(ctx, c.Writer, r, u, withSecondFactor(amr, pamr...)); err != nil {
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Sign-in is unavailable. Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Sign-in is unavailable. Try again shortly."))
 		return
 	}
 	b.passkeyDone(c, u, r.URL.Query().Get("return_to"))
@@ -280,7 +285,7 @@ func (b *browserFlow) passkeyRegisterBegin(c *gin.Context) {
 	}
 	who, err := b.currentUser(ctx, c.Request)
 	if err != nil || who == nil {
-		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		b.jsonError(c, http.StatusUnauthorized, "login_required", tr("Sign in again."))
 		return
 	}
 	name := strings.TrimSpace(c.Query("name"))
@@ -288,12 +293,12 @@ func (b *browserFlow) passkeyRegisterBegin(c *gin.Context) {
 		name = "Passkey"
 	}
 	if len(name) > 64 || !utf8.ValidString(name) {
-		jsonError(c, http.StatusBadRequest, "invalid_name", "The name must be at most 64 characters.")
+		b.jsonError(c, http.StatusBadRequest, "invalid_name", tr("The name must be at most 64 characters."))
 		return
 	}
 	creds, err := b.store.ListWebAuthnCredentials(ctx, who.user.ID)
 	if err != nil {
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Try again shortly."))
 		return
 	}
 	pu := &passkeyUser{u: who.user, creds: creds}
@@ -319,35 +324,35 @@ func (b *browserFlow) passkeyRegisterFinish(c *gin.Context) {
 		if err == nil && who != nil {
 			b.audit(ctx, who.user.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "expired"})
 		}
-		jsonError(c, http.StatusBadRequest, "expired", "The passkey request expired. Try again.")
+		b.jsonError(c, http.StatusBadRequest, "expired", tr("The passkey request expired. Try again."))
 		return
 	}
 	if err != nil || who == nil || who.user.ID != cer.UserID {
-		jsonError(c, http.StatusUnauthorized, "login_required", "Sign in again.")
+		b.jsonError(c, http.StatusUnauthorized, "login_required", tr("Sign in again."))
 		return
 	}
-	body, ok := readCeremonyBody(c)
+	body, ok := b.readCeremonyBody(c)
 	if !ok {
 		return
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
 	if err != nil {
-		jsonError(c, http.StatusBadRequest, "invalid_request", "The passkey answer could not be read.")
+		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The passkey answer could not be read."))
 		return
 	}
 	cred, err := b.rp.CreateCredential(&passkeyUser{u: who.user}, cer.Session, parsed)
 	if err != nil {
 		b.audit(ctx, who.user.ID, "user.factor_failed", map[string]any{"factor": "passkey", "reason": "registration_invalid"})
-		jsonError(c, http.StatusBadRequest, "passkey_refused", "The passkey could not be registered.")
+		b.jsonError(c, http.StatusBadRequest, "passkey_refused", tr("The passkey could not be registered."))
 		return
 	}
-	tr := make([]string, 0, len(cred.Transport))
+	transports := make([]string, 0, len(cred.Transport))
 	for _, t := range cred.Transport {
-		tr = append(tr, string(t))
+		transports = append(transports, string(t))
 	}
 	sc := &store.WebAuthnCredential{ID: cred.ID, UserID: who.user.ID, Name: cer.Name, PublicKey: cred.PublicKey,
 		SignCount: cred.Authenticator.SignCount, UserVerified: cred.Flags.UserVerified,
-		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Transports: tr,
+		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Transports: transports,
 		AAGUID: cred.Authenticator.AAGUID, AttestationType: cred.AttestationType, CreatedAt: store.Truncate(b.now())}
 	err = b.atomic(ctx, func(ctx context.Context) error {
 		if err := b.store.CreateWebAuthnCredential(ctx, sc); err != nil {
@@ -356,12 +361,12 @@ func (b *browserFlow) passkeyRegisterFinish(c *gin.Context) {
 		return b.recordFactor(ctx, who.user.ID, "user.factor_added", map[string]any{"factor": "passkey", "name": sc.Name})
 	})
 	if errors.Is(err, store.ErrConflict) {
-		jsonError(c, http.StatusConflict, "exists", "This passkey is registered already.")
+		b.jsonError(c, http.StatusConflict, "exists", tr("This passkey is registered already."))
 		return
 	}
 	if err != nil {
 		b.log.Warn("passkey registration: store unavailable", "err", err)
-		jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again shortly.")
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Try again shortly."))
 		return
 	}
 	c.Header("Cache-Control", "no-store")
@@ -378,7 +383,7 @@ func (b *browserFlow) startCeremony(c *gin.Context, opts any, sess *webauthn.Ses
 		err = b.saveCeremony(c.Writer, c.Request, cer)
 	}
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, "server_error", "Passkeys are unavailable.")
+		b.jsonError(c, http.StatusInternalServerError, "server_error", tr("Passkeys are unavailable."))
 		return
 	}
 	c.Header("Cache-Control", "no-store")

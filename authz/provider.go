@@ -23,6 +23,7 @@ import (
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/web"
 )
 
 // Config is everything the provider needs. Zero durations take the
@@ -105,6 +106,10 @@ type Config struct {
 	// (zero: DefaultUIChallengeTTL).
 	LoginUIURL, ConsentUIURL string
 	UIChallengeTTL           time.Duration
+
+	// Theme is the look of the public pages: brand, templates, static
+	// files and message catalogues (nil: the built-in look).
+	Theme *web.Theme
 
 	Auditor *store.Auditor
 	Logger  *slog.Logger
@@ -358,7 +363,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger, dpop: p.dpop, dpopHTU: cfg.Issuer + PathUserinfo}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 
-	pg, err := newPages()
+	pg, err := newPages(cfg.Theme)
 	if err != nil {
 		return nil, err
 	}
@@ -367,10 +372,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		pages: pg, auditor: cfg.Auditor, log: cfg.Logger, obs: cfg.Observer, resources: ri, pushed: p.store, requirePAR: cfg.RequirePAR,
 		cimd: p.cimd, objects: objects}
 	b.mfa = cfg.MFA
-	if b.factors, err = accounts.NewFactors(cfg.Store, cfg.Secret, "Keyward", now); err != nil {
+	if b.factors, err = accounts.NewFactors(cfg.Store, cfg.Secret, pg.theme.Brand.ProductName, now); err != nil {
 		return nil, err
 	}
-	if b.rp, err = newRelyingParty(cfg.Issuer); err != nil {
+	if b.rp, err = newRelyingParty(cfg.Issuer, pg.theme.Brand.ProductName); err != nil {
 		return nil, fmt.Errorf("authz: passkeys: %w", err)
 	}
 	if b.ceremonies, err = newCeremonySealer(cfg.Secret.Derive(keys.PurposeWebAuthn)); err != nil {
@@ -404,7 +409,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.registration = &registration{cfg: cfg.Registration, issuer: cfg.Issuer, store: cfg.Store,
 		hasher: clients.NewHasher(cfg.Secret), resources: p.resources, limits: newLimiter(cfg.Registration.Rate, now),
 		log: cfg.Logger}
-	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR, p.registration.advertised()); err != nil {
+	if p.discovery, err = newDiscovery(cfg.Issuer, cfg.IDTokenAlgs, cfg.JWKS, cfg.RequirePAR, p.registration.advertised(), pg.cat.Languages()); err != nil {
 		return nil, err
 	}
 	p.discovery.resources = p.resources

@@ -227,7 +227,12 @@ func (m *clientMetadata) params(rules registrationRules) (clients.Params, keptMe
 		p.Name = "Registered client"
 	}
 	p.IDTokenAlg = m.IDTokenSignedAlg
-	for name, u := range map[string]string{"client_uri": kept.ClientURI, "logo_uri": kept.LogoURI,
+	// The consent page shows the logo, so it must be https.
+	if err := clients.ValidateLogoURI(kept.LogoURI); err != nil {
+		return p, kept, invalidMetadata("logo_uri %q: %v", kept.LogoURI, err)
+	}
+	p.LogoURI = kept.LogoURI
+	for name, u := range map[string]string{"client_uri": kept.ClientURI,
 		"tos_uri": kept.TOSURI, "policy_uri": kept.PolicyURI} {
 		if err := checkWebURI(u); err != nil {
 			return p, kept, invalidMetadata("%s %q: %v", name, u, err)

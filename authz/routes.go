@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/keyward/keyward/web"
 )
 
 // Mount registers the whole public route table on r.
@@ -43,7 +41,10 @@ func (p *Provider) Mount(r gin.IRouter) {
 	r.PUT(PathRegister+"/:client_id", registrationCORS, p.registration.update)
 	r.DELETE(PathRegister+"/:client_id", registrationCORS, p.registration.remove)
 	r.OPTIONS(PathRegister+"/:client_id", registrationPreflight("GET, PUT, DELETE"))
-	r.StaticFS("/static", http.FS(web.Static()))
+	// The theme's static files, then the built-in ones, and theme.css.
+	static := gin.WrapH(http.StripPrefix("/static", p.browser.pages.theme.StaticHandler()))
+	r.GET("/static/*filepath", static)
+	r.HEAD("/static/*filepath", static)
 	for _, path := range []string{PathToken, PathPAR, PathIntrospect, PathRevoke, PathVerifyKey, PathDeviceAuthorization, PathRegister} {
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			r.Handle(m, path, methodNotAllowed)

@@ -121,11 +121,11 @@ func (b *browserFlow) secondStepPage(c *gin.Context) {
 	b.renderSecondStep(c, http.StatusOK, safeReturn(c.Query("return_to")), "", "")
 }
 
-func (b *browserFlow) renderSecondStep(c *gin.Context, status int, returnTo, method, msg string) {
+func (b *browserFlow) renderSecondStep(c *gin.Context, status int, returnTo, method, msg string, args ...any) {
 	ctx, r := c.Request.Context(), c.Request
 	u, _, err := b.stepSubject(ctx, r)
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if u == nil {
@@ -134,7 +134,7 @@ func (b *browserFlow) renderSecondStep(c *gin.Context, status int, returnTo, met
 	}
 	st, err := b.factorStatus(ctx, u.ID)
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	csrf, err := b.csrfToken(c.Writer, r, "second-step")
@@ -142,12 +142,12 @@ func (b *browserFlow) renderSecondStep(c *gin.Context, status int, returnTo, met
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	d := pageData{Title: "Confirm it’s you", CSRF: csrf, ReturnTo: returnTo, Username: u.Username, Error: msg,
+	d := pageData{Title: tr("Confirm it’s you"), CSRF: csrf, ReturnTo: returnTo, Username: u.Username, Error: msg, ErrorArgs: args,
 		Passkeys: b.rp != nil, MFA: &mfaView{TOTP: st.TOTP, Passkeys: b.rp != nil && len(st.Passkeys) > 0, Recovery: st.RecoveryCodes > 0, Method: method}}
 	if client := b.clientOfReturn(c, returnTo); client != nil {
 		d.Client = client.Name
 	}
-	b.pages.renderScripted(c.Writer, status, "mfa.html", d)
+	b.pages.renderScripted(c.Writer, c.Request, status, "mfa.html", d)
 }
 
 // secondStep checks a TOTP or recovery code (POST /login/mfa), counted
@@ -160,12 +160,12 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 	returnTo := safeReturn(r.PostForm.Get("return_to"))
 	method := r.PostForm.Get("method")
 	if !b.checkCSRF(r, "second-step") {
-		b.renderSecondStep(c, http.StatusForbidden, returnTo, method, "Your session expired. Please try again.")
+		b.renderSecondStep(c, http.StatusForbidden, returnTo, method, tr("Your session expired. Please try again."))
 		return
 	}
 	u, amr, err := b.stepSubject(ctx, r)
 	if err != nil {
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if u == nil {
@@ -177,8 +177,8 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 				factor = method
 			}
 			b.audit(ctx, p.UserID, "user.factor_failed", map[string]any{"factor": factor, "reason": "expired"})
-			b.pages.render(c.Writer, http.StatusBadRequest, "message.html", pageData{Title: "Sign-in took too long",
-				Message: "The time to enter your code ran out, so you are not signed in. Sign in again."})
+			b.pages.render(c.Writer, c.Request, http.StatusBadRequest, "message.html", pageData{Title: tr("Sign-in took too long"),
+				Message: tr("The time to enter your code ran out, so you are not signed in. Sign in again.")})
 			return
 		}
 		http.Redirect(c.Writer, r, PathLogin+"?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
@@ -190,7 +190,7 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 		secs := int(wait.Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
 		b.renderSecondStep(c, http.StatusTooManyRequests, returnTo, method,
-			"Too many failed attempts. Try again in "+strconv.Itoa(secs)+" seconds.")
+			tr("Too many failed attempts. Try again in %d seconds."), secs)
 		return
 	}
 	defer attempt.Cancel()
@@ -206,12 +206,12 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 	switch {
 	case err == nil:
 	case errors.Is(err, accounts.ErrCodeReused):
-		msg = "That code was used already. Wait for the next one."
+		msg = tr("That code was used already. Wait for the next one.")
 	case errors.Is(err, accounts.ErrBadCode), errors.Is(err, accounts.ErrNoFactor):
-		msg = "That code is not right."
+		msg = tr("That code is not right.")
 	default:
 		b.log.Warn("second step: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	if msg != "" {
@@ -224,7 +224,7 @@ func (b *browserFlow) secondStep(c *gin.Context) {
 	b.audit(ctx, u.ID, "user.factor_used", map[string]any{"factor": method})
 	if err := b.finishSignIn(ctx, c.Writer, r, u, withSecondFactor(amr, amrOTP)); err != nil {
 		b.log.Warn("second step: store unavailable", "err", err)
-		b.outagePage(c.Writer)
+		b.outagePage(c.Writer, c.Request)
 		return
 	}
 	b.continueTo(c, returnTo, u)
@@ -245,7 +245,7 @@ func reasonOf(err error) string {
 // signed in.
 func (b *browserFlow) continueTo(c *gin.Context, returnTo string, u *store.User) {
 	if returnTo == "" {
-		b.pages.render(c.Writer, http.StatusOK, "message.html", pageData{Title: "Signed in", Message: "You are signed in as " + u.Username + "."})
+		b.pages.render(c.Writer, c.Request, http.StatusOK, "message.html", pageData{Title: tr("Signed in"), Message: tr("You are signed in as %s."), MessageArgs: []any{u.Username}})
 		return
 	}
 	http.Redirect(c.Writer, c.Request, returnTo, http.StatusSeeOther)

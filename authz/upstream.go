@@ -140,7 +140,7 @@ func (u *upstreamFlow) provider(c *gin.Context, name string) (*store.UpstreamPro
 	up, err := u.providers.Get(c.Request.Context(), name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		u.b.log.Warn("upstream sign-in: store unavailable", "err", err)
-		u.b.outagePage(c.Writer)
+		u.b.outagePage(c.Writer, c.Request)
 		return nil, false
 	}
 	if err != nil || up.Name != name || !up.Enabled {
@@ -248,14 +248,14 @@ func (u *upstreamFlow) callback(c *gin.Context) {
 		return
 	case err != nil:
 		u.b.log.Warn("upstream sign-in: store unavailable", "err", err)
-		u.b.outagePage(w)
+		u.b.outagePage(w, r)
 		return
 	}
 	u.b.obs.Login(SurfaceLoginPage, accounts.LoginSucceeded)
 	amr := upstreamAMR(claims.AMR)
 	if err := u.b.sessions.StartAMR(ctx, w, r, user, amr); err != nil {
 		u.b.log.Warn("upstream sign-in: store unavailable", "err", err)
-		u.b.outagePage(w)
+		u.b.outagePage(w, r)
 		return
 	}
 	if u.b.auditor != nil {
@@ -264,8 +264,8 @@ func (u *upstreamFlow) callback(c *gin.Context) {
 	}
 	returnTo := safeReturn(st.ReturnTo)
 	if returnTo == "" {
-		u.b.pages.render(w, http.StatusOK, "message.html", pageData{Title: "Signed in",
-			Message: "You are signed in as " + user.Username + "."})
+		u.b.pages.render(w, r, http.StatusOK, "message.html", pageData{Title: tr("Signed in"),
+			Message: tr("You are signed in as %s."), MessageArgs: []any{user.Username}})
 		return
 	}
 	// Not a redirect: the browser comes here at the end of the upstream's
@@ -273,6 +273,6 @@ func (u *upstreamFlow) callback(c *gin.Context) {
 	// not the client's redirect URI that the authorization request may
 	// redirect to next. A refresh is a navigation of its own.
 	w.Header().Set("Refresh", "0; url="+returnTo)
-	u.b.pages.render(w, http.StatusOK, "upstream_continue.html", pageData{Title: "Signed in",
-		Message: "You are signed in as " + user.Username + ".", ReturnTo: returnTo})
+	u.b.pages.render(w, r, http.StatusOK, "upstream_continue.html", pageData{Title: tr("Signed in"),
+		Message: tr("You are signed in as %s."), MessageArgs: []any{user.Username}, ReturnTo: returnTo})
 }

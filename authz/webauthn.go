@@ -24,7 +24,7 @@ import (
 // fails verification. An RP ID must be a domain: for an issuer on an IP
 // address (the default http://127.0.0.1:8080) it returns nil, and
 // passkeys are off (use http://localhost:8080 to try them locally).
-func newRelyingParty(issuer string) (*webauthn.WebAuthn, error) {
+func newRelyingParty(issuer, name string) (*webauthn.WebAuthn, error) {
 	u, err := url.Parse(issuer)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func newRelyingParty(issuer string) (*webauthn.WebAuthn, error) {
 	}
 	return webauthn.New(&webauthn.Config{
 		RPID:          u.Hostname(),
-		RPDisplayName: "Keyward",
+		RPDisplayName: name,
 		RPOrigins:     []string{u.Scheme + "://" + u.Host},
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey:      protocol.ResidentKeyRequirementRequired,

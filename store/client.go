@@ -78,6 +78,9 @@ type Client struct {
 	// or "fapi2", the FAPI 2.0 Security Profile, which the server then
 	// enforces on the client's every request.
 	Profile string
+	// LogoURI is the https URL of the client's logo, shown on the consent
+	// page (RFC 7591 §2 logo_uri); "" for none.
+	LogoURI string
 }
 
 // AssertionStore remembers the jti of client assertions (RFC 7523 §3

@@ -1,8 +1,9 @@
 // Package web embeds the HTML templates and static files of Keyward's
 // pages: login, consent, logout, device verification (RFC 8628) and error
 // pages on the public listener, and the admin console. The pages use no
-// inline script and one stylesheet, so a strict Content-Security-Policy
-// holds.
+// inline script or style, so a strict Content-Security-Policy holds. A
+// Theme (theme.go) brands the public pages and lets a directory replace
+// their templates and static files; package i18n holds their messages.
 package web
 
 import (

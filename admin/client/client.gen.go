@@ -772,6 +772,9 @@ type OAuthClient struct {
 	// JwksUri Where the client's public JWK Set is fetched from (instead of jwks).
 	JwksUri *string `json:"jwks_uri,omitempty"`
 
+	// LogoUri The https URL of the client's logo, which the consent page shows beside its name (RFC 7591 §2). Absent when none.
+	LogoUri *string `json:"logo_uri,omitempty"`
+
 	// Mfa The client's second-factor policy: required makes every authorization for the client need two factors (the ID token's acr is urn:keyward:acr:mfa); optional leaves it to the deployment's --mfa, the user's factors and acr_values.
 	Mfa *OAuthClientMfa `json:"mfa,omitempty"`
 
@@ -844,6 +847,9 @@ type OAuthClientInput struct {
 
 	// JwksUri An https URL of the client's public JWK Set, fetched through Keyward's outbound fetcher (private addresses refused unless --outbound-allow-private). Giving it ("" to clear) clears jwks.
 	JwksUri *string `json:"jwks_uri,omitempty"`
+
+	// LogoUri An absolute https URL (no user info or fragment) of the client's logo, which the consent page shows beside its name (RFC 7591 §2 logo_uri); "" removes it. Anything else is refused with 422.
+	LogoUri *string `json:"logo_uri,omitempty"`
 
 	// Mfa optional (the deployment's policy) or required: every authorization for the client needs two factors.
 	Mfa *OAuthClientInputMfa `json:"mfa,omitempty"`

@@ -22,6 +22,8 @@ type clientRow struct {
 	DPoPRequired bool
 	// Profile is the security profile ("fapi2") or "".
 	Profile string
+	// LogoURI is the https logo the consent page shows ("" none).
+	LogoURI string
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
@@ -40,7 +42,8 @@ func clientRowOf(cl *store.Client) clientRow {
 		Public: cl.Public, SkipConsent: cl.SkipConsent, Disabled: cl.Disabled, PKCERequired: !cl.PKCEOptional,
 		PARRequired: cl.PARRequired, Registered: cl.Registered, DPoPRequired: cl.DPoPRequired,
 		BackchannelLogoutURI: cl.BackchannelLogoutURI, BackchannelSessionRequired: cl.BackchannelLogoutSessionRequired,
-		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required", Profile: cl.Profile}
+		AuthMethod: clients.AuthMethodOf(cl), HasSecret: clients.HasSecret(cl), MFARequired: cl.MFA == "required", Profile: cl.Profile,
+		LogoURI: cl.LogoURI}
 	if cl.Public {
 		row.Type = "public"
 	}
@@ -97,6 +100,8 @@ type clientForm struct {
 
 	BackchannelLogoutURI       string
 	BackchannelSessionRequired bool
+	// LogoURI is the https logo the consent page shows.
+	LogoURI string
 	// Errs are the problems of the last submission by input.
 	Errs fieldErrors
 }
@@ -109,7 +114,7 @@ var clientInputs = map[string]string{
 	"access_token_format": "access_token_format", "id_token_signed_response_alg": "id_token_alg",
 	"pkce_required": "pkce_optional", "par_required": "par_required", "public": "public",
 	"backchannel_logout_uri": "backchannel_logout_uri", "token_endpoint_auth_method": "auth_method",
-	"jwks": "jwks", "jwks_uri": "jwks_uri", "mfa": "mfa_required", "profile": "profile",
+	"jwks": "jwks", "jwks_uri": "jwks_uri", "mfa": "mfa_required", "profile": "profile", "logo_uri": "logo_uri",
 }
 
 func newClientForm(grants []string, format, alg, method string) clientForm {
@@ -165,14 +170,14 @@ func (cs *Server) createClient(c *gin.Context) {
 		return
 	}
 	pf := c.Request.PostForm
-	var name, scopes, redirects, postLogout, audience, res, bcl, jwks, jwksURI string
+	var name, scopes, redirects, postLogout, audience, res, bcl, jwks, jwksURI, logo string
 	for _, fv := range []struct {
 		dst  *string
 		name string
 		max  int
 	}{{&name, "name", 200}, {&scopes, "scope", 8192}, {&redirects, "redirect_uris", 16384},
 		{&postLogout, "post_logout_redirect_uris", 16384}, {&audience, "audience", 8192}, {&res, "resources", 16384},
-		{&bcl, "backchannel_logout_uri", 2048}, {&jwks, "jwks", clients.MaxJWKSBytes}, {&jwksURI, "jwks_uri", 2048}} {
+		{&bcl, "backchannel_logout_uri", 2048}, {&jwks, "jwks", clients.MaxJWKSBytes}, {&jwksURI, "jwks_uri", 2048}, {&logo, "logo_uri", 2048}} {
 		v, ok := cs.field(c, fv.name, fv.max)
 		if !ok {
 			return
@@ -192,7 +197,8 @@ func (cs *Server) createClient(c *gin.Context) {
 		PKCEOptional: pf.Get("pkce_optional") == "on", Resources: strings.Fields(res), PARRequired: pf.Get("par_required") == "on",
 		DPoPRequired:         pf.Get("dpop_required") == "on",
 		BackchannelLogoutURI: strings.TrimSpace(bcl), BackchannelLogoutSessionRequired: pf.Get("backchannel_logout_session_required") == "on",
-		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI), Profile: pf.Get("profile")}
+		AuthMethod: pf.Get("auth_method"), JWKS: jwks, JWKSURI: strings.TrimSpace(jwksURI), Profile: pf.Get("profile"),
+		LogoURI: strings.TrimSpace(logo)}
 	if pf.Get("mfa_required") == "on" {
 		p.MFA = "required"
 	}
@@ -200,7 +206,7 @@ func (cs *Server) createClient(c *gin.Context) {
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		f := newClientForm(grants, p.AccessTokenFormat, p.IDTokenAlg, p.AuthMethod)
-		f.JWKS, f.JWKSURI = jwks, jwksURI
+		f.JWKS, f.JWKSURI, f.LogoURI = jwks, jwksURI, logo
 		f.Name, f.Scopes, f.RedirectURIs, f.PostLogout, f.Audience = name, scopes, redirects, postLogout, audience
 		f.Public, f.SkipConsent, f.PKCEOptional, f.Resources, f.PARRequired = p.Public, p.SkipConsent, p.PKCEOptional, res, p.PARRequired
 		f.DPoPRequired = p.DPoPRequired

@@ -22,6 +22,8 @@ type view struct {
 	Section string
 	User    *store.User
 	Issuer  string
+	// Product is the product name (--product-name).
+	Product string
 	// CSRF returns the form token for a form posting to the given path:
 	// {{call $.CSRF "/console/…"}} (a function, since templates are parsed
 	// without custom funcs alongside authz's pages).
@@ -83,6 +85,10 @@ func (cs *Server) render(c *gin.Context, status int, name string, v *view) {
 		v.User = currentUser(c)
 	}
 	v.Issuer = cs.cfg.PublicURL
+	v.Product = cs.cfg.ProductName
+	if v.Product == "" {
+		v.Product = "Keyward"
+	}
 	v.CSRF = func(action string) string { return cs.csrfToken(c, action) }
 	if v.Notice == "" {
 		v.Notice = notices[c.Query("done")]

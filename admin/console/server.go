@@ -48,6 +48,9 @@ type Config struct {
 	// Providers manages the upstream OpenID providers (nil: no sign-in
 	// providers page).
 	Providers *accounts.Providers
+	// ProductName is shown in the console's titles and header ("" means
+	// Keyward).
+	ProductName string
 	// Logger receives failed sign-ins and server errors (nil: not logged).
 	Logger *slog.Logger
 	// Logins is told the outcome of each sign-in, surface "console", for

@@ -56,6 +56,9 @@ type Params struct {
 	// Profile is the security profile the client is held to: "" or
 	// ProfileFAPI2 (validated by validateFAPI2, enforced by authz).
 	Profile string
+	// LogoURI is the https URL of the client's logo, which the consent
+	// page shows (RFC 7591 §2 logo_uri); "" for none.
+	LogoURI string
 }
 
 // ParamsOf returns the settings of c, to change some of them (Update).
@@ -66,7 +69,7 @@ func ParamsOf(c *store.Client) Params {
 		PKCEOptional: c.PKCEOptional, PARRequired: c.PARRequired, Resources: c.Resources,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI, MFA: c.MFA, Profile: c.Profile}
+		AuthMethod: AuthMethodOf(c), JWKS: c.JWKS, JWKSURI: c.JWKSURI, MFA: c.MFA, Profile: c.Profile, LogoURI: c.LogoURI}
 }
 
 // AuthMethodOf is the token-endpoint authentication method of c: the one
@@ -221,6 +224,9 @@ func (p Params) Validate() error {
 	case "", "RS256", "ES256", "EdDSA":
 	default:
 		add("id token algorithm %q: must be RS256, ES256 or EdDSA", p.IDTokenAlg)
+	}
+	if err := ValidateLogoURI(p.LogoURI); err != nil {
+		add("logo_uri %q: %v", p.LogoURI, err)
 	}
 	probs = append(probs, p.validateProfile()...)
 	if len(probs) > 0 {

@@ -68,6 +68,7 @@ func (r *Registry) create(ctx context.Context, p Params, typ string, prepare fun
 		AuthMethod: p.AuthMethod, JWKS: p.JWKS, JWKSURI: p.JWKSURI,
 		MFA:     p.MFA,
 		Profile: p.Profile,
+		LogoURI: p.LogoURI,
 	}
 	var secret string
 	if HasSecret(cl) {
@@ -146,7 +147,7 @@ func (r *Registry) update(ctx context.Context, id string, p Params, prepare func
 		cl.SecretDigest = nil // the secret stops working at once
 	}
 	cl.AuthMethod, cl.JWKS, cl.JWKSURI = p.AuthMethod, p.JWKS, p.JWKSURI
-	cl.Profile = p.Profile
+	cl.Profile, cl.LogoURI = p.Profile, p.LogoURI
 	cl.Name, cl.GrantTypes, cl.Scopes, cl.RedirectURIs = p.Name, p.GrantTypes, p.Scopes, p.RedirectURIs
 	cl.PostLogoutRedirectURIs, cl.Audience, cl.SkipConsent = p.PostLogoutRedirectURIs, p.Audience, p.SkipConsent
 	cl.AccessTokenFormat, cl.IDTokenAlg, cl.PKCEOptional = p.AccessTokenFormat, p.IDTokenAlg, p.PKCEOptional

@@ -114,3 +114,18 @@ func ValidateBackchannelLogoutURI(raw string) error {
 	}
 	return nil
 }
+
+// ValidateLogoURI checks a client's logo_uri (RFC 7591 §2): empty, or an
+// absolute https URL with a host, no user info and no fragment, of at
+// most 2048 bytes. The consent page shows it, so nothing but https.
+func ValidateLogoURI(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || len(raw) > 2048 || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" ||
+		strings.ContainsAny(u.Host, " ;'\"") {
+		return errors.New("must be an absolute https URL without user info or fragment")
+	}
+	return nil
+}

@@ -45,6 +45,9 @@ type View struct {
 	// Profile is the security profile the client is held to ("fapi2":
 	// the FAPI 2.0 Security Profile); omitted when none.
 	Profile string `json:"profile,omitempty"`
+	// LogoURI is the https URL of the logo the consent page shows
+	// (RFC 7591 §2); omitted when none.
+	LogoURI string `json:"logo_uri,omitempty"`
 }
 
 // NewView renders c; secret is included only when non-empty (at
@@ -67,7 +70,7 @@ func NewView(c *store.Client, secret string) View {
 		Disabled: c.Disabled, PKCERequired: !c.PKCEOptional, Resources: nonNil(c.Resources), PARRequired: c.PARRequired,
 		DPoPRequired:         c.DPoPRequired,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		JWKS: jwks, JWKSURI: c.JWKSURI, MFA: mfaOf(c.MFA), Profile: c.Profile,
+		JWKS: jwks, JWKSURI: c.JWKSURI, MFA: mfaOf(c.MFA), Profile: c.Profile, LogoURI: c.LogoURI,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Registered: c.Registered,
 	}
 }

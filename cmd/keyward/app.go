@@ -20,10 +20,13 @@ import (
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/web"
 )
 
 // app is every service of a running server, wired by build.
 type app struct {
+	// product is the product name the console shows (--product-name).
+	product  string
 	signing  *signing.Service
 	apikeys  *keys.Service
 	provider *authz.Provider
@@ -76,6 +79,14 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 	if m.Config.OutboundAllowPrivate {
 		log.Warn("--outbound-allow-private: fetches a client can cause may reach loopback and private addresses; never in production")
 	}
+	// The pages' brand and theme; a theme template that does not parse
+	// or render stops the start here (authz.New renders every page once).
+	theme, err := web.NewTheme(m.Config.ThemeDir, web.Brand{ProductName: m.Config.ProductName,
+		LogoURL: m.Config.LogoURL, AccentColor: m.Config.AccentColor})
+	if err != nil {
+		apik.Close()
+		return nil, fmt.Errorf("--theme-dir and branding: %w", err)
+	}
 	// One auditor, so every event reaches the webhooks. The registry
 	// tells the provider (built next, with the registry for dynamic
 	// registration) of each change.
@@ -97,7 +108,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		AccessTokenTTL: m.Config.AccessTokenTTL, TokenRate: m.Config.TokenRate, RefreshGrace: m.Config.RefreshGrace,
 		RequirePAR: m.Config.RequirePAR, MFA: m.Config.MFA, LoginUIURL: m.Config.LoginUIURL, ConsentUIURL: m.Config.ConsentUIURL,
 		UIChallengeTTL: m.UIChallengeTTL, Auditor: auditor, Logger: log, Observer: obs, Outbound: fetcher,
-		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow,
+		DPoPNonce: m.Config.DPoPNonce, DPoPProofWindow: m.Config.DPoPProofWindow, Theme: theme,
 		LogoutQueued: func() {
 			if wake != nil {
 				wake()
@@ -122,7 +133,7 @@ func (m *Main) build(ctx context.Context, db database, secret keys.Secret, obs *
 		apik.Close()
 		return nil, err
 	}
-	a := &app{signing: sig, apikeys: apik, provider: prov, log: log,
+	a := &app{signing: sig, apikeys: apik, provider: prov, log: log, product: theme.Brand.ProductName,
 		webhookRetryFor: m.Config.WebhookRetryFor, webhookDisableAfter: m.Config.WebhookDisableAfter}
 	if a.webhookDisableAfter == 0 {
 		a.webhookDisableAfter = -1 // never
@@ -184,9 +195,10 @@ func (a *app) buildAdmin(cfg admin.Config, issuer string, obs *metrics) error {
 	a.console, err = console.New(console.Config{
 		Store: cfg.Store, Clients: cfg.Clients, Users: cfg.Users, APIKeys: cfg.APIKeys, Signing: cfg.Signing,
 		Sessions: sessions, Secret: cfg.Secret, Auditor: cfg.Auditor, Webhooks: a.webhooks, PublicURL: issuer, Logger: cfg.Logger,
-		Logins:    consoleLogins{obs},
-		Resources: cfg.Resources,
-		Providers: cfg.Providers,
+		Logins:      consoleLogins{obs},
+		Resources:   cfg.Resources,
+		Providers:   cfg.Providers,
+		ProductName: a.product,
 	})
 	if err != nil {
 		return err

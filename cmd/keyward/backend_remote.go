@@ -216,6 +216,7 @@ func clientFields(p clients.Params, include func(flag string) bool) map[string]a
 	set("jwks-uri", "jwks_uri", p.JWKSURI)
 	set("mfa", "mfa", p.MFA)
 	set("profile", "profile", p.Profile)
+	set("logo-uri", "logo_uri", p.LogoURI)
 	return body
 }
 
@@ -230,7 +231,7 @@ func setParams(p clients.Params) func(flag string) bool {
 		"dpop-required": p.DPoPRequired, "backchannel-logout-uri": p.BackchannelLogoutURI != "",
 		"backchannel-logout-session-required": p.BackchannelLogoutSessionRequired,
 		"auth-method":                         p.AuthMethod != "", "jwks-file": p.JWKS != "", "jwks-uri": p.JWKSURI != "",
-		"mfa": p.MFA != "", "profile": p.Profile != "",
+		"mfa": p.MFA != "", "profile": p.Profile != "", "logo-uri": p.LogoURI != "",
 	}
 	return func(flag string) bool { return set[flag] }
 }

@@ -71,13 +71,14 @@ func findChromium(t *testing.T) string {
 // startChromium starts one headless Chromium for the test and returns a
 // chromedp context of its first tab. Each engine opens its own incognito-
 // like browser context in it, so no cookie crosses between them.
-func startChromium(t *testing.T) context.Context {
+// extra are further allocator options (flags) for a test that needs them.
+func startChromium(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	bin := findChromium(t)
 	// The browser lives at most as long as this context: the whole test is
 	// meant to take well under a minute.
 	life, cancelLife := context.WithTimeout(context.Background(), 2*time.Minute)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(life,
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(life, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -88,6 +89,7 @@ func startChromium(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
+	}, extra...)...,
 	)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

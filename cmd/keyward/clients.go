@@ -41,6 +41,7 @@ const clientsUsage = `usage: keyward clients create --name NAME [--grant-type T]
                               [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
                               [--jwks-file PATH | --jwks-uri URL]   (the client's public keys, for private_key_jwt
                                                                      and signed request objects)
+                              [--logo-uri https://…]   (the logo the consent page shows)
        keyward clients update ID [any flag of create]   (only the flags given change; e.g. --par-required=false)
        keyward clients list [--limit N] [--cursor C]   (--format json: every page unless --limit)
        keyward clients get ID
@@ -87,6 +88,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public JWK Set (JSON; private keys are refused)")
 		fs.StringVar(&p.JWKSURI, "jwks-uri", "", "URL of the client's public JWK Set")
 		fs.StringVar(&p.MFA, "mfa", "", "optional or required: whether the client's sign-ins need a second factor (default: the deployment's --mfa)")
+		fs.StringVar(&p.LogoURI, "logo-uri", "", "https URL of the client's logo, shown on the consent page (\"\" removes it)")
 		fs.StringVar(&p.Profile, "profile", "", "security profile the client is held to: fapi2 (FAPI 2.0 Security Profile: needs --auth-method private_key_jwt, --par-required, --dpop-required); \"\" removes it")
 	case "list":
 		list = bindListing(fs)
@@ -167,6 +169,9 @@ func (m *Main) emitClient(v clients.View) error {
 	if v.Profile != "" {
 		fields = append(fields, [2]string{"profile", v.Profile})
 	}
+	if v.LogoURI != "" {
+		fields = append(fields, [2]string{"logo_uri", v.LogoURI})
+	}
 	if v.JWKSURI != "" {
 		fields = append(fields, [2]string{"jwks_uri", v.JWKSURI})
 	}
@@ -215,6 +220,7 @@ func updatedParams(cur *store.Client, p clients.Params, changed func(string) boo
 		"jwks-file": func() { up.JWKS, up.JWKSURI = p.JWKS, "" },
 		"jwks-uri":  func() { up.JWKS, up.JWKSURI = "", p.JWKSURI },
 		"profile":   func() { up.Profile = p.Profile },
+		"logo-uri":  func() { up.LogoURI = p.LogoURI },
 	} {
 		if changed(flag) {
 			apply()

@@ -19,6 +19,7 @@ import (
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
+	"github.com/keyward/keyward/web"
 )
 
 // Config is every setting of the program. Each field is a flag and an
@@ -76,6 +77,10 @@ type Config struct {
 	// LoginUIURL and ConsentUIURL replace the built-in login and consent
 	// pages with an external UI that answers through the admin API.
 	LoginUIURL, ConsentUIURL string
+	// ProductName, LogoURL and AccentColor brand the public pages;
+	// ThemeDir holds templates, static files and message catalogues that
+	// replace the built-in ones (docs/THEMING.md).
+	ProductName, LogoURL, AccentColor, ThemeDir string
 	// Registration is the dynamic client registration policy (RFC 7591):
 	// closed, initial-token (default) or open.
 	Registration string
@@ -166,6 +171,10 @@ var settings = map[string]setting{
 
 	"login-ui-url":   {"login-ui-url", "KEYWARD_LOGIN_UI_URL", "an external sign-in page: the authorization endpoint redirects there with login_challenge, answered through /admin/v1/login-requests (default: the built-in page)"},
 	"consent-ui-url": {"consent-ui-url", "KEYWARD_CONSENT_UI_URL", "an external consent page: the authorization endpoint redirects there with consent_challenge, answered through /admin/v1/consent-requests (default: the built-in page)"},
+	"product-name":   {"product-name", "KEYWARD_PRODUCT_NAME", "the product name the sign-in pages show in their titles and header (default Keyward)"},
+	"logo-url":       {"logo-url", "KEYWARD_LOGO_URL", "an https URL, or a path under /static/ (a file of --theme-dir), of a logo shown on every sign-in page"},
+	"accent-color":   {"accent-color", "KEYWARD_ACCENT_COLOR", "the sign-in pages' accent colour, #rgb or #rrggbb (buttons, links, header)"},
+	"theme-dir":      {"theme-dir", "KEYWARD_THEME_DIR", "a directory whose templates/NAME.html, static/FILE and locales/LANG.json replace or add to the sign-in pages' built-in ones (see docs/THEMING.md)"},
 	// Dynamic client registration (RFC 7591, 7592).
 	"registration":            {"registration", "KEYWARD_REGISTRATION", "dynamic client registration (RFC 7591) at /oauth2/register: closed, initial-token (an initial access token from 'keyward registration-tokens create') or open (public clients only, rate-limited per address)"},
 	"registration-rate-limit": {"registration-rate-limit", "KEYWARD_REGISTRATION_RATE_LIMIT", "open registrations per second per source address (burst 2x, at least 1); -1 disables"},
@@ -211,6 +220,10 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.RequirePAR, "require-par", false, usage("require-par"))
 	fs.StringVar(&c.LoginUIURL, "login-ui-url", "", usage("login-ui-url"))
 	fs.StringVar(&c.ConsentUIURL, "consent-ui-url", "", usage("consent-ui-url"))
+	fs.StringVar(&c.ProductName, "product-name", web.DefaultProductName, usage("product-name"))
+	fs.StringVar(&c.LogoURL, "logo-url", "", usage("logo-url"))
+	fs.StringVar(&c.AccentColor, "accent-color", "", usage("accent-color"))
+	fs.StringVar(&c.ThemeDir, "theme-dir", "", usage("theme-dir"))
 	fs.StringVar(&c.Registration, "registration", authz.RegistrationInitialToken, usage("registration"))
 	fs.Float64Var(&c.RegistrationRate, "registration-rate-limit", authz.DefaultRegistrationRate, usage("registration-rate-limit"))
 	fs.BoolVar(&c.DPoPNonce, "dpop-nonce", false, usage("dpop-nonce"))
@@ -387,6 +400,20 @@ func (c *Config) ValidateServe() error {
 	for flag, v := range map[string]string{"login-ui-url": c.LoginUIURL, "consent-ui-url": c.ConsentUIURL} {
 		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "") {
 			errs = append(errs, fmt.Errorf("--%s: %q must be an absolute http(s) URL without a fragment", flag, v))
+		}
+	}
+	if n := strings.TrimSpace(c.ProductName); n == "" || len(c.ProductName) > 64 {
+		errs = append(errs, fmt.Errorf("--product-name: %q must be 1 to 64 characters", c.ProductName))
+	}
+	if err := web.CheckLogoURL(c.LogoURL); err != nil {
+		errs = append(errs, fmt.Errorf("--logo-url: %w", err))
+	}
+	if err := web.CheckAccentColor(c.AccentColor); err != nil {
+		errs = append(errs, fmt.Errorf("--accent-color: %w", err))
+	}
+	if c.ThemeDir != "" {
+		if st, err := os.Stat(c.ThemeDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("--theme-dir: %q is not a directory", c.ThemeDir))
 		}
 	}
 	switch c.Registration {

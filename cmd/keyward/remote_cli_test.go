@@ -98,6 +98,8 @@ func cliScenario(t *testing.T, run cliRunner, signingKeyPEM string) []cliResult 
 	step("", "clients", "get", c)
 	step("", "clients", "update", c, "--scope", "invoices:read", "--skip-consent", js)
 	step("", "clients", "update", c, "--name", "billing-2")
+	step("", "clients", "update", c, "--logo-uri", "https://cdn.example/billing.png", js)
+	step("", "clients", "update", c, "--logo-uri", "http://cdn.example/billing.png", js)
 	step("", "clients", "disable", c, js)
 	step("", "clients", "enable", c)
 	step("", "clients", "create", "--name", "bad", "--grant-type", "authorization_code", "--redirect-uri", "http://app.example/cb", js)

@@ -11,19 +11,19 @@ const clientColumns = `id, name, secret_digest, public, grant_types, scopes, red
 	post_logout_redirect_uris, audience, skip_consent, access_token_format, id_token_alg,
 	disabled, pkce_optional, resources, par_required, dpop_required, created_at, updated_at,
 	registered, registration_token_digest, registration_metadata,
-	backchannel_logout_uri, backchannel_logout_session_required, auth_method, jwks, jwks_uri, mfa, profile`
+	backchannel_logout_uri, backchannel_logout_session_required, auth_method, jwks, jwks_uri, mfa, profile, logo_uri`
 
 // CreateClient implements store.ClientStore.
 func (d *DB) CreateClient(ctx context.Context, c *store.Client) error {
 	now := d.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	_, err := d.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes),
 		list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent,
 		c.AccessTokenFormat, c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.DPoPRequired, micros(now), micros(now),
 		c.Registered, c.RegistrationTokenDigest, string(c.RegistrationMetadata),
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.AuthMethod, c.JWKS, c.JWKSURI, c.MFA, c.Profile)
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.AuthMethod, c.JWKS, c.JWKSURI, c.MFA, c.Profile, c.LogoURI)
 	return mapErr(err)
 }
 
@@ -59,12 +59,12 @@ func (d *DB) UpdateClient(ctx context.Context, c *store.Client) error {
 		resources = ?, par_required = ?, dpop_required = ?, updated_at = ?, registered = ?, registration_token_digest = ?,
 		registration_metadata = ?,
 		backchannel_logout_uri = ?, backchannel_logout_session_required = ?,
-		auth_method = ?, jwks = ?, jwks_uri = ?, mfa = ?, profile = ? WHERE id = ?`,
+		auth_method = ?, jwks = ?, jwks_uri = ?, mfa = ?, profile = ?, logo_uri = ? WHERE id = ?`,
 		c.Name, c.SecretDigest, c.Public, list(c.GrantTypes), list(c.Scopes), list(c.RedirectURIs),
 		list(c.PostLogoutRedirectURIs), list(c.Audience), c.SkipConsent, c.AccessTokenFormat,
 		c.IDTokenAlg, c.Disabled, c.PKCEOptional, list(c.Resources), c.PARRequired, c.DPoPRequired, micros(c.UpdatedAt),
 		c.Registered, c.RegistrationTokenDigest, string(c.RegistrationMetadata),
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.AuthMethod, c.JWKS, c.JWKSURI, c.MFA, c.Profile, c.ID)
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.AuthMethod, c.JWKS, c.JWKSURI, c.MFA, c.Profile, c.LogoURI, c.ID)
 	return affected(res, err)
 }
 
@@ -82,7 +82,7 @@ func scanClient(s scanner) (*store.Client, error) {
 	err := s.Scan(&c.ID, &c.Name, &c.SecretDigest, &c.Public, &grants, &scopes, &redirects,
 		&logout, &auds, &c.SkipConsent, &c.AccessTokenFormat, &c.IDTokenAlg, &c.Disabled, &c.PKCEOptional,
 		&res, &c.PARRequired, &c.DPoPRequired, &created, &updated, &c.Registered, &c.RegistrationTokenDigest, &meta,
-		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.AuthMethod, &c.JWKS, &c.JWKSURI, &c.MFA, &c.Profile)
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.AuthMethod, &c.JWKS, &c.JWKSURI, &c.MFA, &c.Profile, &c.LogoURI)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -35,6 +35,7 @@ func sampleClient(id string) *store.Client {
 		JWKSURI:                          "",
 		MFA:                              "required",
 		Profile:                          "fapi2",
+		LogoURI:                          "https://app.example/logo.png",
 	}
 }
 
@@ -60,6 +61,7 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	c.AuthMethod, c.JWKS, c.JWKSURI = "none", "", "https://app.example/jwks.json"
 	c.MFA = "optional"
 	c.Profile = ""
+	c.LogoURI = "https://cdn.example/new-logo.svg"
 	if err := s.UpdateClient(ctx(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,8 @@ func testClientsCRUD(t *testing.T, s store.Store) {
 	if got.Name != "Renamed" || !got.Public || got.SecretDigest != nil || got.Scopes != nil || !got.Disabled || got.PKCEOptional ||
 		got.PARRequired || got.DPoPRequired || !reflect.DeepEqual(got.Resources, c.Resources) ||
 		got.BackchannelLogoutURI != c.BackchannelLogoutURI || got.BackchannelLogoutSessionRequired ||
-		got.AuthMethod != "none" || got.JWKS != "" || got.JWKSURI != c.JWKSURI || got.MFA != "optional" || got.Profile != "" {
+		got.AuthMethod != "none" || got.JWKS != "" || got.JWKSURI != c.JWKSURI || got.MFA != "optional" || got.Profile != "" ||
+		got.LogoURI != c.LogoURI {
 		t.Fatalf("after update: %+v", got)
 	}
 	if !got.CreatedAt.Equal(c.CreatedAt) {

@@ -20,15 +20,19 @@
     return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   }
 
-  async function call(url, csrf, body) {
+  // call posts to a ceremony endpoint; its messages come back in the
+  // page's language (Accept-Language from <html lang>), and msgs holds the
+  // page's own texts (data-msg-* of the passkey box).
+  async function call(url, csrf, body, msgs) {
     var r = await fetch(url, {
       method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf,
+        'Accept-Language': document.documentElement.lang || 'en' },
       body: JSON.stringify(body === undefined ? {} : body)
     });
     var js = {};
     try { js = await r.json(); } catch (e) { /* not JSON */ }
-    if (!r.ok) throw new Error(js.message || 'The request failed (' + r.status + ').');
+    if (!r.ok) throw new Error(js.message || (msgs && msgs.msgStatus || 'The request failed ({status}).').replace('{status}', r.status));
     return js;
   }
 
@@ -87,8 +91,8 @@
     function show(err) {
       if (err && err.name === 'AbortError') return;
       errBox.textContent = (err && err.name === 'NotAllowedError')
-        ? 'The passkey request was cancelled or timed out.'
-        : (err && err.message) || 'Something went wrong.';
+        ? box.dataset.msgCancelled || 'The passkey request was cancelled or timed out.'
+        : (err && err.message) || box.dataset.msgFailed || 'Something went wrong.';
       errBox.hidden = false;
     }
 
@@ -96,20 +100,20 @@
       if (pending) pending.abort();
       var ctl = new AbortController();
       pending = ctl;
-      var opts = await call(box.dataset.begin, csrf);
+      var opts = await call(box.dataset.begin, csrf, undefined, box.dataset);
       var req = { publicKey: requestOptions(opts), signal: ctl.signal };
       if (mediation) req.mediation = mediation;
       var cred = await navigator.credentials.get(req);
       errBox.hidden = true;
-      var done = await call(withReturn(box.dataset.finish, box), csrf, assertionJSON(cred));
+      var done = await call(withReturn(box.dataset.finish, box), csrf, assertionJSON(cred), box.dataset);
       window.location.assign(done.redirect);
     }
 
     async function register() {
       var name = box.querySelector('[data-passkey-name]').value.trim();
-      var opts = await call(box.dataset.begin + '?name=' + encodeURIComponent(name), csrf);
+      var opts = await call(box.dataset.begin + '?name=' + encodeURIComponent(name), csrf, undefined, box.dataset);
       var cred = await navigator.credentials.create({ publicKey: creationOptions(opts) });
-      var done = await call(withReturn(box.dataset.finish, box), csrf, attestationJSON(cred));
+      var done = await call(withReturn(box.dataset.finish, box), csrf, attestationJSON(cred), box.dataset);
       window.location.assign(done.redirect);
     }
 
