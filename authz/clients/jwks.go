@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -54,7 +55,7 @@ func ParseJWKS(raw []byte) (*jose.JSONWebKeySet, error) {
 		Keys []map[string]json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(raw, &members); err != nil {
-		return nil, fmt.Errorf("not a JSON JWK Set: %v", err)
+		return nil, fmt.Errorf("not a JSON JWK Set: %s", jsonShape(err))
 	}
 	if len(members.Keys) == 0 {
 		return nil, fmt.Errorf(`no keys (a JWK Set is {"keys": [...]})`)
@@ -83,6 +84,40 @@ func ParseJWKS(raw []byte) (*jose.JSONWebKeySet, error) {
 		}
 	}
 	return &set, nil
+}
+
+// jsonShape says what is wrong with a JWK Set's JSON in the user's terms,
+// never naming a Go type.
+func jsonShape(err error) string {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return `it must be a JSON object, {"keys": [...]}`
+	case errors.As(err, &typ) && typ.Field == "keys":
+		return `"keys" must be an array of JWK objects`
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+	}
+	return "malformed JSON"
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	}
+	return "value of another type"
 }
 
 func checkKey(k jose.JSONWebKey) error {
