@@ -45,29 +45,63 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 
 // GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
-	k, err := scanAPIKey(d.q(ctx).QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	rows, err := d.q(ctx).Query(ctx, `SELECT digest, valid_until, created_at FROM api_key_secrets
-		WHERE key_id = $1 ORDER BY valid_until DESC NULLS FIRST, created_at DESC`, id)
+	// One round trip: the key's row once per secret (usually one, two
+	// while a rolled-over secret is in its grace period). A cache miss on
+	// the verification path pays this, so it is one query, not two.
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumnsK+`, s.digest, s.valid_until, s.created_at
+		FROM api_keys k LEFT JOIN api_key_secrets s ON s.key_id = k.id
+		WHERE k.id = $1 ORDER BY s.valid_until DESC NULLS FIRST, s.created_at DESC`, id)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
+	var k *keys.APIKey
 	for rows.Next() {
 		var (
-			s     keys.SecretDigest
-			until *time.Time
+			digest         []byte
+			until, created *time.Time
 		)
-		if err := rows.Scan(&s.Digest, &until, &s.CreatedAt); err != nil {
-			return nil, mapErr(err)
+		row, err := scanAPIKey(withColumns{rows, []any{&digest, &until, &created}})
+		if err != nil {
+			return nil, err
 		}
-		s.ValidUntil, s.CreatedAt = fromNullTime(until), s.CreatedAt.UTC()
-		k.Secrets = append(k.Secrets, s)
+		if k == nil {
+			k = row
+		}
+		if digest != nil {
+			s := keys.SecretDigest{Digest: digest, ValidUntil: fromNullTime(until)}
+			if created != nil {
+				s.CreatedAt = created.UTC()
+			}
+			k.Secrets = append(k.Secrets, s)
+		}
 	}
-	return k, mapErr(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	if k == nil {
+		return nil, store.ErrNotFound
+	}
+	return k, nil
 }
+
+// apiKeyColumnsK is apiKeyColumns qualified by the alias k.
+var apiKeyColumnsK = func() string {
+	cols := strings.Split(apiKeyColumns, ",")
+	for i, c := range cols {
+		cols[i] = "k." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// withColumns scans a row whose first columns are what the caller's scan
+// function expects and whose last ones go to extra.
+type withColumns struct {
+	s     scanner
+	extra []any
+}
+
+func (w withColumns) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
 // ListAPIKeys implements keys.Store. Ids are in the "C" collation, so the
 // order is byte order, as on SQLite.
