@@ -269,12 +269,6 @@ func (u *UIRequests) AcceptConsent(ctx context.Context, challenge string, acc Co
 		GrantScope: nonNil(acc.GrantScope), Remember: acc.Remember}, p.Subject)
 }
 
-// uiErrors are the error codes a rejection may carry: RFC 6749 §4.1.2.1
-// and OIDC Core §3.1.2.6.
-var uiErrors = []string{"access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type",
-	"invalid_scope", "server_error", "temporarily_unavailable", "interaction_required", "login_required",
-	"account_selection_required", "consent_required"}
-
 // Reject records that the app refused the challenge of kind, with an
 // OAuth error ("" is access_denied), and returns the URL to send the
 // browser to; it ends at the client's redirect URI with that error.
@@ -282,7 +276,7 @@ func (u *UIRequests) Reject(ctx context.Context, kind, challenge, code, descript
 	if code == "" {
 		code = "access_denied"
 	}
-	if !slices.Contains(uiErrors, code) {
+	if _, ok := uiErrors[code]; !ok {
 		return "", &UIFieldError{"error", "must be an OAuth error code such as access_denied"}
 	}
 	if len(description) > 1000 {

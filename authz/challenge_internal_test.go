@@ -31,7 +31,7 @@ func TestTransientCookie(t *testing.T) {
 // TestUIErrorCodes: every code a rejection may carry reaches the client
 // as itself.
 func TestUIErrorCodes(t *testing.T) {
-	for _, code := range uiErrors {
+	for code := range uiErrors {
 		e := fosite.ErrorToRFC6749Error(uiError(code, "why"))
 		if e.ErrorField != code || e.HintField != "why" && code != "account_selection_required" {
 			t.Errorf("uiError(%q) is %q (hint %q)", code, e.ErrorField, e.HintField)

@@ -131,31 +131,28 @@ func (u *UIRequests) uiReturn(c *gin.Context) {
 	b.issueCode(ctx, w, r, ar, who)
 }
 
+// uiErrors are the OAuth errors a headless UI may reject a request with
+// (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6), by code.
+var uiErrors = map[string]*fosite.RFC6749Error{
+	"access_denied":             fosite.ErrAccessDenied,
+	"invalid_request":           fosite.ErrInvalidRequest,
+	"unauthorized_client":       fosite.ErrUnauthorizedClient,
+	"unsupported_response_type": fosite.ErrUnsupportedResponseType,
+	"invalid_scope":             fosite.ErrInvalidScope,
+	"server_error":              fosite.ErrServerError,
+	"temporarily_unavailable":   fosite.ErrTemporarilyUnavailable,
+	"interaction_required":      fosite.ErrInteractionRequired,
+	"login_required":            fosite.ErrLoginRequired,
+	"account_selection_required": {ErrorField: "account_selection_required",
+		DescriptionField: "The End-User is required to select a session.", CodeField: http.StatusBadRequest},
+	"consent_required": fosite.ErrConsentRequired,
+}
+
 // uiError is the fosite error of a rejection's code and description.
 func uiError(code, desc string) error {
-	e := fosite.ErrAccessDenied
-	switch code {
-	case "invalid_request":
-		e = fosite.ErrInvalidRequest
-	case "unauthorized_client":
-		e = fosite.ErrUnauthorizedClient
-	case "unsupported_response_type":
-		e = fosite.ErrUnsupportedResponseType
-	case "invalid_scope":
-		e = fosite.ErrInvalidScope
-	case "server_error":
-		e = fosite.ErrServerError
-	case "temporarily_unavailable":
-		e = fosite.ErrTemporarilyUnavailable
-	case "interaction_required":
-		e = fosite.ErrInteractionRequired
-	case "login_required":
-		e = fosite.ErrLoginRequired
-	case "account_selection_required":
-		e = &fosite.RFC6749Error{ErrorField: code, DescriptionField: "The End-User is required to select a session.",
-			CodeField: http.StatusBadRequest}
-	case "consent_required":
-		e = fosite.ErrConsentRequired
+	e, ok := uiErrors[code]
+	if !ok {
+		e = fosite.ErrAccessDenied
 	}
 	if desc != "" {
 		return e.WithHint(desc)

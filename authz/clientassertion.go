@@ -248,16 +248,7 @@ func (a *assertions) verify(ctx context.Context, c *store.Client, tok *josejwt.J
 	return nil, fosite.ErrInvalidClient.WithHint("The client_assertion's signature does not verify with the client's registered keys.")
 }
 
-func algList() string {
-	s := ""
-	for i, a := range clients.SigningAlgs {
-		if i > 0 {
-			s += ", "
-		}
-		s += a
-	}
-	return s
-}
+func algList() string { return strings.Join(clients.SigningAlgs, ", ") }
 
 // assertionSubject is the sub of a client assertion, unverified: the
 // client a request names before it is authenticated (claimedClient).

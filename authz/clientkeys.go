@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/keyward/keyward/authz/clients"
@@ -50,6 +52,11 @@ type clientKeys struct {
 	group singleflight.Group
 	mu    sync.Mutex
 	sets  map[string]*fetchedJWKS // by URI
+
+	// inline holds parsed registered JWK Sets by the SHA-256 of their
+	// text, so a private_key_jwt token request does not parse and check
+	// the client's keys again; a changed set is a new entry.
+	inline *otter.Cache[[sha256.Size]byte, *jose.JSONWebKeySet]
 }
 
 type fetchedJWKS struct {
@@ -61,7 +68,8 @@ type fetchedJWKS struct {
 }
 
 func newClientKeys(fetcher jwksFetcher, now func() time.Time) *clientKeys {
-	return &clientKeys{fetcher: fetcher, now: now, sets: map[string]*fetchedJWKS{}}
+	return &clientKeys{fetcher: fetcher, now: now, sets: map[string]*fetchedJWKS{},
+		inline: otter.Must(&otter.Options[[sha256.Size]byte, *jose.JSONWebKeySet]{MaximumSize: jwksCacheMax})}
 }
 
 // errNoKeys is why a client's keys cannot verify a signature; its text is
@@ -79,7 +87,7 @@ func (k *clientKeys) candidates(ctx context.Context, c *store.Client, alg, kid s
 	var set *jose.JSONWebKeySet
 	switch {
 	case c.JWKS != "":
-		s, err := clients.ParseJWKS([]byte(c.JWKS))
+		s, err := k.registered(c.JWKS)
 		if err != nil {
 			return nil, &errNoKeys{"The client's registered JWK Set cannot be read."}
 		}
@@ -101,6 +109,21 @@ func (k *clientKeys) candidates(ctx context.Context, c *store.Client, alg, kid s
 		return nil, &errNoKeys{"None of the client's registered keys fits alg " + alg + "."}
 	}
 	return keys, nil
+}
+
+// registered parses and checks a client's registered JWK Set, once per
+// distinct text.
+func (k *clientKeys) registered(jwks string) (*jose.JSONWebKeySet, error) {
+	id := sha256.Sum256([]byte(jwks))
+	if set, ok := k.inline.GetIfPresent(id); ok {
+		return set, nil
+	}
+	set, err := clients.ParseJWKS([]byte(jwks))
+	if err != nil {
+		return nil, err
+	}
+	k.inline.Set(id, set)
+	return set, nil
 }
 
 func fitting(set *jose.JSONWebKeySet, alg, kid string) []jose.JSONWebKey {

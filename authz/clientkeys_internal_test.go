@@ -129,3 +129,31 @@ func TestParamValues(t *testing.T) {
 		t.Error("null accepted as a parameter")
 	}
 }
+
+// TestRegisteredJWKSParsedOnce: a client's registered JWK Set is parsed
+// once per distinct text; a changed set is read afresh, and a bad one is
+// refused every time.
+func TestRegisteredJWKSParsedOnce(t *testing.T) {
+	k := newClientKeys(nil, time.Now)
+	a, b := string(testJWKS(t, "a")), string(testJWKS(t, "b"))
+	first, err := k.registered(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := k.registered(a); err != nil || again != first {
+		t.Fatalf("the same set parsed again: %p %p %v", first, again, err)
+	}
+	other, err := k.registered(b)
+	if err != nil || other == first || other.Keys[0].KeyID != "b" {
+		t.Fatalf("a changed set: %+v %v", other, err)
+	}
+	for range 2 {
+		if _, err := k.registered(`{"keys": "x"}`); err == nil {
+			t.Fatal("a bad set accepted")
+		}
+	}
+	c := &store.Client{ID: "c", JWKS: a}
+	if keys, err := k.candidates(context.Background(), c, "ES256", "a"); err != nil || len(keys) != 1 {
+		t.Fatalf("candidates: %d, %v", len(keys), err)
+	}
+}

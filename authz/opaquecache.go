@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -89,7 +90,7 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 		return nil, "", false
 	}
 	e, found := c.entries.GetIfPresent(sig)
-	if !found || e.digest != sha256.Sum256([]byte(token)) {
+	if d := sha256.Sum256([]byte(token)); !found || subtle.ConstantTimeCompare(e.digest[:], d[:]) != 1 {
 		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
 		return nil, "", false
 	}

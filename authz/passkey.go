@@ -49,7 +49,7 @@ func (b *browserFlow) checkCeremonyCSRF(c *gin.Context, purpose string) bool {
 		b.jsonError(c, http.StatusForbidden, "csrf", tr("Your session expired. Reload the page and try again."))
 		return false
 	}
-	if want := b.csrfMAC(purpose, ck.Value, nil); r.Header.Get("X-CSRF-Token") != want {
+	if !equalMAC(r.Header.Get("X-CSRF-Token"), b.csrfMAC(purpose, ck.Value, nil)) {
 		b.jsonError(c, http.StatusForbidden, "csrf", tr("Your session expired. Reload the page and try again."))
 		return false
 	}
@@ -71,6 +71,22 @@ func (b *browserFlow) readCeremonyBody(c *gin.Context) ([]byte, bool) {
 // (POST /login/passkey/begin): no user is named, the authenticator
 // offers the passkeys it holds for this RP ID (conditional UI or a
 // button).
+// readAssertion reads and parses the browser's answer to a sign-in
+// ceremony (navigator.credentials.get), answering 400 itself when it
+// cannot.
+func (b *browserFlow) readAssertion(c *gin.Context) (*protocol.ParsedCredentialAssertionData, bool) {
+	body, ok := b.readCeremonyBody(c)
+	if !ok {
+		return nil, false
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	if err != nil {
+		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The passkey answer could not be read."))
+		return nil, false
+	}
+	return parsed, true
+}
+
 func (b *browserFlow) passkeyLoginBegin(c *gin.Context) {
 	if !b.checkCeremonyCSRF(c, "login") {
 		return
@@ -92,13 +108,8 @@ func (b *browserFlow) passkeyLoginFinish(c *gin.Context) {
 		b.jsonError(c, http.StatusBadRequest, "expired", tr("The passkey request expired. Try again."))
 		return
 	}
-	body, ok := b.readCeremonyBody(c)
+	parsed, ok := b.readAssertion(c)
 	if !ok {
-		return
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
-	if err != nil {
-		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The passkey answer could not be read."))
 		return
 	}
 	var (
@@ -207,7 +218,11 @@ func (b *browserFlow) passkeySecondBegin(c *gin.Context) {
 		return
 	}
 	creds, err := b.store.ListWebAuthnCredentials(ctx, u.ID)
-	if err != nil || len(creds) == 0 {
+	if err != nil {
+		b.jsonError(c, http.StatusServiceUnavailable, "temporarily_unavailable", tr("Sign-in is unavailable. Try again shortly."))
+		return
+	}
+	if len(creds) == 0 {
 		b.jsonError(c, http.StatusBadRequest, "no_passkey", tr("You have no passkey."))
 		return
 	}
@@ -235,13 +250,8 @@ func (b *browserFlow) passkeySecondFinish(c *gin.Context) {
 		b.jsonError(c, http.StatusUnauthorized, "login_required", tr("Sign in again."))
 		return
 	}
-	body, ok := b.readCeremonyBody(c)
+	parsed, ok := b.readAssertion(c)
 	if !ok {
-		return
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
-	if err != nil {
-		b.jsonError(c, http.StatusBadRequest, "invalid_request", tr("The passkey answer could not be read."))
 		return
 	}
 	creds, err := b.store.ListWebAuthnCredentials(ctx, u.ID)

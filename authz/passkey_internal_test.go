@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
@@ -85,5 +86,33 @@ func TestPasskeyCounter(t *testing.T) {
 	}
 	if acrOf([]string{amrSoftware}) != ACRPassword || acrOf(withSecondFactor([]string{amrPassword}, amrOTP)) != ACRMFA {
 		t.Error("acr of one and two factors")
+	}
+}
+
+// TestCeremonyAnsweredOnce: a copy of the ceremony cookie, kept after the
+// first answer cleared it, does not open the ceremony a second time.
+func TestCeremonyAnsweredOnce(t *testing.T) {
+	sealer, err := newCeremonySealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browserFlow{ceremonies: sealer, now: time.Now, issuer: "http://127.0.0.1"}
+	rec := httptest.NewRecorder()
+	cer := &ceremony{Purpose: "login", Session: webauthn.SessionData{Challenge: "challenge-1"}, Exp: time.Now().Add(time.Minute).Unix()}
+	if err := b.saveCeremony(rec, httptest.NewRequest(http.MethodPost, "/", nil), cer); err != nil {
+		t.Fatal(err)
+	}
+	cookie := rec.Result().Cookies()[0]
+	take := func() error {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.AddCookie(cookie)
+		_, err := b.takeCeremony(httptest.NewRecorder(), r, "login")
+		return err
+	}
+	if err := take(); err != nil {
+		t.Fatalf("first answer: %v", err)
+	}
+	if err := take(); err == nil {
+		t.Fatal("the same ceremony cookie was accepted twice")
 	}
 }

@@ -115,7 +115,13 @@ type ceremony struct {
 	Exp int64 `json:"e"`
 }
 
-type ceremonySealer struct{ aead cipher.AEAD }
+type ceremonySealer struct {
+	aead cipher.AEAD
+	// used holds the challenges answered on this instance until they
+	// expire: clearing the cookie only asks the browser to forget it, and
+	// a copy of it must not start a second sign-in.
+	used usedStates
+}
 
 func newCeremonySealer(key []byte) (*ceremonySealer, error) {
 	block, err := aes.NewCipher(key)
@@ -161,6 +167,9 @@ func (b *browserFlow) takeCeremony(w http.ResponseWriter, r *http.Request, purpo
 	}
 	var cer ceremony
 	if json.Unmarshal(js, &cer) != nil || cer.Purpose != purpose || b.now().Unix() > cer.Exp {
+		return nil, errCeremony
+	}
+	if !b.ceremonies.used.use(cer.Session.Challenge, time.Unix(cer.Exp, 0), b.now()) {
 		return nil, errCeremony
 	}
 	return &cer, nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -17,12 +18,15 @@ const BasePath = "/admin/v1"
 
 // New returns a client of the admin API on the admin listener at
 // adminURL ("http://127.0.0.1:8081"; a URL already ending in /admin/v1 is
-// taken as it is), sending token, an access token with the keyward:admin
+// taken as it is; plain http only to a loopback address), sending token, an access token with the keyward:admin
 // scope, as a bearer token on every request. It does no I/O.
 func New(adminURL, token string, opts ...ClientOption) (*ClientWithResponses, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("admin URL %q: want http(s)://host[:port]", adminURL)
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("admin URL %q: plain http is only for a loopback address (the admin token would cross the network unencrypted); use https", adminURL)
 	}
 	if token == "" {
 		return nil, errors.New("no admin token")
@@ -32,6 +36,16 @@ func New(adminURL, token string, opts ...ClientOption) (*ClientWithResponses, er
 		base += BasePath
 	}
 	return NewClientWithResponses(base, append([]ClientOption{WithRequestEditorFn(BearerToken(token))}, opts...)...)
+}
+
+// loopbackHost reports whether host names this machine: localhost or a
+// loopback IP address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // BearerToken is a request editor that authenticates each request with

@@ -90,8 +90,6 @@ func (cs *Server) importSigningKey(c *gin.Context) {
 	}
 	rec, err := cs.cfg.Signing.Import(r.Context(), data, f.Alg, signing.State(f.State))
 	switch {
-	case errors.Is(err, store.ErrUnavailable):
-		cs.fail(c, err)
 	case errors.Is(err, signing.ErrBadKey):
 		f.Errs.add("key_file", keyProblem(err))
 		again(http.StatusUnprocessableEntity, "The key was not imported.")

@@ -46,12 +46,7 @@ func (f *Factors) NewRecoveryCodes(ctx context.Context, userID string) ([]string
 // recoveryDigest is the keyed digest of a code, normalized (case, spaces
 // and dashes do not matter) and bound to its user.
 func (f *Factors) recoveryDigest(userID, code string) string {
-	norm := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, strings.ToLower(strings.TrimSpace(code)))
+	norm := stripSeparators(strings.ToLower(strings.TrimSpace(code)))
 	m := hmac.New(sha256.New, f.codeKey)
 	m.Write([]byte(userID + "\x00" + norm))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))

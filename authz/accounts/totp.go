@@ -38,8 +38,7 @@ func (f *Factors) BeginTOTP(ctx context.Context, u *store.User) (*Enrolment, err
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: f.issuer, AccountName: u.Username, Secret: raw,
-		Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	key, err := f.totpKey(u, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +66,28 @@ func (f *Factors) PendingTOTP(ctx context.Context, u *store.User) (*Enrolment, e
 	if err != nil {
 		return nil, err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: f.issuer, AccountName: u.Username, Secret: raw,
-		Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	key, err := f.totpKey(u, raw)
 	if err != nil {
 		return nil, err
 	}
 	return &Enrolment{Secret: key.Secret(), URL: key.URL()}, nil
+}
+
+// totpKey is the authenticator-app key of u with secret raw (SHA-1, six
+// digits, totpPeriod: what every authenticator app supports).
+func (f *Factors) totpKey(u *store.User, raw []byte) (*otp.Key, error) {
+	return totp.Generate(totp.GenerateOpts{Issuer: f.issuer, AccountName: u.Username, Secret: raw,
+		Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+}
+
+// stripSeparators drops the spaces and dashes people type inside codes.
+func stripSeparators(code string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, code)
 }
 
 // ConfirmTOTP accepts the first code of an enrolment, which confirms it.
@@ -89,12 +104,7 @@ func (f *Factors) VerifyTOTP(ctx context.Context, userID, code string) error {
 }
 
 func (f *Factors) checkTOTP(ctx context.Context, userID, code string, confirm bool) error {
-	code = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, code)
+	code = stripSeparators(code)
 	t, err := f.store.GetTOTP(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Confirmed && !confirm) {
 		return ErrNoFactor

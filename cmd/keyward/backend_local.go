@@ -385,10 +385,8 @@ func (b *localBackend) RotateSigningKeys(ctx context.Context, alg string, force 
 		return svc.RotateAll(ctx, opt)
 	}
 	r, err := svc.Rotate(ctx, alg, opt)
-	if errors.Is(err, signing.ErrTooEarly) {
+	if err != nil {
 		return nil, err
-	} else if err != nil {
-		return nil, usagef("%v", err)
 	}
 	return []*signing.Record{r}, nil
 }
@@ -400,8 +398,8 @@ func (b *localBackend) ImportSigningKey(ctx context.Context, key []byte, alg str
 	}
 	// The admin API's checks, in its words.
 	var probs []string
-	if alg != "" && !slices.Contains([]string{"ES256", "RS256", "EdDSA"}, alg) {
-		probs = append(probs, fmt.Sprintf("alg %q: must be ES256, RS256 or EdDSA", alg))
+	if algs := signing.DefaultAlgorithms(); alg != "" && !slices.Contains(algs, alg) {
+		probs = append(probs, fmt.Sprintf("alg %q: must be %s", alg, orList(algs)))
 	}
 	if !state.Valid() {
 		probs = append(probs, fmt.Sprintf("state %q: must be next, active, retiring or retired", state))
@@ -410,10 +408,11 @@ func (b *localBackend) ImportSigningKey(ctx context.Context, key []byte, alg str
 		return nil, &store.ValidationError{Problems: probs}
 	}
 	rec, err := svc.Import(ctx, key, alg, state)
-	if err != nil {
+	if errors.Is(err, signing.ErrBadKey) {
+		// The admin API's 400: the file is not a usable key.
 		return nil, usagef("keys import: %v", err)
 	}
-	return rec, nil
+	return rec, err
 }
 
 func (b *localBackend) RevokeSigningKey(ctx context.Context, kid string) (*signing.Record, error) {
@@ -443,4 +442,12 @@ func views[T, V any](items []T, view func(T) V) []V {
 		out = append(out, view(it))
 	}
 	return out
+}
+
+// orList joins items as "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }

@@ -123,7 +123,9 @@ func seedOpaqueTokens(ctx context.Context, db database, secret keys.Secret, clie
 		fmt.Fprintln(progress)
 	}
 	if err != nil {
+		// The file holds live bearer tokens: it goes with the failure.
 		f.Close()
+		os.Remove(f.Name())
 		return nil, 0, fmt.Errorf("seeding opaque tokens: %w", err)
 	}
 	return &tokenFile{f: f, width: tokenWidth, n: written}, time.Since(start), nil
