@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -16,26 +17,30 @@ import (
 	"time"
 )
 
-const benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
-                     [--compare-hello] [--compare FILE] [--keys N] [--tokens N] [--database-url URL]
-                     [--format table|json]
+var benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
+                     [--compare-hello] [--hello-duration D] [--compare FILE] [--keys N] [--tokens N]
+                     [--database-url URL] [--pprof-addr ADDR] [--format table|json]
 
 Starts a throw-away server on loopback (SQLite in a temporary directory, or
 the scratch database that --database-url names on the command line; the
-environment's KEYWARD_DATABASE_URL is ignored), then drives each scenario with the
-given number of concurrent connections and prints requests per second and
-latency percentiles. Scenarios: ` + benchScenarioList + `.
+environment's KEYWARD_DATABASE_URL is ignored) in a process of its own,
+then drives each scenario from this process with the given number of
+concurrent connections and prints requests per second, latency
+percentiles and the server's peak resident memory. Scenarios: ` + benchScenarioList() + `.
 
---compare-hello also serves a "hello" handler (gin, nothing else) in the
-same process and runs it before and after the scenarios: each scenario's
-RATIO is its rate over hello's, the share of the machine's HTTP round trip
-it reaches, comparable across machines. --keys N seeds N API keys in bulk
-and verifies a different one on every request (a cold tour, then warm);
+--compare-hello also starts a "hello" handler (gin, nothing else) in a
+process of its own, and runs it for --hello-duration (default a quarter of
+--duration, at least 2s) before the first scenario and after each one:
+each scenario's RATIO is its rate over the mean of the two hello runs on
+either side of it, the share of the machine's HTTP round trip it reaches,
+comparable across machines. HELLO ± is how far those two hello runs
+differ, a measure of the noise. --keys N seeds N API keys in bulk and
+verifies a different one on every request (a cold tour, then warm);
 --tokens N seeds N opaque access tokens (COPY on PostgreSQL) for
 introspect-opaque-many, which introspects a different one on every request.
-RSS is the peak resident memory of the process (server and load
-generator, with its list of --keys; the tokens stay in a file) while the
-scenario ran.
+SERVER MIB is the server process's peak resident set size during the
+scenario (Linux: VmHWM, reset before each scenario). --pprof-addr is
+passed to the server (see serve --help).
 --compare FILE prints the change against an earlier --format json run.
 A progress line is shown on a terminal.`
 
@@ -49,12 +54,24 @@ type benchResult struct {
 	P50         time.Duration `json:"p50_ns"`
 	P99         time.Duration `json:"p99_ns"`
 	Connections int           `json:"connections"`
-	// HelloPerSecond and Ratio are set with --compare-hello.
+	// HelloPerSecond and Ratio are set with --compare-hello: the mean rate
+	// of the hello runs just before and just after the scenario
+	// (HelloBefore, HelloAfter), and the scenario's rate over it.
 	HelloPerSecond float64 `json:"hello_requests_per_second,omitempty"`
 	Ratio          float64 `json:"ratio_to_hello,omitempty"`
-	// RSS is the peak resident set size of the process (the server and
-	// the load generator) during the scenario, in bytes.
+	HelloBefore    float64 `json:"hello_before_requests_per_second,omitempty"`
+	HelloAfter     float64 `json:"hello_after_requests_per_second,omitempty"`
+	// RSS is the peak resident set size of the server and the load
+	// generator during the scenario, in bytes: ServerRSS plus LoadRSS, each
+	// process's own peak (so an upper bound of their sum at any moment).
 	RSS int64 `json:"rss_bytes,omitempty"`
+	// ServerRSS is the server process's peak resident set size during the
+	// scenario; LoadRSS the bench process's (the load generator, with its
+	// list of --keys); HelloRSS the hello process's peak during the hello
+	// runs on either side of the scenario. Bytes; 0 where unknown.
+	ServerRSS int64 `json:"server_rss_bytes,omitempty"`
+	LoadRSS   int64 `json:"load_rss_bytes,omitempty"`
+	HelloRSS  int64 `json:"hello_rss_bytes,omitempty"`
 	// Seeded and SeedSeconds are, for introspect-opaque-many, the opaque
 	// tokens seeded with --tokens and how long seeding took.
 	Seeded      int     `json:"seeded_tokens,omitempty"`
@@ -68,26 +85,34 @@ type benchResult struct {
 
 // bench is "keyward bench": a loopback load test of the hot paths.
 func (m *Main) bench(ctx context.Context, args []string) error {
+	if len(args) > 0 && (args[0] == benchServeChild || args[0] == benchHelloChild) {
+		return m.benchChildMain(ctx, args[0], args[1:])
+	}
 	fs := m.flags("bench")
 	duration := fs.Duration("duration", 10*time.Second, "how long each scenario runs")
 	conns := fs.Int("connections", 32, "concurrent connections")
-	scenario := fs.String("scenario", "all", "all, or a comma-separated list of: "+benchScenarioList)
-	hello := fs.Bool("compare-hello", false, "measure an in-process hello handler too and print each scenario's ratio to it")
+	scenario := fs.String("scenario", "all", "all, or a comma-separated list of: "+strings.Join(benchScenarioNames(), ", "))
+	hello := fs.Bool("compare-hello", false, "measure a hello handler (in a process of its own) beside each scenario and print each scenario's ratio to it")
+	helloDur := fs.Duration("hello-duration", 0, "how long each hello run lasts (default a quarter of --duration, at least 2s, at most --duration)")
 	compare := fs.String("compare", "", "an earlier run's --format json output to compare with")
 	nkeys := fs.Int("keys", 1, "API keys to seed in bulk; verify-many uses a different one per request")
 	ntokens := fs.Int("tokens", 1000, "opaque access tokens to seed in bulk; introspect-opaque-many uses a different one per request")
+	pprofAddr := fs.String("pprof-addr", "", "the server's --pprof-addr (profile it under the bench's load)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 ||
-		*ntokens < 1 || *ntokens > 10_000_000 {
-		return usagef("--connections 1..1024, --duration up to 10m, --keys and --tokens 1..10000000\n%s", benchUsage)
+		*ntokens < 1 || *ntokens > 10_000_000 || *helloDur < 0 || *helloDur > 10*time.Minute {
+		return usagef("--connections 1..1024, --duration and --hello-duration up to 10m, --keys and --tokens 1..10000000\n%s", benchUsage)
 	}
+	if *helloDur == 0 {
+		*helloDur = min(max(*duration/4, 2*time.Second), *duration)
+	}
+	opts := benchOptions{conns: *conns, keys: *nkeys, duration: *duration, hello: *hello, pprofAddr: *pprofAddr}
 	// Only a --database-url given here names the scratch database: the
 	// KEYWARD_DATABASE_URL of the environment is likely a real one.
-	dbURL := ""
 	if fs.Changed("database-url") {
-		dbURL = m.Config.DatabaseURL
+		opts.dbURL = m.Config.DatabaseURL
 	}
 	names, err := benchSelect(*scenario)
 	if err != nil {
@@ -104,32 +129,33 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 	}
 
-	seedTokens := 0
 	if slices.Contains(names, "introspect-opaque-many") {
-		seedTokens = *ntokens
+		opts.tokens = *ntokens
 	}
-	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, seedTokens, *duration)
+	env, err := m.benchServer(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer env.close()
 	progress := m.progressOut()
 	machine := fmt.Sprintf("%d CPUs, %s/%s, %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	self := newPeakRSS(0)
 
-	var helloRates []float64
-	measureHello := func() error {
-		if !*hello {
-			return nil
-		}
-		r := load(ctx, "hello", env.hello, *conns, *duration, progress)
+	// Hello runs before the first scenario and after each one, so every
+	// scenario is compared with the two hello runs beside it in time.
+	measureHello := func() (benchResult, error) {
+		r := load(ctx, "hello", env.hello, *conns, *helloDur, progress, env.helloRSS)
+		r.ServerRSS = env.helloRSS.peak()
 		if r.Errors > 0 && r.Requests == r.Errors {
-			return fmt.Errorf("bench: the hello handler failed every request")
+			return r, fmt.Errorf("bench: the hello handler failed every request")
 		}
-		helloRates = append(helloRates, r.PerSecond)
-		return nil
+		return r, env.helloProc.alive()
 	}
-	if err := measureHello(); err != nil {
-		return err
+	var before benchResult
+	if *hello {
+		if before, err = measureHello(); err != nil {
+			return err
+		}
 	}
 	var results []benchResult
 	for _, name := range names {
@@ -137,21 +163,28 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("bench: preparing %s: %w", name, err)
 		}
-		r := load(ctx, name, fn, *conns, *duration, progress)
+		r := load(ctx, name, fn, *conns, *duration, progress, env.serverRSS, self)
+		if err := env.server.alive(); err != nil {
+			return err
+		}
 		r.Machine = machine
+		r.ServerRSS, r.LoadRSS = env.serverRSS.peak(), self.peak()
+		r.RSS = r.ServerRSS + r.LoadRSS
 		if name == "introspect-opaque-many" {
 			r.Seeded, r.SeedSeconds = env.opaque.n, env.seeded.Seconds()
 		}
-		results = append(results, r)
-	}
-	if err := measureHello(); err != nil {
-		return err
-	}
-	if len(helloRates) > 0 {
-		h := (helloRates[0] + helloRates[len(helloRates)-1]) / 2
-		for i := range results {
-			results[i].HelloPerSecond, results[i].Ratio = h, results[i].PerSecond/h
+		if *hello {
+			after, err := measureHello()
+			if err != nil {
+				return err
+			}
+			r.HelloBefore, r.HelloAfter = before.PerSecond, after.PerSecond
+			r.HelloPerSecond = (before.PerSecond + after.PerSecond) / 2
+			r.Ratio = r.PerSecond / r.HelloPerSecond
+			r.HelloRSS = max(before.ServerRSS, after.ServerRSS)
+			before = after
 		}
+		results = append(results, r)
 	}
 	for i := range results {
 		for _, e := range earlier {
@@ -167,9 +200,9 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 // emitBench prints results as a table (with the machine named below it)
 // or as JSON.
 func (m *Main) emitBench(results []benchResult, hello, compared bool, machine string) error {
-	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS", "RSS MIB"}
+	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS", "SERVER MIB"}
 	if hello {
-		header = append(header, "HELLO REQ/S", "RATIO")
+		header = append(header, "HELLO REQ/S", "HELLO ±", "RATIO")
 	}
 	if compared {
 		header = append(header, "CHANGE")
@@ -177,9 +210,11 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 	rows := make([][]string, 0, len(results))
 	for _, r := range results {
 		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.PerSecond), r.P50.Round(time.Microsecond).String(),
-			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors), fmt.Sprintf("%.0f", float64(r.RSS)/(1<<20))}
+			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors), fmt.Sprintf("%.0f", float64(r.ServerRSS)/(1<<20))}
 		if hello {
-			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.2f", r.Ratio))
+			spread := math.Abs(r.HelloAfter-r.HelloBefore) / 2 / r.HelloPerSecond
+			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.1f%%", spread*100),
+				fmt.Sprintf("%.2f", r.Ratio))
 		}
 		if compared {
 			change := "-"
@@ -229,12 +264,12 @@ func benchHTTPClient(conns int) *http.Client {
 // order.
 func benchSelect(arg string) ([]string, error) {
 	if arg == "all" || arg == "" {
-		return slices.Clone(benchScenarios), nil
+		return benchScenarioNames(), nil
 	}
 	var out []string
 	for _, name := range strings.Split(arg, ",") {
 		name = strings.TrimSpace(name)
-		if !slices.Contains(benchScenarios, name) {
+		if !slices.Contains(benchScenarioNames(), name) {
 			return nil, fmt.Errorf("unknown --scenario %q", name)
 		}
 		out = append(out, name)

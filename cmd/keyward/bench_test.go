@@ -12,6 +12,15 @@ import (
 	"github.com/keyward/keyward/store/postgres/pgtest"
 )
 
+// TestMain lets the test binary stand in for keyward when bench starts its
+// children from its own executable ("keyward bench serve-child …").
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "bench" && (os.Args[2] == benchServeChild || os.Args[2] == benchHelloChild) {
+		main() // exits
+	}
+	os.Exit(m.Run())
+}
+
 // runBench runs keyward bench with args and decodes its JSON output.
 func runBench(t *testing.T, args ...string) []benchResult {
 	t.Helper()
@@ -30,25 +39,37 @@ func runBench(t *testing.T, args ...string) []benchResult {
 }
 
 // TestBenchCommand runs every scenario of keyward bench briefly beside the
-// hello handler: each must serve without errors and get a ratio (the
-// numbers themselves belong in the closing notes, not in assertions); a
-// second run compared with the first reports the change.
+// hello handler: each must serve without errors and get a ratio to the
+// hello runs on either side of it (the numbers themselves belong in the
+// closing notes, not in assertions), and the server's memory apart from the
+// load generator's; a second run compared with the first reports the change.
 func TestBenchCommand(t *testing.T) {
 	t.Parallel()
-	results := runBench(t, "--duration", "200ms", "--connections", "4", "--compare-hello", "--keys", "50")
+	results := runBench(t, "--duration", "200ms", "--hello-duration", "100ms", "--connections", "4", "--compare-hello",
+		"--keys", "50")
 	if len(results) != len(benchScenarios) {
 		t.Fatalf("want %d scenarios, got %+v", len(benchScenarios), results)
 	}
 	for i, r := range results {
-		if r.Scenario != benchScenarios[i] || r.Requests == 0 || r.Errors != 0 || r.Ratio <= 0 || r.HelloPerSecond <= 0 {
+		if r.Scenario != benchScenarios[i].name || r.Requests == 0 || r.Errors != 0 || r.Ratio <= 0 || r.HelloPerSecond <= 0 {
 			t.Errorf("%s: %d requests, %d errors, ratio %.2f to hello at %.0f/s", r.Scenario, r.Requests, r.Errors,
 				r.Ratio, r.HelloPerSecond)
+		}
+		if r.HelloBefore <= 0 || r.HelloAfter <= 0 || r.HelloPerSecond != (r.HelloBefore+r.HelloAfter)/2 {
+			t.Errorf("%s: hello %.0f/s, not the mean of the runs beside it (%.0f/s, %.0f/s)", r.Scenario,
+				r.HelloPerSecond, r.HelloBefore, r.HelloAfter)
+		}
+		// Each scenario's hello before is the one after the scenario before it.
+		if i > 0 && r.HelloBefore != results[i-1].HelloAfter {
+			t.Errorf("%s: hello before %.0f/s, but %.0f/s after %s", r.Scenario, r.HelloBefore,
+				results[i-1].HelloAfter, results[i-1].Scenario)
 		}
 		if r.Machine == "" {
 			t.Errorf("%s: the machine is not named", r.Scenario)
 		}
-		if r.RSS < 1<<20 {
-			t.Errorf("%s: RSS %d bytes", r.Scenario, r.RSS)
+		if r.ServerRSS < 1<<20 || r.LoadRSS < 1<<20 || r.HelloRSS < 1<<20 || r.RSS != r.ServerRSS+r.LoadRSS {
+			t.Errorf("%s: RSS %d bytes = server %d + load generator %d; hello %d", r.Scenario, r.RSS, r.ServerRSS,
+				r.LoadRSS, r.HelloRSS)
 		}
 		if (r.Scenario == "introspect-opaque-many") != (r.Seeded > 0) {
 			t.Errorf("%s: %d seeded tokens", r.Scenario, r.Seeded)

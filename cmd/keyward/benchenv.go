@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,22 +16,81 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
 )
 
-// The scenarios of keyward bench, in the order they run.
-var benchScenarios = []string{"token", "introspect", "introspect-fresh", "introspect-opaque",
-	"introspect-opaque-many", "introspect-apikey", "verify", "verify-many", "jwks", "discovery"}
+// benchScenario is one scenario of keyward bench. To add one, add an entry
+// to benchScenarios: its name, what one request of it is (the usage text
+// lists it), and prepare, which readies it against the running server
+// (minting tokens, say; not measured) and returns one request. A scenario
+// that needs data seeded before the server starts reads it from benchEnv
+// (seedAPIKeys, seedOpaqueTokens).
+type benchScenario struct {
+	name, about string
+	prepare     func(e *benchEnv, ctx context.Context) (func() error, error)
+}
 
-const benchScenarioList = "token (client credentials, ES256 JWT), introspect (one JWT), " +
-	"introspect-fresh (a JWT never introspected before on each request), introspect-opaque, " +
-	"introspect-opaque-many (a different one of --tokens opaque tokens per request), " +
-	"introspect-apikey, verify (/v1/apikeys/verify, one key), verify-many (a different one of --keys per request), " +
-	"jwks, discovery"
+// The scenarios of keyward bench, in the order they run.
+var benchScenarios = []benchScenario{
+	{"token", "client credentials, ES256 JWT", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.post("/oauth2/token", formType, e.clientID, e.secret, tokenForm), nil
+	}},
+	{"introspect", "one JWT", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.introspectTokenOf(e.clientID, e.secret)
+	}},
+	{"introspect-fresh", "a JWT never introspected before on each request", (*benchEnv).freshIntrospection},
+	{"introspect-opaque", "one opaque token", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.introspectTokenOf(e.opaqueID, e.opaqueSecret)
+	}},
+	{"introspect-opaque-many", "a different one of --tokens opaque tokens per request", (*benchEnv).opaqueTour},
+	{"introspect-apikey", "one API key", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.post("/oauth2/introspect", formType, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
+	}},
+	{"verify", "/v1/apikeys/verify, one key", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, verifyBody(e.apiKeys[0])), nil
+	}},
+	{"verify-many", "a different one of --keys per request", func(e *benchEnv, _ context.Context) (func() error, error) {
+		var next atomic.Int64
+		bodies := make([]string, len(e.apiKeys))
+		for i, k := range e.apiKeys {
+			bodies[i] = verifyBody(k)
+		}
+		return func() error {
+			i := int(next.Add(1)-1) % len(bodies)
+			return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, bodies[i])()
+		}, nil
+	}},
+	{"jwks", "the JWKS", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.get(e.base + "/.well-known/jwks.json"), nil
+	}},
+	{"discovery", "the discovery document", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.get(e.base + "/.well-known/openid-configuration"), nil
+	}},
+}
+
+// benchScenarioNames are the names of benchScenarios, in order.
+func benchScenarioNames() []string {
+	out := make([]string, len(benchScenarios))
+	for i, s := range benchScenarios {
+		out[i] = s.name
+	}
+	return out
+}
+
+// benchScenarioList lists the scenarios for the usage text.
+func benchScenarioList() string {
+	parts := make([]string, len(benchScenarios))
+	for i, s := range benchScenarios {
+		parts[i] = s.name + " (" + s.about + ")"
+	}
+	return strings.Join(parts, ", ")
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func verifyBody(key string) string { return `{"key":"` + key + `","required_scope":"read"}` }
 
 // benchEnv is a running bench server with its client, keys and tokens.
 type benchEnv struct {
@@ -42,21 +102,36 @@ type benchEnv struct {
 	conns                                          int
 	duration                                       time.Duration
 	hello                                          func() error
-	close                                          func()
+	// server and helloProc are the child processes; serverRSS and
+	// helloRSS follow their memory.
+	server, helloProc   *benchChild
+	serverRSS, helloRSS *peakRSS
+	close               func()
 }
 
 // errPoolDone ends a scenario early: every prepared item has been used.
 var errPoolDone = errors.New("bench: pool used up")
 
-// benchServer seeds a scratch database and starts a server and the hello
-// handler on loopback.
-func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntokens int, d time.Duration) (*benchEnv, error) {
+// benchOptions are what benchServer seeds and starts.
+type benchOptions struct {
+	dbURL        string // the scratch database ("": SQLite in the temporary directory)
+	conns        int
+	keys, tokens int // API keys and opaque tokens to seed (tokens 0: none)
+	duration     time.Duration
+	hello        bool   // start the hello handler too
+	pprofAddr    string // the server's --pprof-addr
+}
+
+// benchServer seeds a scratch database, then starts the server and (with
+// opts.hello) the hello handler on loopback, each in a child process.
+func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, error) {
+	dbURL := opts.dbURL
 	dir, err := os.MkdirTemp("", "keyward-bench-")
 	if err != nil {
 		return nil, err
 	}
 	cleanup := []func(){func() { os.RemoveAll(dir) }}
-	env := &benchEnv{httpc: benchHTTPClient(conns), conns: conns, duration: d,
+	env := &benchEnv{httpc: benchHTTPClient(opts.conns), conns: opts.conns, duration: opts.duration,
 		close: func() {
 			for i := len(cleanup) - 1; i >= 0; i-- {
 				cleanup[i]()
@@ -84,10 +159,10 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntok
 	}
 	if err == nil {
 		env.opaqueID, env.opaqueSecret = c.ID, cs
-		env.apiKeys, err = seedAPIKeys(ctx, db, sec, nkeys, m.progressOut())
+		env.apiKeys, err = seedAPIKeys(ctx, db, sec, opts.keys, m.progressOut())
 	}
-	if err == nil && ntokens > 0 {
-		env.opaque, env.seeded, err = seedOpaqueTokens(ctx, db, sec, env.opaqueID, ntokens, dir, m.progressOut())
+	if err == nil && opts.tokens > 0 {
+		env.opaque, env.seeded, err = seedOpaqueTokens(ctx, db, sec, env.opaqueID, opts.tokens, dir, m.progressOut())
 		if env.opaque != nil {
 			cleanup = append(cleanup, func() { env.opaque.f.Close() })
 		}
@@ -96,7 +171,7 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntok
 	if err != nil {
 		return fail(err)
 	}
-	// Seeding's garbage would count in the first scenario's RSS.
+	// Seeding's garbage would count in the load generator's RSS.
 	runtime.GC()
 	debug.FreeOSMemory()
 
@@ -109,40 +184,37 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntok
 		pub.Close()
 		return fail(err)
 	}
-	started := make(chan *Server, 1)
-	srv := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Started: started,
-		PublicListener: pub, AdminListener: adm}
-	sctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	args := []string{"serve", "--data-dir", dir, "--issuer", "http://" + pub.Addr().String(),
-		"--token-rate-limit", "-1", "--log-format", "json", "--secret", secret}
+	args := []string{"--data-dir", dir, "--issuer", "http://" + pub.Addr().String(),
+		"--token-rate-limit", "-1", "--log-format", "json"}
+	if opts.pprofAddr != "" {
+		args = append(args, "--pprof-addr", opts.pprofAddr)
+	}
+	childEnv := []string{"KEYWARD_SECRET=" + secret} // not on the command line, where ps shows it
 	if dbURL != "" {
-		args = append(args, "--database-url", dbURL)
+		childEnv = append(childEnv, "KEYWARD_DATABASE_URL="+dbURL)
 	}
-	go func() {
-		done <- srv.Run(sctx, args)
-		srv.Close()
-	}()
-	select {
-	case s := <-started:
-		env.base = s.PublicURL
-	case code := <-done:
-		stop()
-		return fail(fmt.Errorf("bench server exited with %d", code))
-	}
-	cleanup = append(cleanup, func() { stop(); <-done })
-
-	helloLn, err := listenLoopback()
+	env.server, err = startBenchChild(ctx, benchServeChild, []net.Listener{pub, adm}, args, childEnv, m.Stderr)
+	pub.Close() // the child holds its own copies
+	adm.Close()
 	if err != nil {
 		return fail(err)
 	}
-	gin.SetMode(gin.ReleaseMode)
-	h := gin.New()
-	h.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hello") })
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(helloLn)
-	cleanup = append(cleanup, func() { hs.Close() })
-	env.hello = env.get("http://" + helloLn.Addr().String() + "/hello")
+	cleanup = append(cleanup, env.server.stop)
+	env.base, env.serverRSS = "http://"+pub.Addr().String(), newPeakRSS(env.server.pid())
+
+	if opts.hello {
+		helloLn, err := listenLoopback()
+		if err != nil {
+			return fail(err)
+		}
+		env.helloProc, err = startBenchChild(ctx, benchHelloChild, []net.Listener{helloLn}, nil, nil, m.Stderr)
+		helloLn.Close()
+		if err != nil {
+			return fail(err)
+		}
+		cleanup = append(cleanup, env.helloProc.stop)
+		env.hello, env.helloRSS = env.get("http://"+helloLn.Addr().String()+"/hello"), newPeakRSS(env.helloProc.pid())
+	}
 	return env, nil
 }
 
@@ -182,66 +254,48 @@ func seedAPIKeys(ctx context.Context, db database, secret keys.Secret, n int, pr
 // scenario prepares name (tokens to introspect, say) and returns one
 // request of it.
 func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, error) {
-	form := "application/x-www-form-urlencoded"
-	switch name {
-	case "token":
-		return e.post("/oauth2/token", form, e.clientID, e.secret, tokenForm), nil
-	case "introspect":
-		tok, err := e.token(e.clientID, e.secret)
-		if err != nil {
-			return nil, err
+	for _, s := range benchScenarios {
+		if s.name == name {
+			return s.prepare(e, ctx)
 		}
-		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {tok}}.Encode()), nil
-	case "introspect-fresh":
-		return e.freshIntrospection(ctx)
-	case "introspect-opaque":
-		tok, err := e.token(e.opaqueID, e.opaqueSecret)
-		if err != nil {
-			return nil, err
-		}
-		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {tok}}.Encode()), nil
-	case "introspect-opaque-many":
-		if e.opaque == nil || e.opaque.n == 0 {
-			return nil, errors.New("no opaque tokens seeded")
-		}
-		// The seeded tokens must be active, or the run measures refusals.
-		for _, i := range []int{0, e.opaque.n - 1} {
-			b, err := e.opaque.body(i)
-			if err == nil {
-				err = e.wantActive(b)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		var next atomic.Int64
-		return func() error {
-			b, err := e.opaque.body(int(next.Add(1)-1) % e.opaque.n)
-			if err != nil {
-				return err
-			}
-			return e.post("/oauth2/introspect", form, e.clientID, e.secret, b)()
-		}, nil
-	case "introspect-apikey":
-		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
-	case "verify":
-		return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, `{"key":"`+e.apiKeys[0]+`","required_scope":"read"}`), nil
-	case "verify-many":
-		var next atomic.Int64
-		bodies := make([]string, len(e.apiKeys))
-		for i, k := range e.apiKeys {
-			bodies[i] = `{"key":"` + k + `","required_scope":"read"}`
-		}
-		return func() error {
-			i := int(next.Add(1)-1) % len(bodies)
-			return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, bodies[i])()
-		}, nil
-	case "jwks":
-		return e.get(e.base + "/.well-known/jwks.json"), nil
-	case "discovery":
-		return e.get(e.base + "/.well-known/openid-configuration"), nil
 	}
 	return nil, fmt.Errorf("unknown scenario %q", name)
+}
+
+// introspectTokenOf gets an access token of client id and returns one
+// introspection of it.
+func (e *benchEnv) introspectTokenOf(id, secret string) (func() error, error) {
+	tok, err := e.token(id, secret)
+	if err != nil {
+		return nil, err
+	}
+	return e.post("/oauth2/introspect", formType, e.clientID, e.secret, url.Values{"token": {tok}}.Encode()), nil
+}
+
+// opaqueTour introspects a different one of the seeded opaque tokens on
+// each request, in order, round and round.
+func (e *benchEnv) opaqueTour(_ context.Context) (func() error, error) {
+	if e.opaque == nil || e.opaque.n == 0 {
+		return nil, errors.New("no opaque tokens seeded")
+	}
+	// The seeded tokens must be active, or the run measures refusals.
+	for _, i := range []int{0, e.opaque.n - 1} {
+		b, err := e.opaque.body(i)
+		if err == nil {
+			err = e.wantActive(b)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var next atomic.Int64
+	return func() error {
+		b, err := e.opaque.body(int(next.Add(1)-1) % e.opaque.n)
+		if err != nil {
+			return err
+		}
+		return e.post("/oauth2/introspect", formType, e.clientID, e.secret, b)()
+	}, nil
 }
 
 const tokenForm = "grant_type=client_credentials&scope=read"

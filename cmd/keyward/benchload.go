@@ -13,8 +13,14 @@ import (
 
 // load runs fn from conns goroutines for d (or until fn reports
 // errPoolDone) and measures it, printing a progress line to progress
-// (when not nil) twice a second.
-func load(ctx context.Context, name string, fn func() error, conns int, d time.Duration, progress io.Writer) benchResult {
+// (when not nil) twice a second. It follows the resident memory of each
+// of watch (started here, sampled four times a second); the caller reads
+// their peaks.
+func load(ctx context.Context, name string, fn func() error, conns int, d time.Duration, progress io.Writer,
+	watch ...*peakRSS) benchResult {
+	for _, w := range watch {
+		w.start()
+	}
 	var (
 		n, errs atomic.Int64
 		mu      sync.Mutex
@@ -46,8 +52,6 @@ func load(ctx context.Context, name string, fn func() error, conns int, d time.D
 		}()
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
-	var rss atomic.Int64 // the peak, sampled four times a second
-	rss.Store(processRSS())
 	go func() {
 		defer close(stopped)
 		t := time.NewTicker(250 * time.Millisecond)
@@ -57,8 +61,8 @@ func load(ctx context.Context, name string, fn func() error, conns int, d time.D
 			case <-stop:
 				return
 			case <-t.C:
-				if v := processRSS(); v > rss.Load() {
-					rss.Store(v)
+				for _, w := range watch {
+					w.sample()
 				}
 				if progress != nil && tick%2 == 1 {
 					el := time.Since(start)
@@ -72,9 +76,6 @@ func load(ctx context.Context, name string, fn func() error, conns int, d time.D
 	secs := time.Since(start).Seconds()
 	close(stop)
 	<-stopped
-	if v := processRSS(); v > rss.Load() {
-		rss.Store(v)
-	}
 	if progress != nil {
 		fmt.Fprintf(progress, "\r%-80s\r", "")
 	}
@@ -86,5 +87,5 @@ func load(ctx context.Context, name string, fn func() error, conns int, d time.D
 		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 	}
 	return benchResult{Scenario: name, Requests: n.Load(), Errors: errs.Load(), Seconds: secs,
-		PerSecond: float64(n.Load()) / secs, P50: pct(0.5), P99: pct(0.99), Connections: conns, RSS: rss.Load()}
+		PerSecond: float64(n.Load()) / secs, P50: pct(0.5), P99: pct(0.99), Connections: conns}
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	rtmetrics "runtime/metrics"
-	"strconv"
 	"strings"
 	"time"
 
@@ -150,28 +148,4 @@ func copyTokens(ctx context.Context, pool *pgxpool.Pool, recs []*store.TokenReco
 				r.Data, r.RequestedAt, r.ExpiresAt}, nil
 		}))
 	return err
-}
-
-// processRSS is the resident set size of this process (VmRSS of
-// /proc/self/status), or, where there is no /proc, the memory the Go
-// runtime has mapped.
-func processRSS() int64 {
-	if f, err := os.Open("/proc/self/status"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:")); ok {
-				kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
-				if err == nil {
-					return kb * 1024
-				}
-			}
-		}
-	}
-	s := []rtmetrics.Sample{{Name: "/memory/classes/total:bytes"}}
-	rtmetrics.Read(s)
-	if s[0].Value.Kind() == rtmetrics.KindUint64 {
-		return int64(s[0].Value.Uint64())
-	}
-	return 0
 }
