@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 // database call. Entries live for ttl (the safety net); invalidations
 // (local writes, and Events from every instance) drop them at once. Ids
 // that do not exist are remembered for negTTL, at most maxNegative of them.
-// Concurrent misses on one id share a single load. The cache holds at most
-// maxEntries records (otter's W-TinyLFU admission decides which stay), so
-// its memory is bounded whatever the number of keys in the database.
+// Concurrent misses on one id share a single load. The cache holds records
+// of about maxBytes in all (packedKey.weight; otter's W-TinyLFU admission
+// decides which stay), so its memory is bounded whatever the number of
+// keys in the database.
 type cache struct {
 	ttl, negTTL time.Duration
 	now         func() time.Time
@@ -30,12 +32,26 @@ type cache struct {
 	gen      uint64     // bumped by every invalidation
 	negative map[string]time.Time
 	loading  map[string]*load
+	scopes   scopeSets
 }
 
 type entry struct {
-	key   *APIKey
+	rec   packedKey
 	until time.Time
 	tried time.Time // the last re-read (reread), even a failed one
+}
+
+// put caches k, loaded at now, under id; c.mu is held. The entry is keyed
+// by the record's own copy of id, not the caller's (a part of the whole key
+// string, which would stay in memory with it).
+func (c *cache) put(id string, k *APIKey, now time.Time) {
+	e := &entry{rec: *pack(k, c.scopes.intern), until: now.Add(c.ttl)}
+	if e.rec.id != id {
+		id = strings.Clone(id)
+	} else {
+		id = e.rec.id
+	}
+	c.entries.Set(id, e)
 }
 
 type load struct {
@@ -44,14 +60,16 @@ type load struct {
 	err  error
 }
 
-// DefaultCacheEntries bounds the records the API-key cache holds (about
-// 1 KiB each): 50,000 keep its memory near 50 MiB.
-const DefaultCacheEntries = 50_000
+// DefaultCacheBytes bounds the memory of the API-key cache: 48 MiB hold
+// about 110,000 keys of one secret (packedKey.weight, about 450 bytes
+// each), so a tour of 100,000 keys is all served from memory once warm.
+const DefaultCacheBytes = 48 << 20
 
-func newCache(ttl, negTTL time.Duration, maxEntries int, now func() time.Time) *cache {
+func newCache(ttl, negTTL time.Duration, maxBytes int64, now func() time.Time) *cache {
 	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000, obs: noObserver{},
-		entries:  otter.Must(&otter.Options[string, *entry]{MaximumSize: maxEntries}),
-		negative: map[string]time.Time{}, loading: map[string]*load{}}
+		entries: otter.Must(&otter.Options[string, *entry]{MaximumWeight: uint64(maxBytes),
+			Weigher: func(_ string, e *entry) uint32 { return e.rec.weight() }}),
+		negative: map[string]time.Time{}, loading: map[string]*load{}, scopes: scopeSets{}}
 }
 
 // get returns the key with id, from the cache or through fetch. It returns
@@ -61,7 +79,7 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	if e, ok := c.entries.GetIfPresent(id); ok {
 		if now.Before(e.until) {
 			c.obs.CacheLookup(true)
-			return e.key, nil
+			return e.rec.unpack(), nil
 		}
 	}
 	c.mu.Lock()
@@ -95,9 +113,9 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	if c.gen == gen { // nothing was invalidated while loading
 		switch {
 		case l.err == nil:
-			c.entries.Set(id, &entry{key: l.key, until: now.Add(c.ttl)})
+			c.put(id, l.key, now)
 		case errors.Is(l.err, store.ErrNotFound) && len(c.negative) < c.maxNegative:
-			c.negative[id] = now.Add(c.negTTL)
+			c.negative[strings.Clone(id)] = now.Add(c.negTTL)
 		}
 	}
 	c.mu.Unlock()
@@ -159,7 +177,7 @@ func (c *cache) reread(ctx context.Context, id string, fetch func(context.Contex
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		c.entries.Set(id, &entry{key: k, until: now.Add(c.ttl)})
+		c.put(id, k, now)
 	}
 	c.mu.Unlock()
 	return k, true, nil

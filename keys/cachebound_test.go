@@ -12,7 +12,7 @@ import (
 // survives a tour of keys used once (admission, not plain LRU).
 func TestCacheBounded(t *testing.T) {
 	const max = 100
-	c := newCache(time.Minute, time.Second, max, time.Now)
+	c := newCache(time.Minute, time.Second, max*packedKeySize, time.Now)
 	fetch := func(_ context.Context, id string) (*APIKey, error) { return &APIKey{ID: id}, nil }
 	ctx := context.Background()
 	for i := range 10 * max {

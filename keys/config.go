@@ -39,9 +39,10 @@ type Config struct {
 	CacheTTL time.Duration
 	// NegativeCacheTTL is how long an unknown id is remembered (default 5s).
 	NegativeCacheTTL time.Duration
-	// CacheEntries bounds how many keys the cache holds (default
-	// DefaultCacheEntries); the least useful ones make way.
-	CacheEntries int
+	// CacheBytes bounds the memory of the key cache (default
+	// DefaultCacheBytes, about 110,000 keys); the least useful keys make
+	// way.
+	CacheBytes int64
 	// FlushInterval is how often Run writes usage counts (default 1m).
 	FlushInterval time.Duration
 	// RateCounter shares rate-limit counts between instances. Default:
@@ -94,8 +95,8 @@ func (c Config) withDefaults() Config {
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval
 	}
-	if c.CacheEntries == 0 {
-		c.CacheEntries = DefaultCacheEntries
+	if c.CacheBytes == 0 {
+		c.CacheBytes = DefaultCacheBytes
 	}
 	return c
 }
@@ -121,8 +122,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("keys: Config.%s is negative", d.name))
 		}
 	}
-	if c.CacheEntries < 0 {
-		errs = append(errs, errors.New("keys: Config.CacheEntries is negative"))
+	if c.CacheBytes < 0 {
+		errs = append(errs, errors.New("keys: Config.CacheBytes is negative"))
 	}
 	return errors.Join(errs...)
 }

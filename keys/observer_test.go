@@ -78,13 +78,14 @@ func TestObserver(t *testing.T) {
 }
 
 // TestNilObserverCostsNothing: without an Observer a cached verification
-// still allocates nothing.
+// allocates only the record it answers with (the cache keeps keys packed,
+// packedKey, and unpacks the one asked for: 440 bytes a key instead of 750).
 func TestNilObserverCostsNothing(t *testing.T) {
 	f := newFixture(t, nil)
 	_, raw := f.create(t, CreateParams{})
 	f.verify(t, raw, "")
 	ctx := context.Background()
-	if n := testing.AllocsPerRun(100, func() { f.svc.Verify(ctx, raw, "") }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { f.svc.Verify(ctx, raw, "") }); n != 1 {
 		t.Fatalf("%v allocations per cached Verify", n)
 	}
 }

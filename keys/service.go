@@ -58,7 +58,7 @@ func New(cfg Config) (*Service, error) {
 		rsync:   cfg.RateSyncInterval,
 		digests: newDigester(cfg.Secret),
 	}
-	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.CacheEntries, cfg.Now)
+	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.CacheBytes, cfg.Now)
 	s.cache.obs, s.obs = cfg.Observer, cfg.Observer
 	origin := make([]byte, 6)
 	if _, err := io.ReadFull(s.rand, origin); err != nil {

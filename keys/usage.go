@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,24 +9,25 @@ import (
 
 // usage batches successful verifications in memory, so that a request
 // never writes to the database; Service.Flush hands the batch to
-// Store.RecordAPIKeyUsage.
+// Store.RecordAPIKeyUsage. A key's counter is dropped once a whole flush
+// interval passes without a verification, so the counters stay as many as
+// the keys in use, not every key ever verified.
 type usage struct {
-	counters sync.Map // key id → *counter; kept, since keys are few
+	counters sync.Map // key id → *counter
 }
 
 type counter struct {
-	n    atomic.Int64
+	n    atomic.Int64 // pending verifications; negative once retired
 	last atomic.Int64 // Unix microseconds
 }
 
+// retired marks a dropped counter: an Add on it stays negative, so a
+// verification that raced the drop counts on a new counter instead.
+const retired = math.MinInt64 / 2
+
 // record counts one verification of key id at now.
 func (u *usage) record(id string, now time.Time) {
-	v, ok := u.counters.Load(id)
-	if !ok {
-		v, _ = u.counters.LoadOrStore(id, &counter{})
-	}
-	c := v.(*counter)
-	c.n.Add(1)
+	c := u.add(id, 1)
 	t := now.UnixMicro()
 	for {
 		old := c.last.Load()
@@ -35,13 +37,33 @@ func (u *usage) record(id string, now time.Time) {
 	}
 }
 
-// drain takes every pending count.
+// add counts n verifications of id and returns its counter.
+func (u *usage) add(id string, n int64) *counter {
+	for {
+		v, ok := u.counters.Load(id)
+		if !ok {
+			v, _ = u.counters.LoadOrStore(id, &counter{})
+		}
+		c := v.(*counter)
+		if c.n.Add(n) >= 0 {
+			return c
+		}
+		u.counters.CompareAndDelete(id, c) // retired by drain: start a new one
+	}
+}
+
+// drain takes every pending count, and drops the counters of keys not
+// verified since the last drain.
 func (u *usage) drain() []Usage {
 	var out []Usage
 	u.counters.Range(func(k, v any) bool {
 		c := v.(*counter)
-		if n := c.n.Swap(0); n > 0 {
+		n := c.n.Swap(0)
+		switch {
+		case n > 0:
 			out = append(out, Usage{ID: k.(string), Count: n, LastUsedAt: time.UnixMicro(c.last.Load()).UTC()})
+		case c.n.CompareAndSwap(0, retired):
+			u.counters.CompareAndDelete(k, c)
 		}
 		return true
 	})
@@ -51,8 +73,7 @@ func (u *usage) drain() []Usage {
 // restore puts back counts that could not be written.
 func (u *usage) restore(batch []Usage) {
 	for _, b := range batch {
-		v, _ := u.counters.LoadOrStore(b.ID, &counter{})
-		v.(*counter).n.Add(b.Count)
+		u.add(b.ID, b.Count)
 	}
 }
 

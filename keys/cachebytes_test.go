@@ -1,0 +1,82 @@
+package keys
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// storeShapedKey is a record as a store's GetAPIKey returns it: every
+// string and slice allocated apart, one current secret.
+func storeShapedKey(i int) *APIKey {
+	id := fmt.Sprintf("%022d", i)
+	now := time.Now().UTC()
+	return &APIKey{ID: strings.Clone(id), Env: strings.Clone(EnvLive), Name: fmt.Sprintf("bench-%d", i),
+		Hint: "kw_live_" + id[:6] + "…abcd", Scopes: []string{strings.Clone("read")}, CreatedAt: now, UpdatedAt: now,
+		Metadata: map[string]string{"team": "a"}, Secrets: []SecretDigest{{Digest: make([]byte, 32), CreatedAt: now}}}
+}
+
+// tour verifies keys first..last-1 through c, each as a request would:
+// its id a part of the whole key string.
+func tour(t *testing.T, c *cache, first, last int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := first; i < last; i++ {
+		raw := fmt.Sprintf("kw_live_%022d_%s", i, strings.Repeat("s", 32))
+		id := raw[8:30]
+		k, err := c.get(ctx, id, func(context.Context, string) (*APIKey, error) { return storeShapedKey(i), nil })
+		if err != nil || k.ID != id {
+			t.Fatalf("key %d: %v, %+v", i, err, k)
+		}
+	}
+	c.entries.CleanUp()
+}
+
+// TestCacheBytesPerKey: with its default budget the key cache holds a
+// tour of 100,000 keys whole (the warm rate is the one-key rate), and
+// its weight for a key is at least the memory a cached key really takes,
+// so the budget bounds the memory.
+func TestCacheBytesPerKey(t *testing.T) {
+	const n = 100_000
+	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
+	before := heapInUse()
+	tour(t, c, 0, n)
+	perKey := (heapInUse() - before) / n
+	if got := c.entries.EstimatedSize(); got != n {
+		t.Errorf("the default cache holds %d of a tour of %d keys", got, n)
+	}
+	weight := int64(pack(storeShapedKey(1), scopeSets{}.intern).weight())
+	t.Logf("%d bytes per cached key, weighed %d", perKey, weight)
+	if perKey > weight {
+		t.Errorf("a cached key takes %d bytes, more than its weight %d: the budget does not bound memory", perKey, weight)
+	}
+	runtime.KeepAlive(c)
+}
+
+// TestCacheMemoryBounded: however many keys are verified, the cache's
+// memory stays within its budget.
+func TestCacheMemoryBounded(t *testing.T) {
+	const budget = 4 << 20
+	c := newCache(time.Minute, time.Second, budget, time.Now)
+	before := heapInUse()
+	tour(t, c, 0, 60_000) // about 6 times what fits
+	if grown := heapInUse() - before; grown > budget*11/10 {
+		t.Errorf("a cache of %d bytes grew the heap by %d", budget, grown)
+	}
+	if n := c.entries.EstimatedSize(); n < 5000 || n > 12_000 {
+		t.Errorf("a cache of %d bytes holds %d keys", budget, n)
+	}
+	runtime.KeepAlive(c)
+}
