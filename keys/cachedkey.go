@@ -98,7 +98,7 @@ func (s scopeSets) intern(scopes []string) []string {
 		return scopes
 	}
 	shared := strings.Fields(joined) // one copy, its strings in one allocation's backing
-	if len(shared) != len(scopes) {   // a scope with a space in it: keep it as it is
+	if len(shared) != len(scopes) {  // a scope with a space in it: keep it as it is
 		shared = scopes
 	}
 	s[joined] = shared
