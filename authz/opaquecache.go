@@ -21,12 +21,13 @@ import (
 // (every token of the grant).
 const TokensChannel = "keyward_tokens"
 
-// Opaque introspection cache bounds: at most OpaqueCacheEntries answers,
-// each kept at most OpaqueCacheTTL (the safety net behind the events) and
-// never past its token's expiry.
+// Opaque introspection cache bounds: answers of about OpaqueCacheBytes in
+// all (opaqueEntry.weight: some 13,000 answers of a client-credentials
+// token), each kept at most OpaqueCacheTTL (the safety net behind the
+// events) and never past its token's expiry.
 const (
-	OpaqueCacheEntries = 50_000
-	OpaqueCacheTTL     = 30 * time.Second
+	OpaqueCacheBytes = 8 << 20
+	OpaqueCacheTTL   = 30 * time.Second
 )
 
 // opaqueCache remembers the introspection answers of active opaque access
@@ -62,10 +63,20 @@ type opaqueEntry struct {
 	body      []byte
 }
 
+// opaqueEntrySize is the memory of an opaqueEntry beyond its strings and
+// body: the struct and otter's node and table slot (TestOpaqueCacheBytes).
+const opaqueEntrySize = 128 + 112 + 64 // and the strings' rounding up to their size classes
+
+// weight is about how many bytes of memory the entry of sig costs.
+func (e *opaqueEntry) weight(sig string) uint32 {
+	return uint32(opaqueEntrySize + len(sig) + len(e.requestID) + len(e.clientID) + cap(e.body))
+}
+
 func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
 	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs,
 		entries: otter.Must(&otter.Options[string, *opaqueEntry]{
-			MaximumSize: OpaqueCacheEntries,
+			MaximumWeight: OpaqueCacheBytes,
+			Weigher:       func(sig string, e *opaqueEntry) uint32 { return e.weight(sig) },
 			ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *opaqueEntry]) time.Duration {
 				return e.Value.lifetime
 			}),
@@ -125,6 +136,7 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 	if exp.IsZero() {
 		exp = c.now().Add(life)
 	}
+	sig = strings.Clone(sig) // not the request's token, which would stay in memory with it
 	c.entries.Set(sig, &opaqueEntry{digest: sha256.Sum256([]byte(token)), requestID: requestID,
 		clientID: clientID, expires: exp, lifetime: life, body: body})
 	if c.gen.Load() != gen {

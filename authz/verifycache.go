@@ -14,10 +14,10 @@ import (
 // ttl, and the whole cache is dropped whenever the signing keys change (a
 // revoked key must stop verifying at once).
 //
-// Entries are keyed by the token's SHA-256, and at most max of them are
-// kept; otter's admission policy (W-TinyLFU) keeps the tokens in steady
-// use when a tour of one-off tokens passes through, so memory stays
-// bounded (about 0.5 KiB per entry) whatever the traffic.
+// Entries are keyed by the token's SHA-256, and they take about
+// verifyCacheBytes in all (verified.weight); otter's admission policy
+// (W-TinyLFU) keeps the tokens in steady use when a tour of one-off tokens
+// passes through, so memory stays bounded whatever the traffic.
 type verifyCache struct {
 	ttl time.Duration
 	now func() time.Time
@@ -31,12 +31,30 @@ type verified struct {
 	until  time.Time
 }
 
-// verifyCacheEntries bounds the verified-token cache.
-const verifyCacheEntries = 50_000
+// verifyCacheBytes bounds the verified-token cache's memory: some 15,000
+// client-credentials tokens.
+const verifyCacheBytes = 8 << 20
+
+// verifiedSize is the memory of an entry beyond its claims' strings: the
+// claims struct and otter's node, with the key and value, and table slot
+// (TestVerifyCacheBytes).
+const verifiedSize = 176 + 144 + 64 // and the strings' rounding up to their size classes
+
+// weight is about how many bytes of memory v costs in the cache.
+func (v verified) weight() uint32 {
+	c := v.claims
+	n := verifiedSize + len(c.Issuer) + len(c.Subject) + len(c.Audience) + len(c.JTI) + len(c.ClientID) +
+		len(c.Scope) + len(c.APIKeyID)
+	if c.Cnf != nil {
+		n += 16 + len(c.Cnf.JKT)
+	}
+	return uint32(n)
+}
 
 func newVerifyCache(now func() time.Time) *verifyCache {
 	return &verifyCache{ttl: time.Minute, now: now, obs: noObserver{},
-		entries: otter.Must(&otter.Options[[sha256.Size]byte, verified]{MaximumSize: verifyCacheEntries})}
+		entries: otter.Must(&otter.Options[[sha256.Size]byte, verified]{MaximumWeight: verifyCacheBytes,
+			Weigher: func(_ [sha256.Size]byte, v verified) uint32 { return v.weight() }})}
 }
 
 func (c *verifyCache) get(token string) (*AccessClaims, bool) {

@@ -59,7 +59,7 @@ func TestCacheBytesPerKey(t *testing.T) {
 	}
 	weight := int64(pack(storeShapedKey(1), scopeSets{}.intern).weight())
 	t.Logf("%d bytes per cached key, weighed %d", perKey, weight)
-	if perKey > weight {
+	if perKey > weight*11/10 { // a tenth for the measurement's noise
 		t.Errorf("a cached key takes %d bytes, more than its weight %d: the budget does not bound memory", perKey, weight)
 	}
 	runtime.KeepAlive(c)

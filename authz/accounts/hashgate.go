@@ -39,7 +39,39 @@ type hashGate struct {
 var (
 	gateMu sync.RWMutex
 	gate   = newHashGate(0, 0, 0)
+	// watch, when set, is called whenever a hash starts or ends.
+	watch atomic.Pointer[func()]
 )
+
+// HashMemory is the memory one password hash takes (argon2id's m).
+const HashMemory = argonMemory * 1024
+
+// WatchHashing has f called whenever a password hash starts or ends (nil:
+// stop), where it may read HashesRunning: serve raises the Go runtime's
+// memory limit by HashMemory for each hash under way, so that a limit sized
+// for the other endpoints does not make the collector run flat out during
+// a burst of sign-ins. f must be quick; calls may overlap.
+func WatchHashing(f func()) {
+	if f == nil {
+		watch.Store(nil)
+		return
+	}
+	watch.Store(&f)
+}
+
+// HashesRunning is how many password hashes are under way.
+func HashesRunning() int {
+	gateMu.RLock()
+	defer gateMu.RUnlock()
+	return int(gate.running.Load())
+}
+
+// notifyWatch calls the WatchHashing function, if any.
+func notifyWatch() {
+	if f := watch.Load(); f != nil {
+		(*f)()
+	}
+}
 
 // Defaults of LimitHashing.
 const (
@@ -109,7 +141,11 @@ func hashing(ctx context.Context, fn func()) error {
 	}
 	defer func() { <-g.slots }()
 	n := g.running.Add(1)
-	defer g.running.Add(-1)
+	notifyWatch()
+	defer func() {
+		g.running.Add(-1)
+		notifyWatch()
+	}()
 	for {
 		p := g.peak.Load()
 		if n <= p || g.peak.CompareAndSwap(p, n) {

@@ -139,3 +139,24 @@ func BenchmarkParallelLogins(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
 	b.ReportMetric(float64(HashPeak()), "peak-hashes")
 }
+
+// TestWatchHashing: the watcher hears each hash start and end, and reads
+// how many run (serve raises the memory limit by HashMemory for each).
+func TestWatchHashing(t *testing.T) {
+	var mu sync.Mutex
+	var seen []int
+	WatchHashing(func() {
+		mu.Lock()
+		seen = append(seen, HashesRunning())
+		mu.Unlock()
+	})
+	defer WatchHashing(nil)
+	if _, err := HashPassword("correct horse battery staple"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || seen[0] < 1 || seen[1] != seen[0]-1 {
+		t.Fatalf("the watcher saw %v running, want one more at the start than at the end", seen)
+	}
+}

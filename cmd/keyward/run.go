@@ -49,6 +49,10 @@ type Main struct {
 	// (the stores' event listeners) write the same format. NewMain sets
 	// it; tests that run several Mains in one process leave it off.
 	SetDefaultLogger bool
+	// SetMemoryLimit lets serve set the Go runtime's memory limit
+	// (--memory-limit), which is the process's. NewMain sets it; tests
+	// that run several Mains in one process leave it off.
+	SetMemoryLimit bool
 	// SpanExporter, when set, turns serve's tracing on and receives each
 	// span as it ends, instead of the OTLP endpoint (tests use the SDK's
 	// in-memory exporter).
@@ -79,7 +83,7 @@ type Main struct {
 
 // NewMain returns a Main on the process's standard streams.
 func NewMain() *Main {
-	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, SetDefaultLogger: true}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, SetDefaultLogger: true, SetMemoryLimit: true}
 }
 
 // usageError is a mistake in the command line or the settings: exit 2.

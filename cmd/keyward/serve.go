@@ -69,6 +69,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := checkSecret(ctx, db, secret); err != nil {
 		return err
 	}
+	undoLimit, err := m.applyMemoryLimit(log)
+	if err != nil {
+		return usageError{err}
+	}
+	defer undoLimit()
 
 	metrics := newMetrics()
 	if m.tracing, err = m.startTracing(ctx, log); err != nil {

@@ -1,0 +1,107 @@
+package authz
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// opaqueTokenOf is an opaque access token of the shape the token endpoint
+// issues, as a request's form value (a part of the request body).
+func opaqueTokenOf(i int) string {
+	body := fmt.Sprintf("token=kw_at_%032d.%043d", i, i)
+	return body[len("token="):]
+}
+
+// TestOpaqueCacheBytes: the opaque introspection cache's weight for an
+// answer is at least the memory the answer really takes, and however many
+// tokens are introspected the cache stays within its budget.
+func TestOpaqueCacheBytes(t *testing.T) {
+	now := time.Now()
+	c := newOpaqueCache(func() time.Time { return now }, noObserver{})
+	answer := `{"active":true,"client_id":"%s","exp":1765000000,"iat":1764990000,"iss":"https://id.example.com",` +
+		`"scope":"read write","sub":"%s","token_type":"Bearer","token_use":"access_token"}`
+	put := func(i int) uint32 {
+		client := fmt.Sprintf("client-%026d", i%100)
+		e := &opaqueEntry{requestID: fmt.Sprintf("%036d", i), clientID: client,
+			body: fmt.Appendf(nil, answer, client, client)}
+		c.put(c.generation(), opaqueTokenOf(i), e.requestID, e.clientID, now.Add(time.Hour), e.body)
+		return e.weight(opaqueSignature(opaqueTokenOf(i)))
+	}
+	const n = 10_000
+	before := heapInUse()
+	var weight int64
+	for i := range n {
+		weight += int64(put(i))
+	}
+	c.entries.CleanUp()
+	if got := c.entries.EstimatedSize(); got != n {
+		t.Fatalf("%d answers cached of %d", got, n)
+	}
+	perEntry := (heapInUse() - before) / n
+	t.Logf("%d bytes per cached answer, weighed %d", perEntry, weight/n)
+	if perEntry > weight/n*11/10 { // a tenth for the measurement's noise
+		t.Errorf("a cached answer takes %d bytes, more than its weight %d", perEntry, weight/n)
+	}
+	for i := n; i < 10*OpaqueCacheBytes/int(weight/n); i++ { // ten times what fits
+		put(i)
+	}
+	c.entries.CleanUp()
+	if grown := heapInUse() - before; grown > OpaqueCacheBytes*11/10 {
+		t.Errorf("a cache of %d bytes grew the heap by %d", OpaqueCacheBytes, grown)
+	}
+	runtime.KeepAlive(c)
+}
+
+// TestVerifyCacheBytes: the verified-token cache's weight for a token is
+// at least the memory its entry really takes, and however many tokens are
+// introspected it stays within its budget.
+func TestVerifyCacheBytes(t *testing.T) {
+	c := newVerifyCache(time.Now)
+	put := func(i int) uint32 {
+		payload := fmt.Sprintf(`{"iss":"https://id.example.com","sub":"client-%026d","aud":["https://api.example.com"],`+
+			`"exp":1765000000,"iat":1764990000,"nbf":1764990000,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
+			i%100, i, i%100)
+		var claims AccessClaims
+		if err := json.Unmarshal([]byte(payload), &claims); err != nil {
+			t.Fatal(err)
+		}
+		c.put("eyJ"+strings.Repeat("x", 200)+fmt.Sprint(i), &claims)
+		return verified{claims: &claims}.weight()
+	}
+	const n = 10_000
+	before := heapInUse()
+	var weight int64
+	for i := range n {
+		weight += int64(put(i))
+	}
+	c.entries.CleanUp()
+	if got := c.entries.EstimatedSize(); got != n {
+		t.Fatalf("%d tokens cached of %d", got, n)
+	}
+	perEntry := (heapInUse() - before) / n
+	t.Logf("%d bytes per verified token, weighed %d", perEntry, weight/n)
+	if perEntry > weight/n*11/10 { // a tenth for the measurement's noise
+		t.Errorf("a verified token takes %d bytes, more than its weight %d", perEntry, weight/n)
+	}
+	for i := n; i < 10*verifyCacheBytes/int(weight/n); i++ {
+		put(i)
+	}
+	c.entries.CleanUp()
+	if grown := heapInUse() - before; grown > verifyCacheBytes*11/10 {
+		t.Errorf("a cache of %d bytes grew the heap by %d", verifyCacheBytes, grown)
+	}
+	runtime.KeepAlive(c)
+}
