@@ -3,8 +3,13 @@ package clients
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/keyward/keyward/store"
 )
@@ -27,16 +32,15 @@ type Cache struct {
 	store  Getter
 	ttl    time.Duration
 	negTTL time.Duration
-	max    int
 	now    func() time.Time
 	// OnLookup, when set before the cache is used, is told of every Get:
 	// hit when it was answered from memory (an unknown id remembered as
 	// such included), for metrics. It must be fast and never block.
 	OnLookup func(hit bool)
 
-	mu      sync.RWMutex
-	gen     uint64 // bumped by every Invalidate
-	entries map[string]cacheEntry
+	mu      sync.Mutex // guards gen
+	gen     uint64     // bumped by every Invalidate
+	entries *otter.Cache[string, cacheEntry]
 }
 
 type cacheEntry struct {
@@ -50,26 +54,46 @@ type cacheEntry struct {
 
 // Cache lifetimes: a known client for CacheTTL, an unknown id for
 // NegativeTTL; RefreshAge is how often a failed authentication may re-read
-// a known client.
+// a known client. CacheBytes bounds the cache's memory (entryWeight: some
+// 8,000 clients of a usual size); otter's W-TinyLFU admission keeps the
+// clients in steady use when unknown ids or rare clients pass through.
 const (
 	CacheTTL    = 30 * time.Second
 	NegativeTTL = 5 * time.Second
 	RefreshAge  = time.Second
-	cacheMax    = 100_000
+	CacheBytes  = 8 << 20
 )
 
 // NewCache returns an empty cache over s; now is the clock.
-func NewCache(s Getter, now func() time.Time) *Cache {
-	return &Cache{store: s, ttl: CacheTTL, negTTL: NegativeTTL, max: cacheMax, now: now,
-		entries: map[string]cacheEntry{}}
+func NewCache(s Getter, now func() time.Time) *Cache { return newCache(s, now, CacheBytes) }
+
+func newCache(s Getter, now func() time.Time, maxBytes uint64) *Cache {
+	return &Cache{store: s, ttl: CacheTTL, negTTL: NegativeTTL, now: now,
+		entries: otter.Must(&otter.Options[string, cacheEntry]{MaximumWeight: maxBytes, Weigher: entryWeight})}
+}
+
+// entryWeight is about how many bytes of memory a cached client (or an
+// unknown id) takes: the record, its strings and lists (each element
+// counted with its header), and otter's node (TestCacheBytes).
+func entryWeight(id string, e cacheEntry) uint32 {
+	n := 224 + len(id)
+	if c := e.client; c != nil {
+		n += int(unsafe.Sizeof(*c)) + len(c.ID) + len(c.Name) + len(c.SecretDigest) + len(c.AccessTokenFormat) +
+			len(c.IDTokenAlg) + len(c.BackchannelLogoutURI) + len(c.MFA) + len(c.RegistrationTokenDigest) +
+			len(c.RegistrationMetadata) + len(c.AuthMethod) + len(c.JWKS) + len(c.JWKSURI) + len(c.Profile) + len(c.LogoURI)
+		for _, list := range [][]string{c.GrantTypes, c.Scopes, c.RedirectURIs, c.PostLogoutRedirectURIs, c.Audience, c.Resources} {
+			for _, v := range list {
+				n += 16 + 8 + len(v)
+			}
+		}
+	}
+	return uint32(min(n, math.MaxUint32))
 }
 
 // Get returns the client, store.ErrNotFound, or the store's failure.
 func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	now := c.now()
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
+	e, ok := c.entries.GetIfPresent(id)
 	if ok && now.Before(e.expires) {
 		if c.OnLookup != nil {
 			c.OnLookup(true)
@@ -82,9 +106,9 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	if c.OnLookup != nil {
 		c.OnLookup(false)
 	}
-	c.mu.RLock()
+	c.mu.Lock()
 	gen := c.gen
-	c.mu.RUnlock()
+	c.mu.Unlock()
 	sc, err := c.store.GetClient(ctx, id)
 	switch {
 	case err == nil:
@@ -95,13 +119,10 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		c.entries = map[string]cacheEntry{}
-	}
 	// An invalidation while the store was read may have made the read
 	// stale: answer it, but do not keep it.
 	if c.gen == gen {
-		c.entries[id] = e
+		c.entries.Set(strings.Clone(id), e) // not the request's string, which would stay with it
 	}
 	c.mu.Unlock()
 	return e.client, e.err
@@ -113,10 +134,10 @@ func (c *Cache) Invalidate(id string) {
 	defer c.mu.Unlock()
 	c.gen++
 	if id == store.Resync {
-		c.entries = map[string]cacheEntry{}
+		c.entries.InvalidateAll()
 		return
 	}
-	delete(c.entries, id)
+	c.entries.Invalidate(id)
 }
 
 // Reread reads a known client afresh, when this path has not in the last
@@ -129,13 +150,13 @@ func (c *Cache) Invalidate(id string) {
 func (c *Cache) Reread(ctx context.Context, id string) bool {
 	now := c.now()
 	c.mu.Lock()
-	e, ok := c.entries[id]
+	e, ok := c.entries.GetIfPresent(id)
 	if !ok || e.client == nil || now.Before(e.noRefreshBefore) {
 		c.mu.Unlock()
 		return false
 	}
 	e.noRefreshBefore = now.Add(RefreshAge)
-	c.entries[id] = e
+	c.entries.Set(id, e)
 	gen := c.gen
 	c.mu.Unlock()
 	sc, err := c.store.GetClient(ctx, id)
@@ -149,7 +170,7 @@ func (c *Cache) Reread(ctx context.Context, id string) bool {
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		c.entries[id] = e
+		c.entries.Set(id, e)
 	}
 	c.mu.Unlock()
 	return true

@@ -3,7 +3,9 @@ package clients
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -253,24 +255,86 @@ func TestCacheInvalidateNegative(t *testing.T) {
 	}
 }
 
-// TestCacheBounded: a full cache starts over rather than growing.
+// TestCacheBounded: however many clients (and unknown ids) pass through,
+// the cache's weight stays within its budget, and a client in steady use
+// stays cached (admission, not a reset when full).
 func TestCacheBounded(t *testing.T) {
 	t.Parallel()
-	c, bs, _, _ := newCacheFixture(t)
-	c.max = 2
-	getName(t, c, "a")
-	if _, err := c.Get(context.Background(), "unknown"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatal(err)
+	jwks := strings.Repeat("k", 2000)
+	g := getterFunc(func(_ context.Context, id string) (*store.Client, error) {
+		if strings.HasPrefix(id, "unknown") {
+			return nil, store.ErrNotFound
+		}
+		return &store.Client{ID: id, Name: id, JWKS: jwks, Scopes: []string{"read"}}, nil
+	})
+	const budget = 64 << 10
+	c := newCache(g, time.Now, budget)
+	ctx := context.Background()
+	for i := range 2000 {
+		for _, id := range []string{"hot", fmt.Sprintf("client-%d", i), fmt.Sprintf("unknown-%d", i)} {
+			c.Get(ctx, id)
+		}
 	}
-	getName(t, c, "b") // full: starts over
-	if n := len(c.entries); n > c.max {
-		t.Fatalf("%d entries; want at most %d", n, c.max)
+	c.entries.CleanUp()
+	var weight uint64
+	for id, e := range c.entries.All() {
+		weight += uint64(entryWeight(id, e))
 	}
-	getName(t, c, "b")
-	getName(t, c, "a")
-	if n := bs.reads.Load(); n != 4 {
-		t.Errorf("%d store reads; want 4 (a, unknown, b, a again after the reset)", n)
+	if weight > budget {
+		t.Errorf("the cache weighs %d bytes, over its budget of %d", weight, budget)
 	}
+	if _, ok := c.entries.GetIfPresent("hot"); !ok {
+		t.Error("the client in steady use was evicted by a tour of clients used once")
+	}
+}
+
+// TestCacheBytes: a cached client's weight is at least the memory it
+// really takes, so the budget bounds the memory.
+func TestCacheBytes(t *testing.T) {
+	const n = 5000
+	g := getterFunc(func(_ context.Context, id string) (*store.Client, error) {
+		return &store.Client{ID: strings.Clone(id), Name: "app " + id, SecretDigest: make([]byte, 32),
+			GrantTypes: []string{strings.Clone("client_credentials")}, Scopes: []string{strings.Clone("read"), strings.Clone("write")},
+			RedirectURIs: []string{"https://app.example.com/callback/" + id}, AccessTokenFormat: strings.Clone("jwt"),
+			CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil
+	})
+	c := newCache(g, time.Now, CacheBytes)
+	ctx := context.Background()
+	before := heapInUse()
+	var weight int64
+	for i := range n {
+		id := fmt.Sprintf("client-%026d", i)
+		cl, err := c.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		weight += int64(entryWeight(id, cacheEntry{client: cl}))
+	}
+	c.entries.CleanUp()
+	if got := c.entries.EstimatedSize(); got != n {
+		t.Fatalf("%d of %d clients cached", got, n)
+	}
+	perClient := (heapInUse() - before) / n
+	t.Logf("%d bytes per cached client, weighed %d", perClient, weight/n)
+	if perClient > weight/n*11/10 { // a tenth for the measurement's noise
+		t.Errorf("a cached client takes %d bytes, more than its weight %d", perClient, weight/n)
+	}
+	runtime.KeepAlive(c)
+}
+
+type getterFunc func(ctx context.Context, id string) (*store.Client, error)
+
+func (f getterFunc) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	return f(ctx, id)
+}
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
 
 // TestCacheRereadAfterRefreshAge: a client re-read by Reread may be
