@@ -40,7 +40,7 @@ type Config struct {
 	// NegativeCacheTTL is how long an unknown id is remembered (default 5s).
 	NegativeCacheTTL time.Duration
 	// CacheBytes bounds the memory of the key cache (default
-	// DefaultCacheBytes, about 110,000 keys); the least useful keys make
+	// DefaultCacheBytes, about 107,000 keys); the least useful keys make
 	// way.
 	CacheBytes int64
 	// FlushInterval is how often Run writes usage counts (default 1m).

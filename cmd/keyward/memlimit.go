@@ -15,7 +15,7 @@ import (
 
 // defaultMemoryLimit is serve's Go memory limit when neither
 // --memory-limit nor GOMEMLIMIT sets one. Every cache is bounded in bytes
-// (API keys 48 MiB, opaque introspection answers and verified JWTs 8 MiB
+// (API keys 40 MiB, opaque introspection answers and verified JWTs 8 MiB
 // each, clients 8 MiB), so the live heap stays near 75 MiB whatever the
 // data; a soft limit of 96 MiB keeps the collector's garbage within it,
 // where the default GOGC alone would let the heap grow to twice the live
