@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +123,63 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 			t.Errorf("bench %v: exit %d, want 2 (%s)", args, code, errb.String())
 		}
 		m.Close()
+	}
+}
+
+// TestBenchChild: the hello child is a process of its own that serves on
+// the listener it was handed, its memory is read apart from the bench's,
+// and it exits cleanly when the bench closes its standard input.
+func TestBenchChild(t *testing.T) {
+	t.Parallel()
+	ln, err := listenLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	c, err := startBenchChild(context.Background(), benchHelloChild, []net.Listener{ln}, nil, nil, &stderr)
+	ln.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.pid() == os.Getpid() {
+		t.Fatal("the child is this process")
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hello" {
+		t.Errorf("the hello child answered %q", b)
+	}
+	rss := newPeakRSS(c.pid())
+	rss.start()
+	if _, err := os.Stat("/proc/self/status"); err == nil && rss.peak() < 1<<20 {
+		t.Errorf("the child's RSS: %d bytes", rss.peak())
+	}
+	c.stop()
+	if c.err != nil || c.alive() == nil {
+		t.Errorf("after its standard input closed the child ended with %v (alive: %v); stderr: %s", c.err, c.alive(),
+			stderr.String())
+	}
+}
+
+// TestWarningsOnly: the bench server's info lines (its access log) are
+// dropped, its warnings and errors passed on.
+func TestWarningsOnly(t *testing.T) {
+	var out bytes.Buffer
+	w := warningsOnly{&out}
+	for _, line := range []string{
+		`{"time":"2026-12-05T18:00:00Z","level":"INFO","msg":"request","status":200}` + "\n",
+		`{"time":"2026-12-05T18:00:00Z","level":"WARN","msg":"api keys: flushing usage counts"}` + "\n",
+		`{"time":"2026-12-05T18:00:00Z","level":"ERROR","msg":"boom"}` + "\n",
+	} {
+		if n, err := w.Write([]byte(line)); n != len(line) || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+	}
+	if got := out.String(); strings.Contains(got, "INFO") || !strings.Contains(got, "WARN") || !strings.Contains(got, "boom") {
+		t.Errorf("passed on: %s", got)
 	}
 }
