@@ -125,18 +125,25 @@ func (s *Service) SyncRateLimits(ctx context.Context) error {
 	return s.limits.sync(ctx, s.counter, s.now())
 }
 
-// Flush writes the usage counts gathered since the last flush. Counts that
-// cannot be written are kept for the next one.
+// flushChunk is the most usage counts one Store.RecordAPIKeyUsage call
+// writes: a tour of 100,000 keys in a minute is flushed in ten writes,
+// so no one write builds a statement batch of every key in memory.
+const flushChunk = 10_000
+
+// Flush writes the usage counts gathered since the last flush, at most
+// flushChunk keys a write. Counts that cannot be written are kept for the
+// next one.
 func (s *Service) Flush(ctx context.Context) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	batch := s.usage.drain()
-	if len(batch) == 0 {
-		return nil
-	}
-	if err := s.store.RecordAPIKeyUsage(ctx, batch); err != nil {
-		s.usage.restore(batch)
-		return err
+	for len(batch) > 0 {
+		n := min(len(batch), flushChunk)
+		if err := s.store.RecordAPIKeyUsage(ctx, batch[:n]); err != nil {
+			s.usage.restore(batch)
+			return err
+		}
+		batch = batch[n:]
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package keys
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -92,5 +94,56 @@ func TestUsageCountOnRetiredCounter(t *testing.T) {
 	u.record("key-1", time.Now())
 	if got := u.drain(); len(got) != 1 || got[0].Count != 1 {
 		t.Fatalf("drain after a verification on a retired counter: %+v, want one", got)
+	}
+}
+
+// chunkStore records the size of each usage write and fails the one
+// numbered failAt (from 1; 0: none).
+type chunkStore struct {
+	*memStore
+	sizes  []int
+	failAt int
+}
+
+func (c *chunkStore) RecordAPIKeyUsage(ctx context.Context, batch []Usage) error {
+	c.sizes = append(c.sizes, len(batch))
+	if len(c.sizes) == c.failAt {
+		return errors.New("database unavailable")
+	}
+	return c.memStore.RecordAPIKeyUsage(ctx, batch)
+}
+
+// TestFlushInChunks: a flush writes at most flushChunk keys' counts a
+// write, and the counts of a write that fails, and of those after it, are
+// kept for the next flush.
+func TestFlushInChunks(t *testing.T) {
+	var cs *chunkStore
+	f := newFixture(t, func(c *Config) {
+		cs = &chunkStore{memStore: c.Store.(*memStore)}
+		c.Store = cs
+	})
+	record := func() {
+		for i := range 25_000 {
+			f.svc.usage.record(fmt.Sprintf("key-%d", i), f.clock.Now())
+		}
+	}
+	record()
+	if err := f.svc.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cs.sizes) != "[10000 10000 5000]" {
+		t.Fatalf("writes of %v keys, want [10000 10000 5000]", cs.sizes)
+	}
+	cs.sizes, cs.failAt = nil, 2
+	record()
+	if err := f.svc.Flush(context.Background()); err == nil {
+		t.Fatal("a failed write was not reported")
+	}
+	var kept int64
+	for _, u := range f.svc.usage.drain() {
+		kept += u.Count
+	}
+	if kept != 15_000 {
+		t.Errorf("%d counts kept after the second of three writes failed, want 15000", kept)
 	}
 }
