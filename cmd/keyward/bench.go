@@ -105,7 +105,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	}
 
 	seedTokens := 0
-	if slices.Contains(names, "introspect-opaque-many") {
+	if slices.Contains(names, "introspect-opaque-many") || slices.Contains(names, "introspect-opaque-warm") {
 		seedTokens = *ntokens
 	}
 	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, seedTokens, *duration)

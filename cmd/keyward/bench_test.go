@@ -71,12 +71,13 @@ func TestBenchCommand(t *testing.T) {
 }
 
 // TestBenchPostgres runs the API-key and introspection scenarios on
-// PostgreSQL (--database-url), with keys seeded in bulk.
+// PostgreSQL (--database-url), with keys seeded in bulk, and the warm tour
+// of the keys.
 func TestBenchPostgres(t *testing.T) {
 	t.Parallel()
 	url := pgtest.Schema(t)
 	results := runBench(t, "--duration", "150ms", "--connections", "4", "--keys", "1500", "--tokens", "60000",
-		"--scenario", "verify-many,introspect-opaque,introspect-opaque-many", "--database-url", url)
+		"--scenario", "verify-many,verify-warm,introspect-opaque,introspect-opaque-many", "--database-url", url)
 	for _, r := range results {
 		if r.Requests == 0 || r.Errors != 0 {
 			t.Errorf("%s on PostgreSQL: %d requests, %d errors", r.Scenario, r.Requests, r.Errors)

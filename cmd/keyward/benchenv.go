@@ -24,12 +24,15 @@ import (
 
 // The scenarios of keyward bench, in the order they run.
 var benchScenarios = []string{"token", "introspect", "introspect-fresh", "introspect-opaque",
-	"introspect-opaque-many", "introspect-apikey", "verify", "verify-many", "jwks", "discovery"}
+	"introspect-opaque-many", "introspect-opaque-warm", "introspect-apikey", "verify", "verify-many",
+	"verify-warm", "jwks", "discovery"}
 
 const benchScenarioList = "token (client credentials, ES256 JWT), introspect (one JWT), " +
 	"introspect-fresh (a JWT never introspected before on each request), introspect-opaque, " +
 	"introspect-opaque-many (a different one of --tokens opaque tokens per request), " +
+	"introspect-opaque-warm (introspect-opaque-many over a working set already read once), " +
 	"introspect-apikey, verify (/v1/apikeys/verify, one key), verify-many (a different one of --keys per request), " +
+	"verify-warm (verify-many over a working set already verified once), " +
 	"jwks, discovery"
 
 // benchEnv is a running bench server with its client, keys and tokens.
@@ -222,6 +225,25 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 			}
 			return e.post("/oauth2/introspect", form, e.clientID, e.secret, b)()
 		}, nil
+	case "introspect-opaque-warm":
+		if e.opaque == nil || e.opaque.n == 0 {
+			return nil, errors.New("no opaque tokens seeded")
+		}
+		bodies := make([]string, min(e.opaque.n, benchWorkingSet))
+		for i := range bodies {
+			b, err := e.opaque.body(i)
+			if err != nil {
+				return nil, err
+			}
+			bodies[i] = b
+		}
+		return e.warmTour(ctx, "/oauth2/introspect", form, bodies)
+	case "verify-warm":
+		bodies := make([]string, min(len(e.apiKeys), benchWorkingSet))
+		for i := range bodies {
+			bodies[i] = `{"key":"` + e.apiKeys[i] + `","required_scope":"read"}`
+		}
+		return e.warmTour(ctx, "/v1/apikeys/verify", "application/json", bodies)
 	case "introspect-apikey":
 		return e.post("/oauth2/introspect", form, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
 	case "verify":
@@ -245,6 +267,42 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 }
 
 const tokenForm = "grant_type=client_credentials&scope=read"
+
+// benchWorkingSet is how many of the seeded keys or tokens the -warm
+// scenarios tour: well within what the API-key and opaque-token caches
+// hold (50,000 each by default), so the measured tours find every one
+// cached. It shows the rate "once warm" with --keys or --tokens of any
+// size.
+const benchWorkingSet = 20_000
+
+// warmTour posts each of bodies once from every connection in turn (not
+// measured), then returns a request that tours them again.
+func (e *benchEnv) warmTour(ctx context.Context, path, ctype string, bodies []string) (func() error, error) {
+	var next atomic.Int64
+	one := func() error {
+		i := int(next.Add(1)-1) % len(bodies)
+		return e.post(path, ctype, e.clientID, e.secret, bodies[i])()
+	}
+	errc := make(chan error, e.conns)
+	for range e.conns {
+		go func() {
+			for ctx.Err() == nil && next.Load() < int64(len(bodies)) {
+				if err := one(); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- ctx.Err()
+		}()
+	}
+	var firstErr error
+	for range e.conns {
+		if err := <-errc; err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return one, firstErr
+}
 
 // freshTokens is how many tokens introspect-fresh mints first for a run
 // of d (enough for 20,000 introspections a second, at most 60,000, more

@@ -112,6 +112,17 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, bool, error) {
 	return v, ok, nil
 }
 
+// Gathering is how many Loads wait for the batch that is gathering (not
+// yet sent).
+func (l *Loader[K, V]) Gathering() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.next == nil {
+		return 0
+	}
+	return l.next.n
+}
+
 // run reads b, then starts the batch that gathered meanwhile, if any.
 func (l *Loader[K, V]) run(b *batch[K, V]) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)

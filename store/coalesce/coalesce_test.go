@@ -115,12 +115,7 @@ func TestBatchedAnswersMatchPerKey(t *testing.T) {
 func waitGathered(t *testing.T, l *Loader[string, int], n int) {
 	t.Helper()
 	for {
-		l.mu.Lock()
-		c := 0
-		if l.next != nil {
-			c = l.next.n
-		}
-		l.mu.Unlock()
+		c := l.Gathering()
 		if c == n {
 			return
 		}
