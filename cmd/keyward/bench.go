@@ -17,7 +17,7 @@ import (
 )
 
 const benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
-                     [--compare-hello] [--compare FILE] [--keys N] [--tokens N] [--database-url URL]
+                     [--compare-hello] [--compare FILE] [--keys N] [--tokens N] [--clients N] [--database-url URL]
                      [--format table|json]
 
 Starts a throw-away server on loopback (SQLite in a temporary directory, or
@@ -32,7 +32,9 @@ RATIO is its rate over hello's, the share of the machine's HTTP round trip
 it reaches, comparable across machines. --keys N seeds N API keys in bulk
 and verifies a different one on every request (a cold tour, then warm);
 --tokens N seeds N opaque access tokens (COPY on PostgreSQL) for
-introspect-opaque-many, which introspects a different one on every request.
+introspect-opaque-many, which introspects a different one on every request;
+--clients N makes the -many and -warm scenarios authenticate as each of N
+confidential clients in turn.
 RSS is the peak resident memory of the process (server and load
 generator, with its list of --keys; the tokens stay in a file) while the
 scenario ran.
@@ -76,12 +78,13 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	compare := fs.String("compare", "", "an earlier run's --format json output to compare with")
 	nkeys := fs.Int("keys", 1, "API keys to seed in bulk; verify-many uses a different one per request")
 	ntokens := fs.Int("tokens", 1000, "opaque access tokens to seed in bulk; introspect-opaque-many uses a different one per request")
+	nclients := fs.Int("clients", 1, "confidential clients the -many and -warm scenarios authenticate as in turn")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 ||
-		*ntokens < 1 || *ntokens > 10_000_000 {
-		return usagef("--connections 1..1024, --duration up to 10m, --keys and --tokens 1..10000000\n%s", benchUsage)
+		*ntokens < 1 || *ntokens > 10_000_000 || *nclients < 1 || *nclients > 100_000 {
+		return usagef("--connections 1..1024, --duration up to 10m, --keys and --tokens 1..10000000, --clients 1..100000\n%s", benchUsage)
 	}
 	// Only a --database-url given here names the scratch database: the
 	// KEYWARD_DATABASE_URL of the environment is likely a real one.
@@ -108,7 +111,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if slices.Contains(names, "introspect-opaque-many") || slices.Contains(names, "introspect-opaque-warm") {
 		seedTokens = *ntokens
 	}
-	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, seedTokens, *duration)
+	env, err := m.benchServer(ctx, dbURL, *conns, *nkeys, seedTokens, *nclients, *duration)
 	if err != nil {
 		return err
 	}

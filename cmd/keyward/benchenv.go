@@ -39,7 +39,8 @@ const benchScenarioList = "token (client credentials, ES256 JWT), introspect (on
 type benchEnv struct {
 	base, clientID, secret, opaqueID, opaqueSecret string
 	apiKeys                                        []string
-	opaque                                         *tokenFile // the seeded opaque tokens (nil: none)
+	callers                                        []benchCaller // who the -many and -warm scenarios authenticate as, in turn
+	opaque                                         *tokenFile    // the seeded opaque tokens (nil: none)
 	seeded                                         time.Duration
 	httpc                                          *http.Client
 	conns                                          int
@@ -48,12 +49,18 @@ type benchEnv struct {
 	close                                          func()
 }
 
+// benchCaller is a confidential client's id and secret.
+type benchCaller struct{ id, secret string }
+
+// caller returns the i-th caller of --clients, in turn.
+func (e *benchEnv) caller(i int) benchCaller { return e.callers[i%len(e.callers)] }
+
 // errPoolDone ends a scenario early: every prepared item has been used.
 var errPoolDone = errors.New("bench: pool used up")
 
 // benchServer seeds a scratch database and starts a server and the hello
 // handler on loopback.
-func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntokens int, d time.Duration) (*benchEnv, error) {
+func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntokens, nclients int, d time.Duration) (*benchEnv, error) {
 	dir, err := os.MkdirTemp("", "keyward-bench-")
 	if err != nil {
 		return nil, err
@@ -87,6 +94,15 @@ func (m *Main) benchServer(ctx context.Context, dbURL string, conns, nkeys, ntok
 	}
 	if err == nil {
 		env.opaqueID, env.opaqueSecret = c.ID, cs
+		env.callers = []benchCaller{{env.clientID, env.secret}}
+		for i := 1; i < nclients && err == nil; i++ {
+			c, cs, err = reg.Create(ctx, clients.Params{Name: fmt.Sprintf("bench-%d", i), Scopes: []string{"read"}})
+			if err == nil {
+				env.callers = append(env.callers, benchCaller{c.ID, cs})
+			}
+		}
+	}
+	if err == nil {
 		env.apiKeys, err = seedAPIKeys(ctx, db, sec, nkeys, m.progressOut())
 	}
 	if err == nil && ntokens > 0 {
@@ -219,11 +235,13 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 		}
 		var next atomic.Int64
 		return func() error {
-			b, err := e.opaque.body(int(next.Add(1)-1) % e.opaque.n)
+			n := int(next.Add(1) - 1)
+			b, err := e.opaque.body(n % e.opaque.n)
 			if err != nil {
 				return err
 			}
-			return e.post("/oauth2/introspect", form, e.clientID, e.secret, b)()
+			c := e.caller(n)
+			return e.post("/oauth2/introspect", form, c.id, c.secret, b)()
 		}, nil
 	case "introspect-opaque-warm":
 		if e.opaque == nil || e.opaque.n == 0 {
@@ -255,8 +273,9 @@ func (e *benchEnv) scenario(ctx context.Context, name string) (func() error, err
 			bodies[i] = `{"key":"` + k + `","required_scope":"read"}`
 		}
 		return func() error {
-			i := int(next.Add(1)-1) % len(bodies)
-			return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, bodies[i])()
+			n := int(next.Add(1) - 1)
+			c := e.caller(n)
+			return e.post("/v1/apikeys/verify", "application/json", c.id, c.secret, bodies[n%len(bodies)])()
 		}, nil
 	case "jwks":
 		return e.get(e.base + "/.well-known/jwks.json"), nil
@@ -280,8 +299,9 @@ const benchWorkingSet = 20_000
 func (e *benchEnv) warmTour(ctx context.Context, path, ctype string, bodies []string) (func() error, error) {
 	var next atomic.Int64
 	one := func() error {
-		i := int(next.Add(1)-1) % len(bodies)
-		return e.post(path, ctype, e.clientID, e.secret, bodies[i])()
+		n := int(next.Add(1) - 1)
+		c := e.caller(n)
+		return e.post(path, ctype, c.id, c.secret, bodies[n%len(bodies)])()
 	}
 	errc := make(chan error, e.conns)
 	for range e.conns {
