@@ -106,7 +106,9 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
 	}
-	_, ar, err := a.fosite.IntrospectToken(ctx, token, fosite.AccessToken, NewSession(""))
+	// Callers (UserInfo, the admin API's bearer check) only read, outside
+	// any transaction: the record read may share a query.
+	_, ar, err := a.fosite.IntrospectToken(withBatchedReads(ctx), token, fosite.AccessToken, NewSession(""))
 	if err != nil {
 		if storeFailure(err) {
 			return nil, fmt.Errorf("authz: introspect: %w", err)

@@ -8,12 +8,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 )
 
@@ -172,5 +174,49 @@ func TestClientCredentialsWritesNothing(t *testing.T) {
 	}
 	if w := e.post("/oauth2/introspect", id, secret, url.Values{"token": {last}}); w.Body.String() != `{"active":false}` {
 		t.Fatalf("revoked token introspects %s", w.Body)
+	}
+}
+
+// BenchmarkIntrospectOpaqueMiss measures introspection of opaque access
+// tokens that are not cached: each iteration introspects a token not
+// introspected before (one record read, decoded, its answer built and
+// cached). Run it with -benchtime Nx, N at most opaqueMissTokens.
+func BenchmarkIntrospectOpaqueMiss(b *testing.B) {
+	const opaqueMissTokens = 20_000
+	if b.N > opaqueMissTokens {
+		b.Skipf("-benchtime %dx: at most %d tokens", b.N, opaqueMissTokens)
+	}
+	st := authztest.New(b, authztest.Options{Issuer: "http://127.0.0.1:8080", TokenRate: -1})
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	st.Provider.Mount(r)
+	e := &benchEnv{handler: r, clients: st.Clients, apikeys: st.APIKeys, db: st.DB}
+	id, secret := e.client(b, clients.Params{Name: "bench", Scopes: []string{"read"}})
+	oid, _ := e.client(b, clients.Params{Name: "opaque", Scopes: []string{"read"}, AccessTokenFormat: "opaque"})
+	ctx := context.Background()
+	forms := make([]string, 0, b.N)
+	var changes []store.TokenChange
+	err := st.Provider.MintOpaqueTokens(ctx, oid, []string{"read"}, time.Hour, b.N, func(tok string, rec *store.TokenRecord) error {
+		forms = append(forms, url.Values{"token": {tok}}.Encode())
+		changes = append(changes, store.TokenChange{Create: rec})
+		return nil
+	})
+	if err == nil {
+		err = st.DB.ApplyTokenChanges(ctx, changes)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/introspect", strings.NewReader(forms[i]))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
+			b.Fatalf("introspect: %d %s", w.Code, w.Body)
+		}
 	}
 }

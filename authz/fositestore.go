@@ -18,6 +18,7 @@ import (
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/authz/resources"
 	"github.com/keyward/keyward/store"
+	"github.com/keyward/keyward/store/coalesce"
 )
 
 // fositeStore adapts Keyward's stores to fosite's storage interfaces and
@@ -33,6 +34,50 @@ type fositeStore struct {
 	grace time.Duration
 	// parTTL is the expires_in of a pushed request's request_uri.
 	parTTL time.Duration
+	// batched reads access and refresh token records for introspection,
+	// gathering concurrent reads into one query (nil: one at a time).
+	batched map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord]
+}
+
+// batchedReadsKey marks a context whose token reads may be gathered with
+// other requests' (see withBatchedReads).
+type batchedReadsKey struct{}
+
+// withBatchedReads marks ctx as a plain read of token records, outside any
+// transaction and writing nothing: introspection. Its access and refresh
+// token reads may then share a query with concurrent ones.
+func withBatchedReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, batchedReadsKey{}, true)
+}
+
+// newTokenLoaders returns a loader per cached token kind when tokens can
+// read in batches, else nil.
+func newTokenLoaders(tokens store.TokenStore) map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord] {
+	b, ok := tokens.(store.TokenBatchReader)
+	if !ok {
+		return nil
+	}
+	out := map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord]{}
+	for _, kind := range []store.TokenKind{store.KindAccessToken, store.KindRefreshToken} {
+		out[kind] = coalesce.New(func(ctx context.Context, sigs []string) (map[string]*store.TokenRecord, error) {
+			return b.GetTokens(ctx, kind, sigs)
+		}, coalesce.Config{})
+	}
+	return out
+}
+
+// getToken reads one record: through the kind's loader for a context of
+// withBatchedReads (the read then begins after this call did, so the
+// opaque cache's generation check still holds), else directly.
+func (s *fositeStore) getToken(ctx context.Context, kind store.TokenKind, sig string) (*store.TokenRecord, error) {
+	if l := s.batched[kind]; l != nil && ctx.Value(batchedReadsKey{}) != nil {
+		rec, ok, err := l.Load(ctx, sig)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+		return rec, err
+	}
+	return s.tokens.GetToken(ctx, kind, sig)
 }
 
 var (
@@ -129,7 +174,7 @@ func (s *fositeStore) create(ctx context.Context, kind store.TokenKind, tokenTyp
 
 // get loads a record; an inactive one comes back with inactiveErr.
 func (s *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
-	rec, err := s.tokens.GetToken(ctx, kind, sig)
+	rec, err := s.getToken(ctx, kind, sig)
 	if err != nil {
 		return nil, fositeErr(err)
 	}
@@ -279,7 +324,7 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, access
 // only refused: that client could not have used it, and letting it revoke
 // the grant would let anyone holding an old token end someone's session.
 func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	rec, err := s.tokens.GetToken(ctx, store.KindRefreshToken, sig)
+	rec, err := s.getToken(ctx, store.KindRefreshToken, sig)
 	if err != nil {
 		return nil, fositeErr(err)
 	}

@@ -105,7 +105,9 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if h.opaque != nil {
 			gen = h.opaque.generation()
 		}
-		tu, ar, err := h.fosite.IntrospectToken(ctx, token, use, NewSession(""))
+		// Introspection neither writes nor runs in a transaction, so its
+		// record read may share a query with concurrent ones.
+		tu, ar, err := h.fosite.IntrospectToken(withBatchedReads(ctx), token, use, NewSession(""))
 		if err != nil {
 			if storeFailure(err) {
 				return nil, err

@@ -109,7 +109,9 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	l.key, l.err = fetch(ctx, id)
 
 	c.mu.Lock()
-	delete(c.loading, id)
+	if c.loading[id] == l {
+		delete(c.loading, id)
+	}
 	if c.gen == gen { // nothing was invalidated while loading
 		switch {
 		case l.err == nil:
@@ -128,13 +130,17 @@ func (c *cache) invalidate(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	// A load begun before now may read what the invalidation replaced: a
+	// later get starts its own instead of waiting for it.
 	if id == resync {
 		c.entries.InvalidateAll()
 		clear(c.negative)
+		clear(c.loading)
 		return
 	}
 	c.entries.Invalidate(id)
 	delete(c.negative, id)
+	delete(c.loading, id)
 }
 
 // staleAfter is how long a cached record is trusted to hold every secret

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/keyward/keyward/store/coalesce"
 )
 
 // Service issues, manages and verifies API keys. It is safe for concurrent
@@ -27,6 +29,7 @@ type Service struct {
 	obs     Observer
 	digests *digester
 	cache   *cache
+	loader  *coalesce.Loader[string, *APIKey] // nil: the store reads one key at a time
 	limits  limiter
 	usage   usage
 
@@ -59,6 +62,9 @@ func New(cfg Config) (*Service, error) {
 		digests: newDigester(cfg.Secret),
 	}
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.CacheBytes, cfg.Now)
+	if b, ok := cfg.Store.(BatchStore); ok {
+		s.loader = coalesce.New(b.GetAPIKeys, coalesce.Config{})
+	}
 	s.cache.obs, s.obs = cfg.Observer, cfg.Observer
 	origin := make([]byte, 6)
 	if _, err := io.ReadFull(s.rand, origin); err != nil {

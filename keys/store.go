@@ -44,6 +44,16 @@ type Store interface {
 	RecordAPIKeyUsage(ctx context.Context, usage []Usage) error
 }
 
+// BatchStore is a Store that reads many keys in one round trip, so that
+// concurrent cache misses on the verification path share one query. Both
+// engines implement it; store/storetest.RunAPIKeys checks it.
+type BatchStore interface {
+	// GetAPIKeys returns, by id, the keys among ids that exist, each as
+	// GetAPIKey returns it (with its Secrets); an id with no key is
+	// absent from the map.
+	GetAPIKeys(ctx context.Context, ids []string) (map[string]*APIKey, error)
+}
+
 // RateCounter shares API-key rate-limit counts between the instances that
 // share a database. Both engines implement it; store/storetest.RunAPIKeys
 // checks it.

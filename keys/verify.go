@@ -56,7 +56,7 @@ type Binding struct {
 // database call for a cached key) and does not count against the rate
 // limit. The error is only for a store failure.
 func (s *Service) Bound(ctx context.Context, b Binding) (bool, error) {
-	k, err := s.cache.get(ctx, b.KeyID, s.store.GetAPIKey)
+	k, err := s.cache.get(ctx, b.KeyID, s.fetchKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -104,7 +104,7 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 	if err != nil || p.Env != s.env {
 		return notFound, nil
 	}
-	k, err := s.cache.get(ctx, p.ID, s.store.GetAPIKey)
+	k, err := s.cache.get(ctx, p.ID, s.fetchKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound, nil
 	}
@@ -154,6 +154,23 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 	}
 	r.Valid = true
 	return r, nil
+}
+
+// fetchKey reads key id for a cache miss. When the store reads in
+// batches, concurrent misses (a tour of many keys) are gathered into one
+// query: the loader reads every key after its caller asked, so the
+// cache's invalidation counter still wins over a fill that raced a
+// revocation. A key that does not exist costs the same as one that does:
+// its id rides in a batch like any other.
+func (s *Service) fetchKey(ctx context.Context, id string) (*APIKey, error) {
+	if s.loader == nil {
+		return s.store.GetAPIKey(ctx, id)
+	}
+	k, ok, err := s.loader.Load(ctx, id)
+	if err == nil && !ok {
+		err = store.ErrNotFound
+	}
+	return k, err
 }
 
 // hasScopes reports whether k holds every space-separated scope in req.

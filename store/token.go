@@ -87,6 +87,16 @@ type TokenStore interface {
 	ApplyTokenChanges(ctx context.Context, changes []TokenChange) error
 }
 
+// TokenBatchReader reads many records of one kind in one round trip, so
+// that concurrent introspections of tokens not yet cached share one
+// query. Both engines implement it; storetest checks it.
+type TokenBatchReader interface {
+	// GetTokens returns, by signature, the records of kind among
+	// signatures that exist (active or not), each as GetToken returns it;
+	// a signature with no record is absent from the map.
+	GetTokens(ctx context.Context, kind TokenKind, signatures []string) (map[string]*TokenRecord, error)
+}
+
 // TokenChange is one write of ApplyTokenChanges: Create inserts a record;
 // otherwise the record of Kind and Signature is deactivated at At
 // (Deactivate) or deleted (Delete).

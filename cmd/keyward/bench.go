@@ -19,7 +19,7 @@ import (
 
 var benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
                      [--compare-hello] [--hello-duration D] [--compare FILE] [--keys N] [--tokens N]
-                     [--database-url URL] [--pprof-addr ADDR] [--format table|json]
+                     [--clients N] [--database-url URL] [--pprof-addr ADDR] [--format table|json]
 
 Starts a throw-away server on loopback (SQLite in a temporary directory, or
 the scratch database that --database-url names on the command line; the
@@ -37,7 +37,10 @@ comparable across machines. HELLO ± is how far those two hello runs
 differ, a measure of the noise. --keys N seeds N API keys in bulk and
 verifies a different one on every request (a cold tour, then warm);
 --tokens N seeds N opaque access tokens (COPY on PostgreSQL) for
-introspect-opaque-many, which introspects a different one on every request.
+introspect-opaque-many, which introspects a different one on every request;
+the -warm scenarios tour a working set of 10,000 of them already read once
+(the rate once warm); --clients N makes the -many and -warm scenarios
+authenticate as each of N confidential clients in turn.
 SERVER MIB is the server process's peak resident set size during the
 scenario (Linux: VmHWM, reset before each scenario). --pprof-addr is
 passed to the server (see serve --help).
@@ -97,18 +100,20 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	compare := fs.String("compare", "", "an earlier run's --format json output to compare with")
 	nkeys := fs.Int("keys", 1, "API keys to seed in bulk; verify-many uses a different one per request")
 	ntokens := fs.Int("tokens", 1000, "opaque access tokens to seed in bulk; introspect-opaque-many uses a different one per request")
+	nclients := fs.Int("clients", 1, "confidential clients the -many and -warm scenarios authenticate as in turn")
 	pprofAddr := fs.String("pprof-addr", "", "the server's --pprof-addr (profile it under the bench's load)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 ||
-		*ntokens < 1 || *ntokens > 10_000_000 || *helloDur < 0 || *helloDur > 10*time.Minute {
-		return usagef("--connections 1..1024, --duration and --hello-duration up to 10m, --keys and --tokens 1..10000000\n%s", benchUsage)
+		*ntokens < 1 || *ntokens > 10_000_000 || *helloDur < 0 || *helloDur > 10*time.Minute ||
+		*nclients < 1 || *nclients > 100_000 {
+		return usagef("--connections 1..1024, --duration and --hello-duration up to 10m, --keys and --tokens 1..10000000, --clients 1..100000\n%s", benchUsage)
 	}
 	if *helloDur == 0 {
 		*helloDur = min(max(*duration/4, 2*time.Second), *duration)
 	}
-	opts := benchOptions{conns: *conns, keys: *nkeys, duration: *duration, hello: *hello, pprofAddr: *pprofAddr}
+	opts := benchOptions{conns: *conns, keys: *nkeys, clients: *nclients, duration: *duration, hello: *hello, pprofAddr: *pprofAddr}
 	// Only a --database-url given here names the scratch database: the
 	// KEYWARD_DATABASE_URL of the environment is likely a real one.
 	if fs.Changed("database-url") {
@@ -129,7 +134,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 	}
 
-	if slices.Contains(names, "introspect-opaque-many") {
+	if slices.Contains(names, "introspect-opaque-many") || slices.Contains(names, "introspect-opaque-warm") {
 		opts.tokens = *ntokens
 	}
 	env, err := m.benchServer(ctx, opts)

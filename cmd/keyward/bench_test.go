@@ -95,12 +95,13 @@ func TestBenchCommand(t *testing.T) {
 }
 
 // TestBenchPostgres runs the API-key and introspection scenarios on
-// PostgreSQL (--database-url), with keys seeded in bulk.
+// PostgreSQL (--database-url), with keys seeded in bulk, and the warm tour
+// of the keys, with 20 clients calling in turn.
 func TestBenchPostgres(t *testing.T) {
 	t.Parallel()
 	url := pgtest.Schema(t)
-	results := runBench(t, "--duration", "150ms", "--connections", "4", "--keys", "1500", "--tokens", "60000",
-		"--scenario", "verify-many,introspect-opaque,introspect-opaque-many", "--database-url", url)
+	results := runBench(t, "--duration", "150ms", "--connections", "4", "--keys", "1500", "--tokens", "60000", "--clients", "20",
+		"--scenario", "verify-many,verify-warm,introspect-opaque,introspect-opaque-many", "--database-url", url)
 	for _, r := range results {
 		if r.Requests == 0 || r.Errors != 0 {
 			t.Errorf("%s on PostgreSQL: %d requests, %d errors", r.Scenario, r.Requests, r.Errors)
@@ -116,7 +117,7 @@ func TestBenchPostgres(t *testing.T) {
 func TestBenchRefusesBadFlags(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o600)
-	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}, {"--tokens", "0"}} {
+	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}, {"--tokens", "0"}, {"--clients", "0"}} {
 		var out, errb bytes.Buffer
 		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
 		if code := m.Run(context.Background(), append([]string{"bench"}, args...)); code != 2 {

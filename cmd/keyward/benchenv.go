@@ -45,6 +45,20 @@ var benchScenarios = []benchScenario{
 		return e.introspectTokenOf(e.opaqueID, e.opaqueSecret)
 	}},
 	{"introspect-opaque-many", "a different one of --tokens opaque tokens per request", (*benchEnv).opaqueTour},
+	{"introspect-opaque-warm", "introspect-opaque-many over a working set already read once", func(e *benchEnv, ctx context.Context) (func() error, error) {
+		if e.opaque == nil || e.opaque.n == 0 {
+			return nil, errors.New("no opaque tokens seeded")
+		}
+		bodies := make([]string, min(e.opaque.n, benchWorkingSet))
+		for i := range bodies {
+			b, err := e.opaque.body(i)
+			if err != nil {
+				return nil, err
+			}
+			bodies[i] = b
+		}
+		return e.warmTour(ctx, "/oauth2/introspect", formType, bodies)
+	}},
 	{"introspect-apikey", "one API key", func(e *benchEnv, _ context.Context) (func() error, error) {
 		return e.post("/oauth2/introspect", formType, e.clientID, e.secret, url.Values{"token": {e.apiKeys[0]}}.Encode()), nil
 	}},
@@ -58,9 +72,17 @@ var benchScenarios = []benchScenario{
 			bodies[i] = verifyBody(k)
 		}
 		return func() error {
-			i := int(next.Add(1)-1) % len(bodies)
-			return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, bodies[i])()
+			n := int(next.Add(1) - 1)
+			c := e.caller(n)
+			return e.post("/v1/apikeys/verify", "application/json", c.id, c.secret, bodies[n%len(bodies)])()
 		}, nil
+	}},
+	{"verify-warm", "verify-many over a working set already verified once", func(e *benchEnv, ctx context.Context) (func() error, error) {
+		bodies := make([]string, min(len(e.apiKeys), benchWorkingSet))
+		for i := range bodies {
+			bodies[i] = verifyBody(e.apiKeys[i])
+		}
+		return e.warmTour(ctx, "/v1/apikeys/verify", "application/json", bodies)
 	}},
 	{"jwks", "the JWKS", func(e *benchEnv, _ context.Context) (func() error, error) {
 		return e.get(e.base + "/.well-known/jwks.json"), nil
@@ -96,7 +118,8 @@ func verifyBody(key string) string { return `{"key":"` + key + `","required_scop
 type benchEnv struct {
 	base, clientID, secret, opaqueID, opaqueSecret string
 	apiKeys                                        []string
-	opaque                                         *tokenFile // the seeded opaque tokens (nil: none)
+	callers                                        []benchCaller // who the -many and -warm scenarios authenticate as, in turn
+	opaque                                         *tokenFile    // the seeded opaque tokens (nil: none)
 	seeded                                         time.Duration
 	httpc                                          *http.Client
 	conns                                          int
@@ -109,6 +132,12 @@ type benchEnv struct {
 	close               func()
 }
 
+// benchCaller is a confidential client's id and secret.
+type benchCaller struct{ id, secret string }
+
+// caller returns the i-th caller of --clients, in turn.
+func (e *benchEnv) caller(i int) benchCaller { return e.callers[i%len(e.callers)] }
+
 // errPoolDone ends a scenario early: every prepared item has been used.
 var errPoolDone = errors.New("bench: pool used up")
 
@@ -117,6 +146,7 @@ type benchOptions struct {
 	dbURL        string // the scratch database ("": SQLite in the temporary directory)
 	conns        int
 	keys, tokens int // API keys and opaque tokens to seed (tokens 0: none)
+	clients      int // confidential clients the -many and -warm scenarios authenticate as in turn
 	duration     time.Duration
 	hello        bool   // start the hello handler too
 	pprofAddr    string // the server's --pprof-addr
@@ -159,6 +189,15 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 	}
 	if err == nil {
 		env.opaqueID, env.opaqueSecret = c.ID, cs
+		env.callers = []benchCaller{{env.clientID, env.secret}}
+		for i := 1; i < opts.clients && err == nil; i++ {
+			c, cs, err = reg.Create(ctx, clients.Params{Name: fmt.Sprintf("bench-%d", i), Scopes: []string{"read"}})
+			if err == nil {
+				env.callers = append(env.callers, benchCaller{c.ID, cs})
+			}
+		}
+	}
+	if err == nil {
 		env.apiKeys, err = seedAPIKeys(ctx, db, sec, opts.keys, m.progressOut())
 	}
 	if err == nil && opts.tokens > 0 {
@@ -290,12 +329,51 @@ func (e *benchEnv) opaqueTour(_ context.Context) (func() error, error) {
 	}
 	var next atomic.Int64
 	return func() error {
-		b, err := e.opaque.body(int(next.Add(1)-1) % e.opaque.n)
+		n := int(next.Add(1) - 1)
+		b, err := e.opaque.body(n % e.opaque.n)
 		if err != nil {
 			return err
 		}
-		return e.post("/oauth2/introspect", formType, e.clientID, e.secret, b)()
+		c := e.caller(n)
+		return e.post("/oauth2/introspect", formType, c.id, c.secret, b)()
 	}, nil
+}
+
+// benchWorkingSet is how many of the seeded keys or tokens the -warm
+// scenarios tour: fewer than the smallest default cache holds (the opaque
+// answers' 8 MiB, about 13,000 entries), so the measured tours find every
+// one cached. It shows the rate "once warm" with --keys or --tokens of any
+// size.
+const benchWorkingSet = 10_000
+
+// warmTour posts each of bodies once, from every connection in turn (not
+// measured), then returns a request that tours them again.
+func (e *benchEnv) warmTour(ctx context.Context, path, ctype string, bodies []string) (func() error, error) {
+	var next atomic.Int64
+	one := func() error {
+		n := int(next.Add(1) - 1)
+		c := e.caller(n)
+		return e.post(path, ctype, c.id, c.secret, bodies[n%len(bodies)])()
+	}
+	errc := make(chan error, e.conns)
+	for range e.conns {
+		go func() {
+			for ctx.Err() == nil && next.Load() < int64(len(bodies)) {
+				if err := one(); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- ctx.Err()
+		}()
+	}
+	var firstErr error
+	for range e.conns {
+		if err := <-errc; err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return one, firstErr
 }
 
 const tokenForm = "grant_type=client_credentials&scope=read"

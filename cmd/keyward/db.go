@@ -21,8 +21,10 @@ import (
 // database is what both engines give the rest of the program.
 type database interface {
 	store.Store
+	store.TokenBatchReader
 	store.Events
 	keys.Store
+	keys.BatchStore
 	keys.RateCounter
 	signing.Store
 	store.SecretChecker

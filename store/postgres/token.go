@@ -27,6 +27,28 @@ func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature strin
 		FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(kind), signature))
 }
 
+// GetTokens implements store.TokenBatchReader in one round trip.
+func (d *DB) GetTokens(ctx context.Context, kind store.TokenKind, signatures []string) (map[string]*store.TokenRecord, error) {
+	out := make(map[string]*store.TokenRecord, len(signatures))
+	if len(signatures) == 0 {
+		return out, nil
+	}
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+tokenColumns+`
+		FROM oauth_tokens WHERE kind = $1 AND signature = ANY($2)`, string(kind), signatures)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[r.Signature] = r
+	}
+	return out, mapErr(rows.Err())
+}
+
 // ListRequest implements store.TokenStore.
 func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+tokenColumns+`

@@ -10,7 +10,7 @@ import (
 
 // CreateToken implements store.TokenStore.
 func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
-	return insertToken(ctx, d.db, r)
+	return insertToken(ctx, d.q(ctx), r)
 }
 
 func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
@@ -26,6 +26,28 @@ func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
 func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
 	return scanToken(d.q(ctx).QueryRowContext(ctx, `SELECT `+tokenColumns+`
 		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature))
+}
+
+// GetTokens implements store.TokenBatchReader in one query.
+func (d *DB) GetTokens(ctx context.Context, kind store.TokenKind, signatures []string) (map[string]*store.TokenRecord, error) {
+	out := make(map[string]*store.TokenRecord, len(signatures))
+	if len(signatures) == 0 {
+		return out, nil
+	}
+	in, args := inList(signatures)
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+tokenColumns+`
+		FROM oauth_tokens WHERE kind = ? AND signature IN (`+in+`)`, append([]any{string(kind)}, args...)...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	recs, err := collect(rows, scanToken)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		out[r.Signature] = r
+	}
+	return out, nil
 }
 
 // ListRequest implements store.TokenStore.

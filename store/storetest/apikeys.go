@@ -29,6 +29,7 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) keys.Store) {
 		fn   func(t *testing.T, s keys.Store)
 	}{
 		{"CRUD", testAPIKeysCRUD},
+		{"BatchRead", testAPIKeysBatchRead},
 		{"NotFound", testAPIKeysNotFound},
 		{"Conflict", testAPIKeysConflict},
 		{"Pagination", testAPIKeysPagination},

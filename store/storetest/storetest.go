@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Expiry", testTokensExpiry},
 		{"Tokens/Subject", testTokensSubject},
 		{"Tokens/Batch", testTokensBatch},
+		{"Tokens/BatchRead", testTokensBatchRead},
 		{"Tokens/PushedRequests", testTokensPushedRequests},
 		{"Revocation", testRevocation},
 		{"DPoPReplay", testDPoPReplay},

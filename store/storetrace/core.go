@@ -158,6 +158,13 @@ func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature strin
 	return v, tr.end(err)
 }
 
+// GetTokens traces store.TokenBatchReader.GetTokens.
+func (d *DB) GetTokens(ctx context.Context, kind store.TokenKind, signatures []string) (map[string]*store.TokenRecord, error) {
+	ctx, tr := d.start(ctx, "GetTokens")
+	v, err := d.Inner.GetTokens(ctx, kind, signatures)
+	return v, tr.end(err)
+}
+
 // DeleteToken traces store.TokenStore.DeleteToken.
 func (d *DB) DeleteToken(ctx context.Context, kind store.TokenKind, signature string) error {
 	ctx, tr := d.start(ctx, "DeleteToken")

@@ -22,6 +22,13 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 	return v, tr.end(err)
 }
 
+// GetAPIKeys traces keys.BatchStore.GetAPIKeys.
+func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.APIKey, error) {
+	ctx, tr := d.start(ctx, "GetAPIKeys")
+	v, err := d.Inner.GetAPIKeys(ctx, ids)
+	return v, tr.end(err)
+}
+
 // ListAPIKeys traces keys.Store.ListAPIKeys.
 func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	ctx, tr := d.start(ctx, "ListAPIKeys")

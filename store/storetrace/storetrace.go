@@ -18,9 +18,11 @@ import (
 // both engines implement.
 type Inner interface {
 	store.Store
+	store.TokenBatchReader
 	store.Events
 	store.SecretChecker
 	keys.Store
+	keys.BatchStore
 	keys.RateCounter
 	signing.Store
 }

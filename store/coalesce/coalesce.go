@@ -1,0 +1,145 @@
+// Package coalesce gathers concurrent reads of single records into batched
+// reads: callers that miss a cache at about the same time share one
+// database round trip (`WHERE id = ANY($1)`) instead of one each.
+package coalesce
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Fetch reads the records of keys (distinct, at most MaxBatch of them) and
+// returns those that exist; a key absent from the map does not exist. An
+// error fails the whole batch: every caller waiting on it gets it.
+type Fetch[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
+
+// Loader coalesces Load calls into Fetch calls. A Load that finds fewer
+// than MaxInFlight batches being read starts one at once, so a lone miss
+// waits for no window; otherwise its key joins the batch that is
+// gathering, which is read as soon as a batch in flight returns (or at
+// once when it reaches MaxBatch keys). Concurrent Loads of one key in the
+// gathering batch share one answer.
+//
+// A Load never joins a batch that was already sent: what it returns was
+// read after it was called, so a cache that notes a generation before
+// calling Load and compares it afterwards (an invalidation counter) stays
+// right.
+//
+// Fetch runs with a context of its own (not a caller's: one caller's
+// cancellation must not fail the others, and a caller's transaction must
+// not carry other callers' reads), bounded by Timeout. Do not Load from
+// inside a transaction whose own writes the read must see.
+type Loader[K comparable, V any] struct {
+	fetch       Fetch[K, V]
+	maxBatch    int
+	maxInFlight int
+	timeout     time.Duration
+
+	mu       sync.Mutex
+	inFlight int
+	next     *batch[K, V] // gathering; nil when none
+}
+
+type batch[K comparable, V any] struct {
+	keys []K
+	has  map[K]struct{}
+	n    int // Loads waiting on it
+	done chan struct{}
+	vals map[K]V
+	err  error
+}
+
+// Config tunes a Loader; zero values take the defaults.
+type Config struct {
+	// MaxBatch is the most keys one Fetch reads (default 128).
+	MaxBatch int
+	// MaxInFlight is how many Fetches may run before Loads wait to be
+	// gathered into the next one (default 2).
+	MaxInFlight int
+	// Timeout bounds each Fetch (default 10s).
+	Timeout time.Duration
+}
+
+// New returns a Loader reading through fetch.
+func New[K comparable, V any](fetch Fetch[K, V], cfg Config) *Loader[K, V] {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 128
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 2
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	return &Loader[K, V]{fetch: fetch, maxBatch: cfg.MaxBatch, maxInFlight: cfg.MaxInFlight, timeout: cfg.Timeout}
+}
+
+// Load returns the record of key and whether it exists, or the failure of
+// the Fetch that read it, or ctx's error when ctx ends first.
+func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, bool, error) {
+	l.mu.Lock()
+	b := l.next
+	if b == nil {
+		b = &batch[K, V]{has: make(map[K]struct{}, 8), done: make(chan struct{})}
+		l.next = b
+	}
+	b.n++
+	if _, dup := b.has[key]; !dup {
+		b.has[key] = struct{}{}
+		b.keys = append(b.keys, key)
+	}
+	start := l.inFlight < l.maxInFlight || len(b.keys) >= l.maxBatch
+	if start {
+		l.next = nil
+		l.inFlight++
+	}
+	l.mu.Unlock()
+	if start {
+		l.run(b) // in this goroutine: a lone miss costs no hand-off
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		var zero V
+		return zero, false, ctx.Err()
+	}
+	if b.err != nil {
+		var zero V
+		return zero, false, b.err
+	}
+	v, ok := b.vals[key]
+	return v, ok, nil
+}
+
+// Gathering is how many Loads wait for the batch that is gathering (not
+// yet sent).
+func (l *Loader[K, V]) Gathering() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.next == nil {
+		return 0
+	}
+	return l.next.n
+}
+
+// run reads b, then starts the batch that gathered meanwhile, if any.
+func (l *Loader[K, V]) run(b *batch[K, V]) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
+	b.vals, b.err = l.fetch(ctx, b.keys)
+	cancel()
+	close(b.done)
+	l.mu.Lock()
+	next := l.next
+	if next != nil && l.inFlight <= l.maxInFlight {
+		// This slot passes straight to the gathered batch.
+		l.next = nil
+	} else {
+		next = nil
+		l.inFlight--
+	}
+	l.mu.Unlock()
+	if next != nil {
+		go l.run(next)
+	}
+}

@@ -1,0 +1,228 @@
+package coalesce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// gate is a Fetch that records each batch and waits for release before
+// answering from data.
+type gate struct {
+	data    map[string]int
+	err     error
+	mu      sync.Mutex
+	batches [][]string
+	entered chan []string
+	release chan struct{}
+}
+
+func newGate(data map[string]int) *gate {
+	return &gate{data: data, entered: make(chan []string, 100), release: make(chan struct{}, 100)}
+}
+
+func (g *gate) fetch(ctx context.Context, keys []string) (map[string]int, error) {
+	// The answer is what data holds when the read begins.
+	g.mu.Lock()
+	g.batches = append(g.batches, slices.Clone(keys))
+	out := map[string]int{}
+	for _, k := range keys {
+		if v, ok := g.data[k]; ok {
+			out[k] = v
+		}
+	}
+	err := g.err
+	g.mu.Unlock()
+	g.entered <- keys
+	<-g.release
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (g *gate) set(key string, v int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.data[key] = v
+}
+
+func (g *gate) get(key string) (int, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.data[key]
+	return v, ok
+}
+
+type answer struct {
+	key   string
+	v     int
+	found bool
+	err   error
+}
+
+func load(l *Loader[string, int], key string, out chan<- answer) {
+	v, ok, err := l.Load(context.Background(), key)
+	out <- answer{key, v, ok, err}
+}
+
+// TestBatchedAnswersMatchPerKey: loads gathered while a batch is in
+// flight are read together, and each caller gets exactly its own key's
+// answer, missing keys included; duplicates are read once.
+func TestBatchedAnswersMatchPerKey(t *testing.T) {
+	g := newGate(map[string]int{"a": 1, "b": 2, "c": 3})
+	l := New(g.fetch, Config{MaxInFlight: 1})
+	out := make(chan answer, 10)
+	go load(l, "a", out)
+	if got := <-g.entered; !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("first batch %v, want [a]", got)
+	}
+	// While "a" is read, these gather into one batch.
+	keys := []string{"b", "missing", "c", "b", "a"}
+	for _, k := range keys {
+		go load(l, k, out)
+	}
+	waitGathered(t, l, len(keys))
+	g.release <- struct{}{}
+	second := <-g.entered
+	slices.Sort(second)
+	if want := []string{"a", "b", "c", "missing"}; !slices.Equal(second, want) {
+		t.Fatalf("second batch %v, want %v", second, want)
+	}
+	g.release <- struct{}{}
+	got := map[string][]answer{}
+	for range 1 + len(keys) {
+		a := <-out
+		got[a.key] = append(got[a.key], a)
+	}
+	for key, as := range got {
+		for _, a := range as {
+			want, found := g.get(key)
+			if a.err != nil || a.found != found || a.v != want {
+				t.Errorf("Load(%q) = %d, %v, %v; want %d, %v, nil", key, a.v, a.found, a.err, want, found)
+			}
+		}
+	}
+	if len(got["b"]) != 2 || len(got["a"]) != 2 {
+		t.Errorf("answers %v", got)
+	}
+}
+
+// waitGathered waits until n Loads wait on the gathering batch.
+func waitGathered(t *testing.T, l *Loader[string, int], n int) {
+	t.Helper()
+	for {
+		c := l.Gathering()
+		if c == n {
+			return
+		}
+		if c > n {
+			t.Fatalf("gathered %d keys, want %d", c, n)
+		}
+		waitABit()
+	}
+}
+
+// TestNeverJoinsASentBatch: a Load of a key whose read is already in
+// flight reads it again, so its answer was read after it was called.
+func TestNeverJoinsASentBatch(t *testing.T) {
+	g := newGate(map[string]int{"a": 1})
+	l := New(g.fetch, Config{MaxInFlight: 1})
+	out := make(chan answer, 2)
+	go load(l, "a", out)
+	<-g.entered
+	go load(l, "a", out)
+	waitGathered(t, l, 1)
+	g.set("a", 2) // changed after the first read began
+	g.release <- struct{}{}
+	first := <-out
+	if got := <-g.entered; !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("second batch %v", got)
+	}
+	g.release <- struct{}{}
+	second := <-out
+	if first.v != 1 || second.v != 2 {
+		t.Errorf("answers %d then %d, want 1 then 2", first.v, second.v)
+	}
+}
+
+// TestFailureReachesEveryCaller: a failed Fetch is each caller's error,
+// never a "not found".
+func TestFailureReachesEveryCaller(t *testing.T) {
+	boom := errors.New("database unavailable")
+	g := newGate(map[string]int{"a": 1})
+	g.err = boom
+	l := New(g.fetch, Config{MaxInFlight: 1})
+	out := make(chan answer, 3)
+	go load(l, "a", out)
+	<-g.entered
+	go load(l, "b", out)
+	go load(l, "a", out)
+	waitGathered(t, l, 2)
+	g.release <- struct{}{}
+	<-g.entered
+	g.release <- struct{}{}
+	for range 3 {
+		if a := <-out; !errors.Is(a.err, boom) || a.found {
+			t.Errorf("Load(%q) = %v, %v; want the fetch's error", a.key, a.found, a.err)
+		}
+	}
+}
+
+// TestMaxBatchStartsAtOnce: a gathering batch that reaches MaxBatch is
+// read without waiting for the batch in flight.
+func TestMaxBatchStartsAtOnce(t *testing.T) {
+	g := newGate(map[string]int{})
+	l := New(g.fetch, Config{MaxInFlight: 1, MaxBatch: 3})
+	out := make(chan answer, 10)
+	go load(l, "x", out)
+	<-g.entered
+	for i := range 3 {
+		go load(l, fmt.Sprint(i), out)
+	}
+	if got := <-g.entered; len(got) != 3 {
+		t.Fatalf("second batch %v, want 3 keys", got)
+	}
+	g.release <- struct{}{}
+	g.release <- struct{}{}
+	for range 4 {
+		if a := <-out; a.err != nil || a.found {
+			t.Errorf("Load(%q) = %v, %v", a.key, a.found, a.err)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inFlight != 0 || l.next != nil {
+		t.Errorf("after every load: %d in flight, gathering %v", l.inFlight, l.next)
+	}
+}
+
+// TestCancelledCallerLeavesOthers: a caller whose context ends gets its
+// error; the batch goes on for the others.
+func TestCancelledCallerLeavesOthers(t *testing.T) {
+	g := newGate(map[string]int{"a": 1, "b": 2})
+	l := New(g.fetch, Config{MaxInFlight: 1})
+	out := make(chan answer, 2)
+	go load(l, "a", out)
+	<-g.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, _, err := l.Load(ctx, "b"); errc <- err }()
+	go load(l, "b", out)
+	waitGathered(t, l, 2)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Load: %v", err)
+	}
+	g.release <- struct{}{}
+	<-g.entered
+	g.release <- struct{}{}
+	for range 2 {
+		if a := <-out; a.err != nil || !a.found || a.v != map[string]int{"a": 1, "b": 2}[a.key] {
+			t.Errorf("Load(%q) = %d, %v, %v", a.key, a.v, a.found, a.err)
+		}
+	}
+}

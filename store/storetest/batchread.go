@@ -1,0 +1,137 @@
+package storetest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store"
+)
+
+// testAPIKeysBatchRead: GetAPIKeys answers for each id exactly what
+// GetAPIKey does (revoked, disabled, expired and rolled keys included) and
+// leaves out the ids with no key.
+func testAPIKeysBatchRead(t *testing.T, s keys.Store) {
+	b, ok := s.(keys.BatchStore)
+	if !ok {
+		t.Fatalf("%T does not implement keys.BatchStore", s)
+	}
+	if got, err := b.GetAPIKeys(ctx(), nil); err != nil || len(got) != 0 {
+		t.Fatalf("GetAPIKeys(none) = %v, %v", got, err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for i, id := range []string{"b1", "b2", "b3", "b4", "b5", "b6"} {
+		k := sampleAPIKey(id, byte(10+i))
+		if id == "b5" {
+			k.ExpiresAt = now.Add(-time.Minute)
+		}
+		if id == "b6" {
+			k.Scopes, k.Metadata, k.RateLimit, k.ExpiresAt = nil, nil, keys.RateLimit{}, time.Time{}
+		}
+		if err := s.CreateAPIKey(ctx(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeAPIKey(ctx(), "b2", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAPIKeyDisabled(ctx(), "b3", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RollAPIKey(ctx(), "b4", digest(40), "hint", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAPIKeyUsage(ctx(), []keys.Usage{{ID: "b1", Count: 3, LastUsedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"b4", "missing", "b1", "b2", "b3", "b5", "b6", "also-missing"}
+	got, err := b.GetAPIKeys(ctx(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		one, err := s.GetAPIKey(ctx(), id)
+		if err != nil && !isNotFound(err) {
+			t.Fatal(err)
+		}
+		batched, found := got[id]
+		switch {
+		case one == nil && found:
+			t.Errorf("GetAPIKeys has %q, which GetAPIKey does not find", id)
+		case one != nil && !found:
+			t.Errorf("GetAPIKeys lacks %q", id)
+		case one != nil && !reflect.DeepEqual(one, batched):
+			t.Errorf("GetAPIKeys[%q] = %+v\nGetAPIKey = %+v", id, batched, one)
+		}
+	}
+	if len(got) != 6 || len(got["b4"].Secrets) != 2 || got["b2"].RevokedAt.IsZero() || !got["b3"].Disabled {
+		t.Errorf("GetAPIKeys = %v keys, b4 with %d secrets", len(got), len(got["b4"].Secrets))
+	}
+}
+
+// testTokensBatchRead: GetTokens answers for each signature exactly what
+// GetToken does (inactive records included), only records of its kind,
+// and leaves out the signatures with no record.
+func testTokensBatchRead(t *testing.T, s store.Store) {
+	b, ok := s.(store.TokenBatchReader)
+	if !ok {
+		t.Fatalf("%T does not implement store.TokenBatchReader", s)
+	}
+	if got, err := b.GetTokens(ctx(), store.KindAccessToken, nil); err != nil || len(got) != 0 {
+		t.Fatalf("GetTokens(none) = %v, %v", got, err)
+	}
+	exp := time.Now().Add(time.Hour)
+	recs := []*store.TokenRecord{
+		sampleToken(store.KindAccessToken, "a1", "r1", exp),
+		sampleToken(store.KindAccessToken, "a2", "r2", exp),
+		sampleToken(store.KindAccessToken, "a3", "r3", time.Now().Add(-time.Minute)),
+		sampleToken(store.KindRefreshToken, "a1", "r1", exp), // same signature, other kind
+		sampleToken(store.KindRefreshToken, "only-refresh", "r4", exp),
+	}
+	recs[0].AccessSignature = "x"
+	for _, r := range recs {
+		if err := s.CreateToken(ctx(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DeactivateToken(ctx(), store.KindAccessToken, "a2", store.Truncate(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	sigs := []string{"a2", "missing", "a1", "only-refresh", "a3"}
+	for _, kind := range []store.TokenKind{store.KindAccessToken, store.KindRefreshToken} {
+		got, err := b.GetTokens(ctx(), kind, sigs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, sig := range sigs {
+			one, err := s.GetToken(ctx(), kind, sig)
+			if err != nil && !isNotFound(err) {
+				t.Fatal(err)
+			}
+			batched, found := got[sig]
+			switch {
+			case one == nil && found:
+				t.Errorf("GetTokens(%s) has %q, which GetToken does not find", kind, sig)
+			case one != nil && !found:
+				t.Errorf("GetTokens(%s) lacks %q", kind, sig)
+			case one != nil && !reflect.DeepEqual(one, batched):
+				t.Errorf("GetTokens(%s)[%q] = %+v\nGetToken = %+v", kind, sig, batched, one)
+			}
+			if one != nil {
+				n++
+			}
+		}
+		if len(got) != n {
+			t.Errorf("GetTokens(%s) returned %d records, want %d", kind, len(got), n)
+		}
+	}
+	got, _ := b.GetTokens(ctx(), store.KindAccessToken, sigs)
+	if len(got) != 3 || got["a2"].Active || !got["a1"].Active || got["a1"].AccessSignature != "x" {
+		t.Errorf("GetTokens(access) = %+v", got)
+	}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
