@@ -21,7 +21,7 @@ import (
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 275,
 	"introspect (JWT, cached)":        52,
-	"introspect (JWT, fresh)":         96,
+	"introspect (JWT, fresh)":         83,
 	"introspect (opaque, cached)":     47,
 	"introspect (API key)":            48,
 	"verify (API key)":                37,

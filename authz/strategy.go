@@ -236,7 +236,7 @@ func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 		return nil, fosite.ErrTokenClaim.WithHint("The JWT is not an access token (typ at+jwt).")
 	}
 	var c AccessClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if err := decodeAccessClaims(payload, &c); err != nil {
 		return nil, fosite.ErrTokenClaim.WithWrap(err)
 	}
 	now := s.now().Unix()
