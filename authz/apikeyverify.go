@@ -1,8 +1,6 @@
 package authz
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -82,7 +80,7 @@ func (h *apiKeyEndpoint) verify(c *gin.Context) {
 		unavailable(c)
 		return
 	}
-	out, err := json.Marshal(res)
+	out, err := res.AppendJSON(make([]byte, 0, 256))
 	if err != nil {
 		h.log.Error("api key verification: encoding the answer", "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
@@ -100,8 +98,7 @@ func parseVerifyRequest(contentType string, body []byte) (req verifyRequest, kno
 	ct := strings.ToLower(contentType)
 	switch {
 	case strings.HasPrefix(ct, "application/json"):
-		trimmed := bytes.TrimSpace(body)
-		ok = len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &req) == nil
+		req, ok = decodeVerifyJSON(body)
 		return req, true, ok
 	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
 		form, err := url.ParseQuery(string(body))

@@ -58,8 +58,11 @@ func (a *clientAuth) stale(r *http.Request, err error) bool {
 // returns false.
 func (a *clientAuth) require(c *gin.Context, form url.Values, confidential bool) (fosite.Client, bool) {
 	// fosite may authenticate the request again (revocation): the same
-	// client assertion must not then count as a replay.
-	c.Request = withAssertionMemo(c.Request)
+	// client assertion must not then count as a replay. Without one, the
+	// memo would never be read.
+	if form.Has("client_assertion") {
+		c.Request = withAssertionMemo(c.Request)
+	}
 	r := c.Request
 	if !a.throttle.idle() && !a.admit(c, claimedClient(r)) {
 		return nil, false

@@ -85,7 +85,8 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if err != nil {
 			return inactiveOr(err)
 		}
-		return mustJSON(newJWTAnswer(info.Claims)), nil
+		a := newJWTAnswer(info.Claims)
+		return a.appendJSON(make([]byte, 0, 384)), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken
 		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
@@ -210,7 +211,7 @@ func (h *introspector) introspectAPIKey(ctx context.Context, raw string) ([]byte
 	if !k.ExpiresAt.IsZero() {
 		out.Exp = k.ExpiresAt.Unix()
 	}
-	return mustJSON(out), nil
+	return out.appendJSON(make([]byte, 0, 256)), nil
 }
 
 // apiKeySubject is the owner of an API key, or the key itself when it

@@ -40,3 +40,34 @@ func TestTypedAnswersMatchMaps(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerEncodersMatchReflection: the hand-written encoders of the
+// introspection answers write what encoding/json writes of their structs.
+func TestAnswerEncodersMatchReflection(t *testing.T) {
+	strs := []string{"", "app", "https://api.example/x?a=1&b=2", "<tag>", "1<2", `q"`, `b\s`, "ü", "\u2028",
+		"bad\xff", "\x01", "\x7f"}
+	n := 0
+	for i, s := range strs {
+		next := strs[(i+1)%len(strs)]
+		for _, aud := range [][]string{nil, {}, {s}, {s, next}} {
+			for _, cnf := range []*Confirmation{nil, {}, {JKT: next}} {
+				a := jwtAnswer{Active: i%2 == 0, Aud: aud, ClientID: s, Cnf: cnf, Exp: int64(i) * 1e9, Iat: -int64(i),
+					Iss: next, JTI: s, Nbf: 0, Scope: next, Sub: s, TokenType: "Bearer", TokenUse: s}
+				if got, want := string(a.appendJSON([]byte("x"))), "x"+string(mustJSON(a)); got != want {
+					t.Errorf("JWT answer\n got %s\nwant %s", got, want)
+				}
+				n++
+			}
+		}
+		for _, exp := range []int64{0, 1, -5, 1 << 40} {
+			a := apiKeyAnswer{Active: i%2 == 1, Exp: exp, Iss: s, KeyID: next, Scope: s, Sub: next, TokenType: s}
+			if got, want := string(a.appendJSON(nil)), string(mustJSON(a)); got != want {
+				t.Errorf("API key answer\n got %s\nwant %s", got, want)
+			}
+			n++
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d cases", n)
+	}
+}

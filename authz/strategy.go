@@ -172,6 +172,10 @@ type AccessClaims struct {
 	APIKeySecret int64  `json:"api_key_secret,omitempty"`
 	// Cnf is the confirmation of a DPoP-bound token (RFC 9449 §6.1).
 	Cnf *Confirmation `json:"cnf,omitempty"`
+
+	// audiences is Audience decoded, once, by verifyAccessToken (before
+	// the claims are shared through the verified-token cache).
+	audiences []string
 }
 
 // Confirmation is the cnf claim (RFC 7800) of a DPoP-bound token: the
@@ -195,8 +199,12 @@ const (
 	claimAPIKeySecret = "api_key_secret"
 )
 
-// Audiences returns aud as a list (RFC 7519 §4.1.3 allows a string).
+// Audiences returns aud as a list (RFC 7519 §4.1.3 allows a string). The
+// list may be shared: do not modify it.
 func (c *AccessClaims) Audiences() []string {
+	if c.audiences != nil {
+		return c.audiences
+	}
 	var list []string
 	if json.Unmarshal(c.Audience, &list) == nil {
 		return list
@@ -220,15 +228,15 @@ func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 		}
 		return c, nil
 	}
-	payload, _, err := s.signer.Verify(token, AccessTokenAlg)
+	payload, typ, err := s.verifySigned(token)
 	if err != nil {
 		return nil, fosite.ErrTokenSignatureMismatch.WithWrap(err)
 	}
-	if !isAccessTokenType(jwtType(token)) {
+	if !isAccessTokenType(typ) {
 		return nil, fosite.ErrTokenClaim.WithHint("The JWT is not an access token (typ at+jwt).")
 	}
 	var c AccessClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if err := decodeAccessClaims(payload, &c); err != nil {
 		return nil, fosite.ErrTokenClaim.WithWrap(err)
 	}
 	now := s.now().Unix()
@@ -240,8 +248,30 @@ func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 	case c.NotBefore > now+60:
 		return nil, fosite.ErrTokenClaim
 	}
+	c.audiences = c.Audiences()
 	s.cache.put(token, &c)
 	return &c, nil
+}
+
+// typedVerifier is a Signer that verifies a token for one algorithm and
+// reads its typ header in one pass (keys/signing.Service has it: its own
+// path for the ES256 tokens it signs).
+type typedVerifier interface {
+	VerifyTyped(token, alg string) (payload []byte, kid, typ string, err error)
+}
+
+// verifySigned checks an access token's signature and returns its payload
+// and typ header.
+func (s *tokenStrategy) verifySigned(token string) (payload []byte, typ string, err error) {
+	if v, ok := s.signer.(typedVerifier); ok {
+		payload, _, typ, err = v.VerifyTyped(token, AccessTokenAlg)
+		return payload, typ, err
+	}
+	payload, _, err = s.signer.Verify(token, AccessTokenAlg)
+	if err != nil {
+		return nil, "", err
+	}
+	return payload, jwtType(token), nil
 }
 
 // RefreshTokenSignature implements oauth2.RefreshTokenStrategy.

@@ -239,7 +239,7 @@ func readForm(c *gin.Context) bool {
 		return false
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
-		if _, _, ok := r.BasicAuth(); !ok {
+		if !wellFormedBasic(h) {
 			// RFC 6749 §5.2: failed client authentication is invalid_client, 401.
 			c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 			oauthError(c, http.StatusUnauthorized, "invalid_client", "The Authorization header is not valid HTTP Basic authentication.")

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,33 +15,100 @@ import (
 // space-separated, times are RFC 3339, expires_at is null for a key that
 // never expires and rate_limit is null for an unlimited key.
 func (r Result) MarshalJSON() ([]byte, error) {
-	if r.Key == nil {
-		return json.Marshal(struct {
-			Valid bool `json:"valid"`
-			Code  Code `json:"code"`
-		}{r.Valid, r.Code})
-	}
-	type rateLimit struct {
-		Limit     int       `json:"limit"`
-		Remaining int       `json:"remaining"`
-		Reset     time.Time `json:"reset"`
-	}
-	out := struct {
-		Valid     bool       `json:"valid"`
-		Code      Code       `json:"code"`
-		KeyID     string     `json:"key_id"`
-		Scope     string     `json:"scope"`
-		ExpiresAt *time.Time `json:"expires_at"`
-		RateLimit *rateLimit `json:"rate_limit"`
-	}{Valid: r.Valid, Code: r.Code, KeyID: r.Key.ID, Scope: strings.Join(r.Key.Scopes, " ")}
-	if !r.Key.ExpiresAt.IsZero() {
-		t := r.Key.ExpiresAt.UTC()
-		out.ExpiresAt = &t
-	}
-	if r.RateLimit != nil {
-		out.RateLimit = &rateLimit{r.RateLimit.Limit, r.RateLimit.Remaining, r.RateLimit.Reset.UTC()}
-	}
-	return json.Marshal(out)
+	return r.AppendJSON(nil)
 }
 
 var _ json.Marshaler = Result{}
+
+// AppendJSON appends MarshalJSON's bytes to dst: the same bytes
+// encoding/json makes of the struct MarshalJSON describes
+// (TestResultJSONMatchesReflection), written without reflection, so that
+// a verification's answer costs one buffer. Its error is encoding/json's
+// for a time it cannot write (a year outside 0–9999).
+func (r Result) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"valid":`...)
+	dst = strconv.AppendBool(dst, r.Valid)
+	dst = append(dst, `,"code":`...)
+	dst = appendJSONString(dst, string(r.Code))
+	if r.Key == nil {
+		return append(dst, '}'), nil
+	}
+	dst = append(dst, `,"key_id":`...)
+	dst = appendJSONString(dst, r.Key.ID)
+	dst = append(dst, `,"scope":`...)
+	dst = appendJSONJoined(dst, r.Key.Scopes)
+	dst = append(dst, `,"expires_at":`...)
+	var err error
+	if r.Key.ExpiresAt.IsZero() {
+		dst = append(dst, "null"...)
+	} else if dst, err = appendJSONTime(dst, r.Key.ExpiresAt.UTC()); err != nil {
+		return nil, err
+	}
+	dst = append(dst, `,"rate_limit":`...)
+	if r.RateLimit == nil {
+		return append(dst, "null}"...), nil
+	}
+	dst = append(dst, `{"limit":`...)
+	dst = strconv.AppendInt(dst, int64(r.RateLimit.Limit), 10)
+	dst = append(dst, `,"remaining":`...)
+	dst = strconv.AppendInt(dst, int64(r.RateLimit.Remaining), 10)
+	dst = append(dst, `,"reset":`...)
+	if dst, err = appendJSONTime(dst, r.RateLimit.Reset.UTC()); err != nil {
+		return nil, err
+	}
+	return append(dst, "}}"...), nil
+}
+
+// appendJSONString appends s as encoding/json writes a string: the bytes
+// themselves when none needs escaping, else encoding/json's own output.
+func appendJSONString(dst []byte, s string) []byte {
+	if !plainJSON(s) {
+		b, _ := json.Marshal(s)
+		return append(dst, b...)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// appendJSONJoined appends the JSON string of list joined by spaces.
+func appendJSONJoined(dst []byte, list []string) []byte {
+	for _, s := range list {
+		if !plainJSON(s) {
+			return appendJSONString(dst, strings.Join(list, " "))
+		}
+	}
+	dst = append(dst, '"')
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ' ')
+		}
+		dst = append(dst, s...)
+	}
+	return append(dst, '"')
+}
+
+// plainJSON reports whether encoding/json writes s as its own bytes
+// between quotes: printable ASCII other than the quote, the backslash and
+// the three characters it escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONTime appends t as encoding/json writes a time.Time (RFC 3339
+// with nanoseconds); a year outside 0–9999 is left to encoding/json, which
+// refuses it.
+func appendJSONTime(dst []byte, t time.Time) ([]byte, error) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		b, err := json.Marshal(t)
+		return append(dst, b...), err
+	}
+	dst = append(dst, '"')
+	dst = t.AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, '"'), nil
+}

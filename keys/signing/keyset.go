@@ -31,6 +31,9 @@ type material struct {
 
 	signers sync.Map // header cache key → jose.Signer
 	cached  atomic.Int32
+
+	es256     sync.Once
+	es256Pubs *p256Table // an ES256 key's verification table (es256Table)
 }
 
 func newMaterial(kid, alg string, priv crypto.Signer) (*material, error) {

@@ -1,0 +1,32 @@
+package authz
+
+import (
+	"encoding/base64"
+	"net/http"
+	"testing"
+)
+
+// TestWellFormedBasicAgrees: wellFormedBasic accepts exactly the headers
+// http.Request.BasicAuth does.
+func TestWellFormedBasicAgrees(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString
+	long := make([]byte, 600)
+	for i := range long {
+		long[i] = 'a'
+	}
+	headers := []string{
+		"", "Basic", "Basic ", "basic " + b64([]byte("a:b")), "BASIC " + b64([]byte("a:b")), "Basic " + b64([]byte("a:b")),
+		"Basic " + b64([]byte("ab")), "Basic " + b64([]byte(":")), "Basic " + b64([]byte("a:")), "Basic  " + b64([]byte("a:b")),
+		"Basic " + b64([]byte("a:b"))[1:], "Basic " + b64([]byte("a:b")) + "=", "Basic !!!!", "Bearer " + b64([]byte("a:b")),
+		"Baſic " + b64([]byte("a:b")), "Basic " + base64.RawStdEncoding.EncodeToString([]byte("a:bc")),
+		"Basic " + b64(append(long, ':')), "Basic " + b64(long), "Basic " + b64([]byte("ü:\xff")),
+		"Basic\t" + b64([]byte("a:b")), "Basic " + b64([]byte("a:b")) + "\n",
+	}
+	for _, h := range headers {
+		r := http.Request{Header: http.Header{"Authorization": {h}}}
+		_, _, want := r.BasicAuth()
+		if got := wellFormedBasic(h); got != want {
+			t.Errorf("%q: %v, want %v", h, got, want)
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package signing
+
+import (
+	"bufio"
+	"compress/bzip2"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/hex"
+	"math/big"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// derToJWS turns an ASN.1 ECDSA signature into JWS's 64-byte r‖s.
+func derToJWS(der []byte) ([]byte, error) {
+	var sig struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(der, &sig); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 64)
+	sig.R.FillBytes(out[:32])
+	sig.S.FillBytes(out[32:])
+	return out, nil
+}
+
+func jws(r, s *big.Int) *[64]byte {
+	var out [64]byte
+	if r.Sign() < 0 || s.Sign() < 0 || r.BitLen() > 256 || s.BitLen() > 256 {
+		panic("out of range")
+	}
+	r.FillBytes(out[:32])
+	s.FillBytes(out[32:])
+	return &out
+}
+
+// TestP256TableAgreesWithECDSA: the table verifier and crypto/ecdsa answer
+// the same for valid signatures, altered ones and the edge values of r
+// and s.
+func TestP256TableAgreesWithECDSA(t *testing.T) {
+	n := p256Order
+	nMinus1 := new(big.Int).Sub(n, big.NewInt(1))
+	rng := mrand.New(mrand.NewPCG(3, 4))
+	accepted, refused := 0, 0
+	for k := range 40 {
+		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab := newP256Table(&priv.PublicKey)
+		if tab == nil {
+			t.Fatal("no table for a P-256 key")
+		}
+		check := func(hash [32]byte, r, s *big.Int) {
+			t.Helper()
+			want := ecdsa.Verify(&priv.PublicKey, hash[:], r, s)
+			if got := tab.verify(&hash, jws(r, s)); got != want {
+				t.Fatalf("key %d, hash %x, r %x, s %x: table %v, crypto/ecdsa %v", k, hash, r, s, got, want)
+			}
+			if want {
+				accepted++
+			} else {
+				refused++
+			}
+		}
+		for i := range 25 {
+			msg := make([]byte, 1+rng.IntN(64))
+			rand.Read(msg)
+			hash := sha256.Sum256(msg)
+			if i == 0 {
+				hash = [32]byte{} // e = 0
+			}
+			if i == 1 {
+				for j := range hash {
+					hash[j] = 0xff // e > n
+				}
+			}
+			r, s, err := ecdsa.Sign(rand.Reader, priv, hash[:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(hash, r, s)
+			check(hash, r, new(big.Int).Sub(n, s)) // the other s of the same signature
+			bad := hash
+			bad[rng.IntN(32)] ^= 1 << rng.IntN(8)
+			check(bad, r, s)
+			check(hash, new(big.Int).Xor(r, new(big.Int).Lsh(big.NewInt(1), uint(rng.IntN(256)))), s)
+			check(hash, r, new(big.Int).Xor(s, new(big.Int).Lsh(big.NewInt(1), uint(rng.IntN(256)))))
+			check(hash, new(big.Int).Add(r, n).Mod(new(big.Int).Add(r, n), new(big.Int).Lsh(big.NewInt(1), 256)), s)
+			for _, edge := range []*big.Int{big.NewInt(0), big.NewInt(1), nMinus1, n, new(big.Int).Add(n, big.NewInt(1))} {
+				check(hash, edge, s)
+				check(hash, r, edge)
+			}
+			var rb, sb [32]byte
+			rand.Read(rb[:])
+			rand.Read(sb[:])
+			check(hash, new(big.Int).SetBytes(rb[:]), new(big.Int).SetBytes(sb[:]))
+		}
+	}
+	if accepted < 1000 || refused < 10000 {
+		t.Fatalf("accepted %d, refused %d: too few of one kind", accepted, refused)
+	}
+}
+
+// TestP256TableSigVer runs NIST's CAVP ECDSA signature verification vectors
+// (FIPS 186-3, P-256 with SHA-256), which Go keeps beside crypto/ecdsa,
+// through the table verifier.
+func TestP256TableSigVer(t *testing.T) {
+	f, err := os.Open(filepath.Join(runtime.GOROOT(), "src", "crypto", "ecdsa", "testdata", "SigVer.rsp.bz2"))
+	if err != nil {
+		t.Skipf("Go's CAVP vectors are not installed here: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(bzip2.NewReader(f))
+	section := ""
+	var msg []byte
+	var qx, qy, r, s *big.Int
+	num := func(v string) *big.Int {
+		b, ok := new(big.Int).SetString(v, 16)
+		if !ok {
+			t.Fatalf("bad number %q", v)
+		}
+		return b
+	}
+	ran, passes := 0, 0
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			section = line
+			continue
+		}
+		if section != "[P-256,SHA-256]" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " = ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "Msg":
+			msg, _ = hex.DecodeString(value)
+		case "Qx":
+			qx = num(value)
+		case "Qy":
+			qy = num(value)
+		case "R":
+			r = num(value)
+		case "S":
+			s = num(value)
+		case "Result":
+			want := strings.HasPrefix(value, "P")
+			pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: qx, Y: qy}
+			tab := newP256Table(pub)
+			got := false
+			if tab != nil {
+				hash := sha256.Sum256(msg)
+				got = tab.verify(&hash, jws(r, s))
+			}
+			if got != want {
+				t.Errorf("vector %d (%s): got %v, want %v", ran, value, got, want)
+			}
+			ran++
+			if want {
+				passes++
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ran < 10 || passes == 0 || passes == ran {
+		t.Fatalf("%d vectors (%d valid): the file did not read as expected", ran, passes)
+	}
+	t.Logf("%d vectors, %d valid", ran, passes)
+}
+
+// TestP256TableRefusesOtherKeys: only P-256 points get a table.
+func TestP256TableRefusesOtherKeys(t *testing.T) {
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if newP256Table(&p384.PublicKey) != nil || newP256Table(nil) != nil {
+		t.Fatal("a table for a key that is not a P-256 point")
+	}
+	off := &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(1)}
+	if newP256Table(off) != nil {
+		t.Fatal("a table for a point off the curve")
+	}
+}
+
+// BenchmarkES256Verify compares one ES256 verification through the table
+// with crypto/ecdsa's.
+func BenchmarkES256Verify(b *testing.B) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	hash := sha256.Sum256([]byte("input"))
+	r, s, _ := ecdsa.Sign(rand.Reader, priv, hash[:])
+	sig := jws(r, s)
+	b.Run("table", func(b *testing.B) {
+		tab := newP256Table(&priv.PublicKey)
+		b.ReportAllocs()
+		for b.Loop() {
+			if !tab.verify(&hash, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("crypto/ecdsa", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !ecdsa.Verify(&priv.PublicKey, hash[:], r, s) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("table build", func(b *testing.B) {
+		for b.Loop() {
+			newP256Table(&priv.PublicKey)
+		}
+	})
+}
