@@ -86,7 +86,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
 	pub.Use(m.tracing.middleware("public")...)
-	pub.Use(accessLog(log, "public", metrics.requests), gin.CustomRecovery(recovered(log)))
+	proxies := len(m.Config.proxies()) > 0
+	pub.Use(accessLog(m.requestLog(), "public", metrics.requests, proxies), gin.CustomRecovery(recovered(log)))
 	pub.ContextWithFallback = true
 	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	pub.GET("/readyz", readyz(db))
@@ -97,7 +98,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
 	adm.Use(m.tracing.middleware("admin")...)
-	adm.Use(accessLog(log, "admin", metrics.requests), gin.CustomRecovery(recovered(log)))
+	adm.Use(accessLog(m.requestLog(), "admin", metrics.requests, proxies), gin.CustomRecovery(recovered(log)))
 	adm.ContextWithFallback = true
 	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	adm.GET("/readyz", readyz(db))
