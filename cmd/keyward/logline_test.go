@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,5 +100,94 @@ func TestClientAddr(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// countingWriter records each write it is given.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func (w *countingWriter) all() (string, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.writes, ""), len(w.writes)
+}
+
+// TestLogOutputBuffered: unbuffered, each line is one write; buffered,
+// lines wait until the buffer would overflow or buffering stops, a line
+// larger than the buffer is written on its own, and stopping writes
+// everything and goes back to one write per line.
+func TestLogOutputBuffered(t *testing.T) {
+	w := &countingWriter{}
+	out := &logOutput{w: w, json: true}
+	out.Write([]byte("a\n"))
+	if _, n := w.all(); n != 1 {
+		t.Fatalf("unbuffered: %d writes, want 1", n)
+	}
+	stop := out.buffer(time.Hour) // the ticker never fires here
+	line := []byte(strings.Repeat("x", 1000) + "\n")
+	var want strings.Builder
+	want.WriteString("a\n")
+	for range logBufferSize / len(line) {
+		out.Write(line)
+		want.Write(line)
+	}
+	if _, n := w.all(); n != 1 {
+		t.Fatalf("buffered: %d writes before the buffer is full, want 1", n)
+	}
+	out.Write(line) // overflows: the buffer is written first
+	want.Write(line)
+	if _, n := w.all(); n != 2 {
+		t.Fatalf("buffered: %d writes after overflowing, want 2", n)
+	}
+	big := []byte(strings.Repeat("y", logBufferSize+1))
+	out.Write(big)
+	want.Write(big)
+	if _, n := w.all(); n != 4 { // the pending line, then the big one
+		t.Fatalf("a line larger than the buffer: %d writes, want 4", n)
+	}
+	out.Write([]byte("last\n"))
+	want.WriteString("last\n")
+	stop()
+	stop()
+	got, n := w.all()
+	if got != want.String() || n != 5 {
+		t.Fatalf("after stop: %d writes, %d bytes, want 5 writes, %d bytes", n, len(got), want.Len())
+	}
+	out.Write([]byte("after\n"))
+	if _, n := w.all(); n != 6 {
+		t.Fatalf("after stop: %d writes, want one per line again", n)
+	}
+}
+
+// TestLogFlushIntervalShutdown: with --log-flush-interval, a clean
+// shutdown writes every request line the buffer held (the buffering itself
+// is TestLogOutputBuffered's).
+func TestLogFlushIntervalShutdown(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	s := e.serve("--log-flush-interval", "10s")
+	const n = 20
+	for range n {
+		if code, _ := get(t, s.PublicURL+"/.well-known/jwks.json"); code != http.StatusOK {
+			t.Fatalf("jwks: %d", code)
+		}
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	logs := s.logs.String()
+	if c := strings.Count(logs, `"path":"/.well-known/jwks.json"`); c != n || !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Fatalf("after a clean shutdown: %d of %d request lines, stopped line %v:\n%s", c, n,
+			strings.Contains(logs, `"msg":"stopped"`), logs)
 	}
 }

@@ -65,10 +65,10 @@ func middlewareCases() []middlewareCase {
 	return []middlewareCase{
 		{name: "none (gin and the test request)", budget: 0,
 			build: func(testing.TB) http.Handler { return helloEngine() }, req: helloRequest},
-		{name: "access log, metrics and request id (GET)", budget: 5,
+		{name: "access log, metrics and request id (GET)", budget: 1,
 			build: func(testing.TB) http.Handler { return helloEngine(accessLog(quiet, "public", metrics(), false)) },
 			req:   helloRequest},
-		{name: "access log, metrics and request id (token POST)", budget: 6,
+		{name: "access log, metrics and request id (token POST)", budget: 2,
 			build: func(testing.TB) http.Handler { return helloEngine(accessLog(quiet, "public", metrics(), false)) },
 			req:   tokenRequest},
 		{name: "recovery", budget: 0,

@@ -51,6 +51,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	if d := m.Config.LogFlushInterval; d > 0 {
+		// Every line is written when serve returns, however it returns.
+		defer m.logOut.buffer(d)()
+	}
 	secret, err := m.loadSecret()
 	if err != nil {
 		return err
