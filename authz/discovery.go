@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,18 +95,22 @@ type discovery struct {
 	with atomic.Pointer[rendered] // base with the resources of with.set
 }
 
-// rendered is a document with its ETag, and the ETag header value shared
-// by every answer (nothing changes a header value in place).
+// rendered is a document with its ETag, and the ETag and Content-Length
+// header values shared by every answer (nothing changes a header value in
+// place). With its length set, net/http sends the document (larger than
+// its 2 KiB buffer) in one piece instead of chunked.
 type rendered struct {
-	set      *resources.Set // the snapshot it was rendered from (nil: base)
-	doc      []byte
-	tag      string
-	tagValue []string
+	set         *resources.Set // the snapshot it was rendered from (nil: base)
+	doc         []byte
+	tag         string
+	tagValue    []string
+	lengthValue []string
 }
 
 func newRendered(set *resources.Set, doc []byte) *rendered {
 	tag := etag(doc)
-	return &rendered{set: set, doc: doc, tag: tag, tagValue: []string{tag}}
+	return &rendered{set: set, doc: doc, tag: tag, tagValue: []string{tag},
+		lengthValue: []string{strconv.Itoa(len(doc))}}
 }
 
 // etag is the strong validator (RFC 9110 §8.8.3) of a rendered document.
@@ -208,7 +213,8 @@ func (d *discovery) serve(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Writer.Header()["Content-Type"] = jsonType
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = r.lengthValue
 	c.Status(http.StatusOK)
 	c.Writer.Write(r.doc)
 }

@@ -127,6 +127,10 @@ type Config struct {
 	// writes it ("96MiB", "off"); "" is GOMEMLIMIT's when set, else
 	// defaultMemoryLimit (memlimit.go).
 	MemoryLimit string
+	// LogFlushInterval, when not 0, makes serve collect log lines in a
+	// buffer written when full, at least this often, and at shutdown,
+	// instead of one write per line.
+	LogFlushInterval time.Duration
 
 	// readErrs are problems met while reading the settings, kept for
 	// Validate*: environment values that do not parse (see applyEnv) and a
@@ -169,6 +173,7 @@ var settings = map[string]setting{
 	"otlp-endpoint":          {"otlp-endpoint", "KEYWARD_OTLP_ENDPOINT", "base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): export traces to <URL>/v1/traces; OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do too, and the other OTEL_* variables apply (default: no tracing)"},
 	"pprof-addr":             {"pprof-addr", "KEYWARD_PPROF_ADDR", "a loopback host:port (e.g. 127.0.0.1:6060) serving Go's runtime profiles at /debug/pprof/ (default: off)"},
 	"memory-limit":           {"memory-limit", "KEYWARD_MEMORY_LIMIT", "the Go runtime's soft memory limit, written as GOMEMLIMIT (96MiB, 1GiB, off), raised by 64 MiB while each password hash runs (default: GOMEMLIMIT when set, else 96MiB)"},
+	"log-flush-interval":     {"log-flush-interval", "KEYWARD_LOG_FLUSH_INTERVAL", "0 (default): serve writes each log line at once; else it collects lines in a 64 KiB buffer written when full, at least this often (10ms to 10s) and at shutdown; a crash loses up to this much"},
 
 	// Remote mode of the management commands.
 	"admin-url":        {"admin-url", "KEYWARD_ADMIN_URL", "a running server's admin URL (e.g. http://127.0.0.1:8081): call its admin API instead of opening the database, with the access token (scope keyward:admin) in $KEYWARD_ADMIN_TOKEN"},
@@ -239,6 +244,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.OutboundAllowPrivate, "outbound-allow-private", false, usage("outbound-allow-private"))
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", usage("pprof-addr"))
 	fs.StringVar(&c.MemoryLimit, "memory-limit", "", usage("memory-limit"))
+	fs.DurationVar(&c.LogFlushInterval, "log-flush-interval", 0, usage("log-flush-interval"))
 }
 
 // usage is the help text of a setting, naming its variable.
@@ -447,6 +453,9 @@ func (c *Config) ValidateServe() error {
 	}
 	if c.KeyRotation != 0 && c.KeyRotation < max(time.Hour, c.JWKSMaxAge) {
 		errs = append(errs, fmt.Errorf("--key-rotation: %s must be 0 (off) or at least 1h and the --jwks-max-age", c.KeyRotation))
+	}
+	if c.LogFlushInterval != 0 && (c.LogFlushInterval < 10*time.Millisecond || c.LogFlushInterval > 10*time.Second) {
+		errs = append(errs, fmt.Errorf("--log-flush-interval: %s must be 0 (off) or between 10ms and 10s", c.LogFlushInterval))
 	}
 	errs = append(errs, c.validateTracing(), validatePprofAddr(c.PprofAddr))
 	if c.MemoryLimit != "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -150,7 +151,12 @@ func TestE2EDiscovery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			// Sent with its length, not chunked.
+			if resp.ContentLength != int64(len(raw)) || len(resp.TransferEncoding) != 0 {
+				t.Errorf("%s: Content-Length %d, Transfer-Encoding %v, body of %d bytes", d.path, resp.ContentLength, resp.TransferEncoding, len(raw))
+			}
 			tag := resp.Header.Get("ETag")
 			if !strings.HasPrefix(tag, `"`) {
 				t.Fatalf("%s: ETag %q", d.path, tag)

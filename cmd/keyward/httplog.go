@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,8 +47,9 @@ func newRequestMetrics(reg prometheus.Registerer) *requestMetrics {
 // also the client id the request names and the OAuth error code of an
 // error answer. Durations are in milliseconds (duration_ms). Admin API
 // requests are labelled with the API's route template (admin.WithRoute),
-// never the raw path.
-func accessLog(log *slog.Logger, listener string, metrics *requestMetrics) gin.HandlerFunc {
+// never the raw path. proxies says whether the engine trusts any proxy
+// (--trusted-proxies), which decides how the client's address is found.
+func accessLog(log requestLogger, listener string, metrics *requestMetrics, proxies bool) gin.HandlerFunc {
 	routes := &routeMetrics{m: metrics, listener: listener}
 	public, adminAPI := listener == "public", listener == "admin"
 	return func(c *gin.Context) {
@@ -57,14 +59,17 @@ func accessLog(log *slog.Logger, listener string, metrics *requestMetrics) gin.H
 			c.Request = c.Request.WithContext(admin.WithRoute(c.Request.Context(), apiRoute))
 		}
 		start := time.Now()
-		id := c.Request.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = newRequestID()
+		id, idValue := c.Request.Header["X-Request-Id"], []string(nil)
+		if len(id) > 0 && validRequestID(id[0]) {
+			idValue = id[:1:1]
+		} else {
+			idValue = newRequestID()
 		}
-		c.Writer.Header()["X-Request-Id"] = []string{id}
+		c.Writer.Header()["X-Request-Id"] = idValue
 		c.Next()
+		end := time.Now()
 		status := c.Writer.Status()
-		elapsed := time.Since(start)
+		elapsed := end.Sub(start)
 		route := c.FullPath()
 		if apiRoute != nil && strings.HasPrefix(route, "/admin/v1") {
 			route = *apiRoute
@@ -73,48 +78,46 @@ func accessLog(log *slog.Logger, listener string, metrics *requestMetrics) gin.H
 			route = "unmatched"
 		}
 		routes.observe(route, status, elapsed)
-		level := slog.LevelInfo
+		l := requestLine{time: end, level: slog.LevelInfo, id: idValue[0], listener: listener,
+			method: c.Request.Method, path: c.Request.URL.Path, status: status, bytes: c.Writer.Size(),
+			durationMS: float64(elapsed.Microseconds()) / 1000}
 		if status >= 500 {
-			level = slog.LevelError
+			l.level = slog.LevelError
 		}
-		if !log.Enabled(c.Request.Context(), level) {
+		ctx := c.Request.Context()
+		if !log.log.Enabled(ctx, l.level) {
 			return
 		}
-		// On the stack: slog copies the attributes into its record.
-		var buf [11]slog.Attr
-		attrs := append(buf[:0],
-			slog.String("request_id", id), slog.String("listener", listener),
-			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
-			slog.Int("status", status), slog.Int("bytes", c.Writer.Size()),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", c.ClientIP()),
-		)
+		l.remote = clientAddr(c, proxies)
 		if public {
-			if id := requestClientID(c.Request); id != "" {
-				attrs = append(attrs, slog.String("client_id", id))
-			}
-			if code := oauthErrorCode(c, status); code != "" {
-				attrs = append(attrs, slog.String("oauth_error", code))
-			}
+			l.clientID = requestClientID(c.Request)
+			l.oauthError = oauthErrorCode(c, status)
 		}
 		if len(c.Errors) > 0 {
-			attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
+			l.err, l.hasErr = c.Errors.Last().Error(), true
 		}
-		log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+		log.write(ctx, &l)
 	}
 }
 
-// newRequestID is 16 hex digits from the runtime's per-thread generator
-// (ChaCha8): unique enough to find a request in the logs, with no lock
-// and one allocation (the string).
-func newRequestID() string {
-	var b [16]byte
+// newRequestID is a header value of 16 hex digits from the runtime's
+// per-thread generator (ChaCha8): unique enough to find a request in the
+// logs, with no lock and one allocation that holds both the digits and
+// the slice.
+func newRequestID() []string {
 	const digits = "0123456789abcdef"
+	p := new(struct {
+		v [1]string
+		b [16]byte
+	})
 	v := mrand.Uint64()
-	for i := range b {
-		b[i] = digits[v&0xf]
+	for i := range p.b {
+		p.b[i] = digits[v&0xf]
 		v >>= 4
 	}
-	return string(b[:])
+	// The bytes are never written again.
+	p.v[0] = unsafe.String(&p.b[0], len(p.b))
+	return p.v[:]
 }
 
 // routeMetrics resolves the request counter and latency histogram of each

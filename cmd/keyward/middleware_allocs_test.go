@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,19 +59,20 @@ func helloRequest() *http.Request {
 }
 
 func middlewareCases() []middlewareCase {
-	quiet := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	quietLog, quietOut := newLogger(io.Discard, true)
+	quiet := requestLogger{log: quietLog, out: quietOut}
 	metrics := func() *requestMetrics { return newRequestMetrics(prometheus.NewRegistry()) }
 	return []middlewareCase{
 		{name: "none (gin and the test request)", budget: 0,
 			build: func(testing.TB) http.Handler { return helloEngine() }, req: helloRequest},
-		{name: "access log, metrics and request id (GET)", budget: 5,
-			build: func(testing.TB) http.Handler { return helloEngine(accessLog(quiet, "public", metrics())) },
+		{name: "access log, metrics and request id (GET)", budget: 1,
+			build: func(testing.TB) http.Handler { return helloEngine(accessLog(quiet, "public", metrics(), false)) },
 			req:   helloRequest},
-		{name: "access log, metrics and request id (token POST)", budget: 6,
-			build: func(testing.TB) http.Handler { return helloEngine(accessLog(quiet, "public", metrics())) },
+		{name: "access log, metrics and request id (token POST)", budget: 2,
+			build: func(testing.TB) http.Handler { return helloEngine(accessLog(quiet, "public", metrics(), false)) },
 			req:   tokenRequest},
 		{name: "recovery", budget: 0,
-			build: func(testing.TB) http.Handler { return helloEngine(gin.CustomRecovery(recovered(quiet))) },
+			build: func(testing.TB) http.Handler { return helloEngine(gin.CustomRecovery(recovered(quietLog))) },
 			req:   helloRequest},
 		{name: "HSTS (https)", budget: 0,
 			build: func(testing.TB) http.Handler { return hsts(helloEngine()) },

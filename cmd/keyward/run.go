@@ -68,6 +68,7 @@ type Main struct {
 	UIChallengeTTL time.Duration
 
 	logger  *slog.Logger
+	logOut  *logOutput // the JSON logger's output (nil: text)
 	closers []func() error
 	// globalArgs are the flags given before the command (or between a
 	// group and its subcommand); parse reads them before the command's own.

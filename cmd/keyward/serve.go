@@ -51,6 +51,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	if d := m.Config.LogFlushInterval; d > 0 {
+		// Every line is written when serve returns, however it returns.
+		defer m.logOut.buffer(d)()
+	}
 	secret, err := m.loadSecret()
 	if err != nil {
 		return err
@@ -91,7 +95,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
 	pub.Use(m.tracing.middleware("public")...)
-	pub.Use(accessLog(log, "public", metrics.requests), gin.CustomRecovery(recovered(log)))
+	proxies := len(m.Config.proxies()) > 0
+	pub.Use(accessLog(m.requestLog(), "public", metrics.requests, proxies), gin.CustomRecovery(recovered(log)))
 	pub.ContextWithFallback = true
 	pub.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	pub.GET("/readyz", readyz(db))
@@ -102,7 +107,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
 	}
 	adm.Use(m.tracing.middleware("admin")...)
-	adm.Use(accessLog(log, "admin", metrics.requests), gin.CustomRecovery(recovered(log)))
+	adm.Use(accessLog(m.requestLog(), "admin", metrics.requests, proxies), gin.CustomRecovery(recovered(log)))
 	adm.ContextWithFallback = true
 	adm.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	adm.GET("/readyz", readyz(db))

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// TestRequestLineMatchesSlog: the access log's own JSON lines are byte
+// for byte what slog's JSON handler writes for the same record, whatever
+// the strings hold (quotes, control characters, invalid UTF-8, U+2028,
+// HTML characters) and for each optional member.
+func TestRequestLineMatchesSlog(t *testing.T) {
+	at := time.Date(2026, 12, 5, 17, 29, 0, 117594366, time.UTC)
+	lines := []requestLine{
+		{time: at, level: slog.LevelInfo, id: "a8839bbbfb5e2d64", listener: "public", method: "GET",
+			path: "/.well-known/jwks.json", status: 200, bytes: 1640, durationMS: 0.123, remote: "127.0.0.1"},
+		{time: at.Add(-117594366), level: slog.LevelError, id: "x", listener: "admin", method: "POST",
+			path: "/admin/v1/clients", status: 500, bytes: 0, durationMS: 0, remote: "::1", err: "boom\n\"quoted\"", hasErr: true},
+		{time: at.In(time.FixedZone("", 3600+1800)), level: slog.LevelInfo, listener: "public", method: "POST",
+			path: "/oauth2/token", status: 401, bytes: 77, durationMS: 12345.678, remote: "2001:db8::1",
+			clientID: "app<&>'\\", oauthError: "invalid_client", hasErr: true},
+		{time: at, level: slog.LevelInfo, path: "/a\x00b\x1fc\x7fd\te\rf\u2028g\u2029h\xffi\xc3j€k", method: "BREW",
+			clientID: strings.Repeat("é", 70), durationMS: 1e-3, status: -1, bytes: -5},
+		{time: at, level: slog.LevelInfo, durationMS: 2.5e-7},
+		{time: at, level: slog.LevelInfo, durationMS: 3e21},
+		{time: at, level: slog.LevelInfo, durationMS: 1 << 53},
+	}
+	for i, l := range lines {
+		var want bytes.Buffer
+		h := slog.NewJSONHandler(&want, nil)
+		r := slog.NewRecord(l.time, l.level, "request", 0)
+		r.AddAttrs(l.attrs(nil)...)
+		if err := h.Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.appendJSON(nil); string(got) != want.String() {
+			t.Errorf("line %d:\n got %s\nwant %s", i, got, want.Bytes())
+		}
+	}
+}
+
+// FuzzAppendJSONString: the access log escapes every string as slog's
+// JSON handler does.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "\"\\", "\x00\x01\n\r\t\x7f", "\u2028\u2029", "\xff\xfe", "é€😀", "<a&b>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		slog.New(slog.NewJSONHandler(&want, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey {
+				return slog.Attr{}
+			}
+			return a
+		}})).Info("", "k", s)
+		got := `{"k":` + string(appendJSONString(nil, s)) + "}\n"
+		if got != want.String() {
+			t.Errorf("%q:\n got %s\nwant %s", s, got, want.Bytes())
+		}
+	})
+}
+
+// TestClientAddr: the access log's client address is gin's ClientIP,
+// for every form of RemoteAddr, and with trusted proxies gin decides.
+func TestClientAddr(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	for _, proxies := range []bool{false, true} {
+		e := gin.New()
+		var trusted []string
+		if proxies {
+			trusted = []string{"10.0.0.0/8"}
+		}
+		if err := e.SetTrustedProxies(trusted); err != nil {
+			t.Fatal(err)
+		}
+		var got, want string
+		e.GET("/", func(c *gin.Context) { got, want = clientAddr(c, proxies), c.ClientIP() })
+		for _, addr := range []string{"127.0.0.1:50000", "[::1]:443", "[2001:db8::1]:1", "[2001:0db8:0::1]:1",
+			"[::ffff:192.0.2.1]:80", "[fe80::1%eth0]:80", "10.1.2.3:9", "192.0.2.1", "", "@", " 127.0.0.1:1",
+			"example.com:80", "[2001:DB8::A]:1", "1.2.3.4:", "01.2.3.4:1"} {
+			for _, xff := range []string{"", "203.0.113.9"} {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				req.RemoteAddr = addr
+				if xff != "" {
+					req.Header.Set("X-Forwarded-For", xff)
+				}
+				got, want = "unset", "unset"
+				e.ServeHTTP(httptest.NewRecorder(), req)
+				if got != want || got == "unset" {
+					t.Errorf("proxies %v, RemoteAddr %q, X-Forwarded-For %q: %q, gin says %q", proxies, addr, xff, got, want)
+				}
+			}
+		}
+	}
+}
+
+// countingWriter records each write it is given.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func (w *countingWriter) all() (string, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.writes, ""), len(w.writes)
+}
+
+// TestLogOutputBuffered: unbuffered, each line is one write; buffered,
+// lines wait until the buffer would overflow or buffering stops, a line
+// larger than the buffer is written on its own, and stopping writes
+// everything and goes back to one write per line.
+func TestLogOutputBuffered(t *testing.T) {
+	w := &countingWriter{}
+	out := &logOutput{w: w, json: true}
+	out.Write([]byte("a\n"))
+	if _, n := w.all(); n != 1 {
+		t.Fatalf("unbuffered: %d writes, want 1", n)
+	}
+	stop := out.buffer(time.Hour) // the ticker never fires here
+	line := []byte(strings.Repeat("x", 1000) + "\n")
+	var want strings.Builder
+	want.WriteString("a\n")
+	for range logBufferSize / len(line) {
+		out.Write(line)
+		want.Write(line)
+	}
+	if _, n := w.all(); n != 1 {
+		t.Fatalf("buffered: %d writes before the buffer is full, want 1", n)
+	}
+	out.Write(line) // overflows: the buffer is written first
+	want.Write(line)
+	if _, n := w.all(); n != 2 {
+		t.Fatalf("buffered: %d writes after overflowing, want 2", n)
+	}
+	big := []byte(strings.Repeat("y", logBufferSize+1))
+	out.Write(big)
+	want.Write(big)
+	if _, n := w.all(); n != 4 { // the pending line, then the big one
+		t.Fatalf("a line larger than the buffer: %d writes, want 4", n)
+	}
+	out.Write([]byte("last\n"))
+	want.WriteString("last\n")
+	stop()
+	stop()
+	got, n := w.all()
+	if got != want.String() || n != 5 {
+		t.Fatalf("after stop: %d writes, %d bytes, want 5 writes, %d bytes", n, len(got), want.Len())
+	}
+	out.Write([]byte("after\n"))
+	if _, n := w.all(); n != 6 {
+		t.Fatalf("after stop: %d writes, want one per line again", n)
+	}
+}
+
+// TestLogFlushIntervalShutdown: with --log-flush-interval, a clean
+// shutdown writes every request line the buffer held (the buffering itself
+// is TestLogOutputBuffered's).
+func TestLogFlushIntervalShutdown(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	s := e.serve("--log-flush-interval", "10s")
+	const n = 20
+	for range n {
+		if code, _ := get(t, s.PublicURL+"/.well-known/jwks.json"); code != http.StatusOK {
+			t.Fatalf("jwks: %d", code)
+		}
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	logs := s.logs.String()
+	if c := strings.Count(logs, `"path":"/.well-known/jwks.json"`); c != n || !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Fatalf("after a clean shutdown: %d of %d request lines, stopped line %v:\n%s", c, n,
+			strings.Contains(logs, `"msg":"stopped"`), logs)
+	}
+}
