@@ -246,7 +246,7 @@ func readForm(c *gin.Context) bool {
 		return false
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
-		if _, _, ok := r.BasicAuth(); !ok {
+		if _, _, ok := basicCredentials(r); !ok {
 			// RFC 6749 §5.2: failed client authentication is invalid_client, 401.
 			c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 			oauthError(c, http.StatusUnauthorized, "invalid_client", "The Authorization header is not valid HTTP Basic authentication.")
@@ -295,6 +295,20 @@ func claimedClient(r *http.Request) string {
 // Authorization header, each form-decoded first as RFC 6749 §2.3.1 has
 // clients encode them (a part that does not decode is taken as sent).
 func basicCredentials(r *http.Request) (id, secret string, ok bool) {
+	// The token endpoint asks several times per request (form checks,
+	// rate-limit key, claimed client): the memo decodes once.
+	if memo, _ := r.Context().Value(assertionMemoKey{}).(*assertionMemo); memo != nil {
+		if !memo.basicRead {
+			memo.basic.id, memo.basic.secret, memo.basic.ok = decodeBasic(r)
+			memo.basicRead = true
+		}
+		return memo.basic.id, memo.basic.secret, memo.basic.ok
+	}
+	return decodeBasic(r)
+}
+
+// decodeBasic is basicCredentials without the memo.
+func decodeBasic(r *http.Request) (id, secret string, ok bool) {
 	id, secret, ok = r.BasicAuth()
 	if !ok {
 		return "", "", false
