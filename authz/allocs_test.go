@@ -19,7 +19,7 @@ import (
 // a hot path allocate more fails here instead of slipping by a timed test.
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
-	"token (client credentials, JWT)": 275,
+	"token (client credentials, JWT)": 150,
 	"introspect (JWT, cached)":        52,
 	"introspect (JWT, fresh)":         83,
 	"introspect (opaque, cached)":     47,

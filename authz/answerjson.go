@@ -1,7 +1,6 @@
 package authz
 
 import (
-	"encoding/json"
 	"strconv"
 )
 
@@ -73,20 +72,4 @@ func (a *apiKeyAnswer) appendJSON(dst []byte) []byte {
 	dst = append(dst, `,"token_type":`...)
 	dst = appendJSONString(dst, a.TokenType)
 	return append(dst, '}')
-}
-
-// appendJSONString appends s as encoding/json writes a string: its bytes
-// between quotes when none needs escaping (printable ASCII other than the
-// quote, the backslash and <, >, &, which encoding/json escapes for HTML),
-// else encoding/json's own output.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }

@@ -291,7 +291,11 @@ func (bc *backchannel) token(ctx context.Context, d *store.LogoutDelivery) (stri
 	if alg == "" {
 		alg = DefaultIDTokenAlg
 	}
-	tok, err := bc.signer.Sign(ctx, alg, claims, map[string]any{"typ": LogoutTokenType})
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", "", fmt.Errorf("authz: logout token claims: %w", err)
+	}
+	tok, err := bc.signer.Sign(ctx, alg, LogoutTokenType, payload)
 	if err != nil {
 		return "", "", err
 	}

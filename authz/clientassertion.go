@@ -117,6 +117,16 @@ type assertionMemoKey struct{}
 type assertionMemo struct {
 	assertion string
 	client    fosite.Client
+	// basic is the request's HTTP Basic credentials, decoded once
+	// (basicCredentials) when basicRead.
+	basic     basicAuth
+	basicRead bool
+}
+
+// basicAuth is what basicCredentials returns.
+type basicAuth struct {
+	id, secret string
+	ok         bool
 }
 
 // withAssertionMemo returns r with a memo for its client assertion.

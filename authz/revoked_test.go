@@ -101,7 +101,7 @@ func (e *revokedEnv) sign(t *testing.T, claims map[string]any) string {
 	for k, v := range claims {
 		base[k] = v
 	}
-	tok, err := e.st.Signing.Sign(context.Background(), authz.AccessTokenAlg, base, map[string]any{"typ": "at+jwt"})
+	tok, err := e.st.Signing.SignClaims(context.Background(), authz.AccessTokenAlg, base, map[string]any{"typ": "at+jwt"})
 	if err != nil {
 		t.Fatal(err)
 	}

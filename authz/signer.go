@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ory/fosite/token/jwt"
@@ -26,11 +27,20 @@ var _ jwt.Signer = (*idTokenSigner)(nil)
 
 // Generate implements jwt.Signer.
 func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.Mapper) (string, string, error) {
-	h := map[string]any{}
-	alg := DefaultIDTokenAlg
+	alg, typ := DefaultIDTokenAlg, "JWT"
 	if header != nil {
 		for k, v := range header.ToMap() {
-			h[k] = v
+			switch k {
+			case "alg", "kid": // set by the signer
+			case "typ":
+				if t, ok := v.(string); ok && t != "" {
+					typ = t
+					continue
+				}
+				return "", "", fmt.Errorf("authz: ID token typ header %v is not a string", v)
+			default:
+				return "", "", fmt.Errorf("authz: ID token header %q is not supported", k)
+			}
 		}
 	}
 	// fosite's Headers.ToMap drops "alg"; the session keeps the client's
@@ -40,8 +50,6 @@ func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, head
 			alg = a
 		}
 	}
-	delete(h, "alg")
-	delete(h, "kid")
 	if alg == "EdDSA" {
 		// fosite computes at_hash with SHA-256 whatever the algorithm; for
 		// Ed25519 relying parties expect SHA-512. at_hash is optional in
@@ -50,10 +58,11 @@ func (s *idTokenSigner) Generate(ctx context.Context, claims jwt.MapClaims, head
 		delete(claims, "at_hash")
 		delete(claims, "c_hash")
 	}
-	if _, ok := h["typ"]; !ok {
-		h["typ"] = "JWT"
+	payload, err := json.Marshal(map[string]any(claims))
+	if err != nil {
+		return "", "", fmt.Errorf("authz: ID token claims: %w", err)
 	}
-	token, err := s.signer.Sign(ctx, alg, map[string]any(claims), h)
+	token, err := s.signer.Sign(ctx, alg, typ, payload)
 	if err != nil {
 		return "", "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -18,9 +19,10 @@ import (
 // Signer signs and verifies JWTs with the signing-key service's keys
 // (keys/signing.Service satisfies it).
 type Signer interface {
-	// Sign returns a compact JWS of claims signed by alg's active key,
-	// with header's members (e.g. "typ") and the key's kid in the header.
-	Sign(ctx context.Context, alg string, claims map[string]any, header map[string]any) (string, error)
+	// Sign returns a compact JWS of payload (the claims' JSON) signed by
+	// alg's active key, with the key's kid and typ (left out when "") in
+	// the protected header. It does not keep payload.
+	Sign(ctx context.Context, alg, typ string, payload []byte) (string, error)
 	// Verify checks a compact JWS against the published keys and returns
 	// its payload.
 	Verify(token string, algs ...string) (payload []byte, kid string, err error)
@@ -117,33 +119,39 @@ func (s *tokenStrategy) signAccessToken(ctx context.Context, r fosite.Requester,
 		return "", "", err
 	}
 	jti := base64.RawURLEncoding.EncodeToString(b[:])
-	claims := map[string]any{
-		"iss":       s.issuer,
-		"sub":       sub,
-		"aud":       aud,
-		"exp":       exp.Unix(),
-		"iat":       now.Unix(),
-		"nbf":       now.Unix(),
-		"jti":       jti,
-		"client_id": clientID,
-		"scope":     strings.Join(r.GetGrantedScopes(), " "),
+	claims := accessTokenClaims{
+		Issuer:    s.issuer,
+		Subject:   sub,
+		Audience:  aud,
+		ExpiresAt: exp.Unix(),
+		IssuedAt:  now.Unix(),
+		NotBefore: now.Unix(),
+		JTI:       jti,
+		ClientID:  clientID,
+		Scope:     strings.Join(r.GetGrantedScopes(), " "),
+		DPoPJKT:   sess.DPoPJKT, // RFC 9449 §6.1: the token is bound to the DPoP key
 	}
 	if at := sess.IDTokenClaims().AuthTime; sess.UserID != "" && !at.IsZero() {
-		claims["auth_time"] = at.Unix()
-	}
-	if sess.DPoPJKT != "" {
-		// RFC 9449 §6.1: the token is bound to the DPoP key.
-		claims["cnf"] = map[string]any{"jkt": sess.DPoPJKT}
+		claims.AuthTime = at.Unix()
 	}
 	if b := sess.APIKey; b.KeyID != "" {
-		claims[claimAPIKey], claims[claimAPIKeySecret] = b.KeyID, b.Secret
+		claims.APIKeyID, claims.APIKeySecret = b.KeyID, b.Secret
 	}
-	token, err := s.signer.Sign(ctx, AccessTokenAlg, claims, map[string]any{"typ": "at+jwt"})
+	buf := claimBuffers.Get().(*[]byte)
+	*buf = claims.appendJSON((*buf)[:0])
+	token, err := s.signer.Sign(ctx, AccessTokenAlg, accessTokenType, *buf)
+	claimBuffers.Put(buf)
 	if err != nil {
 		return "", "", err
 	}
 	return token, jti, nil
 }
+
+// accessTokenType is the typ header of JWT access tokens (RFC 9068 §2.1).
+const accessTokenType = "at+jwt"
+
+// claimBuffers hold access-token claims while they are signed.
+var claimBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {

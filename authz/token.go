@@ -129,7 +129,6 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 
 // issueToken runs fosite's token flow and returns the response it wrote.
 func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, []byte) {
-	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 	sess := NewSession("")
 	ar, err := h.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil && h.auth.stale(r, err) {
@@ -148,8 +147,7 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 		} else {
 			err = refreshTargetError(ar, err)
 		}
-		h.writeAccessError(ctx, w, ar, err)
-		return w.status, w.body.Bytes()
+		return h.requestError(ctx, ar, err)
 	}
 	if ar.GetGrantTypes().ExactOne(clients.GrantClientCredentials) {
 		requested := ar.GetRequestedScopes()
@@ -170,20 +168,31 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 		// scope is answered with the grant's whole scope, which the
 		// response's scope parameter says.
 		if err := checkRefreshScope(r.PostForm.Get("scope"), ar.GetGrantedScopes()); err != nil {
-			h.writeAccessError(ctx, w, ar, err)
-			return w.status, w.body.Bytes()
+			return h.requestError(ctx, ar, err)
 		}
 	}
 	if err := h.resources.token(ctx, ar, r.PostForm.Get("scope") != ""); err != nil {
-		h.writeAccessError(ctx, w, ar, err)
-		return w.status, w.body.Bytes()
+		return h.requestError(ctx, ar, err)
 	}
 	resp, err := h.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
-		h.writeAccessError(ctx, w, ar, err)
+		return h.requestError(ctx, ar, err)
+	}
+	body, ok := accessResponseJSON(resp.ToMap())
+	if !ok {
+		// A member accessResponseJSON does not write: fosite's own writer.
+		w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+		h.oauth.WriteAccessResponse(ctx, w, ar, resp)
 		return w.status, w.body.Bytes()
 	}
-	h.oauth.WriteAccessResponse(ctx, w, ar, resp)
+	return http.StatusOK, body
+}
+
+// requestError renders err about the token request ar as a
+// token-endpoint error (writeAccessError).
+func (h *tokenEndpoint) requestError(ctx context.Context, ar fosite.AccessRequester, err error) (int, []byte) {
+	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+	h.writeAccessError(ctx, w, ar, err)
 	return w.status, w.body.Bytes()
 }
 
@@ -210,9 +219,7 @@ func (h *tokenEndpoint) writeAccessError(ctx context.Context, w http.ResponseWri
 
 // accessError renders err as a token-endpoint error (RFC 6749 §5.2).
 func (h *tokenEndpoint) accessError(ctx context.Context, err error) (int, []byte) {
-	w := &bufferWriter{header: http.Header{}, status: http.StatusOK}
-	h.writeAccessError(ctx, w, nil, err)
-	return w.status, w.body.Bytes()
+	return h.requestError(ctx, nil, err)
 }
 
 // readForm parses a POST form body of at most 1 MiB of UTF-8, answering
@@ -288,6 +295,20 @@ func claimedClient(r *http.Request) string {
 // Authorization header, each form-decoded first as RFC 6749 §2.3.1 has
 // clients encode them (a part that does not decode is taken as sent).
 func basicCredentials(r *http.Request) (id, secret string, ok bool) {
+	// The token endpoint asks several times per request (form checks,
+	// rate-limit key, claimed client): the memo decodes once.
+	if memo, _ := r.Context().Value(assertionMemoKey{}).(*assertionMemo); memo != nil {
+		if !memo.basicRead {
+			memo.basic.id, memo.basic.secret, memo.basic.ok = decodeBasic(r)
+			memo.basicRead = true
+		}
+		return memo.basic.id, memo.basic.secret, memo.basic.ok
+	}
+	return decodeBasic(r)
+}
+
+// decodeBasic is basicCredentials without the memo.
+func decodeBasic(r *http.Request) (id, secret string, ok bool) {
 	id, secret, ok = r.BasicAuth()
 	if !ok {
 		return "", "", false

@@ -50,7 +50,7 @@ func TestTokenType(t *testing.T) {
 	now := time.Now()
 	sign := func(t *testing.T, alg string, header map[string]any, claims map[string]any) string {
 		t.Helper()
-		tok, err := st.Signing.Sign(ctx, alg, claims, header)
+		tok, err := st.Signing.SignClaims(ctx, alg, claims, header)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,8 +3,12 @@ package clients
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keyward/keyward/keys"
@@ -58,4 +62,39 @@ func TestHasherCompare(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHasherReusedMACs: the pooled HMACs start from the keyed state every
+// time, whichever secrets went through them before and however many
+// goroutines share them.
+func TestHasherReusedMACs(t *testing.T) {
+	t.Parallel()
+	h := NewHasher(testSecret(1))
+	key := testSecret(1).Derive(keys.PurposeClientSecret)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				secret := []byte(strings.Repeat(string(rune('a'+g)), i%70))
+				m := hmac.New(sha256.New, key)
+				m.Write(secret)
+				want := m.Sum(nil)
+				if got := h.Digest(secret); !bytes.Equal(got, want) {
+					t.Errorf("Digest(%q) = %x; want %x", secret, got, want)
+					return
+				}
+				if err := h.Compare(context.Background(), want, secret); err != nil {
+					t.Errorf("Compare(%q): %v", secret, err)
+					return
+				}
+				if err := h.Compare(context.Background(), want, append(secret, 'x')); err == nil {
+					t.Errorf("Compare(%q+x) matched", secret)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

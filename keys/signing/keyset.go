@@ -2,6 +2,7 @@ package signing
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -28,16 +29,22 @@ type material struct {
 	public   jose.JSONWebKey // public members only, with kid, alg and use
 	signing  jose.JSONWebKey // private, with kid: go-jose puts it in headers
 	signer   jose.Signer     // no extra headers
+	// es256 is priv when Sign uses crypto/ecdsa directly (an in-memory
+	// P-256 key of an ES256 record), nil otherwise.
+	es256 *ecdsa.PrivateKey
 
 	signers sync.Map // header cache key → jose.Signer
 	cached  atomic.Int32
 
-	es256     sync.Once
+	es256Once sync.Once
 	es256Pubs *p256Table // an ES256 key's verification table (es256Table)
+	// heads caches the base64url protected header per typ (es256 only).
+	heads       sync.Map // typ → string
+	cachedHeads atomic.Int32
 }
 
 func newMaterial(kid, alg string, priv crypto.Signer) (*material, error) {
-	m := &material{kid: kid, alg: alg, priv: priv}
+	m := &material{kid: kid, alg: alg, priv: priv, es256: es256Key(alg, priv)}
 	m.public = jose.JSONWebKey{Key: priv.Public(), KeyID: kid, Algorithm: alg, Use: "sig"}
 	m.signing = jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: alg, Use: "sig"}
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: m.signing}, nil)

@@ -372,7 +372,7 @@ func TestConfigValidation(t *testing.T) {
 
 func sign(t testing.TB, s *signing.Service, alg string, claims map[string]any) string {
 	t.Helper()
-	tok, err := s.Sign(ctx(), alg, claims, nil)
+	tok, err := s.SignClaims(ctx(), alg, claims, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func TestWrongSecret(t *testing.T) {
 	if err := other.Reload(ctx()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Sign(ctx(), signing.ES256, map[string]any{}, nil); !errors.Is(err, signing.ErrNoActiveKey) {
+	if _, err := other.SignClaims(ctx(), signing.ES256, map[string]any{}, nil); !errors.Is(err, signing.ErrNoActiveKey) {
 		t.Fatalf("Sign with the wrong secret: %v; want ErrNoActiveKey", err)
 	}
 	if len(other.Public().Keys) != 0 {

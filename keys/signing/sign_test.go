@@ -33,7 +33,7 @@ func TestSignVerify(t *testing.T) {
 	for _, alg := range s.Algorithms() {
 		t.Run(alg, func(t *testing.T) {
 			claims := map[string]any{"sub": "alice", "scope": "a b"}
-			tok, err := s.Sign(ctx(), alg, claims, map[string]any{"typ": "at+jwt"})
+			tok, err := s.SignClaims(ctx(), alg, claims, map[string]any{"typ": "at+jwt"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,14 +73,14 @@ func TestSignVerify(t *testing.T) {
 func TestSignHeaders(t *testing.T) {
 	s := newService(t, openSQLite(t), signing.Config{Now: newClock().Now, Algorithms: []string{signing.EdDSA}})
 	bootstrap(t, s)
-	tok, err := s.Sign(ctx(), "", map[string]any{"n": 1}, nil)
+	tok, err := s.SignClaims(ctx(), "", map[string]any{"n": 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if h := header(t, tok); h["alg"] != "EdDSA" || len(h) != 2 {
 		t.Fatalf("default header %v", h)
 	}
-	tok, err = s.Sign(ctx(), "", nil, map[string]any{"typ": "JWT", "x-n": 2})
+	tok, err = s.SignClaims(ctx(), "", nil, map[string]any{"typ": "JWT", "x-n": 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +88,11 @@ func TestSignHeaders(t *testing.T) {
 		t.Fatalf("header %v", h)
 	}
 	for _, reserved := range []string{"alg", "kid", "jku", "crit"} {
-		if _, err := s.Sign(ctx(), "", nil, map[string]any{reserved: "x"}); err == nil {
+		if _, err := s.SignClaims(ctx(), "", nil, map[string]any{reserved: "x"}); err == nil {
 			t.Errorf("header %q accepted", reserved)
 		}
 	}
-	if _, err := s.Sign(ctx(), signing.RS256, nil, nil); !errors.Is(err, signing.ErrNoActiveKey) {
+	if _, err := s.SignClaims(ctx(), signing.RS256, nil, nil); !errors.Is(err, signing.ErrNoActiveKey) {
 		t.Fatalf("Sign with an unconfigured algorithm: %v", err)
 	}
 	// Many distinct headers at once: the signer cache stays consistent.
@@ -101,7 +101,7 @@ func TestSignHeaders(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok, err := s.Sign(ctx(), "", map[string]any{"i": i}, map[string]any{"typ": fmt.Sprint("t", i%20)})
+			tok, err := s.SignClaims(ctx(), "", map[string]any{"i": i}, map[string]any{"typ": fmt.Sprint("t", i%20)})
 			if err != nil {
 				t.Error(err)
 				return

@@ -101,7 +101,7 @@ func (s *Service) verifyES256(token, alg string) (payload []byte, kid, typ strin
 // es256Table returns the key's ES256 verification table, built on first
 // use, or nil for a key of another kind.
 func (m *material) es256Table() *p256Table {
-	m.es256.Do(func() {
+	m.es256Once.Do(func() {
 		if pub, ok := m.public.Key.(*ecdsa.PublicKey); ok && m.alg == "ES256" {
 			m.es256Pubs = newP256Table(pub)
 		}

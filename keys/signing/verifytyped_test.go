@@ -20,7 +20,7 @@ func TestVerifyTypedAgrees(t *testing.T) {
 	bootstrap(t, s)
 	es := s.ActiveKID(signing.ES256)
 	claims := map[string]any{"iss": "https://issuer.example", "sub": "alice", "scope": "a b", "exp": 1 << 40}
-	tok, err := s.Sign(ctx(), signing.ES256, claims, map[string]any{"typ": "at+jwt"})
+	tok, err := s.SignClaims(ctx(), signing.ES256, claims, map[string]any{"typ": "at+jwt"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func (s *Server) Sign(t testing.TB, alg string, claims, header map[string]any) s
 	if alg == "" {
 		alg = authz.AccessTokenAlg
 	}
-	tok, err := s.Sig.Sign(context.Background(), alg, claims, header)
+	tok, err := s.Sig.SignClaims(context.Background(), alg, claims, header)
 	if err != nil {
 		t.Fatal(err)
 	}

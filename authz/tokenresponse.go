@@ -1,0 +1,47 @@
+package authz
+
+import (
+	"slices"
+	"strconv"
+)
+
+// accessResponseJSON serializes a token response's members (fosite's
+// AccessResponse.ToMap) as encoding/json would, members sorted by name,
+// without reflection: access_token, expires_in, scope, token_type and the
+// like are strings and integers. It returns false when a member is of
+// another type, for fosite's writer to handle.
+func accessResponseJSON(m map[string]any) ([]byte, bool) {
+	var keysBuf [12]string
+	keys := keysBuf[:0]
+	size := 2
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			size += len(v) + 8
+		case int64, int:
+		default:
+			return nil, false
+		}
+		keys = append(keys, k)
+		size += len(k) + 24
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		switch v := m[k].(type) {
+		case string:
+			b = appendJSONString(b, v)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		}
+	}
+	return append(b, '}'), true
+}
