@@ -2,7 +2,6 @@ package authz
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 )
 
@@ -67,33 +66,6 @@ func TestAccessClaimsMatchMap(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
 	}
-}
-
-// TestAppendJSONString: every byte value alone and in UTF-8 sequences,
-// valid or not, is written as encoding/json writes it.
-func TestAppendJSONString(t *testing.T) {
-	var inputs []string
-	for c := range 256 {
-		inputs = append(inputs, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)})+"cd")
-	}
-	inputs = append(inputs, "", "plain", "\u2028x\u2029", "\xe2\x80", "\xed\xa0\x80", "日本語", strings.Repeat("<&>", 50))
-	for _, s := range inputs {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	}
-}
-
-// FuzzAppendJSONString compares appendJSONString with encoding/json.
-func FuzzAppendJSONString(f *testing.F) {
-	f.Add("a<b>&\u2028\xff\"\\\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	})
 }
 
 // TestAccessResponseJSON: token responses serialize as encoding/json

@@ -3,6 +3,8 @@ package authz
 import (
 	"slices"
 	"strconv"
+
+	"github.com/keyward/keyward/keys/jsonenc"
 )
 
 // accessResponseJSON serializes a token response's members (fosite's
@@ -32,11 +34,11 @@ func accessResponseJSON(m map[string]any) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = jsonenc.String(b, k)
 		b = append(b, ':')
 		switch v := m[k].(type) {
 		case string:
-			b = appendJSONString(b, v)
+			b = jsonenc.String(b, v)
 		case int64:
 			b = strconv.AppendInt(b, v, 10)
 		case int:

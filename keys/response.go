@@ -3,8 +3,9 @@ package keys
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/keyward/keyward/keys/jsonenc"
 )
 
 // MarshalJSON encodes r as the body of POST /v1/apikeys/verify:
@@ -29,14 +30,14 @@ func (r Result) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"valid":`...)
 	dst = strconv.AppendBool(dst, r.Valid)
 	dst = append(dst, `,"code":`...)
-	dst = appendJSONString(dst, string(r.Code))
+	dst = jsonenc.String(dst, string(r.Code))
 	if r.Key == nil {
 		return append(dst, '}'), nil
 	}
 	dst = append(dst, `,"key_id":`...)
-	dst = appendJSONString(dst, r.Key.ID)
+	dst = jsonenc.String(dst, r.Key.ID)
 	dst = append(dst, `,"scope":`...)
-	dst = appendJSONJoined(dst, r.Key.Scopes)
+	dst = jsonenc.Joined(dst, r.Key.Scopes)
 	dst = append(dst, `,"expires_at":`...)
 	var err error
 	if r.Key.ExpiresAt.IsZero() {
@@ -57,47 +58,6 @@ func (r Result) AppendJSON(dst []byte) ([]byte, error) {
 		return nil, err
 	}
 	return append(dst, "}}"...), nil
-}
-
-// appendJSONString appends s as encoding/json writes a string: the bytes
-// themselves when none needs escaping, else encoding/json's own output.
-func appendJSONString(dst []byte, s string) []byte {
-	if !plainJSON(s) {
-		b, _ := json.Marshal(s)
-		return append(dst, b...)
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
-// appendJSONJoined appends the JSON string of list joined by spaces.
-func appendJSONJoined(dst []byte, list []string) []byte {
-	for _, s := range list {
-		if !plainJSON(s) {
-			return appendJSONString(dst, strings.Join(list, " "))
-		}
-	}
-	dst = append(dst, '"')
-	for i, s := range list {
-		if i > 0 {
-			dst = append(dst, ' ')
-		}
-		dst = append(dst, s...)
-	}
-	return append(dst, '"')
-}
-
-// plainJSON reports whether encoding/json writes s as its own bytes
-// between quotes: printable ASCII other than the quote, the backslash and
-// the three characters it escapes for HTML.
-func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
 }
 
 // appendJSONTime appends t as encoding/json writes a time.Time (RFC 3339

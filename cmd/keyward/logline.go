@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/keyward/keyward/keys/jsonenc"
 )
 
 // requestLogger writes the access log's lines. With JSON logs it formats
@@ -89,15 +90,15 @@ func (l *requestLine) appendJSON(b []byte) []byte {
 	b = append(b, `{"time":"`...)
 	b = l.time.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","level":`...)
-	b = appendJSONString(b, l.level.String())
+	b = jsonenc.SlogString(b, l.level.String())
 	b = append(b, `,"msg":"request","request_id":`...)
-	b = appendJSONString(b, l.id)
+	b = jsonenc.SlogString(b, l.id)
 	b = append(b, `,"listener":`...)
-	b = appendJSONString(b, l.listener)
+	b = jsonenc.SlogString(b, l.listener)
 	b = append(b, `,"method":`...)
-	b = appendJSONString(b, l.method)
+	b = jsonenc.SlogString(b, l.method)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, l.path)
+	b = jsonenc.SlogString(b, l.path)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(l.status), 10)
 	b = append(b, `,"bytes":`...)
@@ -105,18 +106,18 @@ func (l *requestLine) appendJSON(b []byte) []byte {
 	b = append(b, `,"duration_ms":`...)
 	b = appendJSONFloat(b, l.durationMS)
 	b = append(b, `,"remote":`...)
-	b = appendJSONString(b, l.remote)
+	b = jsonenc.SlogString(b, l.remote)
 	if l.clientID != "" {
 		b = append(b, `,"client_id":`...)
-		b = appendJSONString(b, l.clientID)
+		b = jsonenc.SlogString(b, l.clientID)
 	}
 	if l.oauthError != "" {
 		b = append(b, `,"oauth_error":`...)
-		b = appendJSONString(b, l.oauthError)
+		b = jsonenc.SlogString(b, l.oauthError)
 	}
 	if l.hasErr {
 		b = append(b, `,"error":`...)
-		b = appendJSONString(b, l.err)
+		b = jsonenc.SlogString(b, l.err)
 	}
 	return append(b, "}\n"...)
 }
@@ -133,58 +134,6 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		return append(b, v...)
 	}
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
-}
-
-// appendJSONString appends s as a JSON string with slog's escaping: ",
-// \ and control characters escaped (\n, \r, \t by name, the rest as
-// \u00XX), each byte of invalid UTF-8 as \ufffd, and U+2028 and U+2029
-// escaped; <, > and & as they are.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	plain := 0 // s[plain:i] is still to copy
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[plain:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			plain = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			b = append(b, s[plain:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[plain:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, hex[r&0xf])
-		default:
-			i += n
-			continue
-		}
-		i += n
-		plain = i
-	}
-	b = append(b, s[plain:]...)
-	return append(b, '"')
 }
 
 // clientAddr is gin's ClientIP, without its two allocations in the usual

@@ -48,27 +48,6 @@ func TestRequestLineMatchesSlog(t *testing.T) {
 	}
 }
 
-// FuzzAppendJSONString: the access log escapes every string as slog's
-// JSON handler does.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "\"\\", "\x00\x01\n\r\t\x7f", "\u2028\u2029", "\xff\xfe", "é€😀", "<a&b>"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var want bytes.Buffer
-		slog.New(slog.NewJSONHandler(&want, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey {
-				return slog.Attr{}
-			}
-			return a
-		}})).Info("", "k", s)
-		got := `{"k":` + string(appendJSONString(nil, s)) + "}\n"
-		if got != want.String() {
-			t.Errorf("%q:\n got %s\nwant %s", s, got, want.Bytes())
-		}
-	})
-}
-
 // TestClientAddr: the access log's client address is gin's ClientIP,
 // for every form of RemoteAddr, and with trusted proxies gin decides.
 func TestClientAddr(t *testing.T) {
