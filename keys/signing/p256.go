@@ -47,11 +47,11 @@ func newP256Table(pub *ecdsa.PublicKey) *p256Table {
 		return nil
 	}
 	t := new(p256Table)
-	base := nistec.NewP256Point().Set(q) // 32^i · Q
+	base := nistec.NewP256Point().Set(q) // 64^i · Q
 	for i := range t {
 		t[i][0].Set(base)
 		for j := 1; j < len(t[i]); j++ {
-			t[i][j].Add(&t[i][j-1], base) // (j+1) · 32^i · Q
+			t[i][j].Add(&t[i][j-1], base) // (j+1) · 64^i · Q
 		}
 		for range p256Window {
 			base.Double(base)
