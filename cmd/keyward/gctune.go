@@ -52,11 +52,13 @@ func (m *Main) tuneGC() (undo func()) {
 	if !m.SetMemoryLimit || os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	t := &gcTuner{percent: 100, sample: []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	t := &gcTuner{percent: 100, sample: newGCSample()}
 	t.before = debug.SetGCPercent(100)
 	t.arm()
 	return t.stop
 }
+
+func newGCSample() []rtmetrics.Sample { return []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}} }
 
 func (t *gcTuner) arm() {
 	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) { t.collected() })
