@@ -9,26 +9,29 @@ import (
 )
 
 // The collector's headroom when GOGC is not set: the heap may grow past
-// the live heap by half of it, and by at least gcMinHeadroom. Go's
-// default (GOGC=100) lets it grow by the whole live heap: with the caches
-// full that headroom is the largest part of the resident set beyond the
-// caches themselves (a live heap of 15 MiB after 60,000 fresh JWTs let the
-// heap reach 30 MiB). A small live heap keeps GOGC=100's headroom of
-// 4 MiB, so the paths that allocate most per request (the token
-// endpoint, with a live heap near 4 MiB) collect no more often than
-// before.
+// the live heap by half of it, and by at least gcMinHeadroom, but never
+// by more than gcMaxPercent of it. Go's default (GOGC=100) lets it grow
+// by the whole live heap: with the caches full that headroom is the
+// largest part of the resident set beyond the caches themselves (a live
+// heap of 15 MiB after 60,000 fresh JWTs let the heap reach 30 MiB). A
+// small live heap gets a little more than GOGC=100's 4 MiB: the token
+// endpoint (a live heap near 4 MiB, the most garbage per request)
+// collects less often than with Go's default, a heap full of cache
+// entries half as often as it would.
 const (
 	gcHeadroomPercent = 50
-	gcMinHeadroom     = 4 << 20
+	gcMinHeadroom     = 6 << 20
+	gcMaxPercent      = 150
 )
 
 // gcPercent is the GOGC that gives a live heap of live bytes the
-// headroom above: between gcHeadroomPercent and 100.
+// headroom above: between gcHeadroomPercent and gcMaxPercent (100 when
+// the live heap is not known).
 func gcPercent(live uint64) int {
 	if live == 0 {
 		return 100
 	}
-	p := int(min(uint64(gcMinHeadroom)*100/live, 100))
+	p := int(min(uint64(gcMinHeadroom)*100/live, gcMaxPercent))
 	return max(p, gcHeadroomPercent)
 }
 

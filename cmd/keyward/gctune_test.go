@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// TestGCPercent: the headroom is half the live heap, at least 4 MiB, and
-// never more than GOGC=100 gives.
+// TestGCPercent: the headroom is half the live heap, at least 6 MiB, and
+// never more than GOGC=150 gives.
 func TestGCPercent(t *testing.T) {
-	for live, want := range map[uint64]int{0: 100, 1 << 20: 100, 4 << 20: 100, 5 << 20: 80, 8 << 20: 50, 15 << 20: 50, 1 << 30: 50} {
+	for live, want := range map[uint64]int{0: 100, 1 << 20: 150, 4 << 20: 150, 5 << 20: 120, 8 << 20: 75, 12 << 20: 50,
+		15 << 20: 50, 1 << 30: 50} {
 		if got := gcPercent(live); got != want {
 			t.Errorf("gcPercent(%d MiB) = %d, want %d", live>>20, got, want)
 		}
