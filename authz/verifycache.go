@@ -31,9 +31,11 @@ type verified struct {
 	until  time.Time
 }
 
-// verifyCacheBytes bounds the verified-token cache's memory: some 15,000
-// client-credentials tokens.
-const verifyCacheBytes = 8 << 20
+// verifyCacheBytes bounds the verified-token cache's memory: some 8,000
+// client-credentials tokens, each kept at most a minute (ttl). It was
+// 8 MiB: with the collector's headroom over it, a cache full of one-off
+// tokens took the resident set past 64 MiB.
+const verifyCacheBytes = 4 << 20
 
 // verifiedSize is the memory of an entry beyond its claims' strings: the
 // claims struct and otter's node, with the key and value, and table slot

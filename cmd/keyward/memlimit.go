@@ -15,12 +15,14 @@ import (
 
 // defaultMemoryLimit is serve's Go memory limit when neither
 // --memory-limit nor GOMEMLIMIT sets one. Every cache is bounded in bytes
-// (API keys 40 MiB, opaque introspection answers and verified JWTs 8 MiB
-// each, clients 8 MiB), so the live heap stays near 75 MiB whatever the
+// (API keys 40 MiB, opaque introspection answers 8 MiB, verified JWTs
+// 4 MiB, clients 8 MiB), so the live heap stays near 70 MiB whatever the
 // data; a soft limit of 96 MiB keeps the collector's garbage within it,
 // where the default GOGC alone would let the heap grow to twice the live
-// data. The executable's own pages (about 35 MiB resident) come on top:
-// the resident set stays near 128 MiB.
+// data (gctune.go lowers that headroom to half). The executable's own
+// pages (about 25–30 MiB resident under load once the start-up pages are
+// dropped, exepages_linux.go) come on top: the resident set stays under
+// 128 MiB.
 const defaultMemoryLimit = 96 << 20
 
 // parseMemoryLimit reads a memory limit as GOMEMLIMIT writes it: a

@@ -50,8 +50,9 @@ type Main struct {
 	// it; tests that run several Mains in one process leave it off.
 	SetDefaultLogger bool
 	// SetMemoryLimit lets serve set the Go runtime's memory limit
-	// (--memory-limit), which is the process's. NewMain sets it; tests
-	// that run several Mains in one process leave it off.
+	// (--memory-limit) and GOGC (gctune.go), and drop the executable's
+	// start-up pages (exepages_linux.go): the process's. NewMain sets it;
+	// tests that run several Mains in one process leave it off.
 	SetMemoryLimit bool
 	// SpanExporter, when set, turns serve's tracing on and receives each
 	// span as it ends, instead of the OTLP endpoint (tests use the SDK's

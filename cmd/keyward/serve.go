@@ -78,6 +78,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usageError{err}
 	}
 	defer undoLimit()
+	defer m.tuneGC()()
 
 	metrics := newMetrics()
 	if m.tracing, err = m.startTracing(ctx, log); err != nil {
@@ -140,6 +141,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("serving", "public", srv.PublicURL, "admin", srv.AdminURL, "issuer", m.Config.Issuer)
 	warnIssuer(log, m.Config.Issuer, pubTLS != nil)
+	if m.SetMemoryLimit {
+		log.Debug("start-up pages of the executable dropped", "bytes", dropStartupPages())
+	}
 	if m.Started != nil {
 		m.Started <- srv
 	}
