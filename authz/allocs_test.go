@@ -20,8 +20,8 @@ import (
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 150,
-	"introspect (JWT, cached)":        52,
-	"introspect (JWT, fresh)":         83,
+	"introspect (JWT, cached)":        48,
+	"introspect (JWT, fresh)":         74,
 	"introspect (opaque, cached)":     47,
 	"introspect (API key)":            48,
 	"verify (API key)":                37,

@@ -81,11 +81,11 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 	case keys.LooksLikeKey(token):
 		return h.introspectAPIKey(ctx, token)
 	case isJWT(token):
-		info, err := h.tokens.check(ctx, token)
+		claims, err := h.tokens.checkJWT(ctx, token)
 		if err != nil {
 			return inactiveOr(err)
 		}
-		a := newJWTAnswer(info.Claims)
+		a := newJWTAnswer(claims)
 		return a.appendJSON(make([]byte, 0, 384)), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken
