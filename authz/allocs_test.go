@@ -21,7 +21,7 @@ import (
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 150,
 	"introspect (JWT, cached)":        41,
-	"introspect (JWT, fresh)":         67,
+	"introspect (JWT, fresh)":         56,
 	"introspect (opaque, cached)":     41,
 	"introspect (API key)":            42,
 	"verify (API key)":                37,

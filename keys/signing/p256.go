@@ -1,9 +1,11 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"math/big"
+	"sync"
 
 	"filippo.io/nistec"
 )
@@ -112,27 +114,24 @@ func (t *p256Table) mult(acc *nistec.P256Point, k *[32]byte) *nistec.P256Point {
 	return acc
 }
 
+// p256Scalars are verify's integers mod n, pooled so that their
+// backing arrays are reused from one verification to the next.
+type p256Scalars struct{ r, s, d, w, e, t, q, u big.Int }
+
+var p256ScalarPool = sync.Pool{New: func() any { return new(p256Scalars) }}
+
+var bigOne = big.NewInt(1)
+
+// p256OrderBytes is n, big-endian.
+var p256OrderBytes = p256Order.FillBytes(make([]byte, 32))
+
 // verify reports whether sig, the 64-byte r‖s of a JWS ES256 signature
 // (RFC 7518 §3.4), signs hash, SHA-256 of the signed input.
 func (t *p256Table) verify(hash *[32]byte, sig *[64]byte) bool {
-	r := new(big.Int).SetBytes(sig[:32])
-	s := new(big.Int).SetBytes(sig[32:])
-	// r and s in [1, n-1] (FIPS 186-5 §6.4.2 step 2).
-	if r.Sign() <= 0 || s.Sign() <= 0 || r.Cmp(p256Order) >= 0 || s.Cmp(p256Order) >= 0 {
-		return false
-	}
-	// e = hash (a 256-bit hash needs no truncation for a 256-bit n);
-	// w = s⁻¹, u₁ = e·w, u₂ = r·w mod n.
-	w := new(big.Int).ModInverse(s, p256Order)
-	if w == nil {
-		return false
-	}
-	u1 := new(big.Int).SetBytes(hash[:])
-	u1.Mul(u1, w).Mod(u1, p256Order)
-	u2 := w.Mul(r, w).Mod(w, p256Order)
 	var b1, b2 [32]byte
-	u1.FillBytes(b1[:])
-	u2.FillBytes(b2[:])
+	if !p256Scalarize(&b1, &b2, hash, sig) {
+		return false
+	}
 	// R = u₁·G + u₂·Q; refuse the point at infinity, else accept when
 	// x(R) mod n = r.
 	p, err := nistec.NewP256Point().ScalarBaseMult(b1[:])
@@ -145,9 +144,47 @@ func (t *p256Table) verify(hash *[32]byte, sig *[64]byte) bool {
 	if err != nil {
 		return false
 	}
-	xr := new(big.Int).SetBytes(x)
-	if xr.Cmp(p256Order) >= 0 {
-		xr.Sub(xr, p256Order) // x < p < 2n
+	r := sig[:32] // r < n, in 32 bytes big-endian, as x
+	if bytes.Equal(x, r) {
+		return true
 	}
-	return xr.Cmp(r) == 0
+	if bytes.Compare(x, p256OrderBytes) < 0 {
+		return false
+	}
+	// x ≥ n (x < p < 2n): x mod n = x − n.
+	var xr, rr big.Int
+	xr.SetBytes(x).Sub(&xr, p256Order)
+	return xr.Cmp(rr.SetBytes(r)) == 0
+}
+
+// p256Scalarize sets u1 and u2 to u₁ = e·s⁻¹ and u₂ = r·s⁻¹ mod n, 32
+// bytes big-endian, for the signature r‖s of hash e, and reports whether r
+// and s are in [1, n−1] (FIPS 186-5 §6.4.2 step 2); a 256-bit hash needs
+// no truncation for a 256-bit n.
+func p256Scalarize(u1, u2 *[32]byte, hash *[32]byte, sig *[64]byte) bool {
+	v := p256ScalarPool.Get().(*p256Scalars)
+	defer p256ScalarPool.Put(v)
+	r, s := v.r.SetBytes(sig[:32]), v.s.SetBytes(sig[32:])
+	if r.Sign() <= 0 || s.Sign() <= 0 || r.Cmp(p256Order) >= 0 || s.Cmp(p256Order) >= 0 {
+		return false
+	}
+	// w = s⁻¹ mod n: ModInverse's own steps, with pooled integers. n is
+	// prime, so the gcd is 1 for every s in [1, n−1].
+	v.d.GCD(&v.w, nil, s, p256Order)
+	if v.d.Cmp(bigOne) != 0 {
+		return false
+	}
+	w := &v.w
+	if w.Sign() < 0 {
+		w.Add(w, p256Order)
+	}
+	// Products into t and remainders by QuoRem into u, so that no result
+	// aliases an operand (which would take a new array).
+	v.t.Mul(v.e.SetBytes(hash[:]), w)
+	v.q.QuoRem(&v.t, p256Order, &v.u) // operands are positive: so is u
+	v.u.FillBytes(u1[:])
+	v.t.Mul(r, w)
+	v.q.QuoRem(&v.t, p256Order, &v.u)
+	v.u.FillBytes(u2[:])
+	return true
 }
