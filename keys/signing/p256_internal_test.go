@@ -194,6 +194,61 @@ func TestP256TableRefusesOtherKeys(t *testing.T) {
 	}
 }
 
+// TestP256TableXAboveOrder: a signature whose point R has x(R) ≥ n (so r
+// = x(R) − n; about one in 2¹²⁸ of real ones) is accepted as crypto/ecdsa
+// accepts it, and refused when r is x(R) itself. The key is made to fit
+// R: Q = u₂⁻¹·(R − u₁·G).
+func TestP256TableXAboveOrder(t *testing.T) {
+	n := p256Order
+	var R *nistec.P256Point
+	x := new(big.Int).Set(n)
+	for R == nil {
+		var enc [33]byte
+		enc[0] = 2
+		x.FillBytes(enc[1:])
+		if p, err := nistec.NewP256Point().SetBytes(enc[:]); err == nil {
+			R = p
+			break
+		}
+		x.Add(x, big.NewInt(1))
+	}
+	r := new(big.Int).Sub(x, n)
+	hash := sha256.Sum256([]byte("x above n"))
+	s := big.NewInt(12345)
+	w := new(big.Int).ModInverse(s, n)
+	u1 := new(big.Int).Mul(new(big.Int).SetBytes(hash[:]), w)
+	u1.Mod(u1, n)
+	u2 := new(big.Int).Mul(r, w)
+	u2.Mod(u2, n)
+	var b1, b2inv [32]byte
+	u1.FillBytes(b1[:])
+	new(big.Int).ModInverse(u2, n).FillBytes(b2inv[:])
+	u1G, err := nistec.NewP256Point().ScalarBaseMult(b1[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := nistec.NewP256Point().Add(R, nistec.NewP256Point().Negate(u1G))
+	q, err := nistec.NewP256Point().ScalarMult(diff, b2inv[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), q.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newP256Table(pub)
+	if !ecdsa.Verify(pub, hash[:], r, s) {
+		t.Fatal("crypto/ecdsa refuses the constructed signature")
+	}
+	if !tab.verify(&hash, jws(r, s)) {
+		t.Error("the table refuses a signature with x(R) ≥ n")
+	}
+	rx := new(big.Int).Mod(x, new(big.Int).Lsh(big.NewInt(1), 256))
+	if ecdsa.Verify(pub, hash[:], rx, s) || (rx.Cmp(n) < 0 && tab.verify(&hash, jws(rx, s))) {
+		t.Error("r = x(R) ≥ n accepted")
+	}
+}
+
 // TestP256TableMult checks k·Q from the table's signed windows against
 // nistec's own scalar multiplication, for scalars whose windows sit at the
 // edges of the digit range (0x80 stays, 0x81 and 0xff borrow, a run of
