@@ -20,10 +20,10 @@ import (
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 150,
-	"introspect (JWT, cached)":        52,
-	"introspect (JWT, fresh)":         83,
-	"introspect (opaque, cached)":     47,
-	"introspect (API key)":            48,
+	"introspect (JWT, cached)":        41,
+	"introspect (JWT, fresh)":         56,
+	"introspect (opaque, cached)":     41,
+	"introspect (API key)":            42,
 	"verify (API key)":                37,
 	"jwks":                            18,
 	"discovery":                       18,

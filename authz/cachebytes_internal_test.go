@@ -78,7 +78,7 @@ func TestVerifyCacheBytes(t *testing.T) {
 		if err := json.Unmarshal([]byte(payload), &claims); err != nil {
 			t.Fatal(err)
 		}
-		c.put("eyJ"+strings.Repeat("x", 200)+fmt.Sprint(i), &claims)
+		c.put(tokenKey("eyJ"+strings.Repeat("x", 200)+fmt.Sprint(i)), &claims)
 		return verified{claims: &claims}.weight()
 	}
 	const n = 5_000 // fewer than the 4 MiB budget holds (about 7,700)

@@ -45,6 +45,7 @@ type introspector struct {
 // refresh tokens and API keys, open to every confidential client. JWT
 // access tokens and cached API keys are answered without a database call.
 func (h *introspector) introspect(c *gin.Context) {
+	preparseForm(c.Request)
 	if !readForm(c) {
 		return
 	}
@@ -81,11 +82,11 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 	case keys.LooksLikeKey(token):
 		return h.introspectAPIKey(ctx, token)
 	case isJWT(token):
-		info, err := h.tokens.check(ctx, token)
+		claims, err := h.tokens.checkJWT(ctx, token)
 		if err != nil {
 			return inactiveOr(err)
 		}
-		a := newJWTAnswer(info.Claims)
+		a := newJWTAnswer(claims)
 		return a.appendJSON(make([]byte, 0, 384)), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		use := fosite.AccessToken

@@ -230,7 +230,8 @@ func (c *AccessClaims) Audiences() []string {
 // fosite.ErrTokenExpired for an expired token, fosite.ErrTokenClaim for a
 // JWT that is not one of our access tokens.
 func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
-	if c, ok := s.cache.get(token); ok {
+	key := tokenKey(token)
+	if c, ok := s.cache.get(key); ok {
 		if c.ExpiresAt <= s.now().Unix() {
 			return nil, fosite.ErrTokenExpired
 		}
@@ -257,7 +258,7 @@ func (s *tokenStrategy) verifyAccessToken(token string) (*AccessClaims, error) {
 		return nil, fosite.ErrTokenClaim
 	}
 	c.audiences = c.Audiences()
-	s.cache.put(token, &c)
+	s.cache.put(key, &c)
 	return &c, nil
 }
 

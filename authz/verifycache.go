@@ -59,8 +59,20 @@ func newVerifyCache(now func() time.Time) *verifyCache {
 			Weigher: func(_ [sha256.Size]byte, v verified) uint32 { return v.weight() }})}
 }
 
-func (c *verifyCache) get(token string) (*AccessClaims, bool) {
-	v, ok := c.entries.GetIfPresent(sha256.Sum256([]byte(token)))
+// tokenKey is the cache's key of token: its SHA-256, computed once per
+// request for both get and put. The token is copied to the stack first
+// when it fits, since []byte(token) of more than 32 bytes is a heap
+// allocation even when it does not escape.
+func tokenKey(token string) [sha256.Size]byte {
+	var buf [2048]byte
+	if len(token) > len(buf) {
+		return sha256.Sum256([]byte(token))
+	}
+	return sha256.Sum256(append(buf[:0], token...))
+}
+
+func (c *verifyCache) get(key [sha256.Size]byte) (*AccessClaims, bool) {
+	v, ok := c.entries.GetIfPresent(key)
 	if !ok || !c.now().Before(v.until) {
 		c.obs.CacheLookup(CacheJWTVerify, false)
 		return nil, false
@@ -69,8 +81,8 @@ func (c *verifyCache) get(token string) (*AccessClaims, bool) {
 	return v.claims, true
 }
 
-func (c *verifyCache) put(token string, claims *AccessClaims) {
-	c.entries.Set(sha256.Sum256([]byte(token)), verified{claims: claims, until: c.now().Add(c.ttl)})
+func (c *verifyCache) put(key [sha256.Size]byte, claims *AccessClaims) {
+	c.entries.Set(key, verified{claims: claims, until: c.now().Add(c.ttl)})
 }
 
 // reset drops every entry; it is subscribed to signing-key changes.

@@ -16,6 +16,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"filippo.io/nistec"
 )
 
 // derToJWS turns an ASN.1 ECDSA signature into JWS's 64-byte r‖s.
@@ -189,6 +191,123 @@ func TestP256TableRefusesOtherKeys(t *testing.T) {
 	off := &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(1)}
 	if newP256Table(off) != nil {
 		t.Fatal("a table for a point off the curve")
+	}
+}
+
+// TestP256TableXAboveOrder: a signature whose point R has x(R) ≥ n (so r
+// = x(R) − n; about one in 2¹²⁸ of real ones) is accepted as crypto/ecdsa
+// accepts it, and refused when r is x(R) itself. The key is made to fit
+// R: Q = u₂⁻¹·(R − u₁·G).
+func TestP256TableXAboveOrder(t *testing.T) {
+	n := p256Order
+	var R *nistec.P256Point
+	x := new(big.Int).Set(n)
+	for R == nil {
+		var enc [33]byte
+		enc[0] = 2
+		x.FillBytes(enc[1:])
+		if p, err := nistec.NewP256Point().SetBytes(enc[:]); err == nil {
+			R = p
+			break
+		}
+		x.Add(x, big.NewInt(1))
+	}
+	r := new(big.Int).Sub(x, n)
+	hash := sha256.Sum256([]byte("x above n"))
+	s := big.NewInt(12345)
+	w := new(big.Int).ModInverse(s, n)
+	u1 := new(big.Int).Mul(new(big.Int).SetBytes(hash[:]), w)
+	u1.Mod(u1, n)
+	u2 := new(big.Int).Mul(r, w)
+	u2.Mod(u2, n)
+	var b1, b2inv [32]byte
+	u1.FillBytes(b1[:])
+	new(big.Int).ModInverse(u2, n).FillBytes(b2inv[:])
+	u1G, err := nistec.NewP256Point().ScalarBaseMult(b1[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := nistec.NewP256Point().Add(R, nistec.NewP256Point().Negate(u1G))
+	q, err := nistec.NewP256Point().ScalarMult(diff, b2inv[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), q.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newP256Table(pub)
+	if !ecdsa.Verify(pub, hash[:], r, s) {
+		t.Fatal("crypto/ecdsa refuses the constructed signature")
+	}
+	if !tab.verify(&hash, jws(r, s)) {
+		t.Error("the table refuses a signature with x(R) ≥ n")
+	}
+	rx := new(big.Int).Mod(x, new(big.Int).Lsh(big.NewInt(1), 256))
+	if ecdsa.Verify(pub, hash[:], rx, s) || (rx.Cmp(n) < 0 && tab.verify(&hash, jws(rx, s))) {
+		t.Error("r = x(R) ≥ n accepted")
+	}
+}
+
+// TestP256TableMult checks k·Q from the table's signed windows against
+// nistec's own scalar multiplication, for scalars whose windows sit at the
+// edges of the digit range (0x80 stays, 0x81 and 0xff borrow, a run of
+// borrows carries into the next window and, from the top byte, into the
+// 33rd) and for random ones.
+func TestP256TableMult(t *testing.T) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tab := newP256Table(&priv.PublicKey)
+	enc, _ := priv.PublicKey.Bytes()
+	q, err := nistec.NewP256Point().SetBytes(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := p256Order.Bytes()
+	var ks [][32]byte
+	for _, fill := range []byte{0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff} {
+		var k [32]byte
+		for i := range k {
+			k[i] = fill
+		}
+		ks = append(ks, k)
+		k[0] = 0 // below n
+		ks = append(ks, k)
+		var one [32]byte
+		one[31] = fill
+		ks = append(ks, one)
+	}
+	for _, v := range []*big.Int{big.NewInt(1), big.NewInt(2), new(big.Int).Sub(p256Order, big.NewInt(1)),
+		new(big.Int).Sub(p256Order, big.NewInt(2)), new(big.Int).Rsh(p256Order, 1)} {
+		var k [32]byte
+		v.FillBytes(k[:])
+		ks = append(ks, k)
+	}
+	var k [32]byte
+	copy(k[:], n)
+	ks = append(ks, k) // n itself: the point at infinity
+	for range 200 {
+		rand.Read(k[:])
+		ks = append(ks, k)
+	}
+	for _, k := range ks {
+		want, err := nistec.NewP256Point().ScalarMult(q, k[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum big.Int
+		for i, d := range p256Digits(&k) {
+			if d < -127 || d > 128 {
+				t.Fatalf("%x: digit %d is %d", k, i, d)
+			}
+			sum.Add(&sum, new(big.Int).Lsh(big.NewInt(int64(d)), uint(8*i)))
+		}
+		if sum.Cmp(new(big.Int).SetBytes(k[:])) != 0 {
+			t.Fatalf("%x: digits sum to %x", k, sum.Bytes())
+		}
+		var got nistec.P256Point
+		if tab.mult(&got, &k).Equal(want) != 1 {
+			t.Fatalf("k = %x: the table's k·Q is not nistec's", k)
+		}
 	}
 }
 

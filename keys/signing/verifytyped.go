@@ -55,14 +55,16 @@ func (s *Service) verifyES256(token, alg string) (payload []byte, kid, typ strin
 	}
 	// From here on the answer is this path's: the header says all there is.
 	if string(halg) != alg {
-		return nil, "", "", true, fmt.Errorf("%w: unexpected signature algorithm %q", ErrInvalidToken, halg)
+		// The error holds copies, so that hbuf stays on the stack.
+		return nil, "", "", true, fmt.Errorf("%w: unexpected signature algorithm %q", ErrInvalidToken, string(halg))
 	}
 	var m *material
 	if set := s.set.Load(); set != nil {
 		m = set.published[string(hkid)]
 	}
 	if m == nil {
-		return nil, string(hkid), "", true, fmt.Errorf("%w: kid %q", ErrUnknownKey, hkid)
+		kid := string(hkid)
+		return nil, kid, "", true, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
 	}
 	if m.alg != alg {
 		return nil, m.kid, "", true, fmt.Errorf("%w: alg %s for a %s key", ErrInvalidToken, alg, m.alg)
@@ -84,7 +86,7 @@ func (s *Service) verifyES256(token, alg string) (payload []byte, kid, typ strin
 	if err != nil {
 		return nil, "", "", false, nil
 	}
-	hash := sha256.Sum256([]byte(token[:len(head)+1+len(body)]))
+	hash := sum256(token[:len(head)+1+len(body)])
 	if !t.verify(&hash, &sigBytes) {
 		return nil, m.kid, "", true, fmt.Errorf("%w: the signature does not verify", ErrInvalidToken)
 	}
@@ -96,6 +98,17 @@ func (s *Service) verifyES256(token, alg string) (payload []byte, kid, typ strin
 		typ = string(htyp)
 	}
 	return payload, m.kid, typ, true, nil
+}
+
+// sum256 is the SHA-256 of s, copied to the stack first when it fits:
+// []byte(s) of more than 32 bytes is a heap allocation, even when it does
+// not escape.
+func sum256(s string) [sha256.Size]byte {
+	var buf [2048]byte
+	if len(s) > len(buf) {
+		return sha256.Sum256([]byte(s))
+	}
+	return sha256.Sum256(append(buf[:0], s...))
 }
 
 // es256Table returns the key's ES256 verification table, built on first
