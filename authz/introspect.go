@@ -139,7 +139,7 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		}
 		body := mustJSON(out)
 		if h.opaque != nil { // active: inactive answers returned above
-			h.opaque.put(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
+			h.opaque.fill(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
 		}
 		return body, nil
 	}

@@ -52,6 +52,8 @@ type opaqueCache struct {
 	obs     Observer
 	gen     atomic.Uint64
 	entries *otter.Cache[string, *opaqueEntry]
+	// door admits an answer on its token's second read (see fill).
+	door *doorkeeper
 }
 
 type opaqueEntry struct {
@@ -73,7 +75,7 @@ func (e *opaqueEntry) weight(sig string) uint32 {
 }
 
 func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
-	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs,
+	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs, door: newDoorkeeper(),
 		entries: otter.Must(&otter.Options[string, *opaqueEntry]{
 			MaximumWeight: OpaqueCacheBytes,
 			Weigher:       func(sig string, e *opaqueEntry) uint32 { return e.weight(sig) },
@@ -116,6 +118,20 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 
 // generation is read before the database, and handed to put.
 func (c *opaqueCache) generation() uint64 { return c.gen.Load() }
+
+// fill caches the active answer body for token, read from the database
+// after generation returned gen, if the token was read before (within the
+// doorkeeper's memory): a token introspected once is not cached, so a tour
+// of tokens each introspected once leaves the cache to the tokens in
+// steady use, and a working set enters on its second read whatever such a
+// tour left behind (TestOpaqueCacheAdmission).
+func (c *opaqueCache) fill(gen uint64, token, requestID, clientID string, exp time.Time, body []byte) {
+	sig := opaqueSignature(token)
+	if sig == "" || !c.door.seen(sig) {
+		return
+	}
+	c.put(gen, token, requestID, clientID, exp, body)
+}
 
 // put caches the active answer body for token, read from the database
 // after generation returned gen. exp is the token's expiry (zero: none).
