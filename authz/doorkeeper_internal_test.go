@@ -38,11 +38,11 @@ func TestDoorkeeper(t *testing.T) {
 	}
 }
 
-// TestOpaqueCacheAdmission: an answer is cached on its token's second
-// read; a cold tour of tokens read once neither evicts a working set in
-// steady use nor keeps a new working set out afterwards (with otter's
-// frequency admission alone, a working set of 10,000 tokens took four
-// passes to get in after such a tour).
+// TestOpaqueCacheAdmission: a cold tour of tokens introspected once
+// neither evicts a working set in steady use nor keeps a new working set
+// out afterwards: that set is all hits from its second pass on (with
+// otter's frequency admission alone, a working set of 9,000 tokens had 41%
+// hits on its third pass after such a tour).
 func TestOpaqueCacheAdmission(t *testing.T) {
 	now := time.Now
 	c := newOpaqueCache(now, noObserver{})
@@ -57,8 +57,8 @@ func TestOpaqueCacheAdmission(t *testing.T) {
 		c.fill(c.generation(), tok(i), "req-"+strconv.Itoa(i), "client", now().Add(time.Hour), append([]byte(nil), body...))
 		return false
 	}
-	if touch(1) || touch(1) || !touch(1) {
-		t.Fatalf("a token should be answered from the cache from its third introspection on")
+	if touch(1) || !touch(1) {
+		t.Fatalf("a token should be answered from the cache from its second introspection on")
 	}
 
 	const hot = 500
@@ -80,19 +80,32 @@ func TestOpaqueCacheAdmission(t *testing.T) {
 		}
 	}
 	c.entries.CleanUp()
-	if got := pass(1_000_000, hot); got != hot {
+	if got := pass(1_000_000, hot); got < hot*99/100 {
 		t.Errorf("after a cold tour, %d of %d hot tokens were still cached", got, hot)
 	}
 	// A new working set, about three quarters of the budget, after another
-	// cold tour: all in after its second pass.
+	// cold tour: all in after its first pass.
 	for i := range 200_000 {
 		touch(3_000_000 + i)
 	}
 	const warm = 9_000
 	pass(0, warm)
-	pass(0, warm)
 	c.entries.CleanUp()
 	if got := pass(0, warm); got < warm*99/100 {
-		t.Errorf("third pass over a working set after a cold tour: %d of %d hits", got, warm)
+		t.Errorf("second pass over a working set after a cold tour: %d of %d hits", got, warm)
+	}
+	// A second tour of the same tokens (each read twice, so proven) still
+	// leaves the hot set alone: the cache's frequency admission keeps it.
+	for range 2 {
+		for i := range 30_000 {
+			touch(4_000_000 + i)
+			if i%10 == 0 {
+				touch(1_000_000 + (i/10)%hot)
+			}
+		}
+	}
+	c.entries.CleanUp()
+	if got := pass(1_000_000, hot); got < hot*95/100 {
+		t.Errorf("after a tour read twice, %d of %d hot tokens were still cached", got, hot)
 	}
 }
