@@ -35,7 +35,7 @@ func TestBatchedTokenReads(t *testing.T) {
 	}
 	direct := &fositeStore{tokens: db, clientCache: clients.NewCache(db, time.Now), now: time.Now}
 	batched := &fositeStore{tokens: db, clientCache: clients.NewCache(db, time.Now), now: time.Now,
-		batched: newTokenLoaders(db)}
+		batched: newTokenLoaders(db, nil)}
 	if batched.batched == nil {
 		t.Fatal("the SQLite store reads no batches")
 	}

@@ -37,7 +37,7 @@ func TestOpaqueCacheBytes(t *testing.T) {
 		client := fmt.Sprintf("client-%026d", i%100)
 		e := &opaqueEntry{requestID: fmt.Sprintf("%036d", i), clientID: client,
 			body: fmt.Appendf(nil, answer, client, client)}
-		c.put(c.generation(), opaqueTokenOf(i), e.requestID, e.clientID, now.Add(time.Hour), e.body)
+		c.put(c.generation(), opaqueTokenOf(i), e.requestID, e.clientID, now.Add(time.Hour), e.body, true)
 		return e.weight(opaqueSignature(opaqueTokenOf(i)))
 	}
 	const n = 10_000

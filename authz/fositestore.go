@@ -51,17 +51,19 @@ func withBatchedReads(ctx context.Context) context.Context {
 }
 
 // newTokenLoaders returns a loader per cached token kind when tokens can
-// read in batches, else nil.
-func newTokenLoaders(tokens store.TokenStore) map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord] {
+// read in batches, else nil. Their batch sizes go to obs when it is a
+// coalesce.BatchObserver.
+func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord] {
 	b, ok := tokens.(store.TokenBatchReader)
 	if !ok {
 		return nil
 	}
 	out := map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord]{}
-	for _, kind := range []store.TokenKind{store.KindAccessToken, store.KindRefreshToken} {
+	for kind, name := range map[store.TokenKind]string{store.KindAccessToken: coalesce.LoaderAccessTokens,
+		store.KindRefreshToken: coalesce.LoaderRefreshTokens} {
 		out[kind] = coalesce.New(func(ctx context.Context, sigs []string) (map[string]*store.TokenRecord, error) {
 			return b.GetTokens(ctx, kind, sigs)
-		}, coalesce.Config{})
+		}, coalesce.Config{OnBatch: coalesce.Observe(obs, name)})
 	}
 	return out
 }

@@ -120,26 +120,21 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 			return inactiveOr(err)
 		}
 		exp := ar.GetSession().GetExpiresAt(fosite.TokenType(tu))
-		out := map[string]any{
-			"active": true, "scope": strings.Join(ar.GetGrantedScopes(), " "), "client_id": ar.GetClient().GetID(),
-			"sub": ar.GetSession().GetSubject(), "iat": ar.GetRequestedAt().Unix(), "iss": h.issuer,
-			"token_use": string(tu),
-		}
-		setAudience(out, ar.GetGrantedAudience())
+		out := opaqueAnswer{Aud: ar.GetGrantedAudience(), ClientID: ar.GetClient().GetID(),
+			Iat: ar.GetRequestedAt().Unix(), Iss: h.issuer, Scope: strings.Join(ar.GetGrantedScopes(), " "),
+			Sub: ar.GetSession().GetSubject(), TokenType: "refresh_token", TokenUse: string(tu)}
 		if tu == fosite.AccessToken {
-			out["token_type"] = "Bearer"
-		} else {
-			out["token_type"] = "refresh_token"
+			out.TokenType = "Bearer"
+			if sess, ok := ar.GetSession().(*Session); ok && sess.DPoPJKT != "" {
+				out.TokenType, out.JKT = "DPoP", sess.DPoPJKT // RFC 9449 §6.2, as setDPoP
+			}
 		}
 		if !exp.IsZero() {
-			out["exp"] = exp.Unix()
+			out.Exp = exp.Unix()
 		}
-		if sess, ok := ar.GetSession().(*Session); ok && tu == fosite.AccessToken {
-			setDPoP(out, sess.DPoPJKT)
-		}
-		body := mustJSON(out)
+		body := out.appendJSON(make([]byte, 0, 320))
 		if h.opaque != nil { // active: inactive answers returned above
-			h.opaque.put(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
+			h.opaque.fill(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
 		}
 		return body, nil
 	}

@@ -52,9 +52,16 @@ type opaqueCache struct {
 	obs     Observer
 	gen     atomic.Uint64
 	entries *otter.Cache[string, *opaqueEntry]
+	// door and newcomers decide what fill admits (see fill).
+	door      *doorkeeper
+	newcomers newcomerQueue
 }
 
 type opaqueEntry struct {
+	// proven is set once the entry answered a lookup (or was read twice):
+	// newcomerQueue no longer evicts it.
+	proven    atomic.Bool
+	key       string // the record signature it is cached under
 	digest    [sha256.Size]byte
 	requestID string
 	clientID  string
@@ -65,7 +72,7 @@ type opaqueEntry struct {
 
 // opaqueEntrySize is the memory of an opaqueEntry beyond its strings and
 // body: the struct and otter's node and table slot (TestOpaqueCacheBytes).
-const opaqueEntrySize = 128 + 112 + 64 // and the strings' rounding up to their size classes
+const opaqueEntrySize = 144 + 112 + 64 // and the strings' rounding up to their size classes
 
 // weight is about how many bytes of memory the entry of sig costs.
 func (e *opaqueEntry) weight(sig string) uint32 {
@@ -73,7 +80,7 @@ func (e *opaqueEntry) weight(sig string) uint32 {
 }
 
 func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
-	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs,
+	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs, door: newDoorkeeper(),
 		entries: otter.Must(&otter.Options[string, *opaqueEntry]{
 			MaximumWeight: OpaqueCacheBytes,
 			Weigher:       func(sig string, e *opaqueEntry) uint32 { return e.weight(sig) },
@@ -110,6 +117,9 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
 		return nil, "", false
 	}
+	if !e.proven.Load() {
+		e.proven.Store(true)
+	}
 	c.obs.CacheLookup(CacheOpaqueIntrospect, true)
 	return e.body, e.clientID, true
 }
@@ -117,12 +127,37 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 // generation is read before the database, and handed to put.
 func (c *opaqueCache) generation() uint64 { return c.gen.Load() }
 
-// put caches the active answer body for token, read from the database
-// after generation returned gen. exp is the token's expiry (zero: none).
-func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp time.Time, body []byte) {
+// fill caches the active answer body for token, read from the database
+// after generation returned gen.
+//
+// A newcomer (an answer not read before, within the doorkeeper's memory)
+// is cached at the tail of a first-in, first-out queue of newcomers: when
+// the cache is full, the oldest newcomer that never answered a lookup
+// leaves to make room. An answer that answers a lookup, or is read a
+// second time, is proven, and only the cache's own frequency admission
+// ever evicts it. So a tour of tokens each introspected once churns the
+// newcomers among themselves and leaves the tokens in steady use alone,
+// and a working set that follows such a tour gets in on its first read
+// instead of tying with the tour's leftovers in the cache's frequency
+// admission (which keeps the old entry on a tie); TestOpaqueCacheAdmission.
+func (c *opaqueCache) fill(gen uint64, token, requestID, clientID string, exp time.Time, body []byte) {
 	sig := opaqueSignature(token)
 	if sig == "" {
 		return
+	}
+	proven := c.door.seen(sig)
+	e := c.put(gen, token, requestID, clientID, exp, body, proven)
+	if e != nil && !proven {
+		c.newcomers.push(c, e.key)
+	}
+}
+
+// put caches the active answer body for token, read from the database
+// after generation returned gen. exp is the token's expiry (zero: none).
+func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp time.Time, body []byte, proven bool) *opaqueEntry {
+	sig := opaqueSignature(token)
+	if sig == "" {
+		return nil
 	}
 	life := c.ttl
 	if !exp.IsZero() {
@@ -131,18 +166,25 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 		}
 	}
 	if life <= 0 {
-		return
+		return nil
 	}
 	if exp.IsZero() {
 		exp = c.now().Add(life)
 	}
 	sig = strings.Clone(sig) // not the request's token, which would stay in memory with it
-	c.entries.Set(sig, &opaqueEntry{digest: sha256.Sum256([]byte(token)), requestID: requestID,
-		clientID: clientID, expires: exp, lifetime: life, body: body})
+	e := &opaqueEntry{key: sig, digest: sha256.Sum256([]byte(token)), requestID: requestID,
+		clientID: clientID, expires: exp, lifetime: life, body: body}
+	e.proven.Store(proven)
+	if !proven {
+		c.newcomers.makeRoom(c, e.weight(sig))
+	}
+	c.entries.Set(sig, e)
 	if c.gen.Load() != gen {
 		// An invalidation ran while the answer was read: it may be stale.
 		c.entries.Invalidate(sig)
+		return nil
 	}
+	return e
 }
 
 // invalidate drops the entries of the record signatures sigs and of every

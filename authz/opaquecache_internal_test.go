@@ -24,7 +24,7 @@ func TestOpaqueCacheEntries(t *testing.T) {
 	const tok = "kw_at_key1.sig1"
 	body := []byte(`{"active":true}`)
 
-	c.put(c.generation(), tok, "req1", "app", clock.Add(2*time.Second), body)
+	c.put(c.generation(), tok, "req1", "app", clock.Add(2*time.Second), body, true)
 	if got, client, ok := c.get(tok); !ok || string(got) != string(body) || client != "app" {
 		t.Fatalf("get after put: %q %q %v", got, client, ok)
 	}
@@ -40,14 +40,14 @@ func TestOpaqueCacheEntries(t *testing.T) {
 		t.Errorf("an answer at the token's expiry")
 	}
 
-	c.put(c.generation(), tok, "req1", "app", clock.Add(time.Hour), body)
+	c.put(c.generation(), tok, "req1", "app", clock.Add(time.Hour), body, true)
 	if e, _ := c.entries.GetIfPresent("sig1"); e.lifetime != OpaqueCacheTTL {
 		t.Errorf("lifetime of a token expiring in an hour: %v, want %v", e.lifetime, OpaqueCacheTTL)
 	}
 	if _, _, ok := c.get("kw_at_forged.sig1"); ok {
 		t.Errorf("a token with another key but the same signature got the cached answer")
 	}
-	c.put(c.generation(), "kw_at_key2.sig2", "req2", "app", clock.Add(-time.Second), body)
+	c.put(c.generation(), "kw_at_key2.sig2", "req2", "app", clock.Add(-time.Second), body, true)
 	if _, _, ok := c.get("kw_at_key2.sig2"); ok {
 		t.Errorf("an expired token was cached")
 	}
@@ -56,7 +56,7 @@ func TestOpaqueCacheEntries(t *testing.T) {
 	fill := func() {
 		for i := range 4 {
 			c.put(c.generation(), "kw_at_k"+strconv.Itoa(i)+".s"+strconv.Itoa(i), "req"+strconv.Itoa(i%2), "app",
-				clock.Add(time.Hour), body)
+				clock.Add(time.Hour), body, true)
 		}
 	}
 	has := func(i int) bool { _, _, ok := c.get("kw_at_k" + strconv.Itoa(i) + ".s" + strconv.Itoa(i)); return ok }
@@ -79,7 +79,7 @@ func TestOpaqueCacheEntries(t *testing.T) {
 	// A fill that read the database before an invalidation is dropped.
 	gen := c.generation()
 	c.invalidate([]string{"unrelated"}, nil)
-	c.put(gen, tok, "req1", "app", clock.Add(time.Hour), body)
+	c.put(gen, tok, "req1", "app", clock.Add(time.Hour), body, true)
 	if _, _, ok := c.get(tok); ok {
 		t.Errorf("a fill that raced an invalidation was kept")
 	}
@@ -113,8 +113,8 @@ func TestWatchedTokensAnnounce(t *testing.T) {
 	cache := newOpaqueCache(now, noObserver{})
 	w := &watchedTokens{TokenStore: db, cache: cache, events: events}
 	body := []byte(`{"active":true}`)
-	cache.put(cache.generation(), "kw_at_a.sigA", "reqA", "app", now().Add(time.Hour), body)
-	cache.put(cache.generation(), "kw_rt_b.sigB", "reqB", "app", now().Add(time.Hour), body)
+	cache.put(cache.generation(), "kw_at_a.sigA", "reqA", "app", now().Add(time.Hour), body, true)
+	cache.put(cache.generation(), "kw_rt_b.sigB", "reqB", "app", now().Add(time.Hour), body, true)
 
 	var changes []store.TokenChange
 	for i := range 300 {

@@ -63,7 +63,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.CacheBytes, cfg.Now)
 	if b, ok := cfg.Store.(BatchStore); ok {
-		s.loader = coalesce.New(b.GetAPIKeys, coalesce.Config{})
+		s.loader = coalesce.New(b.GetAPIKeys, coalesce.Config{OnBatch: coalesce.Observe(cfg.Observer, coalesce.LoaderAPIKeys)})
 	}
 	s.cache.obs, s.obs = cfg.Observer, cfg.Observer
 	origin := make([]byte, 6)

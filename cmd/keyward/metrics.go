@@ -10,6 +10,7 @@ import (
 	"github.com/keyward/keyward/authz"
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store/coalesce"
 )
 
 // metrics is every metric family of a running server, on one registry
@@ -38,6 +39,9 @@ type metrics struct {
 	unknownLabel    prometheus.Counter
 	apiKeysCacheHit prometheus.Counter
 	apiKeysCacheMis prometheus.Counter
+	// batchKeys is the size of each batched read of the store's loaders
+	// (store/coalesce), by loader.
+	batchKeys map[string]prometheus.Observer
 }
 
 // Label values metrics adds to the packages' own sets.
@@ -116,6 +120,15 @@ func newMetrics() *metrics {
 	}
 	m.apiKeysCacheHit, m.apiKeysCacheMis = m.cacheHits[cacheAPIKeys], m.cacheMisses[cacheAPIKeys]
 
+	batches := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "keyward_store_batch_keys",
+		Help:    "Records read by each batched read of concurrent cache misses (one query), by loader.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}, []string{"loader"})
+	reg.MustRegister(batches)
+	m.batchKeys = map[string]prometheus.Observer{}
+	for _, l := range coalesce.Loaders {
+		m.batchKeys[l] = batches.WithLabelValues(l)
+	}
+
 	m.unknownLabel = prometheus.NewCounter(prometheus.CounterOpts{Name: "keyward_metrics_unknown_labels_total",
 		Help: "Observations whose label value was outside its documented set: a bug, so always 0."})
 	reg.MustRegister(m.unknownLabel)
@@ -169,6 +182,8 @@ var (
 	_ authz.Observer         = (*metrics)(nil)
 	_ keys.Observer          = apiKeyObserver{}
 	_ accounts.LoginObserver = (*metrics)(nil)
+	_ coalesce.BatchObserver = (*metrics)(nil)
+	_ coalesce.BatchObserver = apiKeyObserver{}
 )
 
 func (m *metrics) TokenIssued(grant string) { inc(m, m.tokensIssued, grant) }
@@ -189,6 +204,18 @@ func (m *metrics) CacheLookup(cache string, hit bool) {
 		inc(m, m.cacheMisses, cache)
 	}
 }
+
+// LoaderBatch implements coalesce.BatchObserver.
+func (m *metrics) LoaderBatch(loader string, keys int) {
+	if o, ok := m.batchKeys[loader]; ok {
+		o.Observe(float64(keys))
+		return
+	}
+	m.unknownLabel.Inc()
+}
+
+// LoaderBatch implements coalesce.BatchObserver.
+func (o apiKeyObserver) LoaderBatch(loader string, keys int) { o.m.LoaderBatch(loader, keys) }
 
 // apiKeyObserver is metrics as keys.Observer (whose CacheLookup has no
 // cache name).

@@ -35,6 +35,7 @@ type Loader[K comparable, V any] struct {
 	maxBatch    int
 	maxInFlight int
 	timeout     time.Duration
+	onBatch     func(keys int)
 
 	mu       sync.Mutex
 	inFlight int
@@ -59,6 +60,38 @@ type Config struct {
 	MaxInFlight int
 	// Timeout bounds each Fetch (default 10s).
 	Timeout time.Duration
+	// OnBatch, when set, is told the number of distinct keys of each Fetch
+	// before it runs (a metric of how well misses gather).
+	OnBatch func(keys int)
+}
+
+// BatchObserver is told the size of each batch a named Loader reads; the
+// packages that make Loaders take it from their observer when the
+// observer also implements it (an optional interface), and Prometheus
+// exports it as keyward_store_batch_keys.
+type BatchObserver interface {
+	// LoaderBatch is one Fetch of keys distinct keys by the loader named
+	// loader (one of the Loader* names).
+	LoaderBatch(loader string, keys int)
+}
+
+// Names of the Loaders, for BatchObserver.
+const (
+	LoaderAccessTokens  = "access_tokens"
+	LoaderRefreshTokens = "refresh_tokens"
+	LoaderAPIKeys       = "api_keys"
+)
+
+// Loaders is every Loader name.
+var Loaders = []string{LoaderAccessTokens, LoaderRefreshTokens, LoaderAPIKeys}
+
+// Observe returns a Config.OnBatch that tells obs about the batches of
+// the loader named name, or nil when obs is not a BatchObserver.
+func Observe(obs any, name string) func(keys int) {
+	if o, ok := obs.(BatchObserver); ok {
+		return func(keys int) { o.LoaderBatch(name, keys) }
+	}
+	return nil
 }
 
 // New returns a Loader reading through fetch.
@@ -72,7 +105,8 @@ func New[K comparable, V any](fetch Fetch[K, V], cfg Config) *Loader[K, V] {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	return &Loader[K, V]{fetch: fetch, maxBatch: cfg.MaxBatch, maxInFlight: cfg.MaxInFlight, timeout: cfg.Timeout}
+	return &Loader[K, V]{fetch: fetch, maxBatch: cfg.MaxBatch, maxInFlight: cfg.MaxInFlight, timeout: cfg.Timeout,
+		onBatch: cfg.OnBatch}
 }
 
 // Load returns the record of key and whether it exists, or the failure of
@@ -125,6 +159,9 @@ func (l *Loader[K, V]) Gathering() int {
 
 // run reads b, then starts the batch that gathered meanwhile, if any.
 func (l *Loader[K, V]) run(b *batch[K, V]) {
+	if l.onBatch != nil {
+		l.onBatch(len(b.keys))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
 	b.vals, b.err = l.fetch(ctx, b.keys)
 	cancel()

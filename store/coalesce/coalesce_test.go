@@ -226,3 +226,33 @@ func TestCancelledCallerLeavesOthers(t *testing.T) {
 		}
 	}
 }
+
+type batchSizes struct {
+	mu    sync.Mutex
+	sizes map[string][]int
+}
+
+func (b *batchSizes) LoaderBatch(loader string, keys int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes[loader] = append(b.sizes[loader], keys)
+}
+
+// TestOnBatch: OnBatch is told each Fetch's distinct keys; Observe gives
+// none for an observer that does not count batches.
+func TestOnBatch(t *testing.T) {
+	if Observe(struct{}{}, LoaderAPIKeys) != nil {
+		t.Fatalf("Observe of a non-BatchObserver is not nil")
+	}
+	obs := &batchSizes{sizes: map[string][]int{}}
+	fetch := func(_ context.Context, keys []string) (map[string]int, error) { return map[string]int{}, nil }
+	l := New(fetch, Config{OnBatch: Observe(obs, LoaderAPIKeys)})
+	for _, k := range []string{"a", "b"} {
+		if _, _, err := l.Load(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := obs.sizes[LoaderAPIKeys]; !slices.Equal(got, []int{1, 1}) {
+		t.Errorf("batch sizes %v, want [1 1]", got)
+	}
+}
