@@ -1,29 +1,40 @@
 package authz
 
 import (
+	"bytes"
 	"encoding/base64"
-	"net/http"
 	"strings"
 )
 
-// wellFormedBasic reports whether auth, an Authorization header, is what
-// http.Request.BasicAuth accepts (RFC 7617: "Basic", then the base64 of
-// user-id ":" password), decoding it on the stack when it is short, as
-// every client's is.
-func wellFormedBasic(auth string) bool {
+// parseBasic is http.Request.BasicAuth of auth, an Authorization header:
+// the user-id and password of RFC 7617 as sent (not form-decoded). A
+// short header is decoded on the stack, so the one allocation is the
+// string both are cut from.
+func parseBasic(auth string) (id, secret string, ok bool) {
 	const prefix = "Basic "
 	if len(auth) < len(prefix) || !asciiEqualFold(auth[:len(prefix)], prefix) {
-		return false
+		return "", "", false
 	}
 	enc := auth[len(prefix):]
 	var src, dst [512]byte
-	if len(enc) > len(src) {
-		r := http.Request{Header: http.Header{"Authorization": {auth}}}
-		_, _, ok := r.BasicAuth()
-		return ok
+	var dec []byte
+	if len(enc) <= len(src) {
+		n, err := base64.StdEncoding.Decode(dst[:], append(src[:0], enc...))
+		if err != nil {
+			return "", "", false
+		}
+		dec = dst[:n]
+	} else {
+		var err error
+		if dec, err = base64.StdEncoding.DecodeString(enc); err != nil {
+			return "", "", false
+		}
 	}
-	n, err := base64.StdEncoding.Decode(dst[:], append(src[:0], enc...))
-	return err == nil && strings.IndexByte(string(dst[:n]), ':') >= 0
+	if bytes.IndexByte(dec, ':') < 0 {
+		return "", "", false
+	}
+	id, secret, _ = strings.Cut(string(dec), ":")
+	return id, secret, true
 }
 
 // asciiEqualFold is strings.EqualFold for ASCII only, as net/http compares

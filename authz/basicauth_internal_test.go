@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestWellFormedBasicAgrees: wellFormedBasic accepts exactly the headers
-// http.Request.BasicAuth does.
-func TestWellFormedBasicAgrees(t *testing.T) {
+// TestParseBasicAgrees: parseBasic accepts exactly the headers
+// http.Request.BasicAuth does, and returns what it returns.
+func TestParseBasicAgrees(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString
 	long := make([]byte, 600)
 	for i := range long {
@@ -21,12 +21,13 @@ func TestWellFormedBasicAgrees(t *testing.T) {
 		"Baſic " + b64([]byte("a:b")), "Basic " + base64.RawStdEncoding.EncodeToString([]byte("a:bc")),
 		"Basic " + b64(append(long, ':')), "Basic " + b64(long), "Basic " + b64([]byte("ü:\xff")),
 		"Basic\t" + b64([]byte("a:b")), "Basic " + b64([]byte("a:b")) + "\n",
+		"Basic " + b64([]byte("a:b:c")), "Basic " + b64([]byte("a%3Ab:c%zz")), "Basic " + b64(append(append([]byte("id:"), long...), "x:y"...)),
 	}
 	for _, h := range headers {
 		r := http.Request{Header: http.Header{"Authorization": {h}}}
-		_, _, want := r.BasicAuth()
-		if got := wellFormedBasic(h); got != want {
-			t.Errorf("%q: %v, want %v", h, got, want)
+		wantID, wantSecret, want := r.BasicAuth()
+		if id, secret, got := parseBasic(h); got != want || id != wantID || secret != wantSecret {
+			t.Errorf("%q: %q %q %v, want %q %q %v", h, id, secret, got, wantID, wantSecret, want)
 		}
 	}
 }

@@ -31,7 +31,11 @@ func capForm(c *gin.Context) int {
 // or 400 invalid_request as JSON in RFC 6749 §5.2 form and returns false
 // when the form cannot be read.
 func parseCappedForm(c *gin.Context) bool {
-	switch capForm(c) {
+	status, done := quickForm(c)
+	if !done {
+		status = capForm(c)
+	}
+	switch status {
 	case 0:
 		return true
 	case http.StatusRequestEntityTooLarge:

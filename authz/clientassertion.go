@@ -67,13 +67,22 @@ type assertions struct {
 }
 
 // strategy returns the client authentication of f: assertions here,
-// the rest fosite's.
+// client secrets and public clients as fosite's own strategy has them
+// (secretClient). A request's successful secret authentication is
+// remembered in its authMemo for the exact credentials it presented, so
+// that the token endpoint's several looks (rate-limit bucket, refresh
+// grace window, fosite's token flow) check the secret once.
 func (a *assertions) strategy(f *fosite.Fosite) fosite.ClientAuthenticationStrategy {
 	return func(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 		if form.Has("client_assertion") || form.Has("client_assertion_type") {
 			return a.authenticate(ctx, r, form)
 		}
-		client, err := f.DefaultClientAuthenticationStrategy(ctx, r, form)
+		memo, _ := ctx.Value(authMemoKey{}).(*authMemo)
+		sent := presentedSecret{header: r.Header.Get("Authorization"), id: form.Get("client_id"), secret: form.Get("client_secret")}
+		if memo != nil && memo.secretClient != nil && memo.secretSent == sent {
+			return memo.secretClient, nil
+		}
+		client, err := secretClient(ctx, f, r, form)
 		if err == nil && isPrivateKeyJWT(client) {
 			// Unreachable while such a client has no secret digest; kept
 			// so that a secret can never stand in for its key.
@@ -81,6 +90,9 @@ func (a *assertions) strategy(f *fosite.Fosite) fosite.ClientAuthenticationStrat
 		}
 		if err != nil && !storeFailure(err) && isPrivateKeyJWT(claimedFositeClient(ctx, a.store, r, form)) {
 			return nil, fosite.ErrInvalidClient.WithHint("This client authenticates with private_key_jwt (RFC 7523), not with a secret: send client_assertion_type and client_assertion.").WithWrap(err)
+		}
+		if err == nil && memo != nil {
+			memo.secretSent, memo.secretClient = sent, client
 		}
 		return client, err
 	}
@@ -108,33 +120,47 @@ func isPrivateKeyJWT(c fosite.Client) bool {
 	return ok && clients.AuthMethodOf(fc.c) == clients.AuthPrivateKeyJWT
 }
 
-type assertionMemoKey struct{}
+type authMemoKey struct{}
 
-// assertionMemo remembers, for one HTTP request, the client its assertion
-// authenticated: fosite may authenticate a request twice (the refresh
-// grace window authenticates before fosite does), and the second look at
-// the same assertion must not be taken for a replay of its jti.
-type assertionMemo struct {
-	assertion string
-	client    fosite.Client
-	// basic is the request's HTTP Basic credentials, decoded once
-	// (basicCredentials) when basicRead.
+// authMemo remembers, for one HTTP request, what authenticating its
+// client found. fosite may authenticate a request twice (the refresh
+// grace window authenticates before fosite does, the rate limit picks a
+// bucket by the credentials): the second look at the same assertion must
+// not be taken for a replay of its jti, and the same secret is checked
+// once. Only successes are remembered, each with exactly what was
+// presented: a request is never authenticated by a memo of other
+// credentials, and a failure is always checked again.
+type authMemo struct {
+	assertion       string
+	assertionClient fosite.Client
+	// secretSent is what a successful secret authentication of
+	// secretClient was given (assertions.strategy).
+	secretSent   presentedSecret
+	secretClient fosite.Client
+	// basic is the request's HTTP Basic credentials as sent, decoded once
+	// (rawBasic) when basicRead.
 	basic     basicAuth
 	basicRead bool
 }
 
-// basicAuth is what basicCredentials returns.
+// presentedSecret is everything secretClient reads of a request: the
+// Authorization header and the body's client_id and client_secret.
+type presentedSecret struct {
+	header, id, secret string
+}
+
+// basicAuth is what http.Request.BasicAuth returns.
 type basicAuth struct {
 	id, secret string
 	ok         bool
 }
 
-// withAssertionMemo returns r with a memo for its client assertion.
-func withAssertionMemo(r *http.Request) *http.Request {
-	if _, ok := r.Context().Value(assertionMemoKey{}).(*assertionMemo); ok {
+// withAuthMemo returns r with a memo for its client authentication.
+func withAuthMemo(r *http.Request) *http.Request {
+	if _, ok := r.Context().Value(authMemoKey{}).(*authMemo); ok {
 		return r
 	}
-	return r.WithContext(context.WithValue(r.Context(), assertionMemoKey{}, &assertionMemo{}))
+	return r.WithContext(context.WithValue(r.Context(), authMemoKey{}, &authMemo{}))
 }
 
 // assertionClaims are the claims RFC 7523 §3 sets on a client assertion.
@@ -164,9 +190,9 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 	if _, _, ok := r.BasicAuth(); ok || form.Has("client_secret") {
 		return nil, bad("Use one client authentication method: a client_assertion, not also a secret (RFC 6749 §2.3).")
 	}
-	memo, _ := ctx.Value(assertionMemoKey{}).(*assertionMemo)
-	if memo != nil && memo.client != nil && memo.assertion == assertion {
-		return memo.client, nil
+	memo, _ := ctx.Value(authMemoKey{}).(*authMemo)
+	if memo != nil && memo.assertionClient != nil && memo.assertion == assertion {
+		return memo.assertionClient, nil
 	}
 	tok, err := josejwt.ParseSigned(assertion, signingAlgs)
 	if err != nil || len(tok.Headers) != 1 {
@@ -232,7 +258,7 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 		return nil, bad("The client_assertion's jti was used before; make a new assertion for each request (RFC 7523 §3).")
 	}
 	if memo != nil {
-		memo.assertion, memo.client = assertion, client
+		memo.assertion, memo.assertionClient = assertion, client
 	}
 	return client, nil
 }

@@ -61,7 +61,7 @@ func (a *clientAuth) require(c *gin.Context, form url.Values, confidential bool)
 	// client assertion must not then count as a replay. Without one, the
 	// memo would never be read.
 	if form.Has("client_assertion") {
-		c.Request = withAssertionMemo(c.Request)
+		c.Request = withAuthMemo(c.Request)
 	}
 	r := c.Request
 	if !a.throttle.idle() && !a.admit(c, claimedClient(r)) {

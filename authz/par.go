@@ -40,7 +40,7 @@ type parEndpoint struct {
 // PKCE…), invalid_scope, unauthorized_client, 413 for a body over 1 MiB,
 // 503 when the store cannot be read.
 func (h *parEndpoint) push(c *gin.Context) {
-	c.Request = withAssertionMemo(c.Request)
+	c.Request = withAuthMemo(c.Request)
 	r := c.Request
 	if !readForm(c) {
 		return

@@ -398,7 +398,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p.tokenEndpoint = &tokenEndpoint{oauth: p.oauth, auth: p.auth, limits: newLimiter(cfg.TokenRate, now),
-		refresh: refresh, clients: p.clientCache, hasher: p.fcfg.ClientSecretsHasher, log: cfg.Logger,
+		refresh: refresh, clients: p.clientCache, log: cfg.Logger,
 		obs: cfg.Observer, resources: ri, dpop: p.dpop, dpopHTU: cfg.Issuer + PathToken}
 	p.device = &deviceFlow{issuer: cfg.Issuer, now: now, store: cfg.Store, auth: p.auth,
 		limits: p.tokenEndpoint.limits, clients: p.clientCache, codes: codes, browser: b,

@@ -49,11 +49,19 @@ var (
 
 // NewSession returns an empty session for subject.
 func NewSession(subject string) *Session {
-	return &Session{DefaultSession: &openid.DefaultSession{
-		Claims:  &jwt.IDTokenClaims{Subject: subject, Extra: map[string]interface{}{}},
-		Headers: &jwt.Headers{Extra: map[string]interface{}{}},
-		Subject: subject,
-	}}
+	// One allocation for the four structs a session is made of (every
+	// token request makes one), and one for each map.
+	b := &struct {
+		s Session
+		d openid.DefaultSession
+		c jwt.IDTokenClaims
+		h jwt.Headers
+	}{}
+	b.c.Subject, b.c.Extra = subject, map[string]interface{}{}
+	b.h.Extra = map[string]interface{}{}
+	b.d.Claims, b.d.Headers, b.d.Subject = &b.c, &b.h, subject
+	b.s.DefaultSession = &b.d
+	return &b.s
 }
 
 // Clone implements fosite.Session, keeping Keyward's fields (the embedded

@@ -24,7 +24,6 @@ type tokenEndpoint struct {
 	limits  *limiter
 	refresh *refreshGrace
 	clients *clients.Cache
-	hasher  fosite.Hasher // the client-secret digest, for the rate-limit key
 	log     *slog.Logger
 	obs     Observer
 	// resources applies RFC 8707 resource parameters.
@@ -51,7 +50,7 @@ func (h *tokenEndpoint) token(c *gin.Context) {
 
 // respond answers one token request.
 func (h *tokenEndpoint) respond(c *gin.Context) {
-	c.Request = withAssertionMemo(c.Request)
+	c.Request = withAuthMemo(c.Request)
 	r := c.Request
 	if !readForm(c) {
 		return
@@ -246,7 +245,7 @@ func readForm(c *gin.Context) bool {
 		return false
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
-		if !wellFormedBasic(h) {
+		if _, _, ok := rawBasic(r); !ok {
 			// RFC 6749 §5.2: failed client authentication is invalid_client, 401.
 			c.Header("WWW-Authenticate", `Basic realm="keyward", charset="UTF-8"`)
 			oauthError(c, http.StatusUnauthorized, "invalid_client", "The Authorization header is not valid HTTP Basic authentication.")
@@ -257,23 +256,29 @@ func readForm(c *gin.Context) bool {
 }
 
 // limitKey is the rate-limit bucket of a token request: the client's own
-// only when the request carries that client's secret (one HMAC, no
-// database call), so nobody can spend a client's budget by naming it.
-// Public clients share a bucket per address; failed credentials are
-// counted per address.
+// only when the request authenticates as that client with its secret
+// (fosite's client authentication, whose success the request's authMemo
+// keeps for fosite's own look: the secret is checked once), so nobody can
+// spend a client's budget by naming it. Public clients share a bucket per
+// address; failed credentials, and client assertions (whose jti is
+// spent only once the request is admitted), are counted per address.
 func (h *tokenEndpoint) limitKey(c *gin.Context, clientID string) string {
 	r := c.Request
-	secret := r.PostForm.Get("client_secret")
-	if _, pw, ok := basicCredentials(r); ok {
-		secret = pw
-	}
 	fc, err := h.clients.Get(r.Context(), clientID)
 	switch {
 	case err != nil:
 		return "ip:" + c.ClientIP()
 	case fc.Public:
 		return "public:" + clientID + "|" + c.ClientIP()
-	case secret != "" && h.hasher.Compare(r.Context(), fc.SecretDigest, []byte(secret)) == nil:
+	}
+	form := r.PostForm
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return "ip:" + c.ClientIP()
+	}
+	if _, _, basic := rawBasic(r); !basic && !form.Has("client_secret") {
+		return "ip:" + c.ClientIP()
+	}
+	if client, err := h.auth.fosite.AuthenticateClient(r.Context(), r, form); err == nil && client.GetID() == clientID {
 		return "client:" + clientID
 	}
 	return "ip:" + c.ClientIP()
@@ -295,21 +300,7 @@ func claimedClient(r *http.Request) string {
 // Authorization header, each form-decoded first as RFC 6749 §2.3.1 has
 // clients encode them (a part that does not decode is taken as sent).
 func basicCredentials(r *http.Request) (id, secret string, ok bool) {
-	// The token endpoint asks several times per request (form checks,
-	// rate-limit key, claimed client): the memo decodes once.
-	if memo, _ := r.Context().Value(assertionMemoKey{}).(*assertionMemo); memo != nil {
-		if !memo.basicRead {
-			memo.basic.id, memo.basic.secret, memo.basic.ok = decodeBasic(r)
-			memo.basicRead = true
-		}
-		return memo.basic.id, memo.basic.secret, memo.basic.ok
-	}
-	return decodeBasic(r)
-}
-
-// decodeBasic is basicCredentials without the memo.
-func decodeBasic(r *http.Request) (id, secret string, ok bool) {
-	id, secret, ok = r.BasicAuth()
+	id, secret, ok = rawBasic(r)
 	if !ok {
 		return "", "", false
 	}
@@ -320,6 +311,22 @@ func decodeBasic(r *http.Request) (id, secret string, ok bool) {
 		secret = dec
 	}
 	return id, secret, true
+}
+
+// rawBasic is http.Request.BasicAuth: the HTTP Basic credentials as sent.
+// The token endpoint asks several times per request (form checks, claimed
+// client, rate-limit key, client authentication): with the request's
+// authMemo the header is decoded once.
+func rawBasic(r *http.Request) (id, secret string, ok bool) {
+	memo, _ := r.Context().Value(authMemoKey{}).(*authMemo)
+	if memo == nil {
+		return parseBasic(r.Header.Get("Authorization"))
+	}
+	if !memo.basicRead {
+		memo.basic.id, memo.basic.secret, memo.basic.ok = parseBasic(r.Header.Get("Authorization"))
+		memo.basicRead = true
+	}
+	return memo.basic.id, memo.basic.secret, memo.basic.ok
 }
 
 // oauthError writes an RFC 6749 §5.2 error.

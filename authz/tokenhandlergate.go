@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
 
 	"github.com/keyward/keyward/authz/clients"
 )
@@ -24,7 +25,8 @@ func (g gatedTokenHandler) PopulateTokenEndpointResponse(ctx context.Context, r 
 	if !g.CanHandleTokenEndpointRequest(ctx, r) {
 		return fosite.ErrUnknownRequest
 	}
-	if r.GetGrantTypes().ExactOne(clients.GrantClientCredentials) {
+	if _, ok := g.TokenEndpointHandler.(*oauth2.ClientCredentialsGrantHandler); ok && r.GetGrantTypes().ExactOne(clients.GrantClientCredentials) {
+		// The one handler that sanitizes a client-credentials request.
 		r = statelessSanitizer{r}
 	}
 	return g.TokenEndpointHandler.PopulateTokenEndpointResponse(ctx, r, resp)

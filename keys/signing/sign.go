@@ -2,9 +2,9 @@ package signing
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -179,6 +179,17 @@ const es256SigSize = 64
 var signBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // signES256 returns head.payload.signature, signed with crypto/ecdsa.
+//
+// The nonce is RFC 6979's (crypto/ecdsa with a nil random source): derived
+// from the key and the digest by HMAC-SHA-256, where SignASN1's hedged
+// nonce runs an HMAC-SHA-512 DRBG over the key, the digest and fresh
+// randomness, about a quarter of the signature's time on this path. A
+// deterministic nonce cannot repeat for two messages (it needs no working
+// random source); what hedging adds is a defence against fault attacks
+// that make the signer sign the same message twice, and the tokens
+// Keyward signs each carry a random jti and their issue time. FIPS 186-5
+// approves both. The signature bytes still vary with every payload, as
+// before; tests compare header and payload bytes and verify signatures.
 func (m *material) signES256(head string, payload []byte) (string, error) {
 	bp := signBuffers.Get().(*[]byte)
 	defer signBuffers.Put(bp)
@@ -186,7 +197,7 @@ func (m *material) signES256(head string, payload []byte) (string, error) {
 	b = append(b, '.')
 	b = base64.RawURLEncoding.AppendEncode(b, payload)
 	digest := sha256.Sum256(b)
-	der, err := ecdsa.SignASN1(rand.Reader, m.es256, digest[:])
+	der, err := m.es256.Sign(nil, digest[:], crypto.SHA256)
 	if err != nil {
 		return "", fmt.Errorf("signing: %w", err)
 	}

@@ -1,0 +1,129 @@
+package authz
+
+import (
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+)
+
+// formType is the Content-Type of a form POST (RFC 6749 §3.2, Appendix B).
+const formType = "application/x-www-form-urlencoded"
+
+// notMultipart marks a request's form as read and not multipart: fosite's
+// handlers call ParseMultipartForm, which then returns at once instead of
+// parsing the Content-Type again to learn what quickForm already checked.
+// It is never written to (an empty form; its RemoveAll removes nothing).
+var notMultipart = &multipart.Form{}
+
+// formBuffers hold form bodies while they are read.
+var formBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxQuickParams is the most parameters quickParse takes; a larger form
+// goes to url.ParseQuery.
+const maxQuickParams = 32
+
+// quickForm is capForm for the form POST every OAuth client sends (POST,
+// Content-Type exactly application/x-www-form-urlencoded, no query
+// string), in a handful of allocations where net/http's ParseForm makes a
+// dozen: the body is read into a pooled buffer and copied into one
+// string, every value is a substring of it (unless escaped), the values
+// share one array, and r.Form is r.PostForm's values in a map of its own
+// (each slice at full capacity, so appending to one never shows in the
+// other). r.PostForm and r.Form hold what ParseForm would give them.
+// It returns done false, having read nothing, for any other request.
+func quickForm(c *gin.Context) (status int, done bool) {
+	r := c.Request
+	if r.Method != http.MethodPost || r.Form != nil || r.PostForm != nil || r.MultipartForm != nil ||
+		r.URL == nil || r.URL.RawQuery != "" || r.Body == nil || r.Body == http.NoBody ||
+		!asciiEqualFold(r.Header.Get("Content-Type"), formType) {
+		return 0, false
+	}
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
+	bp := formBuffers.Get().(*[]byte)
+	b, err := readBody(r.Body, (*bp)[:0])
+	s := string(b)
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		formBuffers.Put(bp)
+	}
+	if err != nil {
+		r.PostForm, r.Form = url.Values{}, url.Values{}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return http.StatusRequestEntityTooLarge, true
+		}
+		return http.StatusBadRequest, true
+	}
+	vs, ok := quickParse(s)
+	if !ok {
+		vs, err = url.ParseQuery(s)
+	}
+	r.PostForm = vs
+	r.Form = make(url.Values, len(vs))
+	for k, v := range vs {
+		r.Form[k] = v[:len(v):len(v)]
+	}
+	if err != nil {
+		return http.StatusBadRequest, true
+	}
+	r.MultipartForm = notMultipart
+	return 0, true
+}
+
+// readBody appends all of body to b, as io.ReadAll does.
+func readBody(body io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// quickParse is url.ParseQuery of a form of at most maxQuickParams
+// parameters and no semicolon, with every single value a full-capacity
+// slice of one shared array. It returns false when s is anything else, or
+// does not decode, for url.ParseQuery to give its answer and error.
+func quickParse(s string) (url.Values, bool) {
+	n := strings.Count(s, "&") + 1
+	if n > maxQuickParams || strings.IndexByte(s, ';') >= 0 {
+		return nil, false
+	}
+	vs := make(url.Values, n)
+	vals := make([]string, 0, n) // never grows: at most one value per parameter
+	for s != "" {
+		var kv string
+		kv, s, _ = strings.Cut(s, "&")
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, false
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			return nil, false
+		}
+		if old, ok := vs[k]; ok {
+			vs[k] = append(old[:len(old):len(old)], v)
+			continue
+		}
+		vals = append(vals, v)
+		vs[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	return vs, true
+}
