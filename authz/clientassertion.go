@@ -67,8 +67,7 @@ type assertions struct {
 }
 
 // strategy returns the client authentication of f: assertions here,
-// client secrets and public clients as fosite's own strategy has them
-// (secretClient). A request's successful secret authentication is
+// client secrets and public clients by fosite's own strategy. A request's successful secret authentication is
 // remembered in its authMemo for the exact credentials it presented, so
 // that the token endpoint's several looks (rate-limit bucket, refresh
 // grace window, fosite's token flow) check the secret once.
@@ -82,7 +81,7 @@ func (a *assertions) strategy(f *fosite.Fosite) fosite.ClientAuthenticationStrat
 		if memo != nil && memo.secretClient != nil && memo.secretSent == sent {
 			return memo.secretClient, nil
 		}
-		client, err := secretClient(ctx, f, r, form)
+		client, err := f.DefaultClientAuthenticationStrategy(ctx, r, form)
 		if err == nil && isPrivateKeyJWT(client) {
 			// Unreachable while such a client has no secret digest; kept
 			// so that a secret can never stand in for its key.
@@ -134,7 +133,7 @@ type authMemo struct {
 	assertion       string
 	assertionClient fosite.Client
 	// secretSent is what a successful secret authentication of
-	// secretClient was given (assertions.strategy).
+	// fosite's strategy accepted (assertions.strategy).
 	secretSent   presentedSecret
 	secretClient fosite.Client
 	// basic is the request's HTTP Basic credentials as sent, decoded once
@@ -143,7 +142,7 @@ type authMemo struct {
 	basicRead bool
 }
 
-// presentedSecret is everything secretClient reads of a request: the
+// presentedSecret is everything fosite's secret authentication reads of a request: the
 // Authorization header and the body's client_id and client_secret.
 type presentedSecret struct {
 	header, id, secret string
