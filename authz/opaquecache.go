@@ -135,7 +135,8 @@ func (c *opaqueCache) generation() uint64 { return c.gen.Load() }
 // the cache is full, the oldest newcomer that never answered a lookup
 // leaves to make room. An answer that answers a lookup, or is read a
 // second time, is proven, and only the cache's own frequency admission
-// ever evicts it. So a tour of tokens each introspected once churns the
+// ever evicts it; a proven answer put into a full cache also takes its
+// room from the oldest newcomers. So a tour of tokens each introspected once churns the
 // newcomers among themselves and leaves the tokens in steady use alone,
 // and a working set that follows such a tour gets in on its first read
 // instead of tying with the tour's leftovers in the cache's frequency
@@ -175,9 +176,11 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 	e := &opaqueEntry{key: sig, digest: sha256.Sum256([]byte(token)), requestID: requestID,
 		clientID: clientID, expires: exp, lifetime: life, body: body}
 	e.proven.Store(proven)
-	if !proven {
-		c.newcomers.makeRoom(c, e.weight(sig))
-	}
+	// Room comes from the newcomers for a proven answer too: one read a
+	// second time within the doorkeeper's memory (a working set toured
+	// just before) would otherwise face the cache's frequency admission
+	// against the tour's newcomers and lose on a tie.
+	c.newcomers.makeRoom(c, e.weight(sig))
 	c.entries.Set(sig, e)
 	if c.gen.Load() != gen {
 		// An invalidation ran while the answer was read: it may be stale.
