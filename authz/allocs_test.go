@@ -20,10 +20,10 @@ import (
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 132,
-	"introspect (JWT, cached)":        41,
-	"introspect (JWT, fresh)":         56,
-	"introspect (opaque, cached)":     41,
-	"introspect (API key)":            42,
+	"introspect (JWT, cached)":        42,
+	"introspect (JWT, fresh)":         57,
+	"introspect (opaque, cached)":     42,
+	"introspect (API key)":            43,
 	"verify (API key)":                37,
 	"jwks":                            18,
 	"discovery":                       18,

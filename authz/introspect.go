@@ -45,7 +45,6 @@ type introspector struct {
 // refresh tokens and API keys, open to every confidential client. JWT
 // access tokens and cached API keys are answered without a database call.
 func (h *introspector) introspect(c *gin.Context) {
-	preparseForm(c.Request)
 	if !readForm(c) {
 		return
 	}
