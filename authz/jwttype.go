@@ -1,31 +1,6 @@
 package authz
 
-import (
-	"encoding/base64"
-	"encoding/json"
-	"strings"
-)
-
-// jwtType returns the "typ" header parameter of a compact JWS (RFC 7515
-// §4.1.9), or "" when it is absent or the header cannot be read. Call it
-// only after the signature verified: the protected header is signed.
-func jwtType(token string) string {
-	head, _, ok := strings.Cut(token, ".")
-	if !ok {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(head)
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Typ string `json:"typ"`
-	}
-	if json.Unmarshal(raw, &h) != nil {
-		return ""
-	}
-	return h.Typ
-}
+import "strings"
 
 // isAccessTokenType reports whether typ names a JWT access token:
 // "at+jwt", or "application/at+jwt" in full, compared without regard to

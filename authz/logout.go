@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 )
 
@@ -100,7 +101,7 @@ func (b *browserFlow) hintAudience(token string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if typ := jwtType(token); typ != "" && !strings.EqualFold(typ, "JWT") {
+	if typ := signing.HeaderType(token); typ != "" && !strings.EqualFold(typ, "JWT") {
 		return "", false
 	}
 	var claims struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/keys/signing"
 )
 
 // Signer signs and verifies JWTs with the signing-key service's keys
@@ -280,7 +281,7 @@ func (s *tokenStrategy) verifySigned(token string) (payload []byte, typ string, 
 	if err != nil {
 		return nil, "", err
 	}
-	return payload, jwtType(token), nil
+	return payload, signing.HeaderType(token), nil
 }
 
 // RefreshTokenSignature implements oauth2.RefreshTokenStrategy.

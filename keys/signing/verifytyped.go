@@ -30,7 +30,7 @@ func (s *Service) VerifyTyped(token, alg string) (payload []byte, kid, typ strin
 	if err != nil {
 		return nil, kid, "", err
 	}
-	return payload, kid, headerType(token), nil
+	return payload, kid, HeaderType(token), nil
 }
 
 // verifyES256 is VerifyTyped's own path; sure is false when the token is
@@ -216,10 +216,15 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// headerType returns the typ of a compact JWS's protected header, "" when
-// absent or unreadable (called once the signature verified).
-func headerType(token string) string {
-	head, _, _ := strings.Cut(token, ".")
+// HeaderType returns the "typ" header parameter of a compact JWS (RFC
+// 7515 §4.1.9), or "" when it is absent or the header cannot be read.
+// Call it only after the signature verified: the protected header is
+// signed.
+func HeaderType(token string) string {
+	head, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(head)
 	if err != nil {
 		return ""
