@@ -125,7 +125,7 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		if tu == fosite.AccessToken {
 			out.TokenType = "Bearer"
 			if sess, ok := ar.GetSession().(*Session); ok && sess.DPoPJKT != "" {
-				out.TokenType, out.JKT = "DPoP", sess.DPoPJKT // RFC 9449 §6.2, as setDPoP
+				out.TokenType, out.JKT = "DPoP", sess.DPoPJKT // RFC 9449 §6.2
 			}
 		}
 		if !exp.IsZero() {
@@ -163,24 +163,6 @@ func inactiveOr(err error) ([]byte, error) {
 		return inactive, nil
 	}
 	return nil, err
-}
-
-// setAudience adds aud to an introspection answer unless it is empty: an
-// empty list says nothing, and RFC 7662 §2.2 makes every member but
-// active optional.
-func setAudience(out map[string]any, aud []string) {
-	if len(aud) > 0 {
-		out["aud"] = aud
-	}
-}
-
-// setDPoP marks a DPoP-bound access token in an introspection answer:
-// token_type DPoP and cnf.jkt (RFC 9449 §6.2).
-func setDPoP(out map[string]any, jkt string) {
-	if jkt != "" {
-		out["token_type"] = "DPoP"
-		out["cnf"] = map[string]string{"jkt": jkt}
-	}
 }
 
 // introspectAPIKey answers for an API key; it does not count against the
@@ -250,7 +232,7 @@ func newJWTAnswer(c *AccessClaims) jwtAnswer {
 		Iss: c.Issuer, JTI: c.JTI, Nbf: c.NotBefore, Scope: c.Scope, Sub: c.Subject, TokenType: "Bearer",
 		TokenUse: "access_token"}
 	if jkt := c.DPoPJKT(); jkt != "" {
-		// RFC 9449 §6.2, as setDPoP.
+		// RFC 9449 §6.2.
 		a.TokenType, a.Cnf = "DPoP", &Confirmation{JKT: jkt}
 	}
 	return a

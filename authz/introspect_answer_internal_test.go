@@ -71,3 +71,22 @@ func TestAnswerEncodersMatchReflection(t *testing.T) {
 		t.Fatalf("only %d cases", n)
 	}
 }
+
+// setAudience adds aud to an introspection answer map, as the answers
+// were built before they were typed, unless it is empty: an
+// empty list says nothing, and RFC 7662 §2.2 makes every member but
+// active optional.
+func setAudience(out map[string]any, aud []string) {
+	if len(aud) > 0 {
+		out["aud"] = aud
+	}
+}
+
+// setDPoP marks a DPoP-bound access token in an introspection answer:
+// token_type DPoP and cnf.jkt (RFC 9449 §6.2).
+func setDPoP(out map[string]any, jkt string) {
+	if jkt != "" {
+		out["token_type"] = "DPoP"
+		out["cnf"] = map[string]string{"jkt": jkt}
+	}
+}
