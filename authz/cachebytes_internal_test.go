@@ -7,16 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// heapInUse is the live heap after a full collection.
-func heapInUse() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
+	"github.com/keyward/keyward/keys/heaptest"
+)
 
 // opaqueTokenOf is an opaque access token of the shape the token endpoint
 // issues, as a request's form value (a part of the request body).
@@ -41,7 +34,7 @@ func TestOpaqueCacheBytes(t *testing.T) {
 		return e.weight(opaqueSignature(opaqueTokenOf(i)))
 	}
 	const n = 10_000
-	before := heapInUse()
+	before := heaptest.Live()
 	var weight int64
 	for i := range n {
 		weight += int64(put(i))
@@ -50,18 +43,12 @@ func TestOpaqueCacheBytes(t *testing.T) {
 	if got := c.entries.EstimatedSize(); got != n {
 		t.Fatalf("%d answers cached of %d", got, n)
 	}
-	perEntry := (heapInUse() - before) / n
-	t.Logf("%d bytes per cached answer, weighed %d", perEntry, weight/n)
-	if perEntry > weight/n*11/10 { // a tenth for the measurement's noise
-		t.Errorf("a cached answer takes %d bytes, more than its weight %d", perEntry, weight/n)
-	}
+	heaptest.PerEntry(t, "cached answer", before, n, weight/n)
 	for i := n; i < 10*OpaqueCacheBytes/int(weight/n); i++ { // ten times what fits
 		put(i)
 	}
 	c.entries.CleanUp()
-	if grown := heapInUse() - before; grown > OpaqueCacheBytes*11/10 {
-		t.Errorf("a cache of %d bytes grew the heap by %d", OpaqueCacheBytes, grown)
-	}
+	heaptest.Bounded(t, OpaqueCacheBytes, before)
 	runtime.KeepAlive(c)
 }
 
@@ -82,7 +69,7 @@ func TestVerifyCacheBytes(t *testing.T) {
 		return verified{claims: &claims}.weight()
 	}
 	const n = 5_000 // fewer than the 4 MiB budget holds (about 7,700)
-	before := heapInUse()
+	before := heaptest.Live()
 	var weight int64
 	for i := range n {
 		weight += int64(put(i))
@@ -91,17 +78,11 @@ func TestVerifyCacheBytes(t *testing.T) {
 	if got := c.entries.EstimatedSize(); got != n {
 		t.Fatalf("%d tokens cached of %d", got, n)
 	}
-	perEntry := (heapInUse() - before) / n
-	t.Logf("%d bytes per verified token, weighed %d", perEntry, weight/n)
-	if perEntry > weight/n*11/10 { // a tenth for the measurement's noise
-		t.Errorf("a verified token takes %d bytes, more than its weight %d", perEntry, weight/n)
-	}
+	heaptest.PerEntry(t, "verified token", before, n, weight/n)
 	for i := n; i < 10*verifyCacheBytes/int(weight/n); i++ {
 		put(i)
 	}
 	c.entries.CleanUp()
-	if grown := heapInUse() - before; grown > verifyCacheBytes*11/10 {
-		t.Errorf("a cache of %d bytes grew the heap by %d", verifyCacheBytes, grown)
-	}
+	heaptest.Bounded(t, verifyCacheBytes, before)
 	runtime.KeepAlive(c)
 }

@@ -7,16 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// heapInUse is the live heap after a full collection.
-func heapInUse() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
+	"github.com/keyward/keyward/keys/heaptest"
+)
 
 // storeShapedKey is a record as a store's GetAPIKey returns it: every
 // string and slice allocated apart, one current secret.
@@ -51,16 +44,12 @@ func tour(t *testing.T, c *cache, first, last int) {
 func TestCacheBytesPerKey(t *testing.T) {
 	const n = 100_000
 	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
-	before := heapInUse()
+	before := heaptest.Live()
 	tour(t, c, 0, n)
-	perKey := (heapInUse() - before) / n
+	weight := int64(pack(storeShapedKey(1), scopeSets{}.intern).weight())
+	heaptest.PerEntry(t, "cached key", before, n, weight)
 	if got := c.entries.EstimatedSize(); got != n {
 		t.Errorf("the default cache holds %d of a tour of %d keys", got, n)
-	}
-	weight := int64(pack(storeShapedKey(1), scopeSets{}.intern).weight())
-	t.Logf("%d bytes per cached key, weighed %d", perKey, weight)
-	if perKey > weight*11/10 { // a tenth for the measurement's noise
-		t.Errorf("a cached key takes %d bytes, more than its weight %d: the budget does not bound memory", perKey, weight)
 	}
 	runtime.KeepAlive(c)
 }
@@ -70,11 +59,9 @@ func TestCacheBytesPerKey(t *testing.T) {
 func TestCacheMemoryBounded(t *testing.T) {
 	const budget = 4 << 20
 	c := newCache(time.Minute, time.Second, budget, time.Now)
-	before := heapInUse()
+	before := heaptest.Live()
 	tour(t, c, 0, 60_000) // about 6 times what fits
-	if grown := heapInUse() - before; grown > budget*11/10 {
-		t.Errorf("a cache of %d bytes grew the heap by %d", budget, grown)
-	}
+	heaptest.Bounded(t, budget, before)
 	if n := c.entries.EstimatedSize(); n < 5000 || n > 12_000 {
 		t.Errorf("a cache of %d bytes holds %d keys", budget, n)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
+
+	"github.com/keyward/keyward/keys/heaptest"
 )
 
 // countingClients counts the client reads that reach the real store.
@@ -300,7 +302,7 @@ func TestCacheBytes(t *testing.T) {
 	})
 	c := newCache(g, time.Now, CacheBytes)
 	ctx := context.Background()
-	before := heapInUse()
+	before := heaptest.Live()
 	var weight int64
 	for i := range n {
 		id := fmt.Sprintf("client-%026d", i)
@@ -314,11 +316,7 @@ func TestCacheBytes(t *testing.T) {
 	if got := c.entries.EstimatedSize(); got != n {
 		t.Fatalf("%d of %d clients cached", got, n)
 	}
-	perClient := (heapInUse() - before) / n
-	t.Logf("%d bytes per cached client, weighed %d", perClient, weight/n)
-	if perClient > weight/n*11/10 { // a tenth for the measurement's noise
-		t.Errorf("a cached client takes %d bytes, more than its weight %d", perClient, weight/n)
-	}
+	heaptest.PerEntry(t, "cached client", before, n, weight/n)
 	runtime.KeepAlive(c)
 }
 
@@ -326,15 +324,6 @@ type getterFunc func(ctx context.Context, id string) (*store.Client, error)
 
 func (f getterFunc) GetClient(ctx context.Context, id string) (*store.Client, error) {
 	return f(ctx, id)
-}
-
-// heapInUse is the live heap after a full collection.
-func heapInUse() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
 }
 
 // TestCacheRereadAfterRefreshAge: a client re-read by Reread may be
