@@ -3,7 +3,6 @@ package authz
 import (
 	"bytes"
 	"encoding/json"
-	"math/rand/v2"
 	"testing"
 )
 
@@ -50,27 +49,8 @@ func TestVerifyRequestDecodersAgree(t *testing.T) {
 	if fast < 5 {
 		t.Fatalf("the fast path read only %d bodies", fast)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("{}[]\":, \t\nkeyrquid_scopKEY\\\x7f\xc3\xbc0n")
-	for range 200_000 {
-		b := []byte(verifyBodies[rng.IntN(len(verifyBodies))])
-		for range 1 + rng.IntN(3) {
-			if len(b) == 0 {
-				b = append(b, alphabet[rng.IntN(len(alphabet))])
-				continue
-			}
-			i := rng.IntN(len(b))
-			switch rng.IntN(3) {
-			case 0:
-				b[i] = alphabet[rng.IntN(len(alphabet))]
-			case 1:
-				b = append(b[:i], b[i+1:]...)
-			default:
-				b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-			}
-		}
-		check(string(b))
-	}
+	mutateEach(verifyBodies, alphabet, 1, 2, 200_000, check)
 }
 
 func FuzzVerifyRequestDecoders(f *testing.F) {
