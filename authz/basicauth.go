@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// parseBasic is http.Request.BasicAuth of auth, an Authorization header:
+// ParseBasic is http.Request.BasicAuth of auth, an Authorization header:
 // the user-id and password of RFC 7617 as sent (not form-decoded). A
 // short header is decoded on the stack, so the one allocation is the
 // string both are cut from.
-func parseBasic(auth string) (id, secret string, ok bool) {
+func ParseBasic(auth string) (id, secret string, ok bool) {
 	const prefix = "Basic "
 	if len(auth) < len(prefix) || !asciiEqualFold(auth[:len(prefix)], prefix) {
 		return "", "", false

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestParseBasicAgrees: parseBasic accepts exactly the headers
+// TestParseBasicAgrees: ParseBasic accepts exactly the headers
 // http.Request.BasicAuth does, and returns what it returns.
 func TestParseBasicAgrees(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString
@@ -26,7 +26,7 @@ func TestParseBasicAgrees(t *testing.T) {
 	for _, h := range headers {
 		r := http.Request{Header: http.Header{"Authorization": {h}}}
 		wantID, wantSecret, want := r.BasicAuth()
-		if id, secret, got := parseBasic(h); got != want || id != wantID || secret != wantSecret {
+		if id, secret, got := ParseBasic(h); got != want || id != wantID || secret != wantSecret {
 			t.Errorf("%q: %q %q %v, want %q %q %v", h, id, secret, got, wantID, wantSecret, want)
 		}
 	}

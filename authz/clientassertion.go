@@ -186,7 +186,7 @@ func (a *assertions) authenticate(ctx context.Context, r *http.Request, form url
 	if assertion == "" {
 		return nil, bad("client_assertion is missing.")
 	}
-	if _, _, ok := r.BasicAuth(); ok || form.Has("client_secret") {
+	if _, _, ok := rawBasic(r); ok || form.Has("client_secret") {
 		return nil, bad("Use one client authentication method: a client_assertion, not also a secret (RFC 6749 §2.3).")
 	}
 	memo, _ := ctx.Value(authMemoKey{}).(*authMemo)

@@ -320,10 +320,10 @@ func basicCredentials(r *http.Request) (id, secret string, ok bool) {
 func rawBasic(r *http.Request) (id, secret string, ok bool) {
 	memo, _ := r.Context().Value(authMemoKey{}).(*authMemo)
 	if memo == nil {
-		return parseBasic(r.Header.Get("Authorization"))
+		return ParseBasic(r.Header.Get("Authorization"))
 	}
 	if !memo.basicRead {
-		memo.basic.id, memo.basic.secret, memo.basic.ok = parseBasic(r.Header.Get("Authorization"))
+		memo.basic.id, memo.basic.secret, memo.basic.ok = ParseBasic(r.Header.Get("Authorization"))
 		memo.basicRead = true
 	}
 	return memo.basic.id, memo.basic.secret, memo.basic.ok

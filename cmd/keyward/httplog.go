@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/base64"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
@@ -200,30 +198,11 @@ func requestClientID(r *http.Request) string {
 }
 
 // basicUser is the user name of an HTTP Basic Authorization header value
-// (as http.Request.BasicAuth, which would also copy out the password):
-// decoded on the stack, one allocation for the name.
+// (authz.ParseBasic, as http.Request.BasicAuth: decoded on the stack, one
+// allocation).
 func basicUser(h string) (string, bool) {
-	const prefix = "Basic "
-	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return "", false
-	}
-	enc := h[len(prefix):]
-	var src [344]byte // base64 of buf's 258
-	var buf [258]byte
-	if len(enc) > len(src) {
-		r := http.Request{Header: http.Header{"Authorization": {h}}}
-		user, _, ok := r.BasicAuth()
-		return user, ok
-	}
-	n, err := base64.StdEncoding.Decode(buf[:], src[:copy(src[:], enc)])
-	if err != nil {
-		return "", false
-	}
-	user, _, ok := bytes.Cut(buf[:n], []byte{':'})
-	if !ok {
-		return "", false
-	}
-	return string(user), true
+	user, _, ok := authz.ParseBasic(h)
+	return user, ok
 }
 
 // oauthErrorCode is the OAuth error code of an answer: the one the
