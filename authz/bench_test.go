@@ -65,15 +65,7 @@ func BenchmarkClientCredentialsJWT(b *testing.B) {
 	if w := e.post("/oauth2/token", id, secret, form); w.Code != 200 {
 		b.Fatalf("token: %d %s", w.Code, w.Body)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if w := e.post("/oauth2/token", id, secret, form); w.Code != 200 {
-				b.Fatalf("token: %d %s", w.Code, w.Body)
-			}
-		}
-	})
+	parallelOK(b, "token", func() *httptest.ResponseRecorder { return e.post("/oauth2/token", id, secret, form) })
 }
 
 // BenchmarkIntrospectJWT measures introspection of a JWT access token:
@@ -106,15 +98,7 @@ func benchIntrospect(b *testing.B, throttling bool) {
 		e.handler.ServeHTTP(w, req)
 		throttling = w.Code != http.StatusTooManyRequests
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if w := e.post("/oauth2/introspect", id, secret, form); w.Code != 200 {
-				b.Fatalf("introspect: %d", w.Code)
-			}
-		}
-	})
+	parallelOK(b, "introspect", func() *httptest.ResponseRecorder { return e.post("/oauth2/introspect", id, secret, form) })
 }
 
 // BenchmarkVerifyAPIKeyEndpoint measures POST /v1/apikeys/verify for a
@@ -138,15 +122,7 @@ func BenchmarkVerifyAPIKeyEndpoint(b *testing.B) {
 	if w := do(); w.Code != 200 || !strings.Contains(w.Body.String(), `"VALID"`) {
 		b.Fatalf("verify: %d %s", w.Code, w.Body)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if w := do(); w.Code != 200 {
-				b.Fatalf("verify: %d", w.Code)
-			}
-		}
-	})
+	parallelOK(b, "verify", do)
 }
 
 // TestClientCredentialsWritesNothing: issuing client-credentials JWTs does
@@ -265,12 +241,18 @@ func BenchmarkIntrospectAPIKey(b *testing.B) {
 	if w := e.post("/oauth2/introspect", id, secret, form); w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
 		b.Fatalf("introspect: %d %s", w.Code, w.Body)
 	}
+	parallelOK(b, "introspect", func() *httptest.ResponseRecorder { return e.post("/oauth2/introspect", id, secret, form) })
+}
+
+// parallelOK runs do in parallel as the benchmark's timed work, with
+// allocations reported, and fails on any answer but 200.
+func parallelOK(b *testing.B, what string, do func() *httptest.ResponseRecorder) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if w := e.post("/oauth2/introspect", id, secret, form); w.Code != 200 {
-				b.Fatalf("introspect: %d", w.Code)
+			if w := do(); w.Code != 200 {
+				b.Fatalf("%s: %d %s", what, w.Code, w.Body)
 			}
 		}
 	})
