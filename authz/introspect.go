@@ -3,7 +3,6 @@ package authz
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -198,14 +197,6 @@ func apiKeySubject(k *keys.APIKey) string {
 		return k.OwnerID
 	}
 	return "apikey:" + k.ID
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return inactive
-	}
-	return b
 }
 
 // jwtAnswer is the introspection answer of a JWT access token, typed so

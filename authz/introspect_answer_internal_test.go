@@ -90,3 +90,13 @@ func setDPoP(out map[string]any, jkt string) {
 		out["cnf"] = map[string]string{"jkt": jkt}
 	}
 }
+
+// mustJSON is json.Marshal of v, the reference the hand-written answers
+// are compared with.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
