@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +26,7 @@ func TestE2EClientSecretBasicOpenIDClient(t *testing.T) {
 		rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
 		s := e.serve()
 
-		dir := t.TempDir()
-		if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-			t.Fatal(err)
-		}
-		src, err := os.ReadFile(filepath.Join("testdata", "basic_openid_client.mjs"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		script := filepath.Join(dir, "basic_openid_client.mjs")
-		if err := os.WriteFile(script, src, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		script := nodeScript(t, modules, "basic_openid_client.mjs")
 		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, script)

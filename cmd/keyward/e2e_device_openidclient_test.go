@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,18 +122,7 @@ type openIDClientRun struct {
 // directory, not NODE_PATH).
 func startOpenIDClient(t *testing.T, node, modules, issuer, clientID, scope string) *openIDClientRun {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join("testdata", "device_openid_client.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(dir, "device_openid_client.mjs")
-	if err := os.WriteFile(script, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	script := nodeScript(t, modules, "device_openid_client.mjs")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, node, script)

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,18 +49,7 @@ func TestE2EDPoPOpenIDClient(t *testing.T) {
 
 	run := func(mode string, c clientInfo, scope string, drive func(authURL string) string) map[string]any {
 		t.Helper()
-		dir := t.TempDir()
-		if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-			t.Fatal(err)
-		}
-		src, err := os.ReadFile(filepath.Join("testdata", "dpop_openid_client.mjs"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		script := filepath.Join(dir, "dpop_openid_client.mjs")
-		if err := os.WriteFile(script, src, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		script := nodeScript(t, modules, "dpop_openid_client.mjs")
 		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, script)

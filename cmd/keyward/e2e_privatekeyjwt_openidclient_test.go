@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -35,18 +34,7 @@ func TestE2EPrivateKeyJWTOpenIDClient(t *testing.T) {
 	}
 	run := func(step string, extra ...string) map[string]any {
 		t.Helper()
-		dir := t.TempDir()
-		if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-			t.Fatal(err)
-		}
-		src, err := os.ReadFile(filepath.Join("testdata", "privatekeyjwt_openid_client.mjs"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		script := filepath.Join(dir, "privatekeyjwt_openid_client.mjs")
-		if err := os.WriteFile(script, src, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		script := nodeScript(t, modules, "privatekeyjwt_openid_client.mjs")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, script)

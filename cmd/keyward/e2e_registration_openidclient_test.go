@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -107,18 +106,7 @@ type registrationScript struct {
 
 func startRegistrationScript(t *testing.T, node, modules, issuer, initialToken string) *registrationScript {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join("testdata", "registration_openid_client.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(dir, "registration_openid_client.mjs")
-	if err := os.WriteFile(script, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	script := nodeScript(t, modules, "registration_openid_client.mjs")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, node, script)

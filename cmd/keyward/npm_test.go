@@ -69,3 +69,23 @@ func npmPackage(t *testing.T, pkg, version string) (node, modules string) {
 	}
 	return node, modules
 }
+
+// nodeScript copies testdata/name into a directory of its own whose
+// node_modules is modules (Node.js resolves an ES module's imports from
+// the script's directory, not NODE_PATH) and returns the copy's path.
+func nodeScript(t *testing.T, modules, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, name)
+	if err := os.WriteFile(script, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
