@@ -86,7 +86,12 @@
   function setup(box) {
     var errBox = box.querySelector('[data-passkey-error]');
     var csrf = box.dataset.csrf, kind = box.dataset.passkey;
-    var pending = null;
+    // pending is the ceremony in progress: a new one (the button while
+    // the conditional request waits) aborts it. finishing is set once a
+    // ceremony holds an assertion and posts it, so a late answer to a
+    // superseded request, or a click meanwhile, never posts a second
+    // assertion against a challenge cookie the other replaced.
+    var pending = null, finishing = false;
 
     function show(err) {
       if (err && err.name === 'AbortError') return;
@@ -97,15 +102,25 @@
     }
 
     async function authenticate(mediation) {
+      if (finishing) return;
       if (pending) pending.abort();
       var ctl = new AbortController();
       pending = ctl;
       var opts = await call(box.dataset.begin, csrf, undefined, box.dataset);
+      if (ctl.signal.aborted) return;
       var req = { publicKey: requestOptions(opts), signal: ctl.signal };
       if (mediation) req.mediation = mediation;
       var cred = await navigator.credentials.get(req);
+      if (ctl.signal.aborted || finishing) return;
+      finishing = true;
       errBox.hidden = true;
-      var done = await call(withReturn(box.dataset.finish, box), csrf, assertionJSON(cred), box.dataset);
+      var done;
+      try {
+        done = await call(withReturn(box.dataset.finish, box), csrf, assertionJSON(cred), box.dataset);
+      } catch (err) {
+        finishing = false;
+        throw err;
+      }
       window.location.assign(done.redirect);
     }
 
