@@ -14,12 +14,20 @@ import (
 // error fails the whole batch: every caller waiting on it gets it.
 type Fetch[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
 
-// Loader coalesces Load calls into Fetch calls. A Load that finds fewer
-// than MaxInFlight batches being read starts one at once, so a lone miss
-// waits for no window; otherwise its key joins the batch that is
-// gathering, which is read as soon as a batch in flight returns (or at
-// once when it reaches MaxBatch keys). Concurrent Loads of one key in the
+// Loader coalesces Load calls into Fetch calls. A Load that finds no
+// batch being read starts one at once, so a lone miss waits for no
+// window; otherwise its key joins the batch that is gathering, which is
+// read as soon as a batch in flight returns, or at once when it reaches
+// MaxBatch keys, or in another of the MaxInFlight slots once the batch in
+// flight has been out for Patience. Concurrent Loads of one key in the
 // gathering batch share one answer.
+//
+// Why a batch waits for the one in flight rather than taking a free slot
+// at once: a query's fixed cost (its round trip, executor start, the
+// database process's wake-up) is most of what a small batch costs, so on
+// a busy database one batch of eight keys costs much less than two of
+// four. Patience keeps a slow read (pages from disk, a stalled
+// connection) from holding up every other miss.
 //
 // A Load never joins a batch that was already sent: what it returns was
 // read after it was called, so a cache that notes a generation before
@@ -34,12 +42,14 @@ type Loader[K comparable, V any] struct {
 	fetch       Fetch[K, V]
 	maxBatch    int
 	maxInFlight int
+	patience    time.Duration
 	timeout     time.Duration
 	onBatch     func(keys int)
 
-	mu       sync.Mutex
-	inFlight int
-	next     *batch[K, V] // gathering; nil when none
+	mu        sync.Mutex
+	inFlight  int
+	lastStart time.Time    // when the latest batch was sent
+	next      *batch[K, V] // gathering; nil when none
 }
 
 type batch[K comparable, V any] struct {
@@ -49,15 +59,25 @@ type batch[K comparable, V any] struct {
 	done chan struct{}
 	vals map[K]V
 	err  error
+	// late sends the batch in a free slot once the batch in flight has
+	// been out for Patience; nil when none was armed.
+	late *time.Timer
 }
+
+// DefaultPatience is Config.Patience's default: about the time a batch
+// of a hundred keys takes on a loaded database whose pages are cached.
+const DefaultPatience = 2 * time.Millisecond
 
 // Config tunes a Loader; zero values take the defaults.
 type Config struct {
 	// MaxBatch is the most keys one Fetch reads (default 128).
 	MaxBatch int
-	// MaxInFlight is how many Fetches may run before Loads wait to be
-	// gathered into the next one (default 2).
+	// MaxInFlight is how many Fetches may run at once (default 2).
 	MaxInFlight int
+	// Patience is how long Loads gather behind the batch in flight before
+	// they are sent in another free slot (default 2ms; negative: sent at
+	// once whenever a slot is free).
+	Patience time.Duration
 	// Timeout bounds each Fetch (default 10s).
 	Timeout time.Duration
 	// OnBatch, when set, is told the number of distinct keys of each Fetch
@@ -105,8 +125,14 @@ func New[K comparable, V any](fetch Fetch[K, V], cfg Config) *Loader[K, V] {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	return &Loader[K, V]{fetch: fetch, maxBatch: cfg.MaxBatch, maxInFlight: cfg.MaxInFlight, timeout: cfg.Timeout,
-		onBatch: cfg.OnBatch}
+	switch {
+	case cfg.Patience == 0:
+		cfg.Patience = DefaultPatience
+	case cfg.Patience < 0:
+		cfg.Patience = 0
+	}
+	return &Loader[K, V]{fetch: fetch, maxBatch: cfg.MaxBatch, maxInFlight: cfg.MaxInFlight, patience: cfg.Patience,
+		timeout: cfg.Timeout, onBatch: cfg.OnBatch}
 }
 
 // Load returns the record of key and whether it exists, or the failure of
@@ -123,10 +149,16 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, bool, error) {
 		b.has[key] = struct{}{}
 		b.keys = append(b.keys, key)
 	}
-	start := l.inFlight < l.maxInFlight || len(b.keys) >= l.maxBatch
+	var wait time.Duration
+	start := l.inFlight == 0 || len(b.keys) >= l.maxBatch
+	if !start && l.inFlight < l.maxInFlight {
+		wait = l.patience - time.Since(l.lastStart)
+		start = wait <= 0
+	}
 	if start {
-		l.next = nil
-		l.inFlight++
+		l.take(b)
+	} else if wait > 0 && b.late == nil {
+		b.late = time.AfterFunc(wait, func() { l.sendLate(b) })
 	}
 	l.mu.Unlock()
 	if start {
@@ -157,6 +189,33 @@ func (l *Loader[K, V]) Gathering() int {
 	return l.next.n
 }
 
+// take sends b: it is no longer the gathering batch and holds a slot.
+// l.mu is held.
+func (l *Loader[K, V]) take(b *batch[K, V]) {
+	if l.next == b {
+		l.next = nil
+	}
+	if b.late != nil {
+		b.late.Stop()
+	}
+	l.inFlight++
+	l.lastStart = time.Now()
+}
+
+// sendLate sends b in a free slot if it is still gathering: the batch in
+// flight has been out for the Loader's patience.
+func (l *Loader[K, V]) sendLate(b *batch[K, V]) {
+	l.mu.Lock()
+	send := l.next == b && l.inFlight < l.maxInFlight
+	if send {
+		l.take(b)
+	}
+	l.mu.Unlock()
+	if send {
+		l.run(b)
+	}
+}
+
 // run reads b, then starts the batch that gathered meanwhile, if any.
 func (l *Loader[K, V]) run(b *batch[K, V]) {
 	if l.onBatch != nil {
@@ -170,7 +229,8 @@ func (l *Loader[K, V]) run(b *batch[K, V]) {
 	next := l.next
 	if next != nil && l.inFlight <= l.maxInFlight {
 		// This slot passes straight to the gathered batch.
-		l.next = nil
+		l.inFlight--
+		l.take(next)
 	} else {
 		next = nil
 		l.inFlight--

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // gate is a Fetch that records each batch and waits for release before
@@ -193,10 +194,26 @@ func TestMaxBatchStartsAtOnce(t *testing.T) {
 			t.Errorf("Load(%q) = %v, %v", a.key, a.found, a.err)
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.inFlight != 0 || l.next != nil {
-		t.Errorf("after every load: %d in flight, gathering %v", l.inFlight, l.next)
+	waitIdle(t, l)
+}
+
+// waitIdle waits until l has no batch in flight nor gathering, as after
+// every Load has returned (a batch's slot is given back just after its
+// callers are woken).
+func waitIdle(t *testing.T, l *Loader[string, int]) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		inFlight, next := l.inFlight, l.next
+		l.mu.Unlock()
+		if inFlight == 0 && next == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after every load: %d in flight, gathering %v", inFlight, next)
+		}
+		waitABit()
 	}
 }
 
@@ -255,4 +272,80 @@ func TestOnBatch(t *testing.T) {
 	if got := obs.sizes[LoaderAPIKeys]; !slices.Equal(got, []int{1, 1}) {
 		t.Errorf("batch sizes %v, want [1 1]", got)
 	}
+}
+
+// TestPatience: with a slot free, Loads behind a batch in flight gather
+// into one batch rather than each taking a slot; once the batch in flight
+// has been out for Patience, the gathered batch takes the free slot
+// without waiting for it. With a negative Patience a free slot is taken
+// at once.
+func TestPatience(t *testing.T) {
+	t.Run("gathers behind a quick read", func(t *testing.T) {
+		g := newGate(map[string]int{"a": 1, "b": 2, "c": 3})
+		l := New(g.fetch, Config{MaxInFlight: 2, Patience: time.Hour})
+		out := make(chan answer, 3)
+		go load(l, "a", out)
+		<-g.entered
+		go load(l, "b", out)
+		go load(l, "c", out)
+		waitGathered(t, l, 2)
+		g.release <- struct{}{}
+		second := <-g.entered
+		slices.Sort(second)
+		if !slices.Equal(second, []string{"b", "c"}) {
+			t.Fatalf("second batch %v, want [b c]", second)
+		}
+		g.release <- struct{}{}
+		for range 3 {
+			if a := <-out; a.err != nil || !a.found {
+				t.Errorf("Load(%q) = %v, %v", a.key, a.found, a.err)
+			}
+		}
+	})
+	t.Run("a slow read", func(t *testing.T) {
+		g := newGate(map[string]int{"a": 1, "b": 2})
+		l := New(g.fetch, Config{MaxInFlight: 2, Patience: 20 * time.Millisecond})
+		out := make(chan answer, 2)
+		go load(l, "a", out)
+		<-g.entered
+		sent := time.Now()
+		go load(l, "b", out)
+		select {
+		case got := <-g.entered: // while "a" is still in flight
+			if !slices.Equal(got, []string{"b"}) {
+				t.Fatalf("second batch %v", got)
+			}
+			if waited := time.Since(sent); waited < 20*time.Millisecond {
+				t.Errorf("the second batch went after %v, before the patience ran out", waited)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the gathered batch never took the free slot")
+		}
+		g.release <- struct{}{}
+		g.release <- struct{}{}
+		for range 2 {
+			if a := <-out; a.err != nil || !a.found || a.v != map[string]int{"a": 1, "b": 2}[a.key] {
+				t.Errorf("Load(%q) = %d, %v, %v", a.key, a.v, a.found, a.err)
+			}
+		}
+		waitIdle(t, l)
+	})
+	t.Run("none", func(t *testing.T) {
+		g := newGate(map[string]int{"a": 1, "b": 2})
+		l := New(g.fetch, Config{MaxInFlight: 2, Patience: -1})
+		out := make(chan answer, 2)
+		go load(l, "a", out)
+		<-g.entered
+		go load(l, "b", out)
+		if got := <-g.entered; !slices.Equal(got, []string{"b"}) {
+			t.Fatalf("second batch %v", got)
+		}
+		g.release <- struct{}{}
+		g.release <- struct{}{}
+		for range 2 {
+			if a := <-out; a.err != nil || !a.found {
+				t.Errorf("Load(%q) = %v, %v", a.key, a.found, a.err)
+			}
+		}
+	})
 }
