@@ -46,6 +46,15 @@ type APIKey struct {
 	Secrets []SecretDigest `json:"-"`
 }
 
+// VerificationView is k with only what verification, introspection and
+// token exchange read, which is what the key cache keeps and what
+// BatchStore.GetAPIKeys must read: the descriptive fields (Name, Hint,
+// Metadata, CreatedAt, UpdatedAt, LastUsedAt, UsageCount) are zero.
+func (k *APIKey) VerificationView() *APIKey {
+	return &APIKey{ID: k.ID, Env: k.Env, OwnerType: k.OwnerType, OwnerID: k.OwnerID, Scopes: k.Scopes,
+		RateLimit: k.RateLimit, ExpiresAt: k.ExpiresAt, Disabled: k.Disabled, RevokedAt: k.RevokedAt, Secrets: k.Secrets}
+}
+
 // Prefix returns the public part of the key string, "kw_<env>_<id>".
 func (k *APIKey) Prefix() string { return prefix(k.Env, k.ID) }
 

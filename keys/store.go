@@ -49,8 +49,10 @@ type Store interface {
 // engines implement it; store/storetest.RunAPIKeys checks it.
 type BatchStore interface {
 	// GetAPIKeys returns, by id, the keys among ids that exist, each as
-	// GetAPIKey returns it (with its Secrets); an id with no key is
-	// absent from the map.
+	// GetAPIKey returns it (with its Secrets) but with only what
+	// verification reads (APIKey.VerificationView: the descriptive fields
+	// may be zero, as in the key cache); an id with no key is absent from
+	// the map.
 	GetAPIKeys(ctx context.Context, ids []string) (map[string]*APIKey, error)
 }
 

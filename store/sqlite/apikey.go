@@ -81,18 +81,38 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 }
 
 // GetAPIKeys implements keys.BatchStore: the keys among ids that exist,
-// each as GetAPIKey returns it, in two queries whatever their number.
+// each as GetAPIKey returns it without the descriptive fields
+// (keys.APIKey.VerificationView), in two queries whatever their number.
 func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.APIKey, error) {
 	out := make(map[string]*keys.APIKey, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	in, args := inList(ids)
-	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id IN (`+in+`)`, args...)
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT id, env, owner_type, owner_id, scopes, rate_limit, rate_period_ms,
+		expires_at, disabled, revoked_at FROM api_keys WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	found, err := collect(rows, scanAPIKey)
+	found, err := collect(rows, func(s scanner) (*keys.APIKey, error) {
+		var (
+			k                keys.APIKey
+			scopes           string
+			periodMS         int64
+			expires, revoked sql.NullInt64
+		)
+		err := s.Scan(&k.ID, &k.Env, &k.OwnerType, &k.OwnerID, &scopes, &k.RateLimit.Limit, &periodMS, &expires,
+			&k.Disabled, &revoked)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if err := parseList(scopes, &k.Scopes); err != nil {
+			return nil, err
+		}
+		k.RateLimit.Period = time.Duration(periodMS) * time.Millisecond
+		k.ExpiresAt, k.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
+		return &k, nil
+	})
 	if err != nil {
 		return nil, err
 	}
