@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/keys/heaptest"
 )
 
-// TestUsageCountersDropIdleKeys: a key's counter goes once a flush
-// interval passes without a verification of it, so the counters are as
-// many as the keys in use, not every key ever verified.
+// TestUsageCountersDropIdleKeys: a drain takes the counts whole, so the
+// counts kept are of the keys verified since the last drain, not of every
+// key ever verified.
 func TestUsageCountersDropIdleKeys(t *testing.T) {
 	var u usage
 	now := time.Now()
@@ -22,16 +25,27 @@ func TestUsageCountersDropIdleKeys(t *testing.T) {
 		t.Fatalf("first drain: %d keys, want 1000", got)
 	}
 	u.record("key-7", now)
+	if n := u.kept(); n != 1 {
+		t.Fatalf("%d counts kept after an idle interval, want 1 (key-7, verified in it)", n)
+	}
 	if got := u.drain(); len(got) != 1 || got[0].ID != "key-7" || got[0].Count != 1 {
 		t.Fatalf("second drain: %+v, want one verification of key-7", got)
 	}
-	n := 0
-	u.counters.Range(func(any, any) bool { n++; return true })
-	if n != 1 {
-		t.Fatalf("%d counters kept after an idle interval, want 1 (key-7, verified in it)", n)
+	if n := u.kept(); n != 0 {
+		t.Errorf("%d counts kept after a drain", n)
 	}
-	u.drain()
-	u.counters.Range(func(k, _ any) bool { t.Errorf("counter of %v kept after an idle interval", k); return true })
+}
+
+// kept is how many keys have counts pending.
+func (u *usage) kept() int {
+	n := 0
+	for i := range u.shards {
+		s := &u.shards[i]
+		s.mu.Lock()
+		n += len(s.counts)
+		s.mu.Unlock()
+	}
+	return n
 }
 
 // TestUsageCountsSurviveDrops: verifications racing the drains that drop
@@ -84,16 +98,33 @@ func TestUsageCountsSurviveDrops(t *testing.T) {
 	}
 }
 
-// TestUsageCountOnRetiredCounter: a verification that finds a counter a
-// drain has just retired counts on a new one.
-func TestUsageCountOnRetiredCounter(t *testing.T) {
+// TestUsageRestoreAndForget: counts put back after a failed write merge
+// with those counted since (the latest use wins), and a deleted key's
+// count goes.
+func TestUsageRestoreAndForget(t *testing.T) {
 	var u usage
-	old := &counter{}
-	old.n.Store(retired)
-	u.counters.Store("key-1", old) // as a drain leaves it, just before it deletes it
-	u.record("key-1", time.Now())
-	if got := u.drain(); len(got) != 1 || got[0].Count != 1 {
-		t.Fatalf("drain after a verification on a retired counter: %+v, want one", got)
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	u.record("key-1", t0)
+	u.record("key-2", t0)
+	batch := u.drain()
+	u.record("key-1", t0.Add(-time.Minute)) // a clock that stepped back: the later use stays
+	u.record("key-1", t0.Add(-time.Minute))
+	u.restore(batch)
+	u.forget("key-2")
+	got := u.drain()
+	if len(got) != 1 || got[0].ID != "key-1" || got[0].Count != 3 || !got[0].LastUsedAt.Equal(t0) {
+		t.Fatalf("after restore and forget: %+v, want key-1 used 3 times, last at %v", got, t0)
+	}
+}
+
+// TestUsageRecordAllocatesNothing: counting a key already counted since
+// the last drain allocates nothing (the verify path's budget).
+func TestUsageRecordAllocatesNothing(t *testing.T) {
+	var u usage
+	now := time.Now()
+	u.record("key-1", now)
+	if n := testing.AllocsPerRun(100, func() { u.record("key-1", now) }); n != 0 {
+		t.Errorf("record allocates %v times", n)
 	}
 }
 
@@ -145,5 +176,27 @@ func TestFlushInChunks(t *testing.T) {
 	}
 	if kept != 15_000 {
 		t.Errorf("%d counts kept after the second of three writes failed, want 15000", kept)
+	}
+}
+
+// TestUsageBytesPerKey: a tour of 100,000 keys verified once each costs
+// the usage counts at most 64 bytes a key (the key ids are the cache's
+// strings, not counted here); a sync.Map of counters took about 200.
+func TestUsageBytesPerKey(t *testing.T) {
+	const n = 100_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("key-%07d", i)
+	}
+	var u usage
+	now := time.Now()
+	before := heaptest.Live()
+	for _, id := range ids {
+		u.record(id, now)
+	}
+	heaptest.PerEntry(t, "key's usage count", before, n, 58) // 64 at most, with the tenth PerEntry allows
+	runtime.KeepAlive(ids)
+	if got := len(u.drain()); got != n {
+		t.Fatalf("drained %d keys, want %d", got, n)
 	}
 }
