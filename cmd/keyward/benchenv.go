@@ -206,6 +206,9 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 			cleanup = append(cleanup, func() { env.opaque.f.Close() })
 		}
 	}
+	if err == nil {
+		err = settleSeeded(ctx, db, m.progressOut())
+	}
 	setup.Close()
 	if err != nil {
 		return fail(err)
