@@ -68,7 +68,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		f.Close()
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	// cache_size: each connection's page cache is at most 512 KiB (SQLite's
+	// default is 2 MiB), 4 MiB for the 8 connections. It is memory outside
+	// the Go heap, so outside serve's memory limit: with the default, a
+	// tour of 100,000 API keys and 200,000 tokens took the server to
+	// 149 MiB, 22 MiB of it page caches; with 512 KiB it peaked at
+	// 116–129 MiB, as fast. The kernel's page cache holds the file anyway.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)",
+		"cache_size(-512)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -36,4 +37,29 @@ func TestConformance(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "keyward.db")
 			return func() store.Store { return openPath(t, path) }
 		})
+}
+
+// TestPageCacheBounded: every connection's page cache is bounded at
+// 512 KiB (memory outside the Go heap and its limit).
+func TestPageCacheBounded(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 3) // held at once: three connections of the pool
+	for i := range conns {
+		c, err := db.SQL().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for i, c := range conns {
+		var kib int
+		if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&kib); err != nil {
+			t.Fatal(err)
+		}
+		if kib != -512 {
+			t.Errorf("connection %d: cache_size %d, want -512 (KiB)", i, kib)
+		}
+	}
 }
