@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	gojson "github.com/goccy/go-json"
 	"net/url"
 	"time"
 
@@ -150,7 +149,7 @@ type storedRequestIn struct {
 // parseStored reads a stored request, its session into sess.
 func parseStored(data []byte, sess *Session) (*storedRequestIn, error) {
 	sr := &storedRequestIn{Session: sess}
-	if err := gojson.Unmarshal(data, sr); err != nil {
+	if err := json.Unmarshal(data, sr); err != nil {
 		return nil, fmt.Errorf("authz: stored request: %w", err)
 	}
 	return sr, nil
