@@ -90,20 +90,25 @@ var (
 	_ pkce.PKCERequestStorage            = (*fositeStore)(nil)
 )
 
-// storedRequest is the serialized form of a fosite request. The form keeps
-// only what later steps read (PKCE challenge, nonce, prompt, max_age…);
-// credentials and tokens are dropped before anything is written.
-type storedRequest struct {
-	ID                string          `json:"id"`
-	RequestedAt       time.Time       `json:"requested_at"`
-	ClientID          string          `json:"client_id"`
-	RequestedScope    []string        `json:"requested_scope"`
-	GrantedScope      []string        `json:"granted_scope"`
-	RequestedAudience []string        `json:"requested_audience"`
-	GrantedAudience   []string        `json:"granted_audience"`
-	Form              url.Values      `json:"form"`
-	Session           json.RawMessage `json:"session"`
+// storedRequestOf is the serialized form of a fosite request, its
+// session as S. The form keeps only what later steps read (PKCE
+// challenge, nonce, prompt, max_age…); credentials and tokens are dropped
+// before anything is written.
+type storedRequestOf[S any] struct {
+	ID                string     `json:"id"`
+	RequestedAt       time.Time  `json:"requested_at"`
+	ClientID          string     `json:"client_id"`
+	RequestedScope    []string   `json:"requested_scope"`
+	GrantedScope      []string   `json:"granted_scope"`
+	RequestedAudience []string   `json:"requested_audience"`
+	GrantedAudience   []string   `json:"granted_audience"`
+	Form              url.Values `json:"form"`
+	Session           S          `json:"session"`
 }
+
+// storedRequest is a stored request with its session as raw JSON, as
+// encode writes it.
+type storedRequest = storedRequestOf[json.RawMessage]
 
 // sensitiveForm lists form fields that never reach the database.
 var sensitiveForm = []string{"client_secret", "password", "code_verifier", "refresh_token", "code",
@@ -129,26 +134,13 @@ func (s *fositeStore) encode(r fosite.Requester) ([]byte, error) {
 	})
 }
 
-// storedRequestIn is storedRequest as decode reads it: the session is
-// decoded in the same pass, into the session fosite hands the store. With
-// the session a json.RawMessage and a second Unmarshal, encoding/json went
-// over the session's bytes four times (validating and decoding each
-// time), most of a cold opaque introspection's decoding.
-type storedRequestIn struct {
-	ID                string     `json:"id"`
-	RequestedAt       time.Time  `json:"requested_at"`
-	ClientID          string     `json:"client_id"`
-	RequestedScope    []string   `json:"requested_scope"`
-	GrantedScope      []string   `json:"granted_scope"`
-	RequestedAudience []string   `json:"requested_audience"`
-	GrantedAudience   []string   `json:"granted_audience"`
-	Form              url.Values `json:"form"`
-	Session           *Session   `json:"session"`
-}
-
-// parseStored reads a stored request, its session into sess.
-func parseStored(data []byte, sess *Session) (*storedRequestIn, error) {
-	sr := &storedRequestIn{Session: sess}
+// parseStored reads a stored request as decode does: the session in the
+// same pass, into the session fosite hands the store. With the session as
+// a json.RawMessage and a second Unmarshal, encoding/json went over the
+// session's bytes four times (validating and decoding each time), most of
+// a cold opaque introspection's decoding.
+func parseStored(data []byte, sess *Session) (*storedRequestOf[*Session], error) {
+	sr := &storedRequestOf[*Session]{Session: sess}
 	if err := json.Unmarshal(data, sr); err != nil {
 		return nil, fmt.Errorf("authz: stored request: %w", err)
 	}
