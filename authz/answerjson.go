@@ -10,6 +10,17 @@ import (
 // writes for jwtAnswer and apiKeyAnswer (TestAnswerEncodersMatchReflection),
 // without reflection and in one buffer.
 
+// strMember appends a member whose value is the string v; key is the
+// member's name with its separator and colon (`,"iss":`).
+func strMember(dst []byte, key, v string) []byte {
+	return jsonenc.String(append(dst, key...), v)
+}
+
+// intMember appends a member whose value is the integer v.
+func intMember(dst []byte, key string, v int64) []byte {
+	return strconv.AppendInt(append(dst, key...), v, 10)
+}
+
 // appendJSON appends a's JSON (json.Marshal(a)'s bytes).
 func (a *jwtAnswer) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"active":`...)
@@ -18,34 +29,23 @@ func (a *jwtAnswer) appendJSON(dst []byte) []byte {
 		dst = append(dst, `,"aud":`...)
 		dst = jsonenc.Strings(dst, a.Aud)
 	}
-	dst = append(dst, `,"client_id":`...)
-	dst = jsonenc.String(dst, a.ClientID)
+	dst = strMember(dst, `,"client_id":`, a.ClientID)
 	if a.Cnf != nil {
 		dst = append(dst, `,"cnf":{`...)
 		if a.Cnf.JKT != "" {
-			dst = append(dst, `"jkt":`...)
-			dst = jsonenc.String(dst, a.Cnf.JKT)
+			dst = strMember(dst, `"jkt":`, a.Cnf.JKT)
 		}
 		dst = append(dst, '}')
 	}
-	dst = append(dst, `,"exp":`...)
-	dst = strconv.AppendInt(dst, a.Exp, 10)
-	dst = append(dst, `,"iat":`...)
-	dst = strconv.AppendInt(dst, a.Iat, 10)
-	dst = append(dst, `,"iss":`...)
-	dst = jsonenc.String(dst, a.Iss)
-	dst = append(dst, `,"jti":`...)
-	dst = jsonenc.String(dst, a.JTI)
-	dst = append(dst, `,"nbf":`...)
-	dst = strconv.AppendInt(dst, a.Nbf, 10)
-	dst = append(dst, `,"scope":`...)
-	dst = jsonenc.String(dst, a.Scope)
-	dst = append(dst, `,"sub":`...)
-	dst = jsonenc.String(dst, a.Sub)
-	dst = append(dst, `,"token_type":`...)
-	dst = jsonenc.String(dst, a.TokenType)
-	dst = append(dst, `,"token_use":`...)
-	dst = jsonenc.String(dst, a.TokenUse)
+	dst = intMember(dst, `,"exp":`, a.Exp)
+	dst = intMember(dst, `,"iat":`, a.Iat)
+	dst = strMember(dst, `,"iss":`, a.Iss)
+	dst = strMember(dst, `,"jti":`, a.JTI)
+	dst = intMember(dst, `,"nbf":`, a.Nbf)
+	dst = strMember(dst, `,"scope":`, a.Scope)
+	dst = strMember(dst, `,"sub":`, a.Sub)
+	dst = strMember(dst, `,"token_type":`, a.TokenType)
+	dst = strMember(dst, `,"token_use":`, a.TokenUse)
 	return append(dst, '}')
 }
 
@@ -54,18 +54,12 @@ func (a *apiKeyAnswer) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"active":`...)
 	dst = strconv.AppendBool(dst, a.Active)
 	if a.Exp != 0 {
-		dst = append(dst, `,"exp":`...)
-		dst = strconv.AppendInt(dst, a.Exp, 10)
+		dst = intMember(dst, `,"exp":`, a.Exp)
 	}
-	dst = append(dst, `,"iss":`...)
-	dst = jsonenc.String(dst, a.Iss)
-	dst = append(dst, `,"key_id":`...)
-	dst = jsonenc.String(dst, a.KeyID)
-	dst = append(dst, `,"scope":`...)
-	dst = jsonenc.String(dst, a.Scope)
-	dst = append(dst, `,"sub":`...)
-	dst = jsonenc.String(dst, a.Sub)
-	dst = append(dst, `,"token_type":`...)
-	dst = jsonenc.String(dst, a.TokenType)
+	dst = strMember(dst, `,"iss":`, a.Iss)
+	dst = strMember(dst, `,"key_id":`, a.KeyID)
+	dst = strMember(dst, `,"scope":`, a.Scope)
+	dst = strMember(dst, `,"sub":`, a.Sub)
+	dst = strMember(dst, `,"token_type":`, a.TokenType)
 	return append(dst, '}')
 }

@@ -48,35 +48,32 @@ func (d *doorkeeper) seen(key string) bool {
 	start := uint32(h) & (doorkeeperSlots - 1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if probe(d.prev, start, fp) >= 0 {
+	if _, found := probe(d.prev, start, fp); found {
 		return true
 	}
-	i := probe(d.cur, start, fp)
-	if i >= 0 {
+	i, found := probe(d.cur, start, fp)
+	if found {
 		return true
 	}
 	if d.n >= doorkeeperSlots/2 {
 		d.prev, d.cur = d.cur, d.prev
 		clear(d.cur)
-		d.n = 0
+		d.n, i = 0, start
 	}
-	for j := start; ; j = (j + 1) & (doorkeeperSlots - 1) {
-		if d.cur[j] == 0 {
-			d.cur[j] = fp
-			d.n++
-			return false
-		}
-	}
+	d.cur[i] = fp
+	d.n++
+	return false
 }
 
-// probe returns the slot of fp in t, searched from start, or -1.
-func probe(t []uint32, start, fp uint32) int {
+// probe searches t for fp from start: it returns fp's slot and true, or
+// the empty slot where the search ended (where fp goes) and false.
+func probe(t []uint32, start, fp uint32) (slot uint32, found bool) {
 	for j := start; ; j = (j + 1) & (doorkeeperSlots - 1) {
 		switch t[j] {
 		case fp:
-			return int(j)
+			return j, true
 		case 0:
-			return -1
+			return j, false
 		}
 	}
 }

@@ -70,15 +70,20 @@ func TestOpaqueCacheAdmission(t *testing.T) {
 		}
 		return hits
 	}
+	// tour introspects n tokens from base once each, and the hot set in
+	// steady use throughout (one of it every ten).
+	tour := func(base, n int) {
+		for i := range n {
+			touch(base + i)
+			if i%10 == 0 {
+				touch(1_000_000 + (i/10)%hot)
+			}
+		}
+	}
 	pass(1_000_000, hot)
 	pass(1_000_000, hot)
 	// A cold tour, the hot set in steady use throughout.
-	for i := range 200_000 {
-		touch(2_000_000 + i)
-		if i%10 == 0 {
-			touch(1_000_000 + (i/10)%hot)
-		}
-	}
+	tour(2_000_000, 200_000)
 	c.entries.CleanUp()
 	if got := pass(1_000_000, hot); got < hot*99/100 {
 		t.Errorf("after a cold tour, %d of %d hot tokens were still cached", got, hot)
@@ -97,12 +102,7 @@ func TestOpaqueCacheAdmission(t *testing.T) {
 	// A second tour of the same tokens (each read twice, so proven) still
 	// leaves the hot set alone: the cache's frequency admission keeps it.
 	for range 2 {
-		for i := range 30_000 {
-			touch(4_000_000 + i)
-			if i%10 == 0 {
-				touch(1_000_000 + (i/10)%hot)
-			}
-		}
+		tour(4_000_000, 30_000)
 	}
 	c.entries.CleanUp()
 	if got := pass(1_000_000, hot); got < hot*95/100 {

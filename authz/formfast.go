@@ -1,8 +1,8 @@
 package authz
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -22,7 +22,7 @@ const formType = "application/x-www-form-urlencoded"
 var notMultipart = &multipart.Form{}
 
 // formBuffers hold form bodies while they are read.
-var formBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+var formBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 512)) }}
 
 // maxQuickParams is the most parameters quickParse takes; a larger form
 // goes to url.ParseQuery.
@@ -45,12 +45,12 @@ func quickForm(c *gin.Context) (status int, done bool) {
 		return 0, false
 	}
 	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
-	bp := formBuffers.Get().(*[]byte)
-	b, err := readBody(r.Body, (*bp)[:0])
-	s := string(b)
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		formBuffers.Put(bp)
+	buf := formBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err := buf.ReadFrom(r.Body)
+	s := buf.String()
+	if buf.Cap() <= 64<<10 {
+		formBuffers.Put(buf)
 	}
 	if err != nil {
 		r.PostForm, r.Form = url.Values{}, url.Values{}
@@ -74,23 +74,6 @@ func quickForm(c *gin.Context) (status int, done bool) {
 	}
 	r.MultipartForm = notMultipart
 	return 0, true
-}
-
-// readBody appends all of body to b, as io.ReadAll does.
-func readBody(body io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }
 
 // quickParse is url.ParseQuery of a form of at most maxQuickParams

@@ -1,10 +1,6 @@
 package authz
 
-import (
-	"strconv"
-
-	"github.com/keyward/keyward/keys/jsonenc"
-)
+import "github.com/keyward/keyward/keys/jsonenc"
 
 // opaqueAnswer is the introspection answer of an opaque access or refresh
 // token (RFC 7662 §2.2), typed so that building it walks no map. Its
@@ -30,28 +26,19 @@ func (a *opaqueAnswer) appendJSON(dst []byte) []byte {
 		dst = append(dst, `,"aud":`...)
 		dst = jsonenc.Strings(dst, a.Aud)
 	}
-	dst = append(dst, `,"client_id":`...)
-	dst = jsonenc.String(dst, a.ClientID)
+	dst = strMember(dst, `,"client_id":`, a.ClientID)
 	if a.JKT != "" {
-		dst = append(dst, `,"cnf":{"jkt":`...)
-		dst = jsonenc.String(dst, a.JKT)
+		dst = strMember(dst, `,"cnf":{"jkt":`, a.JKT)
 		dst = append(dst, '}')
 	}
 	if a.Exp != 0 {
-		dst = append(dst, `,"exp":`...)
-		dst = strconv.AppendInt(dst, a.Exp, 10)
+		dst = intMember(dst, `,"exp":`, a.Exp)
 	}
-	dst = append(dst, `,"iat":`...)
-	dst = strconv.AppendInt(dst, a.Iat, 10)
-	dst = append(dst, `,"iss":`...)
-	dst = jsonenc.String(dst, a.Iss)
-	dst = append(dst, `,"scope":`...)
-	dst = jsonenc.String(dst, a.Scope)
-	dst = append(dst, `,"sub":`...)
-	dst = jsonenc.String(dst, a.Sub)
-	dst = append(dst, `,"token_type":`...)
-	dst = jsonenc.String(dst, a.TokenType)
-	dst = append(dst, `,"token_use":`...)
-	dst = jsonenc.String(dst, a.TokenUse)
+	dst = intMember(dst, `,"iat":`, a.Iat)
+	dst = strMember(dst, `,"iss":`, a.Iss)
+	dst = strMember(dst, `,"scope":`, a.Scope)
+	dst = strMember(dst, `,"sub":`, a.Sub)
+	dst = strMember(dst, `,"token_type":`, a.TokenType)
+	dst = strMember(dst, `,"token_use":`, a.TokenUse)
 	return append(dst, '}')
 }

@@ -160,17 +160,16 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 	if sig == "" {
 		return nil
 	}
+	now := c.now()
 	life := c.ttl
 	if !exp.IsZero() {
-		if left := exp.Sub(c.now()); left < life {
-			life = left
-		}
+		life = min(life, exp.Sub(now))
 	}
 	if life <= 0 {
 		return nil
 	}
 	if exp.IsZero() {
-		exp = c.now().Add(life)
+		exp = now.Add(life)
 	}
 	sig = strings.Clone(sig) // not the request's token, which would stay in memory with it
 	e := &opaqueEntry{key: sig, digest: sha256.Sum256([]byte(token)), requestID: requestID,

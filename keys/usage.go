@@ -18,10 +18,11 @@ import (
 // tour of 100,000 keys, all of it pointers for the collector to follow),
 // and a verification of a key already counted allocates nothing.
 type usage struct {
-	seed   maphash.Seed
-	once   sync.Once
 	shards [usageShards]usageShard
 }
+
+// usageSeed picks a key id's shard.
+var usageSeed = maphash.MakeSeed()
 
 const usageShards = 64
 
@@ -37,8 +38,7 @@ type usageCount struct {
 }
 
 func (u *usage) shard(id string) *usageShard {
-	u.once.Do(func() { u.seed = maphash.MakeSeed() })
-	return &u.shards[maphash.String(u.seed, id)%usageShards]
+	return &u.shards[maphash.String(usageSeed, id)%usageShards]
 }
 
 // record counts one verification of key id at now.

@@ -226,14 +226,12 @@ func (l *Loader[K, V]) run(b *batch[K, V]) {
 	cancel()
 	close(b.done)
 	l.mu.Lock()
+	l.inFlight--
 	next := l.next
-	if next != nil && l.inFlight <= l.maxInFlight {
-		// This slot passes straight to the gathered batch.
-		l.inFlight--
-		l.take(next)
+	if next != nil && l.inFlight < l.maxInFlight {
+		l.take(next) // this slot passes straight to the gathered batch
 	} else {
 		next = nil
-		l.inFlight--
 	}
 	l.mu.Unlock()
 	if next != nil {
