@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // TestBatchedTokenReads: introspection's reads (withBatchedReads), made
@@ -22,14 +21,7 @@ import (
 // records, access and refresh tokens.
 func TestBatchedTokenReads(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	if err := db.CreateClient(ctx, &store.Client{ID: "app", Name: "App", GrantTypes: []string{"refresh_token"}}); err != nil {
 		t.Fatal(err)
 	}

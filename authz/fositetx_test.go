@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // outageAtCommit is the real SQLite store whose transactions fail, while
@@ -37,14 +37,7 @@ func (o *outageAtCommit) ApplyTokenChanges(ctx context.Context, changes []store.
 // once the rotation is written, the used token is reuse.
 func TestRotationAllOrNothing(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	if err := db.CreateClient(ctx, &store.Client{ID: "app", Name: "App", GrantTypes: []string{"refresh_token"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package authz
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // TestOpaqueCacheEntries: answers stop exactly at the token's expiry, live
@@ -91,14 +90,7 @@ func TestOpaqueCacheEntries(t *testing.T) {
 // announce nothing.
 func TestWatchedTokensAnnounce(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	events := &store.LocalEvents{}
 	var (
 		mu       sync.Mutex

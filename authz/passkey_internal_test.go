@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // TestPasskeyCounter checks the signature counter rules of usePasskey
@@ -25,14 +24,7 @@ import (
 // and authenticators that keep no counter (always 0) are accepted.
 func TestPasskeyCounter(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	u := &store.User{ID: "u1", Username: "alice", PasswordHash: "x"}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)

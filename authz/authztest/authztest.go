@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // Options tunes New.
@@ -75,14 +75,7 @@ func New(t testing.TB, o Options) *Stack {
 		o.Issuer = "https://issuer.example"
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	secret := keys.Secret(hex.EncodeToString(raw))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/keyward/keyward/store/sqlite"
 
 	"github.com/keyward/keyward/keys/heaptest"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // countingClients counts the client reads that reach the real store.
@@ -33,14 +33,7 @@ func (c *countingClients) GetClient(ctx context.Context, id string) (*store.Clie
 // failures do not become a database read each.
 func TestClientCacheReread(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	if err := db.CreateClient(ctx, &store.Client{ID: "known", Name: "known", SecretDigest: []byte("d")}); err != nil {
 		t.Fatal(err)
 	}
@@ -381,14 +374,7 @@ func (r *racingClients) GetClient(ctx context.Context, id string) (*store.Client
 // Get sees the deletion instead of a stale client for the cache TTL.
 func TestCacheInvalidateDuringRead(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	if err := db.CreateClient(ctx, &store.Client{ID: "a", Name: "a"}); err != nil {
 		t.Fatal(err)
 	}
