@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ory/fosite"
-
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/store"
@@ -25,9 +23,8 @@ type AccessInfo struct {
 	// (RFC 9449 §6); "" for a bearer token.
 	DPoPJKT string
 
-	// Claims are a JWT's claims; Request is an opaque token's stored grant.
-	Claims  *AccessClaims
-	Request fosite.Requester
+	// Claims are a JWT's claims (nil for an opaque token).
+	Claims *AccessClaims
 }
 
 // ErrInvalidToken is returned by VerifyAccessToken for a token that is
@@ -64,9 +61,13 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*Access
 type accessTokens struct {
 	strategy *tokenStrategy
 	revoked  *revocationList
-	fosite   *fosite.Fosite
 	clients  *clients.Cache
 	apiKeys  APIKeyVerifier // nil: tokens exchanged for API keys are inactive
+	// records are the opaque access tokens' records, their answers cached
+	// in opaque (nil: every opaque token is read from the store).
+	records *fositeStore
+	opaque  *opaqueCache
+	issuer  string
 }
 
 // IATLeeway is how far in the future a token's iat may be (clock skew
@@ -93,24 +94,7 @@ func (a *accessTokens) check(ctx context.Context, token string) (*AccessInfo, er
 	if !strings.HasPrefix(token, prefixAccess) {
 		return nil, ErrInvalidToken
 	}
-	// Callers (UserInfo, the admin API's bearer check) only read, outside
-	// any transaction: the record read may share a query.
-	_, ar, err := a.fosite.IntrospectToken(withBatchedReads(ctx), token, fosite.AccessToken, NewSession(""))
-	if err != nil {
-		if storeFailure(err) {
-			return nil, fmt.Errorf("authz: introspect: %w", err)
-		}
-		return nil, ErrInvalidToken
-	}
-	if err := a.clientActive(ctx, ar.GetClient().GetID()); err != nil {
-		return nil, err
-	}
-	info := &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
-		Scopes: ar.GetGrantedScopes(), Audience: ar.GetGrantedAudience(), Request: ar}
-	if sess, ok := ar.GetSession().(*Session); ok {
-		info.DPoPJKT = sess.DPoPJKT
-	}
-	return info, nil
+	return a.opaqueInfo(ctx, token)
 }
 
 // checkJWT is check for a JWT access token, returning its claims alone

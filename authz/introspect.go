@@ -37,7 +37,6 @@ type introspector struct {
 	issuer  string
 	log     *slog.Logger
 	obs     Observer
-	opaque  *opaqueCache // nil: every opaque token is read from the store
 }
 
 // introspect is the introspection endpoint (RFC 7662) for access tokens,
@@ -86,28 +85,22 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		}
 		a := newJWTAnswer(claims)
 		return a.appendJSON(make([]byte, 0, 384)), nil
-	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
-		use := fosite.AccessToken
-		if strings.HasPrefix(token, prefixRefresh) || hint == "refresh_token" {
-			use = fosite.RefreshToken
+	case strings.HasPrefix(token, prefixAccess):
+		body, err := h.tokens.opaqueAnswer(ctx, token)
+		if err != nil {
+			return inactiveOr(err)
 		}
-		if h.opaque != nil {
-			if body, client, ok := h.opaque.get(token); ok {
-				// The client may have been disabled since: its cache
-				// (invalidated on every instance) decides, as below.
-				if err := h.tokens.clientActive(ctx, client); err != nil {
-					return inactiveOr(err)
-				}
-				return body, nil
-			}
+		return body, nil
+	case strings.HasPrefix(token, prefixRefresh):
+		if body, ok, err := h.tokens.cachedAnswer(ctx, token); err != nil {
+			return inactiveOr(err)
+		} else if ok {
+			return body, nil
 		}
-		var gen uint64
-		if h.opaque != nil {
-			gen = h.opaque.generation()
-		}
+		gen := h.tokens.generation()
 		// Introspection neither writes nor runs in a transaction, so its
 		// record read may share a query with concurrent ones.
-		tu, ar, err := h.fosite.IntrospectToken(withBatchedReads(ctx), token, use, NewSession(""))
+		tu, ar, err := h.fosite.IntrospectToken(withBatchedReads(ctx), token, fosite.RefreshToken, NewSession(""))
 		if err != nil {
 			if storeFailure(err) {
 				return nil, err
@@ -121,18 +114,12 @@ func (h *introspector) introspection(ctx context.Context, token, hint string) ([
 		out := opaqueAnswer{Aud: ar.GetGrantedAudience(), ClientID: ar.GetClient().GetID(),
 			Iat: ar.GetRequestedAt().Unix(), Iss: h.issuer, Scope: strings.Join(ar.GetGrantedScopes(), " "),
 			Sub: ar.GetSession().GetSubject(), TokenType: "refresh_token", TokenUse: string(tu)}
-		if tu == fosite.AccessToken {
-			out.TokenType = "Bearer"
-			if sess, ok := ar.GetSession().(*Session); ok && sess.DPoPJKT != "" {
-				out.TokenType, out.JKT = "DPoP", sess.DPoPJKT // RFC 9449 §6.2
-			}
-		}
 		if !exp.IsZero() {
 			out.Exp = exp.Unix()
 		}
 		body := out.appendJSON(make([]byte, 0, 320))
-		if h.opaque != nil { // active: inactive answers returned above
-			h.opaque.fill(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
+		if c := h.tokens.opaque; c != nil { // active: inactive answers returned above
+			c.fill(gen, token, ar.GetID(), ar.GetClient().GetID(), exp, body)
 		}
 		return body, nil
 	}

@@ -356,10 +356,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	objects := &requestObjects{issuer: cfg.Issuer, store: p.store, keys: p.keys, now: now}
 	p.auth = &clientAuth{fosite: f, cache: p.clientCache, throttle: newAuthThrottle(now), auditor: cfg.Auditor,
 		obs: cfg.Observer}
-	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, fosite: f, clients: p.clientCache,
-		apiKeys: cfg.APIKeys}
+	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, clients: p.clientCache,
+		apiKeys: cfg.APIKeys, records: p.store, opaque: p.opaque, issuer: cfg.Issuer}
 	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
-		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer, opaque: p.opaque}
+		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer}
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger, dpop: p.dpop, dpopHTU: cfg.Issuer + PathUserinfo}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
 

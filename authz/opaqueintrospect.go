@@ -1,0 +1,151 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward/store"
+)
+
+// introspectedRequest is what introspection reads of a stored request
+// (storedRequestOf as encode writes it): the members of the answer and
+// the access token's expiry. encoding/json steps over the rest (the form,
+// the requested scopes, the ID-token claims and headers) without building
+// them, where decode builds a whole fosite request and session: most of a
+// cold introspection's allocations.
+type introspectedRequest struct {
+	ID              string    `json:"id"`
+	RequestedAt     time.Time `json:"requested_at"`
+	ClientID        string    `json:"client_id"`
+	GrantedScope    []string  `json:"granted_scope"`
+	GrantedAudience []string  `json:"granted_audience"`
+	Session         struct {
+		OIDC struct {
+			ExpiresAt struct {
+				AccessToken time.Time `json:"access_token"`
+			} `json:"expires_at"`
+			Subject string `json:"subject"`
+		} `json:"oidc"`
+		DPoPJKT string `json:"dpop_jkt"`
+	} `json:"session"`
+}
+
+// parseIntrospected reads the members introspection needs from a stored
+// request.
+func parseIntrospected(data []byte) (*introspectedRequest, error) {
+	r := &introspectedRequest{}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("authz: stored request: %w", err)
+	}
+	return r, nil
+}
+
+// opaqueAnswer returns the introspection answer (RFC 7662 §2.2) of an
+// active opaque access token: the cached one, or one made from the
+// token's record as fosite's introspection of it would decide (its
+// signature's record, active; unexpired, and the token's HMAC valid; the
+// record's client active) without fosite's request, session and client
+// objects, and then cached. An inactive token is ErrInvalidToken; a store
+// failure comes back wrapped, never as ErrInvalidToken.
+func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, error) {
+	if body, ok, err := a.cachedAnswer(ctx, token); ok || err != nil {
+		return body, err
+	}
+	gen := a.generation()
+	// Its callers only read, outside any transaction: the record read may
+	// share a query with concurrent ones.
+	rec, err := a.records.getToken(withBatchedReads(ctx), store.KindAccessToken,
+		a.strategy.AccessTokenSignature(ctx, token))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ErrInvalidToken
+	case err != nil:
+		return nil, fmt.Errorf("authz: access token record: %w", err)
+	case !rec.Active:
+		return nil, ErrInvalidToken
+	}
+	r, err := parseIntrospected(rec.Data)
+	if err != nil {
+		return nil, err
+	}
+	exp := r.Session.OIDC.ExpiresAt.AccessToken
+	until, ok := a.strategy.opaqueAccessValid(ctx, token, r.RequestedAt, exp)
+	if !ok {
+		return nil, ErrInvalidToken
+	}
+	if err := a.clientActive(ctx, r.ClientID); err != nil {
+		return nil, err
+	}
+	out := opaqueAnswer{Aud: r.GrantedAudience, ClientID: r.ClientID, Iat: r.RequestedAt.Unix(), Iss: a.issuer,
+		Scope: strings.Join(r.GrantedScope, " "), Sub: r.Session.OIDC.Subject, TokenType: "Bearer",
+		TokenUse: "access_token"}
+	if r.Session.DPoPJKT != "" {
+		out.TokenType, out.JKT = "DPoP", r.Session.DPoPJKT // RFC 9449 §6.2
+	}
+	if !exp.IsZero() {
+		out.Exp = exp.Unix()
+	}
+	body := out.appendJSON(make([]byte, 0, 320))
+	if a.opaque != nil {
+		a.opaque.fill(gen, token, r.ID, r.ClientID, until, body)
+	}
+	return body, nil
+}
+
+// cachedAnswer returns the opaque cache's answer for an opaque token, if
+// it has one: ErrInvalidToken when the token's client has been disabled
+// or deleted since (its cache, invalidated on every instance, decides, as
+// on a miss).
+func (a *accessTokens) cachedAnswer(ctx context.Context, token string) (body []byte, ok bool, err error) {
+	if a.opaque == nil {
+		return nil, false, nil
+	}
+	body, client, ok := a.opaque.get(token)
+	if !ok {
+		return nil, false, nil
+	}
+	if err := a.clientActive(ctx, client); err != nil {
+		return nil, true, err
+	}
+	return body, true, nil
+}
+
+// generation is the opaque cache's generation, read before a record is
+// (fill drops an answer read across an invalidation).
+func (a *accessTokens) generation() uint64 {
+	if a.opaque == nil {
+		return 0
+	}
+	return a.opaque.generation()
+}
+
+// answeredAccess is what check reads back of an opaque access token's
+// introspection answer.
+type answeredAccess struct {
+	Aud      []string `json:"aud"`
+	ClientID string   `json:"client_id"`
+	Cnf      struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
+	Scope string `json:"scope"`
+	Sub   string `json:"sub"`
+}
+
+// opaqueInfo is check for an opaque access token: its answer, cached or
+// read, as an AccessInfo.
+func (a *accessTokens) opaqueInfo(ctx context.Context, token string) (*AccessInfo, error) {
+	body, err := a.opaqueAnswer(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	var ans answeredAccess
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return nil, fmt.Errorf("authz: introspection answer: %w", err)
+	}
+	return &AccessInfo{Subject: ans.Sub, ClientID: ans.ClientID, Scopes: strings.Fields(ans.Scope),
+		Audience: ans.Aud, DPoPJKT: ans.Cnf.JKT}, nil
+}
