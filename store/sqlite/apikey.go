@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keyward/keyward/keys"
@@ -89,7 +88,7 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 		return out, nil
 	}
 	in, args := inList(ids)
-	rows, err := d.q(ctx).QueryContext(ctx, `SELECT id, env, owner_type, owner_id, scopes, rate_limit, rate_period_ms,
+	rows, err := d.queryPrepared(ctx, `SELECT id, env, owner_type, owner_id, scopes, rate_limit, rate_period_ms,
 		expires_at, disabled, revoked_at FROM api_keys WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -122,7 +121,7 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 	for _, k := range found {
 		out[k.ID] = k
 	}
-	rows, err = d.q(ctx).QueryContext(ctx, `SELECT key_id, digest, valid_until, created_at FROM api_key_secrets
+	rows, err = d.queryPrepared(ctx, `SELECT key_id, digest, valid_until, created_at FROM api_key_secrets
 		WHERE key_id IN (`+in+`) ORDER BY key_id, valid_until IS NOT NULL, valid_until DESC, created_at DESC`, args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -144,15 +143,6 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 		}
 	}
 	return out, mapErr(rows.Err())
-}
-
-// inList is the placeholders and arguments of an IN list of values.
-func inList(values []string) (string, []any) {
-	args := make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
-	return strings.Repeat("?, ", len(values)-1) + "?", args
 }
 
 // ListAPIKeys implements keys.Store.

@@ -38,6 +38,8 @@ type DB struct {
 	// Logger receives the change watcher's warnings (nil: discarded).
 	// Set it before the first Subscribe.
 	Logger *slog.Logger
+
+	prepared preparedReads
 }
 
 // log is the injected logger, or one that discards.
@@ -137,6 +139,7 @@ func (d *DB) Close() error {
 		d.stopWatch()
 		<-d.watchDone
 	}
+	d.prepared.close()
 	return d.db.Close()
 }
 

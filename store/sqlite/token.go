@@ -35,7 +35,7 @@ func (d *DB) GetTokens(ctx context.Context, kind store.TokenKind, signatures []s
 		return out, nil
 	}
 	in, args := inList(signatures)
-	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+tokenColumns+`
+	rows, err := d.queryPrepared(ctx, `SELECT `+tokenColumns+`
 		FROM oauth_tokens WHERE kind = ? AND signature IN (`+in+`)`, append([]any{string(kind)}, args...)...)
 	if err != nil {
 		return nil, mapErr(err)

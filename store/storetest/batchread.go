@@ -133,6 +133,28 @@ func testTokensBatchRead(t *testing.T, s store.Store) {
 	if len(got) != 3 || got["a2"].Active || !got["a1"].Active || got["a1"].AccessSignature != "x" {
 		t.Errorf("GetTokens(access) = %+v", got)
 	}
+	// Every length of batch, first key missing or not, finds exactly the
+	// records among its own signatures.
+	for _, order := range [][]string{sigs, {"missing", "a1", "a3", "only-refresh", "a2"}} {
+		for n := 1; n <= len(order); n++ {
+			got, err := b.GetTokens(ctx(), store.KindAccessToken, order[:n])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			for _, sig := range order[:n] {
+				if sig == "a1" || sig == "a2" || sig == "a3" {
+					want++
+					if got[sig] == nil {
+						t.Errorf("GetTokens(%q) lacks %q", order[:n], sig)
+					}
+				}
+			}
+			if len(got) != want {
+				t.Errorf("GetTokens(%q) returned %d records, want %d", order[:n], len(got), want)
+			}
+		}
+	}
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keyward/keyward/store"
+)
+
+// TestInListShapes: an IN list of n values has the next power of two of
+// placeholders, the values first and then the first value again, so the
+// batches of 1 to 128 keys come in eight shapes.
+func TestInListShapes(t *testing.T) {
+	shapes := map[string]bool{}
+	for n := 1; n <= 128; n++ {
+		values := make([]string, n)
+		for i := range values {
+			values[i] = fmt.Sprint("v", i)
+		}
+		in, args := inList(values)
+		k := strings.Count(in, "?")
+		if k < n || k&(k-1) != 0 || k >= 2*n && n > 1 || len(args) != k {
+			t.Fatalf("inList(%d values): %d placeholders, %d arguments", n, k, len(args))
+		}
+		for i, a := range args {
+			want := values[0]
+			if i < n {
+				want = values[i]
+			}
+			if a != want {
+				t.Fatalf("inList(%d values): argument %d is %v, want %s", n, i, a, want)
+			}
+		}
+		shapes[in] = true
+	}
+	if len(shapes) != 8 {
+		t.Errorf("batches of 1 to 128 keys came in %d shapes, want 8", len(shapes))
+	}
+}
+
+// TestBatchedReadsPrepared: batched reads of every length from 1 to 128
+// keep one prepared statement a shape, inside a transaction they read
+// too, and after Close they fail as the closed database does (no panic,
+// no statement prepared again).
+func TestBatchedReadsPrepared(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sigs := make([]string, 128)
+	for i := range sigs {
+		sigs[i] = fmt.Sprint("s", i)
+		if i%2 == 0 {
+			if err := d.CreateToken(ctx, &store.TokenRecord{Kind: store.KindAccessToken, Signature: sigs[i],
+				RequestID: "r", ClientID: "c", Active: true, Data: []byte("{}"), RequestedAt: d.now(),
+				ExpiresAt: d.now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for n := 1; n <= len(sigs); n++ {
+		got, err := d.GetTokens(ctx, store.KindAccessToken, sigs[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != (n+1)/2 {
+			t.Fatalf("GetTokens(%d signatures) found %d records, want %d", n, len(got), (n+1)/2)
+		}
+	}
+	if n := len(d.prepared.stmts); n != 8 {
+		t.Errorf("%d statements prepared for batches of 1 to 128 keys, want 8", n)
+	}
+	err = d.InTx(ctx, func(ctx context.Context) error {
+		got, err := d.GetTokens(ctx, store.KindAccessToken, sigs[:3])
+		if err == nil && len(got) != 2 {
+			err = fmt.Errorf("found %d records, want 2", len(got))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("in a transaction: %v", err)
+	}
+	d.Close()
+	if _, err := d.GetTokens(ctx, store.KindAccessToken, sigs[:3]); err == nil {
+		t.Error("GetTokens read a closed database")
+	}
+	if n := len(d.prepared.stmts); n != 0 {
+		t.Errorf("%d statements left after Close", n)
+	}
+}
