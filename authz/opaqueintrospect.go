@@ -26,7 +26,8 @@ type introspectedRequest struct {
 	Session         struct {
 		OIDC struct {
 			ExpiresAt struct {
-				AccessToken time.Time `json:"access_token"`
+				AccessToken  time.Time `json:"access_token"`
+				RefreshToken time.Time `json:"refresh_token"`
 			} `json:"expires_at"`
 			Subject string `json:"subject"`
 		} `json:"oidc"`
@@ -45,27 +46,34 @@ func parseIntrospected(data []byte) (*introspectedRequest, error) {
 }
 
 // opaqueAnswer returns the introspection answer (RFC 7662 §2.2) of an
-// active opaque access token: the cached one, or one made from the
-// token's record as fosite's introspection of it would decide (its
-// signature's record, active; unexpired, and the token's HMAC valid; the
-// record's client active) without fosite's request, session and client
-// objects, and then cached. An inactive token is ErrInvalidToken; a store
-// failure comes back wrapped, never as ErrInvalidToken.
+// active opaque access or refresh token (its prefix tells which): the
+// cached one, or one made from the token's record as fosite's
+// introspection of it would decide (its signature's record, active;
+// unexpired, and the token's HMAC valid; the record's client active)
+// without fosite's request, session and client objects, and then cached.
+// An inactive token is ErrInvalidToken; a store failure comes back
+// wrapped, never as ErrInvalidToken.
 func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, error) {
 	if body, ok, err := a.cachedAnswer(ctx, token); ok || err != nil {
 		return body, err
 	}
 	gen := a.generation()
+	refresh := strings.HasPrefix(token, prefixRefresh)
+	kind, sig := store.KindAccessToken, a.strategy.AccessTokenSignature(ctx, token)
+	if refresh {
+		kind, sig = store.KindRefreshToken, a.strategy.RefreshTokenSignature(ctx, token)
+	}
 	// Its callers only read, outside any transaction: the record read may
 	// share a query with concurrent ones.
-	rec, err := a.records.getToken(withBatchedReads(ctx), store.KindAccessToken,
-		a.strategy.AccessTokenSignature(ctx, token))
+	rec, err := a.records.getToken(withBatchedReads(ctx), kind, sig)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrInvalidToken
 	case err != nil:
-		return nil, fmt.Errorf("authz: access token record: %w", err)
+		return nil, fmt.Errorf("authz: token record: %w", err)
 	case !rec.Active:
+		// A rotated refresh token: the refresh grant's grace rules answer
+		// its client at the token endpoint, never here.
 		return nil, ErrInvalidToken
 	}
 	r, err := parseIntrospected(rec.Data)
@@ -73,7 +81,10 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 		return nil, err
 	}
 	exp := r.Session.OIDC.ExpiresAt.AccessToken
-	until, ok := a.strategy.opaqueAccessValid(ctx, token, r.RequestedAt, exp)
+	if refresh {
+		exp = r.Session.OIDC.ExpiresAt.RefreshToken
+	}
+	until, ok := a.strategy.opaqueValid(ctx, refresh, token, r.RequestedAt, exp)
 	if !ok {
 		return nil, ErrInvalidToken
 	}
@@ -83,7 +94,10 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 	out := opaqueAnswer{Aud: r.GrantedAudience, ClientID: r.ClientID, Iat: r.RequestedAt.Unix(), Iss: a.issuer,
 		Scope: strings.Join(r.GrantedScope, " "), Sub: r.Session.OIDC.Subject, TokenType: "Bearer",
 		TokenUse: "access_token"}
-	if r.Session.DPoPJKT != "" {
+	switch {
+	case refresh:
+		out.TokenType, out.TokenUse = "refresh_token", "refresh_token"
+	case r.Session.DPoPJKT != "":
 		out.TokenType, out.JKT = "DPoP", r.Session.DPoPJKT // RFC 9449 §6.2
 	}
 	if !exp.IsZero() {

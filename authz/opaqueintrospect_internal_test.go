@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
 
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
@@ -19,27 +20,36 @@ import (
 	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
-// fositeAnswer is how introspection answered for an opaque access token
-// before it read the record itself: through fosite's introspection of the
-// token (its core validator and this package's store), then the client's
-// state. It is the reference introspectOpaqueAccess must agree with.
-func fositeAnswer(ctx context.Context, h *introspector, token string) ([]byte, error) {
-	tu, ar, err := h.fosite.IntrospectToken(ctx, token, fosite.AccessToken, NewSession(""))
+// fositeAnswer is how introspection answered for an opaque token before
+// it read the record itself: through fosite's introspection of the token
+// (its core validator, this package's strategy and store), then the
+// client's state. It is the reference opaqueAnswer must agree with.
+func fositeAnswer(ctx context.Context, p *Provider, token string) ([]byte, error) {
+	v := &oauth2.CoreValidator{CoreStrategy: p.strategy, CoreStorage: p.store, Config: p.fcfg}
+	use := fosite.AccessToken
+	if strings.HasPrefix(token, prefixRefresh) {
+		use = fosite.RefreshToken
+	}
+	ar := fosite.NewAccessRequest(NewSession(""))
+	tu, err := v.IntrospectToken(ctx, token, use, ar, nil)
 	if err != nil {
 		if storeFailure(err) {
 			return nil, err
 		}
 		return inactive, nil
 	}
-	if err := h.tokens.clientActive(ctx, ar.GetClient().GetID()); err != nil {
+	if err := p.tokens.clientActive(ctx, ar.GetClient().GetID()); err != nil {
 		return inactiveOr(err)
 	}
 	exp := ar.GetSession().GetExpiresAt(fosite.TokenType(tu))
 	out := opaqueAnswer{Aud: ar.GetGrantedAudience(), ClientID: ar.GetClient().GetID(),
-		Iat: ar.GetRequestedAt().Unix(), Iss: h.issuer, Scope: strings.Join(ar.GetGrantedScopes(), " "),
-		Sub: ar.GetSession().GetSubject(), TokenType: "Bearer", TokenUse: string(tu)}
-	if sess, ok := ar.GetSession().(*Session); ok && sess.DPoPJKT != "" {
-		out.TokenType, out.JKT = "DPoP", sess.DPoPJKT
+		Iat: ar.GetRequestedAt().Unix(), Iss: p.cfg.Issuer, Scope: strings.Join(ar.GetGrantedScopes(), " "),
+		Sub: ar.GetSession().GetSubject(), TokenType: "refresh_token", TokenUse: string(tu)}
+	if tu == fosite.AccessToken {
+		out.TokenType = "Bearer"
+		if sess, ok := ar.GetSession().(*Session); ok && sess.DPoPJKT != "" {
+			out.TokenType, out.JKT = "DPoP", sess.DPoPJKT
+		}
 	}
 	if !exp.IsZero() {
 		out.Exp = exp.Unix()
@@ -47,13 +57,13 @@ func fositeAnswer(ctx context.Context, h *introspector, token string) ([]byte, e
 	return out.appendJSON(nil), nil
 }
 
-// TestOpaqueAccessAsFosite: introspecting an opaque access token from its
-// record gives, token by token, the answer fosite's introspection gave:
-// active tokens (with and without audiences, DPoP binding, an expiry),
-// deactivated, expired, forged, unknown and malformed tokens, tokens of a
-// disabled or deleted client, a record that cannot be decoded, and a
-// store that is gone.
-func TestOpaqueAccessAsFosite(t *testing.T) {
+// TestOpaqueAsFosite: introspecting an opaque access or refresh token from
+// its record gives, token by token, the answer fosite's introspection
+// gave: active tokens (with and without audiences, DPoP binding, an
+// expiry), deactivated (a rotated refresh token), expired, forged,
+// unknown and malformed tokens, tokens of a disabled or deleted client, a
+// record that cannot be decoded, and a store that is gone.
+func TestOpaqueAsFosite(t *testing.T) {
 	ctx := context.Background()
 	db := sqlitetest.Open(t)
 	raw := make([]byte, 32)
@@ -78,12 +88,11 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := p.introspector
 	now := time.Now().UTC().Truncate(time.Second)
 
-	// mint stores an opaque access token of client as the token endpoint
-	// does, edit shaping its request first.
-	mint := func(client string, edit func(r *fosite.AccessRequest, s *Session)) (string, *store.TokenRecord) {
+	// mintOf stores an opaque access or refresh token of client as the
+	// token endpoint does, edit shaping its request first.
+	mintOf := func(refresh bool, client string, edit func(r *fosite.AccessRequest, s *Session)) (string, *store.TokenRecord) {
 		t.Helper()
 		c, err := p.store.GetClient(ctx, client)
 		if err != nil {
@@ -91,6 +100,7 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 		}
 		sess := NewSession(client)
 		sess.SetExpiresAt(fosite.AccessToken, now.Add(time.Hour))
+		sess.SetExpiresAt(fosite.RefreshToken, now.Add(30*24*time.Hour))
 		r := fosite.NewAccessRequest(sess)
 		r.Client, r.RequestedAt = c, now
 		r.GrantTypes = fosite.Arguments{"client_credentials"}
@@ -98,18 +108,33 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 		if edit != nil {
 			edit(r, sess)
 		}
-		tok, sig, err := p.strategy.GenerateAccessToken(ctx, r)
+		kind, generate, create := store.KindAccessToken, p.strategy.GenerateAccessToken, p.store.CreateAccessTokenSession
+		if refresh {
+			kind, generate = store.KindRefreshToken, p.strategy.GenerateRefreshToken
+			create = func(ctx context.Context, sig string, r fosite.Requester) error {
+				return p.store.CreateRefreshTokenSession(ctx, sig, "", r)
+			}
+		}
+		tok, sig, err := generate(ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.store.CreateAccessTokenSession(ctx, sig, r); err != nil {
+		if err := create(ctx, sig, r); err != nil {
 			t.Fatal(err)
 		}
-		rec, err := db.GetToken(ctx, store.KindAccessToken, sig)
+		rec, err := db.GetToken(ctx, kind, sig)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tok, rec
+	}
+	mint := func(client string, edit func(r *fosite.AccessRequest, s *Session)) (string, *store.TokenRecord) {
+		t.Helper()
+		return mintOf(false, client, edit)
+	}
+	mintRefresh := func(client string, edit func(r *fosite.AccessRequest, s *Session)) (string, *store.TokenRecord) {
+		t.Helper()
+		return mintOf(true, client, edit)
 	}
 
 	plain, _ := mint("app", nil)
@@ -138,7 +163,30 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 	// HMAC fails.
 	key, sig, _ := strings.Cut(strings.TrimPrefix(plain, prefixAccess), ".")
 	forged := prefixAccess + strings.Repeat("A", len(key)) + "." + sig
+	refresh, _ := mintRefresh("app", func(r *fosite.AccessRequest, s *Session) {
+		r.GrantedScope = fosite.Arguments{"openid", "offline_access"}
+		r.GrantedAudience = fosite.Arguments{"https://api.example"}
+		s.DefaultSession.Subject = "user-1"
+		s.DPoPJKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+	})
+	refreshForever, _ := mintRefresh("app", func(r *fosite.AccessRequest, s *Session) {
+		s.DefaultSession.ExpiresAt = nil
+		r.RequestedAt = now.Add(-400 * 24 * time.Hour)
+	})
+	refreshExpired, _ := mintRefresh("app", func(r *fosite.AccessRequest, s *Session) {
+		s.SetExpiresAt(fosite.RefreshToken, now.Add(-time.Second))
+	})
+	rotated, rec := mintRefresh("app", nil)
+	if _, err := db.DeactivateToken(ctx, store.KindRefreshToken, rec.Signature, now); err != nil {
+		t.Fatal(err)
+	}
+	key, sig, _ = strings.Cut(strings.TrimPrefix(refresh, prefixRefresh), ".")
+	refreshForged := prefixRefresh + strings.Repeat("A", len(key)) + "." + sig
+	// An access token's string with the refresh prefix: no refresh record
+	// has its signature.
+	crossed := prefixRefresh + strings.TrimPrefix(plain, prefixAccess)
 	disabled, _ := mint("off", nil)
+	disabledRefresh, _ := mintRefresh("off", nil)
 	if err := db.UpdateClient(ctx, &store.Client{ID: "off", Name: "off", AccessTokenFormat: "opaque",
 		GrantTypes: []string{"client_credentials"}, Disabled: true}); err != nil {
 		t.Fatal(err)
@@ -153,10 +201,14 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 	tokens := map[string]string{"plain": plain, "rich": rich, "no expiry": noExpiry, "stale, no expiry": staleNoExpiry,
 		"expired": expired, "deactivated": deactivated, "forged": forged, "disabled client": disabled,
 		"deleted client": deleted, "unknown": prefixAccess + "abc.def", "no dot": prefixAccess + "abc",
-		"bare prefix": prefixAccess}
-	active := map[string]bool{"plain": true, "rich": true, "no expiry": true}
+		"bare prefix": prefixAccess, "refresh": refresh, "refresh, no expiry": refreshForever,
+		"refresh, expired": refreshExpired, "refresh, rotated": rotated, "refresh, forged": refreshForged,
+		"access token as a refresh token": crossed, "refresh, disabled client": disabledRefresh,
+		"refresh, unknown": prefixRefresh + "abc.def", "refresh, bare prefix": prefixRefresh}
+	active := map[string]bool{"plain": true, "rich": true, "no expiry": true, "refresh": true,
+		"refresh, no expiry": true}
 	for name, tok := range tokens {
-		want, err := fositeAnswer(ctx, h, tok)
+		want, err := fositeAnswer(ctx, p, tok)
 		if err != nil {
 			t.Fatalf("%s: fosite: %v", name, err)
 		}
@@ -177,16 +229,19 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 				t.Errorf("%s (%s): active %v, want %v (%s)", name, pass, err == nil, active[name], got)
 			}
 		}
-		// check (UserInfo, the admin API) sees what fosite's request held.
+		// check (UserInfo, the admin API) sees what fosite's request held,
+		// and takes no refresh token.
 		info, err := p.tokens.check(ctx, tok)
-		if (err == nil) != active[name] || (err != nil && !errors.Is(err, ErrInvalidToken)) {
+		isRefresh := strings.HasPrefix(tok, prefixRefresh)
+		if (err == nil) != (active[name] && !isRefresh) || (err != nil && !errors.Is(err, ErrInvalidToken)) {
 			t.Fatalf("%s: check: %v", name, err)
 		}
 		if err != nil {
 			continue
 		}
-		_, ar, err := h.fosite.IntrospectToken(ctx, tok, fosite.AccessToken, NewSession(""))
-		if err != nil {
+		ar := fosite.NewAccessRequest(NewSession(""))
+		v := &oauth2.CoreValidator{CoreStrategy: p.strategy, CoreStorage: p.store, Config: p.fcfg}
+		if _, err := v.IntrospectToken(ctx, tok, fosite.AccessToken, ar, nil); err != nil {
 			t.Fatalf("%s: fosite: %v", name, err)
 		}
 		wantInfo := &AccessInfo{Subject: ar.GetSession().GetSubject(), ClientID: ar.GetClient().GetID(),
@@ -210,14 +265,14 @@ func TestOpaqueAccessAsFosite(t *testing.T) {
 	if err := db.CreateToken(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fositeAnswer(ctx, h, broken); err == nil {
+	if _, err := fositeAnswer(ctx, p, broken); err == nil {
 		t.Fatal("fosite read a broken record")
 	}
 	if body, err := p.tokens.opaqueAnswer(ctx, broken); err == nil || errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("a broken record answered %s, %v", body, err)
 	}
 	db.Close()
-	if _, err := fositeAnswer(ctx, h, plain+"x"); err == nil {
+	if _, err := fositeAnswer(ctx, p, plain+"x"); err == nil {
 		t.Fatal("fosite answered with the store closed")
 	}
 	if body, err := p.tokens.opaqueAnswer(ctx, plain+"x"); err == nil || errors.Is(err, ErrInvalidToken) {

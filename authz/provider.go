@@ -325,9 +325,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenRevocationFactory,
-		// Introspection of opaque access tokens and refresh tokens (JWTs
-		// are verified without fosite; see introspection).
-		compose.OAuth2TokenIntrospectionFactory,
+		// No introspection handler: introspection answers JWTs, API keys
+		// and opaque tokens (from their records) itself.
 		// The pushed authorization request endpoint (RFC 9126).
 		compose.PushedAuthorizeHandlerFactory,
 	)
@@ -358,7 +357,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		obs: cfg.Observer}
 	p.tokens = &accessTokens{strategy: p.strategy, revoked: p.revoked, clients: p.clientCache,
 		apiKeys: cfg.APIKeys, records: p.store, opaque: p.opaque, issuer: cfg.Issuer}
-	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, fosite: f, apiKeys: cfg.APIKeys,
+	p.introspector = &introspector{auth: p.auth, tokens: p.tokens, apiKeys: cfg.APIKeys,
 		issuer: cfg.Issuer, log: cfg.Logger, obs: cfg.Observer}
 	p.userInfo = &userInfo{tokens: p.tokens, users: cfg.Store, log: cfg.Logger, dpop: p.dpop, dpopHTU: cfg.Issuer + PathUserinfo}
 	p.apiKeys = &apiKeyEndpoint{auth: p.auth, keys: cfg.APIKeys, log: cfg.Logger}
