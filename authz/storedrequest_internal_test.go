@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/ory/fosite"
 )
 
 // storedSamples are stored requests as encode writes them: a client
@@ -81,7 +84,8 @@ func BenchmarkParseStoredTwoPasses(b *testing.B) {
 
 // FuzzParseStored: whatever strings a stored request carries (a subject,
 // form values, scopes, ID-token claims, as encoding/json writes them),
-// the one-pass decoding reads what the two-pass reference reads.
+// the one-pass decoding reads what the two-pass reference reads, and
+// introspection's decoding (parseIntrospected) what the one pass reads.
 func FuzzParseStored(f *testing.F) {
 	f.Add("user-1", "https://app.example/cb", "read write", "carol@example.com", "pwd")
 	f.Add("", "", "", "", "")
@@ -92,12 +96,16 @@ func FuzzParseStored(f *testing.F) {
 		sess.DefaultSession.Claims.Extra["nested"] = map[string]any{"v": []any{claim, 1.5, true, nil}}
 		sess.DefaultSession.Claims.AuthenticationMethodsReferences = []string{amr}
 		sess.DefaultSession.Username, sess.UserID, sess.DPoPJKT = claim, subject, amr
+		at := time.Unix(int64(len(subject))*1e8, int64(len(claim))).UTC()
+		sess.SetExpiresAt(fosite.AccessToken, at)
+		sess.SetExpiresAt(fosite.RefreshToken, at.Add(time.Duration(len(amr))*time.Hour))
 		raw, err := json.Marshal(sess)
 		if err != nil {
 			t.Skip(err)
 		}
-		data, err := json.Marshal(storedRequest{ID: subject, ClientID: claim, RequestedScope: []string{scope},
-			GrantedScope: []string{scope, amr}, Form: map[string][]string{formValue: {formValue, claim}}, Session: raw})
+		data, err := json.Marshal(storedRequest{ID: subject, RequestedAt: at, ClientID: claim,
+			RequestedScope: []string{scope}, GrantedScope: []string{scope, amr}, GrantedAudience: []string{formValue},
+			Form: map[string][]string{formValue: {formValue, claim}}, Session: raw})
 		if err != nil {
 			t.Skip(err)
 		}
@@ -120,6 +128,9 @@ func FuzzParseStored(f *testing.F) {
 		}
 		if !reflect.DeepEqual(gotSess, wantSess) {
 			t.Errorf("session\n%+v\nwant\n%+v", gotSess, wantSess)
+		}
+		if msg := introspectedAsStored(data, got, gotSess); msg != "" {
+			t.Errorf("parseIntrospected(%s): %s", data, msg)
 		}
 	})
 }
