@@ -4,14 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // corsCases are the CORS middleware of the public routes, each alone in
@@ -23,14 +22,7 @@ func corsCases(tb testing.TB) []struct {
 	origin string
 } {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "keyward.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	db := sqlitetest.Open(tb)
 	if err := db.CreateClient(ctx, &store.Client{ID: "spa", Name: "SPA", RedirectURIs: []string{"https://app.example/cb"}}); err != nil {
 		tb.Fatal(err)
 	}

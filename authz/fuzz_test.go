@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,7 +19,7 @@ import (
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
 	"github.com/keyward/keyward/keys/signing"
-	"github.com/keyward/keyward/store/sqlite"
+	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
 // fuzzEnv is a provider on a real SQLite store, wired as cmd/keyward's
@@ -40,14 +39,7 @@ func newFuzzEnv(tb testing.TB) *fuzzEnv {
 	tb.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "fuzz.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	db := sqlitetest.Open(tb)
 	secret := keys.Secret(strings.Repeat("f", 32))
 	sig, err := signing.New(db, secret, db, signing.Config{Logger: quiet})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ory/fosite"
+
 	"github.com/keyward/keyward/store"
 )
 
@@ -45,6 +47,35 @@ func parseIntrospected(data []byte) (*introspectedRequest, error) {
 	return r, nil
 }
 
+// recordExpiry is the session fosite's HMAC strategy reads when it
+// validates an opaque token read from its record: the token's expiry
+// (zero: none of its own), nothing else.
+type recordExpiry struct {
+	refresh bool
+	at      time.Time
+}
+
+func (e *recordExpiry) GetExpiresAt(k fosite.TokenType) time.Time {
+	if (k == fosite.RefreshToken) == e.refresh {
+		return e.at
+	}
+	return time.Time{}
+}
+
+func (e *recordExpiry) SetExpiresAt(k fosite.TokenType, at time.Time) {
+	if (k == fosite.RefreshToken) == e.refresh {
+		e.at = at
+	}
+}
+
+func (e *recordExpiry) GetUsername() string { return "" }
+func (e *recordExpiry) GetSubject() string  { return "" }
+
+func (e *recordExpiry) Clone() fosite.Session {
+	c := *e
+	return &c
+}
+
 // opaqueAnswer returns the introspection answer (RFC 7662 §2.2) of an
 // active opaque access or refresh token (its prefix tells which): the
 // cached one, or one made from the token's record as fosite's
@@ -80,13 +111,23 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	exp := r.Session.OIDC.ExpiresAt.AccessToken
+	// fosite's HMAC strategy decides the expiry and the HMAC, on the two
+	// members of the request it reads.
+	exp, validate := r.Session.OIDC.ExpiresAt.AccessToken, a.strategy.ValidateAccessToken
 	if refresh {
-		exp = r.Session.OIDC.ExpiresAt.RefreshToken
+		exp, validate = r.Session.OIDC.ExpiresAt.RefreshToken, a.strategy.ValidateRefreshToken
 	}
-	until, ok := a.strategy.opaqueValid(ctx, refresh, token, r.RequestedAt, exp)
-	if !ok {
+	if validate(ctx, &fosite.Request{RequestedAt: r.RequestedAt, Session: &recordExpiry{refresh: refresh, at: exp}},
+		token) != nil {
 		return nil, ErrInvalidToken
+	}
+	// The cache keeps the answer until the token expires: an access token
+	// without an expiry of its own ends the lifespan after the request
+	// (fosite's rule); a refresh token without one, never (the cache's
+	// own lifetime bounds it).
+	until := exp
+	if until.IsZero() && !refresh {
+		until = r.RequestedAt.Add(a.strategy.hmac.Config.GetAccessTokenLifespan(ctx))
 	}
 	if err := a.clientActive(ctx, r.ClientID); err != nil {
 		return nil, err

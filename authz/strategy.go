@@ -163,27 +163,6 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reques
 	return s.hmac.ValidateAccessToken(ctx, r, strings.TrimPrefix(token, prefixAccess))
 }
 
-// opaqueValid decides for an opaque access or refresh token what
-// ValidateAccessToken and ValidateRefreshToken decide (fosite's HMAC
-// strategy, on the wall clock as fosite reads it) from the two times they
-// read of the request: the token has not expired and its HMAC is valid.
-// An access token without an expiry of its own expires the access-token
-// lifespan after the request; a refresh token without one never does.
-// until is when the token expires (zero: never).
-func (s *tokenStrategy) opaqueValid(ctx context.Context, refresh bool, token string, requestedAt, exp time.Time) (until time.Time, ok bool) {
-	until, raw := exp, strings.TrimPrefix(token, prefixAccess)
-	switch {
-	case refresh:
-		raw = strings.TrimPrefix(token, prefixRefresh)
-	case until.IsZero():
-		until = requestedAt.Add(s.hmac.Config.GetAccessTokenLifespan(ctx))
-	}
-	if !until.IsZero() && until.Before(time.Now().UTC()) {
-		return until, false
-	}
-	return until, s.hmac.Enigma.Validate(ctx, raw) == nil
-}
-
 // AccessClaims are the claims of a verified JWT access token.
 type AccessClaims struct {
 	Issuer    string          `json:"iss"`

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestE2EOpaqueIntrospectionOpenIDClient: openid-client, as a resource
+// server, introspects opaque access tokens (answered from their records,
+// then from the cache, without fosite): active with the client, scope,
+// subject and expiry, the same answer twice; a forged copy (the record's
+// signature with another key part) and an unknown token inactive; the
+// token inactive once revoked while the other stays active. On both
+// engines.
+func TestE2EOpaqueIntrospectionOpenIDClient(t *testing.T) {
+	node, modules := npmPackage(t, "openid-client", openidClientVersion)
+	engines(t, func(t *testing.T, e *env) {
+		svc := e.newClient("--name", "opaque svc", "--grant-type", "client_credentials", "--scope", "orders:read",
+			"--access-token-format", "opaque")
+		rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
+		s := e.serve()
+
+		script := nodeScript(t, modules, "opaque_openid_client.mjs")
+		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, script)
+		cmd.Env = append(os.Environ(), "ISSUER="+s.PublicURL, "CLIENT_ID="+svc.ClientID, "CLIENT_SECRET="+svc.ClientSecret,
+			"RS_ID="+rs.ClientID, "RS_SECRET="+rs.ClientSecret, "SCOPE=orders:read")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		stdout, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("node: %v\n%s", err, stderr.String())
+		}
+		var got struct {
+			Error   string `json:"error"`
+			Message string `json:"message"`
+			Tokens  []struct {
+				AccessToken string  `json:"access_token"`
+				ExpiresIn   float64 `json:"expires_in"`
+			} `json:"tokens"`
+			First, Again, Forged, Unknown, Other map[string]any
+			AfterRevocation                      map[string]any `json:"after_revocation"`
+		}
+		if err := json.Unmarshal(stdout, &got); err != nil {
+			t.Fatalf("node printed %q: %v", stdout, err)
+		}
+		if got.Error != "" {
+			t.Fatalf("openid-client: %s %s\n%s", got.Error, got.Message, stderr.String())
+		}
+		if len(got.Tokens) != 2 || !strings.HasPrefix(got.Tokens[0].AccessToken, "kw_at_") {
+			t.Fatalf("tokens %+v", got.Tokens)
+		}
+		in := got.First
+		exp, _ := in["exp"].(float64)
+		left := time.Until(time.Unix(int64(exp), 0))
+		if in["active"] != true || in["client_id"] != svc.ClientID || in["sub"] != svc.ClientID ||
+			in["scope"] != "orders:read" || in["token_type"] != "Bearer" || in["token_use"] != "access_token" ||
+			in["iss"] != s.PublicURL || left <= 0 || left > time.Duration(got.Tokens[0].ExpiresIn+5)*time.Second {
+			t.Errorf("introspection: %v", in)
+		}
+		if !reflect.DeepEqual(got.Again, got.First) {
+			t.Errorf("introspected again: %v, first %v", got.Again, got.First)
+		}
+		for name, a := range map[string]map[string]any{"forged": got.Forged, "unknown": got.Unknown,
+			"revoked": got.AfterRevocation} {
+			if a["active"] != false || len(a) != 1 {
+				t.Errorf("%s token: %v", name, a)
+			}
+		}
+		if got.Other["active"] != true || got.Other["client_id"] != svc.ClientID {
+			t.Errorf("the other token after the first's revocation: %v", got.Other)
+		}
+	})
+}
