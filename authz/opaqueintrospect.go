@@ -9,42 +9,156 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+	"github.com/valyala/fastjson"
 
 	"github.com/keyward/keyward/store"
 )
 
 // introspectedRequest is what introspection reads of a stored request
 // (storedRequestOf as encode writes it): the members of the answer and
-// the access token's expiry. encoding/json steps over the rest (the form,
-// the requested scopes, the ID-token claims and headers) without building
-// them, where decode builds a whole fosite request and session: most of a
-// cold introspection's allocations.
+// the token's expiry. The rest (the form, the requested scopes, the
+// ID-token claims and headers) is stepped over without being built.
 type introspectedRequest struct {
-	ID              string    `json:"id"`
-	RequestedAt     time.Time `json:"requested_at"`
-	ClientID        string    `json:"client_id"`
-	GrantedScope    []string  `json:"granted_scope"`
-	GrantedAudience []string  `json:"granted_audience"`
+	ID              string
+	RequestedAt     time.Time
+	ClientID        string
+	GrantedScope    []string
+	GrantedAudience []string
 	Session         struct {
 		OIDC struct {
 			ExpiresAt struct {
-				AccessToken  time.Time `json:"access_token"`
-				RefreshToken time.Time `json:"refresh_token"`
-			} `json:"expires_at"`
-			Subject string `json:"subject"`
-		} `json:"oidc"`
-		DPoPJKT string `json:"dpop_jkt"`
-	} `json:"session"`
+				AccessToken  time.Time
+				RefreshToken time.Time
+			}
+			Subject string
+		}
+		DPoPJKT string
+	}
 }
 
+// introspectedParsers hold the parsers parseIntrospected reuses: a parser
+// keeps its buffers, so a warm one parses a record without allocating.
+var introspectedParsers fastjson.ParserPool
+
 // parseIntrospected reads the members introspection needs from a stored
-// request.
+// request. It reads them as encoding/json would into a struct of those
+// members (a member absent or null is the zero value; one of another type
+// is an error), in one pass that allocates only the strings it returns:
+// under a cold tour of opaque tokens, json.Unmarshal's reflection over
+// the whole record was a sixth of the server's CPU.
 func parseIntrospected(data []byte) (*introspectedRequest, error) {
-	r := &introspectedRequest{}
-	if err := json.Unmarshal(data, r); err != nil {
+	p := introspectedParsers.Get()
+	defer introspectedParsers.Put(p)
+	v, err := p.ParseBytes(data)
+	if err != nil {
 		return nil, fmt.Errorf("authz: stored request: %w", err)
 	}
+	var d storedFields
+	r := &introspectedRequest{}
+	req := d.object(v, "request")
+	r.ID = d.str(req, "id")
+	r.RequestedAt = d.time(req, "requested_at")
+	r.ClientID = d.str(req, "client_id")
+	r.GrantedScope = d.strs(req, "granted_scope")
+	r.GrantedAudience = d.strs(req, "granted_audience")
+	sess := d.member(req, "session")
+	oidc := d.member(sess, "oidc")
+	exp := d.member(oidc, "expires_at")
+	r.Session.OIDC.ExpiresAt.AccessToken = d.time(exp, "access_token")
+	r.Session.OIDC.ExpiresAt.RefreshToken = d.time(exp, "refresh_token")
+	r.Session.OIDC.Subject = d.str(oidc, "subject")
+	r.Session.DPoPJKT = d.str(sess, "dpop_jkt")
+	if d.err != nil {
+		return nil, fmt.Errorf("authz: stored request: %w", d.err)
+	}
 	return r, nil
+}
+
+// storedFields reads typed members out of a parsed stored request; the
+// first member of a wrong type is kept in err, and every read after it
+// (or of a member of a nil object) gives the zero value.
+type storedFields struct{ err error }
+
+// object is v as an object: nil when v is null.
+func (d *storedFields) object(v *fastjson.Value, name string) *fastjson.Object {
+	if d.err != nil || v == nil || v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	o, err := v.Object()
+	if err != nil {
+		d.err = fmt.Errorf("%s: %w", name, err)
+	}
+	return o
+}
+
+// member is o's member key as an object: nil when absent or null.
+func (d *storedFields) member(o *fastjson.Object, key string) *fastjson.Object {
+	if o == nil {
+		return nil
+	}
+	return d.object(o.Get(key), key)
+}
+
+// value is o's member key: nil when absent or null, or after an error.
+func (d *storedFields) value(o *fastjson.Object, key string) *fastjson.Value {
+	if d.err != nil || o == nil {
+		return nil
+	}
+	v := o.Get(key)
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	return v
+}
+
+// bytes is the string v holds (unescaped, in the parser's buffer).
+func (d *storedFields) bytes(v *fastjson.Value, key string) []byte {
+	b, err := v.StringBytes()
+	if err != nil {
+		d.err = fmt.Errorf("%s: %w", key, err)
+	}
+	return b
+}
+
+func (d *storedFields) str(o *fastjson.Object, key string) string {
+	if v := d.value(o, key); v != nil {
+		return string(d.bytes(v, key))
+	}
+	return ""
+}
+
+// strs is an array of strings (a null element is "", as encoding/json
+// reads it into a []string).
+func (d *storedFields) strs(o *fastjson.Object, key string) []string {
+	v := d.value(o, key)
+	if v == nil {
+		return nil
+	}
+	vs, err := v.Array()
+	if err != nil {
+		d.err = fmt.Errorf("%s: %w", key, err)
+		return nil
+	}
+	out := make([]string, len(vs))
+	for i, e := range vs {
+		if e.Type() != fastjson.TypeNull {
+			out[i] = string(d.bytes(e, key))
+		}
+	}
+	return out
+}
+
+// time reads an RFC 3339 time as time.Time's UnmarshalJSON does.
+func (d *storedFields) time(o *fastjson.Object, key string) time.Time {
+	var t time.Time
+	if v := d.value(o, key); v != nil {
+		if b := d.bytes(v, key); d.err == nil {
+			if err := t.UnmarshalText(b); err != nil {
+				d.err = fmt.Errorf("%s: %w", key, err)
+			}
+		}
+	}
+	return t
 }
 
 // recordExpiry is the session fosite's HMAC strategy reads when it

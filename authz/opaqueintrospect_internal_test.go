@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -296,9 +297,61 @@ func TestParseIntrospectedAsStored(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"id":"x","session":{"oidc":5}}`, `{"id":"x","session":[1]}`, `{"id":"x","session":{`,
-		`[]`, `{"requested_at":"yesterday"}`} {
+		`[]`, `{"requested_at":"yesterday"}`, `{"client_id":5}`, `{"granted_scope":"read"}`, `{"granted_scope":[1]}`,
+		`{"granted_audience":{}}`, `{"session":{"oidc":{"expires_at":{"access_token":1}}}}`,
+		`{"session":{"oidc":{"subject":true}}}`, `{"session":{"dpop_jkt":[]}}`, `{"id":"x"} trailing`, ``} {
 		if _, err := parseIntrospected([]byte(bad)); err == nil {
 			t.Errorf("parseIntrospected(%s) accepted it", bad)
+		}
+	}
+}
+
+// TestParseIntrospectedAsEncodingJSON: on records that are odd but valid
+// (members absent or null, escapes, null elements, other members around),
+// parseIntrospected reads what encoding/json reads into the same members.
+func TestParseIntrospectedAsEncodingJSON(t *testing.T) {
+	type reference struct {
+		ID              string    `json:"id"`
+		RequestedAt     time.Time `json:"requested_at"`
+		ClientID        string    `json:"client_id"`
+		GrantedScope    []string  `json:"granted_scope"`
+		GrantedAudience []string  `json:"granted_audience"`
+		Session         struct {
+			OIDC struct {
+				ExpiresAt struct {
+					AccessToken  time.Time `json:"access_token"`
+					RefreshToken time.Time `json:"refresh_token"`
+				} `json:"expires_at"`
+				Subject string `json:"subject"`
+			} `json:"oidc"`
+			DPoPJKT string `json:"dpop_jkt"`
+		} `json:"session"`
+	}
+	for _, data := range append([]string{`{}`, `null`, `{"id":null,"requested_at":null,"client_id":null}`,
+		`{"granted_scope":null,"granted_audience":[]}`, `{"granted_scope":["a",null,"b"]}`,
+		`{"session":null}`, `{"session":{"oidc":null,"dpop_jkt":"k"}}`,
+		`{"session":{"oidc":{"expires_at":null,"subject":"s"}}}`,
+		`{"id":"\u00e9\ud834\udd1e\"\\\/\b\f\n\r\t\u2028<>&","client_id":"\u0000"}`,
+		`{"requested_at":"2026-12-06T04:44:58.123456789+02:00","form":{"a":[1,{"b":null}]},"x":1e300}`,
+		` {"session":{"oidc":{"expires_at":{"access_token":"2030-01-01T00:00:00Z","refresh_token":"2031-01-01T00:00:00Z"}}}} `,
+	}, storedSamples...) {
+		var want reference
+		if err := json.Unmarshal([]byte(data), &want); err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		got, err := parseIntrospected([]byte(data))
+		if err != nil {
+			t.Errorf("%s: %v", data, err)
+			continue
+		}
+		if got.ID != want.ID || !got.RequestedAt.Equal(want.RequestedAt) || got.ClientID != want.ClientID ||
+			!reflect.DeepEqual(got.GrantedScope, want.GrantedScope) ||
+			!reflect.DeepEqual(got.GrantedAudience, want.GrantedAudience) ||
+			got.Session.OIDC.Subject != want.Session.OIDC.Subject ||
+			!got.Session.OIDC.ExpiresAt.AccessToken.Equal(want.Session.OIDC.ExpiresAt.AccessToken) ||
+			!got.Session.OIDC.ExpiresAt.RefreshToken.Equal(want.Session.OIDC.ExpiresAt.RefreshToken) ||
+			got.Session.DPoPJKT != want.Session.DPoPJKT {
+			t.Errorf("%s: read %+v, want %+v", data, got, want)
 		}
 	}
 }
