@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -49,46 +44,21 @@ func TestE2EDPoPOpenIDClient(t *testing.T) {
 
 	run := func(mode string, c clientInfo, scope string, drive func(authURL string) string) map[string]any {
 		t.Helper()
-		script := nodeScript(t, modules, "dpop_openid_client.mjs")
-		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, script)
-		cmd.Env = append(os.Environ(), "ISSUER="+s.PublicURL, "CLIENT_ID="+c.ClientID, "CLIENT_SECRET="+c.ClientSecret,
+		r := startNode(t, node, nodeScript(t, modules, "dpop_openid_client.mjs"), 90*time.Second,
+			"ISSUER="+s.PublicURL, "CLIENT_ID="+c.ClientID, "CLIENT_SECRET="+c.ClientSecret,
 			"MODE="+mode, "SCOPE="+scope, "REDIRECT_URI="+e2eRedirect, "RESOURCE_URL="+api.URL+"/orders")
-		stdin, _ := cmd.StdinPipe()
-		stdout, _ := cmd.StdoutPipe()
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		out := bufio.NewScanner(stdout)
-		out.Buffer(make([]byte, 1<<16), 1<<20)
-		read := func() map[string]any {
-			if !out.Scan() {
-				t.Fatalf("node ended early: %v\n%s", out.Err(), stderr.String())
-			}
-			var v map[string]any
-			if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-				t.Fatalf("node printed %q: %v", out.Bytes(), err)
-			}
-			return v
-		}
-		got := read()
+		got := r.next()
 		if drive != nil {
 			authURL, _ := got["authorization_url"].(string)
 			if authURL == "" {
-				t.Fatalf("openid-client: %v\n%s", got, stderr.String())
+				t.Fatalf("openid-client: %v\n%s", got, r.stderr.String())
 			}
-			fmt.Fprintln(stdin, drive(authURL))
-			got = read()
+			r.send(drive(authURL))
+			got = r.next()
 		}
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("node: %v\n%s", err, stderr.String())
-		}
+		r.wait()
 		if got["error"] != nil {
-			t.Fatalf("openid-client (%s): %v %v\n%s", mode, got["error"], got["message"], stderr.String())
+			t.Fatalf("openid-client (%s): %v %v\n%s", mode, got["error"], got["message"], r.stderr.String())
 		}
 		return got
 	}

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -66,35 +62,13 @@ func TestE2EFAPI2OpenIDClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := nodeScript(t, modules, "fapi2_openid_client.mjs")
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Env = append(os.Environ(), "ISSUER="+s.PublicURL, "CLIENT_ID="+bank.ClientID, "JWK="+string(jwk),
+	client := startNode(t, node, nodeScript(t, modules, "fapi2_openid_client.mjs"), 90*time.Second,
+		"ISSUER="+s.PublicURL, "CLIENT_ID="+bank.ClientID, "JWK="+string(jwk),
 		"REDIRECT_URI="+e2eRedirect, "SCOPE=openid profile accounts")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	var nodeErr syncBuffer
-	cmd.Stderr = &nodeErr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out := bufio.NewScanner(stdout)
-	out.Buffer(make([]byte, 1<<16), 1<<20)
-	read := func() map[string]any {
-		if !out.Scan() {
-			t.Fatalf("node ended early: %v\n%s", out.Err(), nodeErr.String())
-		}
-		var v map[string]any
-		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-			t.Fatalf("node printed %q: %v", out.Bytes(), err)
-		}
-		return v
-	}
-	got := read()
+	got := client.next()
 	authURL, _ := got["authorization_url"].(string)
 	if !strings.HasPrefix(authURL, m.AuthorizationEndpoint+"?") || !strings.Contains(authURL, "request_uri=") {
-		t.Fatalf("openid-client: %v, want a pushed request\n%s", got, nodeErr.String())
+		t.Fatalf("openid-client: %v, want a pushed request\n%s", got, client.stderr.String())
 	}
 	b := newBrowser(t, s)
 	p := b.get(authURL)
@@ -108,14 +82,11 @@ func TestE2EFAPI2OpenIDClient(t *testing.T) {
 	if q := callback(t, p, e2eRedirect); q.Get("iss") != s.PublicURL || q.Get("code") == "" {
 		t.Errorf("authorization response %v, want a code and iss %s (RFC 9207)", q, s.PublicURL)
 	}
-	fmt.Fprintln(stdin, p.location().String())
-	got = read()
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("node: %v\n%s", err, nodeErr.String())
-	}
+	client.send(p.location().String())
+	got = client.next()
+	client.wait()
 	if got["error"] != nil {
-		t.Fatalf("openid-client: %v %v\n%s", got["error"], got["message"], nodeErr.String())
+		t.Fatalf("openid-client: %v %v\n%s", got["error"], got["message"], client.stderr.String())
 	}
 	if !strings.EqualFold(fmt.Sprint(got["token_type"]), "DPoP") || !strings.EqualFold(fmt.Sprint(got["refreshed_token_type"]), "DPoP") {
 		t.Errorf("token types %v / %v, want DPoP", got["token_type"], got["refreshed_token_type"])

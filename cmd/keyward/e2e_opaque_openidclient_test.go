@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,18 +22,6 @@ func TestE2EOpaqueIntrospectionOpenIDClient(t *testing.T) {
 		rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
 		s := e.serve()
 
-		script := nodeScript(t, modules, "opaque_openid_client.mjs")
-		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, script)
-		cmd.Env = append(os.Environ(), "ISSUER="+s.PublicURL, "CLIENT_ID="+svc.ClientID, "CLIENT_SECRET="+svc.ClientSecret,
-			"RS_ID="+rs.ClientID, "RS_SECRET="+rs.ClientSecret, "SCOPE=orders:read")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		stdout, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("node: %v\n%s", err, stderr.String())
-		}
 		var got struct {
 			Error   string `json:"error"`
 			Message string `json:"message"`
@@ -48,11 +32,11 @@ func TestE2EOpaqueIntrospectionOpenIDClient(t *testing.T) {
 			First, Again, Forged, Unknown, Other map[string]any
 			AfterRevocation                      map[string]any `json:"after_revocation"`
 		}
-		if err := json.Unmarshal(stdout, &got); err != nil {
-			t.Fatalf("node printed %q: %v", stdout, err)
-		}
+		stderr := runNode(t, node, nodeScript(t, modules, "opaque_openid_client.mjs"), 90*time.Second, &got,
+			"ISSUER="+s.PublicURL, "CLIENT_ID="+svc.ClientID, "CLIENT_SECRET="+svc.ClientSecret,
+			"RS_ID="+rs.ClientID, "RS_SECRET="+rs.ClientSecret, "SCOPE=orders:read")
 		if got.Error != "" {
-			t.Fatalf("openid-client: %s %s\n%s", got.Error, got.Message, stderr.String())
+			t.Fatalf("openid-client: %s %s\n%s", got.Error, got.Message, stderr)
 		}
 		if len(got.Tokens) != 2 || !strings.HasPrefix(got.Tokens[0].AccessToken, "kw_at_") {
 			t.Fatalf("tokens %+v", got.Tokens)

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -34,23 +31,10 @@ func TestE2EPrivateKeyJWTOpenIDClient(t *testing.T) {
 	}
 	run := func(step string, extra ...string) map[string]any {
 		t.Helper()
-		script := nodeScript(t, modules, "privatekeyjwt_openid_client.mjs")
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, script)
-		cmd.Env = append(os.Environ(), "KEYWARD_STEP="+step, "KEYWARD_ISSUER="+s.PublicURL, "KEYWARD_CLIENT_ID="+app.ClientID,
-			"KEYWARD_JWK="+string(jwk), "KEYWARD_REDIRECT_URI="+e2eRedirect, "KEYWARD_SCOPE=openid profile")
-		cmd.Env = append(cmd.Env, extra...)
-		var stderr syncBuffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("node (%s): %v\n%s", step, err, stderr.String())
-		}
+		env := append([]string{"KEYWARD_STEP=" + step, "KEYWARD_ISSUER=" + s.PublicURL, "KEYWARD_CLIENT_ID=" + app.ClientID,
+			"KEYWARD_JWK=" + string(jwk), "KEYWARD_REDIRECT_URI=" + e2eRedirect, "KEYWARD_SCOPE=openid profile"}, extra...)
 		var v map[string]any
-		if err := json.Unmarshal(out, &v); err != nil {
-			t.Fatalf("node (%s) output: %v\n%s\n%s", step, err, out, stderr.String())
-		}
+		runNode(t, node, nodeScript(t, modules, "privatekeyjwt_openid_client.mjs"), time.Minute, &v, env...)
 		return v
 	}
 

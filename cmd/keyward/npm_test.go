@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -88,4 +91,91 @@ func nodeScript(t *testing.T, modules, name string) string {
 		t.Fatal(err)
 	}
 	return script
+}
+
+// nodeRun is a node script (nodeScript) running under a test. The scripts
+// print one JSON object a line on stdout and read lines on stdin.
+type nodeRun struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    *bufio.Scanner
+	stderr syncBuffer
+}
+
+// startNode runs script with node for at most timeout, env added to this
+// process's environment; it ends with the test if not waited for.
+func startNode(t *testing.T, node, script string, timeout time.Duration, env ...string) *nodeRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	r := &nodeRun{t: t, cmd: exec.CommandContext(ctx, node, script)}
+	r.cmd.Env = append(os.Environ(), env...)
+	r.cmd.Stderr = &r.stderr
+	var err error
+	if r.stdin, err = r.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("node: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = r.cmd.Wait() // already waited for: an error, ignored
+	})
+	r.out = bufio.NewScanner(stdout)
+	r.out.Buffer(make([]byte, 1<<16), 1<<20)
+	return r
+}
+
+// read decodes the next line the script printed into v, failing the test
+// when the script ended first or printed something else.
+func (r *nodeRun) read(v any) {
+	r.t.Helper()
+	if !r.out.Scan() {
+		r.t.Fatalf("node ended early: %v\n%s", r.out.Err(), r.stderr.String())
+	}
+	if err := json.Unmarshal(r.out.Bytes(), v); err != nil {
+		r.t.Fatalf("node printed %q: %v\n%s", r.out.Bytes(), err, r.stderr.String())
+	}
+}
+
+// next is the next line the script printed, as a JSON object.
+func (r *nodeRun) next() map[string]any {
+	r.t.Helper()
+	var v map[string]any
+	r.read(&v)
+	return v
+}
+
+// send writes line to the script's stdin.
+func (r *nodeRun) send(line string) {
+	r.t.Helper()
+	if _, err := fmt.Fprintln(r.stdin, line); err != nil {
+		r.t.Fatalf("node's stdin: %v\n%s", err, r.stderr.String())
+	}
+}
+
+// wait closes the script's stdin and waits for it to exit; a failure is
+// an error of the test, with what the script wrote on stderr.
+func (r *nodeRun) wait() {
+	r.t.Helper()
+	r.stdin.Close()
+	if err := r.cmd.Wait(); err != nil {
+		r.t.Errorf("node: %v\n%s", err, r.stderr.String())
+	}
+}
+
+// runNode runs script to its end and decodes the one line it prints into
+// v; it returns what the script wrote on stderr, for the test's messages.
+func runNode(t *testing.T, node, script string, timeout time.Duration, v any, env ...string) string {
+	t.Helper()
+	r := startNode(t, node, script, timeout, env...)
+	r.read(v)
+	r.wait()
+	return r.stderr.String()
 }
