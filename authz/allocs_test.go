@@ -23,6 +23,7 @@ var allocBudgets = map[string]float64{
 	"introspect (JWT, cached)":        42,
 	"introspect (JWT, fresh)":         57,
 	"introspect (opaque, cached)":     42,
+	"introspect (opaque, cold)":       160, // a record read each (SQLite, batches of one); 153–155 measured, the pools vary it
 	"introspect (API key)":            43,
 	"verify (API key)":                37,
 	"jwks":                            18,
@@ -64,6 +65,16 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 		json.Unmarshal(w.Body.Bytes(), &t)
 		fresh[i] = t.AccessToken
 	}
+	// Opaque tokens never introspected before: a record read each.
+	coldOpaque := make([]string, 202)
+	for i := range coldOpaque {
+		w := e.post("/oauth2/token", oid, osecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+		var t struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.Unmarshal(w.Body.Bytes(), &t)
+		coldOpaque[i] = t.AccessToken
+	}
 	verifyBody := `{"key":"` + apiKey + `","required_scope":"read"}`
 	paths := map[string]func() *httptest.ResponseRecorder{
 		"token (client credentials, JWT)": func() *httptest.ResponseRecorder {
@@ -79,6 +90,11 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 		},
 		"introspect (opaque, cached)": func() *httptest.ResponseRecorder {
 			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {opaque.AccessToken}})
+		},
+		"introspect (opaque, cold)": func() *httptest.ResponseRecorder {
+			tok := coldOpaque[0]
+			coldOpaque = coldOpaque[1:]
+			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {tok}})
 		},
 		"introspect (API key)": func() *httptest.ResponseRecorder {
 			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {apiKey}})
