@@ -40,7 +40,9 @@ verifies a different one on every request (a cold tour, then warm);
 introspect-opaque-many, which introspects a different one on every request;
 the -warm scenarios tour a working set of 10,000 of them already read once
 (the rate once warm); --clients N makes the -many and -warm scenarios
-authenticate as each of N confidential clients in turn.
+authenticate as each of N confidential clients in turn. SHARE is a -many
+or -warm scenario's rate over the rate of its one-item scenario
+(introspect-opaque, verify) in the same run.
 SERVER MIB is the server process's peak resident set size during the
 scenario (Linux: VmHWM, reset before each scenario). --pprof-addr is
 passed to the server (see serve --help).
@@ -84,6 +86,11 @@ type benchResult struct {
 	// Change is the relative change of PerSecond against --compare's run
 	// of the same scenario (0.1 = 10% faster).
 	Change *float64 `json:"change,omitempty"`
+	// ShareOf and Share are set for a tour of many items (the -many and
+	// -warm scenarios) when the scenario about one item (ShareOf) ran in
+	// the same run: the tour's rate over that one's.
+	ShareOf string  `json:"share_of,omitempty"`
+	Share   float64 `json:"share_of_one_item,omitempty"`
 }
 
 // bench is "keyward bench": a loopback load test of the hot paths.
@@ -191,6 +198,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 		results = append(results, r)
 	}
+	setShares(results)
 	for i := range results {
 		for _, e := range earlier {
 			if e.Scenario == results[i].Scenario && e.PerSecond > 0 {
@@ -202,12 +210,40 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	return m.emitBench(results, *hello, len(earlier) > 0, machine)
 }
 
+// benchOneItem names, for each tour of many items, the scenario that asks
+// about one item again and again: the tour's SHARE is its rate over that
+// one's in the same run.
+var benchOneItem = map[string]string{
+	"introspect-opaque-many": "introspect-opaque",
+	"introspect-opaque-warm": "introspect-opaque",
+	"verify-many":            "verify",
+	"verify-warm":            "verify",
+}
+
+// setShares sets each tour's share of its one-item scenario's rate, where
+// both ran.
+func setShares(results []benchResult) {
+	rate := make(map[string]float64, len(results))
+	for _, r := range results {
+		rate[r.Scenario] = r.PerSecond
+	}
+	for i, r := range results {
+		if one := benchOneItem[r.Scenario]; rate[one] > 0 {
+			results[i].ShareOf, results[i].Share = one, r.PerSecond/rate[one]
+		}
+	}
+}
+
 // emitBench prints results as a table (with the machine named below it)
 // or as JSON.
 func (m *Main) emitBench(results []benchResult, hello, compared bool, machine string) error {
 	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS", "SERVER MIB"}
 	if hello {
 		header = append(header, "HELLO REQ/S", "HELLO ±", "RATIO")
+	}
+	shares := slices.ContainsFunc(results, func(r benchResult) bool { return r.ShareOf != "" })
+	if shares {
+		header = append(header, "SHARE")
 	}
 	if compared {
 		header = append(header, "CHANGE")
@@ -220,6 +256,13 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 			spread := math.Abs(r.HelloAfter-r.HelloBefore) / 2 / r.HelloPerSecond
 			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.1f%%", spread*100),
 				fmt.Sprintf("%.2f", r.Ratio))
+		}
+		if shares {
+			share := "-"
+			if r.ShareOf != "" {
+				share = fmt.Sprintf("%.2f", r.Share)
+			}
+			row = append(row, share)
 		}
 		if compared {
 			change := "-"

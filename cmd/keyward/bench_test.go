@@ -78,6 +78,29 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("%s: %d seeded tokens", r.Scenario, r.Seeded)
 		}
 	}
+	// Each tour of many items is a share of its one-item scenario's rate.
+	rate := map[string]float64{}
+	for _, r := range results {
+		rate[r.Scenario] = r.PerSecond
+	}
+	shares := 0
+	for _, r := range results {
+		one, tour := benchOneItem[r.Scenario]
+		if !tour {
+			if r.ShareOf != "" || r.Share != 0 {
+				t.Errorf("%s: a share (%.2f of %q) but not a tour", r.Scenario, r.Share, r.ShareOf)
+			}
+			continue
+		}
+		shares++
+		if r.ShareOf != one || rate[one] == 0 || r.Share != r.PerSecond/rate[one] {
+			t.Errorf("%s: share %.2f of %q, want %.0f/s over %s's %.0f/s", r.Scenario, r.Share, r.ShareOf,
+				r.PerSecond, one, rate[one])
+		}
+	}
+	if shares != len(benchOneItem) {
+		t.Errorf("%d tours had a share, want %d (a name in benchOneItem that is not a scenario?)", shares, len(benchOneItem))
+	}
 	earlier := filepath.Join(t.TempDir(), "earlier.json")
 	b, _ := json.Marshal(results)
 	if err := os.WriteFile(earlier, b, 0o600); err != nil {
