@@ -44,7 +44,10 @@ authenticate as each of N confidential clients in turn. SHARE is a -many
 or -warm scenario's rate over the rate of its one-item scenario
 (introspect-opaque, verify) in the same run.
 SERVER MIB is the server process's peak resident set size during the
-scenario (Linux: VmHWM, reset before each scenario). --pprof-addr is
+scenario (Linux: VmHWM, reset before each scenario). SERVER CPU and LOAD
+CPU are the CPU time the server and the load generator (this process)
+used per request during the scenario (Linux: /proc/PID/stat), steadier
+than rates on a busy machine. --pprof-addr is
 passed to the server (see serve --help).
 --compare FILE prints the change against an earlier --format json run.
 A progress line is shown on a terminal.`
@@ -75,8 +78,13 @@ type benchResult struct {
 	// list of --keys); HelloRSS the hello process's peak during the hello
 	// runs on either side of the scenario. Bytes; 0 where unknown.
 	ServerRSS int64 `json:"server_rss_bytes,omitempty"`
-	LoadRSS   int64 `json:"load_rss_bytes,omitempty"`
-	HelloRSS  int64 `json:"hello_rss_bytes,omitempty"`
+	// ServerCPU and LoadCPU are the CPU time (user and system) the server
+	// process and the bench's own process (the load generator) used during
+	// the scenario, per request (Linux; 0 where unknown).
+	ServerCPU time.Duration `json:"server_cpu_per_request_ns,omitempty"`
+	LoadCPU   time.Duration `json:"load_cpu_per_request_ns,omitempty"`
+	LoadRSS   int64         `json:"load_rss_bytes,omitempty"`
+	HelloRSS  int64         `json:"hello_rss_bytes,omitempty"`
 	// Seeded and SeedSeconds are, for introspect-opaque-many, the opaque
 	// tokens seeded with --tokens and how long seeding took.
 	Seeded      int     `json:"seeded_tokens,omitempty"`
@@ -175,10 +183,16 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("bench: preparing %s: %w", name, err)
 		}
+		srv0, srvOK0 := cpuTime(env.server.pid())
+		self0, selfOK0 := cpuTime(0)
 		r := load(ctx, name, fn, *conns, *duration, progress, env.serverRSS, self)
+		srv1, srvOK1 := cpuTime(env.server.pid())
+		self1, selfOK1 := cpuTime(0)
 		if err := env.server.alive(); err != nil {
 			return err
 		}
+		r.ServerCPU = perRequest(srv0, srv1, srvOK0, srvOK1, r.Requests)
+		r.LoadCPU = perRequest(self0, self1, selfOK0, selfOK1, r.Requests)
 		r.Machine = machine
 		r.ServerRSS, r.LoadRSS = env.serverRSS.peak(), self.peak()
 		r.RSS = r.ServerRSS + r.LoadRSS
@@ -234,10 +248,22 @@ func setShares(results []benchResult) {
 	}
 }
 
+// cpuCell shows a CPU time per request in microseconds ("-": unknown).
+func cpuCell(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
+}
+
 // emitBench prints results as a table (with the machine named below it)
 // or as JSON.
 func (m *Main) emitBench(results []benchResult, hello, compared bool, machine string) error {
 	header := []string{"SCENARIO", "REQ/S", "P50", "P99", "ERRORS", "SERVER MIB"}
+	cpu := slices.ContainsFunc(results, func(r benchResult) bool { return r.ServerCPU > 0 })
+	if cpu {
+		header = append(header, "SERVER CPU", "LOAD CPU")
+	}
 	if hello {
 		header = append(header, "HELLO REQ/S", "HELLO ±", "RATIO")
 	}
@@ -252,6 +278,9 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 	for _, r := range results {
 		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.PerSecond), r.P50.Round(time.Microsecond).String(),
 			r.P99.Round(time.Microsecond).String(), fmt.Sprint(r.Errors), fmt.Sprintf("%.0f", float64(r.ServerRSS)/(1<<20))}
+		if cpu {
+			row = append(row, cpuCell(r.ServerCPU), cpuCell(r.LoadCPU))
+		}
 		if hello {
 			spread := math.Abs(r.HelloAfter-r.HelloBefore) / 2 / r.HelloPerSecond
 			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.1f%%", spread*100),

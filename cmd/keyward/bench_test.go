@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/store/postgres/pgtest"
 )
@@ -76,6 +78,21 @@ func TestBenchCommand(t *testing.T) {
 		}
 		if (r.Scenario == "introspect-opaque-many") != (r.Seeded > 0) {
 			t.Errorf("%s: %d seeded tokens", r.Scenario, r.Seeded)
+		}
+	}
+	// On Linux each scenario's CPU per request is read from /proc.
+	if runtime.GOOS == "linux" {
+		var server, loadGen time.Duration // a scenario of 200 ms may use less than /proc's 10 ms tick; all of them not
+		for _, r := range results {
+			if r.ServerCPU < 0 || r.LoadCPU < 0 || r.ServerCPU > time.Second || r.LoadCPU > time.Second {
+				t.Errorf("%s: CPU per request: server %v, load generator %v", r.Scenario, r.ServerCPU, r.LoadCPU)
+			}
+			server += r.ServerCPU * time.Duration(r.Requests)
+			loadGen += r.LoadCPU * time.Duration(r.Requests)
+		}
+		t.Logf("CPU over the scenarios: server %v, load generator %v", server, loadGen)
+		if server <= 0 || loadGen <= 0 {
+			t.Errorf("CPU over the scenarios: server %v, load generator %v; want both measured", server, loadGen)
 		}
 	}
 	// Each tour of many items is a share of its one-item scenario's rate.
