@@ -2,7 +2,6 @@ package authz_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -37,17 +36,9 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.Unmarshal(w.Body.Bytes(), &tok)
+	jwt := e.tokens(t, id, secret, 1)[0]
 	oid, osecret := e.client(t, clients.Params{Name: "opaque", Scopes: []string{"read"}, AccessTokenFormat: "opaque"})
-	w = e.post("/oauth2/token", oid, osecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
-	var opaque struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.Unmarshal(w.Body.Bytes(), &opaque)
+	opaque := e.tokens(t, oid, osecret, 1)[0]
 	get := func(path string) func() *httptest.ResponseRecorder {
 		return func() *httptest.ResponseRecorder {
 			w := httptest.NewRecorder()
@@ -55,33 +46,18 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 			return w
 		}
 	}
-	// Tokens never introspected before: one ES256 verification each.
-	fresh := make([]string, 202) // AllocsPerRun's warm-up, its runs and the check below
-	for i := range fresh {
-		w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
-		var t struct {
-			AccessToken string `json:"access_token"`
-		}
-		json.Unmarshal(w.Body.Bytes(), &t)
-		fresh[i] = t.AccessToken
-	}
-	// Opaque tokens never introspected before: a record read each.
-	coldOpaque := make([]string, 202)
-	for i := range coldOpaque {
-		w := e.post("/oauth2/token", oid, osecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
-		var t struct {
-			AccessToken string `json:"access_token"`
-		}
-		json.Unmarshal(w.Body.Bytes(), &t)
-		coldOpaque[i] = t.AccessToken
-	}
+	// Tokens never introspected before (AllocsPerRun's warm-up, its runs
+	// and the check below): one ES256 verification each, and a record read
+	// each for the opaque ones.
+	fresh := e.tokens(t, id, secret, 202)
+	coldOpaque := e.tokens(t, oid, osecret, 202)
 	verifyBody := `{"key":"` + apiKey + `","required_scope":"read"}`
 	paths := map[string]func() *httptest.ResponseRecorder{
 		"token (client credentials, JWT)": func() *httptest.ResponseRecorder {
 			return e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
 		},
 		"introspect (JWT, cached)": func() *httptest.ResponseRecorder {
-			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {tok.AccessToken}})
+			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {jwt}})
 		},
 		"introspect (JWT, fresh)": func() *httptest.ResponseRecorder {
 			tok := fresh[0]
@@ -89,7 +65,7 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {tok}})
 		},
 		"introspect (opaque, cached)": func() *httptest.ResponseRecorder {
-			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {opaque.AccessToken}})
+			return e.post("/oauth2/introspect", id, secret, url.Values{"token": {opaque}})
 		},
 		"introspect (opaque, cold)": func() *httptest.ResponseRecorder {
 			tok := coldOpaque[0]

@@ -46,6 +46,24 @@ func (e *benchEnv) client(tb testing.TB, p clients.Params) (string, string) {
 	return c.ID, secret
 }
 
+// tokens mints n client-credentials access tokens (scope read) for the
+// client id, failing the test or benchmark when one is refused.
+func (e *benchEnv) tokens(tb testing.TB, id, secret string, n int) []string {
+	tb.Helper()
+	out := make([]string, n)
+	for i := range out {
+		w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if json.Unmarshal(w.Body.Bytes(), &tok) != nil || tok.AccessToken == "" {
+			tb.Fatalf("token: %d %s", w.Code, w.Body)
+		}
+		out[i] = tok.AccessToken
+	}
+	return out
+}
+
 func (e *benchEnv) post(path, id, secret string, form url.Values) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -206,15 +224,8 @@ func BenchmarkIntrospectJWTFresh(b *testing.B) {
 	e := newBenchEnv(b)
 	id, secret := e.client(b, clients.Params{Name: "bench", Scopes: []string{"read"}})
 	forms := make([]url.Values, b.N)
-	for i := range forms {
-		w := e.post("/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}})
-		var tok struct {
-			AccessToken string `json:"access_token"`
-		}
-		if json.Unmarshal(w.Body.Bytes(), &tok) != nil || tok.AccessToken == "" {
-			b.Fatalf("token: %d %s", w.Code, w.Body)
-		}
-		forms[i] = url.Values{"token": {tok.AccessToken}}
+	for i, tok := range e.tokens(b, id, secret, b.N) {
+		forms[i] = url.Values{"token": {tok}}
 	}
 	var next atomic.Int64
 	b.ReportAllocs()

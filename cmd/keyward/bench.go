@@ -78,13 +78,13 @@ type benchResult struct {
 	// list of --keys); HelloRSS the hello process's peak during the hello
 	// runs on either side of the scenario. Bytes; 0 where unknown.
 	ServerRSS int64 `json:"server_rss_bytes,omitempty"`
+	LoadRSS   int64 `json:"load_rss_bytes,omitempty"`
+	HelloRSS  int64 `json:"hello_rss_bytes,omitempty"`
 	// ServerCPU and LoadCPU are the CPU time (user and system) the server
 	// process and the bench's own process (the load generator) used during
 	// the scenario, per request (Linux; 0 where unknown).
 	ServerCPU time.Duration `json:"server_cpu_per_request_ns,omitempty"`
 	LoadCPU   time.Duration `json:"load_cpu_per_request_ns,omitempty"`
-	LoadRSS   int64         `json:"load_rss_bytes,omitempty"`
-	HelloRSS  int64         `json:"hello_rss_bytes,omitempty"`
 	// Seeded and SeedSeconds are, for introspect-opaque-many, the opaque
 	// tokens seeded with --tokens and how long seeding took.
 	Seeded      int     `json:"seeded_tokens,omitempty"`
@@ -183,16 +183,12 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("bench: preparing %s: %w", name, err)
 		}
-		srv0, srvOK0 := cpuTime(env.server.pid())
-		self0, selfOK0 := cpuTime(0)
+		serverCPU, selfCPU := markCPU(env.server.pid()), markCPU(0)
 		r := load(ctx, name, fn, *conns, *duration, progress, env.serverRSS, self)
-		srv1, srvOK1 := cpuTime(env.server.pid())
-		self1, selfOK1 := cpuTime(0)
+		r.ServerCPU, r.LoadCPU = serverCPU.since(r.Requests), selfCPU.since(r.Requests)
 		if err := env.server.alive(); err != nil {
 			return err
 		}
-		r.ServerCPU = perRequest(srv0, srv1, srvOK0, srvOK1, r.Requests)
-		r.LoadCPU = perRequest(self0, self1, selfOK0, selfOK1, r.Requests)
 		r.Machine = machine
 		r.ServerRSS, r.LoadRSS = env.serverRSS.peak(), self.peak()
 		r.RSS = r.ServerRSS + r.LoadRSS

@@ -49,6 +49,25 @@ func parseProcStatCPU(stat []byte) (time.Duration, bool) {
 	return time.Duration(utime+stime) * time.Second / userHZ, true
 }
 
+// cpuMark is a process's CPU time when a scenario starts.
+type cpuMark struct {
+	pid int
+	at  time.Duration
+	ok  bool
+}
+
+func markCPU(pid int) cpuMark {
+	at, ok := cpuTime(pid)
+	return cpuMark{pid: pid, at: at, ok: ok}
+}
+
+// since is the CPU time the process used from the mark until now, per
+// request (0: unknown).
+func (m cpuMark) since(requests int64) time.Duration {
+	now, ok := cpuTime(m.pid)
+	return perRequest(m.at, now, m.ok, ok, requests)
+}
+
 // perRequest is the CPU time used between before and after, per request
 // (0 when either read failed or no request was made).
 func perRequest(before, after time.Duration, okBefore, okAfter bool, requests int64) time.Duration {

@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestE2EClientSecretBasicOpenIDClient proves the hot machine-to-machine
@@ -18,14 +17,9 @@ import (
 func TestE2EClientSecretBasicOpenIDClient(t *testing.T) {
 	node, modules := npmPackage(t, "openid-client", openidClientVersion)
 	engines(t, func(t *testing.T, e *env) {
-		svc := e.newClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "orders:read")
-		rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
-		s := e.serve()
-
 		var got struct {
-			Error   string `json:"error"`
-			Message string `json:"message"`
-			Tokens  []struct {
+			scriptError
+			Tokens []struct {
 				AccessToken string `json:"access_token"`
 				TokenType   string `json:"token_type"`
 			} `json:"tokens"`
@@ -38,12 +32,7 @@ func TestE2EClientSecretBasicOpenIDClient(t *testing.T) {
 			AfterRevocation map[string]any `json:"after_revocation"`
 			Other           map[string]any `json:"other"`
 		}
-		stderr := runNode(t, node, nodeScript(t, modules, "basic_openid_client.mjs"), 90*time.Second, &got,
-			"ISSUER="+s.PublicURL, "CLIENT_ID="+svc.ClientID, "CLIENT_SECRET="+svc.ClientSecret,
-			"RS_ID="+rs.ClientID, "RS_SECRET="+rs.ClientSecret, "SCOPE=orders:read")
-		if got.Error != "" {
-			t.Fatalf("openid-client: %s %s\n%s", got.Error, got.Message, stderr)
-		}
+		svc, s := clientCredentialsScript(t, e, node, modules, "basic_openid_client.mjs", &got, "--name", "svc")
 		if len(got.Tokens) != 2 || len(got.Verified) != 2 || got.Tokens[0].AccessToken == got.Tokens[1].AccessToken {
 			t.Fatalf("tokens %+v verified %+v", got.Tokens, got.Verified)
 		}

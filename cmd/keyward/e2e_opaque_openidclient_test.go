@@ -17,27 +17,17 @@ import (
 func TestE2EOpaqueIntrospectionOpenIDClient(t *testing.T) {
 	node, modules := npmPackage(t, "openid-client", openidClientVersion)
 	engines(t, func(t *testing.T, e *env) {
-		svc := e.newClient("--name", "opaque svc", "--grant-type", "client_credentials", "--scope", "orders:read",
-			"--access-token-format", "opaque")
-		rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
-		s := e.serve()
-
 		var got struct {
-			Error   string `json:"error"`
-			Message string `json:"message"`
-			Tokens  []struct {
+			scriptError
+			Tokens []struct {
 				AccessToken string  `json:"access_token"`
 				ExpiresIn   float64 `json:"expires_in"`
 			} `json:"tokens"`
 			First, Again, Forged, Unknown, Other map[string]any
 			AfterRevocation                      map[string]any `json:"after_revocation"`
 		}
-		stderr := runNode(t, node, nodeScript(t, modules, "opaque_openid_client.mjs"), 90*time.Second, &got,
-			"ISSUER="+s.PublicURL, "CLIENT_ID="+svc.ClientID, "CLIENT_SECRET="+svc.ClientSecret,
-			"RS_ID="+rs.ClientID, "RS_SECRET="+rs.ClientSecret, "SCOPE=orders:read")
-		if got.Error != "" {
-			t.Fatalf("openid-client: %s %s\n%s", got.Error, got.Message, stderr)
-		}
+		svc, s := clientCredentialsScript(t, e, node, modules, "opaque_openid_client.mjs", &got,
+			"--name", "opaque svc", "--access-token-format", "opaque")
 		if len(got.Tokens) != 2 || !strings.HasPrefix(got.Tokens[0].AccessToken, "kw_at_") {
 			t.Fatalf("tokens %+v", got.Tokens)
 		}

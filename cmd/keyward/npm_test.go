@@ -179,3 +179,32 @@ func runNode(t *testing.T, node, script string, timeout time.Duration, v any, en
 	r.wait()
 	return r.stderr.String()
 }
+
+// scriptError is what a node script prints when it fails.
+type scriptError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+func (e scriptError) reported() scriptError { return e }
+
+// clientCredentialsScript creates a client-credentials client with
+// svcArgs (keyward clients create's flags) and a resource server, starts
+// the server, and runs the openid-client script name against them
+// (ISSUER, CLIENT_ID, CLIENT_SECRET, RS_ID, RS_SECRET, SCOPE=orders:read),
+// decoding the line it prints into got, whose embedded scriptError fails
+// the test when the script reports one.
+func clientCredentialsScript(t *testing.T, e *env, node, modules, name string,
+	got interface{ reported() scriptError }, svcArgs ...string) (svc clientInfo, s *server) {
+	t.Helper()
+	svc = e.newClient(append([]string{"--grant-type", "client_credentials", "--scope", "orders:read"}, svcArgs...)...)
+	rs := e.newClient("--name", "resource server", "--grant-type", "client_credentials")
+	s = e.serve()
+	stderr := runNode(t, node, nodeScript(t, modules, name), 90*time.Second, got,
+		"ISSUER="+s.PublicURL, "CLIENT_ID="+svc.ClientID, "CLIENT_SECRET="+svc.ClientSecret,
+		"RS_ID="+rs.ClientID, "RS_SECRET="+rs.ClientSecret, "SCOPE=orders:read")
+	if r := got.reported(); r.Error != "" {
+		t.Fatalf("openid-client: %s %s\n%s", r.Error, r.Message, stderr)
+	}
+	return svc, s
+}
