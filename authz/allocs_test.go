@@ -46,11 +46,11 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 			return w
 		}
 	}
-	// Tokens never introspected before (AllocsPerRun's warm-up, its runs
-	// and the check below): one ES256 verification each, and a record read
-	// each for the opaque ones.
-	fresh := e.tokens(t, id, secret, 202)
-	coldOpaque := e.tokens(t, oid, osecret, 202)
+	// Tokens never introspected before (the check below, and two rounds of
+	// AllocsPerRun's warm-up and runs): one ES256 verification each, and a
+	// record read each for the opaque ones.
+	fresh := e.tokens(t, id, secret, 1+2*201)
+	coldOpaque := e.tokens(t, oid, osecret, 1+2*201)
 	verifyBody := `{"key":"` + apiKey + `","required_scope":"read"}`
 	paths := map[string]func() *httptest.ResponseRecorder{
 		"token (client credentials, JWT)": func() *httptest.ResponseRecorder {
@@ -91,7 +91,15 @@ func TestHotPathAllocationBudgets(t *testing.T) {
 		if w := do(); w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"active":false`) {
 			t.Fatalf("%s: %d %.300s", name, w.Code, w.Body)
 		}
+		// AllocsPerRun counts the whole process's allocations, so a
+		// background goroutine's (a cache's maintenance, a timer) can push a
+		// path over by one on a loaded machine; a path over its budget is
+		// measured once more and judged by the lower count. A real increase
+		// shows in both.
 		got := testing.AllocsPerRun(200, func() { do() })
+		if got > budget {
+			got = min(got, testing.AllocsPerRun(200, func() { do() }))
+		}
 		t.Logf("%-32s %4.0f allocations per request (budget %.0f)", name, got, budget)
 		if got > budget {
 			t.Errorf("%s: %.0f allocations per request, over its budget of %.0f", name, got, budget)
