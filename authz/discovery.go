@@ -179,7 +179,9 @@ func newDiscovery(issuer string, idTokenAlgs []string, jwks http.Handler, requir
 		RequestParameterSupported:              true,
 		RequestObjectSigningAlgValuesSupported: signing,
 	}
-	b, err := json.MarshalIndent(doc, "", "  ")
+	// Compact: a fifth fewer bytes than indented, for every client that
+	// fetches the document.
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -260,24 +262,26 @@ func (d *discovery) document(ctx context.Context) *rendered {
 	return r
 }
 
-// withMember returns the indented JSON object doc with one more member,
-// last, keeping the order of the others.
+// withMember returns the JSON object doc with one more member, last,
+// keeping the order of the others.
 func withMember(doc []byte, name string, value any) []byte {
-	v, err := json.MarshalIndent(value, "  ", "  ")
+	v, err := json.Marshal(value)
 	if err != nil {
 		return doc
 	}
-	end := bytes.LastIndexByte(doc, '}')
-	if end < 0 {
+	body := bytes.TrimRight(doc, " \n")
+	if !bytes.HasSuffix(body, []byte("}")) {
 		return doc
 	}
-	body := bytes.TrimRight(doc[:end], " \n")
-	out := make([]byte, 0, len(doc)+len(name)+len(v)+16)
-	out = append(out, body...)
-	out = append(out, ",\n  "...)
+	body = bytes.TrimRight(body[:len(body)-1], " \n")
 	k, _ := json.Marshal(name)
+	out := make([]byte, 0, len(body)+len(k)+len(v)+3)
+	out = append(out, body...)
+	if !bytes.HasSuffix(body, []byte("{")) {
+		out = append(out, ',')
+	}
 	out = append(out, k...)
-	out = append(out, ": "...)
+	out = append(out, ':')
 	out = append(out, v...)
-	return append(out, "\n}"...)
+	return append(out, '}')
 }

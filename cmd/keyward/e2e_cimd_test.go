@@ -66,8 +66,11 @@ func TestE2EClientIDMetadataDocument(t *testing.T) {
 		e.configure = h.roots
 		alice := e.newUser("alice", "correct horse battery", "alice@example.com", "Alice Liddell")
 		s := e.serve("--outbound-allow-private")
-		if code, body := get(t, s.PublicURL+"/.well-known/oauth-authorization-server"); code != 200 ||
-			!strings.Contains(body, `"client_id_metadata_document_supported": true`) {
+		code, body := get(t, s.PublicURL+"/.well-known/oauth-authorization-server")
+		var meta struct {
+			CIMD bool `json:"client_id_metadata_document_supported"`
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &meta) != nil || !meta.CIMD {
 			t.Fatalf("RFC 8414 metadata lacks client_id_metadata_document_supported: %s", body)
 		}
 		r := newRP(t, s, clientInfo{ClientID: good}, "openid", "profile", "email", "offline_access")

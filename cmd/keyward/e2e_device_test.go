@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -74,8 +75,12 @@ func deviceBrowserFlow(t *testing.T, browserCtx context.Context, e *env) {
 	defer cancel()
 	// Discovery advertises the endpoint and the grant; go-oidc reads it.
 	code, body := get(t, s.PublicURL+"/.well-known/oauth-authorization-server")
-	if code != http.StatusOK || !strings.Contains(body, `"device_authorization_endpoint": "`+s.PublicURL+`/oauth2/device/auth"`) ||
-		!strings.Contains(body, `"`+grantDeviceURN+`"`) {
+	var meta struct {
+		Endpoint string   `json:"device_authorization_endpoint"`
+		Grants   []string `json:"grant_types_supported"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &meta) != nil ||
+		meta.Endpoint != s.PublicURL+"/oauth2/device/auth" || !slices.Contains(meta.Grants, grantDeviceURN) {
 		t.Fatalf("discovery: %d %s", code, body)
 	}
 	provider, err := oidc.NewProvider(ctx, s.PublicURL)
