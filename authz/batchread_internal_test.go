@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -15,10 +16,10 @@ import (
 	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
-// TestBatchedTokenReads: introspection's reads (withBatchedReads), made
-// concurrently so that they share queries, answer for each token exactly
-// what a direct read does: active, inactive (deactivated) and missing
-// records, access and refresh tokens.
+// TestBatchedTokenReads: introspection's reads, made concurrently so that
+// they share queries, answer for each token exactly what a direct read
+// does: active, inactive (deactivated) and missing records, access and
+// refresh tokens.
 func TestBatchedTokenReads(t *testing.T) {
 	ctx := context.Background()
 	db := sqlitetest.Open(t)
@@ -58,46 +59,38 @@ func TestBatchedTokenReads(t *testing.T) {
 	sigs = append(sigs, "missing", "also-missing")
 
 	type answer struct {
-		id  string
+		rec introspectedRecord
 		err error
 	}
-	read := func(s *fositeStore, ctx context.Context, refresh bool, sig string) answer {
-		var r fosite.Requester
-		var err error
+	read := func(s *fositeStore, refresh bool, sig string) answer {
+		kind := store.KindAccessToken
 		if refresh {
-			r, err = s.GetRefreshTokenSession(ctx, sig, NewSession(""))
-		} else {
-			r, err = s.GetAccessTokenSession(ctx, sig, NewSession(""))
+			kind = store.KindRefreshToken
 		}
-		a := answer{err: err}
-		if r != nil {
-			a.id = r.GetID() + " " + r.GetSession().GetSubject() + " " + strings.Join(r.GetGrantedScopes(), ",")
-		}
-		return a
+		rec, err := s.introspected(ctx, kind, sig)
+		return answer{rec, err}
 	}
 	for _, refresh := range []bool{false, true} {
 		got := make([]answer, len(sigs))
 		var wg sync.WaitGroup
 		for i, sig := range sigs {
-			wg.Go(func() { got[i] = read(batched, withBatchedReads(ctx), refresh, sig) })
+			wg.Go(func() { got[i] = read(batched, refresh, sig) })
 		}
 		wg.Wait()
 		for i, sig := range sigs {
-			want := read(direct, ctx, refresh, sig)
-			if got[i].id != want.id || !sameErr(got[i].err, want.err) {
-				t.Errorf("refresh=%v %s: batched %q, %v; direct %q, %v", refresh, sig, got[i].id, got[i].err, want.id, want.err)
+			want := read(direct, refresh, sig)
+			if !reflect.DeepEqual(got[i], want) {
+				t.Errorf("refresh=%v %s: batched %+v; direct %+v", refresh, sig, got[i], want)
+			}
+			if a := got[i]; a.err == nil && a.rec.active &&
+				(a.rec.err != nil || a.rec.req.ID != "g"+sig || a.rec.req.Session.OIDC.Subject != "alice" ||
+					strings.Join(a.rec.req.GrantedScope, ",") != "read") {
+				t.Errorf("refresh=%v %s: read %+v, %v", refresh, sig, a.rec.req, a.rec.err)
 			}
 		}
-		if !errors.Is(got[0].err, fosite.ErrInactiveToken) || got[1].err != nil || !errors.Is(got[n].err, fosite.ErrNotFound) {
-			t.Errorf("refresh=%v: inactive %v, active %v, missing %v", refresh, got[0].err, got[1].err, got[n].err)
+		if got[0].err != nil || got[0].rec.active || got[0].rec.req != nil || got[1].err != nil || !got[1].rec.active ||
+			!errors.Is(got[n].err, store.ErrNotFound) {
+			t.Errorf("refresh=%v: inactive %+v, active %+v, missing %v", refresh, got[0], got[1], got[n].err)
 		}
 	}
-}
-
-// sameErr reports whether a and b are both nil or the same fosite error.
-func sameErr(a, b error) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return errors.Is(a, b) || a.Error() == b.Error()
 }

@@ -34,52 +34,75 @@ type fositeStore struct {
 	grace time.Duration
 	// parTTL is the expires_in of a pushed request's request_uri.
 	parTTL time.Duration
-	// batched reads access and refresh token records for introspection,
-	// gathering concurrent reads into one query (nil: one at a time).
-	batched map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord]
+	// batched reads what introspection needs of access and refresh token
+	// records, gathering concurrent reads into one query (nil: one at a
+	// time).
+	batched map[store.TokenKind]*coalesce.Loader[string, introspectedRecord]
 }
 
-// batchedReadsKey marks a context whose token reads may be gathered with
-// other requests' (see withBatchedReads).
-type batchedReadsKey struct{}
+// introspectedRecord is what introspection reads of a token record: whether
+// it is active and, when it is, its stored request as parseIntrospected
+// reads it (or why that failed).
+type introspectedRecord struct {
+	active bool
+	req    *introspectedRequest
+	err    error
+}
 
-// withBatchedReads marks ctx as a plain read of token records, outside any
-// transaction and writing nothing: introspection. Its access and refresh
-// token reads may then share a query with concurrent ones.
-func withBatchedReads(ctx context.Context) context.Context {
-	return context.WithValue(ctx, batchedReadsKey{}, true)
+// introspectedOf is what introspection reads of a record in state
+// active with data: the data is parsed only when the record is active.
+func introspectedOf(active bool, data []byte) introspectedRecord {
+	r := introspectedRecord{active: active}
+	if active {
+		r.req, r.err = parseIntrospected(data)
+	}
+	return r
 }
 
 // newTokenLoaders returns a loader per cached token kind when tokens can
-// read in batches, else nil. Their batch sizes go to obs when it is a
+// read in batches, else nil. Each reads the records' state in place
+// (store.TokenBatchReader) and parses the active ones' data as it goes, so
+// no record is copied. Their batch sizes go to obs when it is a
 // coalesce.BatchObserver.
-func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord] {
+func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coalesce.Loader[string, introspectedRecord] {
 	b, ok := tokens.(store.TokenBatchReader)
 	if !ok {
 		return nil
 	}
-	out := map[store.TokenKind]*coalesce.Loader[string, *store.TokenRecord]{}
+	out := map[store.TokenKind]*coalesce.Loader[string, introspectedRecord]{}
 	for kind, name := range map[store.TokenKind]string{store.KindAccessToken: coalesce.LoaderAccessTokens,
 		store.KindRefreshToken: coalesce.LoaderRefreshTokens} {
-		out[kind] = coalesce.New(func(ctx context.Context, sigs []string) (map[string]*store.TokenRecord, error) {
-			return b.GetTokens(ctx, kind, sigs)
+		out[kind] = coalesce.New(func(ctx context.Context, sigs []string) (map[string]introspectedRecord, error) {
+			out := make(map[string]introspectedRecord, len(sigs))
+			err := b.ReadTokens(ctx, kind, sigs, func(sig []byte, active bool, data []byte) error {
+				out[string(sig)] = introspectedOf(active, data)
+				return nil
+			})
+			return out, err
 		}, coalesce.Config{OnBatch: coalesce.Observe(obs, name)})
 	}
 	return out
 }
 
-// getToken reads one record: through the kind's loader for a context of
-// withBatchedReads (the read then begins after this call did, so the
-// opaque cache's generation check still holds), else directly.
-func (s *fositeStore) getToken(ctx context.Context, kind store.TokenKind, sig string) (*store.TokenRecord, error) {
-	if l := s.batched[kind]; l != nil && ctx.Value(batchedReadsKey{}) != nil {
+// introspected reads what introspection needs of the record of sig:
+// store.ErrNotFound when there is none. The read goes through the kind's
+// loader, sharing a query with concurrent ones (it begins after this call
+// did, so the opaque cache's generation check still holds), or without
+// loaders reads the record directly. Introspection reads outside any
+// transaction and writes nothing, as the loaders require.
+func (s *fositeStore) introspected(ctx context.Context, kind store.TokenKind, sig string) (introspectedRecord, error) {
+	if l := s.batched[kind]; l != nil {
 		rec, ok, err := l.Load(ctx, sig)
 		if err == nil && !ok {
 			err = store.ErrNotFound
 		}
 		return rec, err
 	}
-	return s.tokens.GetToken(ctx, kind, sig)
+	rec, err := s.tokens.GetToken(ctx, kind, sig)
+	if err != nil {
+		return introspectedRecord{}, err
+	}
+	return introspectedOf(rec.Active, rec.Data), nil
 }
 
 var (
@@ -191,7 +214,7 @@ func (s *fositeStore) create(ctx context.Context, kind store.TokenKind, tokenTyp
 
 // get loads a record; an inactive one comes back with inactiveErr.
 func (s *fositeStore) get(ctx context.Context, kind store.TokenKind, sig string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
-	rec, err := s.getToken(ctx, kind, sig)
+	rec, err := s.tokens.GetToken(ctx, kind, sig)
 	if err != nil {
 		return nil, fositeErr(err)
 	}
@@ -341,7 +364,7 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, access
 // only refused: that client could not have used it, and letting it revoke
 // the grant would let anyone holding an old token end someone's session.
 func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	rec, err := s.getToken(ctx, store.KindRefreshToken, sig)
+	rec, err := s.tokens.GetToken(ctx, store.KindRefreshToken, sig)
 	if err != nil {
 		return nil, fositeErr(err)
 	}

@@ -212,21 +212,20 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 	}
 	// Its callers only read, outside any transaction: the record read may
 	// share a query with concurrent ones.
-	rec, err := a.records.getToken(withBatchedReads(ctx), kind, sig)
+	rec, err := a.records.introspected(ctx, kind, sig)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrInvalidToken
 	case err != nil:
 		return nil, fmt.Errorf("authz: token record: %w", err)
-	case !rec.Active:
+	case !rec.active:
 		// A rotated refresh token: the refresh grant's grace rules answer
 		// its client at the token endpoint, never here.
 		return nil, ErrInvalidToken
+	case rec.err != nil:
+		return nil, rec.err
 	}
-	r, err := parseIntrospected(rec.Data)
-	if err != nil {
-		return nil, err
-	}
+	r := rec.req
 	// fosite's HMAC strategy decides the expiry and the HMAC, on the two
 	// members of the request it reads.
 	exp, validate := r.Session.OIDC.ExpiresAt.AccessToken, a.strategy.ValidateAccessToken

@@ -87,14 +87,48 @@ type TokenStore interface {
 	ApplyTokenChanges(ctx context.Context, changes []TokenChange) error
 }
 
-// TokenBatchReader reads many records of one kind in one round trip, so
-// that concurrent introspections of tokens not yet cached share one
-// query. Both engines implement it; storetest checks it.
+// TokenBatchReader reads what introspection needs of many records of one
+// kind in one round trip, so that concurrent introspections of tokens not
+// yet cached share one query. Both engines implement it; storetest checks
+// it.
 type TokenBatchReader interface {
-	// GetTokens returns, by signature, the records of kind among
-	// signatures that exist (active or not), each as GetToken returns it;
-	// a signature with no record is absent from the map.
-	GetTokens(ctx context.Context, kind TokenKind, signatures []string) (map[string]*TokenRecord, error)
+	// ReadTokens calls fn once for each record of kind among signatures
+	// that exists (active or not) with its signature, whether it is
+	// active and its data, as GetToken returns them; a signature with no
+	// record is skipped. signature and data belong to the driver and are
+	// valid only during the call (fn copies what it keeps), so a read
+	// copies no record. An error of fn ends the read and is returned.
+	ReadTokens(ctx context.Context, kind TokenKind, signatures []string,
+		fn func(signature []byte, active bool, data []byte) error) error
+}
+
+// TokenRows is the part of an engine's result rows that ScanTokenStates
+// uses (pgx.Rows and *sql.Rows have it).
+type TokenRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanTokenStates implements ReadTokens over rows of (signature, active,
+// data), scanning the signature and data into a B (the driver's
+// no-copy byte type) and calling fn with each row; errors of the rows go
+// through mapErr, fn's come back as they are. The caller closes rows.
+func ScanTokenStates[B ~[]byte](rows TokenRows, mapErr func(error) error,
+	fn func(signature []byte, active bool, data []byte) error) error {
+	var (
+		sig, data B
+		active    bool
+	)
+	for rows.Next() {
+		if err := rows.Scan(&sig, &active, &data); err != nil {
+			return mapErr(err)
+		}
+		if err := fn(sig, active, data); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err())
 }
 
 // TokenChange is one write of ApplyTokenChanges: Create inserts a record;

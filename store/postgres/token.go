@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/keyward/keyward/store"
 )
 
@@ -27,26 +29,21 @@ func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature strin
 		FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(kind), signature))
 }
 
-// GetTokens implements store.TokenBatchReader in one round trip.
-func (d *DB) GetTokens(ctx context.Context, kind store.TokenKind, signatures []string) (map[string]*store.TokenRecord, error) {
-	out := make(map[string]*store.TokenRecord, len(signatures))
+// ReadTokens implements store.TokenBatchReader in one round trip: the
+// three columns it answers with, scanned in place from the driver's
+// buffer (pgtype.DriverBytes).
+func (d *DB) ReadTokens(ctx context.Context, kind store.TokenKind, signatures []string,
+	fn func(signature []byte, active bool, data []byte) error) error {
 	if len(signatures) == 0 {
-		return out, nil
+		return nil
 	}
-	rows, err := d.q(ctx).Query(ctx, `SELECT `+tokenColumns+`
+	rows, err := d.q(ctx).Query(ctx, `SELECT signature, active, data
 		FROM oauth_tokens WHERE kind = $1 AND signature = ANY($2)`, string(kind), signatures)
 	if err != nil {
-		return nil, mapErr(err)
+		return mapErr(err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		r, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[r.Signature] = r
-	}
-	return out, mapErr(rows.Err())
+	return store.ScanTokenStates[pgtype.DriverBytes](rows, mapErr, fn)
 }
 
 // ListRequest implements store.TokenStore.

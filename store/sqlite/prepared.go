@@ -8,7 +8,7 @@ import (
 	"sync"
 )
 
-// preparedReads keeps the statements of the batched reads (GetTokens,
+// preparedReads keeps the statements of the batched reads (ReadTokens,
 // GetAPIKeys) prepared. The driver prepares every query it is handed,
 // and SQLite's parser and planner were about a tenth of the server's CPU
 // under a cold tour of 200,000 opaque tokens: each batch a statement of

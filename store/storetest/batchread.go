@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
@@ -72,16 +73,38 @@ func testAPIKeysBatchRead(t *testing.T, s keys.Store) {
 	}
 }
 
-// testTokensBatchRead: GetTokens answers for each signature exactly what
-// GetToken does (inactive records included), only records of its kind,
-// and leaves out the signatures with no record.
+// readState is what ReadTokens reports of one record.
+type readState struct {
+	active bool
+	data   []byte
+}
+
+// readTokens collects what b.ReadTokens reports, copying each call's
+// bytes, and fails t if a signature is reported twice.
+func readTokens(t *testing.T, b store.TokenBatchReader, kind store.TokenKind, sigs []string) (map[string]readState, error) {
+	t.Helper()
+	got := map[string]readState{}
+	err := b.ReadTokens(ctx(), kind, sigs, func(sig []byte, active bool, data []byte) error {
+		if _, dup := got[string(sig)]; dup {
+			t.Errorf("ReadTokens(%s, %q) reported %q twice", kind, sigs, sig)
+		}
+		got[string(sig)] = readState{active: active, data: bytes.Clone(data)}
+		return nil
+	})
+	return got, err
+}
+
+// testTokensBatchRead: ReadTokens reports for each signature exactly what
+// GetToken finds (inactive records included), only records of its kind,
+// and skips the signatures with no record; an error of its function ends
+// the read.
 func testTokensBatchRead(t *testing.T, s store.Store) {
 	b, ok := s.(store.TokenBatchReader)
 	if !ok {
 		t.Fatalf("%T does not implement store.TokenBatchReader", s)
 	}
-	if got, err := b.GetTokens(ctx(), store.KindAccessToken, nil); err != nil || len(got) != 0 {
-		t.Fatalf("GetTokens(none) = %v, %v", got, err)
+	if got, err := readTokens(t, b, store.KindAccessToken, nil); err != nil || len(got) != 0 {
+		t.Fatalf("ReadTokens(none) = %v, %v", got, err)
 	}
 	exp := time.Now().Add(time.Hour)
 	recs := []*store.TokenRecord{
@@ -91,7 +114,8 @@ func testTokensBatchRead(t *testing.T, s store.Store) {
 		sampleToken(store.KindRefreshToken, "a1", "r1", exp), // same signature, other kind
 		sampleToken(store.KindRefreshToken, "only-refresh", "r4", exp),
 	}
-	recs[0].AccessSignature = "x"
+	recs[0].Data = []byte(`{"request":{"id":"r1","n":1}}`)
+	recs[3].Data = []byte(`{"request":{"id":"r1","n":2}}`)
 	for _, r := range recs {
 		if err := s.CreateToken(ctx(), r); err != nil {
 			t.Fatal(err)
@@ -102,7 +126,7 @@ func testTokensBatchRead(t *testing.T, s store.Store) {
 	}
 	sigs := []string{"a2", "missing", "a1", "only-refresh", "a3"}
 	for _, kind := range []store.TokenKind{store.KindAccessToken, store.KindRefreshToken} {
-		got, err := b.GetTokens(ctx(), kind, sigs)
+		got, err := readTokens(t, b, kind, sigs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,29 +139,29 @@ func testTokensBatchRead(t *testing.T, s store.Store) {
 			batched, found := got[sig]
 			switch {
 			case one == nil && found:
-				t.Errorf("GetTokens(%s) has %q, which GetToken does not find", kind, sig)
+				t.Errorf("ReadTokens(%s) reported %q, which GetToken does not find", kind, sig)
 			case one != nil && !found:
-				t.Errorf("GetTokens(%s) lacks %q", kind, sig)
-			case one != nil && !reflect.DeepEqual(one, batched):
-				t.Errorf("GetTokens(%s)[%q] = %+v\nGetToken = %+v", kind, sig, batched, one)
+				t.Errorf("ReadTokens(%s) skipped %q", kind, sig)
+			case one != nil && (batched.active != one.Active || !bytes.Equal(batched.data, one.Data)):
+				t.Errorf("ReadTokens(%s)[%q] = %v %q\nGetToken = %v %q", kind, sig, batched.active, batched.data, one.Active, one.Data)
 			}
 			if one != nil {
 				n++
 			}
 		}
 		if len(got) != n {
-			t.Errorf("GetTokens(%s) returned %d records, want %d", kind, len(got), n)
+			t.Errorf("ReadTokens(%s) reported %d records, want %d", kind, len(got), n)
 		}
 	}
-	got, _ := b.GetTokens(ctx(), store.KindAccessToken, sigs)
-	if len(got) != 3 || got["a2"].Active || !got["a1"].Active || got["a1"].AccessSignature != "x" {
-		t.Errorf("GetTokens(access) = %+v", got)
+	got, _ := readTokens(t, b, store.KindAccessToken, sigs)
+	if len(got) != 3 || got["a2"].active || !got["a1"].active || string(got["a1"].data) != `{"request":{"id":"r1","n":1}}` {
+		t.Errorf("ReadTokens(access) = %+v", got)
 	}
 	// Every length of batch, first key missing or not, finds exactly the
 	// records among its own signatures.
 	for _, order := range [][]string{sigs, {"missing", "a1", "a3", "only-refresh", "a2"}} {
 		for n := 1; n <= len(order); n++ {
-			got, err := b.GetTokens(ctx(), store.KindAccessToken, order[:n])
+			got, err := readTokens(t, b, store.KindAccessToken, order[:n])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,15 +169,30 @@ func testTokensBatchRead(t *testing.T, s store.Store) {
 			for _, sig := range order[:n] {
 				if sig == "a1" || sig == "a2" || sig == "a3" {
 					want++
-					if got[sig] == nil {
-						t.Errorf("GetTokens(%q) lacks %q", order[:n], sig)
+					if _, ok := got[sig]; !ok {
+						t.Errorf("ReadTokens(%q) skipped %q", order[:n], sig)
 					}
 				}
 			}
 			if len(got) != want {
-				t.Errorf("GetTokens(%q) returned %d records, want %d", order[:n], len(got), want)
+				t.Errorf("ReadTokens(%q) reported %d records, want %d", order[:n], len(got), want)
 			}
 		}
+	}
+	// The function's error ends the read: it is called once, and its
+	// error comes back.
+	stop := errors.New("enough")
+	calls := 0
+	err := b.ReadTokens(ctx(), store.KindAccessToken, sigs, func([]byte, bool, []byte) error {
+		calls++
+		return stop
+	})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("ReadTokens with a failing function: %v after %d calls", err, calls)
+	}
+	// The store still answers after a read that ended early.
+	if got, err := readTokens(t, b, store.KindAccessToken, sigs); err != nil || len(got) != 3 {
+		t.Errorf("ReadTokens after an early end = %d records, %v", len(got), err)
 	}
 }
 

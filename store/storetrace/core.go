@@ -158,11 +158,11 @@ func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature strin
 	return v, tr.end(err)
 }
 
-// GetTokens traces store.TokenBatchReader.GetTokens.
-func (d *DB) GetTokens(ctx context.Context, kind store.TokenKind, signatures []string) (map[string]*store.TokenRecord, error) {
-	ctx, tr := d.start(ctx, "GetTokens")
-	v, err := d.Inner.GetTokens(ctx, kind, signatures)
-	return v, tr.end(err)
+// ReadTokens traces store.TokenBatchReader.ReadTokens.
+func (d *DB) ReadTokens(ctx context.Context, kind store.TokenKind, signatures []string,
+	fn func(signature []byte, active bool, data []byte) error) error {
+	ctx, tr := d.start(ctx, "ReadTokens")
+	return tr.end(d.Inner.ReadTokens(ctx, kind, signatures, fn))
 }
 
 // DeleteToken traces store.TokenStore.DeleteToken.
