@@ -24,7 +24,7 @@ var allocBudgets = map[string]float64{
 	"introspect (opaque, cached)":     42,
 	"introspect (opaque, cold)":       130, // a record read each (SQLite, batches of one); 125–128 measured, the pools vary it
 	"introspect (API key)":            43,
-	"verify (API key)":                37,
+	"verify (API key)":                36,
 	"jwks":                            18,
 	"discovery":                       18,
 }

@@ -2,7 +2,6 @@ package authz
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -41,8 +40,9 @@ type apiKeyEndpoint struct {
 func (h *apiKeyEndpoint) verify(c *gin.Context) {
 	r := c.Request
 	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
-	body, err := io.ReadAll(r.Body)
+	buf, err := readBody(r.Body)
 	if err != nil {
+		releaseBody(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			oauthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is larger than 1 MiB.")
@@ -51,7 +51,9 @@ func (h *apiKeyEndpoint) verify(c *gin.Context) {
 		oauthError(c, http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 		return
 	}
-	req, known, ok := parseVerifyRequest(r.Header.Get("Content-Type"), body)
+	// parseVerifyRequest copies what it keeps: the buffer goes back at once.
+	req, known, ok := parseVerifyRequest(r.Header.Get("Content-Type"), buf.Bytes())
+	releaseBody(buf)
 	// fosite's client authentication reads the Authorization header
 	// (client_secret_basic) or these form values (client_secret_post).
 	r.PostForm = url.Values{}

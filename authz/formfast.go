@@ -3,6 +3,7 @@ package authz
 import (
 	"bytes"
 	"errors"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -21,8 +22,26 @@ const formType = "application/x-www-form-urlencoded"
 // It is never written to (an empty form; its RemoveAll removes nothing).
 var notMultipart = &multipart.Form{}
 
-// formBuffers hold form bodies while they are read.
+// formBuffers hold request bodies while they are read and parsed
+// (quickForm, the verify endpoint): readBody, then releaseBody once
+// nothing refers to the bytes.
 var formBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 512)) }}
+
+// readBody reads body into a pooled buffer; the caller hands it back with
+// releaseBody.
+func readBody(body io.Reader) (*bytes.Buffer, error) {
+	buf := formBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err := buf.ReadFrom(body)
+	return buf, err
+}
+
+// releaseBody returns buf to the pool, unless a large body grew it.
+func releaseBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		formBuffers.Put(buf)
+	}
+}
 
 // maxQuickParams is the most parameters quickParse takes; a larger form
 // goes to url.ParseQuery.
@@ -45,13 +64,9 @@ func quickForm(c *gin.Context) (status int, done bool) {
 		return 0, false
 	}
 	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
-	buf := formBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	_, err := buf.ReadFrom(r.Body)
+	buf, err := readBody(r.Body)
 	s := buf.String()
-	if buf.Cap() <= 64<<10 {
-		formBuffers.Put(buf)
-	}
+	releaseBody(buf)
 	if err != nil {
 		r.PostForm, r.Form = url.Values{}, url.Values{}
 		var mbe *http.MaxBytesError

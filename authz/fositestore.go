@@ -73,12 +73,12 @@ func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coal
 	for kind, name := range map[store.TokenKind]string{store.KindAccessToken: coalesce.LoaderAccessTokens,
 		store.KindRefreshToken: coalesce.LoaderRefreshTokens} {
 		out[kind] = coalesce.New(func(ctx context.Context, sigs []string) (map[string]introspectedRecord, error) {
-			out := make(map[string]introspectedRecord, len(sigs))
+			recs := make(map[string]introspectedRecord, len(sigs))
 			err := b.ReadTokens(ctx, kind, sigs, func(sig []byte, active bool, data []byte) error {
-				out[string(sig)] = introspectedOf(active, data)
+				recs[string(sig)] = introspectedOf(active, data)
 				return nil
 			})
-			return out, err
+			return recs, err
 		}, coalesce.Config{OnBatch: coalesce.Observe(obs, name)})
 	}
 	return out
