@@ -96,14 +96,19 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
+	// The scan targets are made once per batch (each would escape anew
+	// each row); what a row yields is copied out of them: the key record
+	// into its own allocation, the digest as a fresh slice, the times by
+	// value.
+	var (
+		row              keys.APIKey
+		scopes, digest   []byte
+		periodMS         int64
+		expires, revoked *time.Time
+		until, created   *time.Time
+	)
 	for rows.Next() {
-		var (
-			row              keys.APIKey
-			scopes, digest   []byte
-			periodMS         int64
-			expires, revoked *time.Time
-			until, created   *time.Time
-		)
+		row, digest = keys.APIKey{}, nil
 		err := rows.Scan(&row.ID, &row.Env, &row.OwnerType, &row.OwnerID, &scopes, &row.RateLimit.Limit, &periodMS,
 			&expires, &row.Disabled, &revoked, &digest, &until, &created)
 		if err != nil {
@@ -116,7 +121,8 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 			}
 			row.RateLimit.Period = time.Duration(periodMS) * time.Millisecond
 			row.ExpiresAt, row.RevokedAt = fromNullTime(expires), fromNullTime(revoked)
-			k = &row
+			k = new(keys.APIKey)
+			*k = row
 			out[k.ID] = k
 		}
 		if digest != nil {
