@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -14,11 +13,7 @@ import (
 // load generator, which a noisy machine leaves readable where rates are
 // not. ok is false where /proc is missing (not Linux).
 func cpuTime(pid int) (d time.Duration, ok bool) {
-	dir := "/proc/self"
-	if pid != 0 {
-		dir = fmt.Sprintf("/proc/%d", pid)
-	}
-	b, err := os.ReadFile(dir + "/stat")
+	b, err := os.ReadFile(procDir(pid) + "/stat")
 	if err != nil {
 		return 0, false
 	}

@@ -29,11 +29,15 @@ type peakRSS struct {
 
 func newPeakRSS(pid int) *peakRSS { return &peakRSS{pid: pid} }
 
-func (p *peakRSS) procDir() string {
-	if p.pid == 0 {
+func (p *peakRSS) procDir() string { return procDir(p.pid) }
+
+// procDir is the /proc directory of a bench child by pid, or of the bench
+// itself (pid 0).
+func procDir(pid int) string {
+	if pid == 0 {
 		return "/proc/self"
 	}
-	return fmt.Sprintf("/proc/%d", p.pid)
+	return fmt.Sprintf("/proc/%d", pid)
 }
 
 // start begins a scenario: it forgets the earlier peak.
