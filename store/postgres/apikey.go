@@ -73,6 +73,20 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 	return k, nil
 }
 
+// readAPIKeys is GetAPIKeys' statement, the ids an array of parameters as
+// readTokenStates has them (one generic plan per length). The lateral
+// subquery (OFFSET 0 keeps the planner from flattening it) reads each
+// key's secrets through the key_id index: as a plain join, the generic
+// plan hashes the whole secrets table for a handful of keys (seen with
+// 100,000 keys).
+var readAPIKeys = store.NewBatchTexts(1, func(list string) string {
+	return `SELECT k.id, k.env, k.owner_type, k.owner_id, k.scopes, k.rate_limit,
+		k.rate_period_ms, k.expires_at, k.disabled, k.revoked_at, s.digest, s.valid_until, s.created_at
+		FROM api_keys k LEFT JOIN LATERAL (
+			SELECT digest, valid_until, created_at FROM api_key_secrets WHERE key_id = k.id OFFSET 0) s ON true
+		WHERE k.id = ANY(ARRAY[` + list + `]) ORDER BY k.id, s.valid_until DESC NULLS FIRST, s.created_at DESC`
+})
+
 // GetAPIKeys implements keys.BatchStore in one round trip: the keys among
 // ids that exist, each as GetAPIKey returns it without the descriptive
 // fields (keys.APIKey.VerificationView), which a cache miss on the
@@ -83,15 +97,8 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// The lateral subquery (OFFSET 0 keeps the planner from flattening
-	// it) reads each key's secrets through the key_id index: as a plain
-	// join, the generic plan of a prepared statement hashes the whole
-	// secrets table for a handful of keys (seen with 100,000 keys).
-	rows, err := d.q(ctx).Query(ctx, `SELECT k.id, k.env, k.owner_type, k.owner_id, k.scopes, k.rate_limit,
-		k.rate_period_ms, k.expires_at, k.disabled, k.revoked_at, s.digest, s.valid_until, s.created_at
-		FROM api_keys k LEFT JOIN LATERAL (
-			SELECT digest, valid_until, created_at FROM api_key_secrets WHERE key_id = k.id OFFSET 0) s ON true
-		WHERE k.id = ANY($1) ORDER BY k.id, s.valid_until DESC NULLS FIRST, s.created_at DESC`, ids)
+	args, n := store.BatchArgs(nil, ids)
+	rows, err := d.q(ctx).Query(ctx, readAPIKeys.For(n), args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -37,14 +37,23 @@ func (d *DB) ReadTokens(ctx context.Context, kind store.TokenKind, signatures []
 	if len(signatures) == 0 {
 		return nil
 	}
-	rows, err := d.q(ctx).Query(ctx, `SELECT signature, active, data
-		FROM oauth_tokens WHERE kind = $1 AND signature = ANY($2)`, string(kind), signatures)
+	args, n := store.BatchArgs([]any{string(kind)}, signatures)
+	rows, err := d.q(ctx).Query(ctx, readTokenStates.For(n), args...)
 	if err != nil {
 		return mapErr(err)
 	}
 	defer rows.Close()
 	return store.ScanTokenStates[pgtype.DriverBytes](rows, mapErr, fn)
 }
+
+// readTokenStates is ReadTokens' statement: the signatures as an array of
+// parameters (store.BatchArgs), whose length PostgreSQL knows when it
+// plans, so it keeps one generic plan per length instead of planning each
+// batch (custom plans for an array parameter cost a third of a batch of
+// eight keys' database time, and most of a single key's).
+var readTokenStates = store.NewBatchTexts(2, func(list string) string {
+	return `SELECT signature, active, data FROM oauth_tokens WHERE kind = $1 AND signature = ANY(ARRAY[` + list + `])`
+})
 
 // ListRequest implements store.TokenStore.
 func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {

@@ -79,6 +79,18 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 	return k, mapErr(rows.Err())
 }
 
+// GetAPIKeys' two statements, one per padded batch size (store.BatchArgs).
+var (
+	readAPIKeys = store.NewBatchTexts(0, func(list string) string {
+		return `SELECT id, env, owner_type, owner_id, scopes, rate_limit, rate_period_ms,
+		expires_at, disabled, revoked_at FROM api_keys WHERE id IN (` + list + `)`
+	})
+	readAPIKeySecrets = store.NewBatchTexts(0, func(list string) string {
+		return `SELECT key_id, digest, valid_until, created_at FROM api_key_secrets
+		WHERE key_id IN (` + list + `) ORDER BY key_id, valid_until IS NOT NULL, valid_until DESC, created_at DESC`
+	})
+)
+
 // GetAPIKeys implements keys.BatchStore: the keys among ids that exist,
 // each as GetAPIKey returns it without the descriptive fields
 // (keys.APIKey.VerificationView), in two queries whatever their number.
@@ -87,9 +99,8 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 	if len(ids) == 0 {
 		return out, nil
 	}
-	in, args := inList(ids)
-	rows, err := d.queryPrepared(ctx, `SELECT id, env, owner_type, owner_id, scopes, rate_limit, rate_period_ms,
-		expires_at, disabled, revoked_at FROM api_keys WHERE id IN (`+in+`)`, args...)
+	args, n := store.BatchArgs(nil, ids)
+	rows, err := d.queryPrepared(ctx, readAPIKeys.For(n), args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -121,8 +132,7 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 	for _, k := range found {
 		out[k.ID] = k
 	}
-	rows, err = d.queryPrepared(ctx, `SELECT key_id, digest, valid_until, created_at FROM api_key_secrets
-		WHERE key_id IN (`+in+`) ORDER BY key_id, valid_until IS NOT NULL, valid_until DESC, created_at DESC`, args...)
+	rows, err = d.queryPrepared(ctx, readAPIKeySecrets.For(n), args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

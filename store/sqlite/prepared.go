@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"math/bits"
-	"strings"
 	"sync"
 )
 
@@ -13,8 +11,8 @@ import (
 // and SQLite's parser and planner were about a tenth of the server's CPU
 // under a cold tour of 200,000 opaque tokens: each batch a statement of
 // its own length, parsed once and thrown away. The texts are bounded:
-// inList pads an IN list to a power of two, so a read of at most 128 keys
-// has eight shapes.
+// store.BatchArgs pads an IN list to a power of two, so a read of at most
+// 128 keys has eight shapes.
 type preparedReads struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -59,20 +57,4 @@ func (p *preparedReads) close() {
 		s.Close()
 	}
 	p.stmts = nil
-}
-
-// inList is the placeholders and arguments of an IN list of values
-// (at least one), padded with the first value to a power of two so that
-// batches of nearby sizes share one prepared statement; a value twice in
-// an IN list matches the rows it matches once.
-func inList(values []string) (string, []any) {
-	n := 1 << bits.Len(uint(len(values)-1))
-	args := make([]any, n)
-	for i := range args {
-		args[i] = values[0]
-	}
-	for i, v := range values {
-		args[i] = v
-	}
-	return strings.Repeat("?, ", n-1) + "?", args
 }

@@ -4,42 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/keyward/keyward/store"
 )
-
-// TestInListShapes: an IN list of n values has the next power of two of
-// placeholders, the values first and then the first value again, so the
-// batches of 1 to 128 keys come in eight shapes.
-func TestInListShapes(t *testing.T) {
-	shapes := map[string]bool{}
-	for n := 1; n <= 128; n++ {
-		values := make([]string, n)
-		for i := range values {
-			values[i] = fmt.Sprint("v", i)
-		}
-		in, args := inList(values)
-		k := strings.Count(in, "?")
-		if k < n || k&(k-1) != 0 || k >= 2*n && n > 1 || len(args) != k {
-			t.Fatalf("inList(%d values): %d placeholders, %d arguments", n, k, len(args))
-		}
-		for i, a := range args {
-			want := values[0]
-			if i < n {
-				want = values[i]
-			}
-			if a != want {
-				t.Fatalf("inList(%d values): argument %d is %v, want %s", n, i, a, want)
-			}
-		}
-		shapes[in] = true
-	}
-	if len(shapes) != 8 {
-		t.Errorf("batches of 1 to 128 keys came in %d shapes, want 8", len(shapes))
-	}
-}
 
 // TestBatchedReadsPrepared: batched reads of every length from 1 to 128
 // keep one prepared statement a shape, inside a transaction they read

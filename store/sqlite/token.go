@@ -36,15 +36,20 @@ func (d *DB) ReadTokens(ctx context.Context, kind store.TokenKind, signatures []
 	if len(signatures) == 0 {
 		return nil
 	}
-	in, args := inList(signatures)
-	rows, err := d.queryPrepared(ctx, `SELECT signature, active, data
-		FROM oauth_tokens WHERE kind = ? AND signature IN (`+in+`)`, append([]any{string(kind)}, args...)...)
+	args, n := store.BatchArgs([]any{string(kind)}, signatures)
+	rows, err := d.queryPrepared(ctx, readTokenStates.For(n), args...)
 	if err != nil {
 		return mapErr(err)
 	}
 	defer rows.Close()
 	return store.ScanTokenStates[sql.RawBytes](rows, mapErr, fn)
 }
+
+// readTokenStates is ReadTokens' statement, one per padded batch size
+// (store.BatchArgs).
+var readTokenStates = store.NewBatchTexts(0, func(list string) string {
+	return `SELECT signature, active, data FROM oauth_tokens WHERE kind = ? AND signature IN (` + list + `)`
+})
 
 // ListRequest implements store.TokenStore.
 func (d *DB) ListRequest(ctx context.Context, kind store.TokenKind, requestID string) ([]*store.TokenRecord, error) {
