@@ -21,8 +21,8 @@ var allocBudgets = map[string]float64{
 	"token (client credentials, JWT)": 132,
 	"introspect (JWT, cached)":        42,
 	"introspect (JWT, fresh)":         57,
-	"introspect (opaque, cached)":     42,
-	"introspect (opaque, cold)":       126, // a record read each (SQLite, batches of one); 122–123 measured, the pools vary it
+	"introspect (opaque, cached)":     41,
+	"introspect (opaque, cold)":       125, // a record read each (SQLite, batches of one); 121 measured, the pools vary it
 	"introspect (API key)":            43,
 	"verify (API key)":                36,
 	"jwks":                            18,

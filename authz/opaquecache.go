@@ -108,7 +108,7 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 		return nil, "", false
 	}
 	e, found := c.entries.GetIfPresent(sig)
-	if d := sha256.Sum256([]byte(token)); !found || subtle.ConstantTimeCompare(e.digest[:], d[:]) != 1 {
+	if d := tokenKey(token); !found || subtle.ConstantTimeCompare(e.digest[:], d[:]) != 1 {
 		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
 		return nil, "", false
 	}
@@ -172,7 +172,7 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 		exp = now.Add(life)
 	}
 	sig = strings.Clone(sig) // not the request's token, which would stay in memory with it
-	e := &opaqueEntry{key: sig, digest: sha256.Sum256([]byte(token)), requestID: requestID,
+	e := &opaqueEntry{key: sig, digest: tokenKey(token), requestID: requestID,
 		clientID: clientID, expires: exp, lifetime: life, body: body}
 	e.proven.Store(proven)
 	// Room comes from the newcomers for a proven answer too: one read a
