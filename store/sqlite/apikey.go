@@ -104,52 +104,59 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	found, err := collect(rows, func(s scanner) (*keys.APIKey, error) {
-		var (
-			k                keys.APIKey
-			scopes           string
-			periodMS         int64
-			expires, revoked sql.NullInt64
-		)
-		err := s.Scan(&k.ID, &k.Env, &k.OwnerType, &k.OwnerID, &scopes, &k.RateLimit.Limit, &periodMS, &expires,
-			&k.Disabled, &revoked)
+	// The scan targets are made once per query (each would escape anew
+	// each row, database/sql taking them as interface values); a row's key
+	// is copied into its own record.
+	var (
+		row              keys.APIKey
+		scopes           string
+		periodMS         int64
+		expires, revoked sql.NullInt64
+	)
+	for rows.Next() {
+		row = keys.APIKey{} // each row starts from a zero record: nothing of the last key carries over
+		err := rows.Scan(&row.ID, &row.Env, &row.OwnerType, &row.OwnerID, &scopes, &row.RateLimit.Limit, &periodMS,
+			&expires, &row.Disabled, &revoked)
 		if err != nil {
+			rows.Close()
 			return nil, mapErr(err)
 		}
-		if err := parseList(scopes, &k.Scopes); err != nil {
+		if err := parseList(scopes, &row.Scopes); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		k.RateLimit.Period = time.Duration(periodMS) * time.Millisecond
-		k.ExpiresAt, k.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
-		return &k, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(found) == 0 {
-		return out, nil
-	}
-	for _, k := range found {
+		row.RateLimit.Period = time.Duration(periodMS) * time.Millisecond
+		row.ExpiresAt, row.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
+		k := new(keys.APIKey)
+		*k = row
 		out[k.ID] = k
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	if len(out) == 0 {
+		return out, nil
 	}
 	rows, err = d.queryPrepared(ctx, readAPIKeySecrets.For(n), args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
+	var (
+		id      string
+		sd      keys.SecretDigest
+		until   sql.NullInt64
+		created int64
+	)
 	for rows.Next() {
-		var (
-			id      string
-			s       keys.SecretDigest
-			until   sql.NullInt64
-			created int64
-		)
-		if err := rows.Scan(&id, &s.Digest, &until, &created); err != nil {
+		sd.Digest = nil // a fresh slice for each secret
+		if err := rows.Scan(&id, &sd.Digest, &until, &created); err != nil {
 			return nil, mapErr(err)
 		}
 		if k := out[id]; k != nil {
-			s.ValidUntil, s.CreatedAt = fromNullMicros(until), fromMicros(created)
-			k.Secrets = append(k.Secrets, s)
+			sd.ValidUntil, sd.CreatedAt = fromNullMicros(until), fromMicros(created)
+			k.Secrets = append(k.Secrets, sd)
 		}
 	}
 	return out, mapErr(rows.Err())

@@ -26,6 +26,9 @@ func testAPIKeysBatchRead(t *testing.T, s keys.Store) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for i, id := range []string{"b1", "b2", "b3", "b4", "b5", "b6"} {
 		k := sampleAPIKey(id, byte(10+i))
+		// Scopes of their own, of several lengths: a read that reused one
+		// key's scopes for the next would show.
+		k.Scopes = append([]string{"read"}, scopesOf(i, id)...)
 		if id == "b5" {
 			k.ExpiresAt = now.Add(-time.Minute)
 		}
@@ -71,6 +74,15 @@ func testAPIKeysBatchRead(t *testing.T, s keys.Store) {
 	if len(got) != 6 || len(got["b4"].Secrets) != 2 || got["b2"].RevokedAt.IsZero() || !got["b3"].Disabled {
 		t.Errorf("GetAPIKeys = %v keys, b4 with %d secrets", len(got), len(got["b4"].Secrets))
 	}
+}
+
+// scopesOf is i scopes named after id.
+func scopesOf(i int, id string) []string {
+	out := make([]string, i)
+	for j := range out {
+		out[j] = id + "-" + string(rune('a'+j))
+	}
+	return out
 }
 
 // readState is what ReadTokens reports of one record.
