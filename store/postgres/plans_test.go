@@ -20,7 +20,7 @@ import (
 // again. Before, the keys went in one array parameter (`= ANY($2)`), and
 // PostgreSQL planned every execution: the generic plan of an array of
 // unknown length looked dearer than a batch of eight's custom plan, so
-// it was never chosen (planning was a third of such a batch's database
+// it was never chosen (planning was 20–29% of such a batch's database
 // time). The plan counts come from pg_prepared_statements, read on the
 // pool's one connection.
 func TestBatchedReadsKeepGenericPlans(t *testing.T) {
