@@ -55,15 +55,15 @@ func Placeholders(n, first int) string {
 type BatchTexts struct {
 	first int
 	build func(list string) string
-	texts [8]string // for 1, 2, 4, … MaxPaddedBatch keys
+	texts []string // for 1, 2, 4, … MaxPaddedBatch keys
 }
 
 // NewBatchTexts returns the texts build makes of each list of
 // placeholders (Placeholders from first).
 func NewBatchTexts(first int, build func(list string) string) *BatchTexts {
 	t := &BatchTexts{first: first, build: build}
-	for i := range t.texts {
-		t.texts[i] = build(Placeholders(1<<i, first))
+	for n := 1; n <= MaxPaddedBatch; n *= 2 {
+		t.texts = append(t.texts, build(Placeholders(n, first)))
 	}
 	return t
 }

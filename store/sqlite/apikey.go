@@ -104,9 +104,43 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	// The scan targets are made once per query (each would escape anew
-	// each row, database/sql taking them as interface values); a row's key
-	// is copied into its own record.
+	if err := scanBatchedKeys(rows, out); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	rows, err = d.queryPrepared(ctx, readAPIKeySecrets.For(n), args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	// Scan gives each secret's digest a copy of its own (database/sql
+	// copies into a *[]byte), so one target serves every row.
+	var (
+		id      string
+		sd      keys.SecretDigest
+		until   sql.NullInt64
+		created int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &sd.Digest, &until, &created); err != nil {
+			return nil, mapErr(err)
+		}
+		if k := out[id]; k != nil {
+			sd.ValidUntil, sd.CreatedAt = fromNullMicros(until), fromMicros(created)
+			k.Secrets = append(k.Secrets, sd)
+		}
+	}
+	return out, mapErr(rows.Err())
+}
+
+// scanBatchedKeys reads GetAPIKeys' key rows into out, by id, and closes
+// rows. The scan targets are made once (each would escape anew each row,
+// database/sql taking them as interface values); a row's key is copied
+// into its own record.
+func scanBatchedKeys(rows *sql.Rows, out map[string]*keys.APIKey) error {
+	defer rows.Close()
 	var (
 		row              keys.APIKey
 		scopes           string
@@ -118,12 +152,10 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 		err := rows.Scan(&row.ID, &row.Env, &row.OwnerType, &row.OwnerID, &scopes, &row.RateLimit.Limit, &periodMS,
 			&expires, &row.Disabled, &revoked)
 		if err != nil {
-			rows.Close()
-			return nil, mapErr(err)
+			return mapErr(err)
 		}
 		if err := parseList(scopes, &row.Scopes); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		row.RateLimit.Period = time.Duration(periodMS) * time.Millisecond
 		row.ExpiresAt, row.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
@@ -131,35 +163,7 @@ func (d *DB) GetAPIKeys(ctx context.Context, ids []string) (map[string]*keys.API
 		*k = row
 		out[k.ID] = k
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	rows, err = d.queryPrepared(ctx, readAPIKeySecrets.For(n), args...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var (
-		id      string
-		sd      keys.SecretDigest
-		until   sql.NullInt64
-		created int64
-	)
-	for rows.Next() {
-		sd.Digest = nil // a fresh slice for each secret
-		if err := rows.Scan(&id, &sd.Digest, &until, &created); err != nil {
-			return nil, mapErr(err)
-		}
-		if k := out[id]; k != nil {
-			sd.ValidUntil, sd.CreatedAt = fromNullMicros(until), fromMicros(created)
-			k.Secrets = append(k.Secrets, sd)
-		}
-	}
-	return out, mapErr(rows.Err())
+	return mapErr(rows.Err())
 }
 
 // ListAPIKeys implements keys.Store.
