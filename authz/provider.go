@@ -303,8 +303,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		PushedAuthorizeContextLifespan:  cfg.PARTTL,
 		IsPushedAuthorizeEnforced:       false,
 	}
+	macs, err := newTokenMACs(ctx, p.fcfg)
+	if err != nil {
+		return nil, err
+	}
 	p.strategy = &tokenStrategy{
 		hmac:   oauth2.NewHMACSHAStrategyUnPrefixed(&enigma.HMACStrategy{Config: p.fcfg}, p.fcfg),
+		macs:   macs,
 		signer: cfg.Signer,
 		issuer: cfg.Issuer,
 		now:    now,

@@ -43,7 +43,9 @@ const AccessTokenAlg = "ES256"
 // for clients that ask for them), and prefixed HMAC refresh tokens and
 // authorization codes (fosite's HMAC strategy underneath).
 type tokenStrategy struct {
-	hmac   *oauth2.HMACSHAStrategyUnPrefixed
+	hmac *oauth2.HMACSHAStrategyUnPrefixed
+	// macs checks the HMAC tokens (fosite's check, its states pooled).
+	macs   *tokenMACs
 	signer Signer
 	issuer string
 	now    func() time.Time
@@ -160,7 +162,10 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reques
 		_, err := s.verifyAccessToken(token)
 		return err
 	}
-	return s.hmac.ValidateAccessToken(ctx, r, strings.TrimPrefix(token, prefixAccess))
+	if err := expiredHMACToken(r, fosite.AccessToken, s.hmac.Config.GetAccessTokenLifespan(ctx), s.now()); err != nil {
+		return err
+	}
+	return s.macs.validate(strings.TrimPrefix(token, prefixAccess))
 }
 
 // AccessClaims are the claims of a verified JWT access token.
@@ -300,7 +305,10 @@ func (s *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Reque
 
 // ValidateRefreshToken implements oauth2.RefreshTokenStrategy.
 func (s *tokenStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requester, token string) error {
-	return s.hmac.ValidateRefreshToken(ctx, r, strings.TrimPrefix(token, prefixRefresh))
+	if err := expiredHMACToken(r, fosite.RefreshToken, 0, s.now()); err != nil {
+		return err
+	}
+	return s.macs.validate(strings.TrimPrefix(token, prefixRefresh))
 }
 
 // AuthorizeCodeSignature implements oauth2.AuthorizeCodeStrategy.
@@ -319,5 +327,8 @@ func (s *tokenStrategy) GenerateAuthorizeCode(ctx context.Context, r fosite.Requ
 
 // ValidateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.
 func (s *tokenStrategy) ValidateAuthorizeCode(ctx context.Context, r fosite.Requester, token string) error {
-	return s.hmac.ValidateAuthorizeCode(ctx, r, strings.TrimPrefix(token, prefixCode))
+	if err := expiredHMACToken(r, fosite.AuthorizeCode, s.hmac.Config.GetAuthorizeCodeLifespan(ctx), s.now()); err != nil {
+		return err
+	}
+	return s.macs.validate(strings.TrimPrefix(token, prefixCode))
 }
