@@ -41,10 +41,13 @@ const AccessTokenAlg = "ES256"
 
 // tokenStrategy issues RFC 9068 JWT access tokens (or opaque HMAC tokens
 // for clients that ask for them), and prefixed HMAC refresh tokens and
-// authorization codes (fosite's HMAC strategy underneath).
+// authorization codes (fosite's HMAC strategy issues them and names their
+// signatures). Their check is fosite's, in tokenMACs (pooled HMAC states)
+// and expiredHMACToken (its expiry rules, on Keyward's clock: the one the
+// opaque cache's expiry reads; fosite's reads time.Now, which is
+// Keyward's clock outside tests).
 type tokenStrategy struct {
-	hmac *oauth2.HMACSHAStrategyUnPrefixed
-	// macs checks the HMAC tokens (fosite's check, its states pooled).
+	hmac   *oauth2.HMACSHAStrategyUnPrefixed
 	macs   *tokenMACs
 	signer Signer
 	issuer string
