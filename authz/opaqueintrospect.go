@@ -163,35 +163,6 @@ func (d *storedFields) time(o *fastjson.Object, key string) time.Time {
 	return t
 }
 
-// recordExpiry is the session fosite's HMAC strategy reads when it
-// validates an opaque token read from its record: the token's expiry
-// (zero: none of its own), nothing else.
-type recordExpiry struct {
-	refresh bool
-	at      time.Time
-}
-
-func (e *recordExpiry) GetExpiresAt(k fosite.TokenType) time.Time {
-	if (k == fosite.RefreshToken) == e.refresh {
-		return e.at
-	}
-	return time.Time{}
-}
-
-func (e *recordExpiry) SetExpiresAt(k fosite.TokenType, at time.Time) {
-	if (k == fosite.RefreshToken) == e.refresh {
-		e.at = at
-	}
-}
-
-func (e *recordExpiry) GetUsername() string { return "" }
-func (e *recordExpiry) GetSubject() string  { return "" }
-
-func (e *recordExpiry) Clone() fosite.Session {
-	c := *e
-	return &c
-}
-
 // opaqueAnswer returns the introspection answer (RFC 7662 §2.2) of an
 // active opaque access or refresh token (its prefix tells which): the
 // cached one, or one made from the token's record as fosite's
@@ -226,14 +197,12 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 		return nil, rec.err
 	}
 	r := rec.req
-	// fosite's HMAC strategy decides the expiry and the HMAC, on the two
-	// members of the request it reads.
-	exp, validate := r.Session.OIDC.ExpiresAt.AccessToken, a.strategy.ValidateAccessToken
+	// The expiry and the HMAC, as fosite's HMAC strategy decides them.
+	tt, exp := fosite.AccessToken, r.Session.OIDC.ExpiresAt.AccessToken
 	if refresh {
-		exp, validate = r.Session.OIDC.ExpiresAt.RefreshToken, a.strategy.ValidateRefreshToken
+		tt, exp = fosite.RefreshToken, r.Session.OIDC.ExpiresAt.RefreshToken
 	}
-	if validate(ctx, &fosite.Request{RequestedAt: r.RequestedAt, Session: &recordExpiry{refresh: refresh, at: exp}},
-		token) != nil {
+	if a.strategy.validateHMACToken(ctx, tt, exp, r.RequestedAt, token) != nil {
 		return nil, ErrInvalidToken
 	}
 	// The cache keeps the answer until the token expires: an access token

@@ -42,10 +42,10 @@ const AccessTokenAlg = "ES256"
 // tokenStrategy issues RFC 9068 JWT access tokens (or opaque HMAC tokens
 // for clients that ask for them), and prefixed HMAC refresh tokens and
 // authorization codes (fosite's HMAC strategy issues them and names their
-// signatures). Their check is fosite's, in tokenMACs (pooled HMAC states)
-// and expiredHMACToken (its expiry rules, on Keyward's clock: the one the
-// opaque cache's expiry reads; fosite's reads time.Now, which is
-// Keyward's clock outside tests).
+// signatures). Their check is fosite's, in validateHMACToken (its expiry
+// rules, on Keyward's clock: the one the opaque cache's expiry reads;
+// fosite's reads time.Now, which is Keyward's clock outside tests) and
+// tokenMACs (pooled HMAC states).
 type tokenStrategy struct {
 	hmac   *oauth2.HMACSHAStrategyUnPrefixed
 	macs   *tokenMACs
@@ -165,10 +165,7 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reques
 		_, err := s.verifyAccessToken(token)
 		return err
 	}
-	if err := expiredHMACToken(r, fosite.AccessToken, s.hmac.Config.GetAccessTokenLifespan(ctx), s.now()); err != nil {
-		return err
-	}
-	return s.macs.validate(strings.TrimPrefix(token, prefixAccess))
+	return s.validateHMACToken(ctx, fosite.AccessToken, r.GetSession().GetExpiresAt(fosite.AccessToken), r.GetRequestedAt(), token)
 }
 
 // AccessClaims are the claims of a verified JWT access token.
@@ -308,10 +305,7 @@ func (s *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Reque
 
 // ValidateRefreshToken implements oauth2.RefreshTokenStrategy.
 func (s *tokenStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requester, token string) error {
-	if err := expiredHMACToken(r, fosite.RefreshToken, 0, s.now()); err != nil {
-		return err
-	}
-	return s.macs.validate(strings.TrimPrefix(token, prefixRefresh))
+	return s.validateHMACToken(ctx, fosite.RefreshToken, r.GetSession().GetExpiresAt(fosite.RefreshToken), r.GetRequestedAt(), token)
 }
 
 // AuthorizeCodeSignature implements oauth2.AuthorizeCodeStrategy.
@@ -330,8 +324,5 @@ func (s *tokenStrategy) GenerateAuthorizeCode(ctx context.Context, r fosite.Requ
 
 // ValidateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.
 func (s *tokenStrategy) ValidateAuthorizeCode(ctx context.Context, r fosite.Requester, token string) error {
-	if err := expiredHMACToken(r, fosite.AuthorizeCode, s.hmac.Config.GetAuthorizeCodeLifespan(ctx), s.now()); err != nil {
-		return err
-	}
-	return s.macs.validate(strings.TrimPrefix(token, prefixCode))
+	return s.validateHMACToken(ctx, fosite.AuthorizeCode, r.GetSession().GetExpiresAt(fosite.AuthorizeCode), r.GetRequestedAt(), token)
 }

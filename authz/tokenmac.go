@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"strings"
@@ -84,7 +85,7 @@ func newTokenMACs(ctx context.Context, cfg *fosite.Config) (*tokenMACs, error) {
 }
 
 // errNoMACSecret is fosite's answer when it has no secret at all.
-var errNoMACSecret = fmt.Errorf("a secret for signing HMAC-SHA512/256 is expected to be defined, but none were")
+var errNoMACSecret = errors.New("a secret for signing HMAC-SHA512/256 is expected to be defined, but none were")
 
 // tokenKeyBytes is room on the stack for a token's decoded halves: a key
 // of fosite's (32 random bytes) and a MAC fit; longer ones go to the heap.
@@ -148,26 +149,37 @@ func decodeTokenHalf(buf []byte, half string) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// expiredHMACToken applies the expiry rules of fosite's HMAC strategy to
-// the token of kind (access, refresh, authorization code) issued by r: a
-// token with an expiry of its own is expired from then; an access token
-// or code without one ends the lifespan after the request, a refresh token
-// without one never.
-func expiredHMACToken(r fosite.Requester, kind fosite.TokenType, lifespan time.Duration, now time.Time) error {
-	exp := r.GetSession().GetExpiresAt(kind)
-	if exp.IsZero() {
-		if kind == fosite.RefreshToken {
-			return nil
+// validateHMACToken decides as fosite's HMAC strategy does whether token,
+// an HMAC token of kind (access, refresh, authorization code) with its
+// Keyward prefix, issued at requestedAt and expiring at exp (zero: no
+// expiry of its own), is valid: unexpired and its MAC good. A token with
+// an expiry of its own is expired from then; an access token or code
+// without one ends the configured lifespan after the request, a refresh
+// token without one never. Expiry is read on Keyward's clock.
+func (s *tokenStrategy) validateHMACToken(ctx context.Context, kind fosite.TokenType, exp, requestedAt time.Time,
+	token string) error {
+	now, prefix := s.now(), prefixAccess
+	switch kind {
+	case fosite.RefreshToken:
+		prefix = prefixRefresh
+	case fosite.AuthorizeCode:
+		prefix = prefixCode
+	}
+	switch {
+	case !exp.IsZero():
+		if exp.Before(now) {
+			return fosite.ErrTokenExpired.WithHintf("%s expired at '%s'.", hmacTokenName(kind), exp)
 		}
-		if end := r.GetRequestedAt().Add(lifespan); end.Before(now) {
+	case kind != fosite.RefreshToken:
+		lifespan := s.hmac.Config.GetAccessTokenLifespan(ctx)
+		if kind == fosite.AuthorizeCode {
+			lifespan = s.hmac.Config.GetAuthorizeCodeLifespan(ctx)
+		}
+		if end := requestedAt.Add(lifespan); end.Before(now) {
 			return fosite.ErrTokenExpired.WithHintf("%s expired at '%s'.", hmacTokenName(kind), end)
 		}
-		return nil
 	}
-	if exp.Before(now) {
-		return fosite.ErrTokenExpired.WithHintf("%s expired at '%s'.", hmacTokenName(kind), exp)
-	}
-	return nil
+	return s.macs.validate(strings.TrimPrefix(token, prefix))
 }
 
 // hmacTokenName names a kind of token in fosite's expiry hints.

@@ -44,6 +44,18 @@ func (c macCase) config() *fosite.Config {
 	return cfg
 }
 
+// checks returns the pooled check and fosite's, built from the same
+// configuration.
+func (c macCase) checks(tb testing.TB) (*fosite.Config, *tokenMACs, *enigma.HMACStrategy) {
+	tb.Helper()
+	cfg := c.config()
+	mine, err := newTokenMACs(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg, mine, &enigma.HMACStrategy{Config: cfg}
+}
+
 // macTokens are tokens to check: ones the configurations issue, altered,
 // and malformed.
 func macTokens(t testing.TB) []string {
@@ -104,12 +116,7 @@ func TestTokenMACsAgreeWithFosite(t *testing.T) {
 	tokens := macTokens(t)
 	for _, c := range macCases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := c.config()
-			mine, err := newTokenMACs(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			theirs := &enigma.HMACStrategy{Config: cfg}
+			_, mine, theirs := c.checks(t)
 			valid := 0
 			for _, tok := range tokens {
 				got, want := mine.validate(tok), theirs.Validate(ctx, tok)
@@ -132,12 +139,7 @@ func FuzzTokenMACs(f *testing.F) {
 		f.Add(tok)
 	}
 	ctx := context.Background()
-	cfg := macCases[2].config()
-	mine, err := newTokenMACs(ctx, cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	theirs := &enigma.HMACStrategy{Config: cfg}
+	_, mine, theirs := macCases[2].checks(f)
 	f.Fuzz(func(t *testing.T, tok string) {
 		sameMACAnswer(t, tok, mine.validate(tok), theirs.Validate(ctx, tok))
 	})
@@ -148,12 +150,8 @@ func FuzzTokenMACs(f *testing.F) {
 // against fosite's HMAC strategy, whose rules it keeps.
 func TestHMACTokenValidationAgreesWithFosite(t *testing.T) {
 	ctx := context.Background()
-	cfg := macCases[2].config()
-	macs, err := newTokenMACs(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs := oauth2.NewHMACSHAStrategyUnPrefixed(&enigma.HMACStrategy{Config: cfg}, cfg)
+	cfg, macs, enigmaOf := macCases[2].checks(t)
+	theirs := oauth2.NewHMACSHAStrategyUnPrefixed(enigmaOf, cfg)
 	mine := &tokenStrategy{hmac: theirs, macs: macs, now: time.Now}
 	tok, _, err := theirs.Enigma.Generate(ctx)
 	if err != nil {
@@ -203,12 +201,7 @@ func TestHMACTokenValidationAgreesWithFosite(t *testing.T) {
 // fosite's.
 func BenchmarkTokenMAC(b *testing.B) {
 	ctx := context.Background()
-	cfg := macCases[0].config()
-	mine, err := newTokenMACs(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	theirs := &enigma.HMACStrategy{Config: cfg}
+	_, mine, theirs := macCases[0].checks(b)
 	tok, _, err := theirs.Generate(ctx)
 	if err != nil {
 		b.Fatal(err)
