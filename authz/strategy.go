@@ -41,11 +41,12 @@ const AccessTokenAlg = "ES256"
 
 // tokenStrategy issues RFC 9068 JWT access tokens (or opaque HMAC tokens
 // for clients that ask for them), and prefixed HMAC refresh tokens and
-// authorization codes (fosite's HMAC strategy issues them and names their
-// signatures). Their check is fosite's, in validateHMACToken (its expiry
-// rules, on Keyward's clock: the one the opaque cache's expiry reads;
-// fosite's reads time.Now, which is Keyward's clock outside tests) and
-// tokenMACs (pooled HMAC states).
+// authorization codes. The HMAC tokens are fosite's HMAC strategy's, issued
+// and checked by tokenMACs (pooled HMAC states, fosite's format and
+// answers) and named by fosite's strategy (their signatures); their check
+// keeps fosite's expiry rules (validateHMACToken) on Keyward's clock, the
+// one the opaque cache's expiry reads (fosite's reads time.Now, which is
+// Keyward's clock outside tests).
 type tokenStrategy struct {
 	hmac   *oauth2.HMACSHAStrategyUnPrefixed
 	macs   *tokenMACs
@@ -85,12 +86,12 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 	}
 	sess.AccessFormat = format
 	if format == "opaque" {
-		t, sig, err := s.hmac.GenerateAccessToken(ctx, r)
+		t, sig, err := s.macs.generate(prefixAccess)
 		if err != nil {
 			return "", "", err
 		}
 		sess.AccessJTI = ""
-		return prefixAccess + t, sig, nil
+		return t, sig, nil
 	}
 	token, jti, err := s.signAccessToken(ctx, r, sess)
 	if err != nil {
@@ -295,12 +296,8 @@ func (s *tokenStrategy) RefreshTokenSignature(ctx context.Context, token string)
 }
 
 // GenerateRefreshToken implements oauth2.RefreshTokenStrategy.
-func (s *tokenStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requester) (string, string, error) {
-	t, sig, err := s.hmac.GenerateRefreshToken(ctx, r)
-	if err != nil {
-		return "", "", err
-	}
-	return prefixRefresh + t, sig, nil
+func (s *tokenStrategy) GenerateRefreshToken(context.Context, fosite.Requester) (string, string, error) {
+	return s.macs.generate(prefixRefresh)
 }
 
 // ValidateRefreshToken implements oauth2.RefreshTokenStrategy.
@@ -314,12 +311,8 @@ func (s *tokenStrategy) AuthorizeCodeSignature(ctx context.Context, token string
 }
 
 // GenerateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.
-func (s *tokenStrategy) GenerateAuthorizeCode(ctx context.Context, r fosite.Requester) (string, string, error) {
-	t, sig, err := s.hmac.GenerateAuthorizeCode(ctx, r)
-	if err != nil {
-		return "", "", err
-	}
-	return prefixCode + t, sig, nil
+func (s *tokenStrategy) GenerateAuthorizeCode(context.Context, fosite.Requester) (string, string, error) {
+	return s.macs.generate(prefixCode)
 }
 
 // ValidateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha512"
 	"encoding/base64"
 	"errors"
@@ -15,22 +16,29 @@ import (
 	"github.com/ory/fosite"
 )
 
-// tokenMACs checks the HMAC of the opaque tokens fosite's HMAC strategy
-// issues (access and refresh tokens, authorization codes: "key.mac", both
-// halves unpadded base64url, the MAC HMAC-SHA-512/256 of the key's bytes).
-// It decides as fosite's enigma.HMACStrategy.Validate does, for every
-// input and with the same errors: the global secret first, then each
-// rotated one, each cut or padded to 32 bytes, a secret shorter than 32
-// bytes an error, the comparison constant time.
+// tokenMACs issues and checks the opaque HMAC tokens (access and refresh
+// tokens, authorization codes: "key.mac", both halves unpadded base64url,
+// the key random, the MAC HMAC-SHA-512/256 of the key's bytes) as fosite's
+// enigma.HMACStrategy does. Its check decides as fosite's Validate, for
+// every input and with the same errors: the global secret first, then
+// each rotated one, each cut or padded to 32 bytes, a secret shorter than
+// 32 bytes an error, the comparison constant time. It issues as fosite's
+// Generate: a key of the configured entropy (at least 32 bytes) and its
+// MAC under the global secret.
 //
 // Its HMAC states are pooled, one pool per secret: a reset HMAC starts
 // from the key's pads already hashed, so a check costs the token key's
 // blocks and no allocation, where fosite's makes a new HMAC (hashing both
 // pads again, eight allocations) and decodes both halves to the heap for
 // every check. That check is a fifth of the server's work on an opaque
-// token's first introspection.
+// token's first introspection. fosite's Generate also holds one lock for
+// every token the server issues, over the read of the key's randomness.
 type tokenMACs struct {
 	secrets []*macSecret // in the order fosite tries them
+	// issuer is the global secret's (nil pool and an error when it has
+	// none or a short one), entropy the length of a new token's key.
+	issuer  *macSecret
+	entropy int
 }
 
 // macSecret is one secret: its pooled HMAC states, or why fosite refuses
@@ -66,12 +74,7 @@ func newTokenMACs(ctx context.Context, cfg *fosite.Config) (*tokenMACs, error) {
 	if newHash == nil {
 		newHash = sha512.New512_256
 	}
-	all := rotated
-	if len(global) > 0 {
-		all = append([][]byte{global}, rotated...)
-	}
-	m := &tokenMACs{}
-	for _, secret := range all {
+	newSecret := func(secret []byte) *macSecret {
 		s := &macSecret{}
 		if len(secret) < minMACSecret {
 			s.err = fmt.Errorf("secret for signing HMAC-SHA512/256 is expected to be 32 byte long, got %d byte", len(secret))
@@ -79,9 +82,52 @@ func newTokenMACs(ctx context.Context, cfg *fosite.Config) (*tokenMACs, error) {
 		var key [minMACSecret]byte
 		copy(key[:], secret)
 		s.pool.New = func() any { return &tokenMAC{h: hmac.New(newHash, key[:])} }
-		m.secrets = append(m.secrets, s)
+		return s
+	}
+	m := &tokenMACs{issuer: newSecret(global), entropy: max(cfg.GetTokenEntropy(ctx), minTokenEntropy)}
+	if len(global) > 0 {
+		m.secrets = append(m.secrets, m.issuer)
+	}
+	for _, secret := range rotated {
+		m.secrets = append(m.secrets, newSecret(secret))
 	}
 	return m, nil
+}
+
+// minTokenEntropy is fosite's least entropy of a token's key, in bytes.
+const minTokenEntropy = 32
+
+// generate issues a token with prefix before it, as fosite's
+// HMACStrategy.Generate issues one (the prefix is Keyward's): it returns
+// the whole token and its MAC half, the signature the store keys it by.
+func (m *tokenMACs) generate(prefix string) (token, signature string, err error) {
+	s := m.issuer
+	if s.err != nil {
+		return "", "", s.err
+	}
+	t := s.pool.Get().(*tokenMAC)
+	defer s.pool.Put(t)
+	key := t.key[:]
+	if m.entropy > len(key) {
+		key = make([]byte, m.entropy)
+	}
+	key = key[:m.entropy]
+	if _, err := rand.Read(key); err != nil {
+		return "", "", err
+	}
+	t.h.Reset()
+	t.h.Write(key)
+	sum := t.h.Sum(t.sum[:0])
+	enc := base64.RawURLEncoding
+	var b strings.Builder
+	b.Grow(len(prefix) + enc.EncodedLen(len(key)) + 1 + enc.EncodedLen(len(sum)))
+	b.WriteString(prefix)
+	var half [2 * tokenKeyBytes]byte
+	b.Write(enc.AppendEncode(half[:0], key))
+	b.WriteByte('.')
+	b.Write(enc.AppendEncode(half[:0], sum))
+	token = b.String()
+	return token, token[len(token)-enc.EncodedLen(len(sum)):], nil
 }
 
 // errNoMACSecret is fosite's answer when it has no secret at all.

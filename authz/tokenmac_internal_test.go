@@ -12,6 +12,8 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 	enigma "github.com/ory/fosite/token/hmac"
+
+	"github.com/keyward/keyward/store"
 )
 
 // macCase is a configuration of secrets both checks are built from.
@@ -20,6 +22,7 @@ type macCase struct {
 	global  []byte
 	rotated [][]byte
 	hasher  bool // a hash of the configuration's own (SHA-256)
+	entropy int  // fosite's TokenEntropy (0: its default)
 }
 
 func macSecretOf(c byte, n int) []byte { return []byte(strings.Repeat(string(c), n)) }
@@ -37,7 +40,7 @@ var macCases = []macCase{
 
 func (c macCase) config() *fosite.Config {
 	cfg := &fosite.Config{GlobalSecret: c.global, RotatedGlobalSecrets: c.rotated,
-		AccessTokenLifespan: time.Hour, AuthorizeCodeLifespan: 10 * time.Minute}
+		AccessTokenLifespan: time.Hour, AuthorizeCodeLifespan: 10 * time.Minute, TokenEntropy: c.entropy}
 	if c.hasher {
 		cfg.HMACHasher = sha256.New
 	}
@@ -197,6 +200,108 @@ func TestHMACTokenValidationAgreesWithFosite(t *testing.T) {
 	}
 }
 
+// TestTokenMACsIssueAsFosite checks tokens issued with the pooled states
+// against fosite's enigma.HMACStrategy: for every configuration of secrets
+// and entropy, fosite's Validate accepts them and names them by the
+// signature generate returned, their MAC is the global secret's (not a
+// rotated one's), they have the shape of fosite's own (the
+// same lengths of key and MAC), no two are alike, and a configuration
+// fosite cannot issue with gives fosite's error.
+func TestTokenMACsIssueAsFosite(t *testing.T) {
+	ctx := context.Background()
+	cases := append([]macCase(nil), macCases...)
+	cases = append(cases, macCase{name: "entropy 16 (fosite's least is 32)", global: macSecretOf('a', 32), entropy: 16},
+		macCase{name: "entropy 100", global: macSecretOf('a', 32), rotated: [][]byte{macSecretOf('c', 32)}, entropy: 100})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, mine, theirs := c.checks(t)
+			want, _, wantErr := theirs.Generate(ctx)
+			// fosite issues under the global secret alone.
+			globalOnly := c
+			globalOnly.rotated = nil
+			_, _, global := globalOnly.checks(t)
+			seen := map[string]bool{}
+			for range 50 {
+				tok, sig, err := mine.generate(prefixRefresh)
+				if wantErr != nil {
+					if err == nil || err.Error() != wantErr.Error() {
+						t.Fatalf("issued with fosite refusing (%v): %q, %v", wantErr, tok, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				bare, ok := strings.CutPrefix(tok, prefixRefresh)
+				if !ok || seen[bare] {
+					t.Fatalf("token %q: no prefix, or issued twice", tok)
+				}
+				seen[bare] = true
+				if err := theirs.Validate(ctx, bare); err != nil {
+					t.Fatalf("fosite refuses %q: %v", bare, err)
+				}
+				if err := global.Validate(ctx, bare); err != nil {
+					t.Fatalf("%q is not MACed under the global secret: %v", bare, err)
+				}
+				if err := mine.validate(bare); err != nil {
+					t.Fatalf("the pooled check refuses %q: %v", bare, err)
+				}
+				if got := theirs.Signature(bare); got != sig {
+					t.Fatalf("signature %q, fosite names the token %q", sig, got)
+				}
+				k, m, _ := strings.Cut(bare, ".")
+				wk, wm, _ := strings.Cut(want, ".")
+				if len(k) != len(wk) || len(m) != len(wm) {
+					t.Fatalf("token %q, fosite's shape %q", bare, want)
+				}
+			}
+		})
+	}
+}
+
+// TestStrategyIssuesHMACTokensItValidates: the opaque access tokens,
+// refresh tokens and codes the strategy issues carry their prefix, pass
+// its own checks and fosite's, and are named by the signature it returned.
+func TestStrategyIssuesHMACTokensItValidates(t *testing.T) {
+	ctx := context.Background()
+	cfg, macs, theirs := macCases[2].checks(t)
+	s := &tokenStrategy{hmac: oauth2.NewHMACSHAStrategyUnPrefixed(theirs, cfg), macs: macs, now: time.Now}
+	sess := &Session{DefaultSession: &openid.DefaultSession{}}
+	req := fosite.NewRequest()
+	req.SetSession(sess)
+	req.Client = &fositeClient{c: &store.Client{AccessTokenFormat: "opaque"}}
+	for _, k := range []struct {
+		prefix   string
+		issue    func(context.Context, fosite.Requester) (string, string, error)
+		validate func(context.Context, fosite.Requester, string) error
+		sig      func(context.Context, string) string
+	}{
+		{prefixAccess, s.GenerateAccessToken, s.ValidateAccessToken, s.AccessTokenSignature},
+		{prefixRefresh, s.GenerateRefreshToken, s.ValidateRefreshToken, s.RefreshTokenSignature},
+		{prefixCode, s.GenerateAuthorizeCode, s.ValidateAuthorizeCode, s.AuthorizeCodeSignature},
+	} {
+		tok, sig, err := k.issue(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(tok, k.prefix) || k.sig(ctx, tok) != sig {
+			t.Fatalf("%s token %q: signature %q, named %q", k.prefix, tok, sig, k.sig(ctx, tok))
+		}
+		if err := k.validate(ctx, req, tok); err != nil {
+			t.Fatalf("%s token refused: %v", k.prefix, err)
+		}
+		if err := theirs.Validate(ctx, strings.TrimPrefix(tok, k.prefix)); err != nil {
+			t.Fatalf("%s token refused by fosite: %v", k.prefix, err)
+		}
+		if err := k.validate(ctx, req, tok[:len(tok)-2]+"AA"); err == nil {
+			t.Fatalf("%s token with another MAC accepted", k.prefix)
+		}
+	}
+	if sess.AccessFormat != "opaque" {
+		t.Fatalf("session's access format %q", sess.AccessFormat)
+	}
+}
+
 // BenchmarkTokenMAC compares a valid token's HMAC check, pooled and
 // fosite's.
 func BenchmarkTokenMAC(b *testing.B) {
@@ -221,5 +326,32 @@ func BenchmarkTokenMAC(b *testing.B) {
 				b.Fatal("invalid")
 			}
 		}
+	})
+}
+
+// BenchmarkTokenIssue compares issuing an HMAC token, pooled and
+// fosite's (one lock for all), on as many goroutines as GOMAXPROCS.
+func BenchmarkTokenIssue(b *testing.B) {
+	ctx := context.Background()
+	_, mine, theirs := macCases[0].checks(b)
+	b.Run("pooled", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := mine.generate(prefixAccess); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("fosite", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := theirs.Generate(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	})
 }

@@ -37,6 +37,9 @@ var benchScenarios = []benchScenario{
 	{"token", "client credentials, ES256 JWT", func(e *benchEnv, _ context.Context) (func() error, error) {
 		return e.post("/oauth2/token", formType, e.clientID, e.secret, tokenForm), nil
 	}},
+	{"token-opaque", "client credentials, opaque token (a record written each)", func(e *benchEnv, _ context.Context) (func() error, error) {
+		return e.post("/oauth2/token", formType, e.opaqueID, e.opaqueSecret, tokenForm), nil
+	}},
 	{"introspect", "one JWT", func(e *benchEnv, _ context.Context) (func() error, error) {
 		return e.introspectTokenOf(e.clientID, e.secret)
 	}},
