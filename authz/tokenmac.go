@@ -35,8 +35,9 @@ import (
 // every token the server issues, over the read of the key's randomness.
 type tokenMACs struct {
 	secrets []*macSecret // in the order fosite tries them
-	// issuer is the global secret's (nil pool and an error when it has
-	// none or a short one), entropy the length of a new token's key.
+	// issuer is the global secret, which issues tokens (with fosite's
+	// error when it is missing or short); entropy is the length of a new
+	// token's key.
 	issuer  *macSecret
 	entropy int
 }

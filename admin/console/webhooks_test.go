@@ -228,12 +228,16 @@ func TestConsoleWebhooks(t *testing.T) {
 	}
 
 	// The receiver fails: the failed attempt shows with its status and
-	// its answer, escaped.
+	// its answer, escaped. The page reads the webhook before its
+	// deliveries, so a load between the two reads can show the attempt
+	// with the webhook not yet failing (the attempt and the webhook's
+	// failing-since are one transaction): wait for both.
 	recv.answer(http.StatusInternalServerError, "<b>nope</b>")
 	p = b.submit(p, path+"/test", nil)
 	p = b.waitPage(path, "a failed attempt", func(p consolePage) bool {
 		ds := p.deliveries()
-		return len(ds) == 2 && len(ds[0].attempts) > 0 && ds[0].attempts[0] == "500"
+		return len(ds) == 2 && len(ds[0].attempts) > 0 && ds[0].attempts[0] == "500" &&
+			strings.Contains(p.byID("failing-since"), "UTC")
 	})
 	failing := p.deliveries()[0]
 	if failing.status != "pending" || !strings.Contains(p.body, "&lt;b&gt;nope&lt;/b&gt;") || strings.Contains(p.body, "<b>nope</b>") {

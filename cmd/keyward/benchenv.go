@@ -333,10 +333,9 @@ func (e *benchEnv) opaqueTour(_ context.Context) (func() error, error) {
 			return nil, err
 		}
 	}
-	var next atomic.Int64
+	tokens := &tokenCursor{f: e.opaque}
 	return func() error {
-		n := int(next.Add(1) - 1)
-		b, err := e.opaque.body(n % e.opaque.n)
+		n, b, err := tokens.take()
 		if err != nil {
 			return err
 		}
