@@ -23,7 +23,7 @@ var allocBudgets = map[string]float64{
 	"introspect (JWT, cached)":           42,
 	"introspect (JWT, fresh)":            57,
 	"introspect (opaque, cached)":        41,
-	"introspect (opaque, cold)":          113, // a record read each (SQLite, batches of one); 109 measured, the pools vary it
+	"introspect (opaque, cold)":          112, // a record read each (SQLite, batches of one); 108 measured, the pools vary it
 	"introspect (API key)":               43,
 	"verify (API key)":                   36,
 	"jwks":                               18,

@@ -31,7 +31,7 @@ func TestOpaqueCacheBytes(t *testing.T) {
 		e := &opaqueEntry{requestID: fmt.Sprintf("%036d", i), clientID: client,
 			body: fmt.Appendf(nil, answer, client, client)}
 		c.put(c.generation(), opaqueTokenOf(i), e.requestID, e.clientID, now.Add(time.Hour), e.body, true)
-		return e.weight(opaqueSignature(opaqueTokenOf(i)))
+		return e.weight(hmacSignature(opaqueTokenOf(i)))
 	}
 	const n = 10_000
 	before := heaptest.Live()

@@ -90,20 +90,10 @@ func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
 		})}
 }
 
-// opaqueSignature is the record signature of an opaque token (the part
-// after its last dot), or "" for anything else.
-func opaqueSignature(token string) string {
-	i := strings.LastIndexByte(token, '.')
-	if i < 0 || i == len(token)-1 {
-		return ""
-	}
-	return token[i+1:]
-}
-
 // get returns the cached answer for token and the client it was issued
 // to; ok is false when there is none (or it expired).
 func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) {
-	sig := opaqueSignature(token)
+	sig := hmacSignature(token)
 	if sig == "" {
 		return nil, "", false
 	}
@@ -142,7 +132,7 @@ func (c *opaqueCache) generation() uint64 { return c.gen.Load() }
 // instead of tying with the tour's leftovers in the cache's frequency
 // admission (which keeps the old entry on a tie); TestOpaqueCacheAdmission.
 func (c *opaqueCache) fill(gen uint64, token, requestID, clientID string, exp time.Time, body []byte) {
-	sig := opaqueSignature(token)
+	sig := hmacSignature(token)
 	if sig == "" {
 		return
 	}
@@ -156,7 +146,7 @@ func (c *opaqueCache) fill(gen uint64, token, requestID, clientID string, exp ti
 // put caches the active answer body for token, read from the database
 // after generation returned gen. exp is the token's expiry (zero: none).
 func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp time.Time, body []byte, proven bool) *opaqueEntry {
-	sig := opaqueSignature(token)
+	sig := hmacSignature(token)
 	if sig == "" {
 		return nil
 	}

@@ -211,7 +211,7 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 	// own lifetime bounds it).
 	until := exp
 	if until.IsZero() && !refresh {
-		until = r.RequestedAt.Add(a.strategy.hmac.Config.GetAccessTokenLifespan(ctx))
+		until = r.RequestedAt.Add(a.strategy.cfg.GetAccessTokenLifespan(ctx))
 	}
 	if err := a.clientActive(ctx, r.ClientID); err != nil {
 		return nil, err

@@ -12,9 +12,7 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
-	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
-	enigma "github.com/ory/fosite/token/hmac"
 
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/clients"
@@ -308,7 +306,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p.strategy = &tokenStrategy{
-		hmac:   oauth2.NewHMACSHAStrategyUnPrefixed(&enigma.HMACStrategy{Config: p.fcfg}, p.fcfg),
+		cfg:    p.fcfg,
 		macs:   macs,
 		signer: cfg.Signer,
 		issuer: cfg.Issuer,

@@ -41,14 +41,14 @@ const AccessTokenAlg = "ES256"
 
 // tokenStrategy issues RFC 9068 JWT access tokens (or opaque HMAC tokens
 // for clients that ask for them), and prefixed HMAC refresh tokens and
-// authorization codes. The HMAC tokens are fosite's HMAC strategy's, issued
-// and checked by tokenMACs (pooled HMAC states, fosite's format and
-// answers) and named by fosite's strategy (their signatures); their check
-// keeps fosite's expiry rules (validateHMACToken) on Keyward's clock, the
-// one the opaque cache's expiry reads (fosite's reads time.Now, which is
-// Keyward's clock outside tests).
+// authorization codes. The HMAC tokens have the format of fosite's HMAC
+// strategy and are issued, checked (tokenMACs: pooled HMAC states,
+// fosite's answers) and named (hmacSignature) as it does; their check
+// keeps its expiry rules (validateHMACToken, with the lifespans of cfg) on
+// Keyward's clock, the one the opaque cache's expiry reads (fosite's reads
+// time.Now, which is Keyward's clock outside tests).
 type tokenStrategy struct {
-	hmac   *oauth2.HMACSHAStrategyUnPrefixed
+	cfg    *fosite.Config
 	macs   *tokenMACs
 	signer Signer
 	issuer string
@@ -67,11 +67,11 @@ func isJWT(token string) bool {
 func jwtSignature(token string) string { return token[strings.LastIndexByte(token, '.')+1:] }
 
 // AccessTokenSignature implements oauth2.AccessTokenStrategy.
-func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
+func (s *tokenStrategy) AccessTokenSignature(_ context.Context, token string) string {
 	if isJWT(token) {
 		return jwtSignature(token)
 	}
-	return s.hmac.AccessTokenSignature(ctx, strings.TrimPrefix(token, prefixAccess))
+	return hmacSignature(strings.TrimPrefix(token, prefixAccess))
 }
 
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
@@ -291,8 +291,8 @@ func (s *tokenStrategy) verifySigned(token string) (payload []byte, typ string, 
 }
 
 // RefreshTokenSignature implements oauth2.RefreshTokenStrategy.
-func (s *tokenStrategy) RefreshTokenSignature(ctx context.Context, token string) string {
-	return s.hmac.RefreshTokenSignature(ctx, strings.TrimPrefix(token, prefixRefresh))
+func (s *tokenStrategy) RefreshTokenSignature(_ context.Context, token string) string {
+	return hmacSignature(strings.TrimPrefix(token, prefixRefresh))
 }
 
 // GenerateRefreshToken implements oauth2.RefreshTokenStrategy.
@@ -306,8 +306,8 @@ func (s *tokenStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Reque
 }
 
 // AuthorizeCodeSignature implements oauth2.AuthorizeCodeStrategy.
-func (s *tokenStrategy) AuthorizeCodeSignature(ctx context.Context, token string) string {
-	return s.hmac.AuthorizeCodeSignature(ctx, strings.TrimPrefix(token, prefixCode))
+func (s *tokenStrategy) AuthorizeCodeSignature(_ context.Context, token string) string {
+	return hmacSignature(strings.TrimPrefix(token, prefixCode))
 }
 
 // GenerateAuthorizeCode implements oauth2.AuthorizeCodeStrategy.

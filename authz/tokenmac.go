@@ -131,6 +131,19 @@ func (m *tokenMACs) generate(prefix string) (token, signature string, err error)
 	return token, token[len(token)-enc.EncodedLen(len(sum)):], nil
 }
 
+// hmacSignature is the signature an HMAC token is stored under, as
+// fosite's HMACStrategy.Signature names it: the part after the token's
+// one dot, "" when it has none or more than one (Keyward's prefixes hold
+// no dot, so a prefixed token gives the same). It allocates nothing, where
+// fosite's splits the token into a slice on every call.
+func hmacSignature(token string) string {
+	_, mac, ok := strings.Cut(token, ".")
+	if !ok || strings.IndexByte(mac, '.') >= 0 {
+		return ""
+	}
+	return mac
+}
+
 // errNoMACSecret is fosite's answer when it has no secret at all.
 var errNoMACSecret = errors.New("a secret for signing HMAC-SHA512/256 is expected to be defined, but none were")
 
@@ -218,9 +231,9 @@ func (s *tokenStrategy) validateHMACToken(ctx context.Context, kind fosite.Token
 			return fosite.ErrTokenExpired.WithHintf("%s expired at '%s'.", hmacTokenName(kind), exp)
 		}
 	case kind != fosite.RefreshToken:
-		lifespan := s.hmac.Config.GetAccessTokenLifespan(ctx)
+		lifespan := s.cfg.GetAccessTokenLifespan(ctx)
 		if kind == fosite.AuthorizeCode {
-			lifespan = s.hmac.Config.GetAuthorizeCodeLifespan(ctx)
+			lifespan = s.cfg.GetAuthorizeCodeLifespan(ctx)
 		}
 		if end := requestedAt.Add(lifespan); end.Before(now) {
 			return fosite.ErrTokenExpired.WithHintf("%s expired at '%s'.", hmacTokenName(kind), end)

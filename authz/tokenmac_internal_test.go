@@ -79,7 +79,7 @@ func macTokens(t testing.TB) []string {
 	if len(out) == 0 {
 		t.Fatal("no configuration issued a token")
 	}
-	return append(out, "", ".", "a.b", "a.", "x", "....")
+	return append(out, "", ".", "a.b", "a.", "x", "....", "a.b.c", ".b")
 }
 
 // sameMACAnswer fails unless two checks answered alike: both nil, or both
@@ -110,10 +110,22 @@ func sameMACAnswer(t testing.TB, what string, got, want error) {
 	}
 }
 
-// TestTokenMACsAgreeWithFosite checks the pooled HMAC check against
-// fosite's enigma.HMACStrategy.Validate, for every configuration of
-// secrets (rotated ones, short ones, none, another hash) and tokens
-// issued under each, altered and malformed.
+// sameSignature fails unless hmacSignature names tok as fosite does, bare
+// and with each of Keyward's prefixes.
+func sameSignature(t testing.TB, tok string, theirs *enigma.HMACStrategy) {
+	t.Helper()
+	want := theirs.Signature(tok)
+	for _, p := range []string{"", prefixAccess, prefixRefresh, prefixCode} {
+		if got := hmacSignature(p + tok); got != want {
+			t.Fatalf("signature of %q: %q, fosite's %q", p+tok, got, want)
+		}
+	}
+}
+
+// TestTokenMACsAgreeWithFosite checks the pooled HMAC check and the
+// signature against fosite's enigma.HMACStrategy (Validate, Signature),
+// for every configuration of secrets (rotated ones, short ones, none,
+// another hash) and tokens issued under each, altered and malformed.
 func TestTokenMACsAgreeWithFosite(t *testing.T) {
 	ctx := context.Background()
 	tokens := macTokens(t)
@@ -124,6 +136,7 @@ func TestTokenMACsAgreeWithFosite(t *testing.T) {
 			for _, tok := range tokens {
 				got, want := mine.validate(tok), theirs.Validate(ctx, tok)
 				sameMACAnswer(t, tok, got, want)
+				sameSignature(t, tok, theirs)
 				if want == nil {
 					valid++
 				}
@@ -145,6 +158,7 @@ func FuzzTokenMACs(f *testing.F) {
 	_, mine, theirs := macCases[2].checks(f)
 	f.Fuzz(func(t *testing.T, tok string) {
 		sameMACAnswer(t, tok, mine.validate(tok), theirs.Validate(ctx, tok))
+		sameSignature(t, tok, theirs)
 	})
 }
 
@@ -155,7 +169,7 @@ func TestHMACTokenValidationAgreesWithFosite(t *testing.T) {
 	ctx := context.Background()
 	cfg, macs, enigmaOf := macCases[2].checks(t)
 	theirs := oauth2.NewHMACSHAStrategyUnPrefixed(enigmaOf, cfg)
-	mine := &tokenStrategy{hmac: theirs, macs: macs, now: time.Now}
+	mine := &tokenStrategy{cfg: cfg, macs: macs, now: time.Now}
 	tok, _, err := theirs.Enigma.Generate(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +279,7 @@ func TestTokenMACsIssueAsFosite(t *testing.T) {
 func TestStrategyIssuesHMACTokensItValidates(t *testing.T) {
 	ctx := context.Background()
 	cfg, macs, theirs := macCases[2].checks(t)
-	s := &tokenStrategy{hmac: oauth2.NewHMACSHAStrategyUnPrefixed(theirs, cfg), macs: macs, now: time.Now}
+	s := &tokenStrategy{cfg: cfg, macs: macs, now: time.Now}
 	sess := &Session{DefaultSession: &openid.DefaultSession{}}
 	req := fosite.NewRequest()
 	req.SetSession(sess)
@@ -334,24 +348,22 @@ func BenchmarkTokenMAC(b *testing.B) {
 func BenchmarkTokenIssue(b *testing.B) {
 	ctx := context.Background()
 	_, mine, theirs := macCases[0].checks(b)
-	b.Run("pooled", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, _, err := mine.generate(prefixAccess); err != nil {
-					b.Fatal(err)
+	for _, w := range []struct {
+		name  string
+		issue func() (string, string, error)
+	}{
+		{"pooled", func() (string, string, error) { return mine.generate(prefixAccess) }},
+		{"fosite", func() (string, string, error) { return theirs.Generate(ctx) }},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, _, err := w.issue(); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+			})
 		})
-	})
-	b.Run("fosite", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, _, err := theirs.Generate(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	})
+	}
 }

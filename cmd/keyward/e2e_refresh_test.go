@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,35 @@ func TestE2ERefreshWithoutGrace(t *testing.T) {
 		}
 		wantInactive(t, "refresh token of the revoked grant", introspect(t, a.m, a.conf, tok1.RefreshToken))
 		wantInactive(t, "access token of the revoked grant", introspect(t, a.m, a.conf, tok1.AccessToken))
+	})
+}
+
+// TestE2EForgedRefreshTokenKey: a refresh token whose stored half (the
+// signature its record is found by) is right but whose key half is not
+// (another key, or not base64url at all) is refused by the token
+// endpoint with an OAuth error, through golang.org/x/oauth2, on both
+// engines; the genuine token keeps working afterwards.
+func TestE2EForgedRefreshTokenKey(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, e *env) {
+		a := newAuthCodeSetup(t, e)
+		r := newRP(t, a.s, a.conf, "openid")
+		tok0, _, _, _ := r.codeFlow(t, newBrowser(t, a.s), a.s, a.alice)
+		key, sig, ok := strings.Cut(strings.TrimPrefix(tok0.RefreshToken, "kw_rt_"), ".")
+		if !ok || !strings.HasPrefix(tok0.RefreshToken, "kw_rt_") {
+			t.Fatalf("refresh token %q: not kw_rt_key.signature", tok0.RefreshToken)
+		}
+		other := []byte(key)
+		other[0] = map[bool]byte{true: 'B', false: 'A'}[other[0] == 'A']
+		for _, forged := range []string{string(other), "!" + key[1:], key + "A"} {
+			_, err := r.refresh("kw_rt_" + forged + "." + sig)
+			if code := retrieveError(t, err); code != "invalid_request" && code != "invalid_grant" {
+				t.Errorf("forged key %q: error %q, want invalid_request or invalid_grant", forged, code)
+			}
+		}
+		wantActive(t, "genuine refresh token after forged ones", introspect(t, a.m, a.conf, tok0.RefreshToken))
+		if _, err := r.refresh(tok0.RefreshToken); err != nil {
+			t.Fatalf("genuine refresh token after forged ones: %v", err)
+		}
 	})
 }
