@@ -38,6 +38,9 @@ type fositeStore struct {
 	// records, gathering concurrent reads into one query (nil: one at a
 	// time).
 	batched map[store.TokenKind]*coalesce.Loader[string, introspectedRecord]
+	// writes group-commits the records written outside a fosite
+	// transaction (nil: each in its own).
+	writes *coalesce.Committer[*store.TokenRecord]
 }
 
 // introspectedRecord is what introspection reads of a token record: whether
@@ -82,6 +85,21 @@ func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coal
 		}, coalesce.Config{OnBatch: coalesce.Observe(obs, name)})
 	}
 	return out
+}
+
+// newTokenWrites returns the committer of token records written outside a
+// fosite transaction: an opaque access token of client credentials, an
+// authorization code with its PKCE and OpenID Connect records. Concurrent
+// token endpoints share one transaction (store.CreateTokens); each
+// returns once its own record is committed. Its batch sizes go to obs
+// when it is a coalesce.CommitObserver.
+func newTokenWrites(tokens store.TokenStore, obs any) *coalesce.Committer[*store.TokenRecord] {
+	return coalesce.NewCommitter(func(ctx context.Context, recs []*store.TokenRecord) []error {
+		if len(recs) == 1 {
+			return []error{tokens.CreateToken(ctx, recs[0])}
+		}
+		return store.CreateTokens(ctx, tokens, recs)
+	}, coalesce.CommitConfig{OnBatch: coalesce.ObserveCommits(obs, coalesce.CommitterTokenRecords)})
 }
 
 // introspected reads what introspection needs of the record of sig:
@@ -208,6 +226,11 @@ func (s *fositeStore) create(ctx context.Context, kind store.TokenKind, tokenTyp
 	}
 	if deferred(ctx, store.TokenChange{Create: rec}, nil) {
 		return nil
+	}
+	if s.writes != nil && !store.InTransaction(ctx, s.tokens) {
+		// Not inside a store transaction, whose writes the group commit
+		// (in a transaction of its own) would not join.
+		return fositeErr(s.writes.Commit(ctx, rec))
 	}
 	return fositeErr(s.tokens.CreateToken(ctx, rec))
 }

@@ -265,7 +265,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.opaque = newOpaqueCache(now, cfg.Observer)
 	p.tokenWrites = &watchedTokens{TokenStore: cfg.Store, cache: p.opaque, events: cfg.Events, log: cfg.Logger}
 	p.store = &fositeStore{tokens: p.tokenWrites, clientCache: p.clientCache, resources: p.resources, revoked: p.revoked, now: now,
-		grace: cfg.RefreshGrace, parTTL: cfg.PARTTL, batched: newTokenLoaders(cfg.Store, cfg.Observer)}
+		grace: cfg.RefreshGrace, parTTL: cfg.PARTTL, batched: newTokenLoaders(cfg.Store, cfg.Observer),
+		writes: newTokenWrites(cfg.Store, cfg.Observer)}
 
 	p.fcfg = &fosite.Config{
 		AccessTokenLifespan:            cfg.AccessTokenTTL,

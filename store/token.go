@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -154,6 +155,42 @@ func (e *TokenChangeError) Error() string { return fmt.Sprintf("token change %d:
 
 // Unwrap returns the change's error.
 func (e *TokenChangeError) Unwrap() error { return e.Err }
+
+// CreateTokens stores recs in one transaction of ts.ApplyTokenChanges (a
+// group commit of concurrent token endpoints) and returns each record's
+// outcome, as CreateToken would have answered it alone: a record whose
+// own Create fails (ErrConflict: its signature is taken; ErrInvalid) gets
+// that error and the others are applied again without it; any other
+// failure (the database is down, the transaction timed out) is every
+// record's.
+func CreateTokens(ctx context.Context, ts TokenStore, recs []*TokenRecord) []error {
+	errs := make([]error, len(recs))
+	left := make([]int, len(recs)) // indexes into recs still to write
+	for i := range left {
+		left[i] = i
+	}
+	changes := make([]TokenChange, 0, len(recs))
+	for len(left) > 0 {
+		changes = changes[:0]
+		for _, i := range left {
+			changes = append(changes, TokenChange{Create: recs[i]})
+		}
+		err := ts.ApplyTokenChanges(ctx, changes)
+		if err == nil {
+			return errs
+		}
+		var ce *TokenChangeError
+		if !errors.As(err, &ce) || ce.Index < 0 || ce.Index >= len(left) || !(errors.Is(ce.Err, ErrConflict) || errors.Is(ce.Err, ErrInvalid)) {
+			for _, i := range left {
+				errs[i] = err
+			}
+			return errs
+		}
+		errs[left[ce.Index]] = ce.Err
+		left = append(left[:ce.Index], left[ce.Index+1:]...)
+	}
+	return errs
+}
 
 // RevokedToken is the jti of a revoked stateless (JWT) access token, kept
 // until the token's own expiry.

@@ -40,3 +40,12 @@ func AfterCommit(ctx context.Context, s any, fn func()) {
 	}
 	fn()
 }
+
+// InTransaction reports whether ctx carries a transaction of s (an InTx
+// of an engine that says so).
+func InTransaction(ctx context.Context, s any) bool {
+	t, ok := s.(interface {
+		InTransaction(ctx context.Context) bool
+	})
+	return ok && t.InTransaction(ctx)
+}

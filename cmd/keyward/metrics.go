@@ -42,6 +42,9 @@ type metrics struct {
 	// batchKeys is the size of each batched read of the store's loaders
 	// (store/coalesce), by loader.
 	batchKeys map[string]prometheus.Observer
+	// commitRecords is the size of each group commit of the store's
+	// committers (coalesce.Committers).
+	commitRecords map[string]prometheus.Observer
 }
 
 // Label values metrics adds to the packages' own sets.
@@ -129,6 +132,15 @@ func newMetrics() *metrics {
 		m.batchKeys[l] = batches.WithLabelValues(l)
 	}
 
+	commits := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "keyward_store_commit_records",
+		Help:    "Records written by each group commit of concurrent writes (one transaction), by committer.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}}, []string{"committer"})
+	reg.MustRegister(commits)
+	m.commitRecords = map[string]prometheus.Observer{}
+	for _, c := range coalesce.Committers {
+		m.commitRecords[c] = commits.WithLabelValues(c)
+	}
+
 	m.unknownLabel = prometheus.NewCounter(prometheus.CounterOpts{Name: "keyward_metrics_unknown_labels_total",
 		Help: "Observations whose label value was outside its documented set: a bug, so always 0."})
 	reg.MustRegister(m.unknownLabel)
@@ -209,6 +221,15 @@ func (m *metrics) CacheLookup(cache string, hit bool) {
 func (m *metrics) LoaderBatch(loader string, keys int) {
 	if o, ok := m.batchKeys[loader]; ok {
 		o.Observe(float64(keys))
+		return
+	}
+	m.unknownLabel.Inc()
+}
+
+// GroupCommit implements coalesce.CommitObserver.
+func (m *metrics) GroupCommit(committer string, items int) {
+	if o, ok := m.commitRecords[committer]; ok {
+		o.Observe(float64(items))
 		return
 	}
 	m.unknownLabel.Inc()

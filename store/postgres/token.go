@@ -14,11 +14,12 @@ func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
 	return insertToken(ctx, d.pool, r)
 }
 
+const insertTokenSQL = `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
+	subject, active, access_signature, data, requested_at, expires_at, inactive_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
 func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
-	_, err := db.Exec(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
-		subject, active, access_signature, data, requested_at, expires_at, inactive_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,
+	_, err := db.Exec(ctx, insertTokenSQL, string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,
 		r.Data, r.RequestedAt, r.ExpiresAt, nullTime(r.InactiveAt))
 	return mapErr(err)
 }

@@ -78,3 +78,6 @@ func (d *DB) AfterCommit(ctx context.Context, fn func()) {
 	}
 	fn()
 }
+
+// InTransaction reports whether ctx carries a transaction of InTx.
+func (d *DB) InTransaction(ctx context.Context) bool { return d.txOf(ctx) != nil }

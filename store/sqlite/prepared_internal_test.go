@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -48,8 +49,8 @@ func TestBatchedReadsPrepared(t *testing.T) {
 			t.Fatalf("ReadTokens(%d signatures) found %d records, want %d", n, got, (n+1)/2)
 		}
 	}
-	if n := len(d.prepared.stmts); n != 8 {
-		t.Errorf("%d statements prepared for batches of 1 to 128 keys, want 8", n)
+	if n := len(d.prepared.stmts); n != 8+1 {
+		t.Errorf("%d statements prepared for batches of 1 to 128 keys and the insert, want 9", n)
 	}
 	err = d.InTx(ctx, func(ctx context.Context) error {
 		got, err := count(ctx, sigs[:3])
@@ -61,9 +62,39 @@ func TestBatchedReadsPrepared(t *testing.T) {
 	if err != nil {
 		t.Fatalf("in a transaction: %v", err)
 	}
+	// The prepared insert inside a transaction, and in a savepoint of
+	// one: rolled back with it.
+	rec := func(sig string) *store.TokenRecord {
+		return &store.TokenRecord{Kind: store.KindAccessToken, Signature: sig, RequestID: "r", ClientID: "c",
+			Active: true, Data: []byte("{}"), RequestedAt: d.now(), ExpiresAt: d.now()}
+	}
+	err = d.InTx(ctx, func(ctx context.Context) error {
+		if err := d.ApplyTokenChanges(ctx, []store.TokenChange{{Create: rec("tx-1")}}); err != nil {
+			return err
+		}
+		return d.CreateToken(ctx, rec("tx-2"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = d.InTx(ctx, func(ctx context.Context) error {
+		if err := d.ApplyTokenChanges(ctx, []store.TokenChange{{Create: rec("rolled-back")}}); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if got, err := count(ctx, []string{"tx-1", "tx-2", "rolled-back"}); err != nil || got != 2 {
+		t.Fatalf("after the transactions: %d records (%v), want 2", got, err)
+	}
 	d.Close()
 	if _, err := count(ctx, sigs[:3]); err == nil {
 		t.Error("ReadTokens read a closed database")
+	}
+	if err := d.CreateToken(ctx, rec("closed")); err == nil {
+		t.Error("CreateToken wrote to a closed database")
+	}
+	if err := d.ApplyTokenChanges(ctx, []store.TokenChange{{Create: rec("closed")}}); err == nil {
+		t.Error("ApplyTokenChanges wrote to a closed database")
 	}
 	if n := len(d.prepared.stmts); n != 0 {
 		t.Errorf("%d statements left after Close", n)

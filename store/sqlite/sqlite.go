@@ -39,7 +39,7 @@ type DB struct {
 	// Set it before the first Subscribe.
 	Logger *slog.Logger
 
-	prepared preparedReads
+	prepared preparedStmts
 }
 
 // log is the injected logger, or one that discards.

@@ -10,16 +10,29 @@ import (
 
 // CreateToken implements store.TokenStore.
 func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
+	if d.txOf(ctx) == nil {
+		if stmt, err := d.prepare(ctx, insertTokenSQL); err != nil || stmt != nil {
+			if err == nil {
+				_, err = stmt.ExecContext(ctx, insertTokenArgs(r)...)
+			}
+			return mapErr(err)
+		}
+	}
 	return insertToken(ctx, d.q(ctx), r)
 }
 
 func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
-		subject, active, access_signature, data, requested_at, expires_at, inactive_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,
-		r.Data, micros(r.RequestedAt), micros(r.ExpiresAt), nullMicros(r.InactiveAt))
+	_, err := db.ExecContext(ctx, insertTokenSQL, insertTokenArgs(r)...)
 	return mapErr(err)
+}
+
+const insertTokenSQL = `INSERT INTO oauth_tokens (kind, signature, request_id, client_id,
+	subject, active, access_signature, data, requested_at, expires_at, inactive_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func insertTokenArgs(r *store.TokenRecord) []any {
+	return []any{string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.AccessSignature,
+		r.Data, micros(r.RequestedAt), micros(r.ExpiresAt), nullMicros(r.InactiveAt)}
 }
 
 // GetToken implements store.TokenStore.

@@ -26,17 +26,21 @@ func (d *DB) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange)
 	}
 	defer tx.Rollback()
 	for i, c := range changes {
-		if err := applyTokenChange(ctx, tx, c); err != nil {
+		if err := d.applyTokenChange(ctx, tx, c); err != nil {
 			return &store.TokenChangeError{Index: i, Err: err}
 		}
 	}
 	return mapErr(tx.Commit())
 }
 
-func applyTokenChange(ctx context.Context, tx conn, c store.TokenChange) error {
+// applyTokenChange applies c in tx; a Create goes through the prepared
+// insert, parsed once per connection instead of once per record (a
+// group commit inserts many).
+func (d *DB) applyTokenChange(ctx context.Context, tx *txn, c store.TokenChange) error {
 	switch {
 	case c.Create != nil:
-		return insertToken(ctx, tx, c.Create)
+		_, err := d.execPreparedIn(ctx, tx.Tx, insertTokenSQL, insertTokenArgs(c.Create)...)
+		return mapErr(err)
 	case c.Deactivate:
 		res, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
 			WHERE kind = ? AND signature = ? AND active`, micros(c.At), string(c.Kind), c.Signature)

@@ -140,3 +140,6 @@ func (t *txn) Rollback() error {
 
 // AfterCommit implements store.Transactor.
 func (d *DB) AfterCommit(ctx context.Context, fn func()) { d.afterCommit(ctx, fn) }
+
+// InTransaction reports whether ctx carries a transaction of InTx.
+func (d *DB) InTransaction(ctx context.Context) bool { return d.txOf(ctx) != nil }

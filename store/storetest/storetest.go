@@ -42,6 +42,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Tokens/Expiry", testTokensExpiry},
 		{"Tokens/Subject", testTokensSubject},
 		{"Tokens/Batch", testTokensBatch},
+		{"Tokens/BatchCreates", testTokensBatchCreates},
+		{"Tokens/GroupCommit", testTokensGroupCommit},
 		{"Tokens/BatchRead", testTokensBatchRead},
 		{"Tokens/PushedRequests", testTokensPushedRequests},
 		{"Revocation", testRevocation},

@@ -113,3 +113,93 @@ func testTokensBatch(t *testing.T, s store.Store) {
 		t.Fatalf("%d concurrent rotations won, want 1", won)
 	}
 }
+
+// testTokensBatchCreates: a batch of creates alone (what a group commit
+// of token endpoints sends) is all or none as well: a taken signature at
+// its end leaves none of the records before it; one that succeeds stores
+// every record as given.
+func testTokensBatchCreates(t *testing.T, s store.Store) {
+	exp := time.Now().Add(time.Hour)
+	if err := s.CreateToken(ctx(), sampleToken(store.KindAccessToken, "taken", "req-0", exp)); err != nil {
+		t.Fatal(err)
+	}
+	creates := func(sigs ...string) []store.TokenChange {
+		out := make([]store.TokenChange, len(sigs))
+		for i, sig := range sigs {
+			out[i] = store.TokenChange{Create: sampleToken(store.KindAccessToken, sig, "req-"+sig, exp)}
+		}
+		return out
+	}
+	err := s.ApplyTokenChanges(ctx(), creates("c1", "c2", "taken"))
+	var ce *store.TokenChangeError
+	if !errors.As(err, &ce) || ce.Index != 2 || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("got %v, want a *TokenChangeError at 2 matching ErrConflict", err)
+	}
+	for _, sig := range []string{"c1", "c2"} {
+		if _, err := s.GetToken(ctx(), store.KindAccessToken, sig); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s after a failed batch of creates: %v, want ErrNotFound", sig, err)
+		}
+	}
+	// A signature twice in one batch: the second is the conflict.
+	err = s.ApplyTokenChanges(ctx(), creates("d1", "d2", "d1"))
+	if !errors.As(err, &ce) || ce.Index != 2 || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("got %v, want a *TokenChangeError at 2 matching ErrConflict", err)
+	}
+	if err := s.ApplyTokenChanges(ctx(), creates("e1", "e2", "e3")); err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []string{"e1", "e2", "e3"} {
+		got, err := s.GetToken(ctx(), store.KindAccessToken, sig)
+		if err != nil || got.RequestID != "req-"+sig || !got.Active || string(got.Data) != `{"scopes":["openid"]}` {
+			t.Fatalf("%s: %+v %v", sig, got, err)
+		}
+	}
+}
+
+// testTokensGroupCommit: store.CreateTokens answers each record as
+// CreateToken would have alone: the records whose signature is taken
+// (by a stored record or by an earlier one of the same call) get
+// ErrConflict, and every other record is stored.
+func testTokensGroupCommit(t *testing.T, s store.Store) {
+	exp := time.Now().Add(time.Hour)
+	for _, sig := range []string{"gc-taken-1", "gc-taken-2"} {
+		if err := s.CreateToken(ctx(), sampleToken(store.KindAccessToken, sig, "stored", exp)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sigs := []string{"gc-1", "gc-taken-1", "gc-2", "gc-taken-2", "gc-1", "gc-3"}
+	recs := make([]*store.TokenRecord, len(sigs))
+	for i, sig := range sigs {
+		recs[i] = sampleToken(store.KindAccessToken, sig, fmt.Sprintf("req-%d", i), exp)
+	}
+	errs := store.CreateTokens(ctx(), s, recs)
+	if len(errs) != len(recs) {
+		t.Fatalf("%d outcomes for %d records", len(errs), len(recs))
+	}
+	for i, err := range errs {
+		conflict := i == 1 || i == 3 || i == 4
+		if conflict != errors.Is(err, store.ErrConflict) || (!conflict && err != nil) {
+			t.Errorf("record %d (%s): %v", i, sigs[i], err)
+		}
+	}
+	for i, sig := range sigs {
+		got, err := s.GetToken(ctx(), store.KindAccessToken, sig)
+		if err != nil {
+			t.Fatalf("%s: %v", sig, err)
+		}
+		// A conflicting record changed nothing: the stored one stays.
+		want := fmt.Sprintf("req-%d", i)
+		switch i {
+		case 1, 3:
+			want = "stored"
+		case 4:
+			want = "req-0"
+		}
+		if got.RequestID != want {
+			t.Errorf("%s holds request %q, want %q", sig, got.RequestID, want)
+		}
+	}
+	if errs := store.CreateTokens(ctx(), s, nil); len(errs) != 0 {
+		t.Fatalf("no records: %v", errs)
+	}
+}

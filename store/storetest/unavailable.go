@@ -36,6 +36,15 @@ func testUnavailable(t *testing.T, s store.Store) {
 		"ApplyTokenChanges": func() error {
 			return s.ApplyTokenChanges(ctx(), []store.TokenChange{{Kind: store.KindRefreshToken, Signature: "sig", Delete: true}})
 		},
+		"CreateTokens": func() error {
+			errs := store.CreateTokens(ctx(), s, []*store.TokenRecord{
+				sampleToken(store.KindAccessToken, "g1", "req", now.Add(time.Hour)),
+				sampleToken(store.KindAccessToken, "g2", "req", now.Add(time.Hour))})
+			if !errors.Is(errs[0], store.ErrUnavailable) {
+				return errs[0]
+			}
+			return errs[1]
+		},
 		"ListRevokedJTIs":   func() error { _, err := s.ListRevokedJTIs(ctx(), now); return err },
 		"RevokeJTI":         func() error { return s.RevokeJTI(ctx(), "jti", now.Add(time.Hour)) },
 		"GetBrowserSession": func() error { _, err := s.GetBrowserSession(ctx(), "sess"); return err },
