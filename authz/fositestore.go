@@ -40,7 +40,7 @@ type fositeStore struct {
 	batched map[store.TokenKind]*coalesce.Loader[string, introspectedRecord]
 	// writes group-commits the records written outside a fosite
 	// transaction (nil: each in its own).
-	writes *coalesce.Committer[*store.TokenRecord]
+	writes *coalesce.Committer[[]store.TokenChange]
 }
 
 // introspectedRecord is what introspection reads of a token record: whether
@@ -87,19 +87,42 @@ func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coal
 	return out
 }
 
-// newTokenWrites returns the committer of token records written outside a
-// fosite transaction: an opaque access token of client credentials, an
-// authorization code with its PKCE and OpenID Connect records. Concurrent
-// token endpoints share one transaction (store.CreateTokens); each
-// returns once its own record is committed. Its batch sizes go to obs
-// when it is a coalesce.CommitObserver.
-func newTokenWrites(tokens store.TokenStore, obs any) *coalesce.Committer[*store.TokenRecord] {
-	return coalesce.NewCommitter(func(ctx context.Context, recs []*store.TokenRecord) []error {
-		if len(recs) == 1 {
-			return []error{tokens.CreateToken(ctx, recs[0])}
+// newTokenWrites returns the committer, writing through tokens (the
+// store as the opaque cache watches it), of the token writes made outside
+// a store transaction: the record of an opaque access token of client
+// credentials, an authorization code with its PKCE and OpenID Connect
+// records (each a set of one create), and the writes of a fosite
+// transaction at its Commit (a refresh-token rotation, a code
+// redemption). Concurrent token endpoints share one transaction
+// (store.ApplyTokenChangeSets); each returns once its own set is
+// committed, with its own outcome. Its batch sizes go to obs when it is a
+// coalesce.CommitObserver.
+func newTokenWrites(tokens store.TokenStore, obs any) *coalesce.Committer[[]store.TokenChange] {
+	return coalesce.NewCommitter(func(ctx context.Context, sets [][]store.TokenChange) []error {
+		if len(sets) == 1 {
+			if set := sets[0]; len(set) == 1 && set[0].Create != nil {
+				return []error{tokens.CreateToken(ctx, set[0].Create)}
+			}
+			return []error{tokens.ApplyTokenChanges(ctx, sets[0])}
 		}
-		return store.CreateTokens(ctx, tokens, recs)
+		return store.ApplyTokenChangeSets(ctx, tokens, sets)
 	}, coalesce.CommitConfig{OnBatch: coalesce.ObserveCommits(obs, coalesce.CommitterTokenRecords)})
+}
+
+// applyChanges applies changes all or none, in a group commit with other
+// token endpoints' when grouped.
+func (s *fositeStore) applyChanges(ctx context.Context, changes []store.TokenChange) error {
+	if s.grouped(ctx) {
+		return s.writes.Commit(ctx, changes)
+	}
+	return s.tokens.ApplyTokenChanges(ctx, changes)
+}
+
+// grouped reports whether writes made with ctx go to the group commit:
+// there is one, and ctx carries no store transaction (whose writes the
+// group commit, in a transaction of its own, would not join).
+func (s *fositeStore) grouped(ctx context.Context) bool {
+	return s.writes != nil && !store.InTransaction(ctx, s.tokens)
 }
 
 // introspected reads what introspection needs of the record of sig:
@@ -227,10 +250,8 @@ func (s *fositeStore) create(ctx context.Context, kind store.TokenKind, tokenTyp
 	if deferred(ctx, store.TokenChange{Create: rec}, nil) {
 		return nil
 	}
-	if s.writes != nil && !store.InTransaction(ctx, s.tokens) {
-		// Not inside a store transaction, whose writes the group commit
-		// (in a transaction of its own) would not join.
-		return fositeErr(s.writes.Commit(ctx, rec))
+	if s.grouped(ctx) {
+		return fositeErr(s.writes.Commit(ctx, []store.TokenChange{{Create: rec}}))
 	}
 	return fositeErr(s.tokens.CreateToken(ctx, rec))
 }

@@ -51,7 +51,7 @@ func (s *fositeStore) Commit(ctx context.Context) error {
 	}
 	changes := tx.changes
 	tx.changes = nil
-	err := s.tokens.ApplyTokenChanges(ctx, changes)
+	err := s.applyChanges(ctx, changes)
 	var ce *store.TokenChangeError
 	if errors.As(err, &ce) && errors.Is(ce.Err, store.ErrConflict) && tx.inactive[ce.Index] != nil {
 		return tx.inactive[ce.Index]

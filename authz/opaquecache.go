@@ -239,6 +239,12 @@ type watchedTokens struct {
 	log    *slog.Logger
 }
 
+// InTransaction reports whether ctx carries a transaction of the store
+// (store.InTransaction sees through the wrapper).
+func (w *watchedTokens) InTransaction(ctx context.Context) bool {
+	return store.InTransaction(ctx, w.TokenStore)
+}
+
 // cachedKind reports whether records of kind can be in the cache.
 func cachedKind(k store.TokenKind) bool {
 	return k == store.KindAccessToken || k == store.KindRefreshToken

@@ -266,7 +266,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.tokenWrites = &watchedTokens{TokenStore: cfg.Store, cache: p.opaque, events: cfg.Events, log: cfg.Logger}
 	p.store = &fositeStore{tokens: p.tokenWrites, clientCache: p.clientCache, resources: p.resources, revoked: p.revoked, now: now,
 		grace: cfg.RefreshGrace, parTTL: cfg.PARTTL, batched: newTokenLoaders(cfg.Store, cfg.Observer),
-		writes: newTokenWrites(cfg.Store, cfg.Observer)}
+		writes: newTokenWrites(p.tokenWrites, cfg.Observer)}
 
 	p.fcfg = &fosite.Config{
 		AccessTokenLifespan:            cfg.AccessTokenTTL,

@@ -156,38 +156,53 @@ func (e *TokenChangeError) Error() string { return fmt.Sprintf("token change %d:
 // Unwrap returns the change's error.
 func (e *TokenChangeError) Unwrap() error { return e.Err }
 
-// CreateTokens stores recs in one transaction of ts.ApplyTokenChanges (a
-// group commit of concurrent token endpoints) and returns each record's
-// outcome, as CreateToken would have answered it alone: a record whose
-// own Create fails (ErrConflict: its signature is taken; ErrInvalid) gets
-// that error and the others are applied again without it; any other
-// failure (the database is down, the transaction timed out) is every
-// record's.
-func CreateTokens(ctx context.Context, ts TokenStore, recs []*TokenRecord) []error {
-	errs := make([]error, len(recs))
-	left := make([]int, len(recs)) // indexes into recs still to write
-	for i := range left {
-		left[i] = i
+// ApplyTokenChangeSets applies sets, each a unit of ApplyTokenChanges
+// (all of it or none: a refresh-token rotation, one record of a token
+// endpoint), in one transaction of ts.ApplyTokenChanges (a group commit
+// of concurrent token endpoints), and returns each set's outcome as
+// ApplyTokenChanges would have answered it alone. A set whose own change
+// fails (ErrConflict: a signature taken or a record no longer active, by
+// an earlier set of the same call too; ErrNotFound: a record to
+// deactivate missing; ErrInvalid) gets that *TokenChangeError, its Index
+// within the set, and the other sets are applied again without it; any
+// other failure (the database is down, the transaction timed out) is
+// every set's.
+func ApplyTokenChangeSets(ctx context.Context, ts TokenStore, sets [][]TokenChange) []error {
+	errs := make([]error, len(sets))
+	left := make([]int, 0, len(sets)) // indexes into sets still to apply
+	n := 0
+	for i, set := range sets {
+		if len(set) > 0 {
+			left = append(left, i)
+			n += len(set)
+		}
 	}
-	changes := make([]TokenChange, 0, len(recs))
+	changes := make([]TokenChange, 0, n)
 	for len(left) > 0 {
 		changes = changes[:0]
 		for _, i := range left {
-			changes = append(changes, TokenChange{Create: recs[i]})
+			changes = append(changes, sets[i]...)
 		}
 		err := ts.ApplyTokenChanges(ctx, changes)
 		if err == nil {
 			return errs
 		}
 		var ce *TokenChangeError
-		if !errors.As(err, &ce) || ce.Index < 0 || ce.Index >= len(left) || !(errors.Is(ce.Err, ErrConflict) || errors.Is(ce.Err, ErrInvalid)) {
+		if !errors.As(err, &ce) || ce.Index < 0 || ce.Index >= len(changes) ||
+			!(errors.Is(ce.Err, ErrConflict) || errors.Is(ce.Err, ErrNotFound) || errors.Is(ce.Err, ErrInvalid)) {
 			for _, i := range left {
 				errs[i] = err
 			}
 			return errs
 		}
-		errs[left[ce.Index]] = ce.Err
-		left = append(left[:ce.Index], left[ce.Index+1:]...)
+		// The set the failed change belongs to.
+		at, off := 0, 0
+		for off+len(sets[left[at]]) <= ce.Index {
+			off += len(sets[left[at]])
+			at++
+		}
+		errs[left[at]] = &TokenChangeError{Index: ce.Index - off, Err: ce.Err}
+		left = append(left[:at], left[at+1:]...)
 	}
 	return errs
 }

@@ -306,9 +306,11 @@ func TestPatience(t *testing.T) {
 		g := newGate(map[string]int{"a": 1, "b": 2})
 		l := New(g.fetch, Config{MaxInFlight: 2, Patience: 20 * time.Millisecond})
 		out := make(chan answer, 2)
+		// The patience counts from when "a" was sent, which is after
+		// this and may be well before the test sees it entered.
+		sent := time.Now()
 		go load(l, "a", out)
 		<-g.entered
-		sent := time.Now()
 		go load(l, "b", out)
 		select {
 		case got := <-g.entered: // while "a" is still in flight

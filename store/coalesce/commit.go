@@ -25,7 +25,10 @@ type Write[T any] func(ctx context.Context, items []T) []error
 // caller's: one caller's cancellation must not fail the others), bounded
 // by Timeout; a lone write runs with its caller's, as it would without
 // the Committer. A caller whose context ends while its item waits
-// returns the context's error; the item may still be written. Do not Commit from inside a transaction
+// returns the context's error at once; its item is withdrawn if its
+// commit has not been sent yet (a client that gave up leaves nothing
+// written, as its own cancelled transaction would not have), and may
+// still be written if it has. Do not Commit from inside a transaction
 // whose own writes must go with the item: the item is written in another
 // one.
 type Committer[T any] struct {
@@ -48,6 +51,9 @@ type commit[T any] struct {
 	items []T
 	errs  []error
 	done  chan struct{}
+	// withdrawn holds the indexes of the items whose callers left before
+	// the batch was sent: they are not written.
+	withdrawn map[int]bool
 	// A batch that lingers is sent when it holds target items or when
 	// its timer fires, whichever comes first; sent says it has gone.
 	target int
@@ -119,8 +125,8 @@ func NewCommitter[T any](write Write[T], cfg CommitConfig) *Committer[T] {
 }
 
 // Commit stores item with the others that gather with it and returns its
-// outcome, or ctx's error when ctx ends first (the item may still be
-// written).
+// outcome, or ctx's error when ctx ends first (see Committer for what
+// becomes of the item then).
 func (c *Committer[T]) Commit(ctx context.Context, item T) error {
 	c.mu.Lock()
 	var b *commit[T]
@@ -157,6 +163,17 @@ func (c *Committer[T]) Commit(ctx context.Context, item T) error {
 	select {
 	case <-b.done:
 	case <-ctx.Done():
+		c.mu.Lock()
+		if !b.sent {
+			// Not sent yet: withdrawn, so that a caller that gave up (a
+			// client gone, a deadline passed) leaves nothing written, as
+			// its own cancelled transaction would not have.
+			if b.withdrawn == nil {
+				b.withdrawn = map[int]bool{}
+			}
+			b.withdrawn[idx] = true
+		}
+		c.mu.Unlock()
 		return ctx.Err()
 	}
 	return b.errs[idx]
@@ -216,20 +233,41 @@ func (c *Committer[T]) run(ctx context.Context, b *commit[T]) {
 		c.onBatch(len(b.items))
 	}
 	start := time.Now()
+	// b is sent (no caller withdraws from it any more): its items are
+	// settled.
+	items, kept := b.items, []int(nil)
+	if len(b.withdrawn) > 0 {
+		items = make([]T, 0, len(b.items))
+		for i, it := range b.items {
+			if !b.withdrawn[i] {
+				items = append(items, it)
+				kept = append(kept, i)
+			}
+		}
+	}
 	var errs []error
-	if ctx != nil {
-		errs = c.write(ctx, b.items)
-	} else {
+	switch {
+	case len(items) == 0:
+	case ctx != nil:
+		errs = c.write(ctx, items)
+	default:
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		errs = c.write(ctx, b.items)
+		errs = c.write(ctx, items)
 		cancel()
 	}
-	if len(errs) != len(b.items) {
-		err := fmt.Errorf("coalesce: a Write of %d items returned %d outcomes", len(b.items), len(errs))
-		errs = make([]error, len(b.items))
+	if len(errs) != len(items) {
+		err := fmt.Errorf("coalesce: a Write of %d items returned %d outcomes", len(items), len(errs))
+		errs = make([]error, len(items))
 		for i := range errs {
 			errs[i] = err
 		}
+	}
+	if kept != nil || len(items) == 0 {
+		all := make([]error, len(b.items))
+		for i, err := range errs {
+			all[kept[i]] = err
+		}
+		errs = all
 	}
 	b.errs = errs
 	close(b.done)

@@ -169,8 +169,10 @@ func TestCommitterMaxBatch(t *testing.T) {
 }
 
 // TestCommitterCancelledCallerLeavesOthers: a caller whose context ends
-// while its item waits returns at once with the context's error; the
-// commit goes on for the others (and writes its item too).
+// while its item waits returns at once with the context's error. Its
+// item is withdrawn while its commit has not been sent (the others go on
+// without it, each with its own outcome), and written when the commit is
+// already under way.
 func TestCommitterCancelledCallerLeavesOthers(t *testing.T) {
 	g := newWriteGate(true)
 	c := NewCommitter(g.write, CommitConfig{})
@@ -178,23 +180,73 @@ func TestCommitterCancelledCallerLeavesOthers(t *testing.T) {
 	<-g.entered
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := commitAll(ctx, c, 1)
-	other := commitAll(context.Background(), c, 2)
-	waitFor(t, "two writes to gather", func() bool { return c.queued() == 2 })
+	g.fail[3] = errors.New("item 3 refused")
+	other := commitAll(context.Background(), c, 2, 3)
+	waitFor(t, "three writes to gather", func() bool { return c.queued() == 3 })
 	cancel()
 	if r := <-gone; !errors.Is(r[1].(error), context.Canceled) {
 		t.Fatalf("cancelled caller: %v", r[1])
 	}
 	g.release <- struct{}{}
-	g.release <- struct{}{}
 	<-first
-	if r := <-other; r[1] != nil {
-		t.Fatalf("the other caller: %v", r[1])
+	second := <-g.entered
+	slices.Sort(second)
+	if !slices.Equal(second, []int{2, 3}) {
+		t.Fatalf("second commit: %v, want the two callers still waiting", second)
 	}
+	// Cancelled once its commit is under way: written all the same.
+	late, cancelLate := context.WithCancel(context.Background())
+	third := commitAll(late, c, 4)
+	waitFor(t, "a write to gather", func() bool { return c.queued() == 1 })
+	g.release <- struct{}{}
+	for range 2 {
+		r := <-other
+		if it, err := r[0].(int), r[1]; (it == 3) != (err != nil) {
+			t.Errorf("item %d: %v", it, err)
+		}
+	}
+	<-g.entered
+	cancelLate()
+	if r := <-third; !errors.Is(r[1].(error), context.Canceled) {
+		t.Fatalf("caller cancelled during its commit: %v", r[1])
+	}
+	g.release <- struct{}{}
+	waitFor(t, "the third commit", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return slices.Contains(g.written, 4)
+	})
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	slices.Sort(g.written)
-	if !slices.Equal(g.written, []int{0, 1, 2}) {
-		t.Errorf("written %v", g.written)
+	if !slices.Equal(g.written, []int{0, 2, 4}) {
+		t.Errorf("written %v, want [0 2 4]", g.written)
+	}
+}
+
+// TestCommitterAllWithdrawn: a commit whose callers all left before it
+// was sent writes nothing, and the committer goes on.
+func TestCommitterAllWithdrawn(t *testing.T) {
+	g := newWriteGate(true)
+	c := NewCommitter(g.write, CommitConfig{})
+	first := commitAll(context.Background(), c, 0)
+	<-g.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := commitAll(ctx, c, 1, 2)
+	waitFor(t, "two writes to gather", func() bool { return c.queued() == 2 })
+	cancel()
+	<-gone
+	<-gone
+	g.release <- struct{}{}
+	<-first
+	g.mu.Lock()
+	g.held = false
+	g.mu.Unlock()
+	if err := c.Commit(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.sizes(); !slices.Equal(got, []int{1, 1}) {
+		t.Errorf("batches %v, want [1 1] (nothing for the withdrawn pair)", got)
 	}
 }
 

@@ -156,50 +156,97 @@ func testTokensBatchCreates(t *testing.T, s store.Store) {
 	}
 }
 
-// testTokensGroupCommit: store.CreateTokens answers each record as
-// CreateToken would have alone: the records whose signature is taken
-// (by a stored record or by an earlier one of the same call) get
-// ErrConflict, and every other record is stored.
+// testTokensGroupCommit: store.ApplyTokenChangeSets answers each set as
+// ApplyTokenChanges would have alone: a set whose own change fails (a
+// signature taken by a stored record or by an earlier set of the same
+// call, a refresh token already rotated, by another set too, a record to
+// deactivate missing) gets that change's *TokenChangeError, indexed
+// within the set, with nothing of it applied; every other set is applied
+// whole.
 func testTokensGroupCommit(t *testing.T, s store.Store) {
 	exp := time.Now().Add(time.Hour)
+	at := store.Truncate(time.Now())
 	for _, sig := range []string{"gc-taken-1", "gc-taken-2"} {
 		if err := s.CreateToken(ctx(), sampleToken(store.KindAccessToken, sig, "stored", exp)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sigs := []string{"gc-1", "gc-taken-1", "gc-2", "gc-taken-2", "gc-1", "gc-3"}
-	recs := make([]*store.TokenRecord, len(sigs))
-	for i, sig := range sigs {
-		recs[i] = sampleToken(store.KindAccessToken, sig, fmt.Sprintf("req-%d", i), exp)
+	for _, sig := range []string{"gc-r1", "gc-r2"} {
+		if err := s.CreateToken(ctx(), sampleToken(store.KindRefreshToken, sig, "grant-"+sig, exp)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	errs := store.CreateTokens(ctx(), s, recs)
-	if len(errs) != len(recs) {
-		t.Fatalf("%d outcomes for %d records", len(errs), len(recs))
+	create := func(sig, req string) []store.TokenChange {
+		return []store.TokenChange{{Create: sampleToken(store.KindAccessToken, sig, req, exp)}}
 	}
+	rotate := func(old, next string) []store.TokenChange {
+		return []store.TokenChange{
+			{Kind: store.KindRefreshToken, Signature: old, Deactivate: true, At: at},
+			{Create: sampleToken(store.KindAccessToken, "a-"+next, "grant-"+old, exp)},
+			{Create: sampleToken(store.KindRefreshToken, next, "grant-"+old, exp)},
+		}
+	}
+	sets := [][]store.TokenChange{
+		0: create("gc-1", "req-0"),
+		1: create("gc-taken-1", "req-1"), // taken by a stored record
+		2: rotate("gc-r1", "gc-r1-next"),
+		3: create("gc-2", "req-3"),
+		4: rotate("gc-r1", "gc-r1-again"), // rotated by set 2
+		5: create("gc-taken-2", "req-5"),
+		6: create("gc-1", "req-6"), // taken by set 0
+		7: rotate("gc-missing", "gc-m-next"),
+		8: nil,
+		9: rotate("gc-r2", "gc-r2-next"),
+	}
+	errs := store.ApplyTokenChangeSets(ctx(), s, sets)
+	if len(errs) != len(sets) {
+		t.Fatalf("%d outcomes for %d sets", len(errs), len(sets))
+	}
+	want := map[int]error{1: store.ErrConflict, 4: store.ErrConflict, 5: store.ErrConflict, 6: store.ErrConflict,
+		7: store.ErrNotFound}
+	wantIndex := map[int]int{1: 0, 4: 0, 5: 0, 6: 0, 7: 0}
 	for i, err := range errs {
-		conflict := i == 1 || i == 3 || i == 4
-		if conflict != errors.Is(err, store.ErrConflict) || (!conflict && err != nil) {
-			t.Errorf("record %d (%s): %v", i, sigs[i], err)
+		var ce *store.TokenChangeError
+		switch {
+		case want[i] == nil && err != nil:
+			t.Errorf("set %d: %v", i, err)
+		case want[i] != nil && (!errors.As(err, &ce) || ce.Index != wantIndex[i] || !errors.Is(err, want[i])):
+			t.Errorf("set %d: %v, want a *TokenChangeError at %d matching %v", i, err, wantIndex[i], want[i])
 		}
 	}
-	for i, sig := range sigs {
-		got, err := s.GetToken(ctx(), store.KindAccessToken, sig)
+	get := func(kind store.TokenKind, sig string) *store.TokenRecord {
+		t.Helper()
+		r, err := s.GetToken(ctx(), kind, sig)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		if err != nil {
-			t.Fatalf("%s: %v", sig, err)
+			t.Fatal(err)
 		}
-		// A conflicting record changed nothing: the stored one stays.
-		want := fmt.Sprintf("req-%d", i)
-		switch i {
-		case 1, 3:
-			want = "stored"
-		case 4:
-			want = "req-0"
-		}
-		if got.RequestID != want {
-			t.Errorf("%s holds request %q, want %q", sig, got.RequestID, want)
+		return r
+	}
+	for sig, req := range map[string]string{"gc-1": "req-0", "gc-2": "req-3", "gc-taken-1": "stored",
+		"gc-taken-2": "stored", "a-gc-r1-next": "grant-gc-r1", "a-gc-r2-next": "grant-gc-r2"} {
+		if r := get(store.KindAccessToken, sig); r == nil || r.RequestID != req {
+			t.Errorf("%s: %+v, want request %q", sig, r, req)
 		}
 	}
-	if errs := store.CreateTokens(ctx(), s, nil); len(errs) != 0 {
-		t.Fatalf("no records: %v", errs)
+	for _, sig := range []string{"a-gc-r1-again", "a-gc-m-next"} {
+		if get(store.KindAccessToken, sig) != nil {
+			t.Errorf("%s: written by a failed set", sig)
+		}
+	}
+	for sig, active := range map[string]bool{"gc-r1": false, "gc-r2": false, "gc-r1-next": true, "gc-r2-next": true} {
+		if r := get(store.KindRefreshToken, sig); r == nil || r.Active != active {
+			t.Errorf("refresh %s: %+v, want active %v", sig, r, active)
+		}
+	}
+	for _, sig := range []string{"gc-r1-again", "gc-m-next"} {
+		if get(store.KindRefreshToken, sig) != nil {
+			t.Errorf("refresh %s: written by a failed set", sig)
+		}
+	}
+	if errs := store.ApplyTokenChangeSets(ctx(), s, nil); len(errs) != 0 {
+		t.Fatalf("no sets: %v", errs)
 	}
 }

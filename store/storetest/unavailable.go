@@ -36,10 +36,10 @@ func testUnavailable(t *testing.T, s store.Store) {
 		"ApplyTokenChanges": func() error {
 			return s.ApplyTokenChanges(ctx(), []store.TokenChange{{Kind: store.KindRefreshToken, Signature: "sig", Delete: true}})
 		},
-		"CreateTokens": func() error {
-			errs := store.CreateTokens(ctx(), s, []*store.TokenRecord{
-				sampleToken(store.KindAccessToken, "g1", "req", now.Add(time.Hour)),
-				sampleToken(store.KindAccessToken, "g2", "req", now.Add(time.Hour))})
+		"ApplyTokenChangeSets": func() error {
+			errs := store.ApplyTokenChangeSets(ctx(), s, [][]store.TokenChange{
+				{{Create: sampleToken(store.KindAccessToken, "g1", "req", now.Add(time.Hour))}},
+				{{Kind: store.KindRefreshToken, Signature: "sig", Deactivate: true, At: now}}})
 			if !errors.Is(errs[0], store.ErrUnavailable) {
 				return errs[0]
 			}
