@@ -99,11 +99,9 @@ func newTokenLoaders(tokens store.TokenStore, obs any) map[store.TokenKind]*coal
 // coalesce.CommitObserver.
 func newTokenWrites(tokens store.TokenStore, obs any) *coalesce.Committer[[]store.TokenChange] {
 	return coalesce.NewCommitter(func(ctx context.Context, sets [][]store.TokenChange) []error {
-		if len(sets) == 1 {
-			if set := sets[0]; len(set) == 1 && set[0].Create != nil {
-				return []error{tokens.CreateToken(ctx, set[0].Create)}
-			}
-			return []error{tokens.ApplyTokenChanges(ctx, sets[0])}
+		if len(sets) == 1 && len(sets[0]) == 1 && sets[0][0].Create != nil {
+			// A lone record: one statement, no transaction of its own.
+			return []error{tokens.CreateToken(ctx, sets[0][0].Create)}
 		}
 		return store.ApplyTokenChangeSets(ctx, tokens, sets)
 	}, coalesce.CommitConfig{OnBatch: coalesce.ObserveCommits(obs, coalesce.CommitterTokenRecords)})

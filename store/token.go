@@ -168,6 +168,10 @@ func (e *TokenChangeError) Unwrap() error { return e.Err }
 // other failure (the database is down, the transaction timed out) is
 // every set's.
 func ApplyTokenChangeSets(ctx context.Context, ts TokenStore, sets [][]TokenChange) []error {
+	if len(sets) == 1 {
+		// Its own outcome as it is: nothing to tell apart or apply again.
+		return []error{ts.ApplyTokenChanges(ctx, sets[0])}
+	}
 	errs := make([]error, len(sets))
 	left := make([]int, 0, len(sets)) // indexes into sets still to apply
 	n := 0

@@ -71,3 +71,59 @@ func TestE2EGroupCommittedTokens(t *testing.T) {
 		t.Logf("%d tokens in %v group commits", n, commits)
 	})
 }
+
+// TestE2EGroupCommittedRotations: refresh tokens of many grants used at
+// once (golang.org/x/oauth2, one goroutine each) rotate in group commits,
+// each grant all or none: every refresh succeeds with a new pair, the used
+// refresh token is inactive and the new one active at another instance of
+// the same database, and the new refresh token refreshes again.
+func TestE2EGroupCommittedRotations(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, e *env) {
+		a := newAuthCodeSetup(t, e)
+		reader := e.serve("--issuer", a.s.PublicURL)
+		r := newRP(t, a.s, a.conf, "openid")
+		b := newBrowser(t, a.s)
+		const n = 12
+		first := make([]string, n)
+		for i := range first {
+			tok, _, _, _ := r.codeFlow(t, b, a.s, a.alice)
+			first[i] = tok.RefreshToken
+		}
+		next := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				tok, err := r.refresh(first[i])
+				if err == nil {
+					next[i] = tok.RefreshToken
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		at := func(tok string) reply {
+			t.Helper()
+			rep := postForm(t, reader.PublicURL+"/oauth2/introspect", url.Values{"token": {tok}},
+				a.conf.ClientID, a.conf.ClientSecret)
+			if rep.status != http.StatusOK {
+				t.Fatalf("introspect: %d %s", rep.status, rep.raw)
+			}
+			return rep
+		}
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("refresh of grant %d: %v", i, errs[i])
+			}
+			if next[i] == "" || next[i] == first[i] {
+				t.Fatalf("grant %d: no new refresh token", i)
+			}
+			wantInactive(t, "a refresh token used in a group commit", at(first[i]))
+			wantActive(t, "its successor", at(next[i]))
+			if _, err := r.refresh(next[i]); err != nil {
+				t.Errorf("grant %d: refreshing with the successor: %v", i, err)
+			}
+		}
+	})
+}

@@ -223,16 +223,39 @@ func (c *Committer[T]) sendLingering(b *commit[T]) {
 	}
 }
 
-// run commits b, with ctx when it is a lone write's own context, else
-// with a context of its own bounded by the timeout; then it hands the
+// commit writes items, with ctx when it is a lone write's own context,
+// else with a context of its own bounded by the timeout, and returns one
+// outcome for each item.
+func (c *Committer[T]) commit(ctx context.Context, items []T) []error {
+	if len(items) == 0 {
+		return nil
+	}
+	if c.onBatch != nil {
+		c.onBatch(len(items))
+	}
+	var errs []error
+	if ctx != nil {
+		errs = c.write(ctx, items)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		errs = c.write(ctx, items)
+		cancel()
+	}
+	if len(errs) != len(items) {
+		err := fmt.Errorf("coalesce: a Write of %d items returned %d outcomes", len(items), len(errs))
+		errs = make([]error, len(items))
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// run commits b's items but the withdrawn ones (commit); then it hands the
 // committer to the oldest batch that gathered meanwhile, if any, in a
 // goroutine of its own (so that this caller returns with its own
 // outcome).
 func (c *Committer[T]) run(ctx context.Context, b *commit[T]) {
-	if c.onBatch != nil {
-		c.onBatch(len(b.items))
-	}
-	start := time.Now()
 	// b is sent (no caller withdraws from it any more): its items are
 	// settled.
 	items, kept := b.items, []int(nil)
@@ -245,24 +268,10 @@ func (c *Committer[T]) run(ctx context.Context, b *commit[T]) {
 			}
 		}
 	}
-	var errs []error
-	switch {
-	case len(items) == 0:
-	case ctx != nil:
-		errs = c.write(ctx, items)
-	default:
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		errs = c.write(ctx, items)
-		cancel()
-	}
-	if len(errs) != len(items) {
-		err := fmt.Errorf("coalesce: a Write of %d items returned %d outcomes", len(items), len(errs))
-		errs = make([]error, len(items))
-		for i := range errs {
-			errs[i] = err
-		}
-	}
-	if kept != nil || len(items) == 0 {
+	start := time.Now()
+	errs := c.commit(ctx, items)
+	if len(b.withdrawn) > 0 {
+		// Back to the callers' indexes (a withdrawn caller reads none).
 		all := make([]error, len(b.items))
 		for i, err := range errs {
 			all[kept[i]] = err
@@ -273,7 +282,7 @@ func (c *Committer[T]) run(ctx context.Context, b *commit[T]) {
 	close(b.done)
 	end := time.Now()
 	c.mu.Lock()
-	c.lastEnd, c.lastTook, c.lastItems = end, end.Sub(start), len(b.items)
+	c.lastEnd, c.lastTook, c.lastItems = end, end.Sub(start), len(items)
 	var next *commit[T]
 	if len(c.waiting) > 0 {
 		next = c.takeNext()

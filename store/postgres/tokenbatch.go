@@ -63,7 +63,7 @@ type batchSender interface {
 // *store.TokenChangeError.
 func sendTokenChanges(ctx context.Context, q batchSender, changes []store.TokenChange) error {
 	b := &pgx.Batch{}
-	for _, c := range changes {
+	for i, c := range changes {
 		switch {
 		case c.Create != nil:
 			r := c.Create
@@ -74,7 +74,7 @@ func sendTokenChanges(ctx context.Context, q batchSender, changes []store.TokenC
 		case c.Delete:
 			b.Queue(`DELETE FROM oauth_tokens WHERE kind = $1 AND signature = $2`, string(c.Kind), c.Signature)
 		default:
-			return &store.TokenChangeError{Index: len(b.QueuedQueries), Err: store.Invalid("a token change must create, deactivate or delete")}
+			return &store.TokenChangeError{Index: i, Err: store.Invalid("a token change must create, deactivate or delete")}
 		}
 	}
 	br := q.SendBatch(ctx, b)

@@ -58,6 +58,22 @@ func (d *DB) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return stmt, nil
 }
 
+// execPrepared runs the write query with args through its prepared
+// statement, in the transaction of ctx when it has one (execPreparedIn).
+func (d *DB) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := d.txOf(ctx); st != nil {
+		return d.execPreparedIn(ctx, st.tx, query, args...)
+	}
+	stmt, err := d.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if stmt == nil { // closed: the write fails as the closed database fails it
+		return d.db.ExecContext(ctx, query, args...)
+	}
+	return stmt.ExecContext(ctx, args...)
+}
+
 // execPreparedIn runs the write query with args in tx through its
 // prepared statement (prepared again on the transaction's connection the
 // first time it runs there), or as a plain statement once the store is

@@ -10,19 +10,7 @@ import (
 
 // CreateToken implements store.TokenStore.
 func (d *DB) CreateToken(ctx context.Context, r *store.TokenRecord) error {
-	if d.txOf(ctx) == nil {
-		if stmt, err := d.prepare(ctx, insertTokenSQL); err != nil || stmt != nil {
-			if err == nil {
-				_, err = stmt.ExecContext(ctx, insertTokenArgs(r)...)
-			}
-			return mapErr(err)
-		}
-	}
-	return insertToken(ctx, d.q(ctx), r)
-}
-
-func insertToken(ctx context.Context, db execer, r *store.TokenRecord) error {
-	_, err := db.ExecContext(ctx, insertTokenSQL, insertTokenArgs(r)...)
+	_, err := d.execPrepared(ctx, insertTokenSQL, insertTokenArgs(r)...)
 	return mapErr(err)
 }
 

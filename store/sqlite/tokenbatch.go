@@ -2,16 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/keyward/keyward/store"
 )
-
-// execer is what the database and a transaction have in common for writes.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
 
 // ApplyTokenChanges implements store.TokenStore in one transaction (BEGIN
 // IMMEDIATE: it holds the write lock from the start, so nothing else can
