@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,8 +19,9 @@ import (
 )
 
 var benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
-                     [--compare-hello] [--hello-duration D] [--compare FILE] [--keys N] [--tokens N]
-                     [--clients N] [--database-url URL] [--pprof-addr ADDR] [--format table|json]
+                     [--compare-hello] [--hello-duration D] [--rounds N] [--compare FILE] [--keys N]
+                     [--tokens N] [--clients N] [--database-url URL] [--pprof-addr ADDR]
+                     [--format table|json]
 
 Starts a throw-away server on loopback (SQLite in a temporary directory, or
 the scratch database that --database-url names on the command line; the
@@ -49,6 +51,13 @@ CPU are the CPU time the server and the load generator (this process)
 used per request during the scenario (Linux: /proc/PID/stat), steadier
 than rates on a busy machine. --pprof-addr is
 passed to the server (see serve --help).
+--rounds N runs the scenarios N times in turn (the whole list, then again),
+each run beside its own hello runs, and reports each scenario's median
+run: the run whose RATIO (or, without --compare-hello, whose rate) is the
+median of the scenario's runs, with RATIO RANGE and SHARE RANGE the lowest
+and highest of them and SHARE the median of each run's share; ERRORS
+counts every run's. A cold tour goes on where its run before stopped,
+so give --keys and --tokens enough items for all the rounds.
 --compare FILE prints the change against an earlier --format json run.
 A progress line is shown on a terminal.`
 
@@ -91,6 +100,13 @@ type benchResult struct {
 	SeedSeconds float64 `json:"seed_seconds,omitempty"`
 	// Machine names where it ran: CPUs, OS/arch and Go version.
 	Machine string `json:"machine"`
+	// Rounds is how many runs of the scenario (--rounds) this result is
+	// the median of; Rates, Ratios and Shares are each run's rate, ratio
+	// to hello and share, in the order they ran (set when Rounds > 1).
+	Rounds int       `json:"rounds,omitempty"`
+	Rates  []float64 `json:"rounds_requests_per_second,omitempty"`
+	Ratios []float64 `json:"rounds_ratio_to_hello,omitempty"`
+	Shares []float64 `json:"rounds_share_of_one_item,omitempty"`
 	// Change is the relative change of PerSecond against --compare's run
 	// of the same scenario (0.1 = 10% faster).
 	Change *float64 `json:"change,omitempty"`
@@ -117,13 +133,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	ntokens := fs.Int("tokens", 1000, "opaque access tokens to seed in bulk; introspect-opaque-many uses a different one per request")
 	nclients := fs.Int("clients", 1, "confidential clients the -many and -warm scenarios authenticate as in turn")
 	pprofAddr := fs.String("pprof-addr", "", "the server's --pprof-addr (profile it under the bench's load)")
+	rounds := fs.Int("rounds", 1, "run the scenarios this many times in turn and report each one's median run")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 10*time.Minute || *nkeys < 1 || *nkeys > 10_000_000 ||
 		*ntokens < 1 || *ntokens > 10_000_000 || *helloDur < 0 || *helloDur > 10*time.Minute ||
-		*nclients < 1 || *nclients > 100_000 {
-		return usagef("--connections 1..1024, --duration and --hello-duration up to 10m, --keys and --tokens 1..10000000, --clients 1..100000\n%s", benchUsage)
+		*nclients < 1 || *nclients > 100_000 || *rounds < 1 || *rounds > 20 {
+		return usagef("--connections 1..1024, --duration and --hello-duration up to 10m, --keys and --tokens 1..10000000, --clients 1..100000, --rounds 1..20\n%s", benchUsage)
 	}
 	if *helloDur == 0 {
 		*helloDur = min(max(*duration/4, 2*time.Second), *duration)
@@ -177,17 +194,19 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	var results []benchResult
-	for _, name := range names {
+	// runScenario is one run of name, set (with --compare-hello) beside
+	// the hello run before it and the one after it, which it returns for
+	// the next run.
+	runScenario := func(name string, before benchResult) (r, after benchResult, err error) {
 		fn, err := env.scenario(ctx, name)
 		if err != nil {
-			return fmt.Errorf("bench: preparing %s: %w", name, err)
+			return r, after, fmt.Errorf("bench: preparing %s: %w", name, err)
 		}
 		serverCPU, selfCPU := markCPU(env.server.pid()), markCPU(0)
-		r := load(ctx, name, fn, *conns, *duration, progress, env.serverRSS, self)
+		r = load(ctx, name, fn, *conns, *duration, progress, env.serverRSS, self)
 		r.ServerCPU, r.LoadCPU = serverCPU.since(r.Requests), selfCPU.since(r.Requests)
 		if err := env.server.alive(); err != nil {
-			return err
+			return r, after, err
 		}
 		r.Machine = machine
 		r.ServerRSS, r.LoadRSS = env.serverRSS.peak(), self.peak()
@@ -195,20 +214,33 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if name == "introspect-opaque-many" {
 			r.Seeded, r.SeedSeconds = env.opaque.n, env.seeded.Seconds()
 		}
-		if *hello {
-			after, err := measureHello()
+		if !*hello {
+			return r, after, nil
+		}
+		if after, err = measureHello(); err != nil {
+			return r, after, err
+		}
+		r.HelloBefore, r.HelloAfter = before.PerSecond, after.PerSecond
+		r.HelloPerSecond = (before.PerSecond + after.PerSecond) / 2
+		r.Ratio = r.PerSecond / r.HelloPerSecond
+		r.HelloRSS = max(before.ServerRSS, after.ServerRSS)
+		return r, after, nil
+	}
+	runs := make([][]benchResult, 0, *rounds)
+	for range *rounds {
+		results := make([]benchResult, 0, len(names))
+		for _, name := range names {
+			r, after, err := runScenario(name, before)
 			if err != nil {
 				return err
 			}
-			r.HelloBefore, r.HelloAfter = before.PerSecond, after.PerSecond
-			r.HelloPerSecond = (before.PerSecond + after.PerSecond) / 2
-			r.Ratio = r.PerSecond / r.HelloPerSecond
-			r.HelloRSS = max(before.ServerRSS, after.ServerRSS)
 			before = after
+			results = append(results, r)
 		}
-		results = append(results, r)
+		setShares(results)
+		runs = append(runs, results)
 	}
-	setShares(results)
+	results := medianRuns(runs, *hello)
 	for i := range results {
 		for _, e := range earlier {
 			if e.Scenario == results[i].Scenario && e.PerSecond > 0 {
@@ -218,6 +250,51 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 	}
 	return m.emitBench(results, *hello, len(earlier) > 0, machine)
+}
+
+// medianRuns combines the rounds of a run (each round the same scenarios
+// in the same order) into one result a scenario: its median run (by ratio
+// to hello when byRatio, else by rate; the lower middle of an even
+// number), with every run's rate, ratio and share beside it, the median
+// of the shares, and the errors of all its runs. One round is returned as
+// it is.
+func medianRuns(runs [][]benchResult, byRatio bool) []benchResult {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	key := func(r benchResult) float64 {
+		if byRatio {
+			return r.Ratio
+		}
+		return r.PerSecond
+	}
+	out := make([]benchResult, len(runs[0]))
+	for i := range out {
+		all := make([]benchResult, len(runs))
+		for k, round := range runs {
+			all[k] = round[i]
+		}
+		sorted := slices.Clone(all)
+		slices.SortStableFunc(sorted, func(a, b benchResult) int { return cmp.Compare(key(a), key(b)) })
+		med := sorted[(len(sorted)-1)/2]
+		med.Rounds, med.Errors = len(all), 0
+		for _, r := range all {
+			med.Errors += r.Errors
+			med.Rates = append(med.Rates, r.PerSecond)
+			if byRatio {
+				med.Ratios = append(med.Ratios, r.Ratio)
+			}
+			if r.ShareOf != "" {
+				med.Shares = append(med.Shares, r.Share)
+			}
+		}
+		if len(med.Shares) > 0 {
+			shares := slices.Sorted(slices.Values(med.Shares))
+			med.Share = shares[(len(shares)-1)/2]
+		}
+		out[i] = med
+	}
+	return out
 }
 
 // benchOneItem names, for each tour of many items, the scenario that asks
@@ -263,9 +340,16 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 	if hello {
 		header = append(header, "HELLO REQ/S", "HELLO ±", "RATIO")
 	}
+	rounds := slices.ContainsFunc(results, func(r benchResult) bool { return r.Rounds > 1 })
+	if hello && rounds {
+		header = append(header, "RATIO RANGE")
+	}
 	shares := slices.ContainsFunc(results, func(r benchResult) bool { return r.ShareOf != "" })
 	if shares {
 		header = append(header, "SHARE")
+		if rounds {
+			header = append(header, "SHARE RANGE")
+		}
 	}
 	if compared {
 		header = append(header, "CHANGE")
@@ -281,6 +365,9 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 			spread := math.Abs(r.HelloAfter-r.HelloBefore) / 2 / r.HelloPerSecond
 			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.1f%%", spread*100),
 				fmt.Sprintf("%.2f", r.Ratio))
+			if rounds {
+				row = append(row, rangeCell(r.Ratios))
+			}
 		}
 		if shares {
 			share := "-"
@@ -288,6 +375,9 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 				share = fmt.Sprintf("%.2f", r.Share)
 			}
 			row = append(row, share)
+			if rounds {
+				row = append(row, rangeCell(r.Shares))
+			}
 		}
 		if compared {
 			change := "-"
@@ -303,8 +393,19 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 	}
 	if m.Config.Format != "json" {
 		fmt.Fprintf(m.Stdout, "\nmachine: %s\n", machine)
+		if rounds {
+			fmt.Fprintf(m.Stdout, "each row: the median of %d runs\n", results[0].Rounds)
+		}
 	}
 	return nil
+}
+
+// rangeCell shows the lowest and highest of vs ("-": none).
+func rangeCell(vs []float64) string {
+	if len(vs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f–%.2f", slices.Min(vs), slices.Max(vs))
 }
 
 // progressOut is where the live progress line goes: stderr when it is a

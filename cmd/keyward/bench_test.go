@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,12 +153,72 @@ func TestBenchPostgres(t *testing.T) {
 	}
 }
 
+// TestBenchRounds runs two scenarios three times in turn beside the hello
+// handler: each row is one of its runs (the median by ratio), with every
+// run's rate and ratio, and the tour's shares, one a round.
+func TestBenchRounds(t *testing.T) {
+	t.Parallel()
+	results := runBench(t, "--duration", "150ms", "--hello-duration", "100ms", "--connections", "2", "--compare-hello",
+		"--rounds", "3", "--tokens", "2000", "--scenario", "introspect-opaque,introspect-opaque-many")
+	if len(results) != 2 || results[0].Scenario != "introspect-opaque" || results[1].Scenario != "introspect-opaque-many" {
+		t.Fatalf("ran %+v", results)
+	}
+	for _, r := range results {
+		if r.Rounds != 3 || len(r.Rates) != 3 || len(r.Ratios) != 3 || r.Errors != 0 {
+			t.Errorf("%s: %d rounds, rates %v, ratios %v, %d errors", r.Scenario, r.Rounds, r.Rates, r.Ratios, r.Errors)
+			continue
+		}
+		sorted := slices.Sorted(slices.Values(r.Ratios))
+		if r.Ratio != sorted[1] || !slices.Contains(r.Rates, r.PerSecond) || r.Ratio != r.PerSecond/r.HelloPerSecond {
+			t.Errorf("%s: ratio %.3f at %.0f/s, not the median run of %v (rates %v)", r.Scenario, r.Ratio, r.PerSecond,
+				r.Ratios, r.Rates)
+		}
+	}
+	tour := results[1]
+	if len(tour.Shares) != 3 || tour.Share != slices.Sorted(slices.Values(tour.Shares))[1] {
+		t.Errorf("the tour's share %.3f is not the median of %v", tour.Share, tour.Shares)
+	}
+	if results[0].Shares != nil {
+		t.Errorf("introspect-opaque has shares %v", results[0].Shares)
+	}
+}
+
+// TestMedianRuns: the median run of each scenario is chosen by ratio (or
+// by rate without hello runs), the errors of every run are counted, the
+// share is the median of each run's, and one round is left as it is.
+func TestMedianRuns(t *testing.T) {
+	run := func(rate, ratio, share float64, errs int64) []benchResult {
+		r := benchResult{Scenario: "verify-many", PerSecond: rate, Ratio: ratio, Errors: errs}
+		if share > 0 {
+			r.ShareOf, r.Share = "verify", share
+		}
+		return []benchResult{r}
+	}
+	got := medianRuns([][]benchResult{run(900, 0.5, 0.7, 1), run(1000, 0.4, 0.9, 0), run(800, 0.6, 0.5, 2)}, true)[0]
+	if got.PerSecond != 900 || got.Ratio != 0.5 || got.Errors != 3 || got.Rounds != 3 {
+		t.Errorf("by ratio: %+v", got)
+	}
+	if !slices.Equal(got.Rates, []float64{900, 1000, 800}) || !slices.Equal(got.Ratios, []float64{0.5, 0.4, 0.6}) ||
+		!slices.Equal(got.Shares, []float64{0.7, 0.9, 0.5}) || got.Share != 0.7 {
+		t.Errorf("runs: rates %v ratios %v shares %v, share %v", got.Rates, got.Ratios, got.Shares, got.Share)
+	}
+	got = medianRuns([][]benchResult{run(900, 0, 0.2, 0), run(1000, 0, 0.9, 0), run(800, 0, 0.5, 0), run(950, 0, 0.1, 0)}, false)[0]
+	if got.PerSecond != 900 || got.Ratios != nil || got.Share != 0.2 {
+		t.Errorf("by rate, four rounds: %+v", got)
+	}
+	one := run(900, 0.5, 0, 4)
+	if got := medianRuns([][]benchResult{one}, true); got[0].Rounds != 0 || got[0].Rates != nil || got[0].Errors != 4 {
+		t.Errorf("one round: %+v", got[0])
+	}
+}
+
 // TestBenchRefusesBadFlags: unknown scenarios and a --compare file that is
 // not bench output are usage errors.
 func TestBenchRefusesBadFlags(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o600)
-	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}, {"--tokens", "0"}, {"--clients", "0"}} {
+	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}, {"--tokens", "0"}, {"--clients", "0"},
+		{"--rounds", "0"}, {"--rounds", "21"}} {
 		var out, errb bytes.Buffer
 		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
 		if code := m.Run(context.Background(), append([]string{"bench"}, args...)); code != 2 {

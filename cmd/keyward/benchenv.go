@@ -69,13 +69,12 @@ var benchScenarios = []benchScenario{
 		return e.post("/v1/apikeys/verify", "application/json", e.clientID, e.secret, verifyBody(e.apiKeys[0])), nil
 	}},
 	{"verify-many", "a different one of --keys per request", func(e *benchEnv, _ context.Context) (func() error, error) {
-		var next atomic.Int64
 		bodies := make([]string, len(e.apiKeys))
 		for i, k := range e.apiKeys {
 			bodies[i] = verifyBody(k)
 		}
 		return func() error {
-			n := int(next.Add(1) - 1)
+			n := int(e.keyNext.Add(1) - 1)
 			c := e.caller(n)
 			return e.post("/v1/apikeys/verify", "application/json", c.id, c.secret, bodies[n%len(bodies)])()
 		}, nil
@@ -124,10 +123,16 @@ type benchEnv struct {
 	callers                                        []benchCaller // who the -many and -warm scenarios authenticate as, in turn
 	opaque                                         *tokenFile    // the seeded opaque tokens (nil: none)
 	seeded                                         time.Duration
-	httpc                                          *http.Client
-	conns                                          int
-	duration                                       time.Duration
-	hello                                          func() error
+	// opaqueNext and keyNext are where the cold tours of the seeded tokens
+	// and keys go on: each run of a tour (one per --rounds) starts where
+	// the one before it stopped, so every run reads items not read before
+	// while the seeded ones last.
+	opaqueNext *tokenCursor
+	keyNext    atomic.Int64
+	httpc      *http.Client
+	conns      int
+	duration   time.Duration
+	hello      func() error
 	// server and helloProc are the child processes; serverRSS and
 	// helloRSS follow their memory.
 	server, helloProc   *benchChild
@@ -318,7 +323,8 @@ func (e *benchEnv) introspectTokenOf(id, secret string) (func() error, error) {
 }
 
 // opaqueTour introspects a different one of the seeded opaque tokens on
-// each request, in order, round and round.
+// each request, in order, round and round, going on where the tour's run
+// before it (an earlier --rounds) stopped.
 func (e *benchEnv) opaqueTour(_ context.Context) (func() error, error) {
 	if e.opaque == nil || e.opaque.n == 0 {
 		return nil, errors.New("no opaque tokens seeded")
@@ -333,7 +339,10 @@ func (e *benchEnv) opaqueTour(_ context.Context) (func() error, error) {
 			return nil, err
 		}
 	}
-	tokens := &tokenCursor{f: e.opaque}
+	if e.opaqueNext == nil {
+		e.opaqueNext = &tokenCursor{f: e.opaque}
+	}
+	tokens := e.opaqueNext
 	return func() error {
 		n, b, err := tokens.take()
 		if err != nil {
