@@ -13,8 +13,7 @@ import (
 
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/postgres"
-	"github.com/keyward/keyward/store/postgres/pgtest"
+	"github.com/keyward/keyward/store/postgres/postgrestest"
 	"github.com/keyward/keyward/store/sqlite/sqlitetest"
 )
 
@@ -201,18 +200,8 @@ func TestGroupCommittedRotations(t *testing.T) {
 // real SQLite store and PostgreSQL (skipped when unreachable).
 func BenchmarkRotationCommit(b *testing.B) {
 	engines := map[string]func(b *testing.B) store.Store{
-		"sqlite": func(b *testing.B) store.Store { return sqlitetest.Open(b) },
-		"postgres": func(b *testing.B) store.Store {
-			db, err := postgres.Open(context.Background(), pgtest.Schema(b), postgres.Config{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { db.Close() })
-			if err := db.Migrate(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			return db
-		},
+		"sqlite":   func(b *testing.B) store.Store { return sqlitetest.Open(b) },
+		"postgres": func(b *testing.B) store.Store { return postgrestest.Open(b) },
 	}
 	for _, engine := range []string{"sqlite", "postgres"} {
 		for _, grouped := range []bool{false, true} {

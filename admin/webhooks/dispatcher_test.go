@@ -15,8 +15,7 @@ import (
 
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/store"
-	"github.com/keyward/keyward/store/postgres"
-	"github.com/keyward/keyward/store/postgres/pgtest"
+	"github.com/keyward/keyward/store/postgres/postgrestest"
 )
 
 // receiver is a webhook endpoint on loopback that answers 503 while down
@@ -288,14 +287,7 @@ func TestLeases(t *testing.T) {
 			f := &fixture{st: authztest.New(t, authztest.Options{})}
 			f.db = f.st.DB
 			if engine == "postgres" {
-				db, err := postgres.Open(context.Background(), pgtest.Schema(t), postgres.Config{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				if err := db.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
+				db := postgrestest.Open(t)
 				f.db = db
 				f.st.Auditor = &store.Auditor{Store: db, NewID: f.st.Auditor.NewID, Now: time.Now}
 			}
