@@ -20,18 +20,33 @@ import (
 // once it has committed, so none rereads what is not there yet.
 func (d *DB) Notify(ctx context.Context, channel, payload string) error {
 	d.afterCommit(ctx, func() { d.events.Dispatch(channel, payload) })
-	now := d.now()
-	if _, err := d.q(ctx).ExecContext(ctx, `INSERT INTO events (origin, channel, payload, created_at) VALUES (?, ?, ?, ?)`,
-		d.origin, channel, payload, micros(now)); err != nil {
+	now := micros(d.now())
+	if _, err := d.execPrepared(ctx, insertEventSQL, d.origin, channel, payload, now); err != nil {
 		return mapErr(err)
 	}
-	_, err := d.q(ctx).ExecContext(ctx, `DELETE FROM events WHERE created_at < ?`, micros(now.Add(-eventsKept)))
+	// Pruning reads the whole table, so it runs once an eventsPruned at
+	// most, not with every notification (a refresh-token rotation
+	// announces the token it ended).
+	last := d.prunedAt.Load()
+	if now-last < eventsPruned.Microseconds() || !d.prunedAt.CompareAndSwap(last, now) {
+		return nil
+	}
+	_, err := d.execPrepared(ctx, pruneEventsSQL, now-eventsKept.Microseconds())
 	return mapErr(err)
 }
 
-// eventsKept is how long a notification stays in the events table: far
-// longer than any watcher takes to read it.
-const eventsKept = time.Minute
+const (
+	insertEventSQL = `INSERT INTO events (origin, channel, payload, created_at) VALUES (?, ?, ?, ?)`
+	pruneEventsSQL = `DELETE FROM events WHERE created_at < ?`
+)
+
+// eventsKept is how long a notification stays in the events table at
+// least: far longer than any watcher takes to read it. Rows stay up to
+// eventsPruned longer.
+const (
+	eventsKept   = time.Minute
+	eventsPruned = 10 * time.Second
+)
 
 // newOrigin tags this handle's rows in the events table.
 func newOrigin() string {

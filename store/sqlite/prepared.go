@@ -38,6 +38,19 @@ func (d *DB) queryPrepared(ctx context.Context, query string, args ...any) (*sql
 	return stmt.QueryContext(ctx, args...)
 }
 
+// queryRowPrepared is queryPrepared for a query of one row (a plain
+// query in a transaction, or when the statement cannot be prepared: the
+// query then fails as the statement would have).
+func (d *DB) queryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := d.txOf(ctx); st != nil {
+		return st.tx.QueryRowContext(ctx, query, args...)
+	}
+	if stmt, err := d.prepare(ctx, query); err == nil && stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return d.db.QueryRowContext(ctx, query, args...)
+}
+
 // prepare returns query's prepared statement, preparing it the first
 // time; nil once the store is closed.
 func (d *DB) prepare(ctx context.Context, query string) (*sql.Stmt, error) {

@@ -16,14 +16,7 @@ import (
 // no statement prepared again).
 func TestBatchedReadsPrepared(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "keyward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := openMigrated(t)
 	sigs := make([]string, 128)
 	for i := range sigs {
 		sigs[i] = fmt.Sprint("s", i)
@@ -52,7 +45,7 @@ func TestBatchedReadsPrepared(t *testing.T) {
 	if n := len(d.prepared.stmts); n != 8+1 {
 		t.Errorf("%d statements prepared for batches of 1 to 128 keys and the insert, want 9", n)
 	}
-	err = d.InTx(ctx, func(ctx context.Context) error {
+	err := d.InTx(ctx, func(ctx context.Context) error {
 		got, err := count(ctx, sigs[:3])
 		if err == nil && got != 2 {
 			err = fmt.Errorf("found %d records, want 2", got)
@@ -99,4 +92,20 @@ func TestBatchedReadsPrepared(t *testing.T) {
 	if n := len(d.prepared.stmts); n != 0 {
 		t.Errorf("%d statements left after Close", n)
 	}
+}
+
+// openMigrated opens a migrated store in a file of the test's own, closed
+// when the test ends (the internal tests' sqlitetest.Open, which they
+// cannot import).
+func openMigrated(t *testing.T) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "keyward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -40,6 +41,9 @@ type DB struct {
 	Logger *slog.Logger
 
 	prepared preparedStmts
+	// prunedAt is when Notify last pruned the events table (Unix
+	// microseconds).
+	prunedAt atomic.Int64
 }
 
 // log is the injected logger, or one that discards.

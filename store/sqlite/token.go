@@ -25,9 +25,10 @@ func insertTokenArgs(r *store.TokenRecord) []any {
 
 // GetToken implements store.TokenStore.
 func (d *DB) GetToken(ctx context.Context, kind store.TokenKind, signature string) (*store.TokenRecord, error) {
-	return scanToken(d.q(ctx).QueryRowContext(ctx, `SELECT `+tokenColumns+`
-		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature))
+	return scanToken(d.queryRowPrepared(ctx, getTokenSQL, string(kind), signature))
 }
+
+const getTokenSQL = `SELECT ` + tokenColumns + ` FROM oauth_tokens WHERE kind = ? AND signature = ?`
 
 // ReadTokens implements store.TokenBatchReader in one query: the three
 // columns it answers with, the signature and data as sql.RawBytes (not

@@ -27,17 +27,23 @@ func (d *DB) ApplyTokenChanges(ctx context.Context, changes []store.TokenChange)
 	return mapErr(tx.Commit())
 }
 
-// applyTokenChange applies c in tx; a Create goes through the prepared
-// insert, parsed once per connection instead of once per record (a
-// group commit inserts many).
+// The statements of a batch's deactivations and deletions (a refresh's
+// rotation deactivates the refresh token it used).
+const (
+	deactivateTokenSQL = `UPDATE oauth_tokens SET active = 0, inactive_at = ? WHERE kind = ? AND signature = ? AND active`
+	deleteTokenSQL     = `DELETE FROM oauth_tokens WHERE kind = ? AND signature = ?`
+)
+
+// applyTokenChange applies c in tx, each kind of change through its
+// prepared statement, parsed once per connection instead of once per
+// record (a group commit applies many).
 func (d *DB) applyTokenChange(ctx context.Context, tx *txn, c store.TokenChange) error {
 	switch {
 	case c.Create != nil:
 		_, err := d.execPreparedIn(ctx, tx.Tx, insertTokenSQL, insertTokenArgs(c.Create)...)
 		return mapErr(err)
 	case c.Deactivate:
-		res, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0, inactive_at = ?
-			WHERE kind = ? AND signature = ? AND active`, micros(c.At), string(c.Kind), c.Signature)
+		res, err := d.execPreparedIn(ctx, tx.Tx, deactivateTokenSQL, micros(c.At), string(c.Kind), c.Signature)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -51,7 +57,7 @@ func (d *DB) applyTokenChange(ctx context.Context, tx *txn, c store.TokenChange)
 		}
 		return fmt.Errorf("%w: the token is no longer active", store.ErrConflict)
 	case c.Delete:
-		_, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(c.Kind), c.Signature)
+		_, err := d.execPreparedIn(ctx, tx.Tx, deleteTokenSQL, string(c.Kind), c.Signature)
 		return mapErr(err)
 	}
 	return store.Invalid("a token change must create, deactivate or delete")

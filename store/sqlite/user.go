@@ -22,8 +22,12 @@ func (d *DB) CreateUser(ctx context.Context, u *store.User) error {
 
 // GetUser implements store.UserStore.
 func (d *DB) GetUser(ctx context.Context, id string) (*store.User, error) {
-	return scanUser(d.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return scanUser(d.queryRowPrepared(ctx, getUserSQL, id))
 }
+
+// getUserSQL is GetUser's statement, prepared: the token endpoint reads
+// the user of every refresh (authz.userGrantHandler).
+const getUserSQL = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
 
 // GetUserByUsername implements store.UserStore.
 func (d *DB) GetUserByUsername(ctx context.Context, username string) (*store.User, error) {
