@@ -137,12 +137,13 @@ func TestBenchCommand(t *testing.T) {
 
 // TestBenchPostgres runs the API-key and introspection scenarios on
 // PostgreSQL (--database-url), with keys seeded in bulk, and the warm tour
-// of the keys, with 20 clients calling in turn.
+// of the keys, with 20 clients calling in turn, and refresh-token
+// rotations.
 func TestBenchPostgres(t *testing.T) {
 	t.Parallel()
 	url := pgtest.Schema(t)
 	results := runBench(t, "--duration", "150ms", "--connections", "4", "--keys", "1500", "--tokens", "60000", "--clients", "20",
-		"--scenario", "verify-many,verify-warm,introspect-opaque,introspect-opaque-many", "--database-url", url)
+		"--scenario", "refresh,verify-many,verify-warm,introspect-opaque,introspect-opaque-many", "--database-url", url)
 	for _, r := range results {
 		if r.Requests == 0 || r.Errors != 0 {
 			t.Errorf("%s on PostgreSQL: %d requests, %d errors", r.Scenario, r.Requests, r.Errors)

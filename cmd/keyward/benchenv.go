@@ -40,6 +40,7 @@ var benchScenarios = []benchScenario{
 	{"token-opaque", "client credentials, opaque token (a record written each)", func(e *benchEnv, _ context.Context) (func() error, error) {
 		return e.post("/oauth2/token", formType, e.opaqueID, e.opaqueSecret, tokenForm), nil
 	}},
+	{"refresh", "refresh-token grant, rotated: a grant per connection, each request refreshing the token the one before got", (*benchEnv).refreshChains},
 	{"introspect", "one JWT", func(e *benchEnv, _ context.Context) (func() error, error) {
 		return e.introspectTokenOf(e.clientID, e.secret)
 	}},
@@ -120,6 +121,8 @@ func verifyBody(key string) string { return `{"key":"` + key + `","required_scop
 type benchEnv struct {
 	base, clientID, secret, opaqueID, opaqueSecret string
 	apiKeys                                        []string
+	app                                            benchApp      // the refresh scenario's app and user
+	grants                                         chan string   // the refresh scenario's grants, each one's latest refresh token
 	callers                                        []benchCaller // who the -many and -warm scenarios authenticate as, in turn
 	opaque                                         *tokenFile    // the seeded opaque tokens (nil: none)
 	seeded                                         time.Duration
@@ -206,6 +209,9 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 		}
 	}
 	if err == nil {
+		env.app, err = createBenchApp(ctx, db, reg)
+	}
+	if err == nil {
 		env.apiKeys, err = seedAPIKeys(ctx, db, sec, opts.keys, m.progressOut())
 	}
 	if err == nil && opts.tokens > 0 {
@@ -215,7 +221,7 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 		}
 	}
 	if err == nil {
-		err = settleSeeded(ctx, db, m.progressOut())
+		err = settleSeeded(ctx, db, opts, m.progressOut())
 	}
 	setup.Close()
 	if err != nil {
@@ -449,21 +455,33 @@ func (e *benchEnv) freshIntrospection(ctx context.Context) (func() error, error)
 
 // token gets a client-credentials access token.
 func (e *benchEnv) token(id, secret string) (string, error) {
-	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/token", strings.NewReader(tokenForm))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	tok, err := e.postToken(id, secret, tokenForm)
+	return tok.AccessToken, err
+}
+
+// tokenAnswer is what the bench reads of a token response.
+type tokenAnswer struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// postToken posts form to the token endpoint as client id and reads the
+// tokens of its answer; an error unless it is a 200 with an access
+// token.
+func (e *benchEnv) postToken(id, secret, form string) (tokenAnswer, error) {
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/token", strings.NewReader(form))
+	req.Header.Set("Content-Type", formType)
 	req.SetBasicAuth(id, secret)
 	resp, err := e.httpc.Do(req)
 	if err != nil {
-		return "", err
+		return tokenAnswer{}, err
 	}
 	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	var tok tokenAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		return tokenAnswer{}, fmt.Errorf("token endpoint: status %d", resp.StatusCode)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("token endpoint: status %d", resp.StatusCode)
-	}
-	return tok.AccessToken, nil
+	return tok, nil
 }
 
 // post returns one POST of body to path, with Basic client

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/keyward/keyward/authz/accounts"
 )
@@ -63,26 +64,66 @@ func memoryLimit(flag string, getenv func(string) string) (limit int64, from str
 // applyMemoryLimit sets the Go runtime's soft memory limit for serve
 // (Main.SetMemoryLimit), raised by accounts.HashMemory for each password
 // hash under way, and returns what undoes it.
+//
+// When the last hash under way ends, its 64 MiB are garbage that the
+// runtime would collect only once the heap grows to its next goal, which
+// the hash itself raised: an idle server kept them for up to two minutes
+// (its forced collection), a busy one for thousands of requests. So
+// hashRelease after the last hash ends, unless another has started, the
+// memory is collected and given back to the system (releaseMemory).
 func (m *Main) applyMemoryLimit(log *slog.Logger) (undo func(), err error) {
 	limit, from, ok, err := memoryLimit(m.Config.MemoryLimit, os.Getenv)
 	if err != nil || !ok || !m.SetMemoryLimit {
 		return func() {}, err
 	}
 	before := debug.SetMemoryLimit(-1)
-	var mu sync.Mutex
-	apply := func() {
+	var (
+		mu      sync.Mutex
+		release *time.Timer
+	)
+	set := func() (running int) {
+		running = accounts.HashesRunning()
+		debug.SetMemoryLimit(hashRaisedLimit(limit, running))
+		return running
+	}
+	set()
+	accounts.WatchHashing(func() {
 		mu.Lock()
 		defer mu.Unlock()
-		debug.SetMemoryLimit(hashRaisedLimit(limit, accounts.HashesRunning()))
-	}
-	apply()
-	accounts.WatchHashing(apply)
+		switch {
+		case set() > 0:
+			if release != nil {
+				release.Stop()
+			}
+		case release == nil:
+			release = time.AfterFunc(hashRelease, func() {
+				if accounts.HashesRunning() == 0 {
+					releaseMemory()
+				}
+			})
+		default:
+			release.Reset(hashRelease)
+		}
+	})
 	log.Debug("memory limit", "bytes", limit, "from", from)
 	return func() {
 		accounts.WatchHashing(nil)
+		mu.Lock()
+		if release != nil {
+			release.Stop()
+		}
+		mu.Unlock()
 		debug.SetMemoryLimit(before)
 	}, nil
 }
+
+// hashRelease is how long after the last password hash ends its memory
+// is given back (a burst of logins gives it back once, after the burst).
+var hashRelease = time.Second
+
+// releaseMemory collects garbage and returns free memory to the system
+// (tests count its calls).
+var releaseMemory = debug.FreeOSMemory
 
 // hashRaisedLimit is limit raised for running password hashes.
 func hashRaisedLimit(limit int64, running int) int64 {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"log/slog"
 	"math"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/authz/accounts"
 )
@@ -68,4 +72,47 @@ func TestServeRefusesBadMemoryLimit(t *testing.T) {
 	if err := c.ValidateServe(); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
 		t.Fatalf("ValidateServe with --memory-limit lots: %v", err)
 	}
+}
+
+// TestHashMemoryReleased: once the last password hash under way ends, its
+// memory is given back a moment later, once for a burst of overlapping
+// hashes, and again after a later one; nothing is released while none
+// has run, nor after undo. Not parallel: the hashing watch is the
+// process's.
+func TestHashMemoryReleased(t *testing.T) {
+	var calls atomic.Int32
+	defer func(d time.Duration, f func()) { hashRelease, releaseMemory = d, f }(hashRelease, releaseMemory)
+	hashRelease, releaseMemory = 100*time.Millisecond, func() { calls.Add(1) }
+	m := &Main{SetMemoryLimit: true}
+	undo, err := m.applyMemoryLimit(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle := func(want int32) {
+		t.Helper()
+		time.Sleep(10 * hashRelease)
+		if got := calls.Load(); got != want {
+			t.Fatalf("memory released %d times, want %d", got, want)
+		}
+	}
+	settle(0)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if _, err := accounts.HashPassword("correct horse battery"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	settle(1)
+	if _, err := accounts.HashPassword("correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	settle(2)
+	undo()
+	if _, err := accounts.HashPassword("correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	settle(2)
 }
