@@ -188,9 +188,7 @@ func (e *benchEnv) authorize(browser *http.Client, u, state string) (string, err
 // browser sends them).
 func loginForm(page string) (action string, fields url.Values, ok bool) {
 	z := html.NewTokenizer(strings.NewReader(page))
-	var (
-		inForm, hasPassword, pressed bool
-	)
+	var inForm, hasPassword, pressed bool
 	for {
 		switch z.Next() {
 		case html.ErrorToken:

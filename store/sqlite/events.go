@@ -24,9 +24,9 @@ func (d *DB) Notify(ctx context.Context, channel, payload string) error {
 	if _, err := d.execPrepared(ctx, insertEventSQL, d.origin, channel, payload, now); err != nil {
 		return mapErr(err)
 	}
-	// Pruning reads the whole table, so it runs once an eventsPruned at
-	// most, not with every notification (a refresh-token rotation
-	// announces the token it ended).
+	// Pruning reads the whole table, so it runs at most once every
+	// eventsPruned, not with every notification (the group commit of
+	// refresh-token rotations announces the tokens it ended).
 	last := d.prunedAt.Load()
 	if now-last < eventsPruned.Microseconds() || !d.prunedAt.CompareAndSwap(last, now) {
 		return nil
