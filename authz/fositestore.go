@@ -168,8 +168,7 @@ type storedRequestOf[S any] struct {
 	Session           S          `json:"session"`
 }
 
-// storedRequest is a stored request with its session as raw JSON, as
-// encode writes it.
+// storedRequest is a stored request with its session as raw JSON.
 type storedRequest = storedRequestOf[json.RawMessage]
 
 // sensitiveForm lists form fields that never reach the database.
@@ -184,15 +183,13 @@ func (s *fositeStore) encode(r fosite.Requester) ([]byte, error) {
 	for _, k := range sensitiveForm {
 		form.Del(k)
 	}
-	sess, err := json.Marshal(r.GetSession())
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(storedRequest{
+	// The session in the same pass: marshalled apart, as a RawMessage it
+	// was validated and compacted a second time.
+	return json.Marshal(storedRequestOf[fosite.Session]{
 		ID: r.GetID(), RequestedAt: r.GetRequestedAt(), ClientID: r.GetClient().GetID(),
 		RequestedScope: r.GetRequestedScopes(), GrantedScope: r.GetGrantedScopes(),
 		RequestedAudience: r.GetRequestedAudience(), GrantedAudience: r.GetGrantedAudience(),
-		Form: form, Session: sess,
+		Form: form, Session: r.GetSession(),
 	})
 }
 

@@ -134,3 +134,66 @@ func FuzzParseStored(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeOnePass: encode writes the session in the same pass as the
+// request, byte for byte what marshalling the session apart and the
+// request with it as raw JSON wrote.
+func TestEncodeOnePass(t *testing.T) {
+	for i, data := range storedSamples {
+		sr, err := parseStored([]byte(data), NewSession(""))
+		if err != nil {
+			t.Fatalf("sample %d: %v", i, err)
+		}
+		r := storedSampleRequest(sr)
+		got, err := (&fositeStore{}).encode(r)
+		if err != nil {
+			t.Fatalf("sample %d: %v", i, err)
+		}
+		// encode before the one pass: its form (what encode keeps of it)
+		// and its session marshalled apart.
+		var kept storedRequest
+		if err := json.Unmarshal(got, &kept); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := json.Marshal(r.GetSession())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(storedRequest{ID: r.ID, RequestedAt: r.RequestedAt, ClientID: r.Client.GetID(),
+			RequestedScope: r.RequestedScope, GrantedScope: r.GrantedScope, RequestedAudience: r.RequestedAudience,
+			GrantedAudience: r.GrantedAudience, Form: kept.Form, Session: sess})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("sample %d:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}
+
+// BenchmarkEncodeStored: encoding a sign-in's request, what every stored
+// code, access and refresh token of a user's grant costs.
+func BenchmarkEncodeStored(b *testing.B) {
+	sr, err := parseStored([]byte(storedSamples[1]), NewSession(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, s := storedSampleRequest(sr), &fositeStore{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.encode(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// storedSampleRequest is the fosite request a stored sample was made from.
+func storedSampleRequest(sr *storedRequestOf[*Session]) *fosite.Request {
+	r := &fosite.Request{ID: sr.ID, RequestedAt: sr.RequestedAt, Client: &fosite.DefaultClient{ID: sr.ClientID},
+		RequestedScope: sr.RequestedScope, GrantedScope: sr.GrantedScope, RequestedAudience: sr.RequestedAudience,
+		GrantedAudience: sr.GrantedAudience, Form: sr.Form}
+	if sr.Session != nil {
+		r.Session = sr.Session
+	}
+	return r
+}
