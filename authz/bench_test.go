@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
 	"github.com/keyward/keyward/keys"
@@ -25,6 +26,7 @@ type benchEnv struct {
 	handler http.Handler
 	clients *clients.Registry
 	apikeys *keys.Service
+	users   *accounts.Users
 	db      *sqlite.DB
 }
 
@@ -34,7 +36,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	st.Provider.Mount(r)
-	return &benchEnv{handler: r, clients: st.Clients, apikeys: st.APIKeys, db: st.DB}
+	return &benchEnv{handler: r, clients: st.Clients, apikeys: st.APIKeys, users: st.Users, db: st.DB}
 }
 
 func (e *benchEnv) client(tb testing.TB, p clients.Params) (string, string) {

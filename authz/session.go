@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ory/fosite"
@@ -65,14 +66,16 @@ func NewSession(subject string) *Session {
 }
 
 // Clone implements fosite.Session, keeping Keyward's fields (the embedded
-// DefaultSession's Clone would drop them).
+// DefaultSession's Clone would drop them); nothing of the copy is shared
+// with s.
 func (s *Session) Clone() fosite.Session {
 	if s == nil {
 		return nil
 	}
 	c := *s
+	c.GrantResources = slices.Clone(s.GrantResources)
 	if s.DefaultSession != nil {
-		c.DefaultSession = s.DefaultSession.Clone().(*openid.DefaultSession)
+		c.DefaultSession = cloneOIDCSession(s.DefaultSession)
 	}
 	return &c
 }
