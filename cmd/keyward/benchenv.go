@@ -156,8 +156,9 @@ var errPoolDone = errors.New("bench: pool used up")
 type benchOptions struct {
 	dbURL        string // the scratch database ("": SQLite in the temporary directory)
 	conns        int
-	keys, tokens int // API keys and opaque tokens to seed (tokens 0: none)
-	clients      int // confidential clients the -many and -warm scenarios authenticate as in turn
+	keys, tokens int  // API keys and opaque tokens to seed (tokens 0: none)
+	clients      int  // confidential clients the -many and -warm scenarios authenticate as in turn
+	app          bool // create the refresh scenario's app and user
 	duration     time.Duration
 	hello        bool   // start the hello handler too
 	pprofAddr    string // the server's --pprof-addr
@@ -208,7 +209,7 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 			}
 		}
 	}
-	if err == nil {
+	if err == nil && opts.app {
 		env.app, err = createBenchApp(ctx, db, reg)
 	}
 	if err == nil {
@@ -448,7 +449,7 @@ func (e *benchEnv) freshIntrospection(ctx context.Context) (func() error, error)
 		if pool[i] == "" {
 			return errors.New("no token minted")
 		}
-		return e.post("/oauth2/introspect", "application/x-www-form-urlencoded", e.clientID, e.secret,
+		return e.post("/oauth2/introspect", formType, e.clientID, e.secret,
 			"token="+pool[i])()
 	}, nil
 }
@@ -522,7 +523,7 @@ func (e *benchEnv) do(req *http.Request) error {
 // active.
 func (e *benchEnv) wantActive(body string) error {
 	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/introspect", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", formType)
 	req.SetBasicAuth(e.clientID, e.secret)
 	resp, err := e.httpc.Do(req)
 	if err != nil {

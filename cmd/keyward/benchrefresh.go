@@ -23,7 +23,8 @@ import (
 // user signs in once on the login page; the app skips consent), and
 // refreshes it over and over, each request with the refresh token the one
 // before it got back. Every request is a rotation: the used refresh token
-// and its access token end and a new pair is stored, one ES256 JWT signed.
+// is deactivated and a new access and refresh token stored, one ES256 JWT
+// signed.
 
 // benchRedirectURI is where the bench's app is sent back with its code;
 // nothing listens there: the bench reads the code off the redirect.
@@ -62,6 +63,9 @@ func createBenchApp(ctx context.Context, db database, reg *clients.Registry) (be
 // that takes a grant no other connection holds, refreshes it, and keeps
 // the new refresh token for the grant's next turn.
 func (e *benchEnv) refreshChains(ctx context.Context) (func() error, error) {
+	if e.app.id == "" {
+		return nil, errors.New("bench: the refresh scenario's app was not created")
+	}
 	if e.grants == nil {
 		before, _ := e.serverRSS.read()
 		grants, err := e.signIn(ctx, e.conns)
