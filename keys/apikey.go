@@ -97,3 +97,34 @@ type Usage struct {
 	Count      int64
 	LastUsedAt time.Time
 }
+
+// MergeUsage returns usage with each key once: the counts of an id that
+// appears more than once added up and its latest LastUsedAt kept, in the
+// order ids first appear. Without repeats it returns usage itself. Stores
+// that write a batch in one statement, where an id twice would be
+// updated once, merge with it first.
+func MergeUsage(usage []Usage) []Usage {
+	at := make(map[string]int, len(usage))
+	var out []Usage
+	for i, u := range usage {
+		j, seen := at[u.ID]
+		if !seen {
+			at[u.ID] = len(at)
+			if out != nil {
+				out = append(out, u)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]Usage, 0, len(usage)), usage[:i]...)
+		}
+		out[j].Count += u.Count
+		if u.LastUsedAt.After(out[j].LastUsedAt) {
+			out[j].LastUsedAt = u.LastUsedAt
+		}
+	}
+	if out == nil {
+		return usage
+	}
+	return out
+}

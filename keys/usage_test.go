@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -198,5 +199,26 @@ func TestUsageBytesPerKey(t *testing.T) {
 	runtime.KeepAlive(ids)
 	if got := len(u.drain()); got != n {
 		t.Fatalf("drained %d keys, want %d", got, n)
+	}
+}
+
+// TestMergeUsage: repeats of an id add up, keep the latest time and the
+// order of first appearance; a batch without repeats comes back as is.
+func TestMergeUsage(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	plain := []Usage{{ID: "a", Count: 1, LastUsedAt: t0}, {ID: "b", Count: 2, LastUsedAt: t0}}
+	if got := MergeUsage(plain); &got[0] != &plain[0] || len(got) != 2 {
+		t.Errorf("no repeats: got %+v, not the batch itself", got)
+	}
+	batch := []Usage{{ID: "a", Count: 1, LastUsedAt: t0}, {ID: "b", Count: 2, LastUsedAt: t0},
+		{ID: "a", Count: 3, LastUsedAt: t0.Add(time.Second)}, {ID: "c", Count: 1, LastUsedAt: t0},
+		{ID: "b", Count: 5, LastUsedAt: t0.Add(-time.Second)}}
+	want := []Usage{{ID: "a", Count: 4, LastUsedAt: t0.Add(time.Second)}, {ID: "b", Count: 7, LastUsedAt: t0},
+		{ID: "c", Count: 1, LastUsedAt: t0}}
+	if got := MergeUsage(batch); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if batch[0].Count != 1 || batch[1].Count != 2 {
+		t.Errorf("the batch itself changed: %+v", batch)
 	}
 }

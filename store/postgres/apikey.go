@@ -287,7 +287,9 @@ func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
 // several instances cannot deadlock. More than one statement run in one
 // transaction.
 func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
-	usage = slices.SortedFunc(slices.Values(usage), func(a, b keys.Usage) int { return strings.Compare(a.ID, b.ID) })
+	// One row an id: an UPDATE ... FROM updates a row once whatever
+	// joins it.
+	usage = slices.SortedFunc(slices.Values(keys.MergeUsage(usage)), func(a, b keys.Usage) int { return strings.Compare(a.ID, b.ID) })
 	if len(usage) > usageChunk {
 		// All or none: a failed flush is retried whole.
 		return d.InTx(ctx, func(ctx context.Context) error { return d.recordUsage(ctx, usage) })

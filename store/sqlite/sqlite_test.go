@@ -17,7 +17,7 @@ func openTest(t *testing.T) *sqlite.DB {
 	return openPath(t, filepath.Join(t.TempDir(), "keyward.db"))
 }
 
-func openPath(t *testing.T, path string) *sqlite.DB {
+func openPath(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {

@@ -370,4 +370,17 @@ func testAPIKeysConcurrentUsage(t *testing.T, s keys.Store) {
 	if k, _ := s.GetAPIKey(ctx(), "u1"); !k.LastUsedAt.Equal(latest) || k.UsageCount != 81 {
 		t.Errorf("after an older usage: %v, %d", k.LastUsedAt, k.UsageCount)
 	}
+	// An id twice in one batch counts twice, and its latest time wins.
+	later := latest.Add(time.Second)
+	err := s.RecordAPIKeyUsage(ctx(), []keys.Usage{{ID: "u2", Count: 1, LastUsedAt: later},
+		{ID: "u1", Count: 1, LastUsedAt: base}, {ID: "u2", Count: 4, LastUsedAt: base}, {ID: "gone", Count: 1, LastUsedAt: later}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := s.GetAPIKey(ctx(), "u2"); !k.LastUsedAt.Equal(later) || k.UsageCount != 165 {
+		t.Errorf("after a batch naming u2 twice: %v, %d; want %v, 165", k.LastUsedAt, k.UsageCount, later)
+	}
+	if k, _ := s.GetAPIKey(ctx(), "u1"); !k.LastUsedAt.Equal(latest) || k.UsageCount != 82 {
+		t.Errorf("u1 after that batch: %v, %d; want %v, 82", k.LastUsedAt, k.UsageCount, latest)
+	}
 }
