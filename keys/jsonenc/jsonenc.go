@@ -4,7 +4,10 @@
 // access-token claims, the access log) share it.
 package jsonenc
 
-import "unicode/utf8"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -55,11 +58,52 @@ func SlogString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// Eight bytes at a time: each byte of a word holding ones or the high
+// bit.
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// special returns, in the high bit of each of the eight bytes of x
+// (little-endian from s), whether that byte needs escape's attention:
+// below a space, '"', '\\', non-ASCII, or (std) '<', '>' or '&'.
+// (x - ones*n) &^ x & high marks the bytes of x below n (n at most 0x80);
+// a byte equal to c is a zero byte of x ^ ones*c. A borrow can mark a
+// byte above a true one too, never below it, so the lowest mark is exact.
+func special(x uint64, std bool) uint64 {
+	t := x | (x-ones*' ')&^x | (x^(ones*'"')-ones)&^(x^(ones*'"')) | (x^(ones*'\\')-ones)&^(x^(ones*'\\'))
+	if std {
+		t |= (x^(ones*'<')-ones)&^(x^(ones*'<')) | (x^(ones*'>')-ones)&^(x^(ones*'>')) |
+			(x^(ones*'&')-ones)&^(x^(ones*'&'))
+	}
+	return t & high
+}
+
+// word is the eight bytes of s from i on, as a little-endian integer
+// (one load: the compiler merges the shifts).
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // escape appends s's characters as a JSON string's contents; std chooses
-// encoding/json's rules over slog's.
+// encoding/json's rules over slog's. It looks at eight bytes at a time
+// and goes straight to the first that needs attention, so a run that
+// needs nothing (all of a signed token, most of a log line) costs a
+// word's test per eight bytes.
 func escape(b []byte, s string, std bool) []byte {
 	plain := 0 // s[plain:i] is still to copy
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			m := special(word(s, i), std)
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= ' ' && c != '"' && c != '\\' && (!std || (c != '<' && c != '>' && c != '&')) {

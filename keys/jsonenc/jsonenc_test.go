@@ -82,3 +82,21 @@ func slogString(t *testing.T, s string) string {
 	}
 	return line[len(`{"k":`) : len(line)-1]
 }
+
+// BenchmarkString escapes what the hot paths write: a signed access token
+// (base64url and dots: nothing to escape), a short log value, and a text
+// with characters to escape.
+func BenchmarkString(b *testing.B) {
+	jwt := strings.Repeat("eyJhbGciOiJFUzI1NiIsImtpZCI6Ik.", 22)
+	for _, c := range []struct{ name, s string }{
+		{"jwt", jwt}, {"short", "/oauth2/introspect"}, {"escaped", strings.Repeat(`a "b" <c>`, 20)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			buf := make([]byte, 0, 2*len(c.s)+2)
+			b.SetBytes(int64(len(c.s)))
+			for b.Loop() {
+				buf = String(buf[:0], c.s)
+			}
+		})
+	}
+}
