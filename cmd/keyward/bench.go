@@ -49,7 +49,8 @@ SERVER MIB is the server process's peak resident set size during the
 scenario (Linux: VmHWM, reset before each scenario). SERVER CPU and LOAD
 CPU are the CPU time the server and the load generator (this process)
 used per request during the scenario (Linux: /proc/PID/stat), steadier
-than rates on a busy machine. --pprof-addr is
+than rates on a busy machine; HELLO CPU is the hello process's, over the
+hello runs beside the scenario. --pprof-addr is
 passed to the server (see serve --help).
 --rounds N runs the scenarios N times in turn (the whole list, then again),
 each run beside its own hello runs, and reports each scenario's median
@@ -94,6 +95,13 @@ type benchResult struct {
 	// the scenario, per request (Linux; 0 where unknown).
 	ServerCPU time.Duration `json:"server_cpu_per_request_ns,omitempty"`
 	LoadCPU   time.Duration `json:"load_cpu_per_request_ns,omitempty"`
+	// HelloServerCPU and HelloLoadCPU are the same for the hello runs
+	// beside the scenario (the mean of the two; with --compare-hello):
+	// ServerCPU - HelloServerCPU is what the scenario's path costs the
+	// server above a bare gin handler, a figure the machine's drift
+	// moves far less than it moves rates.
+	HelloServerCPU time.Duration `json:"hello_server_cpu_per_request_ns,omitempty"`
+	HelloLoadCPU   time.Duration `json:"hello_load_cpu_per_request_ns,omitempty"`
 	// Seeded and SeedSeconds are, for introspect-opaque-many, the opaque
 	// tokens seeded with --tokens and how long seeding took.
 	Seeded      int     `json:"seeded_tokens,omitempty"`
@@ -183,7 +191,9 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	// Hello runs before the first scenario and after each one, so every
 	// scenario is compared with the two hello runs beside it in time.
 	measureHello := func() (benchResult, error) {
+		serverCPU, selfCPU := markCPU(env.helloProc.pid()), markCPU(0)
 		r := load(ctx, "hello", env.hello, *conns, *helloDur, progress, env.helloRSS)
+		r.ServerCPU, r.LoadCPU = serverCPU.since(r.Requests), selfCPU.since(r.Requests)
 		r.ServerRSS = env.helloRSS.peak()
 		if r.Errors > 0 && r.Requests == r.Errors {
 			return r, fmt.Errorf("bench: the hello handler failed every request")
@@ -226,6 +236,10 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		r.HelloPerSecond = (before.PerSecond + after.PerSecond) / 2
 		r.Ratio = r.PerSecond / r.HelloPerSecond
 		r.HelloRSS = max(before.ServerRSS, after.ServerRSS)
+		if before.ServerCPU > 0 && after.ServerCPU > 0 {
+			r.HelloServerCPU = (before.ServerCPU + after.ServerCPU) / 2
+			r.HelloLoadCPU = (before.LoadCPU + after.LoadCPU) / 2
+		}
 		return r, after, nil
 	}
 	runs := make([][]benchResult, 0, *rounds)
@@ -340,6 +354,9 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 		header = append(header, "SERVER CPU", "LOAD CPU")
 	}
 	if hello {
+		if cpu {
+			header = append(header, "HELLO CPU")
+		}
 		header = append(header, "HELLO REQ/S", "HELLO ±", "RATIO")
 	}
 	rounds := slices.ContainsFunc(results, func(r benchResult) bool { return r.Rounds > 1 })
@@ -365,6 +382,9 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 		}
 		if hello {
 			spread := math.Abs(r.HelloAfter-r.HelloBefore) / 2 / r.HelloPerSecond
+			if cpu {
+				row = append(row, cpuCell(r.HelloServerCPU))
+			}
 			row = append(row, fmt.Sprintf("%.0f", r.HelloPerSecond), fmt.Sprintf("%.1f%%", spread*100),
 				fmt.Sprintf("%.2f", r.Ratio))
 			if rounds {

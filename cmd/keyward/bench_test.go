@@ -83,17 +83,20 @@ func TestBenchCommand(t *testing.T) {
 	}
 	// On Linux each scenario's CPU per request is read from /proc.
 	if runtime.GOOS == "linux" {
-		var server, loadGen time.Duration // a scenario of 200 ms may use less than /proc's 10 ms tick; all of them not
+		var server, loadGen, hello time.Duration // a scenario of 200 ms may use less than /proc's 10 ms tick; all of them not
 		for _, r := range results {
-			if r.ServerCPU < 0 || r.LoadCPU < 0 || r.ServerCPU > time.Second || r.LoadCPU > time.Second {
-				t.Errorf("%s: CPU per request: server %v, load generator %v", r.Scenario, r.ServerCPU, r.LoadCPU)
+			if r.ServerCPU < 0 || r.LoadCPU < 0 || r.ServerCPU > time.Second || r.LoadCPU > time.Second ||
+				r.HelloServerCPU < 0 || r.HelloLoadCPU < 0 || r.HelloServerCPU > time.Second || r.HelloLoadCPU > time.Second {
+				t.Errorf("%s: CPU per request: server %v, load generator %v; beside hello %v and %v", r.Scenario,
+					r.ServerCPU, r.LoadCPU, r.HelloServerCPU, r.HelloLoadCPU)
 			}
 			server += r.ServerCPU * time.Duration(r.Requests)
 			loadGen += r.LoadCPU * time.Duration(r.Requests)
+			hello += r.HelloServerCPU
 		}
-		t.Logf("CPU over the scenarios: server %v, load generator %v", server, loadGen)
-		if server <= 0 || loadGen <= 0 {
-			t.Errorf("CPU over the scenarios: server %v, load generator %v; want both measured", server, loadGen)
+		t.Logf("CPU over the scenarios: server %v, load generator %v; hello's server per request, summed: %v", server, loadGen, hello)
+		if server <= 0 || loadGen <= 0 || hello <= 0 {
+			t.Errorf("CPU over the scenarios: server %v, load generator %v, hello %v; want all measured", server, loadGen, hello)
 		}
 	}
 	// Each tour of many items is a share of its one-item scenario's rate.
