@@ -7,16 +7,19 @@ import (
 
 	"github.com/mohae/deepcopy"
 	"github.com/ory/fosite/handler/openid"
-	"github.com/ory/fosite/token/jwt"
 )
 
 // cloneOIDCSession is openid.DefaultSession.Clone without reflection:
 // fosite's copies the session with deepcopy (about 75 allocations a
 // refresh-token rotation, which clones the grant's session). Every map
 // and slice is copied, nil staying nil and empty staying empty, as
-// deepcopy does (TestSessionClone compares the two).
+// deepcopy does (TestSessionClone compares the two). Each struct starts
+// as a copy of the original, so a field of plain value a fosite upgrade
+// adds is kept; one holding a reference fails
+// TestSessionCloneKnowsEveryField until it is copied here.
 func cloneOIDCSession(d *openid.DefaultSession) *openid.DefaultSession {
-	out := &openid.DefaultSession{ExpiresAt: maps.Clone(d.ExpiresAt), Username: d.Username, Subject: d.Subject}
+	out := *d
+	out.ExpiresAt = maps.Clone(d.ExpiresAt)
 	if d.Claims != nil {
 		c := *d.Claims
 		c.Audience = slices.Clone(c.Audience)
@@ -25,9 +28,11 @@ func cloneOIDCSession(d *openid.DefaultSession) *openid.DefaultSession {
 		out.Claims = &c
 	}
 	if d.Headers != nil {
-		out.Headers = &jwt.Headers{Extra: cloneClaims(d.Headers.Extra)}
+		h := *d.Headers
+		h.Extra = cloneClaims(h.Extra)
+		out.Headers = &h
 	}
-	return out
+	return &out
 }
 
 // cloneClaims copies a map of claims and everything in it.

@@ -38,6 +38,7 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) keys.Store) {
 		{"ConcurrentCreates", testAPIKeysConcurrentCreates},
 		{"ConcurrentRolls", testAPIKeysConcurrentRolls},
 		{"ConcurrentUsage", testAPIKeysConcurrentUsage},
+		{"UsageRepeats", testAPIKeysUsageRepeats},
 		{"RateCounter", testAPIKeyRateCounter},
 		{"Service/Lifecycle", testAPIKeyServiceLifecycle},
 		{"Service/RollWithGrace", testAPIKeyServiceRoll},
@@ -370,8 +371,23 @@ func testAPIKeysConcurrentUsage(t *testing.T, s keys.Store) {
 	if k, _ := s.GetAPIKey(ctx(), "u1"); !k.LastUsedAt.Equal(latest) || k.UsageCount != 81 {
 		t.Errorf("after an older usage: %v, %d", k.LastUsedAt, k.UsageCount)
 	}
-	// An id twice in one batch counts twice, and its latest time wins.
-	later := latest.Add(time.Second)
+}
+
+// testAPIKeysUsageRepeats: an id twice in one batch counts twice and its
+// latest time wins; an older time never moves last-used back; a key that
+// does not exist is ignored.
+func testAPIKeysUsageRepeats(t *testing.T, s keys.Store) {
+	for _, id := range []string{"u1", "u2"} {
+		if err := s.CreateAPIKey(ctx(), sampleAPIKey(id, id[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := time.Now().UTC().Truncate(time.Microsecond)
+	latest, later := base.Add(79*time.Second), base.Add(80*time.Second)
+	first := []keys.Usage{{ID: "u1", Count: 81, LastUsedAt: latest}, {ID: "u2", Count: 160, LastUsedAt: latest}}
+	if err := s.RecordAPIKeyUsage(ctx(), first); err != nil {
+		t.Fatal(err)
+	}
 	err := s.RecordAPIKeyUsage(ctx(), []keys.Usage{{ID: "u2", Count: 1, LastUsedAt: later},
 		{ID: "u1", Count: 1, LastUsedAt: base}, {ID: "u2", Count: 4, LastUsedAt: base}, {ID: "gone", Count: 1, LastUsedAt: later}})
 	if err != nil {
