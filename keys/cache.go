@@ -60,10 +60,11 @@ type load struct {
 	err  error
 }
 
-// DefaultCacheBytes bounds the memory of the API-key cache: 40 MiB hold
-// about 107,000 keys of one secret (packedKey.weight, about 390 bytes
-// each), so a tour of 100,000 keys is all served from memory once warm.
-const DefaultCacheBytes = 40 << 20
+// DefaultCacheBytes bounds the memory of the API-key cache: 32 MiB hold
+// about 100,000 keys of one secret (packedKey.weight, about 330 bytes
+// each with a short owner id), so a tour of 100,000 keys is served from
+// memory once warm.
+const DefaultCacheBytes = 32 << 20
 
 func newCache(ttl, negTTL time.Duration, maxBytes int64, now func() time.Time) *cache {
 	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000, obs: noObserver{},

@@ -10,25 +10,36 @@ import (
 // packedKey is an API-key record as the cache keeps it: only what
 // verification, introspection and token exchange read, in one allocation
 // with its current secret, so that the cache holds 100,000 keys in about
-// 37 MiB (TestCacheBytesPerKey). The descriptive fields (name, hint,
+// 30 MiB (TestCacheBytesPerKey). The descriptive fields (name, hint,
 // metadata, the times of creation, update and last use, the usage count)
 // are left out: a record from the cache has them zero.
+//
+// Times are Unix nanoseconds and the one current secret is inline, so
+// that with the cache's entry around it a key fits a 192-byte allocation.
+// A key that does not pack so (several secrets, a secret of another size
+// or with an end of grace, a time outside what nanoseconds hold) keeps
+// what does not fit in odd, which unpack then reads instead.
 type packedKey struct {
 	id, env, ownerType, ownerID string
 	scopes                      []string // shared by every cached key of the same scopes
 	rate                        RateLimit
-	expires, revoked            time.Time
+	expires, revoked            int64 // Unix nanoseconds, 0 for the zero time
+	one                         packedSecret
+	odd                         *oddKey // nil for a key that packs whole
 	disabled                    bool
-	// one is the key's only secret when it has one of the usual size
-	// (packed is true); otherwise secrets holds them all.
-	packed  bool
-	one     packedSecret
-	secrets []SecretDigest
 }
 
+// packedSecret is a current secret (no end of grace) of the usual size.
 type packedSecret struct {
-	digest             [sha256.Size]byte
-	validUntil, create int64 // Unix nanoseconds, 0 for the zero time
+	digest [sha256.Size]byte
+	create int64 // Unix nanoseconds, 0 for the zero time
+}
+
+// oddKey is the part of a key that does not pack: its times and all its
+// secrets, as the record had them.
+type oddKey struct {
+	expires, revoked time.Time
+	secrets          []SecretDigest
 }
 
 // nanos is t in Unix nanoseconds, 0 for the zero time; ok is false when
@@ -50,15 +61,21 @@ func fromNanos(n int64) time.Time {
 }
 
 // packedKeySize is the memory of a packedKey and its cache entry beyond
-// their strings: the struct (its allocation's size class), and otter's
+// their strings: the entry (its allocation's size class), and otter's
 // node and table slot (TestCacheBytesPerKey measures the sum).
-const packedKeySize = 256 + 112
+const packedKeySize = 192 + 112
+
+// oddKeySize is the memory of an oddKey beyond its secrets' digests.
+const oddKeySize = 64
 
 // weight is about how many bytes of memory p costs in the cache.
 func (p *packedKey) weight() uint32 {
 	n := packedKeySize + len(p.id) + len(p.ownerID)
-	for _, s := range p.secrets {
-		n += 72 + len(s.Digest)
+	if p.odd != nil {
+		n += oddKeySize
+		for _, s := range p.odd.secrets {
+			n += 72 + len(s.Digest)
+		}
 	}
 	return uint32(n)
 }
@@ -66,18 +83,20 @@ func (p *packedKey) weight() uint32 {
 // pack makes the cached form of k; scopes interns scope lists.
 func pack(k *APIKey, scopes func([]string) []string) *packedKey {
 	p := &packedKey{id: k.ID, env: unique.Make(k.Env).Value(), ownerType: unique.Make(k.OwnerType).Value(),
-		ownerID: k.OwnerID, scopes: scopes(k.Scopes), rate: k.RateLimit, expires: k.ExpiresAt, revoked: k.RevokedAt,
-		disabled: k.Disabled}
-	p.secrets = k.Secrets
-	if len(k.Secrets) == 1 && len(k.Secrets[0].Digest) == sha256.Size {
-		s := k.Secrets[0]
-		until, ok1 := nanos(s.ValidUntil)
-		created, ok2 := nanos(s.CreatedAt)
-		if ok1 && ok2 {
-			p.packed, p.secrets, p.one = true, nil, packedSecret{validUntil: until, create: created}
-			copy(p.one.digest[:], s.Digest)
-		}
+		ownerID: k.OwnerID, scopes: scopes(k.Scopes), rate: k.RateLimit, disabled: k.Disabled}
+	expires, ok1 := nanos(k.ExpiresAt)
+	revoked, ok2 := nanos(k.RevokedAt)
+	ok3 := len(k.Secrets) == 1 && len(k.Secrets[0].Digest) == sha256.Size && k.Secrets[0].ValidUntil.IsZero()
+	var created int64
+	if ok3 {
+		created, ok3 = nanos(k.Secrets[0].CreatedAt)
 	}
+	if !ok1 || !ok2 || !ok3 {
+		p.odd = &oddKey{expires: k.ExpiresAt, revoked: k.RevokedAt, secrets: k.Secrets}
+		return p
+	}
+	p.expires, p.revoked, p.one.create = expires, revoked, created
+	copy(p.one.digest[:], k.Secrets[0].Digest)
 	return p
 }
 
@@ -92,12 +111,14 @@ type unpacked struct {
 // scope list and secret digests are shared with the cache.
 func (p *packedKey) unpack() *APIKey {
 	u := &unpacked{key: APIKey{ID: p.id, Env: p.env, OwnerType: p.ownerType, OwnerID: p.ownerID, Scopes: p.scopes,
-		RateLimit: p.rate, ExpiresAt: p.expires, Disabled: p.disabled, RevokedAt: p.revoked, Secrets: p.secrets}}
-	if p.packed {
-		u.secret[0] = SecretDigest{Digest: p.one.digest[:], ValidUntil: fromNanos(p.one.validUntil),
-			CreatedAt: fromNanos(p.one.create)}
-		u.key.Secrets = u.secret[:]
+		RateLimit: p.rate, Disabled: p.disabled}}
+	if p.odd != nil {
+		u.key.ExpiresAt, u.key.RevokedAt, u.key.Secrets = p.odd.expires, p.odd.revoked, p.odd.secrets
+		return &u.key
 	}
+	u.key.ExpiresAt, u.key.RevokedAt = fromNanos(p.expires), fromNanos(p.revoked)
+	u.secret[0] = SecretDigest{Digest: p.one.digest[:], CreatedAt: fromNanos(p.one.create)}
+	u.key.Secrets = u.secret[:]
 	return &u.key
 }
 

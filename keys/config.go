@@ -40,11 +40,16 @@ type Config struct {
 	// NegativeCacheTTL is how long an unknown id is remembered (default 5s).
 	NegativeCacheTTL time.Duration
 	// CacheBytes bounds the memory of the key cache (default
-	// DefaultCacheBytes, about 107,000 keys); the least useful keys make
+	// DefaultCacheBytes, about 100,000 keys); the least useful keys make
 	// way.
 	CacheBytes int64
 	// FlushInterval is how often Run writes usage counts (default 1m).
 	FlushInterval time.Duration
+	// FlushKeys is how many keys may have usage counts waiting before Run
+	// writes them without waiting for FlushInterval (default
+	// DefaultFlushKeys): it bounds the memory the counts take (about 52
+	// bytes a key) whatever the number of keys in use.
+	FlushKeys int
 	// RateCounter shares rate-limit counts between instances. Default:
 	// Store, when it implements RateCounter (both engines do); without one
 	// each process counts on its own.
@@ -60,6 +65,7 @@ const (
 	DefaultCacheTTL         = 30 * time.Second
 	DefaultNegativeCacheTTL = 5 * time.Second
 	DefaultFlushInterval    = time.Minute
+	DefaultFlushKeys        = 20_000
 	DefaultRateSyncInterval = 250 * time.Millisecond
 )
 
@@ -98,6 +104,9 @@ func (c Config) withDefaults() Config {
 	if c.CacheBytes == 0 {
 		c.CacheBytes = DefaultCacheBytes
 	}
+	if c.FlushKeys == 0 {
+		c.FlushKeys = DefaultFlushKeys
+	}
 	return c
 }
 
@@ -124,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.CacheBytes < 0 {
 		errs = append(errs, errors.New("keys: Config.CacheBytes is negative"))
+	}
+	if c.FlushKeys < 0 {
+		errs = append(errs, errors.New("keys: Config.FlushKeys is negative"))
 	}
 	return errors.Join(errs...)
 }

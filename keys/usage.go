@@ -3,6 +3,7 @@ package keys
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,11 @@ import (
 // and a verification of a key already counted allocates nothing.
 type usage struct {
 	shards [usageShards]usageShard
+	// pending is how many ids have counts waiting; once it reaches limit
+	// (0: never) every new id signals full, so that Run flushes early.
+	pending atomic.Int64
+	limit   int64
+	full    chan struct{} // buffered (1)
 }
 
 // usageSeed picks a key id's shard.
@@ -52,27 +58,56 @@ func (u *usage) add(id string, n, last int64) {
 	if s.counts == nil {
 		s.counts = make(map[string]usageCount)
 	}
-	c := s.counts[id]
+	c, known := s.counts[id]
 	c.n += n
 	c.last = max(c.last, last)
 	s.counts[id] = c
 	s.mu.Unlock()
+	if !known && u.pending.Add(1) >= u.limit && u.limit > 0 {
+		select {
+		case u.full <- struct{}{}:
+		default: // a signal is already waiting
+		}
+	}
 }
 
-// drain takes every pending count.
-func (u *usage) drain() []Usage {
-	var out []Usage
+// take removes every pending count: each shard's map whole, those with
+// counts only.
+func (u *usage) take() []map[string]usageCount {
+	var out []map[string]usageCount
 	for i := range u.shards {
 		s := &u.shards[i]
 		s.mu.Lock()
 		counts := s.counts
 		s.counts = nil // a tour's map goes with its counts
 		s.mu.Unlock()
-		for id, c := range counts {
-			out = append(out, Usage{ID: id, Count: c.n, LastUsedAt: time.UnixMicro(c.last).UTC()})
+		if len(counts) > 0 {
+			u.pending.Add(-int64(len(counts)))
+			out = append(out, counts)
 		}
 	}
 	return out
+}
+
+// drain takes every pending count as one list.
+func (u *usage) drain() []Usage {
+	taken := u.take()
+	n := 0
+	for _, m := range taken {
+		n += len(m)
+	}
+	out := make([]Usage, 0, n)
+	for _, m := range taken {
+		for id, c := range m {
+			out = append(out, c.usage(id))
+		}
+	}
+	return out
+}
+
+// usage is c as the Usage of key id.
+func (c usageCount) usage(id string) Usage {
+	return Usage{ID: id, Count: c.n, LastUsedAt: time.UnixMicro(c.last).UTC()}
 }
 
 // restore puts back counts that could not be written.
@@ -82,10 +117,23 @@ func (u *usage) restore(batch []Usage) {
 	}
 }
 
+// restoreTaken puts back what take returned and was not written.
+func (u *usage) restoreTaken(taken []map[string]usageCount) {
+	for _, m := range taken {
+		for id, c := range m {
+			u.add(id, c.n, c.last)
+		}
+	}
+}
+
 // forget drops the count of a deleted key.
 func (u *usage) forget(id string) {
 	s := u.shard(id)
 	s.mu.Lock()
+	_, known := s.counts[id]
 	delete(s.counts, id)
 	s.mu.Unlock()
+	if known {
+		u.pending.Add(-1)
+	}
 }

@@ -7,8 +7,10 @@ import (
 	"reflect"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/keyward/keyward/keys/heaptest"
 )
@@ -178,6 +180,101 @@ func TestFlushInChunks(t *testing.T) {
 	if kept != 15_000 {
 		t.Errorf("%d counts kept after the second of three writes failed, want 15000", kept)
 	}
+}
+
+// TestFlushMemory: flushing the counts of 100,000 keys builds one
+// chunk's list at a time, not a list of every key (4.8 MB, and as much
+// again while it grew).
+func TestFlushMemory(t *testing.T) {
+	f := newFixture(t, nil)
+	const n = 100_000
+	for i := range n {
+		f.svc.usage.record(fmt.Sprintf("key-%d", i), f.clock.Now())
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := f.svc.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	chunk := uint64(flushChunk) * uint64(unsafe.Sizeof(Usage{}))
+	if got := after.TotalAlloc - before.TotalAlloc; got > chunk*3/2 {
+		t.Errorf("a flush of %d keys allocated %d bytes; one chunk's list is %d", n, got, chunk)
+	}
+	if left := len(f.svc.usage.drain()); left != 0 {
+		t.Errorf("%d counts left after the flush", left)
+	}
+}
+
+// usageCalls counts usage writes and the keys they named, and fails them
+// while failing is set.
+type usageCalls struct {
+	*memStore
+	calls, keys atomic.Int64
+	failing     atomic.Bool
+}
+
+func (u *usageCalls) RecordAPIKeyUsage(ctx context.Context, batch []Usage) error {
+	u.calls.Add(1)
+	if u.failing.Load() {
+		return errors.New("database unavailable")
+	}
+	u.keys.Add(int64(len(batch)))
+	return u.memStore.RecordAPIKeyUsage(ctx, batch)
+}
+
+// TestFlushEarly: once FlushKeys keys have counts waiting, Run writes them
+// without waiting for FlushInterval, so the counts' memory is bounded by
+// the number of keys rather than by how many are used in an interval.
+// After an early write fails, Run waits for the interval: a store that is
+// down is not asked again for every new key.
+func TestFlushEarly(t *testing.T) {
+	var us *usageCalls
+	f := newFixture(t, func(c *Config) {
+		us = &usageCalls{memStore: c.Store.(*memStore)}
+		c.Store, c.FlushInterval, c.FlushKeys = us, time.Hour, 100
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Run(ctx) }()
+	record := func(from, to int) {
+		for i := from; i < to; i++ {
+			f.svc.usage.record(fmt.Sprintf("key-%d", i), f.clock.Now())
+		}
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d writes of %d keys", what, us.calls.Load(), us.keys.Load())
+			}
+		}
+	}
+	record(0, 99)
+	record(0, 99) // counted again: still 99 keys
+	time.Sleep(50 * time.Millisecond)
+	if n := us.calls.Load(); n != 0 {
+		t.Fatalf("%d writes with 99 keys waiting, fewer than FlushKeys", n)
+	}
+	record(99, 100)
+	waitFor("100 keys waiting were not written early", func() bool { return us.keys.Load() == 100 })
+	if n := f.svc.usage.pending.Load(); n != 0 {
+		t.Errorf("%d keys still counted as waiting after the write", n)
+	}
+	us.failing.Store(true)
+	record(100, 200)
+	waitFor("no early write was tried", func() bool { return us.calls.Load() == 2 })
+	record(200, 300)
+	time.Sleep(100 * time.Millisecond)
+	if n := us.calls.Load(); n != 2 {
+		t.Errorf("%d writes: an early write that failed was tried again before the interval", n)
+	}
+	cancel()
+	<-done // its last flush fails too
+	if n := f.svc.usage.pending.Load(); n != 200 {
+		t.Errorf("%d keys waiting after the failed writes, want 200", n)
+	}
+	us.failing.Store(false)
 }
 
 // TestUsageBytesPerKey: a tour of 100,000 keys verified once each costs

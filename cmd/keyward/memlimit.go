@@ -16,8 +16,8 @@ import (
 
 // defaultMemoryLimit is serve's Go memory limit when neither
 // --memory-limit nor GOMEMLIMIT sets one. Every cache is bounded in bytes
-// (API keys 40 MiB, opaque introspection answers 8 MiB, verified JWTs
-// 4 MiB, clients 8 MiB), so the live heap stays near 70 MiB whatever the
+// (API keys 32 MiB, opaque introspection answers 8 MiB, verified JWTs
+// 4 MiB, clients 8 MiB), so the live heap stays near 62 MiB whatever the
 // data; a soft limit of 96 MiB keeps the collector's garbage within it,
 // where the default GOGC alone would let the heap grow to twice the live
 // data (gctune.go lowers that headroom to half). The executable's own

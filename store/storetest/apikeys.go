@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -39,6 +40,7 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) keys.Store) {
 		{"ConcurrentRolls", testAPIKeysConcurrentRolls},
 		{"ConcurrentUsage", testAPIKeysConcurrentUsage},
 		{"UsageRepeats", testAPIKeysUsageRepeats},
+		{"UsageLargeBatch", testAPIKeysUsageLargeBatch},
 		{"RateCounter", testAPIKeyRateCounter},
 		{"Service/Lifecycle", testAPIKeyServiceLifecycle},
 		{"Service/RollWithGrace", testAPIKeyServiceRoll},
@@ -399,4 +401,68 @@ func testAPIKeysUsageRepeats(t *testing.T, s keys.Store) {
 	if k, _ := s.GetAPIKey(ctx(), "u1"); !k.LastUsedAt.Equal(latest) || k.UsageCount != 82 {
 		t.Errorf("u1 after that batch: %v, %d; want %v, 82", k.LastUsedAt, k.UsageCount, latest)
 	}
+}
+
+// testAPIKeysUsageLargeBatch: a batch of a few thousand keys (more than
+// one statement of the SQLite store) counts every key once, the key named
+// at both ends twice, on its own and inside a transaction.
+func testAPIKeysUsageLargeBatch(t *testing.T, s keys.Store) {
+	const n = 4100
+	id := func(i int) string { return fmt.Sprintf("big%05d", i) }
+	create := func(ctx context.Context) error {
+		for i := range n {
+			k := sampleAPIKey(id(i), 0)
+			k.Secrets = []keys.SecretDigest{{Digest: bytes.Repeat([]byte(fmt.Sprintf("%08d", i)), 4)}}
+			if err := s.CreateAPIKey(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tx, inTx := s.(interface {
+		InTx(context.Context, func(context.Context) error) error
+	})
+	var err error
+	if inTx {
+		err = tx.InTx(ctx(), create)
+	} else {
+		err = create(ctx())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	batch := make([]keys.Usage, 0, n+1)
+	for i := range n {
+		batch = append(batch, keys.Usage{ID: id(i), Count: 1, LastUsedAt: at.Add(time.Duration(i) * time.Microsecond)})
+	}
+	batch = append(batch, keys.Usage{ID: id(0), Count: 1, LastUsedAt: at.Add(-time.Second)})
+	check := func(rounds int64) {
+		t.Helper()
+		for _, i := range []int{0, 1, 1999, 2000, 2001, 3999, 4000, n - 1} {
+			k, err := s.GetAPIKey(ctx(), id(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rounds
+			if i == 0 {
+				want = 2 * rounds
+			}
+			if k.UsageCount != want || !k.LastUsedAt.Equal(at.Add(time.Duration(i)*time.Microsecond)) {
+				t.Errorf("key %d after %d batches: used %d times, last %v; want %d, %v", i, rounds, k.UsageCount,
+					k.LastUsedAt, want, at.Add(time.Duration(i)*time.Microsecond))
+			}
+		}
+	}
+	if err := s.RecordAPIKeyUsage(ctx(), batch); err != nil {
+		t.Fatal(err)
+	}
+	check(1)
+	if !inTx {
+		return
+	}
+	if err := tx.InTx(ctx(), func(ctx context.Context) error { return s.RecordAPIKeyUsage(ctx, batch) }); err != nil {
+		t.Fatal(err)
+	}
+	check(2)
 }
