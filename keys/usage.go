@@ -89,22 +89,6 @@ func (u *usage) take() []map[string]usageCount {
 	return out
 }
 
-// drain takes every pending count as one list.
-func (u *usage) drain() []Usage {
-	taken := u.take()
-	n := 0
-	for _, m := range taken {
-		n += len(m)
-	}
-	out := make([]Usage, 0, n)
-	for _, m := range taken {
-		for id, c := range m {
-			out = append(out, c.usage(id))
-		}
-	}
-	return out
-}
-
 // usage is c as the Usage of key id.
 func (c usageCount) usage(id string) Usage {
 	return Usage{ID: id, Count: c.n, LastUsedAt: time.UnixMicro(c.last).UTC()}

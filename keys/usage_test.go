@@ -101,6 +101,22 @@ func TestUsageCountsSurviveDrops(t *testing.T) {
 	}
 }
 
+// drain takes every pending count as one list.
+func (u *usage) drain() []Usage {
+	taken := u.take()
+	n := 0
+	for _, m := range taken {
+		n += len(m)
+	}
+	out := make([]Usage, 0, n)
+	for _, m := range taken {
+		for id, c := range m {
+			out = append(out, c.usage(id))
+		}
+	}
+	return out
+}
+
 // TestUsageRestoreAndForget: counts put back after a failed write merge
 // with those counted since (the latest use wins), and a deleted key's
 // count goes.
