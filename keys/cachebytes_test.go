@@ -54,6 +54,36 @@ func TestCacheBytesPerKey(t *testing.T) {
 	runtime.KeepAlive(c)
 }
 
+// TestCacheBytesPerRolledKey: a key that does not pack whole (rolled, two
+// secrets in grace) weighs at least the memory it takes too.
+func TestCacheBytesPerRolledKey(t *testing.T) {
+	const n = 20_000
+	rolled := func(i int) *APIKey {
+		k := storeShapedKey(i)
+		now := time.Now().UTC()
+		k.Secrets = append(k.Secrets, SecretDigest{Digest: make([]byte, 32), CreatedAt: now.Add(-time.Hour),
+			ValidUntil: now.Add(time.Hour)})
+		return k
+	}
+	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
+	before := heaptest.Live()
+	ctx := context.Background()
+	for i := range n {
+		raw := fmt.Sprintf("kw_live_%022d_%s", i, strings.Repeat("s", 32))
+		id := raw[8:30]
+		if _, err := c.get(ctx, id, func(context.Context, string) (*APIKey, error) { return rolled(i), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.entries.CleanUp()
+	p := pack(rolled(1), scopeSets{}.intern)
+	if p.odd == nil {
+		t.Fatal("a rolled key packed whole")
+	}
+	heaptest.PerEntry(t, "cached rolled key", before, n, int64(p.weight()))
+	runtime.KeepAlive(c)
+}
+
 // TestCacheMemoryBounded: however many keys are verified, the cache's
 // memory stays within its budget.
 func TestCacheMemoryBounded(t *testing.T) {

@@ -65,8 +65,9 @@ func fromNanos(n int64) time.Time {
 // node and table slot (TestCacheBytesPerKey measures the sum).
 const packedKeySize = 192 + 112
 
-// oddKeySize is the memory of an oddKey beyond its secrets' digests.
-const oddKeySize = 64
+// oddKeySize is the memory of an oddKey (72 bytes, in an 80-byte size
+// class) beyond its secrets and their digests.
+const oddKeySize = 80
 
 // weight is about how many bytes of memory p costs in the cache.
 func (p *packedKey) weight() uint32 {
