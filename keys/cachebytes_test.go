@@ -22,14 +22,15 @@ func storeShapedKey(i int) *APIKey {
 }
 
 // tour verifies keys first..last-1 through c, each as a request would:
-// its id a part of the whole key string.
-func tour(t *testing.T, c *cache, first, last int) {
+// its id a part of the whole key string; record makes the store's record
+// of key i.
+func tour(t *testing.T, c *cache, first, last int, record func(int) *APIKey) {
 	t.Helper()
 	ctx := context.Background()
 	for i := first; i < last; i++ {
 		raw := fmt.Sprintf("kw_live_%022d_%s", i, strings.Repeat("s", 32))
 		id := raw[8:30]
-		k, err := c.get(ctx, id, func(context.Context, string) (*APIKey, error) { return storeShapedKey(i), nil })
+		k, err := c.get(ctx, id, func(context.Context, string) (*APIKey, error) { return record(i), nil })
 		if err != nil || k.ID != id {
 			t.Fatalf("key %d: %v, %+v", i, err, k)
 		}
@@ -45,7 +46,7 @@ func TestCacheBytesPerKey(t *testing.T) {
 	const n = 100_000
 	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
 	before := heaptest.Live()
-	tour(t, c, 0, n)
+	tour(t, c, 0, n, storeShapedKey)
 	weight := int64(pack(storeShapedKey(1), scopeSets{}.intern).weight())
 	heaptest.PerEntry(t, "cached key", before, n, weight)
 	if got := c.entries.EstimatedSize(); got != n {
@@ -67,15 +68,7 @@ func TestCacheBytesPerRolledKey(t *testing.T) {
 	}
 	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
 	before := heaptest.Live()
-	ctx := context.Background()
-	for i := range n {
-		raw := fmt.Sprintf("kw_live_%022d_%s", i, strings.Repeat("s", 32))
-		id := raw[8:30]
-		if _, err := c.get(ctx, id, func(context.Context, string) (*APIKey, error) { return rolled(i), nil }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.entries.CleanUp()
+	tour(t, c, 0, n, rolled)
 	p := pack(rolled(1), scopeSets{}.intern)
 	if p.odd == nil {
 		t.Fatal("a rolled key packed whole")
@@ -90,7 +83,7 @@ func TestCacheMemoryBounded(t *testing.T) {
 	const budget = 4 << 20
 	c := newCache(time.Minute, time.Second, budget, time.Now)
 	before := heaptest.Live()
-	tour(t, c, 0, 60_000) // about 6 times what fits
+	tour(t, c, 0, 60_000, storeShapedKey) // about 6 times what fits
 	heaptest.Bounded(t, budget, before)
 	// It holds about as many keys as their weight says fit, and not far
 	// fewer (otter's admission turns newcomers away on a tour).

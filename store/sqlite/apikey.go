@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -281,19 +282,10 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 		return nil
 	}
 	usage = keys.MergeUsage(usage)
-	if len(usage) <= usageStatementKeys {
-		return d.recordUsage(ctx, usage)
+	if len(usage) > usageStatementKeys {
+		return d.InTx(ctx, func(ctx context.Context) error { return d.recordUsage(ctx, usage) })
 	}
-	return d.InTx(ctx, func(ctx context.Context) error {
-		for len(usage) > 0 {
-			n := min(len(usage), usageStatementKeys)
-			if err := d.recordUsage(ctx, usage[:n]); err != nil {
-				return err
-			}
-			usage = usage[n:]
-		}
-		return nil
-	})
+	return d.recordUsage(ctx, usage)
 }
 
 // usageStatementKeys is the most keys one usage statement names. SQLite
@@ -303,10 +295,20 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 // keys, 20,000 left it 3 MiB larger, 2,000 no larger, in as much time.
 const usageStatementKeys = 2000
 
-// recordUsage is one usage statement, merged ids only.
+// recordUsage writes usage (merged ids only) in statements of at most
+// usageStatementKeys keys.
 func (d *DB) recordUsage(ctx context.Context, usage []keys.Usage) error {
-	// The array is built in the string the driver binds, not in a []byte
-	// copied into one.
+	for chunk := range slices.Chunk(usage, usageStatementKeys) {
+		if _, err := d.q(ctx).ExecContext(ctx, recordUsageSQL, usageJSON(chunk)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// usageJSON is the JSON array recordUsageSQL reads, built in the string
+// the driver binds rather than in a []byte copied into one.
+func usageJSON(usage []keys.Usage) string {
 	var arr strings.Builder
 	arr.Grow(len(usage)*56 + 2)
 	arr.WriteByte('[')
@@ -326,8 +328,7 @@ func (d *DB) recordUsage(ctx context.Context, usage []keys.Usage) error {
 		arr.Write(b)
 	}
 	arr.WriteByte(']')
-	_, err := d.q(ctx).ExecContext(ctx, recordUsageSQL, arr.String())
-	return mapErr(err)
+	return arr.String()
 }
 
 const recordUsageSQL = `UPDATE api_keys SET usage_count = usage_count + u.n,
