@@ -30,24 +30,37 @@ type clientAuth struct {
 	obs      Observer
 }
 
-// authenticate is fosite's client authentication, tried once more with the
-// client read afresh when it fails for a client cached a while ago
-// (clients.Cache.Reread): a secret rotated by another process (a
-// management command on the same SQLite file, heard of only at the next
-// change poll) is honoured at once.
+// authenticate is fosite's client authentication, tried once more when it
+// fails for a client that may have changed under it (stale): a secret
+// rotated by another process (a management command on the same SQLite
+// file, heard of only at the next change poll) is honoured at once.
 func (a *clientAuth) authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	gen := a.cache.Generation()
 	client, err := a.fosite.AuthenticateClient(ctx, r, form)
-	if err != nil && !storeFailure(err) && a.cache.Reread(ctx, claimedClient(r)) {
+	if err != nil && a.retry(ctx, r, err, gen) {
 		client, err = a.fosite.AuthenticateClient(ctx, r, form)
 	}
 	return client, err
 }
 
-// stale reports whether err is a client-authentication failure for a
-// client cached a while ago (and now dropped), so the request deserves
-// one more try.
-func (a *clientAuth) stale(r *http.Request, err error) bool {
-	return errors.Is(err, fosite.ErrInvalidClient) && !storeFailure(err) && a.cache.Reread(r.Context(), claimedClient(r))
+// stale reports whether err, from a flow that authenticated the client
+// after the cache was at generation gen, is a client-authentication
+// failure worth one more try.
+func (a *clientAuth) stale(r *http.Request, err error, gen uint64) bool {
+	return errors.Is(err, fosite.ErrInvalidClient) && a.retry(r.Context(), r, err, gen)
+}
+
+// retry reports whether a failed authentication may have judged a client
+// the cache has since changed: a client was invalidated after the cache
+// stood at gen (the entry read may be the one dropped, say the secret
+// before a rotation another instance announced), or the client was cached
+// a while ago and has just been read afresh (clients.Cache.Reread). A
+// store failure is never retried.
+func (a *clientAuth) retry(ctx context.Context, r *http.Request, err error, gen uint64) bool {
+	if storeFailure(err) {
+		return false
+	}
+	return a.cache.Generation() != gen || a.cache.Reread(ctx, claimedClient(r))
 }
 
 // require authenticates the calling client from form (client_secret_post)

@@ -114,3 +114,81 @@ func TestSecretCheckedOncePerRequest(t *testing.T) {
 	check(r, "app", 1)
 	check(r, "app", 1)
 }
+
+// rotatingHasher rotates the client's secret in its store the first time a
+// secret is compared, after the client was read from the cache, and
+// optionally announces it (as another instance's invalidation arriving
+// while a request is being authenticated).
+type rotatingHasher struct {
+	*clients.Hasher
+	clients  oneClient
+	cache    *clients.Cache
+	announce bool
+	done     bool
+}
+
+func (h *rotatingHasher) Compare(ctx context.Context, digest, secret []byte) error {
+	if !h.done {
+		h.done = true
+		c := *h.clients["app"]
+		c.SecretDigest = h.Digest([]byte("new-secret"))
+		h.clients["app"] = &c
+		if h.announce {
+			h.cache.Invalidate("app")
+		}
+	}
+	return h.Hasher.Compare(ctx, digest, secret)
+}
+
+// TestSecretRotatedDuringAuthentication: a request that presents a
+// client's new secret while the cache still holds the old one succeeds,
+// whether the rotation's announcement lands while the request is being
+// checked (the entry it judged by is gone when it fails) or has not
+// arrived at all (the client, cached over RefreshAge ago, is read again).
+// A wrong secret still fails.
+func TestSecretRotatedDuringAuthentication(t *testing.T) {
+	secret := keys.Secret(strings.Repeat("k", 64))
+	for _, tc := range []struct {
+		name     string
+		announce bool
+		age      time.Duration
+		secret   string
+		ok       bool
+	}{
+		{"announced while checking", true, 0, "new-secret", true},
+		{"not announced, cached a while ago", false, 2 * clients.RefreshAge, "new-secret", true},
+		{"announced, wrong secret", true, 0, "wrong", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Unix(1_700_000_000, 0)
+			clock := func() time.Time { return now }
+			cs := oneClient{}
+			cache := clients.NewCache(cs, clock)
+			hasher := &rotatingHasher{Hasher: clients.NewHasher(secret), clients: cs, cache: cache, announce: tc.announce}
+			cs["app"] = &store.Client{ID: "app", SecretDigest: hasher.Digest([]byte("old-secret")), GrantTypes: []string{clients.GrantClientCredentials}}
+			if _, err := cache.Get(context.Background(), "app"); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(tc.age)
+			fs := &fositeStore{clientCache: cache, resources: resources.NewCache(noResources{}, clock), now: clock}
+			f := &fosite.Fosite{Store: fs, Config: &fosite.Config{ClientSecretsHasher: hasher}}
+			auth := &clientAuth{fosite: f, cache: cache}
+
+			r := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.SetBasicAuth("app", tc.secret)
+			if err := r.ParseForm(); err != nil {
+				t.Fatal(err)
+			}
+			c, err := auth.authenticate(r.Context(), r, r.PostForm)
+			switch {
+			case tc.ok && err != nil:
+				t.Fatalf("the new secret: %v", err)
+			case tc.ok && c.GetID() != "app":
+				t.Fatalf("authenticated as %q", c.GetID())
+			case !tc.ok && !errors.Is(err, fosite.ErrInvalidClient):
+				t.Fatalf("a wrong secret: client %v, err %v; want invalid_client", c, err)
+			}
+		})
+	}
+}

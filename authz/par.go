@@ -88,8 +88,9 @@ func (h *parEndpoint) push(c *gin.Context) {
 		}
 		r.PostForm, r.Form = form, form
 	}
+	gen := h.auth.cache.Generation()
 	ar, err := h.newRequest(ctx, r)
-	if err != nil && h.auth.stale(r, err) {
+	if err != nil && h.auth.stale(r, err, gen) {
 		ar, err = h.newRequest(ctx, r)
 	}
 	if err == nil {

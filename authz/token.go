@@ -129,8 +129,9 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 // issueToken runs fosite's token flow and returns the response it wrote.
 func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, []byte) {
 	sess := NewSession("")
+	gen := h.auth.cache.Generation()
 	ar, err := h.oauth.NewAccessRequest(ctx, r, sess)
-	if err != nil && h.auth.stale(r, err) {
+	if err != nil && h.auth.stale(r, err, gen) {
 		sess = NewSession("")
 		ar, err = h.oauth.NewAccessRequest(ctx, r, sess)
 	}

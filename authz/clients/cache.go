@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -38,8 +39,8 @@ type Cache struct {
 	// such included), for metrics. It must be fast and never block.
 	OnLookup func(hit bool)
 
-	mu      sync.Mutex // guards gen
-	gen     uint64     // bumped by every Invalidate
+	mu      sync.Mutex    // serializes changes of gen with the entries'
+	gen     atomic.Uint64 // bumped by every Invalidate, under mu
 	entries *otter.Cache[string, cacheEntry]
 }
 
@@ -106,9 +107,7 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	if c.OnLookup != nil {
 		c.OnLookup(false)
 	}
-	c.mu.Lock()
-	gen := c.gen
-	c.mu.Unlock()
+	gen := c.gen.Load()
 	sc, err := c.store.GetClient(ctx, id)
 	switch {
 	case err == nil:
@@ -121,18 +120,24 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	c.mu.Lock()
 	// An invalidation while the store was read may have made the read
 	// stale: answer it, but do not keep it.
-	if c.gen == gen {
+	if c.gen.Load() == gen {
 		c.entries.Set(strings.Clone(id), e) // not the request's string, which would stay with it
 	}
 	c.mu.Unlock()
 	return e.client, e.err
 }
 
+// Generation changes whenever a client is invalidated: a caller that
+// failed to authenticate against what it read from the cache, and sees
+// the generation moved since, may have read an entry dropped meanwhile
+// (a secret rotated elsewhere) and deserves one more try.
+func (c *Cache) Generation() uint64 { return c.gen.Load() }
+
 // Invalidate drops one client, or all of them for store.Resync.
 func (c *Cache) Invalidate(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
+	c.gen.Add(1)
 	if id == store.Resync {
 		c.entries.InvalidateAll()
 		return
@@ -157,7 +162,7 @@ func (c *Cache) Reread(ctx context.Context, id string) bool {
 	}
 	e.noRefreshBefore = now.Add(RefreshAge)
 	c.entries.Set(id, e)
-	gen := c.gen
+	gen := c.gen.Load()
 	c.mu.Unlock()
 	sc, err := c.store.GetClient(ctx, id)
 	switch {
@@ -169,7 +174,7 @@ func (c *Cache) Reread(ctx context.Context, id string) bool {
 		return false
 	}
 	c.mu.Lock()
-	if c.gen == gen {
+	if c.gen.Load() == gen {
 		c.entries.Set(id, e)
 	}
 	c.mu.Unlock()
