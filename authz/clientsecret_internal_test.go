@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -188,6 +189,94 @@ func TestSecretRotatedDuringAuthentication(t *testing.T) {
 				t.Fatalf("authenticated as %q", c.GetID())
 			case !tc.ok && !errors.Is(err, fosite.ErrInvalidClient):
 				t.Fatalf("a wrong secret: client %v, err %v; want invalid_client", c, err)
+			}
+		})
+	}
+}
+
+// TestSecretAuthenticationAgrees: wherever secretAuthentication answers a
+// request, fosite's own strategy answers it the same (the same client, or
+// the same error), and the requests it leaves to fosite include every one
+// that fosite refuses for anything but a wrong secret.
+func TestSecretAuthenticationAgrees(t *testing.T) {
+	secret := keys.Secret(strings.Repeat("k", 64))
+	hasher := clients.NewHasher(secret)
+	now := time.Now
+	cs := oneClient{
+		"app":      {ID: "app", SecretDigest: hasher.Digest([]byte("s3cret"))},
+		"a b:c%d":  {ID: "a b:c%d", SecretDigest: hasher.Digest([]byte("x y%z:w"))},
+		"off":      {ID: "off", SecretDigest: hasher.Digest([]byte("s3cret")), Disabled: true},
+		"public":   {ID: "public", Public: true},
+		"empty":    {ID: "empty", SecretDigest: hasher.Digest(nil)},
+		"nodigest": {ID: "nodigest"},
+	}
+	fs := &fositeStore{clientCache: clients.NewCache(cs, now), resources: resources.NewCache(noResources{}, now), now: now}
+	f := &fosite.Fosite{Store: fs, Config: &fosite.Config{ClientSecretsHasher: hasher}}
+
+	basic := func(v string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(v)) }
+	type req struct {
+		header string
+		form   url.Values
+		answer bool // secretAuthentication answers it itself
+	}
+	cases := map[string]req{
+		"basic":                    {basic("app:s3cret"), nil, true},
+		"basic, wrong secret":      {basic("app:wrong"), nil, true},
+		"basic, empty secret":      {basic("app:"), nil, true},
+		"basic, form-encoded":      {basic(url.QueryEscape("a b:c%d") + ":" + url.QueryEscape("x y%z:w")), nil, true},
+		"basic, plus as space":     {basic("a+b%3Ac%25d:x+y%25z%3Aw"), nil, true},
+		"basic, bad escape in id":  {basic("app%zz:s3cret"), nil, false},
+		"basic, bad escape":        {basic("app:s3cret%"), nil, false},
+		"basic, lower-case scheme": {"basic " + base64.StdEncoding.EncodeToString([]byte("app:s3cret")), nil, true},
+		"basic, no colon":          {basic("app"), url.Values{"client_id": {"app"}, "client_secret": {"s3cret"}}, true},
+		"basic, bad base64":        {"Basic !!!", url.Values{"client_id": {"app"}, "client_secret": {"wrong"}}, true},
+		"basic beside a body":      {basic("app:s3cret"), url.Values{"client_id": {"other"}, "client_secret": {"wrong"}}, true},
+		"basic, unknown client":    {basic("ghost:s3cret"), nil, false},
+		"basic, disabled client":   {basic("off:s3cret"), nil, false},
+		"basic, public client":     {basic("public:"), nil, false},
+		"basic, public with one":   {basic("public:s3cret"), nil, false},
+		"basic, empty digest":      {basic("empty:"), nil, true},
+		"basic, no digest":         {basic("nodigest:"), nil, true},
+		"body":                     {"", url.Values{"client_id": {"app"}, "client_secret": {"s3cret"}}, true},
+		"body, wrong secret":       {"", url.Values{"client_id": {"app"}, "client_secret": {"wrong"}}, true},
+		"body, no secret":          {"", url.Values{"client_id": {"app"}}, true},
+		"body, escapes as sent":    {"", url.Values{"client_id": {"a b:c%d"}, "client_secret": {"x y%z:w"}}, true},
+		"body, no client id":       {"", url.Values{"client_secret": {"s3cret"}}, false},
+		"nothing":                  {"", nil, false},
+		"bearer":                   {"Bearer abc", url.Values{"client_id": {"app"}, "client_secret": {"s3cret"}}, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(tc.form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.header != "" {
+				r.Header.Set("Authorization", tc.header)
+			}
+			if err := r.ParseForm(); err != nil {
+				t.Fatal(err)
+			}
+			ctx := r.Context()
+			got, gotErr, done := secretAuthentication(ctx, f, fs, r, r.PostForm)
+			want, wantErr := f.DefaultClientAuthenticationStrategy(ctx, r, r.PostForm)
+			if done != tc.answer {
+				t.Fatalf("answered itself: %v, want %v (fosite: client %v, err %v)", done, tc.answer, want, wantErr)
+			}
+			if !done {
+				return
+			}
+			if (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("err %v, fosite's %v", gotErr, wantErr)
+			}
+			if wantErr != nil {
+				g, w := fosite.ErrorToRFC6749Error(gotErr), fosite.ErrorToRFC6749Error(wantErr)
+				if g.ErrorField != w.ErrorField || g.DescriptionField != w.DescriptionField || g.HintField != w.HintField ||
+					g.DebugField != w.DebugField || g.CodeField != w.CodeField || !errors.Is(gotErr, errors.Unwrap(w)) {
+					t.Fatalf("error %+v, fosite's %+v", g, w)
+				}
+				return
+			}
+			if got.GetID() != want.GetID() {
+				t.Fatalf("client %q, fosite's %q", got.GetID(), want.GetID())
 			}
 		})
 	}
