@@ -52,7 +52,7 @@ func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
 	// while a rolled-over secret is in its grace period). A cache miss on
 	// the verification path pays this, so it is one query, not two.
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumnsK+`, s.digest, s.valid_until, s.created_at
-		FROM api_keys k LEFT JOIN api_key_secrets s ON s.key_id = k.id
+		FROM api_keys k`+apiKeyUsageJoin+` LEFT JOIN api_key_secrets s ON s.key_id = k.id
 		WHERE k.id = $1 ORDER BY s.valid_until DESC NULLS FIRST, s.created_at DESC`, id)
 	if err != nil {
 		return nil, mapErr(err)
@@ -169,14 +169,27 @@ func scanKeysWithSecrets(rows pgx.Rows, key func(row *keys.APIKey) *keys.APIKey)
 	return mapErr(rows.Err())
 }
 
-// apiKeyColumnsK is apiKeyColumns qualified by the alias k.
+// apiKeyColumnsK is apiKeyColumns read from api_keys k joined to its
+// usage row u (apiKeyUsageJoin): the usage counts are what api_keys holds
+// plus the key's row in api_key_usage, where the usage flush writes them
+// (migration 00026).
 var apiKeyColumnsK = func() string {
 	cols := strings.Split(apiKeyColumns, ",")
 	for i, c := range cols {
-		cols[i] = "k." + strings.TrimSpace(c)
+		switch c = strings.TrimSpace(c); c {
+		case "last_used_at":
+			cols[i] = "GREATEST(k.last_used_at, u.last_used_at)"
+		case "usage_count":
+			cols[i] = "k.usage_count + COALESCE(u.usage_count, 0)"
+		default:
+			cols[i] = "k." + c
+		}
 	}
 	return strings.Join(cols, ", ")
 }()
+
+// apiKeyUsageJoin joins a key k to its usage row u.
+const apiKeyUsageJoin = ` LEFT JOIN api_key_usage u ON u.key_id = k.id`
 
 // withColumns scans a row whose first columns are what the caller's scan
 // function expects and whose last ones go to extra.
@@ -197,8 +210,8 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 func (d *DB) SearchAPIKeys(ctx context.Context, q string, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
 	cond, sargs := searchClause(q, "id", "name", "hint")
-	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE id > $1`+cond+` ORDER BY id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
+	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumnsK+` FROM api_keys k`+apiKeyUsageJoin+`
+		WHERE k.id > $1`+cond+` ORDER BY k.id LIMIT $2`, append([]any{p.Cursor, p.Limit}, sargs...)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
@@ -305,12 +318,14 @@ func (d *DB) recordUsage(ctx context.Context, usage []keys.Usage) error {
 		for i, u := range chunk {
 			ids[i], counts[i], last[i] = u.ID, u.Count, u.LastUsedAt
 		}
-		_, err := d.q(ctx).Exec(ctx, `WITH u AS (
-				SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(id, n, at)),
-			locked AS (
-				SELECT k.id FROM api_keys k JOIN u ON u.id = k.id ORDER BY k.id FOR UPDATE OF k)
-			UPDATE api_keys k SET usage_count = k.usage_count + u.n, last_used_at = GREATEST(k.last_used_at, u.at)
-			FROM u JOIN locked ON locked.id = u.id WHERE k.id = u.id`, ids, counts, last)
+		// In id order, so flushes of two instances lock usage rows in the
+		// same order; keys that do not exist are skipped (the foreign key
+		// would refuse them).
+		_, err := d.q(ctx).Exec(ctx, `INSERT INTO api_key_usage (key_id, usage_count, last_used_at)
+			SELECT u.id, u.n, u.at FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(id, n, at)
+			JOIN api_keys k ON k.id = u.id ORDER BY u.id
+			ON CONFLICT (key_id) DO UPDATE SET usage_count = api_key_usage.usage_count + EXCLUDED.usage_count,
+				last_used_at = GREATEST(api_key_usage.last_used_at, EXCLUDED.last_used_at)`, ids, counts, last)
 		if err != nil {
 			return mapErr(err)
 		}

@@ -24,6 +24,17 @@ var (
 const apiKeyColumns = `id, env, name, hint, owner_type, owner_id, scopes, metadata, rate_limit,
 	rate_period_ms, expires_at, disabled, revoked_at, last_used_at, usage_count, created_at, updated_at`
 
+// apiKeySelect is apiKeyColumns read from apiKeyFrom: the usage counts
+// are what api_keys holds plus the key's row in api_key_usage, where the
+// usage flush writes them (migration 00026).
+const apiKeySelect = `k.id, k.env, k.name, k.hint, k.owner_type, k.owner_id, k.scopes, k.metadata, k.rate_limit,
+	k.rate_period_ms, k.expires_at, k.disabled, k.revoked_at,
+	NULLIF(max(COALESCE(k.last_used_at, 0), COALESCE(u.last_used_at, 0)), 0), k.usage_count + COALESCE(u.usage_count, 0),
+	k.created_at, k.updated_at`
+
+// apiKeyFrom joins a key to its usage row.
+const apiKeyFrom = `api_keys k LEFT JOIN api_key_usage u ON u.key_id = k.id`
+
 // CreateAPIKey implements keys.Store; it returns store.ErrConflict for a
 // taken id or digest.
 func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
@@ -58,7 +69,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 
 // GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
-	k, err := scanAPIKey(d.q(ctx).QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	k, err := scanAPIKey(d.q(ctx).QueryRowContext(ctx, `SELECT `+apiKeySelect+` FROM `+apiKeyFrom+` WHERE k.id = ?`, id))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -179,8 +190,8 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, cursor string) ([]*keys
 func (d *DB) SearchAPIKeys(ctx context.Context, q string, limit int, cursor string) ([]*keys.APIKey, string, error) {
 	p := store.Page{Limit: limit, Cursor: cursor}.Normalize()
 	cond, sargs := searchClause(q, "id", "name", "hint")
-	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE id > ?`+cond+` ORDER BY id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
+	rows, err := d.q(ctx).QueryContext(ctx, `SELECT `+apiKeySelect+` FROM `+apiKeyFrom+`
+		WHERE k.id > ?`+cond+` ORDER BY k.id LIMIT ?`, pageArgs(p.Cursor, sargs, p.Limit)...)
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
@@ -281,7 +292,10 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 	if len(usage) == 0 {
 		return nil
 	}
-	usage = keys.MergeUsage(usage)
+	// In id order, the keys' rows are looked up and written page by page
+	// rather than at random.
+	usage = slices.Clone(keys.MergeUsage(usage)) // the caller's batch stays as it was
+	slices.SortFunc(usage, func(a, b keys.Usage) int { return strings.Compare(a.ID, b.ID) })
 	if len(usage) > usageStatementKeys {
 		return d.InTx(ctx, func(ctx context.Context) error { return d.recordUsage(ctx, usage) })
 	}
@@ -331,10 +345,15 @@ func usageJSON(usage []keys.Usage) string {
 	return arr.String()
 }
 
-const recordUsageSQL = `UPDATE api_keys SET usage_count = usage_count + u.n,
-		last_used_at = NULLIF(max(COALESCE(last_used_at, 0), u.at), 0)
-	FROM (SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS at FROM json_each(?)) AS u
-	WHERE api_keys.id = u.id`
+// recordUsageSQL adds a JSON array of [id, count, last used] to the keys'
+// usage rows, skipping ids of keys that do not exist (the join: the
+// foreign key would refuse them). WHERE true lets SQLite parse the upsert
+// after a join.
+const recordUsageSQL = `INSERT INTO api_key_usage (key_id, usage_count, last_used_at)
+	SELECT u.id, u.n, NULLIF(u.at, 0) FROM (SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS at FROM json_each(?)) AS u
+	JOIN api_keys k ON k.id = u.id WHERE true
+	ON CONFLICT (key_id) DO UPDATE SET usage_count = usage_count + excluded.usage_count,
+		last_used_at = NULLIF(max(COALESCE(last_used_at, 0), COALESCE(excluded.last_used_at, 0)), 0)`
 
 func scanAPIKey(s scanner) (*keys.APIKey, error) {
 	var (
