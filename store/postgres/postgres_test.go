@@ -16,7 +16,7 @@ func openTest(t *testing.T) *postgres.DB {
 	return openURL(t, pgtest.Schema(t))
 }
 
-func openURL(t *testing.T, url string) *postgres.DB {
+func openURL(t testing.TB, url string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), url, postgres.Config{MaxConns: 4})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/store/storetest"
 )
 
 // BenchmarkRecordAPIKeyUsage flushes the usage of 10,000 keys (one chunk
@@ -38,4 +39,10 @@ func BenchmarkRecordAPIKeyUsage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRecordAPIKeyUsageScattered flushes the usage of 10,000 keys
+// drawn at random among 100,000 (storetest.BenchUsageScattered).
+func BenchmarkRecordAPIKeyUsageScattered(b *testing.B) {
+	storetest.BenchUsageScattered(b, openPath(b, b.TempDir()+"/keyward.db"), 100_000)
 }
