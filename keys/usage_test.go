@@ -335,3 +335,24 @@ func TestMergeUsage(t *testing.T) {
 		t.Errorf("the batch itself changed: %+v", batch)
 	}
 }
+
+// TestSortedUsage: the merged batch in id order, never the caller's slice
+// reordered.
+func TestSortedUsage(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	plain := []Usage{{ID: "b", Count: 2, LastUsedAt: t0}, {ID: "a", Count: 1, LastUsedAt: t0}}
+	got := SortedUsage(plain)
+	if want := []Usage{{ID: "a", Count: 1, LastUsedAt: t0}, {ID: "b", Count: 2, LastUsedAt: t0}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if plain[0].ID != "b" {
+		t.Errorf("the caller's batch was reordered: %+v", plain)
+	}
+	repeats := []Usage{{ID: "c", Count: 1, LastUsedAt: t0}, {ID: "a", Count: 1, LastUsedAt: t0}, {ID: "c", Count: 2, LastUsedAt: t0}}
+	if want := []Usage{{ID: "a", Count: 1, LastUsedAt: t0}, {ID: "c", Count: 3, LastUsedAt: t0}}; !reflect.DeepEqual(SortedUsage(repeats), want) {
+		t.Errorf("repeats: got %+v, want %+v", SortedUsage(repeats), want)
+	}
+	if len(SortedUsage(nil)) != 0 {
+		t.Error("an empty batch is not empty")
+	}
+}

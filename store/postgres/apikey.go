@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -170,23 +169,14 @@ func scanKeysWithSecrets(rows pgx.Rows, key func(row *keys.APIKey) *keys.APIKey)
 }
 
 // apiKeyColumnsK is apiKeyColumns read from api_keys k joined to its
-// usage row u (apiKeyUsageJoin): the usage counts are what api_keys holds
-// plus the key's row in api_key_usage, where the usage flush writes them
-// (migration 00026).
-var apiKeyColumnsK = func() string {
-	cols := strings.Split(apiKeyColumns, ",")
-	for i, c := range cols {
-		switch c = strings.TrimSpace(c); c {
-		case "last_used_at":
-			cols[i] = "GREATEST(k.last_used_at, u.last_used_at)"
-		case "usage_count":
-			cols[i] = "k.usage_count + COALESCE(u.usage_count, 0)"
-		default:
-			cols[i] = "k." + c
-		}
-	}
-	return strings.Join(cols, ", ")
-}()
+// usage row u (apiKeyUsageJoin). The usage flush writes api_key_usage
+// (migration 00026); a read adds it to what api_keys holds, which is zero
+// once migrated but is where an instance of an earlier version still
+// writes during a rolling upgrade.
+var apiKeyColumnsK = store.SelectColumns(apiKeyColumns, "k", map[string]string{
+	"last_used_at": "GREATEST(k.last_used_at, u.last_used_at)",
+	"usage_count":  "k.usage_count + COALESCE(u.usage_count, 0)",
+})
 
 // apiKeyUsageJoin joins a key k to its usage row u.
 const apiKeyUsageJoin = ` LEFT JOIN api_key_usage u ON u.key_id = k.id`
@@ -302,7 +292,7 @@ func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
 func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 	// One row an id: an UPDATE ... FROM updates a row once whatever
 	// joins it.
-	usage = slices.SortedFunc(slices.Values(keys.MergeUsage(usage)), func(a, b keys.Usage) int { return strings.Compare(a.ID, b.ID) })
+	usage = keys.SortedUsage(usage)
 	if len(usage) > usageChunk {
 		// All or none: a failed flush is retried whole.
 		return d.InTx(ctx, func(ctx context.Context) error { return d.recordUsage(ctx, usage) })

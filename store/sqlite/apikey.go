@@ -24,13 +24,14 @@ var (
 const apiKeyColumns = `id, env, name, hint, owner_type, owner_id, scopes, metadata, rate_limit,
 	rate_period_ms, expires_at, disabled, revoked_at, last_used_at, usage_count, created_at, updated_at`
 
-// apiKeySelect is apiKeyColumns read from apiKeyFrom: the usage counts
-// are what api_keys holds plus the key's row in api_key_usage, where the
-// usage flush writes them (migration 00026).
-const apiKeySelect = `k.id, k.env, k.name, k.hint, k.owner_type, k.owner_id, k.scopes, k.metadata, k.rate_limit,
-	k.rate_period_ms, k.expires_at, k.disabled, k.revoked_at,
-	NULLIF(max(COALESCE(k.last_used_at, 0), COALESCE(u.last_used_at, 0)), 0), k.usage_count + COALESCE(u.usage_count, 0),
-	k.created_at, k.updated_at`
+// apiKeySelect is apiKeyColumns read from apiKeyFrom. The usage flush
+// writes api_key_usage (migration 00026); a read adds it to what api_keys
+// holds, which is zero once migrated but is where a binary of an earlier
+// version would still write.
+var apiKeySelect = store.SelectColumns(apiKeyColumns, "k", map[string]string{
+	"last_used_at": "NULLIF(max(COALESCE(k.last_used_at, 0), COALESCE(u.last_used_at, 0)), 0)",
+	"usage_count":  "k.usage_count + COALESCE(u.usage_count, 0)",
+})
 
 // apiKeyFrom joins a key to its usage row.
 const apiKeyFrom = `api_keys k LEFT JOIN api_key_usage u ON u.key_id = k.id`
@@ -292,10 +293,7 @@ func (d *DB) RecordAPIKeyUsage(ctx context.Context, usage []keys.Usage) error {
 	if len(usage) == 0 {
 		return nil
 	}
-	// In id order, the keys' rows are looked up and written page by page
-	// rather than at random.
-	usage = slices.Clone(keys.MergeUsage(usage)) // the caller's batch stays as it was
-	slices.SortFunc(usage, func(a, b keys.Usage) int { return strings.Compare(a.ID, b.ID) })
+	usage = keys.SortedUsage(usage)
 	if len(usage) > usageStatementKeys {
 		return d.InTx(ctx, func(ctx context.Context) error { return d.recordUsage(ctx, usage) })
 	}
