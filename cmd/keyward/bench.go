@@ -21,6 +21,7 @@ import (
 var benchUsage = `usage: keyward bench [--duration 10s] [--connections 32] [--scenario all|NAME[,NAME...]]
                      [--compare-hello] [--hello-duration D] [--rounds N] [--compare FILE] [--keys N]
                      [--tokens N] [--clients N] [--database-url URL] [--pprof-addr ADDR]
+                     [--load-client fasthttp|net/http]
                      [--format table|json]
 
 Starts a throw-away server on loopback (SQLite in a temporary directory, or
@@ -52,6 +53,11 @@ used per request during the scenario (Linux: /proc/PID/stat), steadier
 than rates on a busy machine; HELLO CPU is the hello process's, over the
 hello runs beside the scenario. --pprof-addr is
 passed to the server (see serve --help).
+--load-client picks the load generator's HTTP client: fasthttp (the
+default) costs about as much a request as wrk, net/http about three times
+as much. What the load generator costs weighs on the scenario and on hello
+alike and pulls every ratio toward 1, so ratios are comparable only
+between runs with the same client (--compare refuses another's).
 --rounds N runs the scenarios N times in turn (the whole list, then again),
 each run beside its own hello runs, and reports each scenario's median
 run: the run whose RATIO (or, without --compare-hello, whose rate) is the
@@ -108,6 +114,10 @@ type benchResult struct {
 	SeedSeconds float64 `json:"seed_seconds,omitempty"`
 	// Machine names where it ran: CPUs, OS/arch and Go version.
 	Machine string `json:"machine"`
+	// LoadClient is the load generator's HTTP client (--load-client);
+	// empty in the output of versions before it was a choice, which all
+	// used net/http.
+	LoadClient string `json:"load_client,omitempty"`
 	// Rounds is how many runs of the scenario (--rounds) this result is
 	// the median of; Rates, Ratios and Shares are each run's rate, ratio
 	// to hello and share, in the order they ran (set when Rounds > 1).
@@ -142,6 +152,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	nclients := fs.Int("clients", 1, "confidential clients the -many and -warm scenarios authenticate as in turn")
 	pprofAddr := fs.String("pprof-addr", "", "the server's --pprof-addr (profile it under the bench's load)")
 	rounds := fs.Int("rounds", 1, "run the scenarios this many times in turn and report each one's median run")
+	loadClient := fs.String("load-client", loadClientFast, "the load generator's HTTP client: fasthttp (near wrk's cost a request) or net/http (about three times that; the bench's client before 2026-12-07)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -153,7 +164,11 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if *helloDur == 0 {
 		*helloDur = min(max(*duration/4, 2*time.Second), *duration)
 	}
-	opts := benchOptions{conns: *conns, keys: *nkeys, clients: *nclients, duration: *duration, hello: *hello, pprofAddr: *pprofAddr}
+	if *loadClient != loadClientFast && *loadClient != loadClientNetHTTP {
+		return usagef("--load-client: fasthttp or net/http\n%s", benchUsage)
+	}
+	opts := benchOptions{conns: *conns, keys: *nkeys, clients: *nclients, duration: *duration, hello: *hello,
+		pprofAddr: *pprofAddr, loadClient: *loadClient}
 	// Only a --database-url given here names the scratch database: the
 	// KEYWARD_DATABASE_URL of the environment is likely a real one.
 	if fs.Changed("database-url") {
@@ -171,6 +186,13 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 		if err := json.Unmarshal(b, &earlier); err != nil {
 			return usagef("--compare %s: not the --format json output of keyward bench: %v", *compare, err)
+		}
+		// Rates measured with another load generator differ by its cost,
+		// not by the server's.
+		for _, e := range earlier {
+			if c := cmp.Or(e.LoadClient, loadClientNetHTTP); c != *loadClient {
+				return usagef("--compare %s was measured with --load-client %s; run with --load-client %s to compare", *compare, c, c)
+			}
 		}
 	}
 
@@ -220,7 +242,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if err := env.server.alive(); err != nil {
 			return r, after, err
 		}
-		r.Machine = machine
+		r.Machine, r.LoadClient = machine, *loadClient
 		r.ServerRSS, r.LoadRSS = env.serverRSS.peak(), self.peak()
 		r.RSS = r.ServerRSS + r.LoadRSS
 		if name == "introspect-opaque-many" {
@@ -415,6 +437,9 @@ func (m *Main) emitBench(results []benchResult, hello, compared bool, machine st
 	}
 	if m.Config.Format != "json" {
 		fmt.Fprintf(m.Stdout, "\nmachine: %s\n", machine)
+		if len(results) > 0 {
+			fmt.Fprintf(m.Stdout, "load client: %s\n", results[0].LoadClient)
+		}
 		if rounds {
 			fmt.Fprintf(m.Stdout, "each row: the median of %d runs\n", results[0].Rounds)
 		}

@@ -73,6 +73,9 @@ func TestBenchCommand(t *testing.T) {
 		if r.Machine == "" {
 			t.Errorf("%s: the machine is not named", r.Scenario)
 		}
+		if r.LoadClient != loadClientFast {
+			t.Errorf("%s: load client %q, want fasthttp (the default)", r.Scenario, r.LoadClient)
+		}
 		if r.ServerRSS < 1<<20 || r.LoadRSS < 1<<20 || r.HelloRSS < 1<<20 || r.RSS != r.ServerRSS+r.LoadRSS {
 			t.Errorf("%s: RSS %d bytes = server %d + load generator %d; hello %d", r.Scenario, r.RSS, r.ServerRSS,
 				r.LoadRSS, r.HelloRSS)
@@ -135,6 +138,46 @@ func TestBenchCommand(t *testing.T) {
 		if r.Change == nil {
 			t.Errorf("%s: no change against the earlier run", r.Scenario)
 		}
+	}
+	// Rates of another load generator are not compared.
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
+	defer m.Close()
+	if code := m.Run(context.Background(), []string{"bench", "--duration", "100ms", "--scenario", "jwks",
+		"--load-client", "net/http", "--compare", earlier}); code != 2 || !strings.Contains(errb.String(), "--load-client fasthttp") {
+		t.Errorf("--load-client net/http --compare a fasthttp run: exit %d, %q; want 2, naming --load-client fasthttp", code, errb.String())
+	}
+}
+
+// TestBenchNetHTTPClient: the net/http load client runs the scenarios
+// that read an answer (a token minted, then introspected) as well as
+// those that do not, and its results say which client measured them.
+func TestBenchNetHTTPClient(t *testing.T) {
+	t.Parallel()
+	results := runBench(t, "--duration", "150ms", "--connections", "3", "--scenario", "token,introspect,verify,jwks",
+		"--load-client", "net/http")
+	if len(results) != 4 {
+		t.Fatalf("ran %+v", results)
+	}
+	for _, r := range results {
+		if r.Requests == 0 || r.Errors != 0 || r.LoadClient != loadClientNetHTTP {
+			t.Errorf("%s: %d requests, %d errors, load client %q", r.Scenario, r.Requests, r.Errors, r.LoadClient)
+		}
+	}
+}
+
+// TestBasicAuth: the load clients send the header net/http's
+// SetBasicAuth would, and none without a client id.
+func TestBasicAuth(t *testing.T) {
+	for _, c := range [][2]string{{"client", "s3cret"}, {"01a2-b3", "a:b+c/="}, {"ü", ""}} {
+		req, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+		req.SetBasicAuth(c[0], c[1])
+		if got, want := basicAuth(c[0], c[1]), req.Header.Get("Authorization"); got != want {
+			t.Errorf("basicAuth(%q, %q) = %q, want %q", c[0], c[1], got, want)
+		}
+	}
+	if got := basicAuth("", "x"); got != "" {
+		t.Errorf("basicAuth without an id = %q, want none", got)
 	}
 }
 
@@ -221,7 +264,10 @@ func TestMedianRuns(t *testing.T) {
 func TestBenchRefusesBadFlags(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o600)
-	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--keys", "0"}, {"--tokens", "0"}, {"--clients", "0"},
+	// Before --load-client, every run was net/http's (no load_client).
+	older := filepath.Join(t.TempDir(), "older.json")
+	os.WriteFile(older, []byte(`[{"scenario":"jwks","requests_per_second":1000,"machine":"m"}]`), 0o600)
+	for _, args := range [][]string{{"--scenario", "nope"}, {"--compare", bad}, {"--compare", older}, {"--load-client", "curl"}, {"--keys", "0"}, {"--tokens", "0"}, {"--clients", "0"},
 		{"--rounds", "0"}, {"--rounds", "21"}} {
 		var out, errb bytes.Buffer
 		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}

@@ -132,7 +132,8 @@ type benchEnv struct {
 	// while the seeded ones last.
 	opaqueNext *tokenCursor
 	keyNext    atomic.Int64
-	httpc      *http.Client
+	load       *benchSender // the measured requests' client (--load-client)
+	httpc      *http.Client // net/http, for set-up
 	conns      int
 	duration   time.Duration
 	hello      func() error
@@ -162,6 +163,7 @@ type benchOptions struct {
 	duration     time.Duration
 	hello        bool   // start the hello handler too
 	pprofAddr    string // the server's --pprof-addr
+	loadClient   string // --load-client
 }
 
 // benchServer seeds a scratch database, then starts the server and (with
@@ -173,7 +175,13 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 		return nil, err
 	}
 	cleanup := []func(){func() { os.RemoveAll(dir) }}
-	env := &benchEnv{httpc: benchHTTPClient(opts.conns), conns: opts.conns, duration: opts.duration,
+	load, err := newBenchSender(opts.loadClient, opts.conns)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cleanup = append(cleanup, load.close)
+	env := &benchEnv{load: load, httpc: load.httpc, conns: opts.conns, duration: opts.duration,
 		close: func() {
 			for i := len(cleanup) - 1; i >= 0; i-- {
 				cleanup[i]()
@@ -470,17 +478,14 @@ type tokenAnswer struct {
 // tokens of its answer; an error unless it is a 200 with an access
 // token.
 func (e *benchEnv) postToken(id, secret, form string) (tokenAnswer, error) {
-	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/token", strings.NewReader(form))
-	req.Header.Set("Content-Type", formType)
-	req.SetBasicAuth(id, secret)
-	resp, err := e.httpc.Do(req)
-	if err != nil {
+	var tok tokenAnswer
+	status, err := e.load.exchange(e.base+"/oauth2/token", formType, basicAuth(id, secret), form,
+		func(b []byte) error { return json.Unmarshal(b, &tok) })
+	if err != nil && status == 0 {
 		return tokenAnswer{}, err
 	}
-	defer resp.Body.Close()
-	var tok tokenAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
-		return tokenAnswer{}, fmt.Errorf("token endpoint: status %d", resp.StatusCode)
+	if err != nil || status != http.StatusOK || tok.AccessToken == "" {
+		return tokenAnswer{}, fmt.Errorf("token endpoint: status %d", status)
 	}
 	return tok, nil
 }
@@ -488,33 +493,23 @@ func (e *benchEnv) postToken(id, secret, form string) (tokenAnswer, error) {
 // post returns one POST of body to path, with Basic client
 // authentication when id is set.
 func (e *benchEnv) post(path, ctype, id, secret, body string) func() error {
-	return func() error {
-		req, _ := http.NewRequest(http.MethodPost, e.base+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", ctype)
-		if id != "" {
-			req.SetBasicAuth(id, secret)
-		}
-		return e.do(req)
-	}
+	u, auth := e.base+path, basicAuth(id, secret)
+	return func() error { return statusErr(e.load.exchange(u, ctype, auth, body, nil)) }
 }
 
 // get returns one GET of u.
 func (e *benchEnv) get(u string) func() error {
-	return func() error {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		return e.do(req)
-	}
+	return func() error { return statusErr(e.load.exchange(u, "", "", "", nil)) }
 }
 
-func (e *benchEnv) do(req *http.Request) error {
-	resp, err := e.httpc.Do(req)
+// statusErr is the error of an exchange: its own, or a status other
+// than 200.
+func statusErr(status int, err error) error {
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", resp.StatusCode)
+	if status != http.StatusOK {
+		return fmt.Errorf("status %d", status)
 	}
 	return nil
 }
@@ -522,19 +517,16 @@ func (e *benchEnv) do(req *http.Request) error {
 // wantActive introspects the token of body once and fails unless it is
 // active.
 func (e *benchEnv) wantActive(body string) error {
-	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth2/introspect", strings.NewReader(body))
-	req.Header.Set("Content-Type", formType)
-	req.SetBasicAuth(e.clientID, e.secret)
-	resp, err := e.httpc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	var in struct {
 		Active bool `json:"active"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil || !in.Active {
-		return fmt.Errorf("a seeded opaque token does not introspect active (status %d)", resp.StatusCode)
+	status, err := e.load.exchange(e.base+"/oauth2/introspect", formType, basicAuth(e.clientID, e.secret), body,
+		func(b []byte) error { return json.Unmarshal(b, &in) })
+	if status == 0 && err != nil {
+		return err
+	}
+	if err != nil || !in.Active {
+		return fmt.Errorf("a seeded opaque token does not introspect active (status %d)", status)
 	}
 	return nil
 }
