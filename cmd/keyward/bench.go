@@ -54,8 +54,8 @@ than rates on a busy machine; HELLO CPU is the hello process's, over the
 hello runs beside the scenario. --pprof-addr is
 passed to the server (see serve --help).
 --load-client picks the load generator's HTTP client: fasthttp (the
-default) costs about as much a request as wrk, net/http about three times
-as much. What the load generator costs weighs on the scenario and on hello
+default) gives the ratios wrk gives, net/http (twice its cost a request)
+higher ones. What the load generator costs weighs on the scenario and on hello
 alike and pulls every ratio toward 1, so ratios are comparable only
 between runs with the same client (--compare refuses another's).
 --rounds N runs the scenarios N times in turn (the whole list, then again),
@@ -152,7 +152,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	nclients := fs.Int("clients", 1, "confidential clients the -many and -warm scenarios authenticate as in turn")
 	pprofAddr := fs.String("pprof-addr", "", "the server's --pprof-addr (profile it under the bench's load)")
 	rounds := fs.Int("rounds", 1, "run the scenarios this many times in turn and report each one's median run")
-	loadClient := fs.String("load-client", loadClientFast, "the load generator's HTTP client: fasthttp (near wrk's cost a request) or net/http (about three times that; the bench's client before 2026-12-07)")
+	loadClient := fs.String("load-client", loadClientFast, "the load generator's HTTP client: fasthttp (ratios as wrk's) or net/http (twice fasthttp's cost a request; the bench's client before 2026-12-07)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}

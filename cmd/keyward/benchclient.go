@@ -17,10 +17,10 @@ import (
 // generator together. The costlier the load generator, the closer every
 // ratio is pulled to 1. net/http's client costs about 30 µs of CPU a
 // request on the project's machine, more than the hello handler's
-// server; fasthttp's costs about a third of that, near wrk's (whose
+// server; fasthttp's costs 13–15 µs, and its ratios track wrk's (whose
 // ratios the performance goals were set with): on the same server in the
-// same hour, wrk gave JWKS 0.80–0.81 and a token 0.29–0.32 of hello,
-// fasthttp 0.80–0.82 and 0.28–0.30, net/http 0.97 and 0.36.
+// same hour, wrk gave JWKS 0.79–0.81 and a token 0.29–0.31 of hello,
+// fasthttp 0.79–0.82 and 0.28–0.30, net/http 0.97 and 0.36.
 const (
 	loadClientFast    = "fasthttp"
 	loadClientNetHTTP = "net/http"
