@@ -164,8 +164,8 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if *helloDur == 0 {
 		*helloDur = min(max(*duration/4, 2*time.Second), *duration)
 	}
-	if *loadClient != loadClientFast && *loadClient != loadClientNetHTTP {
-		return usagef("--load-client: fasthttp or net/http\n%s", benchUsage)
+	if !slices.Contains(loadClients, *loadClient) {
+		return usagef("--load-client: one of %s\n%s", strings.Join(loadClients, ", "), benchUsage)
 	}
 	opts := benchOptions{conns: *conns, keys: *nkeys, clients: *nclients, duration: *duration, hello: *hello,
 		pprofAddr: *pprofAddr, loadClient: *loadClient}

@@ -133,7 +133,6 @@ type benchEnv struct {
 	opaqueNext *tokenCursor
 	keyNext    atomic.Int64
 	load       *benchSender // the measured requests' client (--load-client)
-	httpc      *http.Client // net/http, for set-up
 	conns      int
 	duration   time.Duration
 	hello      func() error
@@ -175,13 +174,9 @@ func (m *Main) benchServer(ctx context.Context, opts benchOptions) (*benchEnv, e
 		return nil, err
 	}
 	cleanup := []func(){func() { os.RemoveAll(dir) }}
-	load, err := newBenchSender(opts.loadClient, opts.conns)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
+	load := newBenchSender(opts.loadClient, opts.conns)
 	cleanup = append(cleanup, load.close)
-	env := &benchEnv{load: load, httpc: load.httpc, conns: opts.conns, duration: opts.duration,
+	env := &benchEnv{load: load, conns: opts.conns, duration: opts.duration,
 		close: func() {
 			for i := len(cleanup) - 1; i >= 0; i-- {
 				cleanup[i]()

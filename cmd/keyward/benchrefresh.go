@@ -119,12 +119,12 @@ func (e *benchEnv) signIn(ctx context.Context, n int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	browser := &http.Client{Jar: jar, Transport: e.httpc.Transport, Timeout: e.httpc.Timeout,
+	browser := &http.Client{Jar: jar, Transport: e.load.httpc.Transport, Timeout: e.load.httpc.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	cfg := &oauth2.Config{ClientID: e.app.id, ClientSecret: e.app.secret, RedirectURL: benchRedirectURI, Scopes: benchScopes,
 		Endpoint: oauth2.Endpoint{AuthURL: e.base + "/oauth2/auth", TokenURL: e.base + "/oauth2/token",
 			AuthStyle: oauth2.AuthStyleInHeader}}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.httpc)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.load.httpc)
 	out := make([]string, 0, n)
 	for range n {
 		verifier, state := oauth2.GenerateVerifier(), benchSecret()

@@ -47,9 +47,10 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *keys.APIKey) error {
 
 // GetAPIKey implements keys.Store; it returns store.ErrNotFound.
 func (d *DB) GetAPIKey(ctx context.Context, id string) (*keys.APIKey, error) {
-	// One round trip: the key's row once per secret (usually one, two
-	// while a rolled-over secret is in its grace period). A cache miss on
-	// the verification path pays this, so it is one query, not two.
+	// One round trip: the key's row, with its usage, once per secret
+	// (usually one, two while a rolled-over secret is in its grace period).
+	// This is the admin read; a cache miss on the verification path reads
+	// through GetAPIKeys, which leaves the usage table alone.
 	rows, err := d.q(ctx).Query(ctx, `SELECT `+apiKeyColumnsK+`, s.digest, s.valid_until, s.created_at
 		FROM api_keys k`+apiKeyUsageJoin+` LEFT JOIN api_key_secrets s ON s.key_id = k.id
 		WHERE k.id = $1 ORDER BY s.valid_until DESC NULLS FIRST, s.created_at DESC`, id)
