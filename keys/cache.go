@@ -16,23 +16,28 @@ import (
 // database call. Entries live for ttl (the safety net); invalidations
 // (local writes, and Events from every instance) drop them at once. Ids
 // that do not exist are remembered for negTTL, at most maxNegative of them.
-// Concurrent misses on one id share a single load. The cache holds records
-// of about maxBytes in all (packedKey.weight; otter's W-TinyLFU admission
-// decides which stay), so its memory is bounded whatever the number of
-// keys in the database.
+// Concurrent misses on one id share a single load.
+//
+// Records live in the slab, memory the collector never scans, except the
+// few that do not pack into a slot (more than two secrets, a long owner
+// id, ...): those go to the odd store, an otter cache weighed with
+// packedKey.weight. Together they hold records of about maxBytes, so the
+// cache's memory is bounded whatever the number of keys in the database.
+// An id is in one of them at most.
 type cache struct {
 	ttl, negTTL time.Duration
 	now         func() time.Time
 	maxNegative int
 	obs         Observer // told of each get: hit or miss
 
-	entries *otter.Cache[string, *entry]
+	slab *slab
+	odd  *otter.Cache[string, *entry]
 
 	mu       sync.Mutex // guards the fields below
 	gen      uint64     // bumped by every invalidation
 	negative map[string]time.Time
 	loading  map[string]*load
-	scopes   scopeSets
+	scopes   *scopeTable // intern is called with mu held
 }
 
 type entry struct {
@@ -41,17 +46,26 @@ type entry struct {
 	tried int64 // the last re-read (reread), even a failed one; Unix nanoseconds
 }
 
-// put caches k, loaded at now, under id; c.mu is held. The entry is keyed
-// by the record's own copy of id, not the caller's (a part of the whole key
-// string, which would stay in memory with it).
+// put caches k, loaded at now, under id; c.mu is held. An entry in the
+// odd store is keyed by the record's own copy of id, not the caller's (a
+// part of the whole key string, which would stay in memory with it).
 func (c *cache) put(id string, k *APIKey, now time.Time) {
-	e := &entry{rec: *pack(k, c.scopes.intern), until: now.Add(c.ttl).UnixNano()}
+	until := now.Add(c.ttl).UnixNano()
+	if packs(k) {
+		if n, _, ok := c.scopes.intern(k.Scopes); ok {
+			c.slab.put(id, k, until, n)
+			c.odd.Invalidate(id)
+			return
+		}
+	}
+	c.slab.remove(id)
+	e := &entry{rec: *pack(k, c.scopes.internList), until: until}
 	if e.rec.id != id {
 		id = strings.Clone(id)
 	} else {
 		id = e.rec.id
 	}
-	c.entries.Set(id, e)
+	c.odd.Set(id, e)
 }
 
 type load struct {
@@ -61,23 +75,37 @@ type load struct {
 }
 
 // DefaultCacheBytes bounds the memory of the API-key cache: 32 MiB hold
-// about 100,000 keys of one secret (packedKey.weight, about 330 bytes
-// each with a short owner id), so a tour of 100,000 keys is served from
-// memory once warm.
+// about 108,000 keys (slotBytes each), so a tour of 100,000 keys is
+// served from memory once warm.
 const DefaultCacheBytes = 32 << 20
 
+// oddShare is the part of the cache's bytes the odd store may hold.
+const oddShare = 32
+
 func newCache(ttl, negTTL time.Duration, maxBytes int64, now func() time.Time) *cache {
+	oddBytes := maxBytes / oddShare
 	return &cache{ttl: ttl, negTTL: negTTL, now: now, maxNegative: 10000, obs: noObserver{},
-		entries: otter.Must(&otter.Options[string, *entry]{MaximumWeight: uint64(maxBytes),
+		slab: newSlab(int((maxBytes - oddBytes) / slotBytes)),
+		odd: otter.Must(&otter.Options[string, *entry]{MaximumWeight: uint64(max(oddBytes, 1)),
 			Weigher: func(_ string, e *entry) uint32 { return e.rec.weight() }}),
-		negative: map[string]time.Time{}, loading: map[string]*load{}, scopes: scopeSets{}}
+		negative: map[string]time.Time{}, loading: map[string]*load{}, scopes: newScopeTable()}
+}
+
+// len is how many records the cache holds.
+func (c *cache) len() int {
+	c.odd.CleanUp()
+	return c.slab.len() + c.odd.EstimatedSize()
 }
 
 // get returns the key with id, from the cache or through fetch. It returns
 // store.ErrNotFound for an id known not to exist, and fetch's other errors.
 func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, error) {
 	now := c.now()
-	if e, ok := c.entries.GetIfPresent(id); ok {
+	if k, ok := c.slab.get(id, now.UnixNano(), c.scopes); ok {
+		c.obs.CacheLookup(true)
+		return k, nil
+	}
+	if e, ok := c.odd.GetIfPresent(id); ok {
 		if now.UnixNano() < e.until {
 			c.obs.CacheLookup(true)
 			return e.rec.unpack(), nil
@@ -134,12 +162,14 @@ func (c *cache) invalidate(id string) {
 	// A load begun before now may read what the invalidation replaced: a
 	// later get starts its own instead of waiting for it.
 	if id == resync {
-		c.entries.InvalidateAll()
+		c.slab.clear()
+		c.odd.InvalidateAll()
 		clear(c.negative)
 		clear(c.loading)
 		return
 	}
-	c.entries.Invalidate(id)
+	c.slab.remove(id)
+	c.odd.Invalidate(id)
 	delete(c.negative, id)
 	delete(c.loading, id)
 }
@@ -155,22 +185,9 @@ const staleAfter = time.Second
 // failure keeps the record (still what the cache positively knows) and
 // comes back as err, as does store.ErrNotFound, which drops it.
 func (c *cache) reread(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, bool, error) {
-	e, ok := c.entries.GetIfPresent(id)
-	if !ok {
-		return nil, false, nil
-	}
 	now := c.now()
-	last := e.until - int64(c.ttl) // when it was loaded
-	if e.tried > last {
-		last = e.tried
-	}
-	if now.UnixNano()-last < int64(staleAfter) {
+	if !c.claim(id, now) {
 		return nil, false, nil
-	}
-	tried := *e
-	tried.tried = now.UnixNano()
-	if !c.swap(id, e, &tried) {
-		return nil, false, nil // another caller is re-reading it
 	}
 	c.mu.Lock()
 	gen := c.gen
@@ -190,11 +207,35 @@ func (c *cache) reread(ctx context.Context, id string, fetch func(context.Contex
 	return k, true, nil
 }
 
+// claim reports whether id's record is cached and was loaded, or last
+// re-read, staleAfter or longer before now; it then marks it re-read at
+// now, so that concurrent callers claim it once.
+func (c *cache) claim(id string, now time.Time) bool {
+	found, claimed := c.slab.claim(id, now.UnixNano(), int64(c.ttl), int64(staleAfter))
+	if found {
+		return claimed
+	}
+	e, ok := c.odd.GetIfPresent(id)
+	if !ok {
+		return false
+	}
+	last := e.until - int64(c.ttl) // when it was loaded
+	if e.tried > last {
+		last = e.tried
+	}
+	if now.UnixNano()-last < int64(staleAfter) {
+		return false
+	}
+	tried := *e
+	tried.tried = now.UnixNano()
+	return c.swap(id, e, &tried) // false: another caller is re-reading it
+}
+
 // swap replaces id's record old with e, unless another caller replaced it
 // first; it reports whether it did.
 func (c *cache) swap(id string, old, e *entry) bool {
 	swapped := false
-	c.entries.Compute(id, func(cur *entry, found bool) (*entry, otter.ComputeOp) {
+	c.odd.Compute(id, func(cur *entry, found bool) (*entry, otter.ComputeOp) {
 		if !found || cur != old {
 			return cur, otter.CancelOp
 		}
@@ -207,9 +248,10 @@ func (c *cache) swap(id string, old, e *entry) bool {
 // sweep drops expired entries.
 func (c *cache) sweep() {
 	now := c.now()
-	for id, e := range c.entries.All() {
+	c.slab.sweep(now.UnixNano())
+	for id, e := range c.odd.All() {
 		if now.UnixNano() >= e.until {
-			c.entries.ComputeIfPresent(id, func(cur *entry) (*entry, otter.ComputeOp) {
+			c.odd.ComputeIfPresent(id, func(cur *entry) (*entry, otter.ComputeOp) {
 				if cur != e {
 					return cur, otter.CancelOp
 				}

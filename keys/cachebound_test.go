@@ -12,7 +12,7 @@ import (
 // survives a tour of keys used once (admission, not plain LRU).
 func TestCacheBounded(t *testing.T) {
 	const max = 100
-	c := newCache(time.Minute, time.Second, max*packedKeySize, time.Now)
+	c := newCache(time.Minute, time.Second, max*slotBytes, time.Now)
 	fetch := func(_ context.Context, id string) (*APIKey, error) { return &APIKey{ID: id}, nil }
 	ctx := context.Background()
 	for i := range 10 * max {
@@ -22,11 +22,10 @@ func TestCacheBounded(t *testing.T) {
 			}
 		}
 	}
-	c.entries.CleanUp()
-	if n := c.entries.EstimatedSize(); n > max {
+	if n := c.len(); n > max {
 		t.Fatalf("cache holds %d records, want at most %d", n, max)
 	}
-	if _, ok := c.entries.GetIfPresent("hot"); !ok {
+	if _, ok := c.slab.get("hot", time.Now().UnixNano(), c.scopes); !ok {
 		t.Fatal("the frequently used key was evicted by a tour of keys used once")
 	}
 }

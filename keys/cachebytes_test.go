@@ -35,45 +35,65 @@ func tour(t *testing.T, c *cache, first, last int, record func(int) *APIKey) {
 			t.Fatalf("key %d: %v, %+v", i, err, k)
 		}
 	}
-	c.entries.CleanUp()
 }
 
 // TestCacheBytesPerKey: with its default budget the key cache holds a
-// tour of 100,000 keys whole (the warm rate is the one-key rate), and
-// its weight for a key is at least the memory a cached key really takes,
-// so the budget bounds the memory.
+// tour of 100,000 keys whole (the warm rate is the one-key rate), rolled
+// keys (two secrets, one in grace) in the slab too, and slotBytes is at
+// least the memory a cached key really takes, so the budget bounds the
+// memory.
 func TestCacheBytesPerKey(t *testing.T) {
-	const n = 100_000
-	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
-	before := heaptest.Live()
-	tour(t, c, 0, n, storeShapedKey)
-	weight := int64(pack(storeShapedKey(1), scopeSets{}.intern).weight())
-	heaptest.PerEntry(t, "cached key", before, n, weight)
-	if got := c.entries.EstimatedSize(); got != n {
-		t.Errorf("the default cache holds %d of a tour of %d keys", got, n)
+	for _, tc := range []struct {
+		what   string
+		n      int
+		record func(int) *APIKey
+	}{{"cached key", 100_000, storeShapedKey}, {"cached rolled key", 20_000, rolledKey}} {
+		c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
+		before := heaptest.Live()
+		tour(t, c, 0, tc.n, tc.record)
+		heaptest.PerEntry(t, tc.what, before, tc.n, slotBytes)
+		if got := c.slab.len(); got != tc.n {
+			t.Errorf("the default cache's slab holds %d of a tour of %d: %s", got, tc.n, tc.what)
+		}
+		runtime.KeepAlive(c)
 	}
-	runtime.KeepAlive(c)
 }
 
-// TestCacheBytesPerRolledKey: a key that does not pack whole (rolled, two
-// secrets in grace) weighs at least the memory it takes too.
-func TestCacheBytesPerRolledKey(t *testing.T) {
+func rolledKey(i int) *APIKey {
+	k := storeShapedKey(i)
+	now := time.Now().UTC()
+	k.Secrets = append(k.Secrets, SecretDigest{Digest: make([]byte, 32), CreatedAt: now.Add(-time.Hour),
+		ValidUntil: now.Add(time.Hour)})
+	return k
+}
+
+// TestCacheBytesPerOddKey: a key that does not pack into a slot (three
+// secrets) goes to the odd store, which weighs it at least the memory it
+// takes and holds about its share of the budget.
+func TestCacheBytesPerOddKey(t *testing.T) {
 	const n = 20_000
-	rolled := func(i int) *APIKey {
-		k := storeShapedKey(i)
-		now := time.Now().UTC()
-		k.Secrets = append(k.Secrets, SecretDigest{Digest: make([]byte, 32), CreatedAt: now.Add(-time.Hour),
-			ValidUntil: now.Add(time.Hour)})
+	odd := func(i int) *APIKey {
+		k, now := storeShapedKey(i), time.Now().UTC()
+		k.Secrets = []SecretDigest{k.Secrets[0], // as a store reads them: the slice as long as its contents
+			{Digest: make([]byte, 32), CreatedAt: now.Add(-time.Hour), ValidUntil: now.Add(time.Hour)},
+			{Digest: make([]byte, 32), CreatedAt: now.Add(-2 * time.Hour), ValidUntil: now.Add(time.Minute)}}
 		return k
 	}
 	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
 	before := heaptest.Live()
-	tour(t, c, 0, n, rolled)
-	p := pack(rolled(1), scopeSets{}.intern)
-	if p.odd == nil {
-		t.Fatal("a rolled key packed whole")
+	tour(t, c, 0, n, odd)
+	held := c.len()
+	if c.slab.len() != 0 || held == 0 {
+		t.Fatalf("the slab holds %d keys of three secrets, the odd store %d", c.slab.len(), held)
 	}
-	heaptest.PerEntry(t, "cached rolled key", before, n, int64(p.weight()))
+	p := pack(odd(1), newScopeTable().internList)
+	if p.odd == nil {
+		t.Fatal("a key of three secrets packed whole")
+	}
+	heaptest.PerEntry(t, "cached odd key", before, held, int64(p.weight()))
+	if fit := DefaultCacheBytes / oddShare / int(p.weight()); held < fit/2 || held > fit*11/10 {
+		t.Errorf("the odd store holds %d keys; %d fit", held, fit)
+	}
 	runtime.KeepAlive(c)
 }
 
@@ -85,10 +105,9 @@ func TestCacheMemoryBounded(t *testing.T) {
 	before := heaptest.Live()
 	tour(t, c, 0, 60_000, storeShapedKey) // about 6 times what fits
 	heaptest.Bounded(t, budget, before)
-	// It holds about as many keys as their weight says fit, and not far
-	// fewer (otter's admission turns newcomers away on a tour).
-	fit := budget / int(pack(storeShapedKey(1), scopeSets{}.intern).weight())
-	if n := c.entries.EstimatedSize(); n < fit/2 || n > fit*11/10 {
+	// It holds about as many keys as fit, and not far fewer.
+	fit := budget / slotBytes
+	if n := c.len(); n < fit*9/10 || n > fit*11/10 {
 		t.Errorf("a cache of %d bytes holds %d keys; %d fit", budget, n, fit)
 	}
 	runtime.KeepAlive(c)

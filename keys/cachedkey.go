@@ -3,16 +3,17 @@ package keys
 import (
 	"crypto/sha256"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unique"
 )
 
-// packedKey is an API-key record as the cache keeps it: only what
-// verification, introspection and token exchange read, in one allocation
-// with its current secret, so that the cache holds 100,000 keys in about
-// 30 MiB (TestCacheBytesPerKey). The descriptive fields (name, hint,
-// metadata, the times of creation, update and last use, the usage count)
-// are left out: a record from the cache has them zero.
+// packedKey is an API-key record as the cache's odd store keeps it (a
+// key that does not fit a slab's slot): only what verification,
+// introspection and token exchange read, in one allocation with its
+// current secret. The descriptive fields (name, hint, metadata, the times
+// of creation, update and last use, the usage count) are left out: a
+// record from the cache has them zero, as one from the slab does.
 //
 // Times are Unix nanoseconds and the one current secret is inline, so
 // that with the cache's entry around it a key fits a 192-byte allocation.
@@ -62,7 +63,7 @@ func fromNanos(n int64) time.Time {
 
 // packedKeySize is the memory of a packedKey and its cache entry beyond
 // their strings: the entry (its allocation's size class), and otter's
-// node and table slot (TestCacheBytesPerKey measures the sum).
+// node and table slot (TestCacheBytesPerOddKey measures the sum).
 const packedKeySize = 192 + 112
 
 // oddKeySize is the memory of an oddKey (72 bytes, in an 80-byte size
@@ -123,28 +124,58 @@ func (p *packedKey) unpack() *APIKey {
 	return &u.key
 }
 
-// scopeSets interns the scope lists of cached keys: most keys share a few
-// lists, and each list is kept once. It holds at most maxScopeSets lists;
-// beyond that a key keeps its own.
-type scopeSets map[string][]string
+// scopeTable interns the scope lists of cached keys: most keys share a
+// few lists, and each list is kept once, numbered from 1 (0 is no
+// scopes) for the slab's slots. It holds at most maxScopeSets lists;
+// beyond that a key keeps its own (and the odd store). intern is called
+// with the cache's mu held; list may be called at any time.
+type scopeTable struct {
+	byText map[string]uint32
+	lists  atomic.Pointer[[][]string] // lists[0] is nil
+}
 
 const maxScopeSets = 4096
 
-func (s scopeSets) intern(scopes []string) []string {
+func newScopeTable() *scopeTable {
+	t := &scopeTable{byText: map[string]uint32{}}
+	lists := make([][]string, 1, 16)
+	t.lists.Store(&lists)
+	return t
+}
+
+// intern is scopes' number and shared list; ok is false when the table
+// does not hold it (full, or a scope with a space in it), and list is
+// then scopes itself.
+func (t *scopeTable) intern(scopes []string) (n uint32, list []string, ok bool) {
 	if len(scopes) == 0 {
-		return nil
+		return 0, nil, true
 	}
 	joined := strings.Join(scopes, " ")
-	if shared, ok := s[joined]; ok {
-		return shared
+	if n, ok := t.byText[joined]; ok {
+		return n, t.list(n), true
 	}
-	if len(s) >= maxScopeSets {
-		return scopes
+	lists := *t.lists.Load()
+	if len(lists) > maxScopeSets {
+		return 0, scopes, false
 	}
 	shared := strings.Fields(joined) // one copy, its strings in one allocation's backing
 	if len(shared) != len(scopes) {  // a scope with a space in it: keep it as it is
-		shared = scopes
+		return 0, scopes, false
 	}
-	s[joined] = shared
-	return shared
+	n = uint32(len(lists))
+	// Readers of the old header read only below its length, so appending
+	// in place races with none of them.
+	grown := append(lists, shared)
+	t.lists.Store(&grown)
+	t.byText[joined] = n
+	return n, shared, true
 }
+
+// internList is intern's list alone, for pack.
+func (t *scopeTable) internList(scopes []string) []string {
+	_, list, _ := t.intern(scopes)
+	return list
+}
+
+// list is the list numbered n.
+func (t *scopeTable) list(n uint32) []string { return (*t.lists.Load())[n] }

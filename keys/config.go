@@ -40,15 +40,15 @@ type Config struct {
 	// NegativeCacheTTL is how long an unknown id is remembered (default 5s).
 	NegativeCacheTTL time.Duration
 	// CacheBytes bounds the memory of the key cache (default
-	// DefaultCacheBytes, about 100,000 keys); the least useful keys make
+	// DefaultCacheBytes, about 108,000 keys); keys not read again make
 	// way.
 	CacheBytes int64
 	// FlushInterval is how often Run writes usage counts (default 1m).
 	FlushInterval time.Duration
 	// FlushKeys is how many keys may have usage counts waiting before Run
 	// writes them without waiting for FlushInterval (default
-	// DefaultFlushKeys): it bounds the memory the counts take (about 52
-	// bytes a key, 2.6 MB at the default) whatever the number of keys in
+	// DefaultFlushKeys): it bounds the memory the counts take (about 70
+	// bytes a key with its id, 3.5 MB at the default) whatever the number of keys in
 	// use. Each early write costs what the interval's would: one row
 	// update a key (about 20 µs on SQLite under load). Only when more
 	// distinct keys than FlushKeys are in steady use within an interval

@@ -112,7 +112,9 @@ const refreshFor = 10 * time.Second
 func (l *limiter) take(id string, rule RateLimit, now time.Time, consume bool) (RateLimitState, bool) {
 	v, ok := l.windows.Load(id)
 	if !ok {
-		v, _ = l.windows.LoadOrStore(id, &window{})
+		// Its own copy of id: the caller's is part of the record the key
+		// cache handed out (slabKey), which the window would keep whole.
+		v, _ = l.windows.LoadOrStore(strings.Clone(id), &window{})
 	}
 	w := v.(*window)
 	w.mu.Lock()

@@ -160,13 +160,13 @@ func (s *Service) Flush(ctx context.Context) error {
 	pending := s.usage.take()
 	n := 0
 	for _, m := range pending {
-		n += len(m)
+		n += m.len()
 	}
 	chunk := make([]Usage, 0, min(n, flushChunk))
 	for i, m := range pending {
-		for id, c := range m {
+		for id, c := range m.all() {
 			chunk = append(chunk, c.usage(id))
-			delete(m, id) // what is left in pending is what was not written
+			delete(m.index, id) // what is left in pending is what was not written
 			if len(chunk) < flushChunk {
 				continue
 			}
@@ -177,7 +177,7 @@ func (s *Service) Flush(ctx context.Context) error {
 			}
 			chunk = chunk[:0]
 		}
-		pending[i] = nil // emptied: its memory can go
+		pending[i] = usageCounts{} // emptied: its memory can go
 	}
 	if len(chunk) == 0 {
 		return nil

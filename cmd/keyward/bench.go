@@ -130,7 +130,10 @@ type benchResult struct {
 	Change *float64 `json:"change,omitempty"`
 	// ShareOf and Share are set for a tour of many items (the -many and
 	// -warm scenarios) when the scenario about one item (ShareOf) ran in
-	// the same run: the tour's rate over that one's.
+	// the same run: the tour's ratio to hello over that one's with
+	// --compare-hello (so that the machine's drift between the two,
+	// minutes apart, cancels as it does in each ratio), else the tour's
+	// rate over that one's.
 	ShareOf string  `json:"share_of,omitempty"`
 	Share   float64 `json:"share_of_one_item,omitempty"`
 }
@@ -345,16 +348,21 @@ var benchOneItem = map[string]string{
 	"verify-warm":            "verify",
 }
 
-// setShares sets each tour's share of its one-item scenario's rate, where
-// both ran.
+// setShares sets each tour's share of its one-item scenario, where both
+// ran: of its ratio to hello when both have one, else of its rate.
 func setShares(results []benchResult) {
-	rate := make(map[string]float64, len(results))
+	byName := make(map[string]benchResult, len(results))
 	for _, r := range results {
-		rate[r.Scenario] = r.PerSecond
+		byName[r.Scenario] = r
 	}
 	for i, r := range results {
-		if one := benchOneItem[r.Scenario]; rate[one] > 0 {
-			results[i].ShareOf, results[i].Share = one, r.PerSecond/rate[one]
+		one, ok := byName[benchOneItem[r.Scenario]]
+		switch {
+		case !ok:
+		case r.Ratio > 0 && one.Ratio > 0:
+			results[i].ShareOf, results[i].Share = one.Scenario, r.Ratio/one.Ratio
+		case one.PerSecond > 0:
+			results[i].ShareOf, results[i].Share = one.Scenario, r.PerSecond/one.PerSecond
 		}
 	}
 }

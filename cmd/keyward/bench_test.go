@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -102,10 +103,11 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("CPU over the scenarios: server %v, load generator %v, hello %v; want all measured", server, loadGen, hello)
 		}
 	}
-	// Each tour of many items is a share of its one-item scenario's rate.
+	// Each tour of many items is a share of its one-item scenario's ratio
+	// to hello (hello ran beside each).
 	rate := map[string]float64{}
 	for _, r := range results {
-		rate[r.Scenario] = r.PerSecond
+		rate[r.Scenario] = r.Ratio
 	}
 	shares := 0
 	for _, r := range results {
@@ -117,9 +119,9 @@ func TestBenchCommand(t *testing.T) {
 			continue
 		}
 		shares++
-		if r.ShareOf != one || rate[one] == 0 || r.Share != r.PerSecond/rate[one] {
-			t.Errorf("%s: share %.2f of %q, want %.0f/s over %s's %.0f/s", r.Scenario, r.Share, r.ShareOf,
-				r.PerSecond, one, rate[one])
+		if r.ShareOf != one || rate[one] == 0 || r.Share != r.Ratio/rate[one] {
+			t.Errorf("%s: share %.2f of %q, want its ratio %.2f over %s's %.2f", r.Scenario, r.Share, r.ShareOf,
+				r.Ratio, one, rate[one])
 		}
 	}
 	if shares != len(benchOneItem) {
@@ -333,5 +335,29 @@ func TestWarningsOnly(t *testing.T) {
 	}
 	if got := out.String(); strings.Contains(got, "INFO") || !strings.Contains(got, "WARN") || !strings.Contains(got, "boom") {
 		t.Errorf("passed on: %s", got)
+	}
+}
+
+// TestSetShares: a tour's share is of its one-item scenario's ratio to
+// hello when both were measured beside hello, else of its rate; a tour
+// whose one-item scenario did not run has none.
+func TestSetShares(t *testing.T) {
+	withHello := []benchResult{{Scenario: "verify", PerSecond: 30_000, Ratio: 0.60},
+		{Scenario: "verify-warm", PerSecond: 24_000, Ratio: 0.66}} // the machine slowed between them
+	setShares(withHello)
+	if r := withHello[1]; r.ShareOf != "verify" || math.Abs(r.Share-1.1) > 1e-9 {
+		t.Errorf("with hello: share %v of %q, want 1.1 of verify", r.Share, r.ShareOf)
+	}
+	rates := []benchResult{{Scenario: "verify", PerSecond: 30_000}, {Scenario: "verify-many", PerSecond: 15_000},
+		{Scenario: "introspect-opaque-many", PerSecond: 9_000}}
+	setShares(rates)
+	if r := rates[1]; r.ShareOf != "verify" || r.Share != 0.5 {
+		t.Errorf("by rate: share %v of %q, want 0.5 of verify", r.Share, r.ShareOf)
+	}
+	if r := rates[2]; r.ShareOf != "" || r.Share != 0 {
+		t.Errorf("a tour without its one-item scenario has a share %v of %q", r.Share, r.ShareOf)
+	}
+	if rates[0].ShareOf != "" {
+		t.Errorf("verify has a share of %q", rates[0].ShareOf)
 	}
 }

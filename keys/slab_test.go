@@ -1,0 +1,190 @@
+package keys
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+func slabKeyOf(id string, secrets int) *APIKey {
+	k := &APIKey{ID: id, Env: EnvLive, OwnerType: OwnerUser, OwnerID: "owner-" + id}
+	for i := range secrets {
+		k.Secrets = append(k.Secrets, SecretDigest{Digest: make([]byte, 32), CreatedAt: time.Unix(int64(1000+i), 0).UTC()})
+		k.Secrets[i].Digest[0] = byte(i + 1)
+	}
+	return k
+}
+
+// TestSlabHashCollision: a slot found through another id's hash is not
+// that id's record (the index is keyed by a 64-bit hash of the id).
+func TestSlabHashCollision(t *testing.T) {
+	s := newSlab(100)
+	scopes := newScopeTable()
+	now := time.Now().UnixNano()
+	s.put("a", slabKeyOf("a", 1), now+int64(time.Minute), 0)
+	ha, sh := s.locate("a")
+	hb, shb := s.locate("b")
+	if sh != shb {
+		t.Skip("a and b hash to different shards")
+	}
+	sh.index[hb] = sh.index[ha] // as if b's hash were a's
+	if k, ok := s.get("b", now, scopes); ok {
+		t.Fatalf("b read a's record: %+v", k)
+	}
+	s.remove("b")
+	if _, ok := s.get("a", now, scopes); !ok {
+		t.Fatal("removing b dropped a")
+	}
+}
+
+// TestSlabSweepReusesSlots: expired records are dropped by sweep and their
+// slots serve new records, so a slab refilled many times holds no more
+// slots than its size (and nearly as many records: a shard short of free
+// slots when another has some evicts one of its own).
+func TestSlabSweepReusesSlots(t *testing.T) {
+	const n = 1000
+	s := newSlab(n)
+	now := time.Now().UnixNano()
+	for round := range 5 {
+		for i := range n {
+			id := fmt.Sprintf("r%d-%d", round, i)
+			s.put(id, slabKeyOf(id, 1), now+1, 0)
+		}
+		if got := s.len(); got < n*95/100 || got > n {
+			t.Fatalf("round %d: %d records, want %d", round, got, n)
+		}
+		if _, ok := s.get(fmt.Sprintf("r%d-7", round), now+1, newScopeTable()); ok {
+			t.Fatal("an expired record was read")
+		}
+		s.sweep(now + 1)
+		if got := s.len(); got != 0 {
+			t.Fatalf("round %d: %d records after the sweep", round, got)
+		}
+	}
+	if used := s.used.Load(); used > n {
+		t.Fatalf("%d slots handed out for a slab of %d", used, n)
+	}
+	s.clear()
+	if used := s.used.Load(); used != 0 {
+		t.Fatalf("%d slots counted after clear", used)
+	}
+}
+
+// TestCacheMovesKeysBetweenStores: a key that stops packing (a third
+// secret) leaves the slab for the odd store and comes back when it packs
+// again; invalidation drops it from either.
+func TestCacheMovesKeysBetweenStores(t *testing.T) {
+	c := newCache(time.Minute, time.Second, DefaultCacheBytes, time.Now)
+	ctx := context.Background()
+	secrets := 1
+	reads := 0
+	fetch := func(_ context.Context, id string) (*APIKey, error) {
+		reads++
+		return slabKeyOf(id, secrets), nil
+	}
+	for _, n := range []int{1, 3, 2, 1} {
+		secrets = n
+		c.invalidate("k")
+		k, err := c.get(ctx, "k", fetch)
+		if err != nil || len(k.Secrets) != n {
+			t.Fatalf("%d secrets: %v, %+v", n, err, k)
+		}
+		if inSlab := c.slab.len() == 1; inSlab != (n <= 2) || c.len() != 1 {
+			t.Fatalf("%d secrets: the slab holds %d, the cache %d", n, c.slab.len(), c.len())
+		}
+		if k, _ := c.get(ctx, "k", fetch); len(k.Secrets) != n || reads != 1 {
+			t.Fatalf("%d secrets: read %d times, cached %+v", n, reads, k)
+		}
+		reads = 0
+	}
+	c.invalidate(resync)
+	if c.len() != 0 {
+		t.Fatalf("%d keys after a resync", c.len())
+	}
+}
+
+// TestSlabConcurrent: readers, writers and removals of the same ids at
+// once (run with -race) never see one id's record under another, nor a
+// record half written.
+func TestSlabConcurrent(t *testing.T) {
+	s := newSlab(64) // smaller than the ids: writes evict
+	scopes := newScopeTable()
+	ids := make([]string, 256)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%03d", i)
+	}
+	until := time.Now().Add(time.Hour).UnixNano()
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20_000 {
+				id := ids[(i*7+w*31)%len(ids)]
+				switch i % 5 {
+				case 0:
+					s.put(id, slabKeyOf(id, 1+i%2), until, 0)
+				case 1:
+					s.remove(id)
+				default:
+					k, ok := s.get(id, 0, scopes)
+					if ok && (k.ID != id || k.OwnerID != "owner-"+id || len(k.Secrets) == 0 || k.Secrets[0].Digest[0] != 1) {
+						select {
+						case errs <- fmt.Sprintf("read %s, got %+v", id, k):
+						default:
+						}
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := s.len(); n > 64+len(s.shards) {
+		t.Errorf("%d records in a slab of 64", n)
+	}
+}
+
+// TestVerifiedRecordIsNotKept: the record a verification answers with is
+// the caller's alone: neither the key's usage count nor its rate-limit
+// window keeps it (nor, through its id, the memory it came in) once the
+// caller lets it go.
+func TestVerifiedRecordIsNotKept(t *testing.T) {
+	f := newFixture(t, nil)
+	k, raw := f.create(t, CreateParams{OwnerType: OwnerUser, OwnerID: "u1", RateLimit: RateLimit{Limit: 100, Period: time.Hour}})
+	// Fill the cache without counting, so that the verification below is
+	// the first to count the key and to open its window.
+	if _, err := f.svc.Bound(context.Background(), Binding{KeyID: k.ID}); err != nil {
+		t.Fatal(err)
+	}
+	freed := make(chan struct{})
+	func() {
+		r, err := f.svc.Verify(context.Background(), raw, "")
+		if err != nil || !r.Valid {
+			t.Fatalf("%v, %+v", err, r)
+		}
+		runtime.AddCleanup(r.Key, func(ch chan struct{}) { close(ch) }, freed)
+	}()
+	deadline := time.After(5 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case <-freed:
+			if f.svc.usage.pending.Load() != 1 {
+				t.Fatalf("%d keys' usage pending, want 1", f.svc.usage.pending.Load())
+			}
+			return
+		case <-deadline:
+			t.Fatal("the verified record is still in memory: something keeps it")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
