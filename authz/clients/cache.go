@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,16 @@ type Getter interface {
 // database per request. Entries live for a TTL (the safety net behind the
 // event-driven Invalidate); unknown ids are remembered for a shorter one.
 // A store failure is returned, never cached.
+//
+// A client in use is read again before its TTL runs out, in the
+// background: the first Get past the entry's refresh time (between half
+// and three quarters of the TTL, drawn for each read so that clients
+// read together are not read again together) starts one read and is
+// answered from memory, as are the Gets while it runs. Only a client not
+// asked for in that window waits for a read when it is next asked for.
+// Without it, every client loaded in the same moment (after a start, say)
+// expired in the same moment too: a thousand clients were a thousand
+// store reads within 100 ms every TTL, on the requests' path.
 type Cache struct {
 	store  Getter
 	ttl    time.Duration
@@ -42,12 +53,17 @@ type Cache struct {
 	mu      sync.Mutex    // serializes changes of gen with the entries'
 	gen     atomic.Uint64 // bumped by every Invalidate, under mu
 	entries *otter.Cache[string, cacheEntry]
+
+	refreshes sync.WaitGroup // the background reads under way (tests wait for them)
 }
 
 type cacheEntry struct {
 	client  *store.Client
 	err     error
 	expires time.Time
+	// refreshAt is when a Get starts a background read of a known
+	// client; expires once one has started.
+	refreshAt time.Time
 	// noRefreshBefore is when a failed authentication may next re-read
 	// the client (Reread).
 	noRefreshBefore time.Time
@@ -99,6 +115,9 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 		if c.OnLookup != nil {
 			c.OnLookup(true)
 		}
+		if e.client != nil && !now.Before(e.refreshAt) {
+			c.refresh(id, now)
+		}
 		return e.client, e.err
 	}
 	if id == "" || len(id) > 256 {
@@ -111,7 +130,7 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	sc, err := c.store.GetClient(ctx, id)
 	switch {
 	case err == nil:
-		e = cacheEntry{client: sc, expires: now.Add(c.ttl)}
+		e = c.known(sc, now)
 	case errors.Is(err, store.ErrNotFound):
 		e = cacheEntry{err: store.ErrNotFound, expires: now.Add(c.negTTL)}
 	default:
@@ -125,6 +144,58 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	}
 	c.mu.Unlock()
 	return e.client, e.err
+}
+
+// known is the entry of client sc read at now, its refresh time drawn
+// between half and three quarters of the TTL.
+func (c *Cache) known(sc *store.Client, now time.Time) cacheEntry {
+	return cacheEntry{client: sc, expires: now.Add(c.ttl), refreshAt: now.Add(c.ttl/2 + rand.N(c.ttl/4+1))}
+}
+
+// refreshTimeout bounds a background read.
+const refreshTimeout = 10 * time.Second
+
+// refresh starts the background read of known client id, due at now,
+// unless another Get started it first.
+func (c *Cache) refresh(id string, now time.Time) {
+	c.mu.Lock()
+	e, ok := c.entries.GetIfPresent(id)
+	if !ok || e.client == nil || now.Before(e.refreshAt) || !now.Before(e.expires) {
+		c.mu.Unlock()
+		return
+	}
+	e.refreshAt = e.expires // started: no other Get starts one
+	c.entries.Set(id, e)
+	gen := c.gen.Load()
+	c.refreshes.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.refreshes.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		defer cancel()
+		sc, err := c.store.GetClient(ctx, id)
+		now := c.now()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.gen.Load() != gen { // invalidated meanwhile: what was read may be stale
+			return
+		}
+		switch {
+		case err == nil:
+			fresh := c.known(sc, now)
+			fresh.noRefreshBefore = e.noRefreshBefore
+			c.entries.Set(id, fresh)
+		case errors.Is(err, store.ErrNotFound):
+			c.entries.Set(id, cacheEntry{err: store.ErrNotFound, expires: now.Add(c.negTTL)})
+		default:
+			// A store failure keeps the entry until it expires; a Get
+			// after RefreshAge tries again.
+			if cur, ok := c.entries.GetIfPresent(id); ok && cur.client == e.client {
+				cur.refreshAt = now.Add(RefreshAge)
+				c.entries.Set(id, cur)
+			}
+		}
+	}()
 }
 
 // Generation changes whenever a client is invalidated: a caller that
@@ -167,7 +238,8 @@ func (c *Cache) Reread(ctx context.Context, id string) bool {
 	sc, err := c.store.GetClient(ctx, id)
 	switch {
 	case err == nil:
-		e = cacheEntry{client: sc, expires: now.Add(c.ttl), noRefreshBefore: now.Add(RefreshAge)}
+		e = c.known(sc, now)
+		e.noRefreshBefore = now.Add(RefreshAge)
 	case errors.Is(err, store.ErrNotFound):
 		e = cacheEntry{err: store.ErrNotFound, expires: now.Add(c.negTTL)}
 	default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,7 +109,10 @@ func getName(t *testing.T, c *Cache, id string) string {
 	return cl.Name
 }
 
-// TestCacheTTL: a known client is read once per CacheTTL.
+// TestCacheTTL: a known client is read once per CacheTTL when it is not
+// asked for within its refresh window; asked for in it, it is read again
+// in the background while Gets are answered from memory, and never
+// expires while in use.
 func TestCacheTTL(t *testing.T) {
 	t.Parallel()
 	c, bs, db, clock := newCacheFixture(t)
@@ -116,14 +120,163 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatalf("name %q", got)
 	}
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL - time.Nanosecond)
+	clock.add(CacheTTL/2 - time.Nanosecond) // before any refresh time
 	if got := getName(t, c, "a"); got != "a" || bs.reads.Load() != 1 {
-		t.Errorf("within CacheTTL: name %q after %d reads; want the cached a after 1", got, bs.reads.Load())
+		t.Errorf("within half the TTL: name %q after %d reads; want the cached a after 1", got, bs.reads.Load())
 	}
-	clock.add(time.Nanosecond)
+	clock.add(CacheTTL/4 + time.Nanosecond) // past every refresh time
+	if got := getName(t, c, "a"); got != "a" {
+		t.Errorf("past the refresh time: name %q; want the cached a while the store is read", got)
+	}
+	c.refreshes.Wait()
 	if got := getName(t, c, "a"); got != "a2" || bs.reads.Load() != 2 {
-		t.Errorf("at CacheTTL: name %q after %d reads; want a2 re-read", got, bs.reads.Load())
+		t.Errorf("after the background read: name %q after %d reads; want a2 after 2", got, bs.reads.Load())
 	}
+	clock.add(CacheTTL * 3 / 4) // past the first read's TTL, not the second's
+	if got := getName(t, c, "a"); got != "a2" {
+		t.Errorf("a client in use expired: name %q", got)
+	}
+	c.refreshes.Wait()
+
+	// "b", not asked for in its refresh window, expires and is read again
+	// on the request's path.
+	getName(t, c, "b")
+	rename(t, db, "b", "b2")
+	before := bs.reads.Load()
+	clock.add(CacheTTL)
+	if got := getName(t, c, "b"); got != "b2" || bs.reads.Load() != before+1 {
+		t.Errorf("at CacheTTL: name %q after %d reads; want b2 re-read", got, bs.reads.Load()-before)
+	}
+}
+
+// blockingClients holds each read until release is closed, counting them.
+type blockingClients struct {
+	store.ClientStore
+	release chan struct{}
+	reads   atomic.Int64
+}
+
+func (b *blockingClients) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	if b.reads.Add(1) > 1 {
+		<-b.release
+	}
+	return b.ClientStore.GetClient(ctx, id)
+}
+
+// TestCacheRefreshOnce: the Gets past a client's refresh time start one
+// background read among them, none of them waits for it, and the read's
+// client replaces the cached one.
+func TestCacheRefreshOnce(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	ctx := context.Background()
+	if err := db.CreateClient(ctx, &store.Client{ID: "a", Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	bc := &blockingClients{ClientStore: db, release: make(chan struct{})}
+	clock := newTestClock()
+	c := NewCache(bc, clock.now)
+	getName(t, c, "a") // the first read is not held
+	rename(t, db, "a", "a2")
+	clock.add(CacheTTL * 3 / 4)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if got := getName(t, c, "a"); got != "a" {
+				t.Errorf("during the background read: %q, want the cached a", got)
+			}
+		})
+	}
+	wg.Wait() // every Get answered while the read is held
+	close(bc.release)
+	c.refreshes.Wait()
+	if n := bc.reads.Load(); n != 2 {
+		t.Errorf("%d store reads; want 2, one of them in the background", n)
+	}
+	if got := getName(t, c, "a"); got != "a2" {
+		t.Errorf("after the background read: %q, want a2", got)
+	}
+}
+
+// TestCacheRefreshSpread: clients read in the same moment get refresh
+// times spread over a quarter of the TTL, so they are not read again
+// together.
+func TestCacheRefreshSpread(t *testing.T) {
+	c := newCache(nil, time.Now, CacheBytes)
+	now := time.Now()
+	lo, hi := time.Duration(1<<62), time.Duration(0)
+	for range 1000 {
+		d := c.known(&store.Client{}, now).refreshAt.Sub(now)
+		if d < CacheTTL/2 || d > CacheTTL*3/4 {
+			t.Fatalf("refresh after %v; want between half and three quarters of %v", d, CacheTTL)
+		}
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	if hi-lo < CacheTTL/5 {
+		t.Errorf("1,000 refresh times within %v of each other; want spread over about %v", hi-lo, CacheTTL/4)
+	}
+}
+
+// TestCacheRefreshFailures: a background read that fails keeps the cached
+// client (until it expires) and is tried again after RefreshAge; one that
+// an invalidation overtakes is not kept.
+func TestCacheRefreshFailures(t *testing.T) {
+	t.Parallel()
+	c, bs, db, clock := newCacheFixture(t)
+	getName(t, c, "a")
+	rename(t, db, "a", "a2")
+	clock.add(CacheTTL * 3 / 4)
+	bs.down.Store(true)
+	getName(t, c, "a")
+	c.refreshes.Wait()
+	if got := getName(t, c, "a"); got != "a" || bs.reads.Load() != 2 {
+		t.Fatalf("after a failed background read: %q after %d reads; want the cached a after 2", got, bs.reads.Load())
+	}
+	c.refreshes.Wait()
+	if n := bs.reads.Load(); n != 2 {
+		t.Fatalf("%d reads: tried again within RefreshAge", n)
+	}
+	bs.down.Store(false)
+	clock.add(RefreshAge)
+	getName(t, c, "a")
+	c.refreshes.Wait()
+	if got := getName(t, c, "a"); got != "a2" || bs.reads.Load() != 3 {
+		t.Errorf("after RefreshAge: %q after %d reads; want a2 after 3", got, bs.reads.Load())
+	}
+
+	// An invalidation during the background read wins over it: the
+	// client changes (and is announced) after the read saw it.
+	cs := &changingClients{ClientStore: db, t: t, db: db}
+	rc := NewCache(cs, clock.now)
+	cs.cache = rc
+	getName(t, rc, "b")
+	clock.add(CacheTTL * 3 / 4)
+	getName(t, rc, "b") // starts the background read, which sees "b"
+	rc.refreshes.Wait()
+	if got := getName(t, rc, "b"); got != "b-changed" || cs.reads.Load() != 3 {
+		t.Errorf("after an invalidation during the background read: %q after %d reads; want b-changed read again",
+			got, cs.reads.Load())
+	}
+}
+
+// changingClients renames the client in the store and invalidates the
+// cache right after the second read (a background one), as a change heard
+// from another instance while it ran.
+type changingClients struct {
+	store.ClientStore
+	t     *testing.T
+	db    *sqlite.DB
+	cache *Cache
+	reads atomic.Int64
+}
+
+func (c *changingClients) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	cl, err := c.ClientStore.GetClient(ctx, id)
+	if c.reads.Add(1) == 2 {
+		rename(c.t, c.db, id, id+"-changed")
+		c.cache.Invalidate(id)
+	}
+	return cl, err
 }
 
 // TestCacheNegativeTTL: an unknown id is remembered for NegativeTTL only.

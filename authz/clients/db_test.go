@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,9 +44,23 @@ func (b *brokenClients) GetClient(ctx context.Context, id string) (*store.Client
 	return b.ClientStore.GetClient(ctx, id)
 }
 
-// testClock is a settable clock for one test.
-type testClock struct{ t time.Time }
+// testClock is a settable clock for one test (the cache's background
+// reads read it too).
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *testClock) now() time.Time      { return c.t }
-func (c *testClock) add(d time.Duration) { c.t = c.t.Add(d) }
-func newTestClock() *testClock           { return &testClock{t: time.Unix(1_700_000_000, 0).UTC()} }
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Unix(1_700_000_000, 0).UTC()} }
