@@ -38,6 +38,18 @@ type cache struct {
 	negative map[string]time.Time
 	loading  map[string]*load
 	scopes   *scopeTable // intern is called with mu held
+
+	refreshes sync.WaitGroup // background reads under way (refresh); Add under mu
+	closed    bool           // no more background reads (close)
+}
+
+// close waits for the background reads under way (each at most
+// refreshTimeout) and starts no more.
+func (c *cache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.refreshes.Wait()
 }
 
 type entry struct {
@@ -101,8 +113,11 @@ func (c *cache) len() int {
 // store.ErrNotFound for an id known not to exist, and fetch's other errors.
 func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, error) {
 	now := c.now()
-	if k, ok := c.slab.get(id, now.UnixNano(), c.scopes); ok {
+	if k, ok, due := c.slab.get(id, now.UnixNano(), int64(c.ttl), c.scopes); ok {
 		c.obs.CacheLookup(true)
+		if due {
+			c.refresh(id, now, fetch)
+		}
 		return k, nil
 	}
 	if e, ok := c.odd.GetIfPresent(id); ok {
@@ -152,6 +167,48 @@ func (c *cache) get(ctx context.Context, id string, fetch func(context.Context, 
 	c.mu.Unlock()
 	close(l.done)
 	return l.key, l.err
+}
+
+// refreshTimeout bounds a background read of a key.
+const refreshTimeout = 10 * time.Second
+
+// refresh reads the slab's record of id again in the background through
+// fetch, unless another caller started it first, so that a key in use is
+// read again before its ttl runs out instead of on a request's path when
+// it has (every key read in the same moment, by a tour or after a start,
+// would otherwise expire in the same moment). A read that an invalidation
+// overtakes is not kept; one that fails leaves the record to expire, and
+// a get staleAfter later tries again; store.ErrNotFound drops it.
+func (c *cache) refresh(id string, now time.Time, fetch func(context.Context, string) (*APIKey, error)) {
+	if !c.slab.claimRefresh(id, now.UnixNano(), int64(c.ttl)) {
+		return
+	}
+	id = strings.Clone(id) // not the caller's, part of the whole key string
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	gen := c.gen
+	c.refreshes.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.refreshes.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		defer cancel()
+		k, err := fetch(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			c.invalidate(id)
+		}
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.gen == gen {
+			c.put(id, k, c.now())
+		}
+	}()
 }
 
 // invalidate drops id, or everything for resync.

@@ -25,7 +25,7 @@ func TestCacheBounded(t *testing.T) {
 	if n := c.len(); n > max {
 		t.Fatalf("cache holds %d records, want at most %d", n, max)
 	}
-	if _, ok := c.slab.get("hot", time.Now().UnixNano(), c.scopes); !ok {
+	if _, ok, _ := c.slab.get("hot", time.Now().UnixNano(), int64(time.Minute), c.scopes); !ok {
 		t.Fatal("the frequently used key was evicted by a tour of keys used once")
 	}
 }

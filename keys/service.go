@@ -29,7 +29,8 @@ type Service struct {
 	obs     Observer
 	digests *digester
 	cache   *cache
-	loader  *coalesce.Loader[string, *APIKey] // nil: the store reads one key at a time
+	fetch   func(context.Context, string) (*APIKey, error) // s.fetchKey, made once: a method value per call would allocate
+	loader  *coalesce.Loader[string, *APIKey]              // nil: the store reads one key at a time
 	limits  limiter
 	usage   usage
 
@@ -63,6 +64,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.usage.limit, s.usage.full = int64(cfg.FlushKeys), make(chan struct{}, 1)
 	s.cache = newCache(cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.CacheBytes, cfg.Now)
+	s.fetch = s.fetchKey
 	if b, ok := cfg.Store.(BatchStore); ok {
 		s.loader = coalesce.New(b.GetAPIKeys, coalesce.Config{OnBatch: coalesce.Observe(cfg.Observer, coalesce.LoaderAPIKeys)})
 	}
@@ -196,6 +198,7 @@ func (s *Service) Close() error {
 		if s.unsubscribe != nil {
 			s.unsubscribe()
 		}
+		s.cache.close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err = s.Flush(ctx)

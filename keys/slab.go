@@ -125,19 +125,46 @@ func (sh *slabShard) find(h uint64, id string) (uint32, *slot) {
 }
 
 // get is id's record when the slab holds one loaded until after now
-// (Unix nanoseconds).
-func (s *slab) get(id string, now int64, scopes *scopeTable) (*APIKey, bool) {
+// (Unix nanoseconds); due reports whether it is time to read it again in
+// the background (refreshDue, for a cache of ttl).
+func (s *slab) get(id string, now, ttl int64, scopes *scopeTable) (k *APIKey, ok, due bool) {
 	h, sh := s.locate(id)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	_, sl := sh.find(h, id)
 	if sl == nil || now >= sl.until {
-		return nil, false
+		return nil, false, false
 	}
 	if atomic.LoadUint32(&sl.ref) == 0 {
 		atomic.StoreUint32(&sl.ref, 1)
 	}
-	return sl.unpack(scopes), true
+	return sl.unpack(scopes), true, sl.refreshDue(now, ttl)
+}
+
+// refreshDue reports whether sl's record, cached for ttl, is due to be
+// read again in the background at now: past its refresh time (between
+// half and three quarters of ttl after it was loaded, drawn from its hash
+// so that records loaded together are not read again together), and not
+// re-read (reread) or claimed for a refresh within staleAfter.
+func (sl *slot) refreshDue(now, ttl int64) bool {
+	loaded := sl.until - ttl
+	at := loaded + ttl/2 + int64(sl.hash%uint64(ttl/4+1))
+	return now >= at && now-sl.tried >= int64(staleAfter)
+}
+
+// claimRefresh marks id's record as being read again at now, if it is
+// still due (refreshDue), and reports whether it did: one caller among
+// those that saw it due reads it.
+func (s *slab) claimRefresh(id string, now, ttl int64) bool {
+	h, sh := s.locate(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	_, sl := sh.find(h, id)
+	if sl == nil || now >= sl.until || !sl.refreshDue(now, ttl) {
+		return false
+	}
+	sl.tried = now
+	return true
 }
 
 // packs reports whether k fits a slot (scope list aside).

@@ -56,7 +56,7 @@ type Binding struct {
 // database call for a cached key) and does not count against the rate
 // limit. The error is only for a store failure.
 func (s *Service) Bound(ctx context.Context, b Binding) (bool, error) {
-	k, err := s.cache.get(ctx, b.KeyID, s.fetchKey)
+	k, err := s.cache.get(ctx, b.KeyID, s.fetch)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -104,7 +104,7 @@ func (s *Service) check(ctx context.Context, raw, requiredScope string, count bo
 	if err != nil || p.Env != s.env {
 		return notFound, nil
 	}
-	k, err := s.cache.get(ctx, p.ID, s.fetchKey)
+	k, err := s.cache.get(ctx, p.ID, s.fetch)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound, nil
 	}
