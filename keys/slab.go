@@ -143,12 +143,14 @@ func (s *slab) get(id string, now, ttl int64, scopes *scopeTable) (k *APIKey, ok
 
 // refreshDue reports whether sl's record, cached for ttl, is due to be
 // read again in the background at now: past its refresh time (between
-// half and three quarters of ttl after it was loaded, drawn from its hash
+// four fifths and nineteen twentieths of ttl after it was loaded: late,
+// so that a key in use is read about as often as one that expires, early
+// enough to spread the reads; drawn from its hash
 // so that records loaded together are not read again together), and not
 // re-read (reread) or claimed for a refresh within staleAfter.
 func (sl *slot) refreshDue(now, ttl int64) bool {
 	loaded := sl.until - ttl
-	at := loaded + ttl/2 + int64(sl.hash%uint64(ttl/4+1))
+	at := loaded + ttl*4/5 + int64(sl.hash%uint64(ttl*3/20+1))
 	return now >= at && now-sl.tried >= int64(staleAfter)
 }
 

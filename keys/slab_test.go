@@ -225,7 +225,7 @@ func (r *refreshStore) count() int {
 }
 
 // TestCacheRefreshesKeysInUse: a key asked for past its refresh time
-// (between half and three quarters of the TTL) is read again in the
+// (between four fifths and nineteen twentieths of the TTL) is read again in the
 // background, once however many ask, while every get is answered from
 // memory; the new record replaces the old, so a key in use never expires.
 func TestCacheRefreshesKeysInUse(t *testing.T) {
@@ -245,11 +245,11 @@ func TestCacheRefreshesKeysInUse(t *testing.T) {
 	if got := owner(); got != "read-1" {
 		t.Fatalf("first get: %s", got)
 	}
-	clk.Add(ttl/2 - time.Nanosecond)
+	clk.Add(ttl*4/5 - time.Nanosecond)
 	if got := owner(); got != "read-1" || rs.count() != 1 {
 		t.Fatalf("before the refresh time: %s after %d reads", got, rs.count())
 	}
-	clk.Add(ttl/4 + time.Nanosecond)
+	clk.Add(ttl*3/20 + time.Nanosecond)
 	rs.mu.Lock()
 	rs.hold = make(chan struct{})
 	rs.mu.Unlock()
@@ -271,7 +271,7 @@ func TestCacheRefreshesKeysInUse(t *testing.T) {
 		t.Fatalf("after the background read: %s after %d reads; want read-2 after 2", got, rs.count())
 	}
 	for range 4 { // in use across several TTLs: always answered from memory
-		clk.Add(ttl * 3 / 4)
+		clk.Add(ttl * 19 / 20)
 		owner()
 		c.refreshes.Wait()
 	}
@@ -281,7 +281,7 @@ func TestCacheRefreshesKeysInUse(t *testing.T) {
 }
 
 // TestCacheRefreshSpread: keys loaded in the same moment fall due for
-// their background read over a quarter of the TTL, not together.
+// their background read over three twentieths of the TTL, not together.
 func TestCacheRefreshSpread(t *testing.T) {
 	const ttl = int64(30 * time.Second)
 	s := newSlab(2000)
@@ -291,16 +291,16 @@ func TestCacheRefreshSpread(t *testing.T) {
 		s.put(id, slabKeyOf(id, 1), ttl, 0) // loaded at 0
 		h, sh := s.locate(id)
 		_, sl := sh.find(h, id)
-		due := ttl / 2 // the first moment it is due
+		due := ttl * 4 / 5 // the first moment it is due
 		for !sl.refreshDue(due, ttl) {
 			due += int64(10 * time.Millisecond)
 		}
-		if due > ttl*3/4+int64(10*time.Millisecond) {
+		if due > ttl*19/20+int64(10*time.Millisecond) {
 			t.Fatalf("%s due after %v", id, time.Duration(due))
 		}
 		lo, hi = min(lo, due), max(hi, due)
 	}
-	if time.Duration(hi-lo) < time.Duration(ttl)/5 {
+	if time.Duration(hi-lo) < time.Duration(ttl)/10 {
 		t.Errorf("1,000 keys due within %v of each other", time.Duration(hi-lo))
 	}
 }
@@ -319,7 +319,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 	if _, err := get(); err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(ttl * 3 / 4)
+	clk.Add(ttl * 19 / 20)
 	rs.err = errors.New("database unavailable")
 	get()
 	c.refreshes.Wait()
@@ -337,7 +337,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 	}
 
 	// An invalidation while the background read runs wins over it.
-	clk.Add(ttl * 3 / 4)
+	clk.Add(ttl * 19 / 20)
 	rs.hold = make(chan struct{})
 	get()
 	c.invalidate("k")
@@ -350,7 +350,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 
 	// A key gone from the store is dropped by its background read.
 	get()
-	clk.Add(ttl * 3 / 4)
+	clk.Add(ttl * 19 / 20)
 	rs.err = store.ErrNotFound
 	get()
 	c.refreshes.Wait()

@@ -120,11 +120,11 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatalf("name %q", got)
 	}
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL/2 - time.Nanosecond) // before any refresh time
+	clock.add(CacheTTL*4/5 - time.Nanosecond) // before any refresh time
 	if got := getName(t, c, "a"); got != "a" || bs.reads.Load() != 1 {
 		t.Errorf("within half the TTL: name %q after %d reads; want the cached a after 1", got, bs.reads.Load())
 	}
-	clock.add(CacheTTL/4 + time.Nanosecond) // past every refresh time
+	clock.add(CacheTTL*3/20 + time.Nanosecond) // past every refresh time
 	if got := getName(t, c, "a"); got != "a" {
 		t.Errorf("past the refresh time: name %q; want the cached a while the store is read", got)
 	}
@@ -178,7 +178,7 @@ func TestCacheRefreshOnce(t *testing.T) {
 	c := NewCache(bc, clock.now)
 	getName(t, c, "a") // the first read is not held
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL * 3 / 4)
+	clock.add(CacheTTL * 19 / 20)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -207,13 +207,13 @@ func TestCacheRefreshSpread(t *testing.T) {
 	lo, hi := time.Duration(1<<62), time.Duration(0)
 	for range 1000 {
 		d := c.known(&store.Client{}, now).refreshAt.Sub(now)
-		if d < CacheTTL/2 || d > CacheTTL*3/4 {
-			t.Fatalf("refresh after %v; want between half and three quarters of %v", d, CacheTTL)
+		if d < CacheTTL*4/5 || d > CacheTTL*19/20 {
+			t.Fatalf("refresh after %v; want between four fifths and nineteen twentieths of %v", d, CacheTTL)
 		}
 		lo, hi = min(lo, d), max(hi, d)
 	}
-	if hi-lo < CacheTTL/5 {
-		t.Errorf("1,000 refresh times within %v of each other; want spread over about %v", hi-lo, CacheTTL/4)
+	if hi-lo < CacheTTL/10 {
+		t.Errorf("1,000 refresh times within %v of each other; want spread over about %v", hi-lo, CacheTTL*3/20)
 	}
 }
 
@@ -225,7 +225,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 	c, bs, db, clock := newCacheFixture(t)
 	getName(t, c, "a")
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL * 3 / 4)
+	clock.add(CacheTTL * 19 / 20)
 	bs.down.Store(true)
 	getName(t, c, "a")
 	c.refreshes.Wait()
@@ -250,7 +250,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 	rc := NewCache(cs, clock.now)
 	cs.cache = rc
 	getName(t, rc, "b")
-	clock.add(CacheTTL * 3 / 4)
+	clock.add(CacheTTL * 19 / 20)
 	getName(t, rc, "b") // starts the background read, which sees "b"
 	rc.refreshes.Wait()
 	if got := getName(t, rc, "b"); got != "b-changed" || cs.reads.Load() != 3 {
