@@ -16,8 +16,11 @@ const (
 // APIKey is the stored record of one API key. The raw key itself is never
 // stored: only its keyed digests (Secrets).
 //
-// Records handed out by Service.Verify and Service.Inspect are shared with
-// the cache and must not be modified.
+// Records handed out by Service.Verify and Service.Inspect must not be
+// modified: their scope lists are shared with the cache. Each record's
+// strings share one allocation with it (the key cache's slabKey), so a
+// caller that keeps one of them beyond the request (a map key, say) keeps
+// a copy (strings.Clone), or it keeps the whole record in memory.
 type APIKey struct {
 	// ID is the public identifier embedded in the key string; it never
 	// changes, not even when the key is rolled.

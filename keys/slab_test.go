@@ -224,15 +224,22 @@ func (r *refreshStore) count() int {
 	return r.reads
 }
 
+// refreshTTL is the key cache's TTL in the refresh tests.
+const refreshTTL = 30 * time.Second
+
+// newRefreshFixture is a key cache of refreshTTL on a settable clock, and
+// the store its gets read through.
+func newRefreshFixture() (*cache, *clock, *refreshStore) {
+	clk := newClock()
+	return newCache(refreshTTL, time.Second, DefaultCacheBytes, clk.Now), clk, &refreshStore{}
+}
+
 // TestCacheRefreshesKeysInUse: a key asked for past its refresh time
 // (between four fifths and nineteen twentieths of the TTL) is read again in the
 // background, once however many ask, while every get is answered from
 // memory; the new record replaces the old, so a key in use never expires.
 func TestCacheRefreshesKeysInUse(t *testing.T) {
-	const ttl = 30 * time.Second
-	clk := newClock()
-	c := newCache(ttl, time.Second, DefaultCacheBytes, clk.Now)
-	rs := &refreshStore{}
+	c, clk, rs := newRefreshFixture()
 	ctx := context.Background()
 	owner := func() string {
 		t.Helper()
@@ -245,11 +252,11 @@ func TestCacheRefreshesKeysInUse(t *testing.T) {
 	if got := owner(); got != "read-1" {
 		t.Fatalf("first get: %s", got)
 	}
-	clk.Add(ttl*4/5 - time.Nanosecond)
+	clk.Add(refreshTTL*4/5 - time.Nanosecond)
 	if got := owner(); got != "read-1" || rs.count() != 1 {
 		t.Fatalf("before the refresh time: %s after %d reads", got, rs.count())
 	}
-	clk.Add(ttl*3/20 + time.Nanosecond)
+	clk.Add(refreshTTL*3/20 + time.Nanosecond)
 	rs.mu.Lock()
 	rs.hold = make(chan struct{})
 	rs.mu.Unlock()
@@ -271,7 +278,7 @@ func TestCacheRefreshesKeysInUse(t *testing.T) {
 		t.Fatalf("after the background read: %s after %d reads; want read-2 after 2", got, rs.count())
 	}
 	for range 4 { // in use across several TTLs: always answered from memory
-		clk.Add(ttl * 19 / 20)
+		clk.Add(refreshTTL * 19 / 20)
 		owner()
 		c.refreshes.Wait()
 	}
@@ -310,16 +317,13 @@ func TestCacheRefreshSpread(t *testing.T) {
 // invalidation overtakes is not kept; a key gone from the store is
 // dropped.
 func TestCacheRefreshFailures(t *testing.T) {
-	const ttl = 30 * time.Second
-	clk := newClock()
-	c := newCache(ttl, time.Second, DefaultCacheBytes, clk.Now)
-	rs := &refreshStore{}
+	c, clk, rs := newRefreshFixture()
 	ctx := context.Background()
 	get := func() (*APIKey, error) { return c.get(ctx, "k", rs.fetch) }
 	if _, err := get(); err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(ttl * 19 / 20)
+	clk.Add(refreshTTL * 19 / 20)
 	rs.err = errors.New("database unavailable")
 	get()
 	c.refreshes.Wait()
@@ -337,7 +341,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 	}
 
 	// An invalidation while the background read runs wins over it.
-	clk.Add(ttl * 19 / 20)
+	clk.Add(refreshTTL * 19 / 20)
 	rs.hold = make(chan struct{})
 	get()
 	c.invalidate("k")
@@ -350,7 +354,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 
 	// A key gone from the store is dropped by its background read.
 	get()
-	clk.Add(ttl * 19 / 20)
+	clk.Add(refreshTTL * 19 / 20)
 	rs.err = store.ErrNotFound
 	get()
 	c.refreshes.Wait()

@@ -29,8 +29,8 @@ const (
 type Result struct {
 	Valid bool
 	Code  Code
-	// Key is the key's record, or nil for CodeNotFound. It is shared with
-	// the cache: do not modify it.
+	// Key is the key's record, or nil for CodeNotFound. Do not modify it,
+	// and copy a string of it to keep it (see APIKey).
 	Key *APIKey
 	// RateLimit is the key's window after this call, or nil when the key
 	// has no rate limit (or was not found).

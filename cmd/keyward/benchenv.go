@@ -487,7 +487,7 @@ func (e *benchEnv) postToken(id, secret, form string) (tokenAnswer, error) {
 // authentication when id is set.
 func (e *benchEnv) post(path, ctype, id, secret, body string) func() error {
 	u, auth := e.base+path, basicAuth(id, secret)
-	return func() error { return statusErr(e.load.exchange(u, ctype, auth, body, nil)) }
+	return func() error { return e.send(u, ctype, auth, body) }
 }
 
 // send posts body to u with the Authorization header auth (both built
