@@ -241,9 +241,24 @@ const staleAfter = time.Second
 // reports whether it read. Concurrent callers may each read once. A store
 // failure keeps the record (still what the cache positively knows) and
 // comes back as err, as does store.ErrNotFound, which drops it.
+//
+// An id with no record cached is read as get reads it: the record the
+// caller judged was dropped since it was handed out (an invalidation
+// heard meanwhile, from a roll on another instance say), and the key as
+// it is now is one read away. Evictions aside, that happens only when an
+// invalidation races the caller, so wrong secrets still cost at most one
+// read per key per staleAfter.
 func (c *cache) reread(ctx context.Context, id string, fetch func(context.Context, string) (*APIKey, error)) (*APIKey, bool, error) {
 	now := c.now()
-	if !c.claim(id, now) {
+	cached, claimed := c.claim(id, now)
+	if !cached {
+		k, err := c.get(ctx, id, fetch)
+		if err != nil {
+			return nil, false, err
+		}
+		return k, true, nil
+	}
+	if !claimed {
 		return nil, false, nil
 	}
 	c.mu.Lock()
@@ -264,28 +279,29 @@ func (c *cache) reread(ctx context.Context, id string, fetch func(context.Contex
 	return k, true, nil
 }
 
-// claim reports whether id's record is cached and was loaded, or last
-// re-read, staleAfter or longer before now; it then marks it re-read at
-// now, so that concurrent callers claim it once.
-func (c *cache) claim(id string, now time.Time) bool {
+// claim reports whether id's record is cached (unexpired) and, if so,
+// whether it was loaded, or last re-read, staleAfter or longer before now;
+// it then marks it re-read at now, so that concurrent callers claim it
+// once.
+func (c *cache) claim(id string, now time.Time) (cached, claimed bool) {
 	found, claimed := c.slab.claim(id, now.UnixNano(), int64(c.ttl), int64(staleAfter))
 	if found {
-		return claimed
+		return true, claimed
 	}
 	e, ok := c.odd.GetIfPresent(id)
-	if !ok {
-		return false
+	if !ok || now.UnixNano() >= e.until {
+		return false, false
 	}
 	last := e.until - int64(c.ttl) // when it was loaded
 	if e.tried > last {
 		last = e.tried
 	}
 	if now.UnixNano()-last < int64(staleAfter) {
-		return false
+		return true, false
 	}
 	tried := *e
 	tried.tried = now.UnixNano()
-	return c.swap(id, e, &tried) // false: another caller is re-reading it
+	return true, c.swap(id, e, &tried) // false: another caller is re-reading it
 }
 
 // swap replaces id's record old with e, unless another caller replaced it

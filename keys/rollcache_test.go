@@ -87,3 +87,30 @@ func TestRereadDuringOutage(t *testing.T) {
 		wantCode(t, f.verify(t, raw, ""), CodeValid)
 	}
 }
+
+// TestRereadAfterInvalidation: a secret that matched none of a record the
+// cache has dropped since it handed it out (an invalidation heard between
+// the get and the re-read, as when another instance rolls the key) reads
+// the key as it is now, at once, even within staleAfter of the record's
+// load; a record still cached is not read again within staleAfter.
+func TestRereadAfterInvalidation(t *testing.T) {
+	c, _, rs := newRefreshFixture()
+	ctx := context.Background()
+	if _, err := c.get(ctx, "k", rs.fetch); err != nil {
+		t.Fatal(err)
+	}
+	if _, read, err := c.reread(ctx, "k", rs.fetch); read || err != nil {
+		t.Fatalf("re-read of a record loaded just now: read %v, %v", read, err)
+	}
+	c.invalidate("k") // heard after the get handed the old record out
+	k, read, err := c.reread(ctx, "k", rs.fetch)
+	if err != nil || !read {
+		t.Fatalf("re-read of a dropped record: read %v, %v", read, err)
+	}
+	if k.OwnerID != "read-2" || rs.count() != 2 {
+		t.Errorf("re-read gave %s after %d reads; want read-2 after 2", k.OwnerID, rs.count())
+	}
+	if _, read, _ := c.reread(ctx, "k", rs.fetch); read || rs.count() != 2 {
+		t.Errorf("a second re-read within staleAfter read again (%d reads)", rs.count())
+	}
+}

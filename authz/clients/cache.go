@@ -120,7 +120,7 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 		}
 		return e.client, e.err
 	}
-	if id == "" || len(id) > 256 {
+	if !cacheable(id) {
 		return nil, store.ErrNotFound
 	}
 	if c.OnLookup != nil {
@@ -145,6 +145,10 @@ func (c *Cache) Get(ctx context.Context, id string) (*store.Client, error) {
 	c.mu.Unlock()
 	return e.client, e.err
 }
+
+// cacheable reports whether id may name a client: ids outside it are
+// refused without a read, and never kept.
+func cacheable(id string) bool { return id != "" && len(id) <= 256 }
 
 // known is the entry of client sc read at now, its refresh time drawn
 // between four fifths and nineteen twentieths of the TTL: late, so that a
@@ -225,11 +229,23 @@ func (c *Cache) Invalidate(id string) {
 // and reports false. Unknown ids stay negatively cached and a client is
 // re-read at most once per RefreshAge, so repeated failures cannot cost a
 // database read each.
+//
+// A cacheable id with no entry reports true without a read: the entry the failure
+// was judged against has been dropped since (an invalidation, which may
+// have moved the generation before the caller looked at it and dropped
+// the entry after the caller read it), so one more try reads the store.
 func (c *Cache) Reread(ctx context.Context, id string) bool {
+	if !cacheable(id) {
+		return false
+	}
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries.GetIfPresent(id)
-	if !ok || e.client == nil || now.Before(e.noRefreshBefore) {
+	if !ok {
+		c.mu.Unlock()
+		return true
+	}
+	if e.client == nil || now.Before(e.noRefreshBefore) {
 		c.mu.Unlock()
 		return false
 	}
