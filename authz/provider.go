@@ -248,14 +248,18 @@ type Provider struct {
 // It reads nothing from the database: the JWT revocation list loads on
 // first use and Run keeps it fresh.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
+	clientsNow := cfg.Now // nil: the client cache's own reading of the real time
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
+	if clientsNow != nil {
+		clientsNow = now
+	}
 	p.resources = resources.NewCache(cfg.Store, now)
 	p.cimd = &cimdResolver{fetch: cfg.Outbound, resources: p.resources, log: cfg.Logger}
-	p.clientCache = clients.NewCache(cimdGetter{store: cfg.Store, cimd: p.cimd}, now)
+	p.clientCache = clients.NewCache(cimdGetter{store: cfg.Store, cimd: p.cimd}, clientsNow)
 	if _, off := cfg.Observer.(noObserver); !off {
 		p.clientCache.OnLookup = func(hit bool) { cfg.Observer.CacheLookup(CacheClients, hit) }
 	}

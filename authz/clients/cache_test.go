@@ -203,10 +203,9 @@ func TestCacheRefreshOnce(t *testing.T) {
 // together.
 func TestCacheRefreshSpread(t *testing.T) {
 	c := newCache(nil, time.Now, CacheBytes)
-	now := time.Now()
 	lo, hi := time.Duration(1<<62), time.Duration(0)
 	for range 1000 {
-		d := c.known(&store.Client{}, now).refreshAt.Sub(now)
+		d := c.refreshAfter(&cacheEntry{client: &store.Client{}})
 		if d < CacheTTL*4/5 || d > CacheTTL*19/20 {
 			t.Fatalf("refresh after %v; want between four fifths and nineteen twentieths of %v", d, CacheTTL)
 		}
@@ -416,7 +415,7 @@ func TestCacheBounded(t *testing.T) {
 		return &store.Client{ID: id, Name: id, JWKS: jwks, Scopes: []string{"read"}}, nil
 	})
 	const budget = 64 << 10
-	c := newCache(g, time.Now, budget)
+	c := newCache(g, nil, budget)
 	ctx := context.Background()
 	for i := range 2000 {
 		for _, id := range []string{"hot", fmt.Sprintf("client-%d", i), fmt.Sprintf("unknown-%d", i)} {
@@ -446,7 +445,7 @@ func TestCacheBytes(t *testing.T) {
 			RedirectURIs: []string{"https://app.example.com/callback/" + id}, AccessTokenFormat: strings.Clone("jwt"),
 			CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil
 	})
-	c := newCache(g, time.Now, CacheBytes)
+	c := newCache(g, nil, CacheBytes)
 	ctx := context.Background()
 	before := heaptest.Live()
 	var weight int64
@@ -456,7 +455,7 @@ func TestCacheBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		weight += int64(entryWeight(id, cacheEntry{client: cl}))
+		weight += int64(entryWeight(id, &cacheEntry{client: cl}))
 	}
 	c.entries.CleanUp()
 	if got := c.entries.EstimatedSize(); got != n {
@@ -558,8 +557,9 @@ func (r *racingClients) GetClient(ctx context.Context, id string) (*store.Client
 }
 
 // TestCacheInvalidateDuringRead: an invalidation that lands while Get reads
-// the store is not lost: the read is answered but not kept, so the next
-// Get sees the deletion instead of a stale client for the cache TTL.
+// the store is not lost: the read is not kept (the Get reads again, or
+// answers what it read), so the next Get sees the deletion instead of a
+// stale client for the cache TTL.
 func TestCacheInvalidateDuringRead(t *testing.T) {
 	ctx := context.Background()
 	db := sqlitetest.Open(t)
@@ -567,12 +567,103 @@ func TestCacheInvalidateDuringRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := &racingClients{ClientStore: db}
-	c := NewCache(rs, time.Now)
+	c := NewCache(rs, nil)
 	rs.cache = c
-	if _, err := c.Get(ctx, "a"); err != nil {
+	if _, err := c.Get(ctx, "a"); err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)
 	}
 	if cl, err := c.Get(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("after an invalidation during the read: %v, %v; want ErrNotFound", cl, err)
+	}
+}
+
+// BenchmarkCacheGet: a Get of a cached client, the token endpoint's and
+// every client-authenticated endpoint's lookup.
+func BenchmarkCacheGet(b *testing.B) {
+	g := getterFunc(func(_ context.Context, id string) (*store.Client, error) {
+		return &store.Client{ID: id, Name: id}, nil
+	})
+	c := NewCache(g, nil)
+	ctx := context.Background()
+	ids := make([]string, 1000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("client-%d", i)
+		if _, err := c.Get(ctx, ids[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := c.Get(ctx, ids[i%len(ids)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// TestCacheLookups: OnLookup hears of every Get of a cacheable id, once:
+// a hit when answered from memory (an unknown id remembered included, and
+// a Get that starts a background read), a miss when the store was read
+// (or failed); a re-read after a failed authentication is not a lookup.
+func TestCacheLookups(t *testing.T) {
+	t.Parallel()
+	c, bs, _, clock := newCacheFixture(t)
+	var hits, misses atomic.Int64
+	c.OnLookup = func(hit bool) {
+		if hit {
+			hits.Add(1)
+		} else {
+			misses.Add(1)
+		}
+	}
+	ctx := context.Background()
+	getName(t, c, "a")    // miss
+	getName(t, c, "a")    // hit
+	c.Get(ctx, "unknown") // miss
+	c.Get(ctx, "unknown") // hit
+	c.Get(ctx, "")        // not a lookup
+	c.Reread(ctx, "a")    // not a lookup
+	clock.add(CacheTTL * 19 / 20)
+	getName(t, c, "a") // hit, starts a background read
+	c.refreshes.Wait()
+	bs.down.Store(true)
+	c.Get(ctx, "b") // miss, the store down
+	if h, m := hits.Load(), misses.Load(); h != 3 || m != 3 {
+		t.Errorf("%d hits and %d misses; want 3 and 3", h, m)
+	}
+}
+
+// TestCacheConcurrentMisses: Gets of a client not cached that arrive
+// while it is read wait for that read instead of each reading the store
+// (a burst of requests for a client after a start or an invalidation).
+func TestCacheConcurrentMisses(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var reads atomic.Int64
+	g := getterFunc(func(_ context.Context, id string) (*store.Client, error) {
+		reads.Add(1)
+		<-release
+		return &store.Client{ID: id, Name: id}, nil
+	})
+	c := NewCache(g, nil)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if got := getName(t, c, "a"); got != "a" {
+				t.Errorf("name %q", got)
+			}
+		})
+	}
+	for reads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // the other Gets arrive meanwhile
+	close(release)
+	wg.Wait()
+	if n := reads.Load(); n != 1 {
+		t.Errorf("%d store reads for 50 concurrent Gets; want 1", n)
 	}
 }
