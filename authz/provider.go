@@ -248,13 +248,14 @@ type Provider struct {
 // It reads nothing from the database: the JWT revocation list loads on
 // first use and Run keeps it fresh.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
-	clientsNow := cfg.Now // nil: the client cache's own reading of the real time
+	realTime := cfg.Now == nil
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
 	p := &Provider{cfg: cfg}
 	now := func() time.Time { return cfg.Now().UTC() }
-	if clientsNow != nil {
+	var clientsNow func() time.Time // nil: the client cache reads the real time with its own clock
+	if !realTime {
 		clientsNow = now
 	}
 	p.resources = resources.NewCache(cfg.Store, now)

@@ -149,8 +149,11 @@ func (s *slab) get(id string, now, ttl int64, scopes *scopeTable) (k *APIKey, ok
 // so that records loaded together are not read again together), and not
 // re-read (reread) or claimed for a refresh within staleAfter.
 func (sl *slot) refreshDue(now, ttl int64) bool {
-	loaded := sl.until - ttl
-	at := loaded + ttl*4/5 + int64(sl.hash%uint64(ttl*3/20+1))
+	earliest := sl.until - ttl + ttl*4/5 // four fifths of ttl after the load
+	if now < earliest {
+		return false // most hits: no division for the drawn moment
+	}
+	at := earliest + int64(sl.hash%uint64(ttl*3/20+1))
 	return now >= at && now-sl.tried >= int64(staleAfter)
 }
 

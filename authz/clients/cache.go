@@ -117,7 +117,7 @@ func newCache(s Getter, now func() time.Time, maxBytes uint64) *Cache {
 			}
 			return c.ttl
 		}),
-		RefreshCalculator: refreshPolicy{c},
+		RefreshCalculator: newRefreshPolicy(c),
 		StatsRecorder:     lookups{c},
 		Clock:             ticks,
 		// A failed background read keeps the entry and is tried again
@@ -218,24 +218,22 @@ func (l loader) Reload(ctx context.Context, id string, old *cacheEntry) (*cacheE
 	return e, err
 }
 
-// refreshPolicy is the cache's otter.RefreshCalculator: refreshAfter for
-// every entry written or read again; RefreshAge after a failed background
-// read (the entry stays until it expires).
-type refreshPolicy struct{ c *Cache }
-
-func (p refreshPolicy) RefreshAfterCreate(e otter.Entry[string, *cacheEntry]) time.Duration {
-	return p.c.refreshAfter(e.Value)
+// refreshPolicy is the cache's otter.RefreshCalculator: otter's own
+// RefreshWritingFunc (refreshAfter for every entry written or read again),
+// except after a failed background read, which otter would leave due at
+// once (every Get starting another read of a store that is down): it is
+// due again after RefreshAge, and the entry stays until it expires.
+type refreshPolicy struct {
+	otter.RefreshCalculator[string, *cacheEntry]
 }
 
-func (p refreshPolicy) RefreshAfterUpdate(e otter.Entry[string, *cacheEntry], _ *cacheEntry) time.Duration {
-	return p.c.refreshAfter(e.Value)
+func newRefreshPolicy(c *Cache) refreshPolicy {
+	return refreshPolicy{otter.RefreshWritingFunc(func(e otter.Entry[string, *cacheEntry]) time.Duration {
+		return c.refreshAfter(e.Value)
+	})}
 }
 
-func (p refreshPolicy) RefreshAfterReload(e otter.Entry[string, *cacheEntry], _ *cacheEntry) time.Duration {
-	return p.c.refreshAfter(e.Value)
-}
-
-func (p refreshPolicy) RefreshAfterReloadFailure(otter.Entry[string, *cacheEntry], error) time.Duration {
+func (refreshPolicy) RefreshAfterReloadFailure(otter.Entry[string, *cacheEntry], error) time.Duration {
 	return RefreshAge
 }
 
