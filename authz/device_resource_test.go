@@ -50,7 +50,7 @@ func TestDeviceGrantResources(t *testing.T) {
 		t.Fatalf("login: %d", a.status)
 	}
 	f.decide(b, da.str("user_code"), "allow")
-	f.clock.add(10 * time.Second)
+	f.clock.Add(10 * time.Second)
 	tok := f.poll(tv, "", da.str("device_code"))
 	if tok.status != http.StatusOK {
 		t.Fatalf("tokens: %d %v", tok.status, tok.body)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/store"
 )
 
@@ -27,40 +27,20 @@ import (
 
 const grantDevice = clients.GrantDeviceCode
 
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newTestClock starts half an hour ago: fosite reads the real clock for
-// some checks (an ID token's auth_time must not be in the future), so the
-// test's clock must not run ahead of it.
-func newTestClock() *testClock { return &testClock{t: time.Now().UTC().Add(-30 * time.Minute)} }
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // deviceFixture is a provider with a signed-in capable user and device clients.
 type deviceFixture struct {
 	*testServer
-	clock  *testClock
+	clock  *clocktest.Clock
 	userID string
 }
 
 func newDeviceFixture(t *testing.T) *deviceFixture {
 	t.Helper()
-	clock := newTestClock()
-	s := newTestServer(t, authztest.Options{Now: clock.now, TokenRate: -1})
+	// The clock starts half an hour ago: fosite reads the real clock for
+	// some checks (an ID token's auth_time must not be in the future), so
+	// the test's clock must not run ahead of it.
+	clock := clocktest.At(time.Now().UTC().Add(-30 * time.Minute))
+	s := newTestServer(t, authztest.Options{Now: clock.Now, TokenRate: -1})
 	u, err := s.st.Users.Create(context.Background(), accounts.UserParams{Username: "alice", Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
@@ -189,11 +169,11 @@ func TestDeviceGrantTokenEndpoint(t *testing.T) {
 	// Not decided yet: authorization_pending; sooner than the interval:
 	// slow_down, and the interval grows by 5 s.
 	wantOAuthError(t, "first poll", f.poll(public, "", code), http.StatusBadRequest, "authorization_pending")
-	f.clock.add(time.Second)
+	f.clock.Add(time.Second)
 	wantOAuthError(t, "poll after 1 s", f.poll(public, "", code), http.StatusBadRequest, "slow_down")
-	f.clock.add(6 * time.Second)
+	f.clock.Add(6 * time.Second)
 	wantOAuthError(t, "poll after 6 s (interval now 10 s)", f.poll(public, "", code), http.StatusBadRequest, "slow_down")
-	f.clock.add(15 * time.Second)
+	f.clock.Add(15 * time.Second)
 	wantOAuthError(t, "poll after 15 s", f.poll(public, "", code), http.StatusBadRequest, "authorization_pending")
 
 	// Codes that are not this client's, or not codes.
@@ -214,14 +194,14 @@ func TestDeviceGrantTokenEndpoint(t *testing.T) {
 	if h := wantHTMLPage(t, "approved page", done, http.StatusOK); h != "Device connected" {
 		t.Errorf("after allow: %q", h)
 	}
-	f.clock.add(10 * time.Second)
+	f.clock.Add(10 * time.Second)
 	tok := f.poll(public, "", code)
 	if tok.status != http.StatusOK || tok.str("access_token") == "" || tok.str("refresh_token") == "" ||
 		tok.str("id_token") == "" || !strings.EqualFold(tok.str("token_type"), "bearer") ||
 		tok.str("scope") != "offline_access openid profile" {
 		t.Fatalf("tokens: %d %v", tok.status, tok.body)
 	}
-	f.clock.add(10 * time.Second)
+	f.clock.Add(10 * time.Second)
 	wantOAuthError(t, "a second redemption", f.poll(public, "", code), http.StatusBadRequest, "invalid_grant")
 
 	// The access token is alice's, at UserInfo and introspection; the
@@ -260,7 +240,7 @@ func TestDeviceGrantTokenEndpoint(t *testing.T) {
 
 	// Expired: expired_token, and the page says so.
 	eda := f.deviceAuth(public, "", "openid")
-	f.clock.add(10*time.Minute + time.Second)
+	f.clock.Add(10*time.Minute + time.Second)
 	wantOAuthError(t, "an expired grant", f.poll(public, "", eda.str("device_code")), http.StatusBadRequest, "expired_token")
 	entry := b.get("/device")
 	expired := b.post("/device", url.Values{"csrf_token": {inputValue(entry.doc, "csrf_token")}, "user_code": {eda.str("user_code")}})
@@ -497,7 +477,7 @@ func TestDevicePageGuard(t *testing.T) {
 		t.Fatalf("the right code from another address: %d, want 303", a.status)
 	}
 	// The wait ends.
-	f.clock.add(16 * time.Minute)
+	f.clock.Add(16 * time.Minute)
 	userCode = f.deviceAuth(public, "", "openid").str("user_code")
 	if a := submit(f.browser(attacker), userCode); a.status != http.StatusSeeOther {
 		t.Fatalf("after the wait: %d, want 303", a.status)

@@ -26,6 +26,7 @@ import (
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/keys/clocktest"
 )
 
 const dpopIssuer = "http://127.0.0.1:8080"
@@ -97,8 +98,8 @@ func newDPoPEnv(t *testing.T, nonce bool) *parEnv {
 // clock are set here).
 func newDPoPEnvWith(t *testing.T, o authztest.Options) *parEnv {
 	t.Helper()
-	e := &parEnv{now: time.Now()}
-	o.Issuer, o.TokenRate, o.Now = dpopIssuer, -1, e.clock
+	e := &parEnv{clock: clocktest.At(time.Now())}
+	o.Issuer, o.TokenRate, o.Now = dpopIssuer, -1, e.clock.Now
 	e.st = authztest.New(t, o)
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
@@ -186,7 +187,7 @@ func TestDPoPClientCredentials(t *testing.T) {
 	htu := dpopIssuer + authz.PathToken
 	form := url.Values{"grant_type": {"client_credentials"}}
 
-	proof := k.proof(t, "POST", htu, e.clock(), nil)
+	proof := k.proof(t, "POST", htu, e.clock.Now(), nil)
 	status, _, out := e.call(t, "POST", authz.PathToken, form, basic(id, secret), proof)
 	if status != 200 || out["token_type"] != "DPoP" {
 		t.Fatalf("token: %d %v, want token_type DPoP", status, out)
@@ -201,7 +202,7 @@ func TestDPoPClientCredentials(t *testing.T) {
 	}
 
 	// Opaque tokens carry the binding in their session.
-	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(opaqueID, opaqueSecret), k.proof(t, "POST", htu, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(opaqueID, opaqueSecret), k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 || out["token_type"] != "DPoP" {
 		t.Fatalf("opaque token: %d %v", status, out)
 	}
@@ -216,7 +217,7 @@ func TestDPoPClientCredentials(t *testing.T) {
 		t.Fatalf("no proof: %v, want a bearer token without cnf", out)
 	}
 
-	now := e.clock()
+	now := e.clock.Now()
 	for _, tc := range []struct {
 		name   string
 		proofs []string
@@ -281,7 +282,7 @@ func TestDPoPRequiredClient(t *testing.T) {
 	form := url.Values{"grant_type": {"client_credentials"}}
 	status, _, out := e.call(t, "POST", authz.PathToken, form, basic(id, secret))
 	wantError(t, "no proof", status, out, 400, "invalid_request")
-	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), newDPoPKey(t).proof(t, "POST", dpopIssuer+authz.PathToken, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), newDPoPKey(t).proof(t, "POST", dpopIssuer+authz.PathToken, e.clock.Now(), nil))
 	if status != 200 || out["token_type"] != "DPoP" {
 		t.Fatalf("with a proof: %d %v", status, out)
 	}
@@ -296,21 +297,21 @@ func TestDPoPNonce(t *testing.T) {
 	k := newDPoPKey(t)
 	htu := dpopIssuer + authz.PathToken
 	form := url.Values{"grant_type": {"client_credentials"}}
-	status, hdr, out := e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock(), nil))
+	status, hdr, out := e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock.Now(), nil))
 	wantError(t, "no nonce", status, out, 400, "use_dpop_nonce")
 	nonce := hdr.Get("DPoP-Nonce")
 	if nonce == "" {
 		t.Fatal("no DPoP-Nonce header with use_dpop_nonce")
 	}
 	withNonce := func(n string) func(map[string]any) { return func(c map[string]any) { c["nonce"] = n } }
-	status, hdr, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock(), withNonce(nonce)))
+	status, hdr, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock.Now(), withNonce(nonce)))
 	if status != 200 || out["token_type"] != "DPoP" || hdr.Get("DPoP-Nonce") == "" {
 		t.Fatalf("with the nonce: %d %v (DPoP-Nonce %q)", status, out, hdr.Get("DPoP-Nonce"))
 	}
-	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock(), withNonce("made-up")))
+	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock.Now(), withNonce("made-up")))
 	wantError(t, "made-up nonce", status, out, 400, "use_dpop_nonce")
-	e.advance(2*authz.DefaultDPoPNoncePeriod + time.Second)
-	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock(), withNonce(nonce)))
+	e.clock.Add(2*authz.DefaultDPoPNoncePeriod + time.Second)
+	status, _, out = e.call(t, "POST", authz.PathToken, form, basic(id, secret), k.proof(t, "POST", htu, e.clock.Now(), withNonce(nonce)))
 	wantError(t, "expired nonce", status, out, 400, "use_dpop_nonce")
 }
 
@@ -353,11 +354,11 @@ func TestDPoPAuthorizationCode(t *testing.T) {
 		return url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {code},
 			"redirect_uri": {parCB}, "code_verifier": {verifier}}
 	}
-	status, _, out := e.call(t, "POST", authz.PathToken, redeem(), "", other.proof(t, "POST", htu, e.clock(), nil))
+	status, _, out := e.call(t, "POST", authz.PathToken, redeem(), "", other.proof(t, "POST", htu, e.clock.Now(), nil))
 	wantError(t, "code with another key", status, out, 400, "invalid_dpop_proof")
 	status, _, out = e.call(t, "POST", authz.PathToken, redeem(), "")
 	wantError(t, "code without a proof", status, out, 400, "invalid_dpop_proof")
-	status, _, out = e.call(t, "POST", authz.PathToken, redeem(), "", k.proof(t, "POST", htu, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathToken, redeem(), "", k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 || out["token_type"] != "DPoP" || out["refresh_token"] == nil {
 		t.Fatalf("code with the key: %d %v", status, out)
 	}
@@ -375,12 +376,12 @@ func TestDPoPAuthorizationCode(t *testing.T) {
 	}
 	status, _, out = e.call(t, "GET", authz.PathUserinfo, nil, "DPoP "+at)
 	wantError(t, "DPoP without proof", status, out, 401, "invalid_dpop_proof")
-	status, _, out = e.call(t, "GET", authz.PathUserinfo, nil, "DPoP "+at, k.proof(t, "GET", ui, e.clock(), nil))
+	status, _, out = e.call(t, "GET", authz.PathUserinfo, nil, "DPoP "+at, k.proof(t, "GET", ui, e.clock.Now(), nil))
 	wantError(t, "proof without ath", status, out, 401, "invalid_dpop_proof")
 	status, _, out = e.call(t, "GET", authz.PathUserinfo, nil, "DPoP "+at,
-		other.proof(t, "GET", ui, e.clock(), func(c map[string]any) { c["ath"] = ath(at) }))
+		other.proof(t, "GET", ui, e.clock.Now(), func(c map[string]any) { c["ath"] = ath(at) }))
 	wantError(t, "proof by another key", status, out, 401, "invalid_dpop_proof")
-	good := k.proof(t, "GET", ui, e.clock(), func(c map[string]any) { c["ath"] = ath(at) })
+	good := k.proof(t, "GET", ui, e.clock.Now(), func(c map[string]any) { c["ath"] = ath(at) })
 	status, _, out = e.call(t, "GET", authz.PathUserinfo, nil, "DPoP "+at, good)
 	if status != 200 || out["sub"] == nil {
 		t.Fatalf("userinfo with DPoP: %d %v", status, out)
@@ -392,9 +393,9 @@ func TestDPoPAuthorizationCode(t *testing.T) {
 	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {rt}}
 	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "")
 	wantError(t, "refresh without a proof", status, out, 400, "invalid_grant")
-	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", other.proof(t, "POST", htu, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", other.proof(t, "POST", htu, e.clock.Now(), nil))
 	wantError(t, "stolen refresh token with another key", status, out, 400, "invalid_grant")
-	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 || out["token_type"] != "DPoP" || cnfJKT(jwtClaims(t, out["access_token"].(string))) != k.jkt {
 		t.Fatalf("refresh with the key: %d %v", status, out)
 	}
@@ -409,20 +410,20 @@ func TestDPoPPAR(t *testing.T) {
 		GrantTypes: []string{clients.GrantAuthorizationCode}, Scopes: []string{"openid"}})
 	k, other := newDPoPKey(t), newDPoPKey(t)
 	par := dpopIssuer + authz.PathPAR
-	code, verifier := dpopCodeFlow(t, e, id, nil, k.proof(t, "POST", par, e.clock(), nil))
+	code, verifier := dpopCodeFlow(t, e, id, nil, k.proof(t, "POST", par, e.clock.Now(), nil))
 	redeem := url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {code},
 		"redirect_uri": {parCB}, "code_verifier": {verifier}}
-	status, _, out := e.call(t, "POST", authz.PathToken, redeem, "", other.proof(t, "POST", dpopIssuer+authz.PathToken, e.clock(), nil))
+	status, _, out := e.call(t, "POST", authz.PathToken, redeem, "", other.proof(t, "POST", dpopIssuer+authz.PathToken, e.clock.Now(), nil))
 	wantError(t, "code pushed with k, redeemed with another key", status, out, 400, "invalid_dpop_proof")
 
 	form := url.Values{"response_type": {"code"}, "client_id": {id}, "redirect_uri": {parCB}, "scope": {"openid"},
 		"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}, "dpop_jkt": {other.jkt}}
-	status, _, out = e.call(t, "POST", authz.PathPAR, form, "", k.proof(t, "POST", par, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathPAR, form, "", k.proof(t, "POST", par, e.clock.Now(), nil))
 	wantError(t, "dpop_jkt and proof disagree", status, out, 400, "invalid_dpop_proof")
 	form.Set("dpop_jkt", "not-a-thumbprint")
 	status, _, out = e.call(t, "POST", authz.PathPAR, form, "")
 	wantError(t, "malformed dpop_jkt", status, out, 400, "invalid_request")
-	status, _, out = e.call(t, "POST", authz.PathPAR, form, "", k.proof(t, "POST", dpopIssuer+authz.PathToken, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathPAR, form, "", k.proof(t, "POST", dpopIssuer+authz.PathToken, e.clock.Now(), nil))
 	wantError(t, "PAR proof for the token endpoint", status, out, 400, "invalid_dpop_proof")
 }
 
@@ -439,12 +440,12 @@ func TestDPoPConfidentialRefreshRebinds(t *testing.T) {
 	uri, _ := e.pushed(t, id, secret, url.Values{"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}})
 	loc := signInAndConsentSkip(t, newBrowser(t, e.srv.URL), authorizeURL(id, uri))
 	status, _, out := e.call(t, "POST", authz.PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
-		"redirect_uri": {parCB}, "code_verifier": {verifier}}, basic(id, secret), k.proof(t, "POST", htu, e.clock(), nil))
+		"redirect_uri": {parCB}, "code_verifier": {verifier}}, basic(id, secret), k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 || out["token_type"] != "DPoP" {
 		t.Fatalf("code: %d %v", status, out)
 	}
 	status, _, out = e.call(t, "POST", authz.PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {out["refresh_token"].(string)}},
-		basic(id, secret), other.proof(t, "POST", htu, e.clock(), nil))
+		basic(id, secret), other.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 || cnfJKT(jwtClaims(t, out["access_token"].(string))) != other.jkt {
 		t.Fatalf("refresh with a new key: %d %v", status, out)
 	}
@@ -468,7 +469,7 @@ func TestDPoPBoundTokenIsNoBearerForKeyward(t *testing.T) {
 	e := newDPoPEnv(t, false)
 	id, secret := e.client(t, clients.Params{Name: "admin", GrantTypes: []string{clients.GrantClientCredentials}, Scopes: []string{"keyward:admin"}})
 	form := url.Values{"grant_type": {"client_credentials"}}
-	_, _, bound := e.call(t, "POST", authz.PathToken, form, basic(id, secret), newDPoPKey(t).proof(t, "POST", dpopIssuer+authz.PathToken, e.clock(), nil))
+	_, _, bound := e.call(t, "POST", authz.PathToken, form, basic(id, secret), newDPoPKey(t).proof(t, "POST", dpopIssuer+authz.PathToken, e.clock.Now(), nil))
 	_, _, plain := e.call(t, "POST", authz.PathToken, form, basic(id, secret))
 	ctx := context.Background()
 	if _, err := e.st.Provider.VerifyAccessToken(ctx, bound["access_token"].(string)); !errors.Is(err, authz.ErrInvalidToken) {
@@ -490,21 +491,21 @@ func TestDPoPRefreshGrace(t *testing.T) {
 	htu := dpopIssuer + authz.PathToken
 	code, verifier := dpopCodeFlow(t, e, id, url.Values{"dpop_jkt": {k.jkt}})
 	status, _, out := e.call(t, "POST", authz.PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {id},
-		"code": {code}, "redirect_uri": {parCB}, "code_verifier": {verifier}}, "", k.proof(t, "POST", htu, e.clock(), nil))
+		"code": {code}, "redirect_uri": {parCB}, "code_verifier": {verifier}}, "", k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 {
 		t.Fatalf("code: %d %v", status, out)
 	}
 	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {out["refresh_token"].(string)}}
-	status, _, first := e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock(), nil))
+	status, _, first := e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 {
 		t.Fatalf("refresh: %d %v", status, first)
 	}
-	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", thief.proof(t, "POST", htu, e.clock(), nil))
+	status, _, out = e.call(t, "POST", authz.PathToken, refresh, "", thief.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status == 200 {
 		t.Fatalf("a thief's key got the grace answer: %v", out)
 	}
 	wantError(t, "thief inside the grace window", status, out, 400, "invalid_grant")
-	status, _, again := e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock(), nil))
+	status, _, again := e.call(t, "POST", authz.PathToken, refresh, "", k.proof(t, "POST", htu, e.clock.Now(), nil))
 	if status != 200 || again["refresh_token"] != first["refresh_token"] {
 		t.Fatalf("same key inside the grace window: %d %v, want the same pair", status, again)
 	}

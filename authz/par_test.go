@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,23 +18,23 @@ import (
 	"github.com/keyward/keyward/authz/accounts"
 	"github.com/keyward/keyward/authz/authztest"
 	"github.com/keyward/keyward/authz/clients"
+	"github.com/keyward/keyward/keys/clocktest"
 )
 
 const parCB = "https://app.example/cb"
 
 // parEnv is a provider on loopback with a clock the test moves.
 type parEnv struct {
-	st  *authztest.Stack
-	srv *httptest.Server
-	mu  sync.Mutex
-	now time.Time
+	st    *authztest.Stack
+	srv   *httptest.Server
+	clock *clocktest.Clock
 }
 
 func newPAREnv(t *testing.T, requirePAR bool) *parEnv {
 	t.Helper()
-	e := &parEnv{now: time.Now()}
+	e := &parEnv{clock: clocktest.At(time.Now())}
 	e.st = authztest.New(t, authztest.Options{Issuer: "http://127.0.0.1:8080", TokenRate: -1, RequirePAR: requirePAR,
-		Now: e.clock})
+		Now: e.clock.Now})
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
 	e.st.Provider.Mount(engine)
@@ -45,18 +44,6 @@ func newPAREnv(t *testing.T, requirePAR bool) *parEnv {
 		t.Fatal(err)
 	}
 	return e
-}
-
-func (e *parEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *parEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
 }
 
 func (e *parEnv) client(t *testing.T, p clients.Params) (string, string) {
@@ -273,10 +260,10 @@ func TestPARExpiry(t *testing.T) {
 	e := newPAREnv(t, false)
 	// The provider's clock starts in the past and is moved forward: fosite
 	// checks the sign-in time against the real clock.
-	e.advance(-10 * time.Minute)
+	e.clock.Add(-10 * time.Minute)
 	id, secret := e.client(t, clients.Params{Name: "app", RedirectURIs: []string{parCB}, Scopes: []string{"openid"}})
 	uri, _ := e.pushed(t, id, secret, nil)
-	e.advance(authz.DefaultPARTTL + time.Second)
+	e.clock.Add(authz.DefaultPARTTL + time.Second)
 	resp, body := newBrowser(t, e.srv.URL).get(authorizeURL(id, uri))
 	wantPARPage(t, "expired", resp, body, "invalid_request_uri")
 	if !strings.Contains(body, "expired") {
@@ -288,7 +275,7 @@ func TestPARExpiry(t *testing.T) {
 	if resp, _ := b.get(authorizeURL(id, uri)); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("taking up: %d", resp.StatusCode)
 	}
-	e.advance(5 * time.Minute) // a slow sign-in
+	e.clock.Add(5 * time.Minute) // a slow sign-in
 	loc := signInAndConsent(t, b, authorizeURL(id, uri))
 	if loc.Query().Get("code") == "" {
 		t.Fatalf("after a slow sign-in: %v", loc)

@@ -7,27 +7,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/keys/clocktest"
 )
 
-// clock is an injectable time source tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is an injectable time source tests move by hand.
+func newClock() *clocktest.Clock { return clocktest.At(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // localEvents is an in-process Events.
 type localEvents struct {
@@ -83,7 +68,7 @@ var testSecretKey = Secret(bytes.Repeat([]byte("s"), 32))
 type fixture struct {
 	svc   *Service
 	store *memStore
-	clock *clock
+	clock *clocktest.Clock
 	audit *auditLog
 	logs  *bytes.Buffer
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/store"
 )
 
@@ -229,7 +230,7 @@ const refreshTTL = 30 * time.Second
 
 // newRefreshFixture is a key cache of refreshTTL on a settable clock, and
 // the store its gets read through.
-func newRefreshFixture() (*cache, *clock, *refreshStore) {
+func newRefreshFixture() (*cache, *clocktest.Clock, *refreshStore) {
 	clk := newClock()
 	return newCache(refreshTTL, time.Second, DefaultCacheBytes, clk.Now), clk, &refreshStore{}
 }

@@ -6,26 +6,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/keys/clocktest"
 )
-
-// fakeClock is a settable clock for the guard.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // TestLoginGuardParallel: attempts in flight count as failures, so 40
 // parallel guesses for one user get only the free ones through.
 func TestLoginGuardParallel(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	g := NewLoginGuard(clock.now)
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
+	g := NewLoginGuard(clock.Now)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -65,7 +54,7 @@ func TestLoginGuardParallel(t *testing.T) {
 	if _, wait := g.Begin("bob", "192.0.2.1"); wait != time.Second {
 		t.Fatalf("after the sixth failure: wait %v, want 1s", wait)
 	}
-	clock.add(time.Second)
+	clock.Add(time.Second)
 	a, wait = g.Begin("bob", "192.0.2.1")
 	if wait != 0 {
 		t.Fatalf("after the backoff: wait %v", wait)
@@ -82,8 +71,8 @@ func TestLoginGuardParallel(t *testing.T) {
 // TestLoginGuardAddress: one address gets its free failures across
 // usernames, counting those in flight; Cancel releases a reservation.
 func TestLoginGuardAddress(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	g := NewLoginGuard(clock.now)
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
+	g := NewLoginGuard(clock.Now)
 	var held []*Attempt
 	for i := range freeIPFailures {
 		a, wait := g.Begin("user"+strconv.Itoa(i), "192.0.2.9")
@@ -122,8 +111,8 @@ func TestLoginGuardAddress(t *testing.T) {
 // last failure, even while others keep signing in from it; the addresses of
 // one IPv6 /64 count together.
 func TestLoginGuardFailuresFade(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	g := NewLoginGuard(clock.now)
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
+	g := NewLoginGuard(clock.Now)
 	fail := func(user, ip string) {
 		t.Helper()
 		a, wait := g.Begin(user, ip)
@@ -137,7 +126,7 @@ func TestLoginGuardFailuresFade(t *testing.T) {
 	}
 	// Successful sign-ins every 50 minutes for a day.
 	for range 30 {
-		clock.add(50 * time.Minute)
+		clock.Add(50 * time.Minute)
 		a, wait := g.Begin("alice", "192.0.2.7")
 		if wait != 0 {
 			t.Fatalf("a sign-in waited %s", wait)
@@ -170,8 +159,8 @@ func TestLoginGuardFailuresFade(t *testing.T) {
 // and keeps recent ones and attempts in flight.
 func TestLoginGuardPrune(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	g := NewLoginGuard(clock.now)
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
+	g := NewLoginGuard(clock.Now)
 	fail := func(user, ip string) {
 		t.Helper()
 		a, wait := g.Begin(user, ip)
@@ -194,7 +183,7 @@ func TestLoginGuardPrune(t *testing.T) {
 	if wait != 0 {
 		t.Fatal("the in-flight attempt was refused")
 	}
-	clock.add(failureMemory + time.Second)
+	clock.Add(failureMemory + time.Second)
 	fail("recent", "192.0.2.2")
 	g.Prune()
 

@@ -4,18 +4,20 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/keys/clocktest"
 )
 
 // guessUntilRefused fails attempts for username from ip, waiting out each
 // backoff on clock, n times, and returns the longest wait it met.
-func guessUntilRefused(t *testing.T, g *LoginGuard, clock *fakeClock, username, ip string, n int) time.Duration {
+func guessUntilRefused(t *testing.T, g *LoginGuard, clock *clocktest.Clock, username, ip string, n int) time.Duration {
 	t.Helper()
 	var longest time.Duration
 	for range n {
 		a, wait := g.Begin(username, ip)
 		for wait > 0 {
 			longest = max(longest, wait)
-			clock.add(wait)
+			clock.Add(wait)
 			a, wait = g.Begin(username, ip)
 		}
 		a.Fail()
@@ -28,8 +30,8 @@ func guessUntilRefused(t *testing.T, g *LoginGuard, clock *fakeClock, username, 
 // from anywhere else at once, and even from the attacker's address the
 // wait is the attacker's backoff, never a lockout of the user.
 func TestLoginGuardNoLockout(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	g := NewLoginGuard(clock.now)
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
+	g := NewLoginGuard(clock.Now)
 	if longest := guessUntilRefused(t, g, clock, "alice", "203.0.113.66", 40); longest < time.Minute {
 		t.Fatalf("40 wrong passwords from one address waited at most %s; want a growing backoff", longest)
 	}
@@ -56,8 +58,8 @@ func TestLoginGuardNoLockout(t *testing.T) {
 // per-username limit; an address the user signed in from before is not
 // held back by it.
 func TestLoginGuardDistributed(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	g := NewLoginGuard(clock.now)
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
+	g := NewLoginGuard(clock.Now)
 	a, wait := g.Begin("alice", "198.51.100.7")
 	if wait != 0 {
 		t.Fatal(wait)
@@ -93,7 +95,7 @@ func TestLoginGuardDistributed(t *testing.T) {
 	}
 	a.Succeed()
 	// An hour after the last failure the per-username count has faded.
-	clock.add(failureMemory + time.Minute)
+	clock.Add(failureMemory + time.Minute)
 	if a, wait := g.Begin("alice", "192.0.2.200"); wait != 0 {
 		t.Fatalf("an hour later alice from a new address still waits %s", wait)
 	} else {

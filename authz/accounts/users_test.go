@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 )
@@ -30,10 +31,10 @@ type usersFixture struct {
 func newUsers(t *testing.T, change func(*UsersConfig)) *usersFixture {
 	t.Helper()
 	f := &usersFixture{db: newDB(t)}
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
 	cfg := UsersConfig{
 		Store: f.db, NewID: seqIDs("u"),
-		Auditor: &store.Auditor{Store: f.db, NewID: seqIDs("ev"), Now: clock.now},
+		Auditor: &store.Auditor{Store: f.db, NewID: seqIDs("ev"), Now: clock.Now},
 		RevokeGrants: func(ctx context.Context, userID string) error {
 			_, err := f.db.GetUser(ctx, userID)
 			f.mu.Lock()

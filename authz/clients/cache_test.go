@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 
@@ -71,7 +72,7 @@ func TestClientCacheReread(t *testing.T) {
 
 // newCacheFixture returns a cache over the real store, wrapped so that
 // reads are counted and can be made to fail, with clients "a" and "b".
-func newCacheFixture(t *testing.T) (*Cache, *brokenClients, *sqlite.DB, *testClock) {
+func newCacheFixture(t *testing.T) (*Cache, *brokenClients, *sqlite.DB, *clocktest.Clock) {
 	t.Helper()
 	db := newDB(t)
 	ctx := context.Background()
@@ -82,7 +83,7 @@ func newCacheFixture(t *testing.T) (*Cache, *brokenClients, *sqlite.DB, *testClo
 	}
 	bs := &brokenClients{ClientStore: db}
 	clock := newTestClock()
-	return NewCache(bs, clock.now), bs, db, clock
+	return NewCache(bs, clock.Now), bs, db, clock
 }
 
 // rename changes a client's name in the store behind the cache's back.
@@ -120,11 +121,11 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatalf("name %q", got)
 	}
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL*4/5 - time.Nanosecond) // before any refresh time
+	clock.Add(CacheTTL*4/5 - time.Nanosecond) // before any refresh time
 	if got := getName(t, c, "a"); got != "a" || bs.reads.Load() != 1 {
 		t.Errorf("within half the TTL: name %q after %d reads; want the cached a after 1", got, bs.reads.Load())
 	}
-	clock.add(CacheTTL*3/20 + time.Nanosecond) // past every refresh time
+	clock.Add(CacheTTL*3/20 + time.Nanosecond) // past every refresh time
 	if got := getName(t, c, "a"); got != "a" {
 		t.Errorf("past the refresh time: name %q; want the cached a while the store is read", got)
 	}
@@ -132,7 +133,7 @@ func TestCacheTTL(t *testing.T) {
 	if got := getName(t, c, "a"); got != "a2" || bs.reads.Load() != 2 {
 		t.Errorf("after the background read: name %q after %d reads; want a2 after 2", got, bs.reads.Load())
 	}
-	clock.add(CacheTTL * 3 / 4) // past the first read's TTL, not the second's
+	clock.Add(CacheTTL * 3 / 4) // past the first read's TTL, not the second's
 	if got := getName(t, c, "a"); got != "a2" {
 		t.Errorf("a client in use expired: name %q", got)
 	}
@@ -143,7 +144,7 @@ func TestCacheTTL(t *testing.T) {
 	getName(t, c, "b")
 	rename(t, db, "b", "b2")
 	before := bs.reads.Load()
-	clock.add(CacheTTL)
+	clock.Add(CacheTTL)
 	if got := getName(t, c, "b"); got != "b2" || bs.reads.Load() != before+1 {
 		t.Errorf("at CacheTTL: name %q after %d reads; want b2 re-read", got, bs.reads.Load()-before)
 	}
@@ -175,10 +176,10 @@ func TestCacheRefreshOnce(t *testing.T) {
 	}
 	bc := &blockingClients{ClientStore: db, release: make(chan struct{})}
 	clock := newTestClock()
-	c := NewCache(bc, clock.now)
+	c := NewCache(bc, clock.Now)
 	getName(t, c, "a") // the first read is not held
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL * 19 / 20)
+	clock.Add(CacheTTL * 19 / 20)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -224,7 +225,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 	c, bs, db, clock := newCacheFixture(t)
 	getName(t, c, "a")
 	rename(t, db, "a", "a2")
-	clock.add(CacheTTL * 19 / 20)
+	clock.Add(CacheTTL * 19 / 20)
 	bs.down.Store(true)
 	getName(t, c, "a")
 	c.refreshes.Wait()
@@ -236,7 +237,7 @@ func TestCacheRefreshFailures(t *testing.T) {
 		t.Fatalf("%d reads: tried again within RefreshAge", n)
 	}
 	bs.down.Store(false)
-	clock.add(RefreshAge)
+	clock.Add(RefreshAge)
 	getName(t, c, "a")
 	c.refreshes.Wait()
 	if got := getName(t, c, "a"); got != "a2" || bs.reads.Load() != 3 {
@@ -246,10 +247,10 @@ func TestCacheRefreshFailures(t *testing.T) {
 	// An invalidation during the background read wins over it: the
 	// client changes (and is announced) after the read saw it.
 	cs := &changingClients{ClientStore: db, t: t, db: db}
-	rc := NewCache(cs, clock.now)
+	rc := NewCache(cs, clock.Now)
 	cs.cache = rc
 	getName(t, rc, "b")
-	clock.add(CacheTTL * 19 / 20)
+	clock.Add(CacheTTL * 19 / 20)
 	getName(t, rc, "b") // starts the background read, which sees "b"
 	rc.refreshes.Wait()
 	if got := getName(t, rc, "b"); got != "b-changed" || cs.reads.Load() != 3 {
@@ -289,11 +290,11 @@ func TestCacheNegativeTTL(t *testing.T) {
 	if err := db.CreateClient(ctx, &store.Client{ID: "new", Name: "new"}); err != nil {
 		t.Fatal(err)
 	}
-	clock.add(NegativeTTL - time.Nanosecond)
+	clock.Add(NegativeTTL - time.Nanosecond)
 	if _, err := c.Get(ctx, "new"); !errors.Is(err, store.ErrNotFound) || bs.reads.Load() != 1 {
 		t.Errorf("within NegativeTTL: %v after %d reads; want the cached ErrNotFound after 1", err, bs.reads.Load())
 	}
-	clock.add(time.Nanosecond)
+	clock.Add(time.Nanosecond)
 	if got := getName(t, c, "new"); got != "new" || bs.reads.Load() != 2 {
 		t.Errorf("at NegativeTTL: %q after %d reads; want the new client re-read", got, bs.reads.Load())
 	}
@@ -318,7 +319,7 @@ func TestCacheStoreFailure(t *testing.T) {
 			ctx := context.Background()
 			if tt.warm {
 				getName(t, c, "a")
-				clock.add(CacheTTL)
+				clock.Add(CacheTTL)
 			}
 			bs.down.Store(true)
 			for range 2 {
@@ -482,11 +483,11 @@ func TestCacheRereadAfterRefreshAge(t *testing.T) {
 	if !c.Reread(ctx, "a") {
 		t.Fatal("first Reread did not read")
 	}
-	clock.add(RefreshAge - time.Nanosecond)
+	clock.Add(RefreshAge - time.Nanosecond)
 	if c.Reread(ctx, "a") {
 		t.Error("Reread within RefreshAge of the last re-read")
 	}
-	clock.add(time.Nanosecond)
+	clock.Add(time.Nanosecond)
 	bs.down.Store(true)
 	if c.Reread(ctx, "a") {
 		t.Error("Reread reported a read that failed")
@@ -496,7 +497,7 @@ func TestCacheRereadAfterRefreshAge(t *testing.T) {
 	if c.Reread(ctx, "a") {
 		t.Error("Reread again within RefreshAge of the failed attempt")
 	}
-	clock.add(RefreshAge)
+	clock.Add(RefreshAge)
 	if !c.Reread(ctx, "a") {
 		t.Error("Reread after RefreshAge did not read")
 	}
@@ -626,7 +627,7 @@ func TestCacheLookups(t *testing.T) {
 	c.Get(ctx, "unknown") // hit
 	c.Get(ctx, "")        // not a lookup
 	c.Reread(ctx, "a")    // not a lookup
-	clock.add(CacheTTL * 19 / 20)
+	clock.Add(CacheTTL * 19 / 20)
 	getName(t, c, "a") // hit, starts a background read
 	c.refreshes.Wait()
 	bs.down.Store(true)

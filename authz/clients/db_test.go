@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/store"
 	"github.com/keyward/keyward/store/sqlite"
 	"github.com/keyward/keyward/store/sqlite/sqlitetest"
@@ -44,23 +44,6 @@ func (b *brokenClients) GetClient(ctx context.Context, id string) (*store.Client
 	return b.ClientStore.GetClient(ctx, id)
 }
 
-// testClock is a settable clock for one test (the cache's background
+// newTestClock is a settable clock for one test (the cache's background
 // reads read it too).
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Unix(1_700_000_000, 0).UTC()} }
+func newTestClock() *clocktest.Clock { return clocktest.At(time.Unix(1_700_000_000, 0).UTC()) }

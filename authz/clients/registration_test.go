@@ -72,7 +72,7 @@ func TestInitialTokens(t *testing.T) {
 	clock := newTestClock()
 	h := NewHasher(testSecret(3))
 	it, err := NewInitialTokens(InitialTokensConfig{Store: db, Hasher: h, NewID: seqIDs("rt"),
-		Auditor: &store.Auditor{Store: db, NewID: seqIDs("ev"), Now: clock.now}, Now: clock.now})
+		Auditor: &store.Auditor{Store: db, NewID: seqIDs("ev"), Now: clock.Now}, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestInitialTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(secret, InitialTokenPrefix+tok.ID+"_") || !tok.ExpiresAt.Equal(clock.now().Add(DefaultInitialTokenTTL)) ||
+	if !strings.HasPrefix(secret, InitialTokenPrefix+tok.ID+"_") || !tok.ExpiresAt.Equal(clock.Now().Add(DefaultInitialTokenTTL)) ||
 		!bytes.Equal(tok.Digest, h.Digest([]byte(secret))) {
 		t.Fatalf("created %+v, %q", tok, secret)
 	}
@@ -102,7 +102,7 @@ func TestInitialTokens(t *testing.T) {
 		t.Errorf("third use of a 2-use token: %v", err)
 	}
 	got, _ := it.Get(ctx, tok.ID)
-	if v := NewInitialTokenView(got, "", clock.now()); v.State != "used_up" || v.Uses != 2 || v.Token != "" {
+	if v := NewInitialTokenView(got, "", clock.Now()); v.State != "used_up" || v.Uses != 2 || v.Token != "" {
 		t.Errorf("view: %+v", v)
 	}
 
@@ -110,17 +110,17 @@ func TestInitialTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.add(time.Hour)
+	clock.Add(time.Hour)
 	if _, err := it.Use(ctx, secret2); !errors.Is(err, ErrSecretMismatch) {
 		t.Errorf("expired: %v", err)
 	}
-	if v := NewInitialTokenView(tok2, "", clock.now()); v.State != "expired" {
+	if v := NewInitialTokenView(tok2, "", clock.Now()); v.State != "expired" {
 		t.Errorf("expired view: %+v", v)
 	}
 	_, secret3, _ := it.Create(ctx, time.Hour, 0)
 	tok3ID := strings.SplitN(strings.TrimPrefix(secret3, InitialTokenPrefix), "_", 2)[0]
 	revoked, err := it.Revoke(ctx, tok3ID)
-	if err != nil || NewInitialTokenView(revoked, "", clock.now()).State != "revoked" {
+	if err != nil || NewInitialTokenView(revoked, "", clock.Now()).State != "revoked" {
 		t.Fatalf("revoke: %+v, %v", revoked, err)
 	}
 	if _, err := it.Use(ctx, secret3); !errors.Is(err, ErrSecretMismatch) {

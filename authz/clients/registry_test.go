@@ -35,7 +35,7 @@ func newRegistry(t *testing.T, change func(*Config)) *registryFixture {
 	clock := newTestClock()
 	cfg := Config{
 		Store: f.db, Hasher: f.hasher, NewID: seqIDs("c"),
-		Auditor: &store.Auditor{Store: f.db, NewID: seqIDs("ev"), Now: clock.now},
+		Auditor: &store.Auditor{Store: f.db, NewID: seqIDs("ev"), Now: clock.Now},
 		OnChange: func(_ context.Context, id string) {
 			f.mu.Lock()
 			f.changes = append(f.changes, id)

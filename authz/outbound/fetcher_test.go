@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/keys/clocktest"
 )
 
 // tlsServer starts a loopback https server and a Fetcher trusting it.
@@ -219,19 +221,6 @@ func TestStatusAndJSON(t *testing.T) {
 	}
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestCache(t *testing.T) {
 	hits := map[string]int{}
 	var mu sync.Mutex
@@ -284,7 +273,7 @@ func TestCache(t *testing.T) {
 		w.Header().Set("Cache-Control", "max-age=0")
 		okJSON(w, r)
 	})
-	clk := &clock{t: time.Now()}
+	clk := clocktest.At(time.Now())
 	srv, f := tlsServer(t, mux, Config{AllowPrivate: true, Now: clk.Now, MinTTL: 10 * time.Second, MaxTTL: time.Hour})
 	get := func(p string) *Response {
 		t.Helper()
@@ -392,7 +381,7 @@ func TestMaxConcurrent(t *testing.T) {
 func TestStaleWhileUnreachable(t *testing.T) {
 	var status atomic.Int32
 	status.Store(200)
-	clk := &clock{t: time.Now()}
+	clk := clocktest.At(time.Now())
 	srv, f := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s := int(status.Load()); s != 200 {
 			w.WriteHeader(s)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/keys/signing"
 	"github.com/keyward/keyward/store/postgres"
 	"github.com/keyward/keyward/store/postgres/pgtest"
@@ -21,25 +22,8 @@ var testSecret = keys.Secret("0123456789abcdef0123456789abcdef-test-secret")
 
 func ctx() context.Context { return context.Background() }
 
-// clock is a settable Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable Config.Now.
+func newClock() *clocktest.Clock { return clocktest.At(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) }
 
 // auditLog is an Auditor that remembers event types by kid.
 type auditLog struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/clocktest"
 )
 
 // rateCounter returns s as a keys.RateCounter; every engine must be one.
@@ -81,7 +82,7 @@ func testAPIKeyRateCounter(t *testing.T, s keys.Store) {
 // both together.
 func testAPIKeyServiceSharedRateLimit(t *testing.T, s keys.Store) {
 	rc := rateCounter(t, s)
-	clk := &testClock{t: time.Now().UTC().Truncate(time.Hour).Add(time.Minute)}
+	clk := clocktest.At(time.Now().UTC().Truncate(time.Hour).Add(time.Minute))
 	instance := func() *keys.Service {
 		svc, err := keys.New(keys.Config{Store: s, RateCounter: rc, Secret: keys.Secret(bytes.Repeat([]byte("k"), 32)), Now: clk.Now})
 		if err != nil {

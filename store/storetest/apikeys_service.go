@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/keyward/keyward/keys"
+	"github.com/keyward/keyward/keys/clocktest"
 	"github.com/keyward/keyward/store"
 )
 
@@ -29,34 +29,17 @@ func (c *countingStore) RecordAPIKeyUsage(ctx context.Context, u []keys.Usage) e
 	return c.Store.RecordAPIKeyUsage(ctx, u)
 }
 
-// testClock is an injected clock that starts at the real time, so that the
-// store's own clock (used for created_at and pruning) agrees with it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type serviceFixture struct {
 	svc   *keys.Service
 	store *countingStore
-	clock *testClock
+	// clock is injected and starts at the real time, so that the store's
+	// own clock (used for created_at and pruning) agrees with it.
+	clock *clocktest.Clock
 }
 
 func newService(t *testing.T, s keys.Store) *serviceFixture {
 	t.Helper()
-	f := &serviceFixture{store: &countingStore{Store: s}, clock: &testClock{t: time.Now().UTC()}}
+	f := &serviceFixture{store: &countingStore{Store: s}, clock: clocktest.At(time.Now().UTC())}
 	cfg := keys.Config{Store: f.store, Secret: keys.Secret(bytes.Repeat([]byte("k"), 32)), Now: f.clock.Now}
 	if ev, ok := s.(keys.Events); ok {
 		cfg.Events = ev
