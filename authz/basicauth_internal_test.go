@@ -29,5 +29,27 @@ func TestParseBasicAgrees(t *testing.T) {
 		if id, secret, got := ParseBasic(h); got != want || id != wantID || secret != wantSecret {
 			t.Errorf("%q: %q %q %v, want %q %q %v", h, id, secret, got, wantID, wantSecret, want)
 		}
+		// The access log's BasicUser: the same user-id, with or without
+		// the request's authentication memo.
+		if id, got := BasicUser(&r); got != want || id != wantID {
+			t.Errorf("BasicUser, %q: %q %v, want %q %v", h, id, got, wantID, want)
+		}
+		if id, got := BasicUser(withAuthMemo(&r)); got != want || id != wantID {
+			t.Errorf("BasicUser with a memo, %q: %q %v, want %q %v", h, id, got, wantID, want)
+		}
+	}
+}
+
+// TestBasicUserFromMemo: once a request's client authentication has
+// decoded its Authorization header, the access log's BasicUser reads the
+// memo instead of decoding the header again.
+func TestBasicUserFromMemo(t *testing.T) {
+	r := withAuthMemo(&http.Request{Header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("app:s3cret"))}}})
+	if id, _, ok := rawBasic(r); !ok || id != "app" {
+		t.Fatalf("rawBasic: %q %v", id, ok)
+	}
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("other:x")))
+	if id, ok := BasicUser(r); !ok || id != "app" {
+		t.Errorf("BasicUser after authentication: %q %v, want the memo's \"app\"", id, ok)
 	}
 }

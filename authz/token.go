@@ -330,6 +330,15 @@ func rawBasic(r *http.Request) (id, secret string, ok bool) {
 	return memo.basic.id, memo.basic.secret, memo.basic.ok
 }
 
+// BasicUser is the user-id of r's HTTP Basic credentials as sent
+// (ParseBasic, not form-decoded), for the access log: a request whose
+// client authentication decoded the header already (its authMemo) is
+// not decoded again.
+func BasicUser(r *http.Request) (string, bool) {
+	id, _, ok := rawBasic(r)
+	return id, ok
+}
+
 // oauthError writes an RFC 6749 §5.2 error.
 func oauthError(c *gin.Context, status int, code, desc string) {
 	noteError(c, code)

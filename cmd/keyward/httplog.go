@@ -183,7 +183,7 @@ func (r *routeMetrics) series(route string) *routeSeries {
 // authorization endpoint) the query; not yet authenticated, and cut to
 // 128 bytes of valid UTF-8.
 func requestClientID(r *http.Request) string {
-	id, ok := basicUser(r.Header.Get("Authorization"))
+	id, ok := authz.BasicUser(r)
 	if ok {
 		if dec, err := url.QueryUnescape(id); err == nil {
 			id = dec
@@ -195,14 +195,6 @@ func requestClientID(r *http.Request) string {
 		id = id[:128]
 	}
 	return strings.ToValidUTF8(id, "")
-}
-
-// basicUser is the user name of an HTTP Basic Authorization header value
-// (authz.ParseBasic, as http.Request.BasicAuth: decoded on the stack, one
-// allocation).
-func basicUser(h string) (string, bool) {
-	user, _, ok := authz.ParseBasic(h)
-	return user, ok
 }
 
 // oauthErrorCode is the OAuth error code of an answer: the one the

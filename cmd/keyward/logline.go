@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -88,7 +89,7 @@ func (l *requestLine) attrs(a []slog.Attr) []slog.Attr {
 // level, msg, then the attributes, and a newline.
 func (l *requestLine) appendJSON(b []byte) []byte {
 	b = append(b, `{"time":"`...)
-	b = l.time.AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339Nano(b, l.time)
 	b = append(b, `","level":`...)
 	b = jsonenc.SlogString(b, l.level.String())
 	b = append(b, `,"msg":"request","request_id":`...)
@@ -133,7 +134,78 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 		return append(b, v...)
 	}
+	if f >= 0 && f < 1e9 {
+		// A duration in whole microseconds (float64(n)/1000, as the access
+		// log makes it) is that decimal exactly: print it with integers.
+		if n := int64(f*1000 + 0.5); float64(n)/1000 == f {
+			return appendMillis(b, n)
+		}
+	}
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
+}
+
+// appendMillis appends n thousandths as their shortest decimal: the
+// whole part, and a point with the fraction's digits only when it has
+// any (1500 is 1.5, 2000 is 2, 5 is 0.005). For n/1000 below 1e9 this is
+// what strconv.AppendFloat(float64(n)/1000, 'f', -1) writes: no shorter
+// decimal is as close to that float64 (TestAppendJSONFloatMillis).
+func appendMillis(b []byte, n int64) []byte {
+	b = strconv.AppendInt(b, n/1000, 10)
+	frac := n % 1000
+	if frac == 0 {
+		return b
+	}
+	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// stamp is one second of one location in RFC 3339: the date and time to
+// the second, and the zone as time.RFC3339 writes it ("Z" or ±hh:mm). A
+// zone's offset can change only on a whole second, so the text is the
+// same for every instant of that second there.
+type stamp struct {
+	sec  int64
+	loc  *time.Location
+	date [19]byte // 2006-01-02T15:04:05
+	zone string
+}
+
+// lastStamp is the second the access log wrote last: its lines come a
+// second at a time, so most format only the fraction.
+var lastStamp atomic.Pointer[stamp]
+
+// appendRFC3339Nano appends t.AppendFormat(time.RFC3339Nano), as slog's
+// JSON handler writes a record's time (TestAppendRFC3339Nano), with the
+// date, time and zone of the second read from lastStamp.
+func appendRFC3339Nano(b []byte, t time.Time) []byte {
+	st := lastStamp.Load()
+	if st == nil || st.sec != t.Unix() || st.loc != t.Location() {
+		if y := t.Year(); y < 0 || y > 9999 {
+			return t.AppendFormat(b, time.RFC3339Nano)
+		}
+		text := t.AppendFormat(make([]byte, 0, 32), time.RFC3339) // to the second
+		st = &stamp{sec: t.Unix(), loc: t.Location(), zone: string(text[19:])}
+		copy(st.date[:], text)
+		lastStamp.Store(st)
+	}
+	b = append(b, st.date[:]...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(frac)
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, st.zone...)
 }
 
 // clientAddr is gin's ClientIP, without its two allocations in the usual

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -168,5 +170,100 @@ func TestLogFlushIntervalShutdown(t *testing.T) {
 	if c := strings.Count(logs, `"path":"/.well-known/jwks.json"`); c != n || !strings.Contains(logs, `"msg":"stopped"`) {
 		t.Fatalf("after a clean shutdown: %d of %d request lines, stopped line %v:\n%s", c, n,
 			strings.Contains(logs, `"msg":"stopped"`), logs)
+	}
+}
+
+// TestAppendRFC3339Nano: the access log's time is what
+// time.RFC3339Nano gives (slog's JSON handler), whatever the second,
+// the zone and the fraction, and however lines of different zones and
+// seconds interleave (the cached second is swapped, never mixed up).
+func TestAppendRFC3339Nano(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", 5*3600+1800), time.FixedZone("X", -8*3600),
+		time.FixedZone("", 1050) /* 00:17:30 */, time.FixedZone("", -(9*3600 + 30*60 + 15))}
+	if ny, err := time.LoadLocation("America/New_York"); err == nil {
+		zones = append(zones, ny)
+	}
+	check := func(at time.Time) {
+		t.Helper()
+		if got, want := appendRFC3339Nano(nil, at), at.AppendFormat(nil, time.RFC3339Nano); string(got) != string(want) {
+			t.Errorf("%v: %s, want %s", at, got, want)
+		}
+	}
+	base := time.Date(2026, 3, 8, 6, 59, 58, 0, time.UTC) // two seconds before New York's clocks go forward
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20000 {
+		at := base.Add(time.Duration(rng.Int64N(int64(5 * time.Second))))
+		switch i % 5 {
+		case 0:
+			at = at.Truncate(time.Second) // no fraction
+		case 1:
+			at = at.Truncate(time.Millisecond) // trailing zeros
+		}
+		check(at.In(zones[rng.IntN(len(zones))]))
+	}
+	for _, at := range []time.Time{{}, time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 5e8, time.UTC),
+		time.Now(), time.Now().Round(0)} {
+		for _, z := range zones {
+			check(at.In(z))
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				check(base.Add(time.Duration(i)*time.Millisecond + time.Duration(g)).In(zones[(i+g)%len(zones)]))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestAppendJSONFloatMillis: a duration in whole microseconds, as the
+// access log makes it (float64(µs)/1000), is written as encoding/json
+// writes the float64 (slog's JSON handler), by integers; other floats
+// still go through strconv, and agree too.
+func TestAppendJSONFloatMillis(t *testing.T) {
+	check := func(f float64) {
+		t.Helper()
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONFloat(nil, f); string(got) != string(want) {
+			t.Errorf("%v: %s, want %s", f, got, want)
+		}
+	}
+	for n := range int64(1_000_000) {
+		check(float64(n) / 1000)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200_000 {
+		check(float64(rng.Int64N(1e12)) / 1000)
+		check(rng.Float64() * 1e6)
+	}
+	for _, f := range []float64{1e9 - 0.001, 1e9, 1e9 + 0.5, 999999999.999, 0.0005, 0.0015, 1.0 / 3, 2.5e-7, 3e21, -1, -0.001} {
+		check(f)
+	}
+	if got := string(appendMillis(nil, 1500)) + " " + string(appendMillis(nil, 2000)) + " " + string(appendMillis(nil, 5)) + " " + string(appendMillis(nil, 0)); got != "1.5 2 0.005 0" {
+		t.Errorf("appendMillis: %s", got)
+	}
+}
+
+// BenchmarkRequestLine is the formatting of one access-log line as the
+// public listener writes it for an API-key verification, a line a few
+// microseconds after the one before.
+func BenchmarkRequestLine(b *testing.B) {
+	l := requestLine{time: time.Now(), level: slog.LevelInfo, id: "a8839bbbfb5e2d64", listener: "public", method: "POST",
+		path: "/v1/apikeys/verify", status: 200, bytes: 108, remote: "127.0.0.1",
+		clientID: "0193a3f1-2b4c-7d5e-8f60-718293a4b5c6"}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		l.time = l.time.Add(1733 * time.Nanosecond)
+		l.durationMS = float64(100+i%900) / 1000
+		buf = l.appendJSON(buf[:0])
 	}
 }
