@@ -134,7 +134,7 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 		return append(b, v...)
 	}
-	if f >= 0 && f < 1e9 {
+	if f >= 0 && f < 1e9 && !math.Signbit(f) { // not -0, which encoding/json writes as -0
 		// A duration in whole microseconds (float64(n)/1000, as the access
 		// log makes it) is that decimal exactly: print it with integers.
 		if n := int64(f*1000 + 0.5); float64(n)/1000 == f {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -244,7 +245,7 @@ func TestAppendJSONFloatMillis(t *testing.T) {
 		check(float64(rng.Int64N(1e12)) / 1000)
 		check(rng.Float64() * 1e6)
 	}
-	for _, f := range []float64{1e9 - 0.001, 1e9, 1e9 + 0.5, 999999999.999, 0.0005, 0.0015, 1.0 / 3, 2.5e-7, 3e21, -1, -0.001} {
+	for _, f := range []float64{1e9 - 0.001, 1e9, 1e9 + 0.5, 999999999.999, 0.0005, 0.0015, 1.0 / 3, 2.5e-7, 3e21, -1, -0.001, math.Copysign(0, -1)} {
 		check(f)
 	}
 	if got := string(appendMillis(nil, 1500)) + " " + string(appendMillis(nil, 2000)) + " " + string(appendMillis(nil, 5)) + " " + string(appendMillis(nil, 0)); got != "1.5 2 0.005 0" {
