@@ -57,10 +57,11 @@ func TestOpaqueCacheBytes(t *testing.T) {
 // introspected it stays within its budget.
 func TestVerifyCacheBytes(t *testing.T) {
 	c := newVerifyCache(time.Now)
+	iat := time.Now().Unix() // the cache keeps only tokens not yet expired
 	put := func(i int) uint32 {
 		payload := fmt.Sprintf(`{"iss":"https://id.example.com","sub":"client-%026d","aud":["https://api.example.com"],`+
-			`"exp":1765000000,"iat":1764990000,"nbf":1764990000,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
-			i%100, i, i%100)
+			`"exp":%d,"iat":%d,"nbf":%d,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
+			i%100, iat+3600, iat, iat, i, i%100)
 		var claims AccessClaims
 		if err := json.Unmarshal([]byte(payload), &claims); err != nil {
 			t.Fatal(err)
