@@ -35,7 +35,6 @@ type verifyCache struct {
 
 type verified struct {
 	claims *AccessClaims
-	until  time.Time // by the cache's clock, which tests may set
 }
 
 // verifyCacheBytes bounds the verified-token cache's memory: some 8,000
@@ -47,7 +46,7 @@ const verifyCacheBytes = 4 << 20
 // verifiedSize is the memory of an entry beyond its claims' strings: the
 // claims struct and otter's node (with its expiry), with the key and
 // value, and table slot (TestVerifyCacheBytes).
-const verifiedSize = 176 + 176 + 64 // and the strings' rounding up to their size classes
+const verifiedSize = 176 + 152 + 64 // and the strings' rounding up to their size classes
 
 // weight is about how many bytes of memory v costs in the cache.
 func (v verified) weight() uint32 {
@@ -65,9 +64,26 @@ func newVerifyCache(now func() time.Time) *verifyCache {
 	c.entries = otter.Must(&otter.Options[[sha256.Size]byte, verified]{MaximumWeight: verifyCacheBytes,
 		Weigher: func(_ [sha256.Size]byte, v verified) uint32 { return v.weight() },
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[[sha256.Size]byte, verified]) time.Duration {
-			return e.Value.until.Sub(c.now())
-		})})
+			return c.lifetime(e.Value.claims)
+		}),
+		Clock: cacheClock{now}})
 	return c
+}
+
+// cacheClock is otter's clock for a cache that keeps the provider's time
+// (tests set it): entries expire by that time, read once per lookup by
+// otter alone, and the periodic clean-up that removes them unasked ticks
+// in real time.
+type cacheClock struct{ now func() time.Time }
+
+func (c cacheClock) NowNano() int64 { return c.now().UnixNano() }
+
+func (cacheClock) Tick(d time.Duration) <-chan time.Time { return time.Tick(d) }
+
+// lifetime is how long claims may stay cached from now: the cache's TTL,
+// or less when the token expires sooner.
+func (c *verifyCache) lifetime(claims *AccessClaims) time.Duration {
+	return min(c.ttl, time.Unix(claims.ExpiresAt, 0).Sub(c.now()))
 }
 
 // tokenKey is the cache's key of token: its SHA-256, computed once per
@@ -83,8 +99,8 @@ func tokenKey(token string) [sha256.Size]byte {
 }
 
 func (c *verifyCache) get(key [sha256.Size]byte) (*AccessClaims, bool) {
-	v, ok := c.entries.GetIfPresent(key)
-	if !ok || !c.now().Before(v.until) {
+	v, ok := c.entries.GetIfPresent(key) // an entry whose lifetime is over is not found
+	if !ok {
 		c.obs.CacheLookup(CacheJWTVerify, false)
 		return nil, false
 	}
@@ -93,15 +109,10 @@ func (c *verifyCache) get(key [sha256.Size]byte) (*AccessClaims, bool) {
 }
 
 func (c *verifyCache) put(key [sha256.Size]byte, claims *AccessClaims) {
-	now := c.now()
-	until := now.Add(c.ttl)
-	if exp := time.Unix(claims.ExpiresAt, 0); exp.Before(until) {
-		until = exp
-	}
-	if !now.Before(until) {
+	if c.lifetime(claims) <= 0 {
 		return
 	}
-	c.entries.Set(key, verified{claims: claims, until: until})
+	c.entries.Set(key, verified{claims: claims})
 }
 
 // reset drops every entry; it is subscribed to signing-key changes.
