@@ -82,7 +82,9 @@ func (h *apiKeyEndpoint) verify(c *gin.Context) {
 		unavailable(c)
 		return
 	}
-	out, err := res.AppendJSON(make([]byte, 0, 256))
+	bp := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(bp) // written by then: the writer copies what it is given
+	out, err := res.AppendJSON((*bp)[:0])
 	if err != nil {
 		h.log.Error("api key verification: encoding the answer", "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)

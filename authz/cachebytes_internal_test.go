@@ -28,10 +28,9 @@ func TestOpaqueCacheBytes(t *testing.T) {
 		`"scope":"read write","sub":"%s","token_type":"Bearer","token_use":"access_token"}`
 	put := func(i int) uint32 {
 		client := fmt.Sprintf("client-%026d", i%100)
-		e := &opaqueEntry{requestID: fmt.Sprintf("%036d", i), clientID: client,
-			body: fmt.Appendf(nil, answer, client, client)}
-		c.put(c.generation(), opaqueTokenOf(i), e.requestID, e.clientID, now.Add(time.Hour), e.body, true)
-		return e.weight(hmacSignature(opaqueTokenOf(i)))
+		e := c.put(c.generation(), opaqueTokenOf(i), fmt.Sprintf("%036d", i), client, now.Add(time.Hour),
+			fmt.Appendf(nil, answer, client, client), true)
+		return e.weight()
 	}
 	const n = 10_000
 	before := heaptest.Live()

@@ -54,7 +54,9 @@ func (h *introspector) introspect(c *gin.Context) {
 	}
 	// token_type_hint is not read: every token's type shows in its form
 	// (RFC 7662 §2.1 lets the server ignore the hint).
-	body, err := h.introspection(c.Request.Context(), token)
+	bp := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(bp) // written by then: the writer copies what it is given
+	body, err := h.introspection(c.Request.Context(), token, (*bp)[:0])
 	if err != nil {
 		h.obs.Introspected(tokenTypeLabel(token), IntrospectionUnavailable)
 		h.log.Warn("introspection: store unavailable", "err", err)
@@ -72,18 +74,19 @@ func (h *introspector) introspect(c *gin.Context) {
 var introspectionType = []string{"application/json;charset=UTF-8"}
 
 // introspection returns the RFC 7662 answer for token, or the store's
-// failure when it cannot tell whether the token is active.
-func (h *introspector) introspection(ctx context.Context, token string) ([]byte, error) {
+// failure when it cannot tell whether the token is active. An answer made
+// for this request is appended to dst; a cached one is returned as it is.
+func (h *introspector) introspection(ctx context.Context, token string, dst []byte) ([]byte, error) {
 	switch {
 	case keys.LooksLikeKey(token):
-		return h.introspectAPIKey(ctx, token)
+		return h.introspectAPIKey(ctx, token, dst)
 	case isJWT(token):
 		claims, err := h.tokens.checkJWT(ctx, token)
 		if err != nil {
 			return inactiveOr(err)
 		}
 		a := newJWTAnswer(claims)
-		return a.appendJSON(make([]byte, 0, 384)), nil
+		return a.appendJSON(dst), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
 		body, err := h.tokens.opaqueAnswer(ctx, token)
 		if err != nil {
@@ -125,7 +128,7 @@ func inactiveOr(err error) ([]byte, error) {
 // time is not when its current secret was issued (a roll keeps the id),
 // and RFC 7662 §2.2 defines iat as the latter. A key the store could not
 // be asked about is the store's error, never inactive.
-func (h *introspector) introspectAPIKey(ctx context.Context, raw string) ([]byte, error) {
+func (h *introspector) introspectAPIKey(ctx context.Context, raw string, dst []byte) ([]byte, error) {
 	if h.apiKeys == nil {
 		return inactive, nil
 	}
@@ -142,7 +145,7 @@ func (h *introspector) introspectAPIKey(ctx context.Context, raw string) ([]byte
 	if !k.ExpiresAt.IsZero() {
 		out.Exp = k.ExpiresAt.Unix()
 	}
-	return out.appendJSON(make([]byte, 0, 256)), nil
+	return out.appendJSON(dst), nil
 }
 
 // apiKeySubject is the owner of an API key, or the key itself when it

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 
@@ -60,30 +61,49 @@ type opaqueCache struct {
 type opaqueEntry struct {
 	// proven is set once the entry answered a lookup (or was read twice):
 	// newcomerQueue no longer evicts it.
-	proven    atomic.Bool
-	key       string // the record signature it is cached under
-	digest    [sha256.Size]byte
-	requestID string
-	clientID  string
-	expires   time.Time     // the token's own expiry (answers stop there exactly)
-	lifetime  time.Duration // how long the cache keeps it
-	body      []byte
+	proven   atomic.Bool
+	key      string // the record signature it is cached under
+	digest   [sha256.Size]byte
+	expires  int64         // Unix nanoseconds: the token's own expiry (answers stop there exactly), or the end of lifetime when sooner
+	lifetime time.Duration // how long the cache keeps it
+	// data is the request id, the client id and the answer's body in one
+	// allocation without pointers, never written once the entry is made:
+	// an entry is four objects on the heap (otter's node, the entry, its
+	// key and data) where it was six, and takes no more room than its
+	// bytes (the body was kept with the spare room it was built in), so
+	// more answers fit the budget (BenchmarkCacheMarkCost,
+	// TestOpaqueCacheBytes). The strings handed out are slices of it.
+	data               []byte
+	requestLen, client uint32 // the lengths of the request and client ids at data's start
 }
 
-// opaqueEntrySize is the memory of an opaqueEntry beyond its strings and
-// body: the struct and otter's node and table slot (TestOpaqueCacheBytes).
-const opaqueEntrySize = 144 + 112 + 64 // and the strings' rounding up to their size classes
+func (e *opaqueEntry) requestID() string {
+	return unsafe.String(unsafe.SliceData(e.data), e.requestLen)
+}
 
-// weight is about how many bytes of memory the entry of sig costs.
-func (e *opaqueEntry) weight(sig string) uint32 {
-	return uint32(opaqueEntrySize + len(sig) + len(e.requestID) + len(e.clientID) + cap(e.body))
+func (e *opaqueEntry) clientID() string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(e.data)), e.requestLen)), e.client)
+}
+
+func (e *opaqueEntry) body() []byte {
+	n := int(e.requestLen + e.client)
+	return e.data[n:len(e.data):len(e.data)]
+}
+
+// opaqueEntrySize is the memory of an opaqueEntry beyond its key and
+// data: the struct and otter's node and table slot (TestOpaqueCacheBytes).
+const opaqueEntrySize = 112 + 112 + 48 // and the key and data's rounding up to their size classes
+
+// weight is about how many bytes of memory the entry costs.
+func (e *opaqueEntry) weight() uint32 {
+	return uint32(opaqueEntrySize + len(e.key) + cap(e.data))
 }
 
 func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
 	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs, door: newDoorkeeper(),
 		entries: otter.Must(&otter.Options[string, *opaqueEntry]{
 			MaximumWeight: OpaqueCacheBytes,
-			Weigher:       func(sig string, e *opaqueEntry) uint32 { return e.weight(sig) },
+			Weigher:       func(_ string, e *opaqueEntry) uint32 { return e.weight() },
 			ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *opaqueEntry]) time.Duration {
 				return e.Value.lifetime
 			}),
@@ -102,7 +122,7 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
 		return nil, "", false
 	}
-	if !c.now().Before(e.expires) {
+	if c.now().UnixNano() >= e.expires {
 		c.entries.Invalidate(sig)
 		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
 		return nil, "", false
@@ -111,7 +131,7 @@ func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) 
 		e.proven.Store(true)
 	}
 	c.obs.CacheLookup(CacheOpaqueIntrospect, true)
-	return e.body, e.clientID, true
+	return e.body(), e.clientID(), true
 }
 
 // generation is read before the database, and handed to put.
@@ -158,22 +178,21 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 	if life <= 0 {
 		return nil
 	}
-	if exp.IsZero() {
-		exp = now.Add(life)
-	}
 	sig = strings.Clone(sig) // not the request's token, which would stay in memory with it
-	e := &opaqueEntry{key: sig, digest: tokenKey(token), requestID: requestID,
-		clientID: clientID, expires: exp, lifetime: life, body: body}
+	data := make([]byte, 0, len(requestID)+len(clientID)+len(body))
+	data = append(append(append(data, requestID...), clientID...), body...)
+	e := &opaqueEntry{key: sig, digest: tokenKey(token), expires: now.Add(life).UnixNano(), lifetime: life,
+		data: data, requestLen: uint32(len(requestID)), client: uint32(len(clientID))}
 	e.proven.Store(proven)
 	// Room comes from the newcomers for a proven answer too: one read a
 	// second time within the doorkeeper's memory (a working set toured
 	// just before) would otherwise face the cache's frequency admission
 	// against the tour's newcomers and lose on a tie.
-	c.newcomers.makeRoom(c, e.weight(sig))
-	c.entries.Set(sig, e)
+	c.newcomers.makeRoom(c, e.weight())
+	c.entries.Set(e.key, e)
 	if c.gen.Load() != gen {
 		// An invalidation ran while the answer was read: it may be stale.
-		c.entries.Invalidate(sig)
+		c.entries.Invalidate(e.key)
 		return nil
 	}
 	return e
@@ -192,10 +211,10 @@ func (c *opaqueCache) invalidate(sigs, requestIDs []string) {
 	if len(requestIDs) == 0 {
 		return
 	}
-	for sig, e := range c.entries.All() {
+	for key, e := range c.entries.All() {
 		for _, id := range requestIDs {
-			if e.requestID == id {
-				c.entries.Invalidate(sig)
+			if e.requestID() == id {
+				c.entries.Invalidate(key)
 				break
 			}
 		}

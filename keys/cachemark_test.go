@@ -4,26 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
-)
 
-// gcMarkCPU is the CPU time the collector has spent marking, over the
-// whole process so far.
-func gcMarkCPU() time.Duration {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"},
-		{Name: "/cpu/classes/gc/mark/dedicated:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"}}
-	metrics.Read(s)
-	var sec float64
-	for _, v := range s {
-		if v.Value.Kind() == metrics.KindFloat64 {
-			sec += v.Value.Float64()
-		}
-	}
-	return time.Duration(sec * float64(time.Second))
-}
+	"github.com/keyward/keyward/keys/heaptest"
+)
 
 // BenchmarkCacheMarkCost is what a full key cache costs each collection:
 // the cache holds 100,000 keys (a warm tour at scale) and each iteration
@@ -45,11 +31,11 @@ func BenchmarkCacheMarkCost(b *testing.B) {
 				}
 			}
 			runtime.GC()
-			before := gcMarkCPU()
+			before := heaptest.MarkCPU()
 			for b.Loop() {
 				runtime.GC()
 			}
-			b.ReportMetric(float64((gcMarkCPU()-before).Microseconds())/float64(b.N), "mark-µs/GC")
+			b.ReportMetric(float64((heaptest.MarkCPU()-before).Microseconds())/float64(b.N), "mark-µs/GC")
 			runtime.KeepAlive(c)
 		})
 	}

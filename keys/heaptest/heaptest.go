@@ -5,8 +5,37 @@ package heaptest
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
 )
+
+// MarkCPU is the CPU time the collector has spent marking, over the whole
+// process so far: the cost of what the heap holds, for the benchmarks of
+// what a full cache costs each collection.
+func MarkCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"},
+		{Name: "/cpu/classes/gc/mark/dedicated:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"}}
+	metrics.Read(s)
+	var sec float64
+	for _, v := range s {
+		if v.Value.Kind() == metrics.KindFloat64 {
+			sec += v.Value.Float64()
+		}
+	}
+	return time.Duration(sec * float64(time.Second))
+}
+
+// ScannedLastCycle is the heap bytes the last collection scanned: unlike
+// MarkCPU, the same from run to run for the same heap.
+func ScannedLastCycle() uint64 {
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
 
 // Live is the live heap after a full collection.
 func Live() int64 {

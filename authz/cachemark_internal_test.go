@@ -1,0 +1,94 @@
+package authz
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/keys/heaptest"
+)
+
+// BenchmarkCacheMarkCost is what the full verified-token and opaque
+// introspection caches cost each collection: each iteration is one forced
+// collection with neither, one or both caches full (as after a burst of
+// fresh tokens and a tour of opaque ones). mark-µs/GC is the collector's
+// marking CPU a cycle (it varies with the machine), objects the heap's
+// objects and scanned-B/GC the heap bytes the last cycle scanned (they do
+// not); see docs/PERFORMANCE.md, "What full caches cost every request".
+func BenchmarkCacheMarkCost(b *testing.B) {
+	for _, full := range []string{"none", "opaque", "verify", "both"} {
+		b.Run("full="+full, func(b *testing.B) {
+			now := time.Now()
+			clock := func() time.Time { return now }
+			oc, vc := newOpaqueCache(clock, noObserver{}), newVerifyCache(clock)
+			if full == "opaque" || full == "both" {
+				fillOpaqueCache(b, oc, now, 20_000)
+			}
+			if full == "verify" || full == "both" {
+				fillVerifyCache(b, vc, now, 12_000)
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := heaptest.MarkCPU()
+			for b.Loop() {
+				runtime.GC()
+			}
+			b.ReportMetric(float64((heaptest.MarkCPU()-before).Microseconds())/float64(b.N), "mark-µs/GC")
+			b.ReportMetric(float64(ms.HeapObjects), "objects")
+			b.ReportMetric(float64(heaptest.ScannedLastCycle()), "scanned-B/GC")
+			b.ReportMetric(float64(oc.entries.EstimatedSize()+vc.entries.EstimatedSize()), "entries")
+			runtime.KeepAlive(oc)
+			runtime.KeepAlive(vc)
+		})
+	}
+}
+
+// fillOpaqueCache fills c with n answers shaped as introspection's, as a
+// tour of tokens read once each does (newcomers).
+func fillOpaqueCache(tb testing.TB, c *opaqueCache, now time.Time, n int) {
+	tb.Helper()
+	answer := `{"active":true,"client_id":"%s","exp":1765000000,"iat":1764990000,"iss":"https://id.example.com",` +
+		`"scope":"read write","sub":"%s","token_type":"Bearer","token_use":"access_token"}`
+	for i := range n {
+		client := fmt.Sprintf("client-%026d", i%100)
+		c.fill(c.generation(), opaqueTokenOf(i), fmt.Sprintf("%036d", i), client, now.Add(time.Hour),
+			fmt.Appendf(nil, answer, client, client))
+	}
+	c.entries.CleanUp()
+}
+
+// fillVerifyCache puts n verified tokens' claims into c, decoded as
+// verifyAccessToken decodes them.
+func fillVerifyCache(tb testing.TB, c *verifyCache, now time.Time, n int) {
+	tb.Helper()
+	iat := now.Unix()
+	for i := range n {
+		payload := fmt.Sprintf(`{"iss":"https://id.example.com","sub":"client-%026d","aud":["https://api.example.com"],`+
+			`"exp":%d,"iat":%d,"nbf":%d,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
+			i%100, iat+3600, iat, iat, i, i%100)
+		claims := new(AccessClaims)
+		if err := decodeAccessClaims([]byte(payload), claims); err != nil {
+			tb.Fatal(err)
+		}
+		claims.audiences = claims.Audiences()
+		c.put(tokenKey("eyJ"+strings.Repeat("x", 200)+fmt.Sprint(i)), claims)
+	}
+	c.entries.CleanUp()
+}
+
+// BenchmarkOpaqueCacheGet is a cached opaque answer's lookup.
+func BenchmarkOpaqueCacheGet(b *testing.B) {
+	now := time.Now()
+	c := newOpaqueCache(func() time.Time { return now }, noObserver{})
+	fillOpaqueCache(b, c, now, 1000)
+	tok := opaqueTokenOf(500)
+	if _, _, ok := c.get(tok); !ok {
+		b.Fatal("not cached")
+	}
+	for b.Loop() {
+		c.get(tok)
+	}
+}
