@@ -79,13 +79,19 @@ func TestAccessResponseJSON(t *testing.T) {
 		{},
 	} {
 		want, _ := json.Marshal(m)
-		got, ok := accessResponseJSON(m)
+		got, ok := accessResponseJSON(nil, m)
 		if !ok || string(got) != string(want) {
 			t.Errorf("got %s (%v), want %s", got, ok, want)
 		}
+		// Appended to a buffer, short or roomy, after what it holds.
+		for _, dst := range [][]byte{[]byte("pre"), append(make([]byte, 0, 1024), "pre"...)} {
+			if got, ok := accessResponseJSON(dst, m); !ok || string(got) != "pre"+string(want) {
+				t.Errorf("appended: got %s (%v), want pre%s", got, ok, want)
+			}
+		}
 	}
 	for _, v := range []any{1.5, true, nil, []string{"a"}, map[string]any{}, int32(1)} {
-		if got, ok := accessResponseJSON(map[string]any{"access_token": "t", "x": v}); ok {
+		if got, ok := accessResponseJSON(nil, map[string]any{"access_token": "t", "x": v}); ok {
 			t.Errorf("%T written: %s", v, got)
 		}
 	}

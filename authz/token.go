@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ory/fosite"
@@ -79,7 +80,7 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 		return
 	}
 	c.Request = r
-	issue := func() (int, []byte) { return h.issueToken(r.Context(), r) }
+	issue := func() (int, []byte) { return h.issueToken(r.Context(), r, nil) }
 	var (
 		status int
 		body   []byte
@@ -101,7 +102,12 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 			}
 		}
 	} else {
-		status, body = issue()
+		// The answer is written below and kept nowhere (the refresh path
+		// above keeps its answers for the grace window): it is made in a
+		// pooled buffer.
+		bp := tokenBuffers.Get().(*[]byte)
+		defer tokenBuffers.Put(bp)
+		status, body = h.issueToken(r.Context(), r, (*bp)[:0])
 	}
 	if status == http.StatusUnauthorized { // invalid_client, RFC 6749 §5.2
 		if wait := h.auth.failed(c, clientID); wait > 0 {
@@ -126,8 +132,14 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 	c.Writer.Write(body)
 }
 
-// issueToken runs fosite's token flow and returns the response it wrote.
-func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, []byte) {
+// tokenBuffers hold token responses until they are written (the response
+// writer copies them before Write returns): an ES256 access token's
+// response is some 600-800 bytes.
+var tokenBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// issueToken runs fosite's token flow and returns the response it wrote;
+// a successful one is appended to dst (nil: a buffer of its own).
+func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request, dst []byte) (int, []byte) {
 	sess := NewSession("")
 	gen := h.auth.cache.Generation()
 	ar, err := h.oauth.NewAccessRequest(ctx, r, sess)
@@ -178,7 +190,7 @@ func (h *tokenEndpoint) issueToken(ctx context.Context, r *http.Request) (int, [
 	if err != nil {
 		return h.requestError(ctx, ar, err)
 	}
-	body, ok := accessResponseJSON(resp.ToMap())
+	body, ok := accessResponseJSON(dst, resp.ToMap())
 	if !ok {
 		// A member accessResponseJSON does not write: fosite's own writer.
 		w := &bufferWriter{header: http.Header{}, status: http.StatusOK}

@@ -11,8 +11,9 @@ import (
 // AccessResponse.ToMap) as encoding/json would, members sorted by name,
 // without reflection: access_token, expires_in, scope, token_type and the
 // like are strings and integers. It returns false when a member is of
-// another type, for fosite's writer to handle.
-func accessResponseJSON(m map[string]any) ([]byte, bool) {
+// another type, for fosite's writer to handle. It appends to dst, which
+// may be nil.
+func accessResponseJSON(dst []byte, m map[string]any) ([]byte, bool) {
 	var keysBuf [12]string
 	keys := keysBuf[:0]
 	size := 2
@@ -28,8 +29,7 @@ func accessResponseJSON(m map[string]any) ([]byte, bool) {
 		size += len(k) + 24
 	}
 	slices.Sort(keys)
-	b := make([]byte, 0, size)
-	b = append(b, '{')
+	b := append(slices.Grow(dst, size), '{')
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
