@@ -23,14 +23,14 @@ import (
 // a hot path allocate more fails here instead of slipping by a timed test.
 // Lower a budget when a change makes its path cheaper.
 var allocBudgets = map[string]float64{
-	"token (client credentials, JWT)":    131, // 132 before its response was made in a pooled buffer (tokenBuffers); 129 measured
-	"token (client credentials, opaque)": 127, // a record written each (SQLite), through the group commit (its batch and the change: 5); 122-126 measured (128 before tokenBuffers)
+	"token (client credentials, JWT)":    131, // 132 before its response was made in a pooled buffer (scratchBuffers); 129 measured
+	"token (client credentials, opaque)": 127, // a record written each (SQLite), through the group commit (its batch and the change: 5); 122-126 measured (128 before scratchBuffers)
 	"token (refresh, rotated)":           505, // a record and the user read, three records written (SQLite, group commit); 495-498 measured
-	"introspect (JWT, cached)":           41,  // 42 before its answer was made in a pooled buffer (answerBuffers)
+	"introspect (JWT, cached)":           41,  // 42 before its answer was made in a pooled buffer (scratchBuffers)
 	"introspect (JWT, fresh)":            56,  // 57 before, likewise
 	"introspect (opaque, cached)":        41,
 	"introspect (opaque, cold)":          112, // a record read each (SQLite, batches of one); 108 measured (107 before the cache's entry took its data in one copy), the pools vary it
-	"introspect (API key)":               41,  // 43 before client secrets were checked without fosite's second Basic decode, 42 before answerBuffers
+	"introspect (API key)":               41,  // 43 before client secrets were checked without fosite's second Basic decode, 42 before scratchBuffers
 	"verify (API key)":                   34,  // 36 and 35 before, likewise
 	"jwks":                               18,
 	"discovery":                          18,

@@ -82,8 +82,8 @@ func (h *apiKeyEndpoint) verify(c *gin.Context) {
 		unavailable(c)
 		return
 	}
-	bp := answerBuffers.Get().(*[]byte)
-	defer answerBuffers.Put(bp) // written by then: the writer copies what it is given
+	bp := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(bp) // written by then: the writer copies what it is given
 	out, err := res.AppendJSON((*bp)[:0])
 	if err != nil {
 		h.log.Error("api key verification: encoding the answer", "err", err)

@@ -18,19 +18,33 @@ func opaqueTokenOf(i int) string {
 	return body[len("token="):]
 }
 
+// opaqueAnswerOf is the request id, client id and introspection answer of
+// opaqueTokenOf(i), shaped as introspection's.
+func opaqueAnswerOf(i int) (requestID, clientID string, body []byte) {
+	clientID = fmt.Sprintf("client-%026d", i%100)
+	body = fmt.Appendf(nil, `{"active":true,"client_id":"%s","exp":1765000000,"iat":1764990000,"iss":"https://id.example.com",`+
+		`"scope":"read write","sub":"%s","token_type":"Bearer","token_use":"access_token"}`, clientID, clientID)
+	return fmt.Sprintf("%036d", i), clientID, body
+}
+
+// verifiedTokenOf is the cache key and the claims' JSON of the i-th
+// client-credentials token issued at iat.
+func verifiedTokenOf(i int, iat int64) (key [32]byte, payload string) {
+	payload = fmt.Sprintf(`{"iss":"https://id.example.com","sub":"client-%026d","aud":["https://api.example.com"],`+
+		`"exp":%d,"iat":%d,"nbf":%d,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
+		i%100, iat+3600, iat, iat, i, i%100)
+	return tokenKey("eyJ" + strings.Repeat("x", 200) + fmt.Sprint(i)), payload
+}
+
 // TestOpaqueCacheBytes: the opaque introspection cache's weight for an
 // answer is at least the memory the answer really takes, and however many
 // tokens are introspected the cache stays within its budget.
 func TestOpaqueCacheBytes(t *testing.T) {
 	now := time.Now()
 	c := newOpaqueCache(func() time.Time { return now }, noObserver{})
-	answer := `{"active":true,"client_id":"%s","exp":1765000000,"iat":1764990000,"iss":"https://id.example.com",` +
-		`"scope":"read write","sub":"%s","token_type":"Bearer","token_use":"access_token"}`
 	put := func(i int) uint32 {
-		client := fmt.Sprintf("client-%026d", i%100)
-		e := c.put(c.generation(), opaqueTokenOf(i), fmt.Sprintf("%036d", i), client, now.Add(time.Hour),
-			fmt.Appendf(nil, answer, client, client), true)
-		return e.weight()
+		requestID, client, body := opaqueAnswerOf(i)
+		return c.put(c.generation(), opaqueTokenOf(i), requestID, client, now.Add(time.Hour), body, true).weight()
 	}
 	const n = 10_000
 	before := heaptest.Live()
@@ -58,14 +72,12 @@ func TestVerifyCacheBytes(t *testing.T) {
 	c := newVerifyCache(time.Now)
 	iat := time.Now().Unix() // the cache keeps only tokens not yet expired
 	put := func(i int) uint32 {
-		payload := fmt.Sprintf(`{"iss":"https://id.example.com","sub":"client-%026d","aud":["https://api.example.com"],`+
-			`"exp":%d,"iat":%d,"nbf":%d,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
-			i%100, iat+3600, iat, iat, i, i%100)
+		key, payload := verifiedTokenOf(i, iat)
 		var claims AccessClaims
 		if err := json.Unmarshal([]byte(payload), &claims); err != nil {
 			t.Fatal(err)
 		}
-		c.put(tokenKey("eyJ"+strings.Repeat("x", 200)+fmt.Sprint(i)), &claims)
+		c.put(key, &claims)
 		return verified{claims: &claims}.weight()
 	}
 	const n = 5_000 // fewer than the 4 MiB budget holds (about 7,700)

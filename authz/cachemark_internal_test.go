@@ -1,9 +1,7 @@
 package authz
 
 import (
-	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -50,12 +48,9 @@ func BenchmarkCacheMarkCost(b *testing.B) {
 // tour of tokens read once each does (newcomers).
 func fillOpaqueCache(tb testing.TB, c *opaqueCache, now time.Time, n int) {
 	tb.Helper()
-	answer := `{"active":true,"client_id":"%s","exp":1765000000,"iat":1764990000,"iss":"https://id.example.com",` +
-		`"scope":"read write","sub":"%s","token_type":"Bearer","token_use":"access_token"}`
 	for i := range n {
-		client := fmt.Sprintf("client-%026d", i%100)
-		c.fill(c.generation(), opaqueTokenOf(i), fmt.Sprintf("%036d", i), client, now.Add(time.Hour),
-			fmt.Appendf(nil, answer, client, client))
+		requestID, client, body := opaqueAnswerOf(i)
+		c.fill(c.generation(), opaqueTokenOf(i), requestID, client, now.Add(time.Hour), body)
 	}
 	c.entries.CleanUp()
 }
@@ -64,17 +59,14 @@ func fillOpaqueCache(tb testing.TB, c *opaqueCache, now time.Time, n int) {
 // verifyAccessToken decodes them.
 func fillVerifyCache(tb testing.TB, c *verifyCache, now time.Time, n int) {
 	tb.Helper()
-	iat := now.Unix()
 	for i := range n {
-		payload := fmt.Sprintf(`{"iss":"https://id.example.com","sub":"client-%026d","aud":["https://api.example.com"],`+
-			`"exp":%d,"iat":%d,"nbf":%d,"jti":"%036d","client_id":"client-%026d","scope":"read write"}`,
-			i%100, iat+3600, iat, iat, i, i%100)
+		key, payload := verifiedTokenOf(i, now.Unix())
 		claims := new(AccessClaims)
 		if err := decodeAccessClaims([]byte(payload), claims); err != nil {
 			tb.Fatal(err)
 		}
 		claims.audiences = claims.Audiences()
-		c.put(tokenKey("eyJ"+strings.Repeat("x", 200)+fmt.Sprint(i)), claims)
+		c.put(key, claims)
 	}
 	c.entries.CleanUp()
 }

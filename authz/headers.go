@@ -22,12 +22,13 @@ var noStore = []string{"no-store"}
 // noCache is the Pragma of the token endpoint's answers (RFC 6749 §5.1).
 var noCache = []string{"no-cache"}
 
-// answerBuffers hold the JSON answers made for one request (verify,
-// introspection) until they are written: the response writer copies them
-// into its own buffer or the connection before Write returns, so the
-// buffer goes back to the pool once the handler has written it. A buffer
-// keeps its first array: one grown by a long answer is not kept.
-var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// scratchBuffers hold bytes a request makes and is done with before it
+// ends: access-token claims while they are signed, and the JSON answers
+// of the token endpoint, introspection and verify until they are written
+// (the response writer copies what it is given into its own buffer or the
+// connection before Write returns, so the buffer goes back once the
+// handler has written it). 1 KiB holds an ES256 token response.
+var scratchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // writeJSONBytes answers 200 with body, of the content type in ct, and
 // Cache-Control: no-store; the header values are shared, so the answer

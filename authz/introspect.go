@@ -54,8 +54,8 @@ func (h *introspector) introspect(c *gin.Context) {
 	}
 	// token_type_hint is not read: every token's type shows in its form
 	// (RFC 7662 §2.1 lets the server ignore the hint).
-	bp := answerBuffers.Get().(*[]byte)
-	defer answerBuffers.Put(bp) // written by then: the writer copies what it is given
+	bp := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(bp) // written by then: the writer copies what it is given
 	body, err := h.introspection(c.Request.Context(), token, (*bp)[:0])
 	if err != nil {
 		h.obs.Introspected(tokenTypeLabel(token), IntrospectionUnavailable)

@@ -82,7 +82,7 @@ func (e *opaqueEntry) requestID() string {
 }
 
 func (e *opaqueEntry) clientID() string {
-	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(e.data)), e.requestLen)), e.client)
+	return unsafe.String(unsafe.SliceData(e.data[e.requestLen:]), e.client)
 }
 
 func (e *opaqueEntry) body() []byte {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -144,10 +143,10 @@ func (s *tokenStrategy) signAccessToken(ctx context.Context, r fosite.Requester,
 	if b := sess.APIKey; b.KeyID != "" {
 		claims.APIKeyID, claims.APIKeySecret = b.KeyID, b.Secret
 	}
-	buf := claimBuffers.Get().(*[]byte)
+	buf := scratchBuffers.Get().(*[]byte)
 	*buf = claims.appendJSON((*buf)[:0])
 	token, err := s.signer.Sign(ctx, AccessTokenAlg, accessTokenType, *buf)
-	claimBuffers.Put(buf)
+	scratchBuffers.Put(buf)
 	if err != nil {
 		return "", "", err
 	}
@@ -156,9 +155,6 @@ func (s *tokenStrategy) signAccessToken(ctx context.Context, r fosite.Requester,
 
 // accessTokenType is the typ header of JWT access tokens (RFC 9068 §2.1).
 const accessTokenType = "at+jwt"
-
-// claimBuffers hold access-token claims while they are signed.
-var claimBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ory/fosite"
@@ -105,8 +104,8 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 		// The answer is written below and kept nowhere (the refresh path
 		// above keeps its answers for the grace window): it is made in a
 		// pooled buffer.
-		bp := tokenBuffers.Get().(*[]byte)
-		defer tokenBuffers.Put(bp)
+		bp := scratchBuffers.Get().(*[]byte)
+		defer scratchBuffers.Put(bp)
 		status, body = h.issueToken(r.Context(), r, (*bp)[:0])
 	}
 	if status == http.StatusUnauthorized { // invalid_client, RFC 6749 §5.2
@@ -131,11 +130,6 @@ func (h *tokenEndpoint) respond(c *gin.Context) {
 	c.Writer.WriteHeader(status)
 	c.Writer.Write(body)
 }
-
-// tokenBuffers hold token responses until they are written (the response
-// writer copies them before Write returns): an ES256 access token's
-// response is some 600-800 bytes.
-var tokenBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // issueToken runs fosite's token flow and returns the response it wrote;
 // a successful one is appended to dst (nil: a buffer of its own).
