@@ -15,76 +15,69 @@ import (
 // whenever the signing keys change (a revoked key must stop verifying at
 // once).
 //
-// An entry leaves the cache when its time is up, looked up again or not
-// (otter's expiry, cleaned up about once a second): a burst of one-off
-// tokens does not stay in memory until other tokens push it out, where
-// the collector would mark it on every cycle whatever the requests are
-// (about 1.5-2 µs a request with the cache full, docs/PERFORMANCE.md).
+// The claims are kept packed (packClaims) in a claimSlab, memory that
+// holds no pointers, so the collector never scans them: an otter cache of
+// claims structs and their strings, full, cost it 2.7 MB more to scan on
+// every cycle, whatever the requests were (BenchmarkCacheMarkCost,
+// docs/PERFORMANCE.md). A lookup unpacks the claims into one new
+// allocation (unpackClaims). Claims too long for a slot go to an otter
+// cache of their own (odd) with a sixteenth of the budget.
 //
-// Entries are keyed by the token's SHA-256, and they take about
-// verifyCacheBytes in all (verified.weight); otter's admission policy
-// (W-TinyLFU) keeps the tokens in steady use when a tour of one-off tokens
-// passes through, so memory stays bounded whatever the traffic.
+// The slab's CLOCK eviction keeps the tokens in steady use when a tour of
+// one-off tokens passes through, and memory stays bounded whatever the
+// traffic. Entries are keyed by the token's SHA-256.
 type verifyCache struct {
 	ttl time.Duration
 	now func() time.Time
 	obs Observer
 
-	entries *otter.Cache[[sha256.Size]byte, verified]
+	slab *claimSlab
+	odd  *otter.Cache[[sha256.Size]byte, oddClaims]
 }
 
-type verified struct {
-	claims *AccessClaims
+// oddClaims is an entry of the odd store: packed claims longer than a
+// slot holds, and how long they are kept.
+type oddClaims struct {
+	packed []byte
+	life   time.Duration
 }
 
-// verifyCacheBytes bounds the verified-token cache's memory: some 8,000
-// client-credentials tokens, each kept at most a minute (ttl). It was
-// 8 MiB: with the collector's headroom over it, a cache full of one-off
-// tokens took the resident set past 64 MiB.
+// oddClaimsSize is the memory of an odd entry beyond its packed bytes:
+// otter's node with its key and value, and its table slot.
+const oddClaimsSize = 160
+
+// verifyCacheBytes bounds the verified-token cache's memory: some 9,600
+// client-credentials tokens in the slab (claimSlotBytes and its index
+// entry each), each kept at most a minute (ttl).
 const verifyCacheBytes = 4 << 20
 
-// verifiedSize is the memory of an entry beyond its claims' strings: the
-// claims struct and otter's node (with its expiry), with the key and
-// value, and table slot (TestVerifyCacheBytes).
-const verifiedSize = 176 + 152 + 64 // and the strings' rounding up to their size classes
+// verifyOddShare is the part of verifyCacheBytes the odd store may hold.
+const verifyOddShare = 16
 
-// weight is about how many bytes of memory v costs in the cache.
-func (v verified) weight() uint32 {
-	c := v.claims
-	n := verifiedSize + len(c.Issuer) + len(c.Subject) + len(c.Audience) + len(c.JTI) + len(c.ClientID) +
-		len(c.Scope) + len(c.APIKeyID)
-	if c.Cnf != nil {
-		n += 16 + len(c.Cnf.JKT)
-	}
-	return uint32(n)
-}
+// maxPackedClaims is the most packed claims the odd store keeps: a token
+// longer than that is verified every time.
+const maxPackedClaims = 4096
 
 func newVerifyCache(now func() time.Time) *verifyCache {
-	c := &verifyCache{ttl: time.Minute, now: now, obs: noObserver{}}
-	c.entries = otter.Must(&otter.Options[[sha256.Size]byte, verified]{MaximumWeight: verifyCacheBytes,
-		Weigher: func(_ [sha256.Size]byte, v verified) uint32 { return v.weight() },
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[[sha256.Size]byte, verified]) time.Duration {
-			return c.lifetime(e.Value.claims)
-		}),
-		Clock: cacheClock{now}})
-	return c
+	oddBytes := verifyCacheBytes / verifyOddShare
+	return &verifyCache{ttl: time.Minute, now: now, obs: noObserver{},
+		slab: newClaimSlab((verifyCacheBytes - oddBytes) / (claimSlotBytes + claimSlotIndexBytes)),
+		odd: otter.Must(&otter.Options[[sha256.Size]byte, oddClaims]{MaximumWeight: uint64(oddBytes),
+			Weigher: func(_ [sha256.Size]byte, v oddClaims) uint32 { return uint32(oddClaimsSize + cap(v.packed)) },
+			ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[[sha256.Size]byte, oddClaims]) time.Duration {
+				return e.Value.life
+			}),
+			Clock: cacheClock{now}})}
 }
 
 // cacheClock is otter's clock for a cache that keeps the provider's time
-// (tests set it): entries expire by that time, read once per lookup by
-// otter alone, and the periodic clean-up that removes them unasked ticks
-// in real time.
+// (tests set it): entries expire by that time, and the periodic clean-up
+// that removes them unasked ticks in real time.
 type cacheClock struct{ now func() time.Time }
 
 func (c cacheClock) NowNano() int64 { return c.now().UnixNano() }
 
 func (cacheClock) Tick(d time.Duration) <-chan time.Time { return time.Tick(d) }
-
-// lifetime is how long claims may stay cached from now: the cache's TTL,
-// or less when the token expires sooner.
-func (c *verifyCache) lifetime(claims *AccessClaims) time.Duration {
-	return min(c.ttl, time.Unix(claims.ExpiresAt, 0).Sub(c.now()))
-}
 
 // tokenKey is the cache's key of token: its SHA-256, computed once per
 // request for both get and put. The token is copied to the stack first
@@ -99,23 +92,47 @@ func tokenKey(token string) [sha256.Size]byte {
 }
 
 func (c *verifyCache) get(key [sha256.Size]byte) (*AccessClaims, bool) {
-	v, ok := c.entries.GetIfPresent(key) // an entry whose lifetime is over is not found
-	if !ok {
+	var claims *AccessClaims
+	if !c.slab.get(&key, c.now().UnixNano(), func(b []byte) { claims = unpackClaims(b) }) {
+		if v, ok := c.odd.GetIfPresent(key); ok { // an entry whose lifetime is over is not found
+			claims = unpackClaims(v.packed)
+		}
+	}
+	if claims == nil {
 		c.obs.CacheLookup(CacheJWTVerify, false)
 		return nil, false
 	}
 	c.obs.CacheLookup(CacheJWTVerify, true)
-	return v.claims, true
+	return claims, true
 }
 
 func (c *verifyCache) put(key [sha256.Size]byte, claims *AccessClaims) {
-	if c.lifetime(claims) <= 0 {
+	now := c.now()
+	life := min(c.ttl, time.Unix(claims.ExpiresAt, 0).Sub(now))
+	if life <= 0 {
 		return
 	}
-	c.entries.Set(key, verified{claims: claims})
+	var buf [claimSlotData]byte
+	packed, ok := packClaims(buf[:0], claims)
+	switch {
+	case !ok:
+		// Claims too long for an entry: verified every time.
+	case len(packed) <= claimSlotData:
+		c.slab.put(&key, packed, now.UnixNano(), now.Add(life).UnixNano())
+	default:
+		c.odd.Set(key, oddClaims{packed: packed, life: life})
+	}
 }
 
 // reset drops every entry; it is subscribed to signing-key changes.
 func (c *verifyCache) reset(string) {
-	c.entries.InvalidateAll()
+	c.slab.clear()
+	c.odd.InvalidateAll()
+}
+
+// len is how many entries the cache holds, expired ones not yet replaced
+// among them.
+func (c *verifyCache) len() int {
+	c.odd.CleanUp()
+	return c.slab.len() + c.odd.EstimatedSize()
 }

@@ -3,24 +3,21 @@ package keys
 import (
 	"crypto/sha256"
 	"hash/maphash"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/keyward/keyward/keys/slots"
 )
 
 // slab keeps cached API-key records in memory the garbage collector never
-// scans: fixed-size slots holding no pointers, in chunks, found through a
-// map from a hash of the id to a slot number (a map whose keys and values
-// hold no pointers is not scanned either). A full cache of pointer-laden
-// records cost the collector about 11 ms of marking a cycle with 100,000
-// keys, several times a second under load (BenchmarkCacheMarkCost).
+// scans (package slots): fixed-size slots holding no pointers, found
+// through a hash of the id. A full cache of pointer-laden records cost the
+// collector about 11 ms of marking a cycle with 100,000 keys, several
+// times a second under load (BenchmarkCacheMarkCost).
 //
-// A slab holds at most a fixed number of slots, in shards that take new
-// ones while the slab has room. Once it is full, a new record takes the
-// slot of one in its shard not read since the clock hand last passed it
-// (CLOCK: a second chance for each record read again), so keys in steady
-// use stay while keys read once go first.
+// Once the slab is full, a new record takes the slot of one in its shard
+// not read since the clock hand last passed it, so keys in steady use stay
+// while keys read once go first.
 //
 // A record packs into a slot when it has at most two secrets, each of
 // sha256.Size bytes, times in the range of Unix nanoseconds, its id,
@@ -28,11 +25,8 @@ import (
 // list the cache's table holds; the cache keeps any other in its odd
 // store.
 type slab struct {
-	seed   maphash.Seed
-	shards []slabShard
-	shift  uint // a hash's top bits pick its shard
-	max    int64
-	used   atomic.Int64 // slots handed out by all shards
+	seed  maphash.Seed
+	table *slots.Table[slot, *slot]
 }
 
 // slotText is the room in a slot for a key's id, owner id, env and owner
@@ -44,22 +38,16 @@ const slotText = 90
 // measures it).
 const slotBytes = 256 + 44
 
-// slotChunk is how many slots a shard allocates at once.
-const slotChunk = 64
-
-// slot is one cached record. hash is 0 for a free slot. Times are Unix
-// nanoseconds, 0 for the zero time. ref is set (atomically, under the
-// shard's read lock) when the record is read, and cleared by the clock
-// hand.
+// slot is one cached record; its Head's Aux is its scope list's number in
+// the cache's scope table (0 for none). Times are Unix nanoseconds, 0 for
+// the zero time.
 type slot struct {
-	hash             uint64
+	slots.Head
 	until, tried     int64 // as entry's
 	expires, revoked int64
 	rateLimit        int64
 	ratePeriod       int64
 	secrets          [2]slotSecret
-	scopes           uint32 // in the cache's scope table, 0 for none
-	ref              uint32
 	idLen, ownerLen  uint8
 	envLen, typeLen  uint8
 	nsecrets         uint8
@@ -72,30 +60,11 @@ type slotSecret struct {
 	created, validTil int64
 }
 
-type slabShard struct {
-	mu     sync.RWMutex
-	index  map[uint64]uint32 // hash of the id → slot number
-	chunks [][]slot          // of slotChunk slots each
-	used   uint32            // slots handed out so far (free ones among them)
-	free   []uint32
-	hand   uint32
-}
+type slabShard = slots.Shard[slot, *slot]
 
 // newSlab makes a slab of about slots records in all.
-func newSlab(slots int) *slab {
-	n := 1
-	for n < 8 && slots/(n*2) >= 4*slotChunk {
-		n *= 2
-	}
-	s := &slab{seed: maphash.MakeSeed(), shards: make([]slabShard, n), shift: 64, max: int64(slots)}
-	for n > 1 {
-		s.shift--
-		n /= 2
-	}
-	for i := range s.shards {
-		s.shards[i].index = map[uint64]uint32{}
-	}
-	return s
+func newSlab(n int) *slab {
+	return &slab{seed: maphash.MakeSeed(), table: slots.New[slot](n)}
 }
 
 func (s *slab) locate(id string) (uint64, *slabShard) {
@@ -103,23 +72,14 @@ func (s *slab) locate(id string) (uint64, *slabShard) {
 	if h == 0 {
 		h = 1
 	}
-	if s.shift == 64 {
-		return h, &s.shards[0]
-	}
-	return h, &s.shards[h>>s.shift]
+	return h, s.table.Shard(h)
 }
 
-func (sh *slabShard) at(i uint32) *slot { return &sh.chunks[i/slotChunk][i%slotChunk] }
-
-// find is the slot holding id, or nil; sh.mu is held.
-func (sh *slabShard) find(h uint64, id string) (uint32, *slot) {
-	i, ok := sh.index[h]
-	if !ok {
-		return 0, nil
-	}
-	sl := sh.at(i)
-	if string(sl.text[:sl.idLen]) != id {
-		return 0, nil // another id of the same hash
+// find is the slot holding id, or nil; the shard's lock is held.
+func find(sh *slabShard, h uint64, id string) (uint32, *slot) {
+	i, sl := sh.Find(h)
+	if sl == nil || string(sl.text[:sl.idLen]) != id {
+		return 0, nil // none, or another id of the same hash
 	}
 	return i, sl
 }
@@ -129,15 +89,13 @@ func (sh *slabShard) find(h uint64, id string) (uint32, *slot) {
 // the background (refreshDue, for a cache of ttl).
 func (s *slab) get(id string, now, ttl int64, scopes *scopeTable) (k *APIKey, ok, due bool) {
 	h, sh := s.locate(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	_, sl := sh.find(h, id)
+	sh.RLock()
+	defer sh.RUnlock()
+	_, sl := find(sh, h, id)
 	if sl == nil || now >= sl.until {
 		return nil, false, false
 	}
-	if atomic.LoadUint32(&sl.ref) == 0 {
-		atomic.StoreUint32(&sl.ref, 1)
-	}
+	sh.Mark(sl)
 	return sl.unpack(scopes), true, sl.refreshDue(now, ttl)
 }
 
@@ -153,7 +111,7 @@ func (sl *slot) refreshDue(now, ttl int64) bool {
 	if now < earliest {
 		return false // most hits: no division for the drawn moment
 	}
-	at := earliest + int64(sl.hash%uint64(ttl*3/20+1))
+	at := earliest + int64(sl.Hash()%uint64(ttl*3/20+1))
 	return now >= at && now-sl.tried >= int64(staleAfter)
 }
 
@@ -162,9 +120,9 @@ func (sl *slot) refreshDue(now, ttl int64) bool {
 // those that saw it due reads it.
 func (s *slab) claimRefresh(id string, now, ttl int64) bool {
 	h, sh := s.locate(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	_, sl := sh.find(h, id)
+	sh.Lock()
+	defer sh.Unlock()
+	_, sl := find(sh, h, id)
 	if sl == nil || now >= sl.until || !sl.refreshDue(now, ttl) {
 		return false
 	}
@@ -202,17 +160,13 @@ func packs(k *APIKey) bool {
 // being scopes in the cache's table.
 func (s *slab) put(id string, k *APIKey, until int64, scopes uint32) {
 	h, sh := s.locate(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	i, ok := sh.index[h]
-	if !ok {
-		i = sh.take(s)
-		sh.index[h] = i
-	}
-	sl := sh.at(i)
-	*sl = slot{hash: h, until: until, rateLimit: int64(k.RateLimit.Limit), ratePeriod: int64(k.RateLimit.Period),
-		scopes: scopes, disabled: k.Disabled, nsecrets: uint8(len(k.Secrets)),
+	sh.Lock()
+	defer sh.Unlock()
+	sl := sh.Place(s.table, h, nil)
+	*sl = slot{Head: sl.Head, until: until, rateLimit: int64(k.RateLimit.Limit), ratePeriod: int64(k.RateLimit.Period),
+		disabled: k.Disabled, nsecrets: uint8(len(k.Secrets)),
 		idLen: uint8(len(id)), ownerLen: uint8(len(k.OwnerID)), envLen: uint8(len(k.Env)), typeLen: uint8(len(k.OwnerType))}
+	sl.Aux = scopes
 	sl.expires, _ = nanos(k.ExpiresAt)
 	sl.revoked, _ = nanos(k.RevokedAt)
 	for j, sd := range k.Secrets {
@@ -226,51 +180,13 @@ func (s *slab) put(id string, k *APIKey, until int64, scopes uint32) {
 	copy(sl.text[n:], k.OwnerType)
 }
 
-// take is a slot for a new record: a free one, a new one while s has
-// room (or the shard none), or the one the clock hand picks (its record
-// dropped); sh.mu is held.
-func (sh *slabShard) take(s *slab) uint32 {
-	if n := len(sh.free); n > 0 {
-		i := sh.free[n-1]
-		sh.free = sh.free[:n-1]
-		return i
-	}
-	if s.used.Add(1) <= s.max || sh.used == 0 {
-		if sh.used%slotChunk == 0 {
-			sh.chunks = append(sh.chunks, make([]slot, slotChunk))
-		}
-		sh.used++
-		return sh.used - 1
-	}
-	s.used.Add(-1)
-	for {
-		i := sh.hand
-		sh.hand = (sh.hand + 1) % sh.used
-		sl := sh.at(i)
-		if atomic.LoadUint32(&sl.ref) != 0 {
-			atomic.StoreUint32(&sl.ref, 0)
-			continue
-		}
-		delete(sh.index, sl.hash)
-		return i
-	}
-}
-
-// drop frees slot i; sh.mu is held.
-func (sh *slabShard) drop(i uint32) {
-	sl := sh.at(i)
-	delete(sh.index, sl.hash)
-	*sl = slot{}
-	sh.free = append(sh.free, i)
-}
-
 // remove drops id's record, if the slab holds one.
 func (s *slab) remove(id string) {
 	h, sh := s.locate(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if i, sl := sh.find(h, id); sl != nil {
-		sh.drop(i)
+	sh.Lock()
+	defer sh.Unlock()
+	if i, sl := find(sh, h, id); sl != nil {
+		sh.Drop(i)
 	}
 }
 
@@ -280,9 +196,9 @@ func (s *slab) remove(id string) {
 // which case it is marked re-read at now (so only one caller re-reads).
 func (s *slab) claim(id string, now, ttl, stale int64) (found, claimed bool) {
 	h, sh := s.locate(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	_, sl := sh.find(h, id)
+	sh.Lock()
+	defer sh.Unlock()
+	_, sl := find(sh, h, id)
 	if sl == nil || now >= sl.until {
 		return false, false
 	}
@@ -296,41 +212,14 @@ func (s *slab) claim(id string, now, ttl, stale int64) (found, claimed bool) {
 
 // sweep drops the records loaded until now or earlier.
 func (s *slab) sweep(now int64) {
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for j := range sh.used {
-			if sl := sh.at(j); sl.hash != 0 && now >= sl.until {
-				sh.drop(j)
-			}
-		}
-		sh.mu.Unlock()
-	}
+	s.table.Sweep(func(sl *slot) bool { return now >= sl.until })
 }
 
 // clear drops every record and the memory that held them.
-func (s *slab) clear() {
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		s.used.Add(-int64(sh.used))
-		sh.index = map[uint64]uint32{}
-		sh.chunks, sh.used, sh.free, sh.hand = nil, 0, nil, 0
-		sh.mu.Unlock()
-	}
-}
+func (s *slab) clear() { s.table.Clear() }
 
 // len is how many records the slab holds.
-func (s *slab) len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.RLock()
-		n += len(sh.index)
-		sh.mu.RUnlock()
-	}
-	return n
-}
+func (s *slab) len() int { return s.table.Len() }
 
 // slabKey1 and slabKey2 are an APIKey with room for its one or two
 // secrets, their digests and its strings, so that a record from a slot
@@ -367,7 +256,7 @@ func (sl *slot) unpack(scopes *scopeTable) *APIKey {
 // secrets in secrets and digests.
 func (sl *slot) fill(k *APIKey, text *[slotText]byte, secrets []SecretDigest, digests [][sha256.Size]byte, scopes *scopeTable) {
 	*k = APIKey{RateLimit: RateLimit{Limit: int(sl.rateLimit), Period: time.Duration(sl.ratePeriod)},
-		Scopes: scopes.list(sl.scopes), Disabled: sl.disabled,
+		Scopes: scopes.list(sl.Aux), Disabled: sl.disabled,
 		ExpiresAt: fromNanos(sl.expires), RevokedAt: fromNanos(sl.revoked)}
 	all := unsafe.String(&text[0], int(sl.idLen)+int(sl.ownerLen)+int(sl.envLen)+int(sl.typeLen))
 	n := int(sl.idLen)

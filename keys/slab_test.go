@@ -34,7 +34,8 @@ func TestSlabHashCollision(t *testing.T) {
 	if sh != shb {
 		t.Skip("a and b hash to different shards")
 	}
-	sh.index[hb] = sh.index[ha] // as if b's hash were a's
+	i, _ := sh.Find(ha)
+	sh.Alias(hb, i) // as if b's hash were a's
 	if k, ok, _ := s.get("b", now, int64(time.Hour), scopes); ok {
 		t.Fatalf("b read a's record: %+v", k)
 	}
@@ -69,11 +70,11 @@ func TestSlabSweepReusesSlots(t *testing.T) {
 			t.Fatalf("round %d: %d records after the sweep", round, got)
 		}
 	}
-	if used := s.used.Load(); used > n {
+	if used := s.table.Used(); used > n {
 		t.Fatalf("%d slots handed out for a slab of %d", used, n)
 	}
 	s.clear()
-	if used := s.used.Load(); used != 0 {
+	if used := s.table.Used(); used != 0 {
 		t.Fatalf("%d slots counted after clear", used)
 	}
 }
@@ -153,7 +154,7 @@ func TestSlabConcurrent(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
-	if n := s.len(); n > 64+len(s.shards) {
+	if n := s.len(); n > 64+s.table.Shards() {
 		t.Errorf("%d records in a slab of 64", n)
 	}
 }
@@ -298,7 +299,7 @@ func TestCacheRefreshSpread(t *testing.T) {
 		id := fmt.Sprintf("key-%d", i)
 		s.put(id, slabKeyOf(id, 1), ttl, 0) // loaded at 0
 		h, sh := s.locate(id)
-		_, sl := sh.find(h, id)
+		_, sl := find(sh, h, id)
 		due := ttl * 4 / 5 // the first moment it is due
 		for !sl.refreshDue(due, ttl) {
 			due += int64(10 * time.Millisecond)
