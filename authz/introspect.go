@@ -74,8 +74,9 @@ func (h *introspector) introspect(c *gin.Context) {
 var introspectionType = []string{"application/json;charset=UTF-8"}
 
 // introspection returns the RFC 7662 answer for token, or the store's
-// failure when it cannot tell whether the token is active. An answer made
-// for this request is appended to dst; a cached one is returned as it is.
+// failure when it cannot tell whether the token is active. An answer,
+// made for this request or cached, is appended to dst; a fixed one
+// (inactive) is returned as it is.
 func (h *introspector) introspection(ctx context.Context, token string, dst []byte) ([]byte, error) {
 	switch {
 	case keys.LooksLikeKey(token):
@@ -88,7 +89,7 @@ func (h *introspector) introspection(ctx context.Context, token string, dst []by
 		a := newJWTAnswer(claims)
 		return a.appendJSON(dst), nil
 	case strings.HasPrefix(token, prefixAccess), strings.HasPrefix(token, prefixRefresh):
-		body, err := h.tokens.opaqueAnswer(ctx, token)
+		body, err := h.tokens.opaqueAnswer(ctx, token, dst)
 		if err != nil {
 			return inactiveOr(err)
 		}

@@ -4,14 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"hash/maphash"
 	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
-	"github.com/maypok86/otter/v2"
-
+	"github.com/keyward/keyward/keys/slots"
 	"github.com/keyward/keyward/store"
 )
 
@@ -23,9 +23,10 @@ import (
 const TokensChannel = "keyward_tokens"
 
 // Opaque introspection cache bounds: answers of about OpaqueCacheBytes in
-// all (opaqueEntry.weight: some 13,000 answers of a client-credentials
-// token), each kept at most OpaqueCacheTTL (the safety net behind the
-// events) and never past its token's expiry.
+// all (some 13,000 answers of a client-credentials token in slots of
+// opaqueSlotBytes, and a few hundred longer ones in slots of
+// opaqueLargeSlotBytes), each kept at most OpaqueCacheTTL (the safety net
+// behind the events) and never past its token's expiry.
 const (
 	OpaqueCacheBytes = 8 << 20
 	OpaqueCacheTTL   = 30 * time.Second
@@ -41,134 +42,91 @@ const (
 // a lookup must match: a caller who knows only a signature (a database
 // dump) gets nothing from the cache.
 //
+// The answers live in slots the collector never scans (package slots, as
+// the API-key and verified-token caches): an answer of the usual length
+// in a slot of opaqueSlotBytes, a longer one (up to opaqueLargeSlotBytes
+// with its ids) in a table of larger slots with an eighth of the budget;
+// a longer one still is not cached. otter's nodes and entries, full, cost
+// the collector 3.3 MB more to scan on every cycle, whatever the request
+// (BenchmarkCacheMarkCost). Once a table is full, a newcomer takes the
+// slot of an answer expired or not read since the clock hand last passed
+// it (CLOCK): a tour of tokens each introspected once churns its own
+// answers, which are never read again before the hand comes back, and
+// leaves the tokens in steady use alone; a working set that follows such
+// a tour gets in on its first read (TestOpaqueCacheAdmission).
+//
 // Every write that deletes or deactivates a token record goes through
 // watchedTokens, which drops the affected entries here at once and names
 // them on TokensChannel for the other instances. gen makes a fill that
 // raced an invalidation harmless: an invalidation bumps gen before it
-// drops entries, and a fill that saw gen change while it read the database
-// drops what it stored.
+// drops entries, and a fill that sees gen changed (under the lock of the
+// slot it would write) does not store what it read.
 type opaqueCache struct {
-	now     func() time.Time
-	ttl     time.Duration
-	obs     Observer
-	gen     atomic.Uint64
-	entries *otter.Cache[string, *opaqueEntry]
-	// door and newcomers decide what fill admits (see fill).
-	door      *doorkeeper
-	newcomers newcomerQueue
+	now   func() time.Time
+	ttl   time.Duration
+	obs   Observer
+	gen   atomic.Uint64
+	seed  maphash.Seed
+	small *opaqueTable[[opaqueSlotBytes - opaqueSlotHead]byte]
+	large *opaqueTable[[opaqueLargeSlotBytes - opaqueSlotHead]byte]
 }
 
-type opaqueEntry struct {
-	// proven is set once the entry answered a lookup (or was read twice):
-	// newcomerQueue no longer evicts it.
-	proven   atomic.Bool
-	key      string // the record signature it is cached under
-	digest   [sha256.Size]byte
-	expires  int64         // Unix nanoseconds: the token's own expiry (answers stop there exactly), or the end of lifetime when sooner
-	lifetime time.Duration // how long the cache keeps it
-	// data is the request id, the client id and the answer's body in one
-	// allocation without pointers, never written once the entry is made:
-	// an entry is four objects on the heap (otter's node, the entry, its
-	// key and data) where it was six, and takes no more room than its
-	// bytes (the body was kept with the spare room it was built in), so
-	// more answers fit the budget (BenchmarkCacheMarkCost,
-	// TestOpaqueCacheBytes). The strings handed out are slices of it.
-	data               []byte
-	requestLen, client uint32 // the lengths of the request and client ids at data's start
-}
+// opaqueSlotBytes and opaqueLargeSlotBytes are the two tables' slot
+// sizes; opaqueSlotHead is what a slot holds besides its data (the
+// signature, the request and client ids and the answer).
+const (
+	opaqueSlotBytes      = 512
+	opaqueLargeSlotBytes = 2048
+	opaqueSlotHead       = 16 + sha256.Size + 8 + 8
+)
 
-func (e *opaqueEntry) requestID() string {
-	return unsafe.String(unsafe.SliceData(e.data), e.requestLen)
-}
+// opaqueSlotIndexBytes is the memory of a slot's entry in its shard's
+// index, with room for the map's growth (TestOpaqueCacheBytes).
+const opaqueSlotIndexBytes = 40
 
-func (e *opaqueEntry) clientID() string {
-	return unsafe.String(unsafe.SliceData(e.data[e.requestLen:]), e.client)
-}
-
-func (e *opaqueEntry) body() []byte {
-	n := int(e.requestLen + e.client)
-	return e.data[n:len(e.data):len(e.data)]
-}
-
-// opaqueEntrySize is the memory of an opaqueEntry beyond its key and
-// data: the struct and otter's node and table slot (TestOpaqueCacheBytes).
-const opaqueEntrySize = 112 + 112 + 48 // and the key and data's rounding up to their size classes
-
-// weight is about how many bytes of memory the entry costs.
-func (e *opaqueEntry) weight() uint32 {
-	return uint32(opaqueEntrySize + len(e.key) + cap(e.data))
-}
+// opaqueLargeShare is the part of OpaqueCacheBytes the large slots take.
+const opaqueLargeShare = 8
 
 func newOpaqueCache(now func() time.Time, obs Observer) *opaqueCache {
-	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs, door: newDoorkeeper(),
-		entries: otter.Must(&otter.Options[string, *opaqueEntry]{
-			MaximumWeight: OpaqueCacheBytes,
-			Weigher:       func(_ string, e *opaqueEntry) uint32 { return e.weight() },
-			ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *opaqueEntry]) time.Duration {
-				return e.Value.lifetime
-			}),
-		})}
+	large := OpaqueCacheBytes / opaqueLargeShare
+	return &opaqueCache{now: now, ttl: OpaqueCacheTTL, obs: obs, seed: maphash.MakeSeed(),
+		small: newOpaqueTable[[opaqueSlotBytes - opaqueSlotHead]byte]((OpaqueCacheBytes - large) / (opaqueSlotBytes + opaqueSlotIndexBytes)),
+		large: newOpaqueTable[[opaqueLargeSlotBytes - opaqueSlotHead]byte](large / (opaqueLargeSlotBytes + opaqueSlotIndexBytes))}
 }
 
-// get returns the cached answer for token and the client it was issued
-// to; ok is false when there is none (or it expired).
-func (c *opaqueCache) get(token string) (body []byte, clientID string, ok bool) {
+// hash is sig's index entry (never 0).
+func (c *opaqueCache) hash(sig string) uint64 {
+	if h := maphash.String(c.seed, sig); h != 0 {
+		return h
+	}
+	return 1
+}
+
+// get appends the cached answer for token to dst and returns it with the
+// client the token was issued to; ok is false when there is none (or it
+// expired).
+func (c *opaqueCache) get(token string, dst []byte) (body []byte, clientID string, ok bool) {
 	sig := hmacSignature(token)
 	if sig == "" {
-		return nil, "", false
+		return dst, "", false
 	}
-	e, found := c.entries.GetIfPresent(sig)
-	if d := tokenKey(token); !found || subtle.ConstantTimeCompare(e.digest[:], d[:]) != 1 {
-		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
-		return nil, "", false
+	h, digest, now := c.hash(sig), tokenKey(token), c.now().UnixNano()
+	if body, clientID, ok = c.small.get(h, sig, &digest, now, dst); !ok {
+		body, clientID, ok = c.large.get(h, sig, &digest, now, dst)
 	}
-	if c.now().UnixNano() >= e.expires {
-		c.entries.Invalidate(sig)
-		c.obs.CacheLookup(CacheOpaqueIntrospect, false)
-		return nil, "", false
-	}
-	if !e.proven.Load() {
-		e.proven.Store(true)
-	}
-	c.obs.CacheLookup(CacheOpaqueIntrospect, true)
-	return e.body(), e.clientID(), true
+	c.obs.CacheLookup(CacheOpaqueIntrospect, ok)
+	return body, clientID, ok
 }
 
-// generation is read before the database, and handed to put.
+// generation is read before the database, and handed to fill.
 func (c *opaqueCache) generation() uint64 { return c.gen.Load() }
 
 // fill caches the active answer body for token, read from the database
-// after generation returned gen.
-//
-// A newcomer (an answer not read before, within the doorkeeper's memory)
-// is cached at the tail of a first-in, first-out queue of newcomers: when
-// the cache is full, the oldest newcomer that never answered a lookup
-// leaves to make room. An answer that answers a lookup, or is read a
-// second time, is proven, and only the cache's own frequency admission
-// ever evicts it; a proven answer put into a full cache also takes its
-// room from the oldest newcomers. So a tour of tokens each introspected once churns the
-// newcomers among themselves and leaves the tokens in steady use alone,
-// and a working set that follows such a tour gets in on its first read
-// instead of tying with the tour's leftovers in the cache's frequency
-// admission (which keeps the old entry on a tie); TestOpaqueCacheAdmission.
+// after generation returned gen. exp is the token's expiry (zero: none).
 func (c *opaqueCache) fill(gen uint64, token, requestID, clientID string, exp time.Time, body []byte) {
 	sig := hmacSignature(token)
 	if sig == "" {
 		return
-	}
-	proven := c.door.seen(sig)
-	e := c.put(gen, token, requestID, clientID, exp, body, proven)
-	if e != nil && !proven {
-		c.newcomers.push(c, e.key)
-	}
-}
-
-// put caches the active answer body for token, read from the database
-// after generation returned gen. exp is the token's expiry (zero: none).
-func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp time.Time, body []byte, proven bool) *opaqueEntry {
-	sig := hmacSignature(token)
-	if sig == "" {
-		return nil
 	}
 	now := c.now()
 	life := c.ttl
@@ -176,26 +134,23 @@ func (c *opaqueCache) put(gen uint64, token, requestID, clientID string, exp tim
 		life = min(life, exp.Sub(now))
 	}
 	if life <= 0 {
-		return nil
+		return
 	}
-	sig = strings.Clone(sig) // not the request's token, which would stay in memory with it
-	data := make([]byte, 0, len(requestID)+len(clientID)+len(body))
-	data = append(append(append(data, requestID...), clientID...), body...)
-	e := &opaqueEntry{key: sig, digest: tokenKey(token), expires: now.Add(life).UnixNano(), lifetime: life,
-		data: data, requestLen: uint32(len(requestID)), client: uint32(len(clientID))}
-	e.proven.Store(proven)
-	// Room comes from the newcomers for a proven answer too: one read a
-	// second time within the doorkeeper's memory (a working set toured
-	// just before) would otherwise face the cache's frequency admission
-	// against the tour's newcomers and lose on a tie.
-	c.newcomers.makeRoom(c, e.weight())
-	c.entries.Set(e.key, e)
-	if c.gen.Load() != gen {
-		// An invalidation ran while the answer was read: it may be stale.
-		c.entries.Invalidate(e.key)
-		return nil
+	e := opaqueEntry{h: c.hash(sig), sig: sig, digest: tokenKey(token), expires: now.Add(life).UnixNano(),
+		requestID: requestID, clientID: clientID, body: body}
+	switch size := e.size(); {
+	case size <= len(c.small.slotData()):
+		c.large.remove(e.h, sig)
+		c.small.put(&e, &c.gen, gen, now.UnixNano())
+	case size <= len(c.large.slotData()):
+		c.small.remove(e.h, sig)
+		c.large.put(&e, &c.gen, gen, now.UnixNano())
+	default:
+		// An answer longer than a large slot is read from the database
+		// every time.
+		c.small.remove(e.h, sig)
+		c.large.remove(e.h, sig)
 	}
-	return e
 }
 
 // invalidate drops the entries of the record signatures sigs and of every
@@ -206,26 +161,26 @@ func (c *opaqueCache) invalidate(sigs, requestIDs []string) {
 	}
 	c.gen.Add(1)
 	for _, s := range sigs {
-		c.entries.Invalidate(s)
+		h := c.hash(s)
+		c.small.remove(h, s)
+		c.large.remove(h, s)
 	}
-	if len(requestIDs) == 0 {
-		return
-	}
-	for key, e := range c.entries.All() {
-		for _, id := range requestIDs {
-			if e.requestID() == id {
-				c.entries.Invalidate(key)
-				break
-			}
-		}
+	if len(requestIDs) > 0 {
+		c.small.removeRequests(requestIDs)
+		c.large.removeRequests(requestIDs)
 	}
 }
 
 // reset drops every entry.
 func (c *opaqueCache) reset() {
 	c.gen.Add(1)
-	c.entries.InvalidateAll()
+	c.small.table.Clear()
+	c.large.table.Clear()
 }
+
+// len is how many answers the cache holds, expired ones not yet replaced
+// among them.
+func (c *opaqueCache) len() int { return c.small.table.Len() + c.large.table.Len() }
 
 // onEvent applies a TokensChannel notification (from any instance).
 func (c *opaqueCache) onEvent(payload string) {
@@ -243,6 +198,137 @@ func (c *opaqueCache) onEvent(payload string) {
 		}
 	}
 	c.invalidate(sigs, reqs)
+}
+
+// opaqueEntry is an answer on its way into a slot.
+type opaqueEntry struct {
+	h                   uint64
+	sig                 string
+	digest              [sha256.Size]byte
+	expires             int64 // Unix nanoseconds
+	requestID, clientID string
+	body                []byte
+}
+
+// size is the slot data the entry takes.
+func (e *opaqueEntry) size() int {
+	return len(e.sig) + len(e.requestID) + len(e.clientID) + len(e.body)
+}
+
+// opaqueSlot is one cached answer: its data is the record's signature,
+// the request id, the client id and the answer's body, one after the
+// other (all of them fit, so each length fits 16 bits); its Head's Aux is
+// the body's length. expires is Unix
+// nanoseconds: the token's own expiry (answers stop there exactly), or
+// the end of the cache's TTL when sooner.
+type opaqueSlot[T any] struct {
+	slots.Head
+	digest                        [sha256.Size]byte
+	expires                       int64
+	sigLen, requestLen, clientLen uint16
+	data                          T // a byte array
+}
+
+// bytes is the slot's data array.
+func (s *opaqueSlot[T]) bytes() []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s.data)), unsafe.Sizeof(s.data))
+}
+
+func (s *opaqueSlot[T]) sig() []byte { return s.bytes()[:s.sigLen] }
+
+func (s *opaqueSlot[T]) requestID() []byte {
+	n := int(s.sigLen)
+	return s.bytes()[n : n+int(s.requestLen)]
+}
+
+func (s *opaqueSlot[T]) clientID() []byte {
+	n := int(s.sigLen) + int(s.requestLen)
+	return s.bytes()[n : n+int(s.clientLen)]
+}
+
+func (s *opaqueSlot[T]) body() []byte {
+	n := int(s.sigLen) + int(s.requestLen) + int(s.clientLen)
+	return s.bytes()[n : n+int(s.Aux)]
+}
+
+// opaqueTable is the answers in slots of one size.
+type opaqueTable[T any] struct {
+	table *slots.Table[opaqueSlot[T], *opaqueSlot[T]]
+}
+
+func newOpaqueTable[T any](n int) *opaqueTable[T] {
+	return &opaqueTable[T]{table: slots.New[opaqueSlot[T]](n)}
+}
+
+// slotData is the room for data in a slot of t.
+func (t *opaqueTable[T]) slotData() []byte { var s opaqueSlot[T]; return s.bytes() }
+
+// find is the slot of sig (hash h) and its number, or nil; the shard's
+// lock is held.
+func (t *opaqueTable[T]) find(sh *slots.Shard[opaqueSlot[T], *opaqueSlot[T]], h uint64, sig string) (uint32, *opaqueSlot[T]) {
+	i, s := sh.Find(h)
+	if s == nil || string(s.sig()) != sig {
+		return 0, nil // none, or another signature of the same hash
+	}
+	return i, s
+}
+
+// get appends sig's answer to dst when t holds one for the token of
+// SHA-256 digest, unexpired at now (Unix nanoseconds).
+func (t *opaqueTable[T]) get(h uint64, sig string, digest *[sha256.Size]byte, now int64, dst []byte) ([]byte, string, bool) {
+	sh := t.table.Shard(h)
+	sh.RLock()
+	defer sh.RUnlock()
+	_, s := t.find(sh, h, sig)
+	if s == nil || subtle.ConstantTimeCompare(s.digest[:], digest[:]) != 1 || now >= s.expires {
+		return dst, "", false
+	}
+	sh.Mark(s)
+	return append(dst, s.body()...), string(s.clientID()), true
+}
+
+// put keeps e, unless gen is no longer *cur once its slot's lock is held
+// (an invalidation ran while the answer was read: it may be stale).
+func (t *opaqueTable[T]) put(e *opaqueEntry, cur *atomic.Uint64, gen uint64, now int64) {
+	sh := t.table.Shard(e.h)
+	sh.Lock()
+	defer sh.Unlock()
+	if cur.Load() != gen {
+		if i, s := t.find(sh, e.h, e.sig); s != nil {
+			sh.Drop(i)
+		}
+		return
+	}
+	s := sh.Place(t.table, e.h, func(s *opaqueSlot[T]) bool { return now >= s.expires })
+	s.digest, s.expires = e.digest, e.expires
+	s.sigLen, s.requestLen, s.clientLen = uint16(len(e.sig)), uint16(len(e.requestID)), uint16(len(e.clientID))
+	b := s.bytes()
+	n := copy(b, e.sig)
+	n += copy(b[n:], e.requestID)
+	n += copy(b[n:], e.clientID)
+	s.Aux = uint32(copy(b[n:], e.body))
+}
+
+// remove drops sig's answer (hash h), if t holds one.
+func (t *opaqueTable[T]) remove(h uint64, sig string) {
+	sh := t.table.Shard(h)
+	sh.Lock()
+	defer sh.Unlock()
+	if i, s := t.find(sh, h, sig); s != nil {
+		sh.Drop(i)
+	}
+}
+
+// removeRequests drops the answers of the grants requestIDs.
+func (t *opaqueTable[T]) removeRequests(requestIDs []string) {
+	t.table.Sweep(func(s *opaqueSlot[T]) bool {
+		for _, id := range requestIDs {
+			if string(s.requestID()) == id {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // watchedTokens is the token store every write of the provider goes

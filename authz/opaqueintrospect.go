@@ -169,10 +169,10 @@ func (d *storedFields) time(o *fastjson.Object, key string) time.Time {
 // introspection of it would decide (its signature's record, active;
 // unexpired, and the token's HMAC valid; the record's client active)
 // without fosite's request, session and client objects, and then cached.
-// An inactive token is ErrInvalidToken; a store failure comes back
-// wrapped, never as ErrInvalidToken.
-func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, error) {
-	if body, ok, err := a.cachedAnswer(ctx, token); ok || err != nil {
+// The answer is appended to dst. An inactive token is ErrInvalidToken; a
+// store failure comes back wrapped, never as ErrInvalidToken.
+func (a *accessTokens) opaqueAnswer(ctx context.Context, token string, dst []byte) ([]byte, error) {
+	if body, ok, err := a.cachedAnswer(ctx, token, dst); ok || err != nil {
 		return body, err
 	}
 	gen := a.generation()
@@ -228,22 +228,22 @@ func (a *accessTokens) opaqueAnswer(ctx context.Context, token string) ([]byte, 
 	if !exp.IsZero() {
 		out.Exp = exp.Unix()
 	}
-	body := out.appendJSON(make([]byte, 0, 320))
-	if a.opaque != nil {
+	body := out.appendJSON(dst)
+	if a.opaque != nil { // the cache keeps a copy
 		a.opaque.fill(gen, token, r.ID, r.ClientID, until, body)
 	}
 	return body, nil
 }
 
-// cachedAnswer returns the opaque cache's answer for an opaque token, if
-// it has one: ErrInvalidToken when the token's client has been disabled
-// or deleted since (its cache, invalidated on every instance, decides, as
-// on a miss).
-func (a *accessTokens) cachedAnswer(ctx context.Context, token string) (body []byte, ok bool, err error) {
+// cachedAnswer appends the opaque cache's answer for an opaque token to
+// dst, if it has one: ErrInvalidToken when the token's client has been
+// disabled or deleted since (its cache, invalidated on every instance,
+// decides, as on a miss).
+func (a *accessTokens) cachedAnswer(ctx context.Context, token string, dst []byte) (body []byte, ok bool, err error) {
 	if a.opaque == nil {
 		return nil, false, nil
 	}
-	body, client, ok := a.opaque.get(token)
+	body, client, ok := a.opaque.get(token, dst)
 	if !ok {
 		return nil, false, nil
 	}
@@ -277,7 +277,7 @@ type answeredAccess struct {
 // opaqueInfo is check for an opaque access token: its answer, cached or
 // read, as an AccessInfo.
 func (a *accessTokens) opaqueInfo(ctx context.Context, token string) (*AccessInfo, error) {
-	body, err := a.opaqueAnswer(ctx, token)
+	body, err := a.opaqueAnswer(ctx, token, nil)
 	if err != nil {
 		return nil, err
 	}

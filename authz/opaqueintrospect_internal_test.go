@@ -219,7 +219,7 @@ func TestOpaqueAsFosite(t *testing.T) {
 		// cache the first read filled.
 		for _, pass := range []string{"read", "cached"} {
 			got := inactive
-			body, err := p.tokens.opaqueAnswer(ctx, tok)
+			body, err := p.tokens.opaqueAnswer(ctx, tok, nil)
 			if err == nil {
 				got = body
 			} else if !errors.Is(err, ErrInvalidToken) {
@@ -271,14 +271,14 @@ func TestOpaqueAsFosite(t *testing.T) {
 	if _, err := fositeAnswer(ctx, p, broken); err == nil {
 		t.Fatal("fosite read a broken record")
 	}
-	if body, err := p.tokens.opaqueAnswer(ctx, broken); err == nil || errors.Is(err, ErrInvalidToken) {
+	if body, err := p.tokens.opaqueAnswer(ctx, broken, nil); err == nil || errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("a broken record answered %s, %v", body, err)
 	}
 	db.Close()
 	if _, err := fositeAnswer(ctx, p, plain+"x"); err == nil {
 		t.Fatal("fosite answered with the store closed")
 	}
-	if body, err := p.tokens.opaqueAnswer(ctx, plain+"x"); err == nil || errors.Is(err, ErrInvalidToken) {
+	if body, err := p.tokens.opaqueAnswer(ctx, plain+"x", nil); err == nil || errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("with the store closed: %s, %v", body, err)
 	}
 }
