@@ -171,6 +171,14 @@ func (c *opaqueCache) invalidate(sigs, requestIDs []string) {
 	}
 }
 
+// sweep drops the answers expired now; once none is left in a shard, its
+// memory goes too (Provider.Run calls it periodically).
+func (c *opaqueCache) sweep() {
+	now := c.now().UnixNano()
+	c.small.sweep(now)
+	c.large.sweep(now)
+}
+
 // reset drops every entry.
 func (c *opaqueCache) reset() {
 	c.gen.Add(1)
@@ -317,6 +325,11 @@ func (t *opaqueTable[T]) remove(h uint64, sig string) {
 	if i, s := t.find(sh, h, sig); s != nil {
 		sh.Drop(i)
 	}
+}
+
+// sweep drops the answers expired at now.
+func (t *opaqueTable[T]) sweep(now int64) {
+	t.table.Sweep(func(s *opaqueSlot[T]) bool { return now >= s.expires })
 }
 
 // removeRequests drops the answers of the grants requestIDs.

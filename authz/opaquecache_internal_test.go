@@ -323,3 +323,24 @@ func TestOpaqueCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestOpaqueCacheSweep: a sweep drops the answers expired by then and
+// keeps the others; once all have expired their slots go too.
+func TestOpaqueCacheSweep(t *testing.T) {
+	now := time.Now()
+	c := newOpaqueCache(func() time.Time { return now }, noObserver{})
+	body := []byte(`{"active":true}`)
+	c.fill(c.generation(), "kw_at_a.sigA", "reqA", "app", now.Add(10*time.Second), body)
+	c.fill(c.generation(), "kw_at_b.sigB", "reqB", "app", now.Add(time.Hour), body)
+	c.fill(c.generation(), "kw_at_c.sigC", "reqC", "app", now.Add(time.Hour), append(body, strings.Repeat(" ", 1000)...))
+	now = now.Add(10 * time.Second)
+	c.sweep()
+	if _, _, ok := c.get("kw_at_b.sigB", nil); !ok || c.len() != 2 {
+		t.Fatalf("%d answers after the first sweep (b cached: %v), want b and c", c.len(), ok)
+	}
+	now = now.Add(OpaqueCacheTTL)
+	c.sweep()
+	if c.len() != 0 || c.small.table.Used() != 0 || c.large.table.Used() != 0 {
+		t.Fatalf("%d answers, %d and %d slots after every answer expired", c.len(), c.small.table.Used(), c.large.table.Used())
+	}
+}

@@ -463,16 +463,22 @@ func (p *Provider) clientChanged(id string) {
 }
 
 // Run does the periodic work until ctx ends: reload the revocation list,
-// prune expired tokens and revocations.
+// prune expired tokens and revocations, drop the token caches' expired
+// entries.
 func (p *Provider) Run(ctx context.Context) {
 	reload := time.NewTicker(30 * time.Second)
 	prune := time.NewTicker(10 * time.Minute)
+	sweep := time.NewTicker(cacheSweepEvery)
 	defer reload.Stop()
 	defer prune.Stop()
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sweep.C:
+			p.strategy.cache.sweep()
+			p.opaque.sweep()
 		case <-reload.C:
 			if err := p.revoked.Reload(ctx); err != nil && ctx.Err() == nil {
 				p.cfg.Logger.Warn("reload revocation list", "err", err)
@@ -510,6 +516,11 @@ func (p *Provider) Run(ctx context.Context) {
 		}
 	}
 }
+
+// cacheSweepEvery is how often Run drops the token caches' expired
+// entries: the verified-token cache keeps an entry a minute at most, the
+// opaque cache 30 s.
+const cacheSweepEvery = 15 * time.Second
 
 // Close unsubscribes from events.
 func (p *Provider) Close() {

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"crypto/sha256"
+	"slices"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -25,7 +26,8 @@ import (
 //
 // The slab's CLOCK eviction keeps the tokens in steady use when a tour of
 // one-off tokens passes through, and memory stays bounded whatever the
-// traffic. Entries are keyed by the token's SHA-256.
+// traffic; expired entries leave at the next sweep. Entries are keyed by
+// the token's SHA-256.
 type verifyCache struct {
 	ttl time.Duration
 	now func() time.Time
@@ -120,8 +122,16 @@ func (c *verifyCache) put(key [sha256.Size]byte, claims *AccessClaims) {
 	case len(packed) <= claimSlotData:
 		c.slab.put(&key, packed, now.UnixNano(), now.Add(life).UnixNano())
 	default:
-		c.odd.Set(key, oddClaims{packed: packed, life: life})
+		c.odd.Set(key, oddClaims{packed: slices.Clone(packed), life: life}) // not buf, which then stays on the stack
 	}
+}
+
+// sweep drops the entries expired now; once none is left in a shard, its
+// memory goes too (Provider.Run calls it periodically, so a burst of
+// one-off tokens does not stay resident).
+func (c *verifyCache) sweep() {
+	now := c.now().UnixNano()
+	c.slab.table.Sweep(func(s *claimSlot) bool { return now >= s.expires })
 }
 
 // reset drops every entry; it is subscribed to signing-key changes.

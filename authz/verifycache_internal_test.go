@@ -72,6 +72,36 @@ func TestVerifyCacheNotScanned(t *testing.T) {
 	runtime.KeepAlive(c)
 }
 
+// TestVerifyCacheLetsGo: a sweep drops the entries expired by then, and
+// once a burst of one-off tokens has expired the memory that held them
+// goes too.
+func TestVerifyCacheLetsGo(t *testing.T) {
+	now := time.Now()
+	c := newVerifyCache(func() time.Time { return now })
+	before := heaptest.Live()
+	fillVerifyCache(t, c, now, 5_000) // an hour's tokens, kept the cache's minute
+	c.put(tokenKey("later"), &AccessClaims{JTI: "later", ExpiresAt: now.Unix() + 3600})
+	now = now.Add(30 * time.Second)
+	c.put(tokenKey("new"), &AccessClaims{JTI: "new", ExpiresAt: now.Unix() + 3600})
+	now = now.Add(31 * time.Second) // the burst's minute is over, not the newest token's
+	c.sweep()
+	if got := c.len(); got != 1 {
+		t.Fatalf("%d entries after the sweep, want the newest token alone", got)
+	}
+	if _, ok := c.get(tokenKey("new")); !ok {
+		t.Fatal("the sweep dropped an entry not expired")
+	}
+	now = now.Add(time.Minute)
+	c.sweep()
+	if c.len() != 0 || c.slab.table.Used() != 0 {
+		t.Fatalf("%d entries, %d slots after everything expired", c.len(), c.slab.table.Used())
+	}
+	if grown := heaptest.Live() - before; grown > 256<<10 {
+		t.Errorf("the heap is %d bytes larger after the burst expired", grown)
+	}
+	runtime.KeepAlive(c)
+}
+
 // TestPackClaims: claims read back from the cache are the claims put in,
 // for every shape a token's claims take (no audience, one, several, a
 // confirmation, an API key), and claims too long for an entry are not

@@ -186,7 +186,10 @@ func (sh *Shard[S, P]) Drop(i uint32) {
 // (for tests of a slot's owner).
 func (sh *Shard[S, P]) Alias(h uint64, i uint32) { sh.index[h] = i }
 
-// Sweep drops the entries gone reports.
+// Sweep drops the entries gone reports. A shard left with no entry lets
+// go of the memory that held them (its chunks and its index, which a map
+// never shrinks), so a burst of entries that all expire does not stay
+// resident.
 func (t *Table[S, P]) Sweep(gone func(P) bool) {
 	for i := range t.shards {
 		sh := &t.shards[i]
@@ -196,8 +199,19 @@ func (t *Table[S, P]) Sweep(gone func(P) bool) {
 				sh.Drop(j)
 			}
 		}
+		if len(sh.index) == 0 {
+			sh.release(t)
+		}
 		sh.Unlock()
 	}
+}
+
+// release drops every entry of the shard and the memory that held them;
+// the lock is held.
+func (sh *Shard[S, P]) release(t *Table[S, P]) {
+	t.used.Add(-int64(sh.used))
+	sh.index = map[uint64]uint32{}
+	sh.chunks, sh.used, sh.free, sh.hand = nil, 0, nil, 0
 }
 
 // Clear drops every entry and the memory that held them.
@@ -205,9 +219,7 @@ func (t *Table[S, P]) Clear() {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.Lock()
-		t.used.Add(-int64(sh.used))
-		sh.index = map[uint64]uint32{}
-		sh.chunks, sh.used, sh.free, sh.hand = nil, 0, nil, 0
+		sh.release(t)
 		sh.Unlock()
 	}
 }

@@ -69,9 +69,10 @@ func TestClock(t *testing.T) {
 	}
 }
 
-// TestDropSweepClear: swept slots serve new entries (the table hands out
-// no more slots than its size), a dropped entry is not found, and Clear
-// forgets every slot.
+// TestDropSweepClear: a sweep that empties the table lets its slots go,
+// one that leaves entries keeps the freed slots for newcomers (the table
+// hands out no more slots than its size), a dropped entry is not found,
+// and Clear forgets every slot.
 func TestDropSweepClear(t *testing.T) {
 	tab := slots.New[entry](1000)
 	for round := range int64(5) {
@@ -79,9 +80,23 @@ func TestDropSweepClear(t *testing.T) {
 			place(tab, round<<20|k+1, round, 0)
 		}
 		tab.Sweep(func(e *entry) bool { return e.until <= round })
-		if n := tab.Len(); n != 0 {
-			t.Fatalf("round %d: %d entries after the sweep", round, n)
+		if n := tab.Len(); n != 0 || tab.Used() != 0 {
+			t.Fatalf("round %d: %d entries, %d slots after the sweep", round, n, tab.Used())
 		}
+	}
+	// A sweep that leaves entries keeps the slots it freed for newcomers.
+	for k := range int64(1000) {
+		place(tab, k+1, k%2, 0)
+	}
+	tab.Sweep(func(e *entry) bool { return e.until == 0 })
+	if n, used := tab.Len(), tab.Used(); n != 500 || used != 1000 {
+		t.Fatalf("%d entries, %d slots after sweeping half", n, used)
+	}
+	for k := range int64(500) {
+		place(tab, 10_000+k, 1, 0)
+	}
+	if n, used := tab.Len(), tab.Used(); n != 1000 || used != 1000 {
+		t.Fatalf("%d entries, %d slots after refilling the freed half", n, used)
 	}
 	if used := tab.Used(); used > 1000 {
 		t.Fatalf("%d slots handed out for a table of 1,000", used)
