@@ -139,10 +139,10 @@ func (c *opaqueCache) fill(gen uint64, token, requestID, clientID string, exp ti
 	e := opaqueEntry{h: c.hash(sig), sig: sig, digest: tokenKey(token), expires: now.Add(life).UnixNano(),
 		requestID: requestID, clientID: clientID, body: body}
 	switch size := e.size(); {
-	case size <= len(c.small.slotData()):
+	case size <= c.small.room():
 		c.large.remove(e.h, sig)
 		c.small.put(&e, &c.gen, gen, now.UnixNano())
-	case size <= len(c.large.slotData()):
+	case size <= c.large.room():
 		c.small.remove(e.h, sig)
 		c.large.put(&e, &c.gen, gen, now.UnixNano())
 	default:
@@ -268,8 +268,12 @@ func newOpaqueTable[T any](n int) *opaqueTable[T] {
 	return &opaqueTable[T]{table: slots.New[opaqueSlot[T]](n)}
 }
 
-// slotData is the room for data in a slot of t.
-func (t *opaqueTable[T]) slotData() []byte { var s opaqueSlot[T]; return s.bytes() }
+// room is how many bytes of data a slot of t holds (the size of T, read
+// without making a slot).
+func (t *opaqueTable[T]) room() int {
+	var data T
+	return int(unsafe.Sizeof(data))
+}
 
 // find is the slot of sig (hash h) and its number, or nil; the shard's
 // lock is held.
