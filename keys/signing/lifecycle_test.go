@@ -1,8 +1,10 @@
 package signing_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -404,4 +406,93 @@ func TestCheckSecret(t *testing.T) {
 	if err := signing.CheckSecret(ctx(), db, wrong); !errors.Is(err, signing.ErrWrongSecret) {
 		t.Fatalf("another secret: %v, want ErrWrongSecret", err)
 	}
+}
+
+// readHook is a store that runs once, after its next SigningKeys, what
+// another instance does at that moment.
+type readHook struct {
+	engine
+	mu   sync.Mutex
+	then func()
+}
+
+func (h *readHook) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
+	recs, err := h.engine.SigningKeys(ctx)
+	h.mu.Lock()
+	then := h.then
+	h.then = nil
+	h.mu.Unlock()
+	if then != nil {
+		then()
+	}
+	return recs, err
+}
+
+// TestRotateAnsweredByCommitAfterAsked: an unforced rotation is answered
+// by one that committed after it was asked for, even when that one's
+// activation is stamped earlier: a rotation stamps when it reads the keys,
+// before it commits, and on its own instance's clock. Here the other
+// instance's clock is a second behind, which puts its stamp before the
+// request as surely as a request arriving between the other's read and
+// its commit would.
+func TestRotateAnsweredByCommitAfterAsked(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Rotate", true: "RotateAll"}[all], func(t *testing.T) {
+			db := openSQLite(t)
+			clkA, clkB := newClock(), newClock()
+			clkB.Add(time.Second)
+			a := newService(t, db, signing.Config{Now: clkA.Now, Algorithms: []string{signing.ES256}})
+			bootstrap(t, a)
+			// Past the bootstrap, so that the next key a rotation
+			// publishes is young.
+			clkA.Add(time.Minute)
+			clkB.Add(time.Minute)
+			hook := &readHook{engine: db}
+			b := newService(t, hook, signing.Config{Now: clkB.Now, Algorithms: []string{signing.ES256}})
+
+			var other *signing.Record
+			hook.then = func() {
+				var err error
+				if other, err = a.Rotate(ctx(), signing.ES256, signing.RotateOptions{}); err != nil {
+					t.Errorf("the other instance's rotation: %v", err)
+				}
+			}
+			var got *signing.Record
+			var err error
+			if all {
+				var recs []*signing.Record
+				if recs, err = b.RotateAll(ctx(), signing.RotateOptions{}); len(recs) == 1 {
+					got = recs[0]
+				}
+			} else {
+				got, err = b.Rotate(ctx(), signing.ES256, signing.RotateOptions{})
+			}
+			if err != nil || other == nil || got == nil || got.KID != other.KID {
+				t.Fatalf("rotation asked for before the other committed = %s, %v; want the other's %s", kidOf(got), err, kidOf(other))
+			}
+			if n := len(byState(t, a, signing.ES256, signing.StateRetiring)); n != 1 {
+				t.Fatalf("%d retiring keys; want 1 (one rotation for both)", n)
+			}
+
+			// Asked for after that commit, with the next key still young:
+			// refused, whatever the clocks.
+			clkA.Add(time.Second)
+			clkB.Add(time.Second)
+			if all {
+				_, err = b.RotateAll(ctx(), signing.RotateOptions{})
+			} else {
+				_, err = b.Rotate(ctx(), signing.ES256, signing.RotateOptions{})
+			}
+			if !errors.Is(err, signing.ErrTooEarly) {
+				t.Fatalf("rotation asked for after the other committed: %v; want ErrTooEarly", err)
+			}
+		})
+	}
+}
+
+func kidOf(r *signing.Record) string {
+	if r == nil {
+		return "no key"
+	}
+	return r.KID
 }

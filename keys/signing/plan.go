@@ -27,7 +27,7 @@ type plan struct {
 	fresh  []*Record // generated keys not yet used
 	dry    bool      // counting run: take never fails
 	forced bool      // a rotation promotes a next key before its JWKS max-age
-	asked  time.Time // when the on-demand rotation being planned was asked for
+	asked  request   // the on-demand rotation being planned, as asked for
 	taken  int
 	writes []*Record
 	events []event
@@ -183,9 +183,9 @@ func activatedSince(k *Record, asked time.Time) bool {
 // the previous active key to retiring and publishes a new next key. With
 // wait it refuses, answering a *TooEarlyError, when the next key has been
 // published for less than Config.JWKSMaxAge (if there is none, it
-// publishes one and refuses), unless a key became active since p.asked:
-// that rotation, committed while this one waited, stands for it, and
-// nothing changes.
+// publishes one and refuses), unless a rotation committed after p.asked
+// was asked for (p.asked.answeredBy): that rotation stands for this one,
+// and nothing changes.
 func (p *plan) rotate(wait bool) (*TooEarlyError, error) {
 	next := p.find(StateNext)
 	if wait {
@@ -198,7 +198,7 @@ func (p *plan) rotate(wait bool) (*TooEarlyError, error) {
 			return &TooEarlyError{Alg: p.alg, ReadyAt: p.now.Add(p.cfg.JWKSMaxAge), MaxAge: p.cfg.JWKSMaxAge}, nil
 		}
 		if early := notReady(p.keys, next, p.now, p.cfg.JWKSMaxAge); early != nil {
-			if a := p.find(StateActive); a != nil && activatedSince(a, p.asked) {
+			if a := p.find(StateActive); a != nil && p.asked.answeredBy(a) {
 				// Another rotation committed while this one waited (two
 				// admins, or instances, asking at once): it answers
 				// this one too.

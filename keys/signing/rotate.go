@@ -57,10 +57,54 @@ type RotateOptions struct {
 // while it was waiting (concurrent requests) is answered by that rotation:
 // Rotate returns the key it activated and changes nothing.
 func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*Record, error) {
-	return s.rotate(ctx, alg, opt, s.now())
+	var req request
+	if !opt.Force {
+		var err error
+		if req, _, err = s.ask(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.rotate(ctx, alg, opt, req)
 }
 
-func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, asked time.Time) (*Record, error) {
+// request is an on-demand rotation as it was asked for: when, and which
+// key of each algorithm the store showed active just after. A rotation
+// that commits after the request was asked for answers it; its stamp
+// alone cannot say so, since a rotation stamps its activation when it
+// reads the keys, before it commits (and on another instance's clock).
+type request struct {
+	at     time.Time         // zero: not an on-demand, unforced rotation
+	active map[string]string // alg → the active kid read after at ("" for none)
+}
+
+// ask reads the keys for a request asked for now; it returns them too.
+func (s *Service) ask(ctx context.Context) (request, []*Record, error) {
+	req := request{at: s.now(), active: map[string]string{}}
+	recs, err := s.List(ctx)
+	if err != nil {
+		return request{}, nil, err
+	}
+	for _, r := range recs {
+		if r.State == StateActive {
+			req.active[r.Alg] = r.KID
+		}
+	}
+	return req, recs, nil
+}
+
+// answeredBy reports whether active, the key active under the lock, is
+// the work of a rotation committed after the request was asked for: one
+// that activated it at or after req.at, or one the store had not yet
+// committed when the request read the keys (a different key is active
+// now). Either answers the request.
+func (req request) answeredBy(active *Record) bool {
+	if req.at.IsZero() {
+		return false
+	}
+	return activatedSince(active, req.at) || active.KID != req.active[active.Alg]
+}
+
+func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, req request) (*Record, error) {
 	if alg == "" {
 		alg = s.cfg.Algorithms[0]
 	}
@@ -69,7 +113,7 @@ func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, ask
 	}
 	var early *TooEarlyError
 	p, err := s.transition(ctx, alg, func(p *plan) (err error) {
-		p.asked = asked
+		p.asked = req
 		early, err = p.rotate(!opt.Force)
 		return err
 	})
@@ -86,15 +130,20 @@ func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, ask
 // keys. Without opt.Force it first checks that every algorithm's next key
 // is ready, so that it rotates all of them or none.
 func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, error) {
-	asked := s.now()
+	var req request
 	if !opt.Force {
-		if err := s.readyToRotate(ctx, asked); err != nil {
+		var recs []*Record
+		var err error
+		if req, recs, err = s.ask(ctx); err != nil {
+			return nil, err
+		}
+		if err := s.readyToRotate(recs, req.at); err != nil {
 			return nil, err
 		}
 	}
 	var out []*Record
 	for _, alg := range s.cfg.Algorithms {
-		r, err := s.rotate(ctx, alg, opt, asked)
+		r, err := s.rotate(ctx, alg, opt, req)
 		if err != nil {
 			return out, err
 		}
@@ -103,13 +152,9 @@ func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, 
 	return out, nil
 }
 
-// readyToRotate reports the first configured algorithm whose next key is
-// missing or younger than Config.JWKSMaxAge.
-func (s *Service) readyToRotate(ctx context.Context, asked time.Time) error {
-	recs, err := s.List(ctx)
-	if err != nil {
-		return err
-	}
+// readyToRotate reports the first configured algorithm whose next key,
+// among recs, is missing or younger than Config.JWKSMaxAge.
+func (s *Service) readyToRotate(recs []*Record, asked time.Time) error {
 	now := s.now()
 	for _, alg := range s.cfg.Algorithms {
 		var next *Record
