@@ -434,10 +434,15 @@ func (h *readHook) SigningKeys(ctx context.Context) ([]*signing.Record, error) {
 // before it commits, and on its own instance's clock. Here the other
 // instance's clock is a second behind, which puts its stamp before the
 // request as surely as a request arriving between the other's read and
-// its commit would.
+// its commit would. The instance asked may have its keys loaded (as a
+// serving instance has) or not.
 func TestRotateAnsweredByCommitAfterAsked(t *testing.T) {
-	for _, all := range []bool{false, true} {
-		t.Run(map[bool]string{false: "Rotate", true: "RotateAll"}[all], func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		all, loaded bool
+	}{{"Rotate", false, false}, {"RotateAll", true, false}, {"Rotate/loaded", false, true}, {"RotateAll/loaded", true, true}} {
+		all := tc.all
+		t.Run(tc.name, func(t *testing.T) {
 			db := openSQLite(t)
 			clkA, clkB := newClock(), newClock()
 			clkB.Add(time.Second)
@@ -449,6 +454,11 @@ func TestRotateAnsweredByCommitAfterAsked(t *testing.T) {
 			clkB.Add(time.Minute)
 			hook := &readHook{engine: db}
 			b := newService(t, hook, signing.Config{Now: clkB.Now, Algorithms: []string{signing.ES256}})
+			if tc.loaded {
+				if err := b.Reload(ctx()); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			var other *signing.Record
 			hook.then = func() {

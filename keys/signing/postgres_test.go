@@ -31,8 +31,9 @@ func TestPostgresConcurrentUnforcedRotations(t *testing.T) {
 }
 
 // rotateAtOnce bootstraps a schema through a first Service, then has n
-// more instances, each with its own pool, call RotateAll at the same
-// moment. It returns the first Service and the n others.
+// more instances, each with its own pool and its keys loaded (as a
+// serving instance has), call RotateAll at the same moment. It returns
+// the first Service and the n others.
 func rotateAtOnce(t *testing.T, n int, opt signing.RotateOptions) (*signing.Service, []*signing.Service) {
 	t.Helper()
 	u := pgURL(t)
@@ -41,6 +42,9 @@ func rotateAtOnce(t *testing.T, n int, opt signing.RotateOptions) (*signing.Serv
 	services := make([]*signing.Service, n)
 	for i := range services {
 		services[i] = newService(t, openPostgres(t, u), signing.Config{})
+		if err := services[i].Reload(ctx()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -272,6 +276,9 @@ func TestPostgresConcurrentBootstrap(t *testing.T) {
 	services := make([]*signing.Service, n)
 	for i := range services {
 		services[i] = newService(t, openPostgres(t, u), signing.Config{})
+		if err := services[i].Reload(ctx()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, s := range services {

@@ -60,7 +60,7 @@ func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*R
 	var req request
 	if !opt.Force {
 		var err error
-		if req, _, err = s.ask(ctx); err != nil {
+		if req, err = s.ask(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -68,37 +68,46 @@ func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*R
 }
 
 // request is an on-demand rotation as it was asked for: when, and which
-// key of each algorithm the store showed active just after. A rotation
-// that commits after the request was asked for answers it; its stamp
-// alone cannot say so, since a rotation stamps its activation when it
-// reads the keys, before it commits (and on another instance's clock).
+// key of each algorithm the instance knew as active then. A rotation
+// that commits after the request was asked for answers it. Its stamp
+// alone cannot say so: a rotation stamps its activation when it reads
+// the keys, before it commits, and on its own instance's clock.
 type request struct {
 	at     time.Time         // zero: not an on-demand, unforced rotation
-	active map[string]string // alg → the active kid read after at ("" for none)
+	active map[string]string // alg → the kid known as active at at ("" for none)
 }
 
-// ask reads the keys for a request asked for now; it returns them too.
-func (s *Service) ask(ctx context.Context) (request, []*Record, error) {
+// ask records a request asked for now. The keys this instance has loaded
+// lag the store (by a notification, or a reload interval without one)
+// but never lead it, so a rotation committed after the request shows as a
+// different active key. An instance that has not loaded its keys reads
+// them from the store, just after at.
+func (s *Service) ask(ctx context.Context) (request, error) {
+	set := s.set.Load()
 	req := request{at: s.now(), active: map[string]string{}}
-	recs, err := s.List(ctx)
-	if err != nil {
-		return request{}, nil, err
+	var recs []*Record
+	if set != nil {
+		recs = set.records
+	} else {
+		var err error
+		if recs, err = s.List(ctx); err != nil {
+			return request{}, err
+		}
 	}
 	for _, r := range recs {
 		if r.State == StateActive {
 			req.active[r.Alg] = r.KID
 		}
 	}
-	return req, recs, nil
+	return req, nil
 }
 
-// answeredBy reports whether active, the key active under the lock, is
-// the work of a rotation committed after the request was asked for: one
-// that activated it at or after req.at, or one the store had not yet
-// committed when the request read the keys (a different key is active
-// now). Either answers the request.
+// answeredBy reports whether active, the key the store has active now,
+// is the work of a rotation committed after the request was asked for:
+// one that activated it at or after req.at, or any that made a key other
+// than the one known then active. Either answers the request.
 func (req request) answeredBy(active *Record) bool {
-	if req.at.IsZero() {
+	if req.at.IsZero() || active == nil {
 		return false
 	}
 	return activatedSince(active, req.at) || active.KID != req.active[active.Alg]
@@ -123,6 +132,13 @@ func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, req
 	if early != nil {
 		return nil, early
 	}
+	if len(p.writes) == 0 {
+		// Answered by a rotation committed since (another instance's):
+		// catch up with it, so that the next request is judged by it.
+		if err := s.Reload(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return p.find(StateActive).Clone(), nil
 }
 
@@ -132,12 +148,11 @@ func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, req
 func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, error) {
 	var req request
 	if !opt.Force {
-		var recs []*Record
 		var err error
-		if req, recs, err = s.ask(ctx); err != nil {
+		if req, err = s.ask(ctx); err != nil {
 			return nil, err
 		}
-		if err := s.readyToRotate(recs, req.at); err != nil {
+		if err := s.readyToRotate(ctx, req); err != nil {
 			return nil, err
 		}
 	}
@@ -152,9 +167,14 @@ func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, 
 	return out, nil
 }
 
-// readyToRotate reports the first configured algorithm whose next key,
-// among recs, is missing or younger than Config.JWKSMaxAge.
-func (s *Service) readyToRotate(recs []*Record, asked time.Time) error {
+// readyToRotate reports the first configured algorithm whose next key is
+// missing or younger than Config.JWKSMaxAge, unless a rotation of that
+// algorithm committed since req was asked for (it answers req).
+func (s *Service) readyToRotate(ctx context.Context, req request) error {
+	recs, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
 	now := s.now()
 	for _, alg := range s.cfg.Algorithms {
 		var next *Record
@@ -174,7 +194,7 @@ func (s *Service) readyToRotate(recs []*Record, asked time.Time) error {
 				same = append(same, r)
 			}
 		}
-		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil && !justActivated(same, asked) {
+		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil && !req.answeredBy(activeOf(same)) {
 			return early
 		}
 	}
@@ -204,13 +224,12 @@ func notReady(keys []*Record, next *Record, now time.Time, maxAge time.Duration)
 	return &TooEarlyError{Alg: next.Alg, KID: next.KID, Published: next.CreatedAt, ReadyAt: ready, MaxAge: maxAge}
 }
 
-// justActivated reports whether a key among keys became active since
-// asked.
-func justActivated(keys []*Record, asked time.Time) bool {
+// activeOf returns the active key among keys, or nil.
+func activeOf(keys []*Record) *Record {
 	for _, k := range keys {
-		if k.State == StateActive && activatedSince(k, asked) {
-			return true
+		if k.State == StateActive {
+			return k
 		}
 	}
-	return false
+	return nil
 }
