@@ -89,6 +89,11 @@ func (s *claimSlab) put(key *[sha256.Size]byte, packed []byte, now, expires int6
 	sl.Aux = uint32(copy(sl.data[:], packed))
 }
 
+// sweep drops the entries expired at now (Unix nanoseconds).
+func (s *claimSlab) sweep(now int64) {
+	s.table.Sweep(func(sl *claimSlot) bool { return now >= sl.expires })
+}
+
 // clear drops every entry and the memory that held them.
 func (s *claimSlab) clear() { s.table.Clear() }
 

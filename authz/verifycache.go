@@ -130,8 +130,7 @@ func (c *verifyCache) put(key [sha256.Size]byte, claims *AccessClaims) {
 // memory goes too (Provider.Run calls it periodically, so a burst of
 // one-off tokens does not stay resident).
 func (c *verifyCache) sweep() {
-	now := c.now().UnixNano()
-	c.slab.table.Sweep(func(s *claimSlot) bool { return now >= s.expires })
+	c.slab.sweep(c.now().UnixNano())
 }
 
 // reset drops every entry; it is subscribed to signing-key changes.

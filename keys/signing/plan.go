@@ -52,14 +52,7 @@ func newPlan(cfg *Config, alg string, now time.Time, keys, fresh []*Record) *pla
 }
 
 // find returns the key of alg in state st, or nil.
-func (p *plan) find(st State) *Record {
-	for _, k := range p.keys {
-		if k.State == st {
-			return k
-		}
-	}
-	return nil
-}
+func (p *plan) find(st State) *Record { return firstIn(p.keys, st) }
 
 func (p *plan) byKID(kid string) *Record {
 	for _, k := range p.keys {

@@ -60,7 +60,7 @@ func (s *Service) Rotate(ctx context.Context, alg string, opt RotateOptions) (*R
 	var req request
 	if !opt.Force {
 		var err error
-		if req, err = s.ask(ctx); err != nil {
+		if req, _, err = s.ask(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -81,25 +81,27 @@ type request struct {
 // lag the store (by a notification, or a reload interval without one)
 // but never lead it, so a rotation committed after the request shows as a
 // different active key. An instance that has not loaded its keys reads
-// them from the store, just after at.
-func (s *Service) ask(ctx context.Context) (request, error) {
+// them from the store, just after at, and returns what it read (nil
+// otherwise).
+func (s *Service) ask(ctx context.Context) (request, []*Record, error) {
 	set := s.set.Load()
 	req := request{at: s.now(), active: map[string]string{}}
-	var recs []*Record
+	recs, read := []*Record(nil), []*Record(nil)
 	if set != nil {
 		recs = set.records
 	} else {
 		var err error
-		if recs, err = s.List(ctx); err != nil {
-			return request{}, err
+		if read, err = s.List(ctx); err != nil {
+			return request{}, nil, err
 		}
+		recs = read
 	}
 	for _, r := range recs {
 		if r.State == StateActive {
 			req.active[r.Alg] = r.KID
 		}
 	}
-	return req, nil
+	return req, read, nil
 }
 
 // answeredBy reports whether active, the key the store has active now,
@@ -148,11 +150,12 @@ func (s *Service) rotate(ctx context.Context, alg string, opt RotateOptions, req
 func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, error) {
 	var req request
 	if !opt.Force {
+		var read []*Record
 		var err error
-		if req, err = s.ask(ctx); err != nil {
+		if req, read, err = s.ask(ctx); err != nil {
 			return nil, err
 		}
-		if err := s.readyToRotate(ctx, req); err != nil {
+		if err := s.readyToRotate(ctx, req, read); err != nil {
 			return nil, err
 		}
 	}
@@ -169,32 +172,31 @@ func (s *Service) RotateAll(ctx context.Context, opt RotateOptions) ([]*Record, 
 
 // readyToRotate reports the first configured algorithm whose next key is
 // missing or younger than Config.JWKSMaxAge, unless a rotation of that
-// algorithm committed since req was asked for (it answers req).
-func (s *Service) readyToRotate(ctx context.Context, req request) error {
-	recs, err := s.List(ctx)
-	if err != nil {
-		return err
+// algorithm committed since req was asked for (it answers req). recs are
+// the keys as the store has them, read since req was asked for; nil: it
+// reads them.
+func (s *Service) readyToRotate(ctx context.Context, req request, recs []*Record) error {
+	if recs == nil {
+		var err error
+		if recs, err = s.List(ctx); err != nil {
+			return err
+		}
 	}
 	now := s.now()
 	for _, alg := range s.cfg.Algorithms {
-		var next *Record
-		for _, r := range recs {
-			if r.Alg == alg && r.State == StateNext {
-				next = r
-			}
-		}
-		if next == nil {
-			// Rotate would publish one and refuse: refuse before any
-			// algorithm rotates.
-			return &TooEarlyError{Alg: alg, ReadyAt: now.Add(s.cfg.JWKSMaxAge), MaxAge: s.cfg.JWKSMaxAge}
-		}
 		var same []*Record
 		for _, r := range recs {
 			if r.Alg == alg {
 				same = append(same, r)
 			}
 		}
-		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil && !req.answeredBy(activeOf(same)) {
+		next := firstIn(same, StateNext)
+		if next == nil {
+			// Rotate would publish one and refuse: refuse before any
+			// algorithm rotates.
+			return &TooEarlyError{Alg: alg, ReadyAt: now.Add(s.cfg.JWKSMaxAge), MaxAge: s.cfg.JWKSMaxAge}
+		}
+		if early := notReady(same, next, now, s.cfg.JWKSMaxAge); early != nil && !req.answeredBy(firstIn(same, StateActive)) {
 			return early
 		}
 	}
@@ -224,10 +226,10 @@ func notReady(keys []*Record, next *Record, now time.Time, maxAge time.Duration)
 	return &TooEarlyError{Alg: next.Alg, KID: next.KID, Published: next.CreatedAt, ReadyAt: ready, MaxAge: maxAge}
 }
 
-// activeOf returns the active key among keys, or nil.
-func activeOf(keys []*Record) *Record {
+// firstIn returns the first of keys in state st, or nil.
+func firstIn(keys []*Record, st State) *Record {
 	for _, k := range keys {
-		if k.State == StateActive {
+		if k.State == st {
 			return k
 		}
 	}
